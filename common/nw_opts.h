@@ -1,0 +1,37 @@
+/*
+ * nw_opts: helpers for command-line and config values.
+ *
+ * Each parser takes the name of the flag or field it is parsing so that its
+ * error message can say which one is wrong. On failure it logs nothing;
+ * it writes a one-line message into err (e.g. "--count: 'x' is not a whole
+ * number from 1 to 1000000") and returns NW_ERR_INVAL, leaving *out alone.
+ */
+#ifndef NW_OPTS_H
+#define NW_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses a decimal whole number in [min, max]. */
+int nw_opt_uint(const char *flag, const char *value, uint64_t min, uint64_t max, uint64_t *out,
+                char *err, size_t errlen);
+
+/* Parses a size such as "4096", "64K", "5M" or "1G" (powers of 1024) in [min, max] bytes. */
+int nw_opt_size(const char *flag, const char *value, uint64_t min, uint64_t max, uint64_t *out,
+                char *err, size_t errlen);
+
+/* Parses a duration such as "250ms", "5s", "2m", "1h" or a bare number of seconds
+ * ("1.5" is allowed) into milliseconds in [min_ms, max_ms]. */
+int nw_opt_duration_ms(const char *flag, const char *value, uint64_t min_ms, uint64_t max_ms,
+                       uint64_t *out, char *err, size_t errlen);
+
+/* Picks value out of the NULL-terminated list choices and stores its index.
+ * The error message lists the choices. */
+int nw_opt_choice(const char *flag, const char *value, const char *const *choices, int *out,
+                  char *err, size_t errlen);
+
+/* Checks that value looks like a ZeroMQ endpoint newswire supports:
+ * "tcp://HOST:PORT" (HOST may be "*" for bind) or "ipc://PATH". */
+int nw_opt_endpoint(const char *flag, const char *value, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Configures and builds one variant into build/VARIANT:
+#   scripts/build.sh release    optimised with debug info (the default)
+#   scripts/build.sh sanitize   AddressSanitizer + UndefinedBehaviorSanitizer
+set -eu
+cd "$(dirname "$0")/.."
+variant=${1:-release}
+case "$variant" in
+release) flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNW_SANITIZE=OFF" ;;
+sanitize) flags="-DCMAKE_BUILD_TYPE=Debug -DNW_SANITIZE=ON" ;;
+*) echo "build.sh: unknown variant '$variant' (release, sanitize)" >&2; exit 2 ;;
+esac
+# shellcheck disable=SC2086
+cmake -S . -B "build/$variant" $flags >/dev/null
+cmake --build "build/$variant" -j "$(nproc)"

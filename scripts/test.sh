@@ -1,0 +1,20 @@
+#!/bin/sh
+# The test command: installs what is missing, checks formatting, builds twice
+# (release, and ASan+UBSan) and runs every test in both builds.
+set -eu
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh --test
+scripts/check-format.sh
+
+# Any sanitizer report ends the process with a failure that the tests see.
+ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=86"
+UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=87"
+export ASAN_OPTIONS UBSAN_OPTIONS
+
+for variant in release sanitize; do
+    echo "== $variant build =="
+    scripts/build.sh "$variant"
+    echo "== $variant tests =="
+    (cd "build/$variant" && ctest --output-on-failure --timeout 300)
+done
