@@ -1,0 +1,37 @@
+/*
+ * nw_codec: alerts and heartbeats to and from their MessagePack wire form
+ * (frame 2 of a message; see proto/PROTOCOL.md).
+ *
+ * Decoding treats every byte as hostile: the frame is first walked by a
+ * bounds check that limits every declared length and count by the bytes
+ * actually present and limits nesting, so no input can make the decoder
+ * allocate more than a small multiple of the frame's size.
+ */
+#ifndef NW_CODEC_H
+#define NW_CODEC_H
+
+#include "nw_alert.h"
+
+#include <stddef.h>
+
+/* Encodes alert into a new buffer *data of *size bytes (caller frees with free()).
+ * Returns NW_OK; NW_ERR_INVAL when the alert cannot be sent as it is (no topics, an
+ * invalid topic, a string that is not UTF-8); NW_ERR_WIRE_OVERSIZE when a field or
+ * the whole frame exceeds a protocol limit; NW_ERR_NOMEM. On error *data is untouched. */
+int nw_alert_encode(const nw_alert_t *alert, char **data, size_t *size);
+
+/* Decodes one alert frame into *alert, which this call initialises (the caller
+ * clears it with nw_alert_clear() after NW_OK). Returns NW_OK or a distinct code per
+ * fault: NW_ERR_WIRE_OVERSIZE (frame or field too big), NW_ERR_WIRE_MALFORMED,
+ * NW_ERR_WIRE_TRUNCATED, NW_ERR_WIRE_TRAILING, NW_ERR_WIRE_DEPTH, NW_ERR_WIRE_TYPE,
+ * NW_ERR_WIRE_MISSING, NW_ERR_WIRE_UTF8, NW_ERR_WIRE_VERSION, NW_ERR_WIRE_RANGE,
+ * NW_ERR_NOMEM. On error *alert is left zeroed and owns nothing. Unknown keys are ignored. */
+int nw_alert_decode(const void *data, size_t size, nw_alert_t *alert);
+
+/* As nw_alert_encode, for a heartbeat. */
+int nw_heartbeat_encode(const nw_heartbeat_t *hb, char **data, size_t *size);
+
+/* As nw_alert_decode, for a heartbeat; clear *hb with nw_heartbeat_clear() after NW_OK. */
+int nw_heartbeat_decode(const void *data, size_t size, nw_heartbeat_t *hb);
+
+#endif
