@@ -1,0 +1,564 @@
+#include "nw_codec.h"
+
+#include "nw_error.h"
+#include "nw_topic.h"
+#include "nw_utf8.h"
+#include "nw_wire_check.h"
+
+#include <msgpack.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Wire keys of an alert, in the order the encoder writes them (PROTOCOL.md, "Alert"). */
+enum {
+    S_A_V,
+    S_A_TYPE,
+    S_A_ID,
+    S_A_ARTICLE,
+    S_A_INDEX,
+    S_A_KIND,
+    S_A_PRIORITY,
+    S_A_PUBLISHED,
+    S_A_STREAM,
+    S_A_SEQ,
+    S_A_TOPICS,
+    S_A_TSEQ,
+    S_A_TITLE,
+    S_A_SECTION,
+    S_A_SOURCE,
+    S_A_AUTHOR,
+    S_A_PLACE,
+    S_A_TEXT,
+    S_A_COUNT
+};
+static const char *const s_alert_keys[S_A_COUNT] = {
+    "v",   "type",   "id",   "article", "index",   "kind",   "priority", "published", "stream",
+    "seq", "topics", "tseq", "title",   "section", "source", "author",   "place",     "text",
+};
+
+/* Wire keys of a heartbeat, in the order the encoder writes them. */
+enum {
+    S_H_V,
+    S_H_TYPE,
+    S_H_STREAM,
+    S_H_SEQ,
+    S_H_TIME,
+    S_H_INTERVAL,
+    S_H_REPLAY,
+    S_H_TSEQ,
+    S_H_COUNT
+};
+static const char *const s_heartbeat_keys[S_H_COUNT] = {
+    "v", "type", "stream", "seq", "time", "interval", "replay", "tseq",
+};
+
+#define S_TYPE_ALERT     "alert"
+#define S_TYPE_HEARTBEAT "heartbeat"
+
+/* ---------------------------------------------------------------- encoding */
+
+/* Checks that s can go on the wire as a string of at most max bytes. */
+static int s_check_str(const char *s, size_t max)
+{
+    if (s == NULL)
+        return NW_ERR_INVAL;
+    size_t n = strlen(s);
+    if (n > max)
+        return NW_ERR_WIRE_OVERSIZE;
+    return nw_utf8_valid(s, n) ? NW_OK : NW_ERR_INVAL;
+}
+
+/* Checks n topic names: each valid, none twice. */
+static int s_check_topics(const nw_alert_topic_t *topics, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *name = topics[i].name;
+        if (name == NULL || !nw_topic_valid(name, strlen(name)))
+            return NW_ERR_INVAL;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(topics[j].name, name) == 0)
+                return NW_ERR_INVAL;
+        }
+    }
+    return NW_OK;
+}
+
+static int s_check_alert(const nw_alert_t *a)
+{
+    const char *fields[] = {a->id,     a->article_id, a->title,   a->source,
+                            a->author, a->place,      a->section, a->stream};
+    int rv;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if ((rv = s_check_str(fields[i], NW_ALERT_FIELD_MAX)) != NW_OK)
+            return rv;
+    }
+    if ((rv = s_check_str(a->text, NW_ALERT_TEXT_MAX)) != NW_OK)
+        return rv;
+    if (a->id[0] == '\0')
+        return NW_ERR_INVAL; /* subscribers deduplicate by id */
+    if ((unsigned)a->kind > NW_KIND_PARAGRAPH || (unsigned)a->priority > NW_PRIORITY_URGENT)
+        return NW_ERR_INVAL;
+    if (a->n_topics == 0)
+        return NW_ERR_INVAL;
+    if (a->n_topics > NW_ALERT_TOPICS_MAX)
+        return NW_ERR_WIRE_OVERSIZE;
+    return s_check_topics(a->topics, a->n_topics);
+}
+
+/* The s_pack_* helpers return msgpack's 0 or -1 (out of memory): callers OR them. */
+static int s_pack_str(msgpack_packer *pk, const char *s)
+{
+    return msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static int s_pack_kv_str(msgpack_packer *pk, const char *key, const char *val)
+{
+    return s_pack_str(pk, key) | s_pack_str(pk, val);
+}
+
+static int s_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t val)
+{
+    return s_pack_str(pk, key) | msgpack_pack_uint64(pk, val);
+}
+
+static int s_pack_kv_int(msgpack_packer *pk, const char *key, int64_t val)
+{
+    return s_pack_str(pk, key) | msgpack_pack_int64(pk, val);
+}
+
+/* Packs key, then a map of topic name -> sequence number. */
+static int s_pack_kv_tseq(msgpack_packer *pk, const char *key, const nw_alert_topic_t *topics,
+                          size_t n)
+{
+    int e = s_pack_str(pk, key) | msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < n; i++)
+        e |= s_pack_kv_uint(pk, topics[i].name, topics[i].seq);
+    return e;
+}
+
+static int s_pack_alert(msgpack_packer *pk, const nw_alert_t *a)
+{
+    const char *const *k = s_alert_keys;
+    int e = msgpack_pack_map(pk, S_A_COUNT);
+    e |= s_pack_kv_uint(pk, k[S_A_V], NW_PROTO_VERSION);
+    e |= s_pack_kv_str(pk, k[S_A_TYPE], S_TYPE_ALERT);
+    e |= s_pack_kv_str(pk, k[S_A_ID], a->id);
+    e |= s_pack_kv_str(pk, k[S_A_ARTICLE], a->article_id);
+    e |= s_pack_kv_uint(pk, k[S_A_INDEX], a->index);
+    e |= s_pack_kv_str(pk, k[S_A_KIND], nw_alert_kind_name(a->kind));
+    e |= s_pack_kv_uint(pk, k[S_A_PRIORITY], (uint64_t)a->priority);
+    e |= s_pack_kv_int(pk, k[S_A_PUBLISHED], a->published_ms);
+    e |= s_pack_kv_str(pk, k[S_A_STREAM], a->stream);
+    e |= s_pack_kv_uint(pk, k[S_A_SEQ], a->seq);
+    e |= s_pack_str(pk, k[S_A_TOPICS]) | msgpack_pack_array(pk, a->n_topics);
+    for (size_t i = 0; i < a->n_topics; i++)
+        e |= s_pack_str(pk, a->topics[i].name);
+    e |= s_pack_kv_tseq(pk, k[S_A_TSEQ], a->topics, a->n_topics);
+    e |= s_pack_kv_str(pk, k[S_A_TITLE], a->title);
+    e |= s_pack_kv_str(pk, k[S_A_SECTION], a->section);
+    e |= s_pack_kv_str(pk, k[S_A_SOURCE], a->source);
+    e |= s_pack_kv_str(pk, k[S_A_AUTHOR], a->author);
+    e |= s_pack_kv_str(pk, k[S_A_PLACE], a->place);
+    e |= s_pack_kv_str(pk, k[S_A_TEXT], a->text);
+    return e;
+}
+
+static int s_pack_heartbeat(msgpack_packer *pk, const nw_heartbeat_t *hb)
+{
+    const char *const *k = s_heartbeat_keys;
+    int e = msgpack_pack_map(pk, S_H_COUNT);
+    e |= s_pack_kv_uint(pk, k[S_H_V], NW_PROTO_VERSION);
+    e |= s_pack_kv_str(pk, k[S_H_TYPE], S_TYPE_HEARTBEAT);
+    e |= s_pack_kv_str(pk, k[S_H_STREAM], hb->stream);
+    e |= s_pack_kv_uint(pk, k[S_H_SEQ], hb->seq);
+    e |= s_pack_kv_int(pk, k[S_H_TIME], hb->time_ms);
+    e |= s_pack_kv_uint(pk, k[S_H_INTERVAL], hb->interval_ms);
+    e |= s_pack_kv_str(pk, k[S_H_REPLAY], hb->replay);
+    e |= s_pack_kv_tseq(pk, k[S_H_TSEQ], hb->topics, hb->n_topics);
+    return e;
+}
+
+/* Hands the packed bytes of sbuf to the caller, or fails for an oversize frame. */
+static int s_finish(msgpack_sbuffer *sbuf, int pack_status, char **data, size_t *size)
+{
+    if (pack_status != 0)
+        return NW_ERR_NOMEM;
+    if (sbuf->size > NW_FRAME_MAX)
+        return NW_ERR_WIRE_OVERSIZE;
+    *size = sbuf->size;
+    *data = msgpack_sbuffer_release(sbuf);
+    return NW_OK;
+}
+
+int nw_alert_encode(const nw_alert_t *alert, char **data, size_t *size)
+{
+    int rv;
+    if ((rv = s_check_alert(alert)) != NW_OK)
+        return rv;
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    rv = s_finish(&sbuf, s_pack_alert(&pk, alert), data, size);
+    msgpack_sbuffer_destroy(&sbuf);
+    return rv;
+}
+
+int nw_heartbeat_encode(const nw_heartbeat_t *hb, char **data, size_t *size)
+{
+    int rv;
+    if ((rv = s_check_str(hb->stream, NW_ALERT_FIELD_MAX)) != NW_OK ||
+        (rv = s_check_str(hb->replay, NW_ALERT_FIELD_MAX)) != NW_OK)
+        return rv;
+    if (hb->n_topics > NW_HEARTBEAT_TOPICS_MAX)
+        return NW_ERR_WIRE_OVERSIZE;
+    if (hb->n_topics > 0 && hb->topics == NULL)
+        return NW_ERR_INVAL;
+    if ((rv = s_check_topics(hb->topics, hb->n_topics)) != NW_OK)
+        return rv;
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    rv = s_finish(&sbuf, s_pack_heartbeat(&pk, hb), data, size);
+    msgpack_sbuffer_destroy(&sbuf);
+    return rv;
+}
+
+/* ---------------------------------------------------------------- decoding */
+
+/* Returns true when the str object o holds exactly the bytes of s. */
+static bool s_str_is(const msgpack_object *o, const char *s)
+{
+    size_t n = strlen(s);
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+           (n == 0 || memcmp(o->via.str.ptr, s, n) == 0);
+}
+
+/* Sets found[i] to the value of keys[i] in map, or NULL when absent. Keys must be
+ * strings; a known key given twice is refused (decoders elsewhere would keep the
+ * last, this one the first: better to agree on neither); unknown keys are skipped. */
+static int s_index(const msgpack_object_map *map, const char *const *keys, size_t n_keys,
+                   const msgpack_object **found)
+{
+    for (size_t j = 0; j < n_keys; j++)
+        found[j] = NULL;
+    for (uint32_t i = 0; i < map->size; i++) {
+        const msgpack_object *key = &map->ptr[i].key;
+        if (key->type != MSGPACK_OBJECT_STR)
+            return NW_ERR_WIRE_TYPE;
+        for (size_t j = 0; j < n_keys; j++) {
+            if (!s_str_is(key, keys[j]))
+                continue;
+            if (found[j] != NULL)
+                return NW_ERR_WIRE_RANGE;
+            found[j] = &map->ptr[i].val;
+            break;
+        }
+    }
+    return NW_OK;
+}
+
+/* Bounds-checks and unpacks one frame into msg (initialised by the caller), then
+ * indexes its top-level map by keys. */
+static int s_open(const void *data, size_t size, msgpack_unpacked *msg, const char *const *keys,
+                  size_t n_keys, const msgpack_object **found)
+{
+    int rv;
+    if (size > NW_FRAME_MAX)
+        return NW_ERR_WIRE_OVERSIZE;
+    /* Never let msgpack-c see a declared length the bytes do not back. */
+    if ((rv = nw_wire_check(data, size, NW_WIRE_DEPTH_MAX)) != NW_OK)
+        return rv;
+    size_t off = 0;
+    switch (msgpack_unpack_next(msg, data, size, &off)) {
+    case MSGPACK_UNPACK_SUCCESS: break;
+    case MSGPACK_UNPACK_NOMEM_ERROR: return NW_ERR_NOMEM;
+    case MSGPACK_UNPACK_CONTINUE: return NW_ERR_WIRE_TRUNCATED;
+    default: return NW_ERR_WIRE_MALFORMED;
+    }
+    if (off != size)
+        return NW_ERR_WIRE_TRAILING;
+    if (msg->data.type != MSGPACK_OBJECT_MAP)
+        return NW_ERR_WIRE_TYPE;
+    return s_index(&msg->data.via.map, keys, n_keys, found);
+}
+
+static int s_get_version(const msgpack_object *o)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return o->via.u64 == NW_PROTO_VERSION ? NW_OK : NW_ERR_WIRE_VERSION;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return NW_ERR_WIRE_VERSION;
+    return NW_ERR_WIRE_TYPE;
+}
+
+static int s_get_type(const msgpack_object *o, const char *want)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type != MSGPACK_OBJECT_STR)
+        return NW_ERR_WIRE_TYPE;
+    return s_str_is(o, want) ? NW_OK : NW_ERR_WIRE_RANGE;
+}
+
+/* Replaces *out with a NUL-terminated copy of the str o (at most max bytes of UTF-8
+ * without U+0000). An absent o is NW_ERR_WIRE_MISSING when required; otherwise
+ * *out keeps its value, or becomes "" when it was NULL. */
+static int s_get_str(const msgpack_object *o, size_t max, bool required, char **out)
+{
+    const char *src = "";
+    size_t n = 0;
+    if (o == NULL && required)
+        return NW_ERR_WIRE_MISSING;
+    if (o == NULL && *out != NULL)
+        return NW_OK;
+    if (o != NULL) {
+        if (o->type != MSGPACK_OBJECT_STR)
+            return NW_ERR_WIRE_TYPE;
+        src = o->via.str.ptr;
+        n = o->via.str.size;
+        if (n > max)
+            return NW_ERR_WIRE_OVERSIZE;
+        /* A NUL would silently cut the C string short. */
+        if (n > 0 && (memchr(src, '\0', n) != NULL || !nw_utf8_valid(src, n)))
+            return NW_ERR_WIRE_UTF8;
+    }
+    char *copy = malloc(n + 1);
+    if (copy == NULL)
+        return NW_ERR_NOMEM;
+    if (n > 0)
+        memcpy(copy, src, n);
+    copy[n] = '\0';
+    free(*out);
+    *out = copy;
+    return NW_OK;
+}
+
+/* Reads a required unsigned integer of any encoding width, at most max. */
+static int s_get_uint(const msgpack_object *o, uint64_t max, uint64_t *out)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return NW_ERR_WIRE_RANGE;
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return NW_ERR_WIRE_TYPE;
+    if (o->via.u64 > max)
+        return NW_ERR_WIRE_RANGE;
+    *out = o->via.u64;
+    return NW_OK;
+}
+
+/* Reads a required signed 64-bit integer of any encoding width. */
+static int s_get_int(const msgpack_object *o, int64_t *out)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *out = o->via.i64;
+        return NW_OK;
+    }
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return NW_ERR_WIRE_TYPE;
+    if (o->via.u64 > (uint64_t)INT64_MAX)
+        return NW_ERR_WIRE_RANGE;
+    *out = (int64_t)o->via.u64;
+    return NW_OK;
+}
+
+static int s_get_kind(const msgpack_object *o, nw_alert_kind_t *kind)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type != MSGPACK_OBJECT_STR)
+        return NW_ERR_WIRE_TYPE;
+    for (int k = NW_KIND_HEADLINE; k <= NW_KIND_PARAGRAPH; k++) {
+        if (s_str_is(o, nw_alert_kind_name((nw_alert_kind_t)k))) {
+            *kind = (nw_alert_kind_t)k;
+            return NW_OK;
+        }
+    }
+    return NW_ERR_WIRE_RANGE;
+}
+
+/* Copies the str o, which must be a valid topic name, into *name (caller frees). */
+static int s_get_topic(const msgpack_object *o, char **name)
+{
+    if (o->type != MSGPACK_OBJECT_STR)
+        return NW_ERR_WIRE_TYPE;
+    if (!nw_topic_valid(o->via.str.ptr, o->via.str.size))
+        return NW_ERR_WIRE_RANGE;
+    *name = NULL;
+    return s_get_str(o, NW_TOPIC_MAX, true, name);
+}
+
+/* Fills alert's topics from the "topics" array, then their numbers from the "tseq"
+ * map, which must name exactly the same topics. */
+static int s_get_alert_topics(const msgpack_object *arr, const msgpack_object *tseq,
+                              nw_alert_t *alert)
+{
+    int rv;
+    if (arr == NULL || tseq == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (arr->type != MSGPACK_OBJECT_ARRAY || tseq->type != MSGPACK_OBJECT_MAP)
+        return NW_ERR_WIRE_TYPE;
+    uint32_t n = arr->via.array.size;
+    if (n == 0)
+        return NW_ERR_WIRE_RANGE;
+    if (n > NW_ALERT_TOPICS_MAX)
+        return NW_ERR_WIRE_OVERSIZE;
+    for (uint32_t i = 0; i < n; i++) {
+        char *name;
+        if ((rv = s_get_topic(&arr->via.array.ptr[i], &name)) != NW_OK)
+            return rv;
+        if (nw_alert_find_topic(alert, name) >= 0) {
+            free(name);
+            return NW_ERR_WIRE_RANGE;
+        }
+        alert->topics[alert->n_topics].name = name;
+        alert->topics[alert->n_topics].seq = 0;
+        alert->n_topics++;
+    }
+    if (tseq->via.map.size != n)
+        return NW_ERR_WIRE_RANGE;
+    bool seen[NW_ALERT_TOPICS_MAX] = {false};
+    for (uint32_t i = 0; i < n; i++) {
+        const msgpack_object_kv *kv = &tseq->via.map.ptr[i];
+        if (kv->key.type != MSGPACK_OBJECT_STR)
+            return NW_ERR_WIRE_TYPE;
+        size_t j = 0;
+        while (j < n && !s_str_is(&kv->key, alert->topics[j].name))
+            j++;
+        if (j == n || seen[j])
+            return NW_ERR_WIRE_RANGE;
+        if ((rv = s_get_uint(&kv->val, UINT64_MAX, &alert->topics[j].seq)) != NW_OK)
+            return rv;
+        seen[j] = true;
+    }
+    return NW_OK;
+}
+
+/* Reads every known field of an alert, in a fixed order so that a frame with several
+ * faults always gives the same error: version and type first. */
+static int s_get_alert(const msgpack_object **f, nw_alert_t *a)
+{
+    uint64_t u = 0;
+    int rv;
+    if ((rv = s_get_version(f[S_A_V])) != NW_OK ||
+        (rv = s_get_type(f[S_A_TYPE], S_TYPE_ALERT)) != NW_OK ||
+        (rv = s_get_str(f[S_A_ID], NW_ALERT_FIELD_MAX, true, &a->id)) != NW_OK)
+        return rv;
+    if (a->id[0] == '\0')
+        return NW_ERR_WIRE_RANGE;
+    if ((rv = s_get_str(f[S_A_ARTICLE], NW_ALERT_FIELD_MAX, true, &a->article_id)) != NW_OK ||
+        (rv = s_get_uint(f[S_A_INDEX], UINT32_MAX, &u)) != NW_OK)
+        return rv;
+    a->index = (uint32_t)u;
+    if ((rv = s_get_kind(f[S_A_KIND], &a->kind)) != NW_OK ||
+        (rv = s_get_uint(f[S_A_PRIORITY], NW_PRIORITY_URGENT, &u)) != NW_OK)
+        return rv;
+    a->priority = (nw_priority_t)u;
+    if ((rv = s_get_int(f[S_A_PUBLISHED], &a->published_ms)) != NW_OK ||
+        (rv = s_get_str(f[S_A_STREAM], NW_ALERT_FIELD_MAX, true, &a->stream)) != NW_OK ||
+        (rv = s_get_uint(f[S_A_SEQ], UINT64_MAX, &a->seq)) != NW_OK ||
+        (rv = s_get_alert_topics(f[S_A_TOPICS], f[S_A_TSEQ], a)) != NW_OK ||
+        (rv = s_get_str(f[S_A_TITLE], NW_ALERT_FIELD_MAX, false, &a->title)) != NW_OK ||
+        (rv = s_get_str(f[S_A_SECTION], NW_ALERT_FIELD_MAX, false, &a->section)) != NW_OK ||
+        (rv = s_get_str(f[S_A_SOURCE], NW_ALERT_FIELD_MAX, false, &a->source)) != NW_OK ||
+        (rv = s_get_str(f[S_A_AUTHOR], NW_ALERT_FIELD_MAX, false, &a->author)) != NW_OK ||
+        (rv = s_get_str(f[S_A_PLACE], NW_ALERT_FIELD_MAX, false, &a->place)) != NW_OK ||
+        (rv = s_get_str(f[S_A_TEXT], NW_ALERT_TEXT_MAX, true, &a->text)) != NW_OK)
+        return rv;
+    return NW_OK;
+}
+
+int nw_alert_decode(const void *data, size_t size, nw_alert_t *alert)
+{
+    const msgpack_object *found[S_A_COUNT];
+    msgpack_unpacked msg;
+    int rv;
+
+    msgpack_unpacked_init(&msg);
+    if ((rv = nw_alert_init(alert)) != NW_OK)
+        goto cleanup;
+    if ((rv = s_open(data, size, &msg, s_alert_keys, S_A_COUNT, found)) != NW_OK)
+        goto cleanup;
+    rv = s_get_alert(found, alert);
+cleanup:
+    if (rv != NW_OK)
+        nw_alert_clear(alert);
+    msgpack_unpacked_destroy(&msg);
+    return rv;
+}
+
+/* Fills hb's topics from the heartbeat's "tseq" map: valid names, none twice. */
+static int s_get_heartbeat_topics(const msgpack_object *o, nw_heartbeat_t *hb)
+{
+    int rv;
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return NW_ERR_WIRE_TYPE;
+    uint32_t n = o->via.map.size;
+    if (n > NW_HEARTBEAT_TOPICS_MAX)
+        return NW_ERR_WIRE_OVERSIZE;
+    if (n == 0)
+        return NW_OK;
+    if ((hb->topics = calloc(n, sizeof hb->topics[0])) == NULL)
+        return NW_ERR_NOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        const msgpack_object_kv *kv = &o->via.map.ptr[i];
+        nw_alert_topic_t *t = &hb->topics[i];
+        if ((rv = s_get_topic(&kv->key, &t->name)) != NW_OK)
+            return rv;
+        hb->n_topics++; /* now owned by hb, freed by nw_heartbeat_clear() */
+        for (uint32_t j = 0; j < i; j++) {
+            if (strcmp(hb->topics[j].name, t->name) == 0)
+                return NW_ERR_WIRE_RANGE;
+        }
+        if ((rv = s_get_uint(&kv->val, UINT64_MAX, &t->seq)) != NW_OK)
+            return rv;
+    }
+    return NW_OK;
+}
+
+static int s_get_heartbeat(const msgpack_object **f, nw_heartbeat_t *hb)
+{
+    uint64_t u = 0;
+    int rv;
+    if ((rv = s_get_version(f[S_H_V])) != NW_OK ||
+        (rv = s_get_type(f[S_H_TYPE], S_TYPE_HEARTBEAT)) != NW_OK ||
+        (rv = s_get_str(f[S_H_STREAM], NW_ALERT_FIELD_MAX, true, &hb->stream)) != NW_OK ||
+        (rv = s_get_uint(f[S_H_SEQ], UINT64_MAX, &hb->seq)) != NW_OK ||
+        (rv = s_get_int(f[S_H_TIME], &hb->time_ms)) != NW_OK ||
+        (rv = s_get_uint(f[S_H_INTERVAL], UINT32_MAX, &u)) != NW_OK)
+        return rv;
+    hb->interval_ms = (uint32_t)u;
+    if ((rv = s_get_str(f[S_H_REPLAY], NW_ALERT_FIELD_MAX, false, &hb->replay)) != NW_OK)
+        return rv;
+    return s_get_heartbeat_topics(f[S_H_TSEQ], hb);
+}
+
+int nw_heartbeat_decode(const void *data, size_t size, nw_heartbeat_t *hb)
+{
+    const msgpack_object *found[S_H_COUNT];
+    msgpack_unpacked msg;
+    int rv;
+
+    memset(hb, 0, sizeof *hb);
+    msgpack_unpacked_init(&msg);
+    if ((rv = s_open(data, size, &msg, s_heartbeat_keys, S_H_COUNT, found)) != NW_OK)
+        goto cleanup;
+    rv = s_get_heartbeat(found, hb);
+cleanup:
+    if (rv != NW_OK)
+        nw_heartbeat_clear(hb);
+    msgpack_unpacked_destroy(&msg);
+    return rv;
+}
