@@ -10,8 +10,8 @@ set -eu
 packages="build-essential cmake pkg-config libzmq3-dev libmsgpack-dev libuv1-dev"
 for arg in "$@"; do
     case "$arg" in
-    --test) packages="$packages libcmocka-dev clang-format" ;;
-    --containers) packages="$packages podman podman-compose debootstrap uidmap iptables" ;;
+    --test) packages="$packages libcmocka-dev clang-format docker-compose" ;;
+    --containers) packages="$packages podman podman-compose debootstrap uidmap iptables runc netavark aardvark-dns docker-compose" ;;
     *) echo "setup.sh: unknown option '$arg' (use --test, --containers)" >&2; exit 2 ;;
     esac
 done

@@ -1,0 +1,258 @@
+/*
+ * bench_tagger: tagging throughput against a grep baseline, in one run.
+ *
+ *     bench_tagger CORPUS_DIR [ROUNDS]
+ *
+ * Reads every regular file of CORPUS_DIR into memory (one article each: first
+ * non-empty line the title, blank lines between paragraphs), then measures
+ *   - scan: nw_taxonomy_scan over all bytes (the one-pass automaton alone),
+ *   - tag:  nw_tagger_tag over every article (scan plus scoring),
+ *   - grep: `grep -F -i -c -f KEYWORDS` over the same bytes written to a temporary
+ *           file, with 200 keywords taken from the default taxonomy's terms,
+ * each the best of ROUNDS runs (default 3), and prints MB/s and the ratios.
+ */
+#include "nw_alert.h"
+#include "nw_error.h"
+#include "nw_tagger.h"
+#include "nw_taxonomy.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern const char nw_taxonomy_default_text[];
+
+typedef struct {
+    char *bytes;       /* every file, concatenated */
+    size_t len;        /* bytes used */
+    size_t cap;        /* bytes allocated */
+    nw_alert_t **arts; /* per article: its alerts */
+    size_t *n_alerts;  /* per article: how many */
+    size_t n_arts;     /* articles */
+} s_corpus_t;
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int s_append(s_corpus_t *c, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    for (;;) {
+        if (c->cap - c->len < 65536) {
+            c->cap = c->cap ? c->cap * 2 : 1 << 20;
+            char *grown = realloc(c->bytes, c->cap);
+            if (!grown) {
+                fclose(f);
+                return -1;
+            }
+            c->bytes = grown;
+        }
+        size_t got = fread(c->bytes + c->len, 1, c->cap - c->len - 1, f);
+        c->len += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    c->bytes[c->len++] = '\n';
+    return 0;
+}
+
+static void s_add_alert(s_corpus_t *c, const char *text, size_t len, nw_alert_kind_t kind)
+{
+    size_t a = c->n_arts - 1, i = c->n_alerts[a]++;
+    c->arts[a] = realloc(c->arts[a], (i + 1) * sizeof(nw_alert_t));
+    nw_alert_t *al = &c->arts[a][i];
+    nw_alert_init(al);
+    char *copy = strndup(text, len);
+    nw_alert_set(&al->text, copy);
+    free(copy);
+    al->kind = kind;
+    al->index = (uint32_t)i;
+}
+
+/* Splits the article text[0..len) into a headline and paragraphs. */
+static void s_split(s_corpus_t *c, const char *text, size_t len)
+{
+    c->arts = realloc(c->arts, (c->n_arts + 1) * sizeof(*c->arts));
+    c->n_alerts = realloc(c->n_alerts, (c->n_arts + 1) * sizeof(size_t));
+    c->arts[c->n_arts] = NULL;
+    c->n_alerts[c->n_arts++] = 0;
+    size_t i = 0, para = 0;
+    while (i < len && (text[i] == '\n' || text[i] == ' '))
+        i++;
+    size_t eol = i;
+    while (eol < len && text[eol] != '\n')
+        eol++;
+    s_add_alert(c, text + i, eol - i, NW_KIND_HEADLINE);
+    para = eol;
+    for (i = eol; i <= len; i++) {
+        bool end = i == len || (text[i] == '\n' && i + 1 < len && text[i + 1] == '\n');
+        if (!end)
+            continue;
+        if (i > para + 1)
+            s_add_alert(c, text + para, i - para, NW_KIND_PARAGRAPH);
+        para = i + 1;
+    }
+}
+
+static int s_load(s_corpus_t *c, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        size_t start = c->len;
+        if (s_append(c, path) != 0)
+            break;
+        s_split(c, c->bytes + start, c->len - start);
+    }
+    closedir(d);
+    return c->n_arts ? 0 : -1;
+}
+
+/* Writes up to n distinct terms of the default taxonomy (markers stripped), one a line. */
+static size_t s_write_keywords(FILE *out, size_t n)
+{
+    char *text = strdup(nw_taxonomy_default_text);
+    size_t written = 0;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line && written < n;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *colon = strchr(line, ':');
+        if (line[0] == '#' || !colon || !(line[0] == '-' || (line[0] >= '0' && line[0] <= '9')))
+            continue;
+        char *hash = strchr(colon, '#');
+        if (hash)
+            *hash = '\0';
+        for (char *s2 = NULL, *item = strtok_r(colon + 1, ",", &s2); item && written < n;
+             item = strtok_r(NULL, ",", &s2)) {
+            while (*item == ' ')
+                item++;
+            size_t k = strcspn(item, "~*");
+            char word[128];
+            snprintf(word, sizeof(word), "%.*s", (int)k, item);
+            while (k && word[k - 1] == ' ')
+                word[--k] = '\0';
+            if (k > 0) {
+                fprintf(out, "%s\n", word);
+                written++;
+            }
+        }
+    }
+    free(text);
+    return written;
+}
+
+static void s_count_hit(uint32_t term, void *ctx)
+{
+    (void)term;
+    ++*(size_t *)ctx;
+}
+
+static double s_best_scan(const nw_taxonomy_t *tax, const s_corpus_t *c, int rounds, size_t *hits)
+{
+    double best = 1e9;
+    for (int r = 0; r < rounds; r++) {
+        *hits = 0;
+        double t0 = s_now();
+        nw_taxonomy_scan(tax, c->bytes, c->len, s_count_hit, hits);
+        double dt = s_now() - t0;
+        best = dt < best ? dt : best;
+    }
+    return best;
+}
+
+static double s_best_tag(const nw_taxonomy_t *tax, s_corpus_t *c, int rounds)
+{
+    double best = 1e9;
+    for (int r = 0; r < rounds; r++) {
+        for (size_t a = 0; a < c->n_arts; a++) {
+            for (size_t i = 0; i < c->n_alerts[a]; i++)
+                c->arts[a][i].n_topics = 0; /* topic names leak a little; fine for a bench */
+        }
+        double t0 = s_now();
+        for (size_t a = 0; a < c->n_arts; a++)
+            nw_tagger_tag(tax, c->arts[a], c->n_alerts[a]);
+        double dt = s_now() - t0;
+        best = dt < best ? dt : best;
+    }
+    return best;
+}
+
+static double s_best_grep(const char *kw, const char *data, int rounds)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "grep -F -i -c -f %s %s > /dev/null", kw, data);
+    double best = 1e9;
+    for (int r = 0; r < rounds; r++) {
+        double t0 = s_now();
+        int rc = system(cmd);
+        double dt = s_now() - t0;
+        if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) > 1)
+            return -1;
+        best = dt < best ? dt : best;
+    }
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s CORPUS_DIR [ROUNDS]\n", argv[0]);
+        return 2;
+    }
+    int rounds = argc > 2 ? atoi(argv[2]) : 3;
+    s_corpus_t c = {0};
+    nw_taxonomy_t *tax = NULL;
+    if (s_load(&c, argv[1]) != 0 || nw_taxonomy_default(&tax) != NW_OK) {
+        fprintf(stderr, "%s: cannot read a corpus there\n", argv[1]);
+        return 1;
+    }
+    char kw[] = "/tmp/nw_bench_kw_XXXXXX", data[] = "/tmp/nw_bench_data_XXXXXX";
+    int kfd = mkstemp(kw), dfd = mkstemp(data);
+    FILE *kf = kfd >= 0 ? fdopen(kfd, "w") : NULL;
+    size_t n_kw = kf ? s_write_keywords(kf, 200) : 0;
+    if (kf)
+        fclose(kf);
+    if (dfd < 0 || write(dfd, c.bytes, c.len) != (ssize_t)c.len) {
+        fprintf(stderr, "cannot write temporary files\n");
+        return 1;
+    }
+    close(dfd);
+
+    size_t hits;
+    double mb = (double)c.len / 1e6;
+    double scan = s_best_scan(tax, &c, rounds, &hits);
+    double tag = s_best_tag(tax, &c, rounds);
+    double grep = s_best_grep(kw, data, rounds);
+    printf("corpus: %zu articles, %.1f MB; taxonomy: %zu topics, %zu terms; grep: %zu keywords\n",
+           c.n_arts, mb, nw_taxonomy_topic_count(tax), nw_taxonomy_term_count(tax), n_kw);
+    printf("scan (automaton only): %8.1f MB/s  (%zu term hits)\n", mb / scan, hits);
+    printf("tag  (scan + scoring):  %8.1f MB/s  (%.0f articles/s)\n", mb / tag,
+           (double)c.n_arts / tag);
+    if (grep > 0) {
+        printf("grep -F -i -c -f:       %8.1f MB/s\n", mb / grep);
+        printf("ratio tag/grep: %.2f   scan/grep: %.2f\n", grep / tag, grep / scan);
+    }
+    unlink(kw);
+    unlink(data);
+    nw_taxonomy_destroy(&tax);
+    return 0;
+}

@@ -1,0 +1,223 @@
+#include "nw_json.h"
+
+#include "nw_error.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Decodes one UTF-8 sequence at s (n bytes left). Returns its length (1-4) and sets *cp,
+ * or 0 when the bytes there are not a well-formed sequence (overlong forms, surrogates
+ * and values above U+10FFFF are not well-formed). */
+static size_t s_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t need;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if ((c & 0xE0) == 0xC0) {
+        need = 1, v = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        need = 2, v = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        need = 3, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n <= need)
+        return 0;
+    for (size_t i = 1; i <= need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return need + 1;
+}
+
+/* True for code points written as \u escapes although JSON allows them raw: DEL and the
+ * C1 controls (a terminal may act on U+009B as CSI), and U+2028/U+2029 (which break
+ * JavaScript parsers that read JSON as code). */
+static int s_escape_raw(uint32_t cp)
+{
+    return (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
+}
+
+static int s_append_escape(nw_buf_t *buf, uint32_t cp)
+{
+    switch (cp) {
+    case '"': return nw_buf_append(buf, "\\\"", 2);
+    case '\\': return nw_buf_append(buf, "\\\\", 2);
+    case '\n': return nw_buf_append(buf, "\\n", 2);
+    case '\r': return nw_buf_append(buf, "\\r", 2);
+    case '\t': return nw_buf_append(buf, "\\t", 2);
+    case '\b': return nw_buf_append(buf, "\\b", 2);
+    case '\f': return nw_buf_append(buf, "\\f", 2);
+    default: return nw_buf_printf(buf, "\\u%04x", (unsigned)cp);
+    }
+}
+
+int nw_json_string(nw_buf_t *buf, const char *s, size_t len)
+{
+    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+    const unsigned char *p = (const unsigned char *)s;
+    int rc = nw_buf_append(buf, "\"", 1);
+    size_t i = 0;
+    while (rc == NW_OK && i < len) {
+        /* Copy the longest run that needs no escaping in one append. */
+        size_t run = i;
+        uint32_t cp = 0;
+        size_t n = 0;
+        while (run < len && (n = s_utf8_next(p + run, len - run, &cp)) > 0 && cp >= 0x20 &&
+               cp != '"' && cp != '\\' && !s_escape_raw(cp))
+            run += n;
+        if (run > i)
+            rc = nw_buf_append(buf, p + i, run - i);
+        i = run;
+        if (rc != NW_OK || i >= len)
+            break;
+        if (n == 0) {
+            rc = nw_buf_append(buf, replacement, 3); /* one invalid byte, one U+FFFD */
+            i++;
+        } else {
+            rc = s_append_escape(buf, cp);
+            i += n;
+        }
+    }
+    if (rc == NW_OK)
+        rc = nw_buf_append(buf, "\"", 1);
+    return rc;
+}
+
+static int s_key(nw_buf_t *buf, const char *key, int first)
+{
+    int rc = first ? NW_OK : nw_buf_append(buf, ",", 1);
+    if (rc == NW_OK)
+        rc = nw_json_string(buf, key, strlen(key));
+    if (rc == NW_OK)
+        rc = nw_buf_append(buf, ":", 1);
+    return rc;
+}
+
+static int s_field_str(nw_buf_t *buf, const char *key, const char *value)
+{
+    if (value == NULL) /* a zeroed alert: show "" rather than crash */
+        value = "";
+    int rc = s_key(buf, key, 0);
+    if (rc == NW_OK)
+        rc = nw_json_string(buf, value, strlen(value));
+    return rc;
+}
+
+static int s_field_u64(nw_buf_t *buf, const char *key, uint64_t value)
+{
+    int rc = s_key(buf, key, 0);
+    if (rc == NW_OK)
+        rc = nw_buf_printf(buf, "%" PRIu64, value);
+    return rc;
+}
+
+/* "published" as ISO-8601 UTC with milliseconds, or null for a time gmtime cannot show. */
+static int s_field_time(nw_buf_t *buf, const char *key, int64_t ms)
+{
+    int rc = s_key(buf, key, 0);
+    if (rc != NW_OK)
+        return rc;
+    int64_t sec = ms / 1000, frac = ms % 1000;
+    if (frac < 0) {
+        sec -= 1;
+        frac += 1000;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    char text[64];
+    if (gmtime_r(&t, &tm) == NULL || strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        return nw_buf_append_str(buf, "null");
+    return nw_buf_printf(buf, "\"%s.%03dZ\"", text, (int)frac);
+}
+
+static int s_topics(nw_buf_t *buf, const nw_alert_t *alert)
+{
+    int rc = s_key(buf, "topics", 0);
+    if (rc == NW_OK)
+        rc = nw_buf_append(buf, "[", 1);
+    for (size_t i = 0; rc == NW_OK && i < alert->n_topics; i++) {
+        if (i > 0)
+            rc = nw_buf_append(buf, ",", 1);
+        if (rc == NW_OK)
+            rc = nw_json_string(buf, alert->topics[i].name, strlen(alert->topics[i].name));
+    }
+    if (rc == NW_OK)
+        rc = nw_buf_append_str(buf, "],\"tseq\":{");
+    for (size_t i = 0; rc == NW_OK && i < alert->n_topics; i++) {
+        if (i > 0)
+            rc = nw_buf_append(buf, ",", 1);
+        if (rc == NW_OK)
+            rc = nw_json_string(buf, alert->topics[i].name, strlen(alert->topics[i].name));
+        if (rc == NW_OK)
+            rc = nw_buf_printf(buf, ":%" PRIu64, alert->topics[i].seq);
+    }
+    if (rc == NW_OK)
+        rc = nw_buf_append(buf, "}", 1);
+    return rc;
+}
+
+int nw_json_alert(nw_buf_t *buf, const nw_alert_t *alert, const char *topic)
+{
+    size_t start = buf->len;
+    int rc = nw_buf_append(buf, "{", 1);
+    if (rc == NW_OK)
+        rc = s_key(buf, "id", 1);
+    if (rc == NW_OK)
+        rc = nw_json_string(buf, alert->id ? alert->id : "", alert->id ? strlen(alert->id) : 0);
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "article", alert->article_id);
+    if (rc == NW_OK)
+        rc = s_field_u64(buf, "index", alert->index);
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "kind", nw_alert_kind_name(alert->kind));
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "priority", nw_priority_name(alert->priority));
+    if (rc == NW_OK && topic != NULL)
+        rc = s_field_str(buf, "topic", topic);
+    if (rc == NW_OK)
+        rc = s_topics(buf, alert);
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "stream", alert->stream);
+    if (rc == NW_OK)
+        rc = s_field_u64(buf, "seq", alert->seq);
+    if (rc == NW_OK)
+        rc = s_field_time(buf, "published", alert->published_ms);
+    if (rc == NW_OK)
+        rc = s_key(buf, "published_ms", 0);
+    if (rc == NW_OK)
+        rc = nw_buf_printf(buf, "%" PRId64, alert->published_ms);
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "title", alert->title);
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "source", alert->source);
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "author", alert->author);
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "place", alert->place);
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "section", alert->section);
+    if (rc == NW_OK)
+        rc = s_field_str(buf, "text", alert->text);
+    if (rc == NW_OK)
+        rc = nw_buf_append(buf, "}", 1);
+    if (rc != NW_OK) {
+        /* Leave no half object behind. */
+        buf->len = start;
+        if (buf->data != NULL)
+            buf->data[start] = '\0';
+    }
+    return rc;
+}

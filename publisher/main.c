@@ -1,0 +1,384 @@
+/*
+ * newswire-pub: the publisher daemon. Parses options, then either runs the
+ * daemon (nw_pubd) or, with --dry-run, prints the alerts of the given files
+ * as JSON Lines and exits.
+ */
+#include "nw_buf.h"
+#include "nw_error.h"
+#include "nw_ingest.h"
+#include "nw_json.h"
+#include "nw_log.h"
+#include "nw_opts.h"
+#include "nw_pubd.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define S_PROGRAM           "newswire-pub"
+#define S_DEFAULT_BIND      "tcp://*:5556"
+#define S_DEFAULT_SPOOL     "./spool"
+#define S_DEFAULT_JOURNAL   "./journal"
+#define S_DEFAULT_SNDHWM    100000
+#define S_DEFAULT_MAX_SIZE  (4u << 20)
+#define S_DEFAULT_HEARTBEAT 1000
+#define S_LINGER_MS         500 /* shutdown waits at most this long to flush */
+#define S_MAX_BINDS         32
+
+/* What the command line asked for: the daemon's options plus main's own. */
+typedef struct {
+    nw_pubd_opts_t pubd;            /* handed to the daemon */
+    const char *binds[S_MAX_BINDS]; /* storage for pubd.binds */
+    bool dry_run;                   /* print alerts as JSON Lines, publish nothing */
+    bool help;                      /* print help and exit */
+    bool version;                   /* print the version and exit */
+    bool no_journal;                /* --no-journal */
+} s_cmdline_t;
+
+enum {
+    S_OPT_HEARTBEAT = 256,
+    S_OPT_SNDHWM,
+    S_OPT_MAX_SIZE,
+    S_OPT_LOG_LEVEL,
+    S_OPT_BOILERPLATE,
+    S_OPT_JOURNAL,
+    S_OPT_NO_JOURNAL,
+    S_OPT_JOURNAL_FSYNC,
+};
+
+static const char *const s_fsync_names[] = {"never", "interval", "always", NULL};
+
+static const struct option s_long_options[] = {
+    {"spool", required_argument, NULL, 's'},
+    {"bind", required_argument, NULL, 'b'},
+    {"topics", required_argument, NULL, 't'},
+    {"boilerplate", required_argument, NULL, S_OPT_BOILERPLATE},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"heartbeat", required_argument, NULL, S_OPT_HEARTBEAT},
+    {"sndhwm", required_argument, NULL, S_OPT_SNDHWM},
+    {"max-article-size", required_argument, NULL, S_OPT_MAX_SIZE},
+    {"log-level", required_argument, NULL, S_OPT_LOG_LEVEL},
+    {"journal", required_argument, NULL, S_OPT_JOURNAL},
+    {"no-journal", no_argument, NULL, S_OPT_NO_JOURNAL},
+    {"journal-fsync", required_argument, NULL, S_OPT_JOURNAL_FSYNC},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void s_print_help(FILE *out)
+{
+    fputs("NAME\n"
+          "    newswire-pub - turn news articles into topic-tagged alerts on ZeroMQ\n"
+          "\n"
+          "SYNOPSIS\n"
+          "    newswire-pub [OPTION]... [FILE]...\n"
+          "    newswire-pub --dry-run [OPTION]... FILE...\n"
+          "\n"
+          "DESCRIPTION\n"
+          "    Runs in the foreground and logs to standard error. Watches the spool's\n"
+          "    incoming/ folder; each article that appears there is parsed (boilerplate\n"
+          "    dropped), split into alerts (headline, key points, paragraphs), tagged with\n"
+          "    topics, numbered and published on an XPUB socket as two frames, the topic\n"
+          "    and a MessagePack alert (proto/PROTOCOL.md), once per topic. Then the\n"
+          "    article moves to done/, or to failed/ with NAME.error saying why. Each FILE\n"
+          "    (- for standard input, read to its end) is published once at start.\n"
+          "    Every alert is appended to the journal before it is sent; after a crash,\n"
+          "    alerts the journal already holds are not sent again.\n"
+          "\n"
+          "OPTIONS\n"
+          "    -s, --spool DIR          spool folder with incoming/, done/, failed/ (created\n"
+          "                             if missing; default ./spool)\n"
+          "    -b, --bind ENDPOINT      where subscribers connect: tcp://HOST:PORT or\n"
+          "                             ipc://PATH; HOST may be *, PORT may be * for a free\n"
+          "                             port (logged as 'listening on ...'); repeatable\n"
+          "                             (default tcp://*:5556)\n"
+          "    -t, --topics FILE        taxonomy file (default: the built-in taxonomy)\n"
+          "        --boilerplate FILE   boilerplate rules file (default: the built-in rules)\n"
+          "    -n, --dry-run            print the alerts the FILEs would give as JSON Lines\n"
+          "                             on standard output; bind and publish nothing\n"
+          "        --heartbeat MS       heartbeat period in milliseconds, or with a unit\n"
+          "                             (500ms, 2s); 10 ms to 1 h (default 1000)\n"
+          "        --sndhwm N           messages queued per subscriber before ZeroMQ drops\n"
+          "                             (0 = no limit; default 100000)\n"
+          "        --max-article-size SIZE\n"
+          "                             larger articles fail (suffixes K, M, G; default 4M)\n"
+          "        --journal DIR        journal folder: every alert is appended there before\n"
+          "                             it is sent; it keeps the stream id and numbers\n"
+          "                             across restarts (default ./journal)\n"
+          "        --no-journal         run without a journal: numbers live in memory, each\n"
+          "                             start is a new stream, nothing can be replayed\n"
+          "        --journal-fsync POLICY\n"
+          "                             never, interval (at most 1 s of records at risk on\n"
+          "                             power loss) or always (default interval); an\n"
+          "                             article leaves incoming/ only once synced, unless\n"
+          "                             never\n"
+          "        --log-level LEVEL    error, warn, info or debug (default info)\n"
+          "    -h, --help               print this help and exit\n"
+          "    -V, --version            print the version and exit\n"
+          "\n"
+          "SPOOL\n"
+          "    Writers create an article elsewhere on the same file system (or in\n"
+          "    incoming/ under a name starting with '.') and rename it into incoming/\n"
+          "    when complete. Dotfiles and names ending in ~, .tmp, .part, .partial,\n"
+          "    .swp or .crdownload are ignored. Articles are taken in name order.\n"
+          "\n"
+          "SIGNALS\n"
+          "    SIGTERM, SIGINT  finish the current article, flush, exit 0 (within 1 s)\n"
+          "    SIGHUP           reload --topics and --boilerplate; a bad file is reported\n"
+          "                     (FILE:LINE) and the previous one kept\n"
+          "\n"
+          "EXIT STATUS\n"
+          "    0  stopped by a signal; with --dry-run, every FILE was parsed\n"
+          "    1  runtime failure; with --dry-run, some FILE failed (named on stderr)\n"
+          "    2  usage: bad option or value, or a bad --topics/--boilerplate file\n"
+          "    3  an --bind endpoint cannot be used (address already in use, bad address)\n"
+          "    4  the spool or journal folder cannot be created, read or written (or\n"
+          "       the journal is locked by another process, or damaged beyond repair)\n"
+          "\n"
+          "FILES\n"
+          "    DIR/incoming/  articles to publish\n"
+          "    DIR/done/      published articles\n"
+          "    DIR/failed/    articles that failed, and NAME.error with the reason\n"
+          "    JOURNAL/       segment files, stream-id, lock (docs/JOURNAL.md)\n"
+          "\n"
+          "EXAMPLES\n"
+          "    newswire-pub --spool /var/spool/newswire --bind tcp://*:5556\n"
+          "    newswire-pub --bind tcp://127.0.0.1:* --bind ipc:///run/newswire/alerts\n"
+          "    newswire-pub --dry-run --topics my-topics.conf article.txt | jq .topics\n"
+          "    mv /tmp/story.txt spool/incoming/   # publish an article\n"
+          "    kill -HUP $(pidof newswire-pub)     # reload the taxonomy\n"
+          "\n"
+          "See docs/PUBLISHER.md for log lines, a systemd unit and more.\n",
+          out);
+}
+
+/* Prints a usage error naming the flag and returns the usage exit status. */
+static int s_usage_error(const char *message)
+{
+    fprintf(stderr, "%s: %s (see --help)\n", S_PROGRAM, message);
+    return NW_PUBD_EXIT_USAGE;
+}
+
+/* Accepts what nw_opt_endpoint accepts, plus "tcp://HOST:*" (a free port, bind only). */
+static int s_check_bind(const char *value, char *err, size_t errlen)
+{
+    size_t len = strlen(value);
+    if (strncmp(value, "tcp://", 6) == 0 && len > 8 && strcmp(value + len - 2, ":*") == 0) {
+        char probe[1024];
+        snprintf(probe, sizeof probe, "%.*s:1", (int)(len - 2), value);
+        if (nw_opt_endpoint("--bind", probe, err, errlen) == NW_OK)
+            return NW_OK;
+    }
+    return nw_opt_endpoint("--bind", value, err, errlen);
+}
+
+static int s_parse_heartbeat(const char *value, uint32_t *out, char *err, size_t errlen)
+{
+    uint64_t ms;
+    int rc;
+    if (value[strspn(value, "0123456789")] == '\0')
+        rc = nw_opt_uint("--heartbeat", value, 10, 3600000, &ms, err, errlen);
+    else
+        rc = nw_opt_duration_ms("--heartbeat", value, 10, 3600000, &ms, err, errlen);
+    if (rc == NW_OK)
+        *out = (uint32_t)ms;
+    return rc;
+}
+
+/* Handles one option with a value. Returns NW_OK or NW_ERR_INVAL with err set. */
+static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err, size_t errlen)
+{
+    uint64_t v;
+    nw_log_level_t level;
+    int choice;
+    int rc = NW_OK;
+    switch (opt) {
+    case 's': cl->pubd.spool_dir = value; break;
+    case 't': cl->pubd.topics_path = value; break;
+    case S_OPT_BOILERPLATE: cl->pubd.boilerplate_path = value; break;
+    case 'b':
+        if (cl->pubd.n_binds == S_MAX_BINDS) {
+            snprintf(err, errlen, "--bind: at most %d endpoints", S_MAX_BINDS);
+            return NW_ERR_INVAL;
+        }
+        if ((rc = s_check_bind(value, err, errlen)) == NW_OK)
+            cl->binds[cl->pubd.n_binds++] = value;
+        break;
+    case S_OPT_HEARTBEAT: rc = s_parse_heartbeat(value, &cl->pubd.heartbeat_ms, err, errlen); break;
+    case S_OPT_SNDHWM:
+        if ((rc = nw_opt_uint("--sndhwm", value, 0, INT_MAX, &v, err, errlen)) == NW_OK)
+            cl->pubd.sndhwm = (int)v;
+        break;
+    case S_OPT_MAX_SIZE:
+        rc = nw_opt_size("--max-article-size", value, 1, 1ull << 30, &cl->pubd.max_article_size,
+                         err, errlen);
+        break;
+    case S_OPT_JOURNAL: cl->pubd.journal_dir = value; break;
+    case S_OPT_JOURNAL_FSYNC:
+        if ((rc = nw_opt_choice("--journal-fsync", value, s_fsync_names, &choice, err, errlen)) ==
+            NW_OK)
+            cl->pubd.journal_fsync = (nw_journal_fsync_t)choice;
+        break;
+    case S_OPT_LOG_LEVEL:
+        if ((rc = nw_log_level_parse(value, &level)) == NW_OK)
+            nw_log_set_level(level);
+        else
+            snprintf(err, errlen, "--log-level: '%s' is not one of error, warn, info, debug",
+                     value);
+        break;
+    default: snprintf(err, errlen, "unexpected option"); return NW_ERR_INVAL;
+    }
+    return rc;
+}
+
+static void s_defaults(s_cmdline_t *cl)
+{
+    memset(cl, 0, sizeof *cl);
+    cl->pubd.spool_dir = S_DEFAULT_SPOOL;
+    cl->pubd.binds = cl->binds;
+    cl->pubd.heartbeat_ms = S_DEFAULT_HEARTBEAT;
+    cl->pubd.sndhwm = S_DEFAULT_SNDHWM;
+    cl->pubd.linger_ms = S_LINGER_MS;
+    cl->pubd.max_article_size = S_DEFAULT_MAX_SIZE;
+    cl->pubd.journal_dir = S_DEFAULT_JOURNAL;
+    cl->pubd.journal_fsync = NW_JOURNAL_FSYNC_INTERVAL;
+}
+
+/* Describes the option getopt_long just refused. */
+static void s_describe_bad_option(char *const argv[], int opt, char *msg, size_t msglen)
+{
+    const char *arg = argv[optind - 1];
+    if (opt == ':')
+        snprintf(msg, msglen, "option '%s' needs a value", arg);
+    else if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+        snprintf(msg, msglen, "unknown option '-%c'", optopt);
+    else
+        snprintf(msg, msglen, "unknown option '%s'", arg);
+}
+
+/* Fills cl from argv. Returns NW_PUBD_EXIT_OK, or NW_PUBD_EXIT_USAGE after printing why. */
+static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
+{
+    char err[1024];
+    int opt;
+    s_defaults(cl);
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":s:b:t:nhV", s_long_options, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            s_describe_bad_option(argv, opt, err, sizeof err);
+            return s_usage_error(err);
+        }
+        if (opt == 'n')
+            cl->dry_run = true;
+        else if (opt == 'h')
+            cl->help = true;
+        else if (opt == 'V')
+            cl->version = true;
+        else if (opt == S_OPT_NO_JOURNAL)
+            cl->no_journal = true;
+        else if (s_apply_option(cl, opt, optarg, err, sizeof err) != NW_OK)
+            return s_usage_error(err);
+    }
+    if (cl->no_journal)
+        cl->pubd.journal_dir = NULL;
+    if (cl->pubd.n_binds == 0)
+        cl->binds[cl->pubd.n_binds++] = S_DEFAULT_BIND;
+    cl->pubd.files = (const char *const *)&argv[optind];
+    cl->pubd.n_files = (size_t)(argc - optind);
+    if (cl->dry_run && cl->pubd.n_files == 0 && !cl->help && !cl->version)
+        return s_usage_error("--dry-run needs at least one FILE (or - for standard input)");
+    return NW_PUBD_EXIT_OK;
+}
+
+/* --- --dry-run -------------------------------------------------------------------------- */
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Prints one file's alerts as JSON Lines. Returns NW_OK or the reason it failed. */
+static int s_dry_run_file(const nw_ingest_cfg_t *cfg, const char *path, nw_buf_t *out)
+{
+    char err[1024];
+    nw_ingest_result_t res;
+    const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+    int rc = nw_ingest_file(cfg, path, name, s_now_ms(), &res, err, sizeof err);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s", err);
+        return rc;
+    }
+    if (res.latin1)
+        nw_log(NW_LOG_WARN, "%s: not valid UTF-8, read as Latin-1", name);
+    nw_buf_reset(out);
+    for (size_t i = 0; i < res.n && rc == NW_OK; i++) {
+        if ((rc = nw_json_alert(out, &res.alerts[i], NULL)) == NW_OK)
+            rc = nw_buf_append_str(out, "\n");
+    }
+    nw_ingest_result_clear(&res);
+    if (rc == NW_OK && fwrite(out->data, 1, out->len, stdout) != out->len)
+        rc = NW_ERR_IO;
+    if (rc != NW_OK)
+        nw_log(NW_LOG_ERROR, "%s: %s", name, nw_strerror(rc));
+    return rc;
+}
+
+static int s_dry_run(const nw_pubd_opts_t *opts)
+{
+    char err[1024];
+    nw_taxonomy_t *tax = NULL;
+    nw_boilerplate_t *rules = NULL;
+    int status = NW_PUBD_EXIT_USAGE;
+    if (nw_ingest_load_taxonomy(opts->topics_path, &tax, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--topics %s", err);
+        goto cleanup;
+    }
+    if (nw_ingest_load_rules(opts->boilerplate_path, &rules, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--boilerplate %s", err);
+        goto cleanup;
+    }
+    nw_ingest_cfg_t cfg = {.rules = rules, .taxonomy = tax, .max_size = opts->max_article_size};
+    nw_buf_t out = {0};
+    status = NW_PUBD_EXIT_OK;
+    for (size_t i = 0; i < opts->n_files; i++) {
+        if (s_dry_run_file(&cfg, opts->files[i], &out) != NW_OK)
+            status = NW_PUBD_EXIT_FAILURE;
+    }
+    nw_buf_free(&out);
+    if (fflush(stdout) != 0)
+        status = NW_PUBD_EXIT_FAILURE;
+cleanup:
+    nw_taxonomy_destroy(&tax);
+    nw_boilerplate_destroy(&rules);
+    return status;
+}
+
+int main(int argc, char *argv[])
+{
+    s_cmdline_t cl;
+    nw_log_set_program(S_PROGRAM);
+    /* A reader that goes away (a closed pipe) is an error to report, not a signal to die of. */
+    signal(SIGPIPE, SIG_IGN);
+    int status = s_parse(argc, argv, &cl);
+    if (status != NW_PUBD_EXIT_OK)
+        return status;
+    if (cl.help) {
+        s_print_help(stdout);
+        return NW_PUBD_EXIT_OK;
+    }
+    if (cl.version) {
+        printf("%s %s\n", S_PROGRAM, NW_VERSION);
+        return NW_PUBD_EXIT_OK;
+    }
+    if (cl.dry_run)
+        return s_dry_run(&cl.pubd);
+    return nw_pubd_run(&cl.pubd);
+}

@@ -1,0 +1,370 @@
+#include "nw_boilerplate.h"
+
+#include "nw_error.h"
+#include "nw_utf8.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/* The default rules: publisher/boilerplate.conf, embedded by nw_embed_text(). */
+extern const char nw_boilerplate_default_text[];
+
+#define S_RULES_FILE_MAX (1024 * 1024) /* a rules file larger than this is a mistake */
+#define S_STACK_LINE     512           /* lines shorter than this are matched without malloc */
+
+typedef enum {
+    S_EXACT,
+    S_PREFIX,
+    S_SUFFIX,
+    S_CONTAINS,
+    S_REGEX,
+} s_kind_t;
+
+typedef struct {
+    s_kind_t kind;         /* how pattern is compared with a line */
+    nw_bp_action_t action; /* what a match means */
+    char *pattern;         /* the pattern text, NUL-terminated */
+    size_t len;            /* bytes of pattern */
+    regex_t re;            /* compiled pattern, for S_REGEX only */
+} s_rule_t;
+
+struct nw_boilerplate_t {
+    s_rule_t *rules; /* in file order; the first match decides */
+    size_t n;        /* used entries of rules */
+    size_t cap;      /* allocated entries of rules */
+};
+
+static const struct {
+    const char *name;
+    s_kind_t kind;
+} s_kinds[] = {
+    {"exact", S_EXACT},       {"prefix", S_PREFIX}, {"suffix", S_SUFFIX},
+    {"contains", S_CONTAINS}, {"regex", S_REGEX},
+};
+
+static const struct {
+    const char *name;
+    nw_bp_action_t action;
+} s_actions[] = {
+    {"drop", NW_BP_DROP},
+    {"drop-next", NW_BP_DROP_NEXT},
+    {"end", NW_BP_END},
+};
+
+static bool s_is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Case-insensitive (ASCII) search for needle in hay; lines are short, so naive is fine. */
+static bool s_contains_ci(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+    if (nlen > hlen)
+        return false;
+    for (size_t i = 0; i + nlen <= hlen; i++) {
+        if (strncasecmp(hay + i, needle, nlen) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool s_regex_match(const regex_t *re, const char *line, size_t len)
+{
+    /* regexec wants a NUL-terminated string; the caller's line need not be one. */
+    char stack[S_STACK_LINE];
+    char *buf = stack;
+    if (len >= sizeof(stack)) {
+        buf = malloc(len + 1);
+        if (buf == NULL)
+            return false;
+    }
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    bool hit = regexec(re, buf, 0, NULL, 0) == 0;
+    if (buf != stack)
+        free(buf);
+    return hit;
+}
+
+static bool s_rule_match(const s_rule_t *rule, const char *line, size_t len)
+{
+    switch (rule->kind) {
+    case S_EXACT: return len == rule->len && strncasecmp(line, rule->pattern, len) == 0;
+    case S_PREFIX: return len >= rule->len && strncasecmp(line, rule->pattern, rule->len) == 0;
+    case S_SUFFIX:
+        return len >= rule->len &&
+               strncasecmp(line + len - rule->len, rule->pattern, rule->len) == 0;
+    case S_CONTAINS: return s_contains_ci(line, len, rule->pattern, rule->len);
+    case S_REGEX: return s_regex_match(&rule->re, line, len);
+    }
+    return false;
+}
+
+nw_bp_action_t nw_boilerplate_classify(const nw_boilerplate_t *rules, const char *line, size_t len)
+{
+    if (rules == NULL || line == NULL)
+        return NW_BP_KEEP;
+    for (size_t i = 0; i < rules->n; i++) {
+        if (s_rule_match(&rules->rules[i], line, len))
+            return rules->rules[i].action;
+    }
+    return NW_BP_KEEP;
+}
+
+bool nw_boilerplate_match(const nw_boilerplate_t *rules, const char *line, size_t len)
+{
+    return nw_boilerplate_classify(rules, line, len) != NW_BP_KEEP;
+}
+
+size_t nw_boilerplate_count(const nw_boilerplate_t *rules)
+{
+    return rules == NULL ? 0 : rules->n;
+}
+
+void nw_boilerplate_destroy(nw_boilerplate_t **rules_p)
+{
+    if (rules_p == NULL || *rules_p == NULL)
+        return;
+    nw_boilerplate_t *self = *rules_p;
+    for (size_t i = 0; i < self->n; i++) {
+        if (self->rules[i].kind == S_REGEX)
+            regfree(&self->rules[i].re);
+        free(self->rules[i].pattern);
+    }
+    free(self->rules);
+    free(self);
+    *rules_p = NULL;
+}
+
+/* Takes the next blank-separated word of [*p, end) into *word / *wlen and advances *p. */
+static void s_next_word(const char **p, const char *end, const char **word, size_t *wlen)
+{
+    const char *s = *p;
+    while (s < end && s_is_blank(*s))
+        s++;
+    const char *e = s;
+    while (e < end && !s_is_blank(*e))
+        e++;
+    *word = s;
+    *wlen = (size_t)(e - s);
+    *p = e;
+}
+
+static bool s_word_is(const char *word, size_t wlen, const char *name)
+{
+    return wlen == strlen(name) && strncmp(word, name, wlen) == 0;
+}
+
+static int s_lookup_kind(const char *word, size_t wlen, s_kind_t *kind)
+{
+    for (size_t i = 0; i < sizeof(s_kinds) / sizeof(s_kinds[0]); i++) {
+        if (s_word_is(word, wlen, s_kinds[i].name)) {
+            *kind = s_kinds[i].kind;
+            return NW_OK;
+        }
+    }
+    return NW_ERR_CONFIG;
+}
+
+static int s_lookup_action(const char *word, size_t wlen, nw_bp_action_t *action)
+{
+    for (size_t i = 0; i < sizeof(s_actions) / sizeof(s_actions[0]); i++) {
+        if (s_word_is(word, wlen, s_actions[i].name)) {
+            *action = s_actions[i].action;
+            return NW_OK;
+        }
+    }
+    return NW_ERR_CONFIG;
+}
+
+static int s_grow(nw_boilerplate_t *self)
+{
+    if (self->n < self->cap)
+        return NW_OK;
+    size_t cap = self->cap ? self->cap * 2 : 32;
+    s_rule_t *rules = realloc(self->rules, cap * sizeof(*rules));
+    if (rules == NULL)
+        return NW_ERR_NOMEM;
+    self->rules = rules;
+    self->cap = cap;
+    return NW_OK;
+}
+
+/* Adds one rule from its parts. On NW_ERR_CONFIG a reason (without file and line) is
+ * written to why. */
+static int s_add_rule(nw_boilerplate_t *self, nw_bp_action_t action, s_kind_t kind,
+                      const char *pattern, size_t plen, char *why, size_t whylen)
+{
+    int rc = s_grow(self);
+    if (rc != NW_OK)
+        return rc;
+    s_rule_t *rule = &self->rules[self->n];
+    memset(rule, 0, sizeof(*rule));
+    rule->kind = kind;
+    rule->action = action;
+    rule->len = plen;
+    rule->pattern = strndup(pattern, plen);
+    if (rule->pattern == NULL)
+        return NW_ERR_NOMEM;
+    if (kind == S_REGEX) {
+        int rv = regcomp(&rule->re, rule->pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+        if (rv != 0) {
+            char msg[128];
+            regerror(rv, &rule->re, msg, sizeof(msg));
+            snprintf(why, whylen, "bad regular expression '%s': %s", rule->pattern, msg);
+            free(rule->pattern);
+            return rv == REG_ESPACE ? NW_ERR_NOMEM : NW_ERR_CONFIG;
+        }
+    }
+    self->n++;
+    return NW_OK;
+}
+
+/* Parses one line [p, end) that is neither blank nor a comment. */
+static int s_parse_line(nw_boilerplate_t *self, const char *p, const char *end, char *why,
+                        size_t whylen)
+{
+    const char *word;
+    size_t wlen;
+    nw_bp_action_t action = NW_BP_DROP;
+    s_kind_t kind;
+    s_next_word(&p, end, &word, &wlen);
+    if (s_lookup_action(word, wlen, &action) == NW_OK)
+        s_next_word(&p, end, &word, &wlen);
+    if (wlen == 0) {
+        snprintf(why, whylen, "missing rule kind after the action");
+        return NW_ERR_CONFIG;
+    }
+    if (s_lookup_kind(word, wlen, &kind) != NW_OK) {
+        snprintf(why, whylen,
+                 "unknown rule kind '%.*s' (expected [drop|drop-next|end] "
+                 "exact|prefix|suffix|contains|regex PATTERN)",
+                 (int)(wlen > 40 ? 40 : wlen), word);
+        return NW_ERR_CONFIG;
+    }
+    while (p < end && s_is_blank(*p))
+        p++;
+    while (end > p && s_is_blank(end[-1]))
+        end--;
+    if (p == end) {
+        snprintf(why, whylen, "missing pattern after '%.*s'", (int)wlen, word);
+        return NW_ERR_CONFIG;
+    }
+    return s_add_rule(self, action, kind, p, (size_t)(end - p), why, whylen);
+}
+
+static int s_check_text(const char *text, size_t len, const char *origin, char *err, size_t errlen)
+{
+    if (memchr(text, '\0', len) != NULL) {
+        snprintf(err, errlen, "%s:1: file holds NUL bytes; not a text file", origin);
+        return NW_ERR_CONFIG;
+    }
+    if (!nw_utf8_valid(text, len)) {
+        snprintf(err, errlen, "%s:1: file is not valid UTF-8", origin);
+        return NW_ERR_CONFIG;
+    }
+    return NW_OK;
+}
+
+int nw_boilerplate_parse(const char *text, size_t len, const char *origin, nw_boilerplate_t **out,
+                         char *err, size_t errlen)
+{
+    char why[256] = "";
+    size_t lineno = 0;
+    int rc;
+    *out = NULL;
+    if (origin == NULL)
+        origin = "(rules)";
+    if ((rc = s_check_text(text, len, origin, err, errlen)) != NW_OK)
+        return rc;
+    nw_boilerplate_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NW_ERR_NOMEM;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (eol == NULL)
+            eol = end;
+        lineno++;
+        const char *s = p;
+        while (s < eol && s_is_blank(*s))
+            s++;
+        if (s < eol && *s != '#' && (rc = s_parse_line(self, s, eol, why, sizeof(why))) != NW_OK)
+            goto fail;
+        p = eol + 1;
+    }
+    *out = self;
+    return NW_OK;
+fail:
+    if (rc == NW_ERR_NOMEM)
+        snprintf(err, errlen, "%s:%zu: out of memory", origin, lineno);
+    else
+        snprintf(err, errlen, "%s:%zu: %s", origin, lineno, why);
+    nw_boilerplate_destroy(&self);
+    return rc;
+}
+
+/* Reads a whole file into a new NUL-terminated buffer. */
+static int s_read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
+{
+    int rc = NW_OK;
+    char *buf = NULL;
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL || fstat(fileno(f), &st) != 0)
+        goto fail_errno;
+    if (!S_ISREG(st.st_mode) || st.st_size > S_RULES_FILE_MAX) {
+        snprintf(err, errlen, "%s: not a regular file of at most %d bytes", path, S_RULES_FILE_MAX);
+        rc = NW_ERR_CONFIG;
+        goto fail;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL) {
+        rc = NW_ERR_NOMEM;
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto fail;
+    }
+    size_t n = fread(buf, 1, (size_t)st.st_size, f);
+    if (ferror(f))
+        goto fail_errno;
+    buf[n] = '\0';
+    fclose(f);
+    *data = buf;
+    *len = n;
+    return NW_OK;
+fail_errno:
+    rc = nw_error_from_errno(errno);
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+fail:
+    free(buf);
+    if (f != NULL)
+        fclose(f);
+    return rc;
+}
+
+int nw_boilerplate_load(const char *path, nw_boilerplate_t **out, char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    *out = NULL;
+    int rc = s_read_file(path, &data, &len, err, errlen);
+    if (rc != NW_OK)
+        return rc;
+    rc = nw_boilerplate_parse(data, len, path, out, err, errlen);
+    free(data);
+    return rc;
+}
+
+int nw_boilerplate_default(nw_boilerplate_t **out)
+{
+    char err[256];
+    int rc = nw_boilerplate_parse(nw_boilerplate_default_text, strlen(nw_boilerplate_default_text),
+                                  "boilerplate.conf (built in)", out, err, sizeof(err));
+    /* The built-in text is tested; only memory can make it fail. */
+    return rc == NW_OK ? NW_OK : NW_ERR_NOMEM;
+}

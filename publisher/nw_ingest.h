@@ -1,0 +1,74 @@
+/*
+ * nw_ingest: one article's bytes into tagged, not yet numbered alerts.
+ *
+ * Size check, nw_article_parse with the loaded boilerplate rules, nw_split,
+ * nw_tagger_tag. No sockets, no loop: the daemon and --dry-run share it.
+ * Every failure comes with a one-line reason that names the article, fit for
+ * the log and for a spool's failed/NAME.error file.
+ *
+ *     nw_ingest_cfg_t cfg = {.rules = rules, .taxonomy = tax, .max_size = 4 << 20};
+ *     nw_ingest_result_t res;
+ *     char err[512];
+ *     if (nw_ingest_file(&cfg, "a.txt", "a.txt", now_ms, &res, err, sizeof err) == NW_OK) {
+ *         ... res.alerts[0 .. res.n - 1] ...
+ *         nw_ingest_result_clear(&res);
+ *     }
+ */
+#ifndef NW_INGEST_H
+#define NW_INGEST_H
+
+#include "nw_alert.h"
+#include "nw_boilerplate.h"
+#include "nw_taxonomy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const nw_boilerplate_t *rules; /* boilerplate rules for the parser (borrowed) */
+    const nw_taxonomy_t *taxonomy; /* taxonomy for the tagger (borrowed) */
+    uint64_t max_size;             /* bytes; a larger article is refused (0 = no limit) */
+    size_t max_paragraph;          /* bytes before a paragraph is split; 0 = default */
+} nw_ingest_cfg_t;
+
+typedef struct {
+    nw_alert_t *alerts; /* the article's alerts, headline first, tagged, unnumbered */
+    size_t n;           /* entries of alerts, at least 1 */
+    bool latin1;        /* the text was not UTF-8 and was read as Latin-1 */
+} nw_ingest_result_t;
+
+/* Loads the taxonomy at path, or the built-in default when path is NULL. Returns NW_OK
+ * with *out set, or an error of nw_taxonomy_load with "FILE:LINE: reason" or the path in
+ * err. */
+int nw_ingest_load_taxonomy(const char *path, nw_taxonomy_t **out, char *err, size_t errlen);
+
+/* Loads the boilerplate rules at path, or the built-in default when path is NULL.
+ * Returns as nw_ingest_load_taxonomy. */
+int nw_ingest_load_rules(const char *path, nw_boilerplate_t **out, char *err, size_t errlen);
+
+/* Reads the file at path ("-" reads standard input) into a new NUL-terminated buffer
+ * *data of *len bytes (caller frees). name is how the article is called in err. Returns
+ * NW_OK; NW_ERR_TOOBIG when it holds more than max_size bytes (0 = no limit);
+ * NW_ERR_NOTFOUND, NW_ERR_PERM, NW_ERR_IO, NW_ERR_NOMEM. On error err says why. */
+int nw_ingest_read(const char *path, const char *name, uint64_t max_size, char **data, size_t *len,
+                   char *err, size_t errlen);
+
+/* Turns len bytes of article text into alerts in *res (cleared by this call; clear it
+ * with nw_ingest_result_clear after NW_OK). published_ms stamps every alert. Returns
+ * NW_OK; NW_ERR_TOOBIG, NW_ERR_ARTICLE_EMPTY, NW_ERR_ARTICLE_BINARY,
+ * NW_ERR_ARTICLE_ENCODING, NW_ERR_ARTICLE_BOILERPLATE, NW_ERR_NOMEM, or an error of
+ * nw_alert_encode when an alert could not be sent (a field over a protocol limit), with
+ * "NAME: reason" in err. An article is all or nothing: every alert in *res encodes. On
+ * error *res owns nothing. */
+int nw_ingest_bytes(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
+                    int64_t published_ms, nw_ingest_result_t *res, char *err, size_t errlen);
+
+/* nw_ingest_read then nw_ingest_bytes. Returns as they do. */
+int nw_ingest_file(const nw_ingest_cfg_t *cfg, const char *path, const char *name,
+                   int64_t published_ms, nw_ingest_result_t *res, char *err, size_t errlen);
+
+/* Frees the alerts res owns and zeroes it. Safe on a zeroed result and twice. */
+void nw_ingest_result_clear(nw_ingest_result_t *res);
+
+#endif

@@ -1,0 +1,663 @@
+#include "nw_pubd.h"
+
+#include "nw_codec.h"
+#include "nw_error.h"
+#include "nw_ingest.h"
+#include "nw_journal.h"
+#include "nw_log.h"
+#include "nw_pubsock.h"
+#include "nw_sequencer.h"
+#include "nw_spool.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+#include <zmq.h>
+
+#define S_RESCAN_MS       2000 /* incoming/ is listed this often even without a file event */
+#define S_ERR_MAX         1024 /* bytes of an error message */
+#define S_JOURNAL_SYNC_MS 1000 /* journal sync and retention period */
+
+/* Everything one run of the daemon holds. The uv handles are embedded, so the struct lives
+ * until the loop has closed them all (nw_pubd_run's stack frame outlives the loop). */
+typedef struct {
+    const nw_pubd_opts_t *opts; /* the run's settings (borrowed) */
+    uv_loop_t loop;             /* the daemon's only loop */
+    bool loop_ready;            /* loop initialised (and must be closed) */
+    uv_signal_t sigterm;        /* stop */
+    uv_signal_t sigint;         /* stop */
+    uv_signal_t sighup;         /* reload taxonomy and boilerplate rules */
+    uv_fs_event_t spool_watch;  /* something changed in incoming/ */
+    uv_timer_t rescan;          /* periodic fallback listing of incoming/ */
+    uv_timer_t heartbeat;       /* heartbeat period */
+    uv_idle_t work;             /* active while articles wait: one per loop turn */
+    void *zctx;                 /* ZeroMQ context */
+    nw_pubsock_t *sock;         /* the alert socket */
+    nw_spool_t *spool;          /* the spool folders */
+    nw_journal_t *journal;      /* numbers and keeps every alert; NULL with --no-journal */
+    nw_sequencer_t *seqr;       /* numbers alerts in memory when there is no journal */
+    uv_timer_t journal_timer;   /* periodic journal sync and retention */
+    bool paused;                /* the journal could not be written: retry on rescan */
+    nw_taxonomy_t *taxonomy;    /* current taxonomy (replaced by SIGHUP) */
+    nw_boilerplate_t *rules;    /* current boilerplate rules (replaced by SIGHUP) */
+    char **pending;             /* names of incoming/ from the last listing */
+    size_t n_pending;           /* entries of pending */
+    size_t next_pending;        /* next entry of pending to process */
+    size_t next_file;           /* next positional file to process */
+    bool rescan_wanted;         /* list incoming/ again once pending is done */
+    bool stopping;              /* shutting down: no new work */
+    int status;                 /* exit status to return */
+    uint64_t n_published;       /* articles published */
+    uint64_t n_failed;          /* articles that failed */
+} s_daemon_t;
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_close_handle(void *handle)
+{
+    uv_handle_t *h = handle;
+    if (h->loop != NULL && !uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* Begins shutdown: closes every handle and the socket; the loop ends once they are gone.
+ * The first status given wins. */
+static void s_stop(s_daemon_t *d, int status)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    d->status = status;
+    nw_pubsock_close(&d->sock, NULL, NULL);
+    s_close_handle(&d->sigterm);
+    s_close_handle(&d->sigint);
+    s_close_handle(&d->sighup);
+    s_close_handle(&d->spool_watch);
+    s_close_handle(&d->rescan);
+    s_close_handle(&d->heartbeat);
+    s_close_handle(&d->journal_timer);
+    s_close_handle(&d->work);
+}
+
+/* --- Publishing ----------------------------------------------------------------------- */
+
+/* How processing one article ended. */
+typedef enum {
+    S_DONE = 0,  /* every alert is journaled and sent */
+    S_BAD = 1,   /* the article is bad: reason in err */
+    S_GONE = 2,  /* the file vanished before it was read */
+    S_PAUSE = 3, /* the journal cannot be written: leave the article, retry later */
+    S_FATAL = 4, /* the daemon cannot go on */
+} s_outcome_t;
+
+static const char *s_stream(const s_daemon_t *d)
+{
+    return d->journal ? nw_journal_stream_id(d->journal) : nw_sequencer_stream(d->seqr);
+}
+
+static uint64_t s_last_seq(const s_daemon_t *d)
+{
+    return d->journal ? nw_journal_next_seq(d->journal) - 1 : nw_sequencer_last(d->seqr);
+}
+
+/* Logs a journal failure once per pause; publishing resumes when a later try works. */
+static s_outcome_t s_journal_failed(s_daemon_t *d, int rc)
+{
+    if (rc != NW_ERR_JOURNAL_FULL) {
+        nw_log(NW_LOG_ERROR, "journal: %s (%s); stopping", nw_journal_errmsg(d->journal),
+               nw_strerror(rc));
+        return S_FATAL;
+    }
+    if (!d->paused)
+        nw_log(NW_LOG_ERROR, "journal: %s; publishing paused, retrying every %d ms",
+               nw_journal_errmsg(d->journal), S_RESCAN_MS);
+    d->paused = true;
+    return S_PAUSE;
+}
+
+/* Numbers alert, encodes it into *frame and, with a journal, appends it there. */
+static s_outcome_t s_number_and_keep(s_daemon_t *d, nw_alert_t *alert, char **frame, size_t *size)
+{
+    int rc =
+        d->journal ? nw_journal_number(d->journal, alert) : nw_sequencer_number(d->seqr, alert);
+    if (rc == NW_OK)
+        rc = nw_alert_encode(alert, frame, size);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "alert %s: %s; stopping", alert->id, nw_strerror(rc));
+        return S_FATAL;
+    }
+    if (d->journal == NULL)
+        return S_DONE;
+    if ((rc = nw_journal_append(d->journal, alert, *frame, *size, s_now_ms())) != NW_OK) {
+        free(*frame);
+        *frame = NULL;
+        return s_journal_failed(d, rc);
+    }
+    return S_DONE;
+}
+
+/* The one path every alert takes to the wire: skip it if the journal already holds it
+ * (published before a crash), number it, journal it, send it. *sent says whether it went
+ * out now. */
+static s_outcome_t s_publish_alert(s_daemon_t *d, nw_alert_t *alert, bool *sent)
+{
+    bool found = false;
+    *sent = false;
+    if (d->journal != NULL) {
+        int rc = nw_journal_contains(d->journal, alert->id, &found);
+        if (rc != NW_OK)
+            return s_journal_failed(d, rc);
+        if (found) {
+            nw_log(NW_LOG_DEBUG, "%s already in the journal; not sent again", alert->id);
+            return S_DONE;
+        }
+    }
+    char *frame = NULL;
+    size_t size = 0;
+    s_outcome_t out = s_number_and_keep(d, alert, &frame, &size);
+    if (out != S_DONE)
+        return out;
+    int rc = nw_pubsock_send_frame(d->sock, alert, frame, size);
+    free(frame);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "alert %s: cannot send: %s; stopping", alert->id, nw_strerror(rc));
+        return S_FATAL;
+    }
+    *sent = true;
+    nw_log(NW_LOG_DEBUG, "sent %s seq %llu on %zu topics", alert->id,
+           (unsigned long long)alert->seq, alert->n_topics);
+    return S_DONE;
+}
+
+/* What publishing one article did, for its "published" log line. */
+typedef struct {
+    size_t alerts;   /* alerts sent now */
+    size_t skipped;  /* alerts the journal already held */
+    size_t messages; /* messages sent (one per alert and topic) */
+    uint64_t first;  /* global seq of the first alert sent (0 = none) */
+    uint64_t last;   /* global seq of the last alert sent (0 = none) */
+} s_report_t;
+
+/* Logs the line the demo and the tests wait for, once the article is fully handled. */
+static void s_log_published(const char *name, const s_report_t *r)
+{
+    if (r->skipped > 0)
+        nw_log(NW_LOG_INFO, "%s: %zu of %zu alerts were already in the journal; not sent again",
+               name, r->skipped, r->skipped + r->alerts);
+    nw_log(NW_LOG_INFO, "published %s: %zu alerts, %zu messages, seq %llu-%llu", name, r->alerts,
+           r->messages, (unsigned long long)r->first, (unsigned long long)r->last);
+}
+
+static s_outcome_t s_publish_article(s_daemon_t *d, nw_ingest_result_t *res, s_report_t *r)
+{
+    uint64_t first = s_last_seq(d) + 1;
+    size_t messages = 0, sent_count = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        bool sent;
+        s_outcome_t out = s_publish_alert(d, &res->alerts[i], &sent);
+        if (out != S_DONE)
+            return out;
+        if (sent) {
+            sent_count++;
+            messages += res->alerts[i].n_topics;
+        }
+    }
+    /* The article leaves incoming/ next: make its records durable first. */
+    if (d->journal != NULL && d->opts->journal_fsync != NW_JOURNAL_FSYNC_NEVER) {
+        int rc = nw_journal_sync(d->journal);
+        if (rc != NW_OK)
+            return s_journal_failed(d, rc);
+    }
+    if (d->paused)
+        nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
+    d->paused = false;
+    *r = (s_report_t){.alerts = sent_count,
+                      .skipped = res->n - sent_count,
+                      .messages = messages,
+                      .first = sent_count ? first : 0,
+                      .last = sent_count ? s_last_seq(d) : 0};
+    return S_DONE;
+}
+
+/* Ingests and publishes the article at path; err holds the reason for S_BAD. */
+static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, s_report_t *r,
+                             char *err, size_t errlen)
+{
+    nw_ingest_cfg_t cfg = {
+        .rules = d->rules, .taxonomy = d->taxonomy, .max_size = d->opts->max_article_size};
+    nw_ingest_result_t res;
+    int rc = nw_ingest_file(&cfg, path, name, s_now_ms(), &res, err, errlen);
+    if (rc == NW_ERR_NOTFOUND)
+        return S_GONE;
+    if (rc == NW_ERR_NOMEM) {
+        nw_log(NW_LOG_ERROR, "%s; stopping", err);
+        return S_FATAL;
+    }
+    if (rc != NW_OK)
+        return S_BAD;
+    if (res.latin1)
+        nw_log(NW_LOG_WARN, "%s: not valid UTF-8, read as Latin-1", name);
+    s_outcome_t out = s_publish_article(d, &res, r);
+    nw_ingest_result_clear(&res);
+    return out;
+}
+
+/* --- Articles from the command line and from the spool ------------------------------ */
+
+/* Processes the next positional file. Returns false when the work must wait (paused). */
+static bool s_process_file(s_daemon_t *d, const char *path)
+{
+    char err[S_ERR_MAX];
+    const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+    s_report_t report;
+    switch (s_process(d, path, name, &report, err, sizeof err)) {
+    case S_DONE:
+        d->n_published++;
+        s_log_published(name, &report);
+        break;
+    case S_GONE:
+    case S_BAD:
+        d->n_failed++;
+        nw_log(NW_LOG_ERROR, "%s", err);
+        break;
+    case S_PAUSE: return false;
+    case S_FATAL: s_stop(d, NW_PUBD_EXIT_FAILURE); break;
+    }
+    return true;
+}
+
+static void s_fail_spool_article(s_daemon_t *d, const char *name, const char *reason)
+{
+    char err[S_ERR_MAX];
+    d->n_failed++;
+    if (nw_spool_fail(d->spool, name, reason, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s; spool: %s; stopping", reason, err);
+        s_stop(d, NW_PUBD_EXIT_SPOOL);
+        return;
+    }
+    nw_log(NW_LOG_ERROR, "%s; moved to failed/", reason);
+}
+
+static void s_finish_spool_article(s_daemon_t *d, const char *name, const s_report_t *report)
+{
+    char err[S_ERR_MAX];
+    if (nw_spool_done(d->spool, name, err, sizeof err) != NW_OK) {
+        /* Left in incoming/, it would be processed again on every rescan. */
+        nw_log(NW_LOG_ERROR, "spool: %s; stopping", err);
+        s_stop(d, NW_PUBD_EXIT_SPOOL);
+        return;
+    }
+    d->n_published++;
+    s_log_published(name, report);
+}
+
+/* Processes incoming/name. Returns false when the work must wait (paused). */
+static bool s_process_spool_name(s_daemon_t *d, const char *name)
+{
+    char path[PATH_MAX], err[S_ERR_MAX];
+    if (nw_spool_incoming_path(d->spool, name, path, sizeof path) != NW_OK) {
+        snprintf(err, sizeof err, "%s: name too long", name);
+        s_fail_spool_article(d, name, err);
+        return true;
+    }
+    s_report_t report;
+    switch (s_process(d, path, name, &report, err, sizeof err)) {
+    case S_DONE: s_finish_spool_article(d, name, &report); break;
+    case S_BAD: s_fail_spool_article(d, name, err); break;
+    case S_GONE: nw_log(NW_LOG_DEBUG, "%s: gone before it was read", name); break;
+    case S_PAUSE: return false;
+    case S_FATAL: s_stop(d, NW_PUBD_EXIT_FAILURE); break;
+    }
+    return true;
+}
+
+/* Lists incoming/ again; the new list replaces what was left of the old one. */
+static void s_rescan(s_daemon_t *d)
+{
+    char err[S_ERR_MAX];
+    char **names = NULL;
+    size_t n = 0;
+    d->rescan_wanted = false;
+    int rc = nw_spool_scan(d->spool, &names, &n, err, sizeof err);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "spool: cannot list %s", err);
+        return;
+    }
+    nw_spool_names_free(&d->pending, d->n_pending);
+    d->pending = names;
+    d->n_pending = n;
+    d->next_pending = 0;
+}
+
+/* One unit of work per loop turn, so signals and subscriptions are served between
+ * articles and SIGTERM lets the current article finish. */
+static void s_on_work(uv_idle_t *idle)
+{
+    s_daemon_t *d = idle->data;
+    if (d->stopping)
+        return;
+    bool go_on = true;
+    if (d->next_file < d->opts->n_files) {
+        if ((go_on = s_process_file(d, d->opts->files[d->next_file])))
+            d->next_file++;
+    } else {
+        if (d->next_pending == d->n_pending && d->rescan_wanted)
+            s_rescan(d);
+        if (d->next_pending == d->n_pending)
+            go_on = false;
+        else if ((go_on = s_process_spool_name(d, d->pending[d->next_pending])))
+            d->next_pending++;
+    }
+    /* Idle until a file event or the rescan timer; a paused journal is retried then. */
+    if (!go_on && !d->stopping)
+        uv_idle_stop(idle);
+}
+
+static void s_want_rescan(s_daemon_t *d)
+{
+    if (d->stopping)
+        return;
+    d->rescan_wanted = true;
+    uv_idle_start(&d->work, s_on_work);
+}
+
+static void s_on_spool_event(uv_fs_event_t *handle, const char *filename, int events, int status)
+{
+    (void)filename;
+    (void)events;
+    s_daemon_t *d = handle->data;
+    if (status < 0)
+        nw_log(NW_LOG_WARN, "spool: watching %s: %s", nw_spool_incoming(d->spool),
+               uv_strerror(status));
+    s_want_rescan(d);
+}
+
+static void s_on_rescan_timer(uv_timer_t *timer)
+{
+    s_want_rescan(timer->data);
+}
+
+/* --- Heartbeat, signals, reload -------------------------------------------------------- */
+
+/* Fills *hb from the journal's numbers. Returns NW_OK or NW_ERR_NOMEM (hb zeroed). */
+static int s_journal_heartbeat(const s_daemon_t *d, nw_heartbeat_t *hb)
+{
+    size_t n = nw_journal_topic_count(d->journal);
+    memset(hb, 0, sizeof *hb);
+    hb->seq = s_last_seq(d);
+    hb->time_ms = s_now_ms();
+    hb->interval_ms = d->opts->heartbeat_ms;
+    hb->stream = strdup(s_stream(d));
+    hb->replay = strdup(""); /* no replay endpoint yet */
+    hb->topics = n ? calloc(n, sizeof *hb->topics) : NULL;
+    if (hb->stream == NULL || hb->replay == NULL || (n && hb->topics == NULL))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        const char *name;
+        if (nw_journal_topic_at(d->journal, i, &name, &hb->topics[i].seq) != NW_OK)
+            break;
+        if ((hb->topics[i].name = strdup(name)) == NULL)
+            goto fail;
+        hb->n_topics++;
+    }
+    return NW_OK;
+fail:
+    nw_heartbeat_clear(hb);
+    return NW_ERR_NOMEM;
+}
+
+/* Flushes the journal at its interval and applies its retention. */
+static void s_on_journal_timer(uv_timer_t *timer)
+{
+    s_daemon_t *d = timer->data;
+    if (nw_journal_sync(d->journal) != NW_OK)
+        nw_log(NW_LOG_ERROR, "journal: %s", nw_journal_errmsg(d->journal));
+    if (nw_journal_retain(d->journal, s_now_ms()) != NW_OK)
+        nw_log(NW_LOG_WARN, "journal: %s", nw_journal_errmsg(d->journal));
+}
+
+static void s_on_heartbeat(uv_timer_t *timer)
+{
+    s_daemon_t *d = timer->data;
+    nw_heartbeat_t hb;
+    int rc = d->journal
+                 ? s_journal_heartbeat(d, &hb)
+                 : nw_sequencer_heartbeat(d->seqr, s_now_ms(), d->opts->heartbeat_ms, "", &hb);
+    if (rc == NW_OK)
+        rc = nw_pubsock_send_heartbeat(d->sock, &hb);
+    nw_heartbeat_clear(&hb);
+    if (rc != NW_OK)
+        nw_log(NW_LOG_WARN, "heartbeat not sent: %s", nw_strerror(rc));
+}
+
+static void s_reload(s_daemon_t *d)
+{
+    char err[S_ERR_MAX];
+    nw_taxonomy_t *tax = NULL;
+    nw_boilerplate_t *rules = NULL;
+    const char *tpath = d->opts->topics_path, *bpath = d->opts->boilerplate_path;
+    if (nw_ingest_load_taxonomy(tpath, &tax, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "reload: %s; keeping the previous taxonomy", err);
+    } else {
+        nw_taxonomy_destroy(&d->taxonomy);
+        d->taxonomy = tax;
+        nw_log(NW_LOG_INFO, "reloaded taxonomy from %s (%zu topics)", tpath ? tpath : "built-in",
+               nw_taxonomy_topic_count(tax));
+    }
+    if (nw_ingest_load_rules(bpath, &rules, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "reload: %s; keeping the previous boilerplate rules", err);
+    } else {
+        nw_boilerplate_destroy(&d->rules);
+        d->rules = rules;
+        nw_log(NW_LOG_INFO, "reloaded boilerplate rules from %s", bpath ? bpath : "built-in");
+    }
+}
+
+static void s_on_signal(uv_signal_t *handle, int signum)
+{
+    s_daemon_t *d = handle->data;
+    if (signum == SIGHUP) {
+        s_reload(d);
+        return;
+    }
+    nw_log(NW_LOG_INFO, "stopping on %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    s_stop(d, NW_PUBD_EXIT_OK);
+}
+
+/* --- Start and stop ----------------------------------------------------------------- */
+
+static int s_load_config(s_daemon_t *d)
+{
+    char err[S_ERR_MAX];
+    if (nw_ingest_load_taxonomy(d->opts->topics_path, &d->taxonomy, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--topics %s", err);
+        return NW_PUBD_EXIT_USAGE;
+    }
+    if (nw_ingest_load_rules(d->opts->boilerplate_path, &d->rules, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--boilerplate %s", err);
+        return NW_PUBD_EXIT_USAGE;
+    }
+    if (nw_spool_open(d->opts->spool_dir, &d->spool, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--spool %s", err);
+        return NW_PUBD_EXIT_SPOOL;
+    }
+    return NW_PUBD_EXIT_OK;
+}
+
+/* Opens the journal, which owns the stream id and the numbers, and reports what its
+ * recovery found. */
+static int s_open_journal(s_daemon_t *d)
+{
+    nw_journal_opts_t jo;
+    nw_journal_recovery_t rec;
+    nw_journal_opts_default(&jo);
+    jo.fsync = d->opts->journal_fsync;
+    memset(&rec, 0, sizeof rec);
+    int rc = nw_journal_open(d->opts->journal_dir, &jo, &d->journal, &rec);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--journal %s: %s", d->opts->journal_dir,
+               rec.message[0] ? rec.message : nw_strerror(rc));
+        return rc == NW_ERR_NOMEM ? NW_PUBD_EXIT_FAILURE : NW_PUBD_EXIT_SPOOL;
+    }
+    if (rec.message[0])
+        nw_log(NW_LOG_WARN, "journal: %s", rec.message);
+    nw_log(NW_LOG_INFO, "journal: %s %s, stream %s, %llu records, next seq %llu",
+           rec.created ? "created" : "opened", d->opts->journal_dir,
+           nw_journal_stream_id(d->journal),
+           (unsigned long long)nw_journal_record_count(d->journal),
+           (unsigned long long)nw_journal_next_seq(d->journal));
+    return NW_PUBD_EXIT_OK;
+}
+
+/* Picks the stream: the journal's, or without one a new random stream for this run. */
+static int s_open_stream(s_daemon_t *d)
+{
+    if (d->opts->journal_dir != NULL)
+        return s_open_journal(d);
+    char stream[NW_STREAM_ID_LEN + 1];
+    int rc = nw_stream_id_new(stream);
+    if (rc == NW_OK)
+        rc = nw_sequencer_new(stream, &d->seqr);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "cannot make a stream id: %s", nw_strerror(rc));
+        return NW_PUBD_EXIT_FAILURE;
+    }
+    nw_log(NW_LOG_WARN, "no journal: alerts cannot be replayed, and a restart is a new stream");
+    return NW_PUBD_EXIT_OK;
+}
+
+static int s_open_socket(s_daemon_t *d)
+{
+    char err[S_ERR_MAX];
+    if ((d->zctx = zmq_ctx_new()) == NULL) {
+        nw_log(NW_LOG_ERROR, "cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno()));
+        return NW_PUBD_EXIT_FAILURE;
+    }
+    nw_pubsock_opts_t so = {.binds = d->opts->binds,
+                            .n_binds = d->opts->n_binds,
+                            .sndhwm = d->opts->sndhwm,
+                            .linger_ms = d->opts->linger_ms};
+    int rc = nw_pubsock_new(&d->loop, d->zctx, &so, &d->sock, err, sizeof err);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s", err);
+        return (rc == NW_ERR_ADDRINUSE || rc == NW_ERR_ENDPOINT) ? NW_PUBD_EXIT_ENDPOINT
+                                                                 : NW_PUBD_EXIT_FAILURE;
+    }
+    return NW_PUBD_EXIT_OK;
+}
+
+static int s_start_signal(s_daemon_t *d, uv_signal_t *handle, int signum)
+{
+    handle->data = d;
+    int rc = uv_signal_init(&d->loop, handle);
+    if (rc == 0)
+        rc = uv_signal_start(handle, s_on_signal, signum);
+    return rc;
+}
+
+static int s_start_timer(s_daemon_t *d, uv_timer_t *timer, uv_timer_cb cb, uint64_t period)
+{
+    timer->data = d;
+    int rc = uv_timer_init(&d->loop, timer);
+    if (rc == 0)
+        rc = uv_timer_start(timer, cb, period, period);
+    return rc;
+}
+
+static int s_start_handles(s_daemon_t *d)
+{
+    int rc;
+    d->work.data = d;
+    d->spool_watch.data = d;
+    if ((rc = s_start_signal(d, &d->sigterm, SIGTERM)) != 0 ||
+        (rc = s_start_signal(d, &d->sigint, SIGINT)) != 0 ||
+        (rc = s_start_signal(d, &d->sighup, SIGHUP)) != 0 ||
+        (rc = s_start_timer(d, &d->rescan, s_on_rescan_timer, S_RESCAN_MS)) != 0 ||
+        (rc = s_start_timer(d, &d->heartbeat, s_on_heartbeat, d->opts->heartbeat_ms)) != 0 ||
+        (d->journal &&
+         (rc = s_start_timer(d, &d->journal_timer, s_on_journal_timer, S_JOURNAL_SYNC_MS)) != 0) ||
+        (rc = uv_idle_init(&d->loop, &d->work)) != 0 ||
+        (rc = uv_fs_event_init(&d->loop, &d->spool_watch)) != 0) {
+        nw_log(NW_LOG_ERROR, "cannot start the event loop: %s", uv_strerror(rc));
+        return NW_PUBD_EXIT_FAILURE;
+    }
+    rc = uv_fs_event_start(&d->spool_watch, s_on_spool_event, nw_spool_incoming(d->spool), 0);
+    if (rc != 0)
+        nw_log(NW_LOG_WARN, "spool: cannot watch %s (%s); listing it every %d ms instead",
+               nw_spool_incoming(d->spool), uv_strerror(rc), S_RESCAN_MS);
+    /* Positional files first, then whatever incoming/ already holds. */
+    s_want_rescan(d);
+    return NW_PUBD_EXIT_OK;
+}
+
+static int s_start(s_daemon_t *d)
+{
+    int status;
+    if ((status = s_load_config(d)) != NW_PUBD_EXIT_OK ||
+        (status = s_open_stream(d)) != NW_PUBD_EXIT_OK)
+        return status;
+    int rc = uv_loop_init(&d->loop);
+    if (rc != 0) {
+        nw_log(NW_LOG_ERROR, "cannot start the event loop: %s", uv_strerror(rc));
+        return NW_PUBD_EXIT_FAILURE;
+    }
+    d->loop_ready = true;
+    if ((status = s_open_socket(d)) != NW_PUBD_EXIT_OK ||
+        (status = s_start_handles(d)) != NW_PUBD_EXIT_OK)
+        return status;
+    nw_log(NW_LOG_INFO, "ready: stream %s, spool %s, %zu topics", s_stream(d),
+           nw_spool_dir(d->spool), nw_taxonomy_topic_count(d->taxonomy));
+    return NW_PUBD_EXIT_OK;
+}
+
+static void s_teardown(s_daemon_t *d)
+{
+    if (d->loop_ready) {
+        /* Let every close callback run, then release the loop. */
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(&d->loop) != 0)
+            nw_log(NW_LOG_WARN, "event loop closed with handles still open");
+    }
+    /* Waits at most the socket's linger for queued messages to leave. */
+    if (d->zctx != NULL)
+        zmq_ctx_term(d->zctx);
+    nw_spool_names_free(&d->pending, d->n_pending);
+    if (d->journal != NULL && nw_journal_sync(d->journal) != NW_OK)
+        nw_log(NW_LOG_ERROR, "journal: %s", nw_journal_errmsg(d->journal));
+    nw_journal_destroy(&d->journal);
+    nw_sequencer_destroy(&d->seqr);
+    nw_spool_destroy(&d->spool);
+    nw_taxonomy_destroy(&d->taxonomy);
+    nw_boilerplate_destroy(&d->rules);
+}
+
+int nw_pubd_run(const nw_pubd_opts_t *opts)
+{
+    s_daemon_t d;
+    memset(&d, 0, sizeof d);
+    d.opts = opts;
+    int status = s_start(&d);
+    if (status == NW_PUBD_EXIT_OK)
+        uv_run(&d.loop, UV_RUN_DEFAULT);
+    else
+        s_stop(&d, status);
+    uint64_t last = (d.seqr || d.journal) ? s_last_seq(&d) : 0;
+    s_teardown(&d);
+    if (status == NW_PUBD_EXIT_OK) {
+        status = d.status;
+        nw_log(NW_LOG_INFO, "stopped: %llu articles published, %llu failed, last seq %llu",
+               (unsigned long long)d.n_published, (unsigned long long)d.n_failed,
+               (unsigned long long)last);
+    }
+    return status;
+}

@@ -1,0 +1,65 @@
+/*
+ * nw_pubd: the newswire-pub daemon, one run of it.
+ *
+ * Loads the taxonomy and boilerplate rules, opens the spool, binds the alert
+ * socket, then runs a libuv loop until SIGTERM or SIGINT: positional files
+ * first, then whatever appears in the spool's incoming/ folder (uv_fs_event,
+ * an initial scan, and a rescan every few seconds because inotify misses
+ * events on some file systems), one article per loop turn, in name order.
+ * Each alert goes through one function: skipped if the journal already holds
+ * its id (a restart after a crash mid-article publishes the rest, none
+ * twice), numbered by the journal, appended to it, then sent. An article
+ * moves to done/ only once all its alerts are journaled (and synced, unless
+ * the fsync policy is "never"). A journal that cannot be written pauses
+ * publishing, loudly, until a retry succeeds. Without a journal
+ * (--no-journal) alerts are numbered in memory on a new stream each run.
+ * A heartbeat goes out every heartbeat_ms. SIGHUP reloads the taxonomy and
+ * boilerplate files.
+ *
+ * Log lines other tools rely on (stable wording, see docs/PUBLISHER.md):
+ *     listening on ENDPOINT
+ *     ready: stream ID, spool DIR
+ *     subscriber subscribed to 'TOPIC' (N subscriptions)
+ *     published NAME: N alerts, M messages, seq A-B
+ *     NAME: REASON; moved to failed/
+ *     journal: MESSAGE; publishing paused
+ *     stopped: N articles published, M failed, last seq S
+ */
+#ifndef NW_PUBD_H
+#define NW_PUBD_H
+
+#include "nw_journal.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses of the daemon, documented in --help and docs/PUBLISHER.md. */
+typedef enum {
+    NW_PUBD_EXIT_OK = 0,       /* stopped by SIGTERM/SIGINT, or nothing went wrong */
+    NW_PUBD_EXIT_FAILURE = 1,  /* a runtime failure (socket, loop, memory, spool moves) */
+    NW_PUBD_EXIT_USAGE = 2,    /* bad flag or value, or a taxonomy/boilerplate file is wrong */
+    NW_PUBD_EXIT_ENDPOINT = 3, /* an --bind endpoint cannot be bound (in use, bad address) */
+    NW_PUBD_EXIT_SPOOL = 4,    /* the spool or journal folder cannot be created or used */
+} nw_pubd_exit_t;
+
+typedef struct {
+    const char *spool_dir;            /* spool folder, created if missing */
+    const char *const *binds;         /* endpoints of the alert socket */
+    size_t n_binds;                   /* entries of binds, at least 1 */
+    const char *topics_path;          /* taxonomy file, NULL for the built-in one */
+    const char *boilerplate_path;     /* boilerplate rules file, NULL for the built-in ones */
+    const char *journal_dir;          /* journal folder; NULL runs without one (--no-journal) */
+    nw_journal_fsync_t journal_fsync; /* when journal appends are forced to the disk */
+    uint32_t heartbeat_ms;            /* heartbeat period */
+    int sndhwm;                       /* send high-water mark, messages per subscriber */
+    int linger_ms;                    /* how long shutdown may wait to flush queued messages */
+    uint64_t max_article_size;        /* bytes; larger articles fail */
+    const char *const *files;         /* articles to publish once at start ("-" = stdin) */
+    size_t n_files;                   /* entries of files */
+} nw_pubd_opts_t;
+
+/* Runs the daemon until it is told to stop or cannot go on. Logs every failure (naming
+ * the flag, file or endpoint) before returning. Returns an nw_pubd_exit_t status. */
+int nw_pubd_run(const nw_pubd_opts_t *opts);
+
+#endif

@@ -1,0 +1,235 @@
+#include "nw_pubsock.h"
+
+#include "nw_codec.h"
+#include "nw_error.h"
+#include "nw_log.h"
+#include "nw_topic.h"
+#include "nw_zwatch.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_SHOWN_MAX 64 /* bytes of a subscription shown in a log line */
+
+struct nw_pubsock_t {
+    void *sock;                      /* the XPUB socket, owned */
+    nw_zwatch_t *watch;              /* reads subscription messages from sock */
+    size_t subscriptions;            /* active (subscriber, filter) pairs */
+    nw_pubsock_closed_fn *on_closed; /* close callback, once closing */
+    void *closed_arg;                /* its argument */
+};
+
+/* Writes len bytes of untrusted text into out as printable ASCII, others as \xNN. */
+static void s_printable(const unsigned char *s, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && i < S_SHOWN_MAX && o + 5 < outlen; i++) {
+        if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\' && s[i] != '\'')
+            out[o++] = (char)s[i];
+        else
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", s[i]);
+    }
+    if (len > S_SHOWN_MAX && o + 4 < outlen)
+        o += (size_t)snprintf(out + o, outlen - o, "...");
+    out[o] = '\0';
+}
+
+/* Handles one message from the XPUB socket: byte 1 or 0 then the filter. */
+static void s_on_subscription(nw_pubsock_t *ps, const unsigned char *data, size_t len)
+{
+    if (len == 0 || (data[0] != 0 && data[0] != 1)) {
+        nw_log(NW_LOG_DEBUG, "ignoring a %zu-byte message from a subscriber", len);
+        return;
+    }
+    char shown[S_SHOWN_MAX * 4 + 8];
+    s_printable(data + 1, len - 1, shown, sizeof shown);
+    if (data[0] == 1) {
+        ps->subscriptions++;
+        nw_log(NW_LOG_INFO, "subscriber subscribed to '%s' (%zu subscriptions)", shown,
+               ps->subscriptions);
+    } else {
+        if (ps->subscriptions > 0)
+            ps->subscriptions--;
+        nw_log(NW_LOG_INFO, "subscriber unsubscribed from '%s' (%zu subscriptions)", shown,
+               ps->subscriptions);
+    }
+}
+
+static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
+{
+    (void)watch;
+    nw_pubsock_t *ps = arg;
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, zsock, ZMQ_DONTWAIT) < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            nw_log(NW_LOG_WARN, "alert socket: receive failed: %s", zmq_strerror(errno));
+        zmq_msg_close(&msg);
+        return;
+    }
+    s_on_subscription(ps, zmq_msg_data(&msg), zmq_msg_size(&msg));
+    /* Subscription messages are single frames; swallow any further parts. */
+    while (zmq_msg_more(&msg)) {
+        if (zmq_msg_recv(&msg, zsock, ZMQ_DONTWAIT) < 0)
+            break;
+    }
+    zmq_msg_close(&msg);
+}
+
+static int s_setopt_int(void *sock, int option, int value)
+{
+    return zmq_setsockopt(sock, option, &value, sizeof value) == 0 ? NW_OK : NW_ERR_ZMQ;
+}
+
+/* Binds one endpoint and logs the address it really got. */
+static int s_bind(void *sock, const char *endpoint, char *err, size_t errlen)
+{
+    if (zmq_bind(sock, endpoint) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "--bind %s: %s", endpoint,
+                 e == EADDRINUSE ? "address already in use" : zmq_strerror(e));
+        return e == EADDRINUSE ? NW_ERR_ADDRINUSE : NW_ERR_ENDPOINT;
+    }
+    char actual[1024];
+    size_t size = sizeof actual;
+    if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, actual, &size) != 0)
+        snprintf(actual, sizeof actual, "%s", endpoint);
+    nw_log(NW_LOG_INFO, "listening on %s", actual);
+    return NW_OK;
+}
+
+static int s_configure(void *sock, const nw_pubsock_opts_t *opts, char *err, size_t errlen)
+{
+    int rc = NW_OK;
+    if (s_setopt_int(sock, ZMQ_SNDHWM, opts->sndhwm) != NW_OK ||
+        s_setopt_int(sock, ZMQ_LINGER, opts->linger_ms) != NW_OK ||
+        s_setopt_int(sock, ZMQ_XPUB_VERBOSER, 1) != NW_OK) {
+        snprintf(err, errlen, "alert socket: cannot set options: %s", zmq_strerror(errno));
+        return NW_ERR_ZMQ;
+    }
+    for (size_t i = 0; i < opts->n_binds && rc == NW_OK; i++)
+        rc = s_bind(sock, opts->binds[i], err, errlen);
+    return rc;
+}
+
+static void s_on_watch_closed(void *arg)
+{
+    nw_pubsock_t *ps = arg;
+    zmq_close(ps->sock);
+    nw_pubsock_closed_fn *on_closed = ps->on_closed;
+    void *closed_arg = ps->closed_arg;
+    free(ps);
+    if (on_closed != NULL)
+        on_closed(closed_arg);
+}
+
+int nw_pubsock_new(uv_loop_t *loop, void *zctx, const nw_pubsock_opts_t *opts, nw_pubsock_t **out,
+                   char *err, size_t errlen)
+{
+    nw_pubsock_t *ps = calloc(1, sizeof *ps);
+    if (ps == NULL)
+        return NW_ERR_NOMEM;
+    int rc = NW_ERR_ZMQ;
+    if ((ps->sock = zmq_socket(zctx, ZMQ_XPUB)) == NULL) {
+        snprintf(err, errlen, "alert socket: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if ((rc = s_configure(ps->sock, opts, err, errlen)) != NW_OK)
+        goto fail;
+    if ((rc = nw_zwatch_new(loop, ps->sock, 0, s_on_readable, ps, &ps->watch)) != NW_OK ||
+        (rc = nw_zwatch_start(ps->watch)) != NW_OK) {
+        snprintf(err, errlen, "alert socket: cannot watch it: %s", nw_strerror(rc));
+        goto fail;
+    }
+    *out = ps;
+    return NW_OK;
+fail:
+    if (ps->sock != NULL)
+        s_setopt_int(ps->sock, ZMQ_LINGER, 0);
+    if (ps->watch != NULL) {
+        /* The socket must outlive the watcher: both go when the loop closes its handles. */
+        nw_zwatch_close(&ps->watch, s_on_watch_closed, ps);
+        return rc;
+    }
+    if (ps->sock != NULL) {
+        zmq_close(ps->sock);
+    }
+    free(ps);
+    return rc;
+}
+
+/* Sends one frame, retrying when a signal interrupts the call. */
+static int s_send(void *sock, const void *data, size_t len, int flags)
+{
+    for (int tries = 0; tries < 16; tries++) {
+        if (zmq_send(sock, data, len, flags | ZMQ_DONTWAIT) >= 0)
+            return NW_OK;
+        if (errno != EINTR)
+            break;
+    }
+    nw_log(NW_LOG_ERROR, "alert socket: send failed: %s", zmq_strerror(errno));
+    return NW_ERR_ZMQ;
+}
+
+static int s_send_two(nw_pubsock_t *ps, const char *topic, const void *data, size_t size)
+{
+    int rc = s_send(ps->sock, topic, strlen(topic), ZMQ_SNDMORE);
+    if (rc == NW_OK)
+        rc = s_send(ps->sock, data, size, 0);
+    return rc;
+}
+
+int nw_pubsock_send_frame(nw_pubsock_t *ps, const nw_alert_t *alert, const void *frame, size_t size)
+{
+    int rc = NW_OK;
+    for (size_t i = 0; i < alert->n_topics && rc == NW_OK; i++)
+        rc = s_send_two(ps, alert->topics[i].name, frame, size);
+    /* A send may consume the fd's edge that announced a subscription. */
+    nw_zwatch_kick(ps->watch);
+    return rc;
+}
+
+int nw_pubsock_send_alert(nw_pubsock_t *ps, const nw_alert_t *alert)
+{
+    char *data = NULL;
+    size_t size = 0;
+    int rc = nw_alert_encode(alert, &data, &size);
+    if (rc != NW_OK)
+        return rc;
+    rc = nw_pubsock_send_frame(ps, alert, data, size);
+    free(data);
+    return rc;
+}
+
+int nw_pubsock_send_heartbeat(nw_pubsock_t *ps, const nw_heartbeat_t *hb)
+{
+    char *data = NULL;
+    size_t size = 0;
+    int rc = nw_heartbeat_encode(hb, &data, &size);
+    if (rc != NW_OK)
+        return rc;
+    rc = s_send_two(ps, NW_TOPIC_HEARTBEAT, data, size);
+    free(data);
+    nw_zwatch_kick(ps->watch);
+    return rc;
+}
+
+size_t nw_pubsock_subscriptions(const nw_pubsock_t *ps)
+{
+    return ps->subscriptions;
+}
+
+void nw_pubsock_close(nw_pubsock_t **ps_p, nw_pubsock_closed_fn *on_closed, void *arg)
+{
+    if (ps_p == NULL || *ps_p == NULL)
+        return;
+    nw_pubsock_t *ps = *ps_p;
+    *ps_p = NULL;
+    ps->on_closed = on_closed;
+    ps->closed_arg = arg;
+    nw_zwatch_close(&ps->watch, s_on_watch_closed, ps);
+}

@@ -1,0 +1,71 @@
+/*
+ * nw_sequencer: numbers alerts for the wire (stream id, global and
+ * per-topic sequence numbers) and builds heartbeats from the same state.
+ *
+ * One sequencer per publisher stream. Every alert gets the next global
+ * sequence number, and for each of its topics the next number of that
+ * topic, so a subscriber of any topic set can tell a gap from a filtered
+ * alert. The stream id is made by nw_stream_id_new() today; once the journal
+ * owns the stream, it hands its id and last numbers to nw_sequencer_new()
+ * and nw_sequencer_restore() so numbering continues where it stopped.
+ *
+ *     char id[NW_STREAM_ID_LEN + 1];
+ *     nw_stream_id_new(id);
+ *     nw_sequencer_t *seq;
+ *     nw_sequencer_new(id, &seq);
+ *     nw_sequencer_number(seq, &alert);   // alert.seq, alert.topics[i].seq set
+ *     nw_sequencer_destroy(&seq);
+ */
+#ifndef NW_SEQUENCER_H
+#define NW_SEQUENCER_H
+
+#include "nw_alert.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct nw_sequencer_t nw_sequencer_t;
+
+/* Writes a new random stream id (NW_STREAM_ID_LEN lowercase hex chars and a NUL) into
+ * out. The one place a stream id is invented. Returns NW_OK, or NW_ERR_IO when the
+ * system has no randomness to give (out then holds ""). */
+int nw_stream_id_new(char out[NW_STREAM_ID_LEN + 1]);
+
+/* Returns true when id is NW_STREAM_ID_LEN lowercase hex characters. */
+bool nw_stream_id_valid(const char *id);
+
+/* Creates a sequencer for stream_id (copied; must be nw_stream_id_valid) with every
+ * counter at 0. Returns NW_OK with *out set, NW_ERR_INVAL for a bad id, NW_ERR_NOMEM. */
+int nw_sequencer_new(const char *stream_id, nw_sequencer_t **out);
+
+/* Sets the last global sequence number to seq and, when topic is not NULL, the last
+ * sequence number of topic to topic_seq (used when recovering from a journal).
+ * Returns NW_OK, NW_ERR_TOPIC for an invalid topic, NW_ERR_NOMEM. */
+int nw_sequencer_restore(nw_sequencer_t *seqr, uint64_t seq, const char *topic, uint64_t topic_seq);
+
+/* Numbers alert: sets alert->stream, alert->seq to the next global number and each
+ * alert->topics[i].seq to the next number of that topic. All or nothing: on error the
+ * counters and the alert are unchanged. Returns NW_OK, NW_ERR_INVAL when the alert has
+ * no topic, NW_ERR_NOMEM. */
+int nw_sequencer_number(nw_sequencer_t *seqr, nw_alert_t *alert);
+
+/* Fills *hb (zeroed first; clear it with nw_heartbeat_clear) with the stream id, the
+ * last global number, every topic's last number (in name order), now_ms, interval_ms and
+ * the replay endpoint (copied; "" for none). Returns NW_OK or NW_ERR_NOMEM (hb zeroed). */
+int nw_sequencer_heartbeat(const nw_sequencer_t *seqr, int64_t now_ms, uint32_t interval_ms,
+                           const char *replay, nw_heartbeat_t *hb);
+
+/* Returns the stream id (owned by the sequencer). */
+const char *nw_sequencer_stream(const nw_sequencer_t *seqr);
+
+/* Returns the last global sequence number handed out (0 = none). */
+uint64_t nw_sequencer_last(const nw_sequencer_t *seqr);
+
+/* Returns the last sequence number of topic (0 = none yet). */
+uint64_t nw_sequencer_topic_last(const nw_sequencer_t *seqr, const char *topic);
+
+/* Frees the sequencer and sets *seqr_p to NULL. Safe on NULL and twice. */
+void nw_sequencer_destroy(nw_sequencer_t **seqr_p);
+
+#endif

@@ -1,0 +1,589 @@
+#!/bin/bash
+# Runs the container demo (compose.yaml) for real, end to end, on a machine
+# without a Docker engine, with Debian's podman:
+#
+#   1. installs what is missing (scripts/setup.sh --containers);
+#   2. builds a debian:bookworm-slim base image with debootstrap from the
+#      machine's Debian mirror (no registry is needed), cached per day;
+#   3. builds the images and brings the project up with docker-compose 1.29
+#      talking to `podman system service` (or podman-compose, see below);
+#   4. waits until the logging subscriber holds exactly the alerts that the
+#      publisher's --dry-run predicts for the sample articles, and the tariffs
+#      and defense subscribers printed exactly theirs;
+#   5. stops every service and checks each ended on SIGTERM with exit 0,
+#      promptly; then `down -v`;
+#   6. removes everything it made: containers, images, volumes, networks,
+#      podman's storage (in a temporary folder), the iptables chains podman
+#      added, its own processes and mounts.
+#
+# Exits non-zero, saying what failed, on any failure.
+#
+# Environment:
+#   NW_SKIP_COMPOSE=1       skip the whole check (exit 0)
+#   NW_COMPOSE_RUNNER       docker-compose (default) or podman-compose
+#   NW_COMPOSE_TIMEOUT      seconds to wait for the alerts (default 90)
+#   NW_STOP_LIMIT           seconds every service may take to stop (default 5)
+#   NW_DEBIAN_MIRROR        Debian mirror for debootstrap (default: the one apt uses)
+#   NW_CACHE_DIR            where the base tarball is cached
+#                           (default ${XDG_CACHE_HOME:-~/.cache}/newswire)
+#   NW_KEEP_WORKDIR=1       keep the temporary folder (logs) after a failure
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+if [ "${NW_SKIP_COMPOSE:-0}" = 1 ]; then
+    echo "compose-check: skipped (NW_SKIP_COMPOSE=1)"
+    exit 0
+fi
+
+runner=${NW_COMPOSE_RUNNER:-docker-compose}
+alert_timeout=${NW_COMPOSE_TIMEOUT:-90}
+stop_limit=${NW_STOP_LIMIT:-5}
+cache_dir=${NW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/newswire}
+project="nwcheck$$"
+image="newswire:local"
+base_tag="docker.io/library/debian:bookworm-slim"
+services_running="publisher sub-tariffs sub-defense sub-log"
+
+work=""
+# Machine state before the run (record_machine_state); until known, assume
+# everything existed so that cleanup removes nothing it should not.
+ip_forward_before=""
+var_containers_existed=1 run_networks_existed=1 run_containers_existed=1
+run_netns_existed=1 run_netns_mounted=1
+service_pid=""
+ticker_pid=""
+t_start=$(date +%s%3N)
+t_phase=$t_start
+timings=""
+
+log() { printf 'compose-check: %s\n' "$*"; }
+fail() {
+    printf 'compose-check: FAILED: %s\n' "$*" >&2
+    exit 1
+}
+
+# phase NAME: ends the current phase (timed) and names the next one.
+phase() {
+    local now
+    now=$(date +%s%3N)
+    if [ -n "${phase_name:-}" ]; then
+        timings="$timings$(printf '  %-14s %6.1f s' "$phase_name" "$(ms_to_s $((now - t_phase)))")"$'\n'
+    fi
+    phase_name=$1
+    t_phase=$now
+    [ "$1" = finished ] || log "== $1 =="
+}
+
+ms_to_s() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
+
+# --- machine state before the run, to restore it after --------------------------
+
+iptables_chains() {
+    local cmd table
+    for cmd in iptables ip6tables; do
+        command -v "$cmd" >/dev/null 2>&1 || continue
+        for table in filter nat mangle; do
+            "$cmd" -t "$table" -S 2>/dev/null | awk -v c="$cmd" -v t="$table" '$1 == "-N" { print c, t, $2 }'
+        done
+    done
+}
+
+record_machine_state() {
+    iptables_chains >"$work/chains.before"
+    ip_forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
+    pgrep -x aardvark-dns >"$work/aardvark.before" || true
+    var_containers_existed=$(exists /var/lib/containers)
+    run_networks_existed=$(exists /run/containers/networks)
+    run_containers_existed=$(exists /run/containers)
+    run_netns_existed=$(exists /run/netns)
+    run_netns_mounted=0
+    if mountpoint -q /run/netns 2>/dev/null; then run_netns_mounted=1; fi
+}
+
+exists() { if [ -e "$1" ]; then echo 1; else echo 0; fi; }
+
+# Podman makes /run/netns a shared bind mount and keeps state under
+# /run/containers/networks and /var/lib/containers/cache whatever its storage
+# is: undo what this run made.
+restore_run_dirs() {
+    if [ "$run_netns_mounted" = 0 ] && mountpoint -q /run/netns 2>/dev/null; then
+        umount /run/netns 2>/dev/null || umount -l /run/netns
+    fi
+    if [ "$run_netns_existed" = 0 ]; then rmdir /run/netns 2>/dev/null; fi
+    if [ "$run_networks_existed" = 0 ]; then rm -rf /run/containers/networks; fi
+    if [ "$run_containers_existed" = 0 ]; then rmdir /run/containers 2>/dev/null; fi
+    # podman's blob cache (/var/lib/containers/cache) lies outside its storage.
+    if [ "$var_containers_existed" = 0 ]; then rm -rf /var/lib/containers; fi
+}
+
+# Removes the iptables chains that appeared during the run (podman's netavark
+# adds NETAVARK_* and NETAVARK-* chains and jumps to them from built-in chains).
+restore_iptables() {
+    local cmd table chain
+    [ -f "$work/chains.before" ] || return 0
+    iptables_chains | sort >"$work/chains.after"
+    sort "$work/chains.before" | comm -13 - "$work/chains.after" >"$work/chains.new"
+    while read -r cmd table chain; do
+        delete_jumps_to "$cmd" "$table" "$chain"
+        "$cmd" -t "$table" -F "$chain" 2>/dev/null || true
+    done <"$work/chains.new"
+    while read -r cmd table chain; do
+        "$cmd" -t "$table" -X "$chain" 2>/dev/null ||
+            log "warning: could not delete $cmd chain $chain in table $table"
+    done <"$work/chains.new"
+    if [ -s "$work/chains.new" ]; then
+        log "removed $(wc -l <"$work/chains.new") iptables chains podman added"
+    fi
+    if [ -n "$ip_forward_before" ]; then
+        echo "$ip_forward_before" >/proc/sys/net/ipv4/ip_forward 2>/dev/null || true
+    fi
+}
+
+# delete_jumps_to CMD TABLE CHAIN: deletes every rule that jumps to CHAIN, by
+# number (last first), so that quoted comments in rules need no parsing.
+delete_jumps_to() {
+    local parent num
+    for parent in $("$1" -t "$2" -S 2>/dev/null | awk -v c="$3" '$1 == "-A" && / -j / { for (i = 3; i < NF; i++) if ($i == "-j" && $(i + 1) == c) print $2 }' | sort -u); do
+        for num in $("$1" -t "$2" -L "$parent" -n --line-numbers 2>/dev/null | awk -v c="$3" '$2 == c { print $1 }' | sort -rn); do
+            "$1" -t "$2" -D "$parent" "$num" 2>/dev/null || true
+        done
+    done
+}
+
+# Ends the processes this run left: conmon of our storage, a new aardvark-dns.
+end_leftover_processes() {
+    local pid
+    for pid in $(pgrep -f -- "$work/" || true); do
+        [ "$pid" = "$$" ] && continue
+        kill -TERM "$pid" 2>/dev/null && log "ended leftover process $pid: $(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | cut -c1-100)"
+    done
+    for pid in $(pgrep -x aardvark-dns || true); do
+        grep -qx "$pid" "$work/aardvark.before" || kill -TERM "$pid" 2>/dev/null || true
+    done
+}
+
+unmount_leftovers() {
+    local mnt
+    awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | while read -r mnt; do
+        umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || log "warning: cannot unmount $mnt"
+    done
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    [ -n "$work" ] || exit "$rc"
+    log "== cleanup =="
+    stop_health_ticker
+    podman ps -aq 2>/dev/null | grep -q . && podman rm -af -t 1 >/dev/null 2>&1
+    stop_podman_service
+    podman system reset -f >/dev/null 2>&1
+    end_leftover_processes
+    unmount_leftovers
+    restore_iptables
+    restore_run_dirs
+    if [ "$rc" -ne 0 ] && [ "${NW_KEEP_WORKDIR:-0}" = 1 ]; then
+        log "kept $work"
+    else
+        rm -rf "$work"
+    fi
+    if awk -v w="$work/" 'index($2, w) == 1' /proc/mounts | grep -q .; then
+        log "warning: mounts left under $work"
+    fi
+    if [ "$rc" -ne 0 ]; then print_timings; fi
+    exit "$rc"
+}
+
+print_timings() {
+    phase finished
+    log "timings:"
+    printf '%s' "$timings"
+    log "$(printf '  %-14s %6.1f s' total "$(ms_to_s $(($(date +%s%3N) - t_start)))")"
+}
+
+# --- podman set-up -----------------------------------------------------------------
+
+make_workdir() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/newswire-compose.XXXXXX")
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    record_machine_state
+    mkdir -p "$work/networks" "$work/tmp"
+    # Storage and runtime state in the temporary folder, not /var/lib/containers.
+    cat >"$work/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$work/storage"
+runroot = "$work/run"
+EOF
+    # Lowered default ulimits: root here lacks CAP_SYS_RESOURCE to raise them.
+    # runc: crun refuses this machine's hybrid cgroup layout. No systemd here, so
+    # cgroupfs and file logs; network definitions kept in the temporary folder.
+    cat >"$work/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+log_driver = "k8s-file"
+
+[network]
+network_backend = "netavark"
+network_config_dir = "$work/networks"
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$work/events.log"
+tmp_dir = "$work/tmp"
+EOF
+    export CONTAINERS_STORAGE_CONF="$work/storage.conf" CONTAINERS_CONF="$work/containers.conf"
+}
+
+# The Debian mirror apt uses here (one-line or deb822 sources), or NW_DEBIAN_MIRROR.
+debian_mirror() {
+    if [ -n "${NW_DEBIAN_MIRROR:-}" ]; then
+        echo "$NW_DEBIAN_MIRROR"
+        return
+    fi
+    {
+        cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+            awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }'
+        cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '$1 == "URIs:" { for (i = 2; i <= NF; i++) print $i }'
+    } | grep -E '/debian/?$' | head -n 1 | sed 's:/$::'
+}
+
+security_mirror() {
+    {
+        cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+            awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }'
+        cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '$1 == "URIs:" { for (i = 2; i <= NF; i++) print $i }'
+    } | grep -E '/debian-security/?$' | head -n 1 | sed 's:/$::'
+}
+
+# debootstrap_tarball OUT MIRROR: a minbase bookworm root file system, as a tar.
+debootstrap_tarball() {
+    local out=$1 mirror=$2 rootfs="$work/rootfs" security
+    security=$(security_mirror)
+    log "debootstrap --variant=minbase bookworm from $mirror (about 30 s)"
+    debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+        { tail -n 20 "$work/debootstrap.log" >&2; fail "debootstrap from $mirror (log above)"; }
+    rm -f "$rootfs/etc/apt/sources.list" "$rootfs"/var/cache/apt/archives/*.deb
+    rm -rf "$rootfs"/var/lib/apt/lists/*
+    {
+        printf 'Types: deb\nURIs: %s\nSuites: bookworm bookworm-updates\nComponents: main\n' "$mirror"
+        printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
+        if [ -n "$security" ]; then
+            printf '\nTypes: deb\nURIs: %s\nSuites: bookworm-security\nComponents: main\n' "$security"
+            printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
+        fi
+    } >"$rootfs/etc/apt/sources.list.d/debian.sources"
+    # As in the official slim image: no manuals, docs or translations.
+    printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+        'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+        'path-exclude /usr/share/locale/*' >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim"
+    tar --numeric-owner -C "$rootfs" -cf "$out.part" . || fail "cannot write $out.part"
+    mv "$out.part" "$out"
+    rm -rf "$rootfs"
+}
+
+# The base image from a cached tarball (one per day), built when missing.
+base_image() {
+    local mirror tarball old
+    mirror=$(debian_mirror)
+    [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+    mkdir -p "$cache_dir" || fail "cannot create the cache folder $cache_dir"
+    tarball="$cache_dir/debian-bookworm-minbase-$(date +%Y%m%d).tar"
+    if [ -s "$tarball" ]; then
+        log "base tarball from the cache: $tarball"
+    else
+        debootstrap_tarball "$tarball" "$mirror"
+        for old in "$cache_dir"/debian-bookworm-minbase-*.tar; do
+            [ "$old" = "$tarball" ] || rm -f "$old"
+        done
+    fi
+    podman import --change 'CMD ["bash"]' "$tarball" "$base_tag" >/dev/null ||
+        fail "podman import of $tarball"
+    log "imported $tarball as $base_tag"
+}
+
+start_podman_service() {
+    local i
+    [ "$runner" = docker-compose ] || return 0
+    podman system service --time=0 "unix://$work/podman.sock" >"$work/podman-service.log" 2>&1 &
+    service_pid=$!
+    for i in $(seq 1 100); do
+        [ -S "$work/podman.sock" ] && break
+        kill -0 "$service_pid" 2>/dev/null || fail "podman system service died: $(cat "$work/podman-service.log")"
+        [ "$i" -lt 100 ] || fail "podman system service did not create its socket within 10 s"
+        sleep 0.1
+    done
+    export DOCKER_HOST="unix://$work/podman.sock" COMPOSE_DOCKER_CLI_BUILD=0 DOCKER_BUILDKIT=0
+}
+
+stop_podman_service() {
+    [ -n "$service_pid" ] || return 0
+    kill -TERM "$service_pid" 2>/dev/null
+    wait "$service_pid" 2>/dev/null
+    service_pid=""
+}
+
+# Podman runs health checks from systemd timers; without systemd nothing runs
+# them, so this loop does, once a second, for the project's running containers.
+start_health_ticker() {
+    rm -f "$work/ticker.stop"
+    (
+        while [ ! -e "$work/ticker.stop" ]; do
+            for id in $(podman ps -q --filter "label=com.docker.compose.project=$project" 2>/dev/null); do
+                podman healthcheck run "$id" >/dev/null 2>&1 || true
+            done
+            sleep 1
+        done
+    ) &
+    ticker_pid=$!
+}
+
+stop_health_ticker() {
+    [ -n "$ticker_pid" ] || return 0
+    touch "$work/ticker.stop"
+    wait "$ticker_pid" 2>/dev/null
+    ticker_pid=""
+}
+
+# --- the project -------------------------------------------------------------------
+
+compose() {
+    case "$runner" in
+    docker-compose | podman-compose)
+        "$runner" -p "$project" -f "$top/compose.yaml" -f "$work/check.override.yaml" "$@"
+        ;;
+    *) fail "NW_COMPOSE_RUNNER must be docker-compose or podman-compose, not '$runner'" ;;
+    esac
+}
+
+# The check reads the tariffs and defense subscribers' output as JSON Lines.
+write_override() {
+    cat >"$work/check.override.yaml" <<'EOF'
+services:
+  sub-tariffs:
+    command: [newswire-sub, -c, "tcp://publisher:5556", -t, tariffs, --format, json]
+  sub-defense:
+    command: [newswire-sub, -c, "tcp://publisher:5556", -t, defense, --format, json]
+EOF
+}
+
+container() { echo "${project}_$1_1"; }
+
+dump_logs() {
+    local svc
+    for svc in publisher sub-tariffs sub-defense sub-log feeder; do
+        echo "----- logs of $svc ($(podman inspect -f '{{.State.Status}} exit {{.State.ExitCode}}' "$(container "$svc")" 2>/dev/null || echo 'no container')) -----" >&2
+        podman logs "$(container "$svc")" 2>&1 | tail -n 100 >&2 || true
+    done
+}
+
+build_images() {
+    compose build >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; fail "building the images (compose build, log above)"; }
+    podman image exists "$image" || fail "compose build did not produce $image"
+    log "built $image ($(podman image inspect -f '{{.Size}}' "$image" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
+}
+
+# What the publisher will send for the sample articles, from its own --dry-run.
+dry_run() {
+    podman run --rm "$image" sh -c 'newswire-pub --dry-run /usr/share/newswire/articles/*.txt' \
+        >"$work/dry-run.jsonl" 2>"$work/dry-run.err" ||
+        { cat "$work/dry-run.err" >&2; fail "newswire-pub --dry-run in the image"; }
+    [ -s "$work/dry-run.jsonl" ] || fail "newswire-pub --dry-run printed no alerts for the sample articles"
+    python3 "$work/check.py" expect "$work/dry-run.jsonl"
+}
+
+bring_up() {
+    start_health_ticker
+    compose up -d --no-build >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; dump_logs; fail "compose up -d (log above)"; }
+}
+
+# wait_for_alerts: until every subscriber holds its expected alerts, or the limit.
+wait_for_alerts() {
+    local alerts deadline rc
+    alerts="$(podman volume inspect -f '{{.Mountpoint}}' "${project}_alerts")/alerts.jsonl" ||
+        fail "no volume ${project}_alerts"
+    deadline=$(($(date +%s) + alert_timeout))
+    while :; do
+        podman logs "$(container sub-tariffs)" >"$work/tariffs.out" 2>/dev/null || true
+        podman logs "$(container sub-defense)" >"$work/defense.out" 2>/dev/null || true
+        rc=0
+        python3 "$work/check.py" verify "$work/dry-run.jsonl" "$alerts" \
+            "$work/tariffs.out" "$work/defense.out" >"$work/verify.out" 2>&1 || rc=$?
+        if [ "$rc" = 0 ]; then
+            cat "$work/verify.out"
+            break
+        fi
+        if [ "$rc" != 1 ] || [ "$(date +%s)" -ge "$deadline" ]; then
+            cat "$work/verify.out" >&2
+            dump_logs
+            if [ "$rc" != 1 ]; then fail "the subscribers received wrong alerts (above)"; fi
+            fail "the subscribers did not get their alerts within $alert_timeout s (above)"
+        fi
+        sleep 1
+    done
+    [ "$(podman inspect -f '{{.State.ExitCode}}' "$(container feeder)")" = 0 ] ||
+        { dump_logs; fail "the feeder did not exit 0"; }
+}
+
+# Stops the services as `down` would (SIGTERM, then SIGKILL after the grace
+# period) and checks that each ended on SIGTERM with exit 0 within the limit.
+stop_and_check() {
+    local t0 t1 svc name code finished ms bad=0
+    t0=$(date +%s%3N)
+    compose stop -t 10 >"$work/stop.log" 2>&1 || { cat "$work/stop.log" >&2; fail "compose stop"; }
+    t1=$(date +%s%3N)
+    for svc in $services_running; do
+        name=$(container "$svc")
+        code=$(podman inspect -f '{{.State.ExitCode}}' "$name")
+        finished=$(podman inspect -f '{{.State.FinishedAt}}' "$name" | sed 's/ m=.*//; s/ +0000 UTC$/ UTC/')
+        ms=$(($(date -d "$finished" +%s%3N) - t0))
+        log "$(printf '%-12s exit %-3s stopped %5s s after the stop began' "$svc" "$code" "$(ms_to_s "$ms")")"
+        if [ "$code" != 0 ]; then
+            echo "compose-check: $svc exited $code on SIGTERM, not 0 (137: killed after the grace period)" >&2
+            bad=1
+        elif [ "$ms" -gt $((stop_limit * 1000)) ]; then
+            echo "compose-check: $svc took $(ms_to_s "$ms") s to stop (limit $stop_limit s)" >&2
+            bad=1
+        fi
+    done
+    log "compose stop took $(ms_to_s $((t1 - t0))) s"
+    for svc in sub-tariffs sub-defense sub-log; do
+        podman logs "$(container "$svc")" 2>&1 | grep -v '^{' | tail -n 1 | sed "s/^/compose-check: $svc said: /"
+    done
+    if [ "$bad" = 1 ]; then
+        dump_logs
+        fail "not every service stopped promptly with exit 0 on SIGTERM"
+    fi
+}
+
+bring_down() {
+    compose down -v >"$work/down.log" 2>&1 || { cat "$work/down.log" >&2; fail "compose down -v"; }
+    [ -z "$(podman ps -aq)" ] || fail "containers left after down: $(podman ps -a --format '{{.Names}}')"
+}
+
+write_checker() {
+    cat >"$work/check.py" <<'EOF'
+"""Compares what the subscribers received with the publisher's dry run.
+
+expect DRY_RUN                       prints what each subscriber should get
+verify DRY_RUN LOG TARIFFS DEFENSE   exit 0: all there; 1: not yet; 2: wrong
+"""
+import json
+import sys
+
+
+def matches(flt, topic):
+    return flt == "" or topic == flt or topic.startswith(flt + ".")
+
+
+def alerts(path, skip_text=False):
+    out = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                if skip_text and not line.startswith("{"):
+                    continue  # the subscriber's own messages (stderr)
+                try:
+                    out.append(json.loads(line))
+                except ValueError as e:
+                    raise SystemExit(f"{path}:{n}: not JSON ({e}): {line[:120]}") from None
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def expected(dry_run):
+    want = {"": [], "tariffs": [], "defense": []}
+    titles = set()
+    for a in alerts(dry_run):
+        topics = a.get("topics") or []
+        titles.add(a.get("title"))
+        for flt in want:
+            if any(matches(flt, t) for t in topics):
+                want[flt].append(str(a["id"]))
+    return want, titles
+
+
+def compare(name, got, want, flt):
+    ids = [str(a.get("id")) for a in got]
+    wrong = []
+    if len(set(ids)) != len(ids):
+        wrong.append(f"{name}: {len(ids) - len(set(ids))} duplicate alerts")
+    extra = set(ids) - set(want)
+    if extra:
+        wrong.append(f"{name}: {len(extra)} alerts it should not have, e.g. {sorted(extra)[:3]}")
+    for a in got:
+        if flt and not any(matches(flt, t) for t in a.get("topics") or []):
+            wrong.append(f"{name}: alert {a.get('id')} has topics {a.get('topics')}, none is {flt}")
+            break
+    print(f"{name}: {len(set(ids) & set(want))} of {len(want)} expected alerts")
+    return wrong, set(want) <= set(ids)
+
+
+def main():
+    mode, dry_run = sys.argv[1], sys.argv[2]
+    want, titles = expected(dry_run)
+    if mode == "expect":
+        print(f"dry run: {len(alerts(dry_run))} alerts from {len(titles)} articles; "
+              f"expected: log {len(want[''])}, tariffs {len(want['tariffs'])}, "
+              f"defense {len(want['defense'])}")
+        if not want["tariffs"] or not want["defense"]:
+            raise SystemExit("the sample articles give no tariffs or no defense alert")
+        return 0
+    log, tariffs, defense = sys.argv[3:6]
+    wrong, complete = [], True
+    got_log = alerts(log)
+    for name, got, flt in (("log (all topics)", got_log, ""),
+                           ("tariffs subscriber", alerts(tariffs, True), "tariffs"),
+                           ("defense subscriber", alerts(defense, True), "defense")):
+        w, c = compare(name, got, want[flt], flt)
+        wrong += w
+        complete = complete and c
+    seen = {a.get("title") for a in got_log}
+    print(f"log: alerts from {len(seen & titles)} of {len(titles)} articles")
+    for w in wrong:
+        print("WRONG: " + w)
+    return 2 if wrong else 0 if complete else 1
+
+
+sys.exit(main())
+EOF
+}
+
+main() {
+    [ "$(id -u)" = 0 ] || fail "needs root (podman with netavark networks)"
+    phase setup
+    scripts/setup.sh --containers
+    command -v python3 >/dev/null 2>&1 || fail "python3 not found (it comes with podman-compose)"
+    make_workdir
+    write_override
+    write_checker
+    phase base-image
+    base_image
+    start_podman_service
+    phase build
+    build_images
+    phase dry-run
+    dry_run
+    phase up
+    bring_up
+    phase alerts
+    wait_for_alerts
+    phase stop
+    stop_and_check
+    phase down
+    bring_down
+    print_timings
+    log "PASSED ($runner, podman $(podman version -f '{{.Client.Version}}' 2>/dev/null))"
+}
+
+main "$@"

@@ -1,0 +1,110 @@
+/*
+ * nw_gaps: loss detection from sequence numbers and heartbeats.
+ *
+ * Every alert carries its publisher's stream id and, per topic, a sequence
+ * number that grows by one for each alert on that topic. The tracker keeps,
+ * per (stream, topic) the subscriber receives, the last sequence number seen
+ * and the ranges it never saw, and reports through a callback:
+ *   - a jump (seq > last + 1): the range last+1 .. seq-1 was missed;
+ *   - a heartbeat whose sequence for a subscribed topic is past the last one
+ *     received: the alerts at the tail were lost;
+ *   - a stream id never seen before (the publisher restarted, or another one
+ *     joined behind a proxy);
+ *   - a stream whose heartbeats stopped for three intervals (silent), and
+ *     its return.
+ * A missed alert that arrives late (a replay, or reordering) fills its hole.
+ * The missing ranges stay queryable (nw_gaps_missing) so that a replay
+ * client can ask for exactly them. Pure logic: the caller passes the time.
+ *
+ * Baselines: a subscriber that joins a running stream has not missed what
+ * came before it. The first number seen for a topic is its baseline, unless
+ * a heartbeat of that stream was already received: the heartbeat lists every
+ * topic's latest number, so a topic absent from it starts at 0.
+ */
+#ifndef NW_GAPS_H
+#define NW_GAPS_H
+
+#include "nw_alert.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NW_GAPS_STREAMS_MAX  16   /* streams tracked at once; the least recently active goes */
+#define NW_GAPS_TOPICS_MAX   4096 /* topics tracked per stream; more are not tracked */
+#define NW_GAPS_RANGES_MAX   32   /* open missing ranges per topic; the oldest goes */
+#define NW_GAPS_SILENT_BEATS 3    /* heartbeat intervals of silence before a report */
+
+typedef struct nw_gaps_t nw_gaps_t;
+
+typedef enum {
+    NW_GAPS_STREAM_NEW = 0, /* first stream seen */
+    NW_GAPS_STREAM_CHANGED, /* another stream id after one was known: restart or new peer */
+    NW_GAPS_MISSED,         /* sequence jump: first..last on topic were never received */
+    NW_GAPS_TAIL,           /* heartbeat: first..last on topic were sent, not received */
+    NW_GAPS_LATE,           /* a missed alert (first == last) arrived after all */
+    NW_GAPS_SILENT,         /* no heartbeat from stream for silent_ms */
+    NW_GAPS_ALIVE,          /* heartbeats from a silent stream again */
+} nw_gaps_kind_t;
+
+typedef struct {
+    nw_gaps_kind_t kind;
+    const char *stream;   /* stream id the event is about */
+    const char *previous; /* STREAM_CHANGED: the stream seen last before it, else NULL */
+    const char *topic;    /* MISSED, TAIL, LATE: the topic, else NULL */
+    uint64_t first;       /* MISSED, TAIL, LATE: first sequence number of the range */
+    uint64_t last;        /* ... and the last one, inclusive */
+    int64_t silent_ms;    /* SILENT, ALIVE: time since the last heartbeat */
+} nw_gaps_event_t;
+
+typedef struct {
+    uint64_t first; /* first missing sequence number */
+    uint64_t last;  /* last missing sequence number, inclusive */
+} nw_gaps_range_t;
+
+/* Told about each event; the strings are valid during the call only. */
+typedef void(nw_gaps_fn)(const nw_gaps_event_t *event, void *arg);
+
+/* Answers whether the subscriber receives a topic's frames (heartbeats list every topic;
+ * only subscribed ones can show loss). */
+typedef bool(nw_gaps_subscribed_fn)(const char *topic, void *arg);
+
+/* What nw_gaps_alert() thinks of an alert's number. */
+typedef enum {
+    NW_GAPS_FRESH = 0, /* new: in order, after a reported gap, or not numbered */
+    NW_GAPS_FILLED,    /* a number reported missing that arrived late: new too */
+    NW_GAPS_OLD,       /* at or below the last number and not missing: a duplicate */
+} nw_gaps_result_t;
+
+/* Creates a tracker reporting to on_event(event, arg); subscribed(topic, arg) picks the
+ * heartbeat topics to check (NULL: all). Returns NW_OK with *out set, or NW_ERR_NOMEM. */
+int nw_gaps_new(nw_gaps_fn *on_event, nw_gaps_subscribed_fn *subscribed, void *arg,
+                nw_gaps_t **out);
+
+/* Frees the tracker and sets *gaps_p to NULL. Safe on NULL and twice. */
+void nw_gaps_destroy(nw_gaps_t **gaps_p);
+
+/* Records that the alert numbered seq on topic of stream arrived at now_ms. Reports
+ * STREAM_NEW/CHANGED, MISSED or LATE as they happen. seq 0 (not numbered) is not
+ * tracked and gives FRESH. Out of memory only makes the tracker forget: it never fails. */
+nw_gaps_result_t nw_gaps_alert(nw_gaps_t *gaps, const char *stream, const char *topic, uint64_t seq,
+                               int64_t now_ms);
+
+/* Records heartbeat hb received at now_ms: reports TAIL for each subscribed topic whose
+ * heartbeat number is past the last received (and then treats those as missing), ALIVE
+ * for a stream that was silent, STREAM_NEW/CHANGED for an unknown stream. */
+void nw_gaps_heartbeat(nw_gaps_t *gaps, const nw_heartbeat_t *hb, int64_t now_ms);
+
+/* Reports SILENT for every stream that sent heartbeats but none for
+ * NW_GAPS_SILENT_BEATS intervals by now_ms (once per silence). Call about every second. */
+void nw_gaps_tick(nw_gaps_t *gaps, int64_t now_ms);
+
+/* Copies up to max of the missing ranges of (stream, topic), oldest first, into ranges
+ * and returns how many there are in all (0 for an unknown stream or topic). */
+size_t nw_gaps_missing(const nw_gaps_t *gaps, const char *stream, const char *topic,
+                       nw_gaps_range_t *ranges, size_t max);
+
+/* Gap events (MISSED + TAIL) reported so far, and the alerts they named. */
+void nw_gaps_stats(const nw_gaps_t *gaps, uint64_t *gaps_out, uint64_t *missed_out);
+
+#endif

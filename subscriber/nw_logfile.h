@@ -1,0 +1,54 @@
+/*
+ * nw_logfile: the --log file, alerts appended as JSON Lines.
+ *
+ * The file is opened with O_APPEND and every line goes out in one write(2),
+ * so a line is either in the file whole or not at all, even when the
+ * process is killed (SIGKILL) between two lines; a reader such as `tail -f`
+ * or jq never sees half a line. If a write is cut short (disk full), the
+ * partial line is truncated away again. nw_logfile_reopen() is for SIGHUP
+ * after logrotate has renamed the file: new lines go to a new file at the
+ * same path. Durability follows the fsync policy: after every line, on
+ * nw_logfile_flush() (which the subscriber calls each second), or never
+ * (the kernel writes back when it likes).
+ */
+#ifndef NW_LOGFILE_H
+#define NW_LOGFILE_H
+
+#include <stddef.h>
+
+typedef enum {
+    NW_FSYNC_ALWAYS = 0,   /* fdatasync after each line */
+    NW_FSYNC_INTERVAL = 1, /* fdatasync in nw_logfile_flush when lines were written */
+    NW_FSYNC_NEVER = 2,    /* never */
+} nw_fsync_t;
+
+typedef struct nw_logfile_t nw_logfile_t;
+
+/* The names of the policies in nw_fsync_t order, NULL-terminated, for nw_opt_choice. */
+const char *const *nw_fsync_names(void);
+
+/* Opens (creating with mode 0644) path for appending. Returns NW_OK with *out set, or
+ * NW_ERR_NOTFOUND, NW_ERR_PERM, NW_ERR_IO (from the open errno), NW_ERR_NOMEM. */
+int nw_logfile_open(const char *path, nw_fsync_t policy, nw_logfile_t **out);
+
+/* Appends the len bytes of line (which should end in a newline) in one write(2).
+ * Returns NW_OK, or NW_ERR_NOSPACE / NW_ERR_IO when it could not be written whole (the
+ * file then holds no part of it, as far as truncation could ensure). */
+int nw_logfile_write(nw_logfile_t *log, const char *line, size_t len);
+
+/* Under NW_FSYNC_INTERVAL, syncs if anything was written since the last sync; under the
+ * other policies does nothing. Returns NW_OK or NW_ERR_IO. */
+int nw_logfile_flush(nw_logfile_t *log);
+
+/* Opens the path again and switches to the new file, syncing (unless the policy is
+ * never) and closing the old one. Returns NW_OK; on failure the old file stays in use
+ * and the open error is returned. */
+int nw_logfile_reopen(nw_logfile_t *log);
+
+/* Returns the path the file was opened with. */
+const char *nw_logfile_path(const nw_logfile_t *log);
+
+/* Syncs per the policy, closes and frees, and sets *log_p to NULL. Safe on NULL and twice. */
+void nw_logfile_close(nw_logfile_t **log_p);
+
+#endif

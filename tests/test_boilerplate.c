@@ -1,0 +1,311 @@
+/* Tests for publisher/nw_boilerplate: the rule file format, its errors, and the default rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nw_boilerplate.h"
+#include "nw_error.h"
+
+static nw_bp_action_t s_classify(const nw_boilerplate_t *rules, const char *line)
+{
+    return nw_boilerplate_classify(rules, line, strlen(line));
+}
+
+static nw_boilerplate_t *s_parse_ok(const char *text)
+{
+    nw_boilerplate_t *rules = NULL;
+    char err[256] = "";
+    int rc = nw_boilerplate_parse(text, strlen(text), "test.conf", &rules, err, sizeof err);
+    if (rc != NW_OK)
+        print_error("unexpected parse error: %s\n", err);
+    assert_int_equal(rc, NW_OK);
+    assert_non_null(rules);
+    return rules;
+}
+
+/* Parses text expecting NW_ERR_CONFIG and an error starting with want_prefix. */
+static void s_parse_fails(const char *text, const char *want_prefix)
+{
+    nw_boilerplate_t *rules = (nw_boilerplate_t *)&rules; /* must be reset to NULL */
+    char err[256] = "";
+    assert_int_equal(nw_boilerplate_parse(text, strlen(text), "my.conf", &rules, err, sizeof err),
+                     NW_ERR_CONFIG);
+    assert_null(rules);
+    if (strncmp(err, want_prefix, strlen(want_prefix)) != 0)
+        print_error("error '%s' does not start with '%s'\n", err, want_prefix);
+    assert_int_equal(strncmp(err, want_prefix, strlen(want_prefix)), 0);
+    assert_null(strchr(err, '\n'));
+}
+
+static void test_default_rules_build(void **state)
+{
+    (void)state;
+    nw_boilerplate_t *rules = NULL;
+    assert_int_equal(nw_boilerplate_default(&rules), NW_OK);
+    assert_true(nw_boilerplate_count(rules) > 50);
+    nw_boilerplate_destroy(&rules);
+    assert_null(rules);
+}
+
+static void test_default_drops_page_chrome(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "Top StoryUS",
+        "Top Stories",
+        "FILE \xE2\x80\x93 Ryosei Akazawa arrives at the prime minister\xE2\x80\x99s office. "
+        "(AP Photo/Hiro Komae)",
+        "FILE - A port in Baltimore, Tuesday.",
+        "Treasury Secretary walks to speak with reporters outside the West Wing of the White "
+        "House, Wednesday, April 9, 2025, in Washington. (AP Photo/Evan Vucci)",
+        "Delegates arrive in Vienna, Sunday. (Photo: Anton Berger/Northfield Post)",
+        "Photo: Jane Doe",
+        "Credit: Newslooks",
+        "More on US News",
+        "How useful was this article?",
+        "Click on a star to rate it!",
+        "Average rating 0 / 5. Vote count: 0",
+        "Average rating 4.2 / 5. Vote count: 17",
+        "No votes so far! Be the first to rate this article.",
+        "Menu",
+        "Share this",
+        "SUBSCRIBE",
+        "Advertisement",
+        "Read more",
+        "Read more: Why tariffs matter",
+        "We use cookies to improve your experience on our site.",
+        "Home > World > Asia",
+        " reuter",
+        "REUTER...",
+        "Reuter",
+    };
+    nw_boilerplate_t *rules = NULL;
+    assert_int_equal(nw_boilerplate_default(&rules), NW_OK);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        const char *line = lines[i] + (lines[i][0] == ' ');
+        if (!nw_boilerplate_match(rules, line, strlen(line)))
+            print_error("not dropped: %s\n", line);
+        assert_true(nw_boilerplate_match(rules, line, strlen(line)));
+    }
+    nw_boilerplate_destroy(&rules);
+}
+
+static void test_default_navigation_drops_next_headline(void **state)
+{
+    (void)state;
+    nw_boilerplate_t *rules = NULL;
+    assert_int_equal(nw_boilerplate_default(&rules), NW_OK);
+    assert_int_equal(s_classify(rules, "Previous Article"), NW_BP_DROP_NEXT);
+    assert_int_equal(s_classify(rules, "NEXT ARTICLE"), NW_BP_DROP_NEXT);
+    assert_int_equal(s_classify(rules, "Latest News"), NW_BP_END);
+    assert_int_equal(s_classify(rules, "More on Business News"), NW_BP_END);
+    nw_boilerplate_destroy(&rules);
+}
+
+static void test_default_keeps_news(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "File-swappers ready new network",
+        "File sharing grew fast in 2004, the report said.",
+        "More than three quarters of the total will come from the United States.",
+        "More on that later, the minister said.",
+        "Subscribers to the service rose 12% in the quarter.",
+        "Photographers were kept behind a barrier at the summit.",
+        "Reuters reported the talks had stalled.",
+        "The menu of options includes higher tariffs.",
+        "Share prices fell 3% after the announcement.",
+        "Advertisement revenue rose at the newspaper group.",
+        "Read more slowly, the teacher said.",
+        "Latest news from the talks suggests a deal is close.",
+        "Trump Joins Japan Trade Talks Quick Looks",
+        "Japan\xE2\x80\x99s Response and Concerns",
+        "He was credited with the deal (photo finish).",
+    };
+    nw_boilerplate_t *rules = NULL;
+    assert_int_equal(nw_boilerplate_default(&rules), NW_OK);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        if (s_classify(rules, lines[i]) != NW_BP_KEEP)
+            print_error("dropped news line: %s\n", lines[i]);
+        assert_int_equal(s_classify(rules, lines[i]), NW_BP_KEEP);
+    }
+    nw_boilerplate_destroy(&rules);
+}
+
+static void test_kinds_match_ignoring_case(void **state)
+{
+    (void)state;
+    nw_boilerplate_t *rules = s_parse_ok("exact Menu\n"
+                                         "prefix Photo:\n"
+                                         "suffix (staff photo)\n"
+                                         "contains use cookies\n"
+                                         "regex ^vote count: [0-9]+$\n");
+    assert_int_equal(nw_boilerplate_count(rules), 5);
+    assert_int_equal(s_classify(rules, "MENU"), NW_BP_DROP);
+    assert_int_equal(s_classify(rules, "Menu bar"), NW_BP_KEEP);
+    assert_int_equal(s_classify(rules, "photo: Jane"), NW_BP_DROP);
+    assert_int_equal(s_classify(rules, "A Photo: Jane"), NW_BP_KEEP);
+    assert_int_equal(s_classify(rules, "Ships in port (Staff Photo)"), NW_BP_DROP);
+    assert_int_equal(s_classify(rules, "(staff photo) ships"), NW_BP_KEEP);
+    assert_int_equal(s_classify(rules, "This site USE COOKIES, ok?"), NW_BP_DROP);
+    assert_int_equal(s_classify(rules, "Vote Count: 12"), NW_BP_DROP);
+    assert_int_equal(s_classify(rules, "Vote count: 12 votes"), NW_BP_KEEP);
+    /* The line need not be NUL-terminated: only len bytes count. */
+    assert_true(nw_boilerplate_match(rules, "Menu and more", 4));
+    nw_boilerplate_destroy(&rules);
+}
+
+static void test_actions_and_first_rule_wins(void **state)
+{
+    (void)state;
+    nw_boilerplate_t *rules = s_parse_ok("# navigation\n"
+                                         "drop-next exact Previous Article\n"
+                                         "end exact Related Stories\n"
+                                         "drop prefix Related\n"
+                                         "prefix Related Stories and more\n");
+    assert_int_equal(s_classify(rules, "previous article"), NW_BP_DROP_NEXT);
+    assert_int_equal(s_classify(rules, "Related Stories"), NW_BP_END);
+    assert_int_equal(s_classify(rules, "Related Stories and more"), NW_BP_DROP);
+    assert_int_equal(s_classify(rules, "Unrelated"), NW_BP_KEEP);
+    nw_boilerplate_destroy(&rules);
+}
+
+static void test_comments_blanks_crlf_and_spaces(void **state)
+{
+    (void)state;
+    nw_boilerplate_t *rules = s_parse_ok("# only comments\r\n"
+                                         "\r\n"
+                                         "   # indented comment\n"
+                                         "\t\n"
+                                         "exact\t  Share this  \r\n"
+                                         "contains a # is part of the pattern\n");
+    assert_int_equal(nw_boilerplate_count(rules), 2);
+    assert_int_equal(s_classify(rules, "Share this"), NW_BP_DROP);
+    assert_int_equal(s_classify(rules, "x a # is part of the pattern y"), NW_BP_DROP);
+    nw_boilerplate_destroy(&rules);
+
+    rules = s_parse_ok("# nothing but a comment");
+    assert_int_equal(nw_boilerplate_count(rules), 0);
+    assert_int_equal(s_classify(rules, "Menu"), NW_BP_KEEP);
+    nw_boilerplate_destroy(&rules);
+}
+
+static void test_error_unknown_kind_names_file_and_line(void **state)
+{
+    (void)state;
+    s_parse_fails("# rules\nexact Menu\nexactly Share\n", "my.conf:3: unknown rule kind 'exactly'");
+    s_parse_fails("drop-next Menu\n", "my.conf:1: unknown rule kind 'Menu'");
+}
+
+static void test_error_missing_pattern_or_kind(void **state)
+{
+    (void)state;
+    s_parse_fails("exact Menu\n\nprefix   \n", "my.conf:3: missing pattern after 'prefix'");
+    s_parse_fails("exact Menu\nend\n", "my.conf:2: missing rule kind");
+}
+
+static void test_error_bad_regex(void **state)
+{
+    (void)state;
+    s_parse_fails("exact Menu\nregex ^(unclosed\n", "my.conf:2: bad regular expression");
+}
+
+static void test_error_not_text(void **state)
+{
+    (void)state;
+    nw_boilerplate_t *rules = NULL;
+    char err[256];
+    assert_int_equal(
+        nw_boilerplate_parse("exact \xff\xfe\n", 9, "bad.conf", &rules, err, sizeof err),
+        NW_ERR_CONFIG);
+    assert_non_null(strstr(err, "bad.conf:"));
+    assert_non_null(strstr(err, "UTF-8"));
+    assert_int_equal(nw_boilerplate_parse("exact a\0b\n", 10, "nul.conf", &rules, err, sizeof err),
+                     NW_ERR_CONFIG);
+    assert_non_null(strstr(err, "nul.conf:"));
+    assert_null(rules);
+}
+
+static void test_load_file_and_errors_name_path(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/nw_test_bp_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "exact Menu\nregex [\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+
+    nw_boilerplate_t *rules = NULL;
+    char err[512], want[600];
+    assert_int_equal(nw_boilerplate_load(path, &rules, err, sizeof err), NW_ERR_CONFIG);
+    snprintf(want, sizeof want, "%s:2: ", path);
+    assert_int_equal(strncmp(err, want, strlen(want)), 0);
+    assert_null(rules);
+
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("exact Menu\n", f);
+    fclose(f);
+    assert_int_equal(nw_boilerplate_load(path, &rules, err, sizeof err), NW_OK);
+    assert_true(nw_boilerplate_match(rules, "menu", 4));
+    nw_boilerplate_destroy(&rules);
+    unlink(path);
+
+    assert_int_equal(nw_boilerplate_load(path, &rules, err, sizeof err), NW_ERR_NOTFOUND);
+    assert_non_null(strstr(err, path));
+    assert_null(rules);
+}
+
+static void test_installed_file_matches_builtin(void **state)
+{
+    (void)state;
+    nw_boilerplate_t *file_rules = NULL, *builtin = NULL;
+    char err[512];
+    assert_int_equal(nw_boilerplate_load(NW_SOURCE_DIR "/publisher/boilerplate.conf", &file_rules,
+                                         err, sizeof err),
+                     NW_OK);
+    assert_int_equal(nw_boilerplate_default(&builtin), NW_OK);
+    assert_int_equal(nw_boilerplate_count(file_rules), nw_boilerplate_count(builtin));
+    nw_boilerplate_destroy(&file_rules);
+    nw_boilerplate_destroy(&builtin);
+}
+
+static void test_destroy_and_null_rules_are_safe(void **state)
+{
+    (void)state;
+    nw_boilerplate_t *rules = NULL;
+    nw_boilerplate_destroy(&rules);
+    nw_boilerplate_destroy(NULL);
+    assert_int_equal(nw_boilerplate_classify(NULL, "Menu", 4), NW_BP_KEEP);
+    assert_false(nw_boilerplate_match(NULL, "Menu", 4));
+    assert_int_equal(nw_boilerplate_count(NULL), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_rules_build),
+        cmocka_unit_test(test_default_drops_page_chrome),
+        cmocka_unit_test(test_default_navigation_drops_next_headline),
+        cmocka_unit_test(test_default_keeps_news),
+        cmocka_unit_test(test_kinds_match_ignoring_case),
+        cmocka_unit_test(test_actions_and_first_rule_wins),
+        cmocka_unit_test(test_comments_blanks_crlf_and_spaces),
+        cmocka_unit_test(test_error_unknown_kind_names_file_and_line),
+        cmocka_unit_test(test_error_missing_pattern_or_kind),
+        cmocka_unit_test(test_error_bad_regex),
+        cmocka_unit_test(test_error_not_text),
+        cmocka_unit_test(test_load_file_and_errors_name_path),
+        cmocka_unit_test(test_installed_file_matches_builtin),
+        cmocka_unit_test(test_destroy_and_null_rules_are_safe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

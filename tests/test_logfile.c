@@ -1,0 +1,146 @@
+/* Tests for subscriber/nw_logfile: appending whole lines, reopening after a rename. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nw_error.h"
+#include "nw_logfile.h"
+#include "nw_testproc.h"
+
+typedef struct {
+    char *dir;      /* temporary directory */
+    char path[512]; /* dir/alerts.jsonl */
+} s_fixture_t;
+
+static int s_setup(void **state)
+{
+    s_fixture_t *fx = calloc(1, sizeof *fx);
+    fx->dir = nw_test_tmpdir("test_logfile");
+    if (fx->dir == NULL)
+        return -1;
+    snprintf(fx->path, sizeof fx->path, "%s/alerts.jsonl", fx->dir);
+    *state = fx;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_test_rmtree(fx->dir);
+    free(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static void test_appends_to_existing_file(void **state)
+{
+    s_fixture_t *fx = *state;
+    assert_int_equal(nw_test_write_file(fx->path, "{\"old\":1}\n", 10), 0);
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_ALWAYS, &log), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "{\"a\":1}\n", 8), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "{\"b\":2}\n", 8), NW_OK);
+    nw_logfile_close(&log);
+    assert_null(log);
+    char *text = nw_test_read_file(fx->path, NULL);
+    assert_string_equal(text, "{\"old\":1}\n{\"a\":1}\n{\"b\":2}\n");
+    free(text);
+}
+
+static void test_creates_file_0644(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_NEVER, &log), NW_OK);
+    struct stat st;
+    assert_int_equal(stat(fx->path, &st), 0);
+    assert_int_equal(st.st_mode & 0022, 0); /* no group/other write, whatever the umask */
+    assert_string_equal(nw_logfile_path(log), fx->path);
+    nw_logfile_close(&log);
+}
+
+static void test_open_missing_directory_fails(void **state)
+{
+    s_fixture_t *fx = *state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/no/such/dir.jsonl", fx->dir);
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(path, NW_FSYNC_NEVER, &log), NW_ERR_NOTFOUND);
+    assert_null(log);
+}
+
+static void test_reopen_after_rename_writes_new_file(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_INTERVAL, &log), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "one\n", 4), NW_OK);
+    char rotated[600];
+    snprintf(rotated, sizeof rotated, "%s.1", fx->path);
+    assert_int_equal(rename(fx->path, rotated), 0);
+    assert_int_equal(nw_logfile_write(log, "two\n", 4), NW_OK); /* still the old file */
+    assert_int_equal(nw_logfile_reopen(log), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "three\n", 6), NW_OK);
+    assert_int_equal(nw_logfile_flush(log), NW_OK);
+    nw_logfile_close(&log);
+    char *old = nw_test_read_file(rotated, NULL);
+    char *cur = nw_test_read_file(fx->path, NULL);
+    assert_string_equal(old, "one\ntwo\n");
+    assert_string_equal(cur, "three\n");
+    free(old);
+    free(cur);
+}
+
+static void test_reopen_failure_keeps_old_file(void **state)
+{
+    s_fixture_t *fx = *state;
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/d", fx->dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/log", sub);
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(path, NW_FSYNC_NEVER, &log), NW_OK);
+    char moved[700];
+    snprintf(moved, sizeof moved, "%s/moved", fx->dir);
+    assert_int_equal(rename(path, moved), 0);
+    assert_int_equal(rmdir(sub), 0); /* the path cannot be created again */
+    assert_int_equal(nw_logfile_reopen(log), NW_ERR_NOTFOUND);
+    assert_int_equal(nw_logfile_write(log, "kept\n", 5), NW_OK);
+    nw_logfile_close(&log);
+    char *text = nw_test_read_file(moved, NULL);
+    assert_string_equal(text, "kept\n");
+    free(text);
+}
+
+static void test_fsync_names_in_enum_order(void **state)
+{
+    (void)state;
+    const char *const *names = nw_fsync_names();
+    assert_string_equal(names[NW_FSYNC_ALWAYS], "always");
+    assert_string_equal(names[NW_FSYNC_INTERVAL], "interval");
+    assert_string_equal(names[NW_FSYNC_NEVER], "never");
+    assert_null(names[3]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_appends_to_existing_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_creates_file_0644, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_open_missing_directory_fails, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_after_rename_writes_new_file, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_failure_keeps_old_file, s_setup, s_teardown),
+        cmocka_unit_test(test_fsync_names_in_enum_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

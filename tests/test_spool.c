@@ -1,0 +1,179 @@
+/* Tests for publisher/nw_spool: folders, name rules, ordering, moves to done/ and failed/. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nw_error.h"
+#include "nw_spool.h"
+#include "nw_testproc.h"
+
+typedef struct {
+    char *dir;         /* temporary spool folder */
+    nw_spool_t *spool; /* opened on dir */
+} s_fixture_t;
+
+static int s_setup(void **state)
+{
+    s_fixture_t *f = calloc(1, sizeof *f);
+    char err[512];
+    assert_non_null(f);
+    assert_non_null(f->dir = nw_test_tmpdir("nw-spool"));
+    assert_int_equal(nw_spool_open(f->dir, &f->spool, err, sizeof err), NW_OK);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_fixture_t *f = *state;
+    nw_spool_destroy(&f->spool);
+    nw_test_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void s_put(const s_fixture_t *f, const char *sub, const char *name, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/%s", f->dir, sub, name);
+    assert_int_equal(nw_test_write_file(path, text, strlen(text)), 0);
+}
+
+static bool s_exists(const s_fixture_t *f, const char *sub, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s/%s", f->dir, sub, name);
+    return stat(path, &st) == 0;
+}
+
+static void test_open_creates_the_three_folders(void **state)
+{
+    s_fixture_t *f = *state;
+    assert_true(s_exists(f, "incoming", ""));
+    assert_true(s_exists(f, "done", ""));
+    assert_true(s_exists(f, "failed", ""));
+}
+
+static void test_open_names_a_path_that_is_not_a_folder(void **state)
+{
+    s_fixture_t *f = *state;
+    char path[4096], err[512] = "";
+    nw_spool_t *spool = NULL;
+    snprintf(path, sizeof path, "%s/plain-file", f->dir);
+    assert_int_equal(nw_test_write_file(path, "x", 1), 0);
+    assert_int_not_equal(nw_spool_open(path, &spool, err, sizeof err), NW_OK);
+    assert_null(spool);
+    assert_non_null(strstr(err, path));
+}
+
+static void test_name_ready_skips_dotfiles_and_temporaries(void **state)
+{
+    (void)state;
+    assert_true(nw_spool_name_ready("story.txt"));
+    assert_true(nw_spool_name_ready("1700000000.M1P2.host"));
+    assert_false(nw_spool_name_ready(".story.txt"));
+    assert_false(nw_spool_name_ready("."));
+    assert_false(nw_spool_name_ready(""));
+    assert_false(nw_spool_name_ready("story.txt~"));
+    assert_false(nw_spool_name_ready("story.tmp"));
+    assert_false(nw_spool_name_ready("story.txt.part"));
+    assert_false(nw_spool_name_ready(".story.txt.swp"));
+    assert_false(nw_spool_name_ready("story.crdownload"));
+}
+
+static void test_scan_lists_ready_files_in_name_order(void **state)
+{
+    s_fixture_t *f = *state;
+    const char *put[] = {"c.txt", "a.txt", "b.txt", ".hidden.txt", "writing.tmp", "B.txt"};
+    for (size_t i = 0; i < sizeof put / sizeof put[0]; i++)
+        s_put(f, "incoming", put[i], "text");
+    char sub[4096];
+    snprintf(sub, sizeof sub, "%s/incoming/a-folder", f->dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+
+    char **names = NULL, err[512];
+    size_t n = 0;
+    assert_int_equal(nw_spool_scan(f->spool, &names, &n, err, sizeof err), NW_OK);
+    const char *want[] = {"B.txt", "a.txt", "b.txt", "c.txt"};
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(names[i], want[i]);
+    nw_spool_names_free(&names, n);
+    assert_null(names);
+}
+
+static void test_scan_of_an_empty_folder_gives_nothing(void **state)
+{
+    s_fixture_t *f = *state;
+    char **names = NULL, err[512];
+    size_t n = 7;
+    assert_int_equal(nw_spool_scan(f->spool, &names, &n, err, sizeof err), NW_OK);
+    assert_int_equal(n, 0);
+    nw_spool_names_free(&names, n);
+}
+
+static void test_done_moves_the_article(void **state)
+{
+    s_fixture_t *f = *state;
+    char err[512];
+    s_put(f, "incoming", "a.txt", "text");
+    assert_int_equal(nw_spool_done(f->spool, "a.txt", err, sizeof err), NW_OK);
+    assert_false(s_exists(f, "incoming", "a.txt"));
+    assert_true(s_exists(f, "done", "a.txt"));
+}
+
+static void test_done_of_a_missing_article_says_which(void **state)
+{
+    s_fixture_t *f = *state;
+    char err[512] = "";
+    assert_int_equal(nw_spool_done(f->spool, "nope.txt", err, sizeof err), NW_ERR_NOTFOUND);
+    assert_non_null(strstr(err, "nope.txt"));
+}
+
+static void test_fail_moves_the_article_with_a_one_line_reason(void **state)
+{
+    s_fixture_t *f = *state;
+    char err[512], path[4096];
+    s_put(f, "incoming", "bad.txt", "");
+    assert_int_equal(
+        nw_spool_fail(f->spool, "bad.txt", "bad.txt: empty article\nsecond line", err, sizeof err),
+        NW_OK);
+    assert_false(s_exists(f, "incoming", "bad.txt"));
+    assert_true(s_exists(f, "failed", "bad.txt"));
+    snprintf(path, sizeof path, "%s/failed/bad.txt.error", f->dir);
+    char *text = nw_test_read_file(path, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, "bad.txt: empty article\n");
+    free(text);
+    assert_false(s_exists(f, "failed", ".bad.txt.error.tmp"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_creates_the_three_folders, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_open_names_a_path_that_is_not_a_folder, s_setup,
+                                        s_teardown),
+        cmocka_unit_test(test_name_ready_skips_dotfiles_and_temporaries),
+        cmocka_unit_test_setup_teardown(test_scan_lists_ready_files_in_name_order, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_scan_of_an_empty_folder_gives_nothing, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_done_moves_the_article, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_done_of_a_missing_article_says_which, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_moves_the_article_with_a_one_line_reason, s_setup,
+                                        s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,590 @@
+/* newswire-sub as a real process against a raw ZeroMQ XPUB in this test, on loopback tcp:
+ * filtering, duplicates, garbage frames, the log file, the exec hook, gaps, exit codes,
+ * signals and the command line. Before publishing, each test waits until the XPUB has seen
+ * the subscriber's subscriptions (bounded), never a fixed sleep. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zmq.h>
+
+#include "nw_alert.h"
+#include "nw_codec.h"
+#include "nw_error.h"
+#include "nw_testproc.h"
+
+#define S_STREAM  "feedfacecafebeef"
+#define S_WAIT_MS 5000
+#define S_SUMMARY "received "
+
+typedef struct {
+    void *ctx;           /* ZeroMQ context */
+    void *xpub;          /* the raw publisher */
+    char endpoint[256];  /* where it is bound */
+    char topics[16][64]; /* per-topic sequence counters: names... */
+    uint64_t tseq[16];   /* ...and their last numbers */
+    size_t n_topics;
+    uint64_t seq;       /* global sequence number */
+    char *dir;          /* temporary directory */
+    nw_testproc_t *sub; /* the subscriber under test */
+} s_fixture_t;
+
+static int s_setup(void **state)
+{
+    s_fixture_t *fx = calloc(1, sizeof *fx);
+    int zero = 0;
+    size_t len = sizeof fx->endpoint;
+    fx->ctx = zmq_ctx_new();
+    fx->xpub = zmq_socket(fx->ctx, ZMQ_XPUB);
+    zmq_setsockopt(fx->xpub, ZMQ_SNDHWM, &zero, sizeof zero); /* queue everything */
+    zmq_setsockopt(fx->xpub, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_bind(fx->xpub, "tcp://127.0.0.1:*") != 0 ||
+        zmq_getsockopt(fx->xpub, ZMQ_LAST_ENDPOINT, fx->endpoint, &len) != 0)
+        return -1;
+    fx->dir = nw_test_tmpdir("test_sub_process");
+    *state = fx;
+    return fx->dir ? 0 : -1;
+}
+
+static int s_teardown(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_testproc_destroy(&fx->sub);
+    zmq_close(fx->xpub);
+    zmq_ctx_term(fx->ctx);
+    nw_test_rmtree(fx->dir);
+    free(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* Waits until the XPUB has received a subscription to each of want (NULL-terminated;
+ * "" is the subscribe-to-everything filter). */
+static bool s_wait_subscribed(s_fixture_t *fx, const char *const *want)
+{
+    bool seen[8] = {false};
+    size_t n = 0;
+    while (want[n] != NULL)
+        n++;
+    for (int waited = 0; waited < S_WAIT_MS; waited += 50) {
+        zmq_pollitem_t item = {fx->xpub, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 50) <= 0)
+            continue;
+        char msg[128];
+        int len = zmq_recv(fx->xpub, msg, sizeof msg, ZMQ_DONTWAIT);
+        if (len < 1 || msg[0] != 1)
+            continue;
+        bool all = true;
+        for (size_t i = 0; i < n; i++) {
+            if ((size_t)len - 1 == strlen(want[i]) && memcmp(msg + 1, want[i], len - 1) == 0)
+                seen[i] = true;
+            all = all && seen[i];
+        }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+static void s_send(s_fixture_t *fx, const char *topic, size_t topic_len, const void *body,
+                   size_t len)
+{
+    assert_int_equal(zmq_send(fx->xpub, topic, topic_len, ZMQ_SNDMORE), (int)topic_len);
+    assert_int_equal(zmq_send(fx->xpub, body, len, 0), (int)len);
+}
+
+static uint64_t s_next_tseq(s_fixture_t *fx, const char *topic)
+{
+    for (size_t i = 0; i < fx->n_topics; i++) {
+        if (strcmp(fx->topics[i], topic) == 0)
+            return ++fx->tseq[i];
+    }
+    snprintf(fx->topics[fx->n_topics], sizeof fx->topics[0], "%s", topic);
+    fx->tseq[fx->n_topics] = 1;
+    return fx->tseq[fx->n_topics++];
+}
+
+/* Builds alert number n with topics (NULL-terminated), numbered like a publisher would. */
+static void s_alert(s_fixture_t *fx, nw_alert_t *a, int n, const char *text,
+                    const char *const *topics)
+{
+    char id[64];
+    snprintf(id, sizeof id, "0123456789abcdef.%d", n);
+    assert_int_equal(nw_alert_init(a), NW_OK);
+    assert_int_equal(nw_alert_set(&a->id, id), NW_OK);
+    assert_int_equal(nw_alert_set(&a->article_id, "0123456789abcdef"), NW_OK);
+    assert_int_equal(nw_alert_set(&a->text, text), NW_OK);
+    assert_int_equal(nw_alert_set(&a->title, "Title"), NW_OK);
+    assert_int_equal(nw_alert_set(&a->source, "Wire"), NW_OK);
+    assert_int_equal(nw_alert_set(&a->stream, S_STREAM), NW_OK);
+    a->index = (uint32_t)n;
+    a->kind = NW_KIND_PARAGRAPH;
+    a->published_ms = 1764278095000;
+    a->seq = ++fx->seq;
+    for (size_t i = 0; topics[i] != NULL; i++) {
+        assert_int_equal(nw_alert_add_topic(a, topics[i]), NW_OK);
+        a->topics[i].seq = s_next_tseq(fx, topics[i]);
+    }
+}
+
+/* Sends a once per topic, as the publisher does. */
+static void s_publish(s_fixture_t *fx, const nw_alert_t *a)
+{
+    char *data;
+    size_t size;
+    assert_int_equal(nw_alert_encode(a, &data, &size), NW_OK);
+    for (size_t i = 0; i < a->n_topics; i++)
+        s_send(fx, a->topics[i].name, strlen(a->topics[i].name), data, size);
+    free(data);
+}
+
+/* Builds, publishes and clears alert n. */
+static void s_pub(s_fixture_t *fx, int n, const char *text, const char *const *topics,
+                  nw_priority_t priority)
+{
+    nw_alert_t a;
+    s_alert(fx, &a, n, text, topics);
+    a.priority = priority;
+    s_publish(fx, &a);
+    nw_alert_clear(&a);
+}
+
+static void s_heartbeat(s_fixture_t *fx, const char *topic, uint64_t tseq)
+{
+    nw_alert_topic_t t = {(char *)topic, tseq};
+    nw_heartbeat_t hb = {.stream = (char *)S_STREAM,
+                         .seq = fx->seq,
+                         .time_ms = 1,
+                         .interval_ms = 1000,
+                         .replay = (char *)"",
+                         .topics = &t,
+                         .n_topics = topic ? 1 : 0};
+    char *data;
+    size_t size;
+    assert_int_equal(nw_heartbeat_encode(&hb, &data, &size), NW_OK);
+    s_send(fx, "$nw.heartbeat", 13, data, size);
+    free(data);
+}
+
+/* Starts newswire-sub -c ENDPOINT args... and waits for subscriptions want. */
+static void s_start(s_fixture_t *fx, const char *const *args, const char *const *want)
+{
+    const char *argv[32] = {NW_SUB_BIN, "-c", fx->endpoint};
+    size_t n = 3;
+    for (size_t i = 0; args[i] != NULL && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    fx->sub = nw_testproc_start(argv, (const char *[]){"TZ=UTC", NULL});
+    assert_non_null(fx->sub);
+    if (want != NULL && !s_wait_subscribed(fx, want))
+        fail_msg("no subscription seen; stderr: %s",
+                 nw_testproc_output(fx->sub, NW_TESTPROC_STDERR));
+}
+
+static const char *const s_tariffs_subs[] = {"tariffs", "$nw.", NULL};
+
+/* SIGTERM, exit 0 within a second, and the summary line; returns stderr. */
+static const char *s_stop(s_fixture_t *fx)
+{
+    assert_int_equal(nw_testproc_signal(fx->sub, SIGTERM), 0);
+    assert_int_equal(nw_testproc_wait_exit(fx->sub, 1000), 0);
+    const char *err = nw_testproc_output(fx->sub, NW_TESTPROC_STDERR);
+    assert_non_null(strstr(err, S_SUMMARY));
+    return err;
+}
+
+static void s_wait_out(s_fixture_t *fx, const char *needle)
+{
+    if (!nw_testproc_wait_output(fx->sub, NW_TESTPROC_STDOUT, needle, S_WAIT_MS))
+        fail_msg("'%s' not printed; stdout: %s\nstderr: %s", needle,
+                 nw_testproc_output(fx->sub, NW_TESTPROC_STDOUT),
+                 nw_testproc_output(fx->sub, NW_TESTPROC_STDERR));
+}
+
+static void s_wait_err(s_fixture_t *fx, const char *needle)
+{
+    if (!nw_testproc_wait_output(fx->sub, NW_TESTPROC_STDERR, needle, S_WAIT_MS))
+        fail_msg("'%s' not on stderr: %s", needle, nw_testproc_output(fx->sub, NW_TESTPROC_STDERR));
+}
+
+/* Polls until the file at path holds needle (bounded). */
+static bool s_wait_file(const char *path, const char *needle)
+{
+    for (int i = 0; i < S_WAIT_MS / 10; i++) {
+        char *text = nw_test_read_file(path, NULL);
+        bool found = text != NULL && strstr(text, needle) != NULL;
+        free(text);
+        if (found)
+            return true;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return false;
+}
+
+/* ---- filtering and output ---- */
+
+static void test_filters_topics_excludes_priority_and_duplicates(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx,
+            (const char *[]){"-t", "tariffs", "-t", "defense", "-T", "energy", "--min-priority",
+                             "normal", "--format", "%i %t", NULL},
+            (const char *[]){"tariffs", "defense", "$nw.", NULL});
+    s_pub(fx, 1, "on tariffs", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    s_pub(fx, 2, "prefix only", (const char *[]){"defenseless", NULL}, NW_PRIORITY_NORMAL);
+    s_pub(fx, 3, "subtopic", (const char *[]){"defense.budget", NULL}, NW_PRIORITY_HIGH);
+    s_pub(fx, 4, "excluded", (const char *[]){"tariffs", "energy", NULL}, NW_PRIORITY_NORMAL);
+    s_pub(fx, 5, "too low", (const char *[]){"tariffs", NULL}, NW_PRIORITY_LOW);
+    s_pub(fx, 6, "on both", (const char *[]){"tariffs", "defense", NULL}, NW_PRIORITY_NORMAL);
+    s_pub(fx, 7, "marker", (const char *[]){"defense", NULL}, NW_PRIORITY_NORMAL);
+    s_wait_out(fx, "0123456789abcdef.7 defense\n");
+    assert_string_equal(nw_testproc_output(fx->sub, NW_TESTPROC_STDOUT),
+                        "0123456789abcdef.1 tariffs\n"
+                        "0123456789abcdef.3 defense.budget\n"
+                        "0123456789abcdef.6 tariffs\n"
+                        "0123456789abcdef.7 defense\n");
+    const char *err = s_stop(fx);
+    /* energy's frame of alert 4 never arrives: the socket did not subscribe to it. */
+    assert_non_null(strstr(err, "received 8, printed 4, filtered 3, duplicates 1, gaps 0"));
+}
+
+static void test_alert_on_two_topics_printed_once(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", "-t", "trade", "--format", "json", NULL},
+            (const char *[]){"tariffs", "trade", "$nw.", NULL});
+    s_pub(fx, 1, "both", (const char *[]){"tariffs", "trade", NULL}, NW_PRIORITY_NORMAL);
+    s_pub(fx, 2, "marker", (const char *[]){"trade", NULL}, NW_PRIORITY_NORMAL);
+    s_wait_out(fx, "\"text\":\"marker\"");
+    assert_int_equal(nw_testproc_count_lines(fx->sub, NW_TESTPROC_STDOUT, "\"text\":\"both\""), 1);
+    const char *err = s_stop(fx);
+    assert_non_null(strstr(err, "printed 2, filtered 0, duplicates 1"));
+}
+
+static void test_text_output_neutralises_terminal_escapes(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", NULL}, s_tariffs_subs);
+    s_pub(fx, 1, "wipe\x1b[2J\x1b]0;owned\x07 done\xc2\x9b", (const char *[]){"tariffs", NULL},
+          NW_PRIORITY_NORMAL);
+    s_wait_out(fx, " done");
+    const char *out = nw_testproc_output(fx->sub, NW_TESTPROC_STDOUT);
+    assert_null(strchr(out, '\x1b'));
+    assert_null(strchr(out, '\x07'));
+    assert_non_null(strstr(out, "wipe\xe2\x90\x9b[2J"));
+    assert_non_null(strstr(out, "2025-11-27 21:14:55 [tariffs] normal: wipe"));
+    s_stop(fx);
+}
+
+static void test_garbage_frames_counted_and_next_alert_printed(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", "--format", "%i", NULL}, s_tariffs_subs);
+    const char huge_array[] = "\xdd\xff\xff\xff\xff";
+    unsigned char noise[257];
+    for (size_t i = 0; i < sizeof noise; i++)
+        noise[i] = (unsigned char)(i * 167 + 13);
+    assert_int_equal(zmq_send(fx->xpub, "tariffs", 7, 0), 7);           /* one frame */
+    assert_int_equal(zmq_send(fx->xpub, "tariffs", 7, ZMQ_SNDMORE), 7); /* three frames */
+    assert_int_equal(zmq_send(fx->xpub, "x", 1, ZMQ_SNDMORE), 1);
+    assert_int_equal(zmq_send(fx->xpub, "y", 1, 0), 1);
+    s_send(fx, "tariffs", 7, noise, sizeof noise); /* random bytes */
+    s_send(fx, "tariffs Bad!", 12, "\x80", 1);     /* invalid topic */
+    s_send(fx, "tariffs", 7, huge_array, 5);       /* 2^32-1 element array */
+    s_send(fx, "tariffs", 7, "", 0);               /* empty body */
+    s_send(fx, "$nw.heartbeat", 13, noise, 16);    /* bad heartbeat */
+    s_pub(fx, 1, "still here", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    s_wait_out(fx, "0123456789abcdef.1\n");
+    const char *err = s_stop(fx);
+    assert_non_null(strstr(err, "printed 1,"));
+    assert_non_null(strstr(err, "bad frames 7"));
+    /* Logged, but rate-limited: one line for the burst. */
+    assert_int_equal(nw_testproc_count_lines(fx->sub, NW_TESTPROC_STDERR, "bad frame ignored"), 1);
+}
+
+/* ---- log file ---- */
+
+static bool s_whole_json_lines(const char *text, size_t *lines)
+{
+    *lines = 0;
+    for (const char *line = text; *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        if (nl == NULL || line[0] != '{' || nl[-1] != '}')
+            return false;
+        (*lines)++;
+        line = nl + 1;
+    }
+    return true;
+}
+
+static void test_log_holds_whole_lines_after_sigkill(void **state)
+{
+    s_fixture_t *fx = *state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", fx->dir);
+    s_start(fx, (const char *[]){"-t", "tariffs", "-q", "--log", path, "--fsync", "never", NULL},
+            s_tariffs_subs);
+    char text[1200];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    /* Far more than it can write before the kill below: 24 MB of alerts. */
+    const int total = 20000;
+    for (int n = 1; n <= total; n++)
+        s_pub(fx, n, text, (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    /* Kill it mid-stream: once some lines are in, long before all are. */
+    struct stat st = {0};
+    for (int i = 0; i < S_WAIT_MS && (stat(path, &st) != 0 || st.st_size < 200000); i++)
+        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+    assert_int_equal(nw_testproc_signal(fx->sub, SIGKILL), 0);
+    assert_int_equal(nw_testproc_wait_exit(fx->sub, 2000), 128 + SIGKILL);
+    size_t lines;
+    char *log = nw_test_read_file(path, NULL);
+    assert_non_null(log);
+    if (!s_whole_json_lines(log, &lines)) {
+        size_t len = strlen(log);
+        fail_msg("torn line after %zu whole lines; file of %zu bytes ends: ...%s", lines, len,
+                 len > 80 ? log + len - 80 : log);
+    }
+    assert_true(lines >= 100);
+    assert_true(lines < (size_t)total);
+    free(log);
+}
+
+static void test_log_reopened_on_sighup(void **state)
+{
+    s_fixture_t *fx = *state;
+    char path[600], rotated[700];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", fx->dir);
+    snprintf(rotated, sizeof rotated, "%s.1", path);
+    s_start(fx, (const char *[]){"-t", "tariffs", "-q", "--log", path, NULL}, s_tariffs_subs);
+    s_pub(fx, 1, "before", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    assert_true(s_wait_file(path, "\"text\":\"before\""));
+    assert_int_equal(rename(path, rotated), 0);
+    assert_int_equal(nw_testproc_signal(fx->sub, SIGHUP), 0);
+    s_wait_err(fx, "reopened");
+    s_pub(fx, 2, "after", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    assert_true(s_wait_file(path, "\"text\":\"after\""));
+    char *old = nw_test_read_file(rotated, NULL);
+    char *cur = nw_test_read_file(path, NULL);
+    assert_non_null(strstr(old, "before"));
+    assert_null(strstr(old, "after"));
+    assert_null(strstr(cur, "before"));
+    assert_int_equal(nw_testproc_count_lines(fx->sub, NW_TESTPROC_STDOUT, ""), 0); /* -q */
+    free(old);
+    free(cur);
+    s_stop(fx);
+}
+
+/* ---- exec hook ---- */
+
+static void test_exec_gets_json_and_runs_nothing_from_the_text(void **state)
+{
+    s_fixture_t *fx = *state;
+    char out[600], pwned[600], cmd[1400], text[2400];
+    snprintf(out, sizeof out, "%s/hook", fx->dir);
+    snprintf(pwned, sizeof pwned, "%s/pwned", fx->dir);
+    snprintf(cmd, sizeof cmd,
+             "/bin/sh -c 'cat >> \"$1\"; printf \"%%s\\n\" \"$NW_TITLE\" >> \"$1.title\"' sh '%s'",
+             out);
+    snprintf(text, sizeof text, "$(touch %s) `touch %s` \"; touch %s; echo ' \\\" $((1+1))", pwned,
+             pwned, pwned);
+    s_start(fx, (const char *[]){"-t", "tariffs", "-q", "--exec", cmd, NULL}, s_tariffs_subs);
+    nw_alert_t a;
+    s_alert(fx, &a, 1, text, (const char *[]){"tariffs", NULL});
+    assert_int_equal(nw_alert_set(&a.title, text), NW_OK);
+    s_publish(fx, &a);
+    nw_alert_clear(&a);
+    char title_path[700];
+    snprintf(title_path, sizeof title_path, "%s.title", out);
+    assert_true(s_wait_file(title_path, "\n"));
+    char *json = nw_test_read_file(out, NULL);
+    char *title = nw_test_read_file(title_path, NULL);
+    assert_non_null(strstr(json, "\"id\":\"0123456789abcdef.1\""));
+    assert_non_null(strstr(json, "$(touch "));
+    char want[2500];
+    snprintf(want, sizeof want, "%s\n", text);
+    assert_string_equal(title, want); /* NW_TITLE carries the title byte for byte */
+    assert_int_not_equal(access(pwned, F_OK), 0);
+    free(json);
+    free(title);
+    const char *err = s_stop(fx);
+    assert_non_null(strstr(err, "exec started 1 failed 0 dropped 0"));
+}
+
+/* ---- gaps ---- */
+
+static void test_gaps_tail_loss_and_restart_reported(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", "--format", "%i", NULL}, s_tariffs_subs);
+    s_pub(fx, 1, "one", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    fx->tseq[0] += 2; /* the publisher numbered 2 and 3, we never see them */
+    s_pub(fx, 4, "four", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    s_wait_err(fx, "topic tariffs: missed seq 2-3 (2 alerts)");
+    s_heartbeat(fx, "tariffs", 6);
+    s_wait_err(fx, "heartbeat shows seq 5-6 sent but not received (2 alerts)");
+    nw_alert_t a;
+    s_alert(fx, &a, 9, "new stream", (const char *[]){"tariffs", NULL});
+    assert_int_equal(nw_alert_set(&a.stream, "0000000000000001"), NW_OK);
+    a.topics[0].seq = 1;
+    s_publish(fx, &a);
+    nw_alert_clear(&a);
+    s_wait_err(fx, "stream 0000000000000001: new publisher stream (was " S_STREAM ")");
+    s_wait_out(fx, "0123456789abcdef.9\n");
+    const char *err = s_stop(fx);
+    assert_non_null(strstr(err, "gaps 2 (4 alerts missed)"));
+}
+
+/* ---- exit codes and the command line ---- */
+
+static void test_count_exits_zero_after_n(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", "-C", "2", "--format", "%i", NULL},
+            s_tariffs_subs);
+    for (int n = 1; n <= 3; n++)
+        s_pub(fx, n, "x", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    assert_int_equal(nw_testproc_wait_exit(fx->sub, S_WAIT_MS), 0);
+    assert_string_equal(nw_testproc_output(fx->sub, NW_TESTPROC_STDOUT),
+                        "0123456789abcdef.1\n0123456789abcdef.2\n");
+}
+
+static void test_timeout_exits_three(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", "-W", "300ms", NULL}, s_tariffs_subs);
+    assert_int_equal(nw_testproc_wait_exit(fx->sub, S_WAIT_MS), 3);
+    assert_non_null(strstr(nw_testproc_output(fx->sub, NW_TESTPROC_STDERR), S_SUMMARY));
+}
+
+static void test_timeout_restarts_with_each_alert(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", "-W", "1", "--format", "%i", NULL},
+            s_tariffs_subs);
+    /* Four alerts 400 ms apart: 1.6 s in all, never 1 s without one. */
+    for (int n = 1; n <= 4; n++) {
+        s_pub(fx, n, "x", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+        char id[64];
+        snprintf(id, sizeof id, "0123456789abcdef.%d\n", n);
+        s_wait_out(fx, id);
+        assert_false(nw_testproc_wait_output(fx->sub, NW_TESTPROC_STDERR, "no alert for", 400));
+    }
+    assert_int_equal(nw_testproc_wait_exit(fx->sub, S_WAIT_MS), 3);
+}
+
+static void test_sigterm_prints_summary_and_exits_zero(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", NULL}, s_tariffs_subs);
+    s_pub(fx, 1, "x", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    s_wait_out(fx, "normal: x");
+    const char *err = s_stop(fx);
+    assert_non_null(strstr(err, "newswire-sub: received 1, printed 1, filtered 0, duplicates 0, "
+                                "gaps 0 (0 alerts missed), bad frames 0\n"));
+}
+
+static void test_probe_prints_heartbeat_and_exits_zero(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"--probe", "-W", "5", NULL}, (const char *[]){"", NULL});
+    fx->seq = 9;
+    s_heartbeat(fx, "tariffs", 4);
+    assert_int_equal(nw_testproc_wait_exit(fx->sub, S_WAIT_MS), 0);
+    assert_string_equal(nw_testproc_output(fx->sub, NW_TESTPROC_STDOUT),
+                        "stream " S_STREAM " seq 9 topics 1 interval 1000ms\n");
+}
+
+static void test_probe_without_heartbeat_exits_three(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"--probe", "-W", "0.3", NULL}, (const char *[]){"", NULL});
+    assert_int_equal(nw_testproc_wait_exit(fx->sub, S_WAIT_MS), 3);
+    assert_non_null(strstr(nw_testproc_output(fx->sub, NW_TESTPROC_STDERR), "no heartbeat"));
+}
+
+static void test_help_and_version(void **state)
+{
+    (void)state;
+    nw_testproc_t *p = nw_testproc_start((const char *[]){NW_SUB_BIN, "--help", NULL}, NULL);
+    assert_int_equal(nw_testproc_wait_exit(p, S_WAIT_MS), 0);
+    const char *out = nw_testproc_output(p, NW_TESTPROC_STDOUT);
+    const char *want[] = {"SYNOPSIS", "--connect",   "--exclude", "--min-priority", "--exec-max",
+                          "--probe",  "EXIT STATUS", "%{FMT}",    "EXAMPLES"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_non_null(strstr(out, want[i]));
+    nw_testproc_destroy(&p);
+    p = nw_testproc_start((const char *[]){NW_SUB_BIN, "-V", NULL}, NULL);
+    assert_int_equal(nw_testproc_wait_exit(p, S_WAIT_MS), 0);
+    assert_string_equal(nw_testproc_output(p, NW_TESTPROC_STDOUT), "newswire-sub " NW_VERSION "\n");
+    nw_testproc_destroy(&p);
+}
+
+static void test_bad_flags_exit_two_and_name_the_flag(void **state)
+{
+    (void)state;
+    const struct {
+        const char *args[4];
+        const char *needle;
+    } cases[] = {
+        {{"--bogus", NULL}, "--bogus"},
+        {{"-c", "udp://x:1", NULL}, "-c/--connect"},
+        {{"-c", "tcp://host", NULL}, "-c/--connect"},
+        {{"-t", "Tariffs!", NULL}, "-t/--topic"},
+        {{"-T", "a..b", NULL}, "-T/--exclude"},
+        {{"--min-priority", "huge", NULL}, "--min-priority"},
+        {{"-C", "0", NULL}, "-C/--count"},
+        {{"-W", "soon", NULL}, "-W/--timeout"},
+        {{"--fsync", "sometimes", NULL}, "--fsync"},
+        {{"--format", "%z", NULL}, "--format"},
+        {{"--exec", "'open", NULL}, "--exec"},
+        {{"--exec-max", "0", NULL}, "--exec-max"},
+        {{"stray", NULL}, "stray"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[6] = {NW_SUB_BIN};
+        for (size_t k = 0; k < 4 && cases[i].args[k] != NULL; k++)
+            argv[k + 1] = cases[i].args[k];
+        nw_testproc_t *p = nw_testproc_start(argv, NULL);
+        assert_int_equal(nw_testproc_wait_exit(p, S_WAIT_MS), 2);
+        const char *err = nw_testproc_output(p, NW_TESTPROC_STDERR);
+        if (strstr(err, cases[i].needle) == NULL)
+            fail_msg("case %zu: '%s' not in: %s", i, cases[i].needle, err);
+        nw_testproc_destroy(&p);
+    }
+}
+
+int main(void)
+{
+#define S_T(name) cmocka_unit_test_setup_teardown(name, s_setup, s_teardown)
+    const struct CMUnitTest tests[] = {
+        S_T(test_filters_topics_excludes_priority_and_duplicates),
+        S_T(test_alert_on_two_topics_printed_once),
+        S_T(test_text_output_neutralises_terminal_escapes),
+        S_T(test_garbage_frames_counted_and_next_alert_printed),
+        S_T(test_log_holds_whole_lines_after_sigkill),
+        S_T(test_log_reopened_on_sighup),
+        S_T(test_exec_gets_json_and_runs_nothing_from_the_text),
+        S_T(test_gaps_tail_loss_and_restart_reported),
+        S_T(test_count_exits_zero_after_n),
+        S_T(test_timeout_exits_three),
+        S_T(test_timeout_restarts_with_each_alert),
+        S_T(test_sigterm_prints_summary_and_exits_zero),
+        S_T(test_probe_prints_heartbeat_and_exits_zero),
+        S_T(test_probe_without_heartbeat_exits_three),
+        cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_bad_flags_exit_two_and_name_the_flag),
+    };
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,263 @@
+/* Tests of nw_tagger: article-level topics, alert-level evidence, priorities. */
+#include "nw_alert.h"
+#include "nw_error.h"
+#include "nw_tagger.h"
+#include "nw_taxonomy.h"
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static const char s_conf[] = "spelling: defence defense\n"
+                             "urgent: breaking\n"
+                             "length-unit: 0\n"
+                             "topic: trade\n"
+                             "threshold: 6\n"
+                             "3: trade~, export~, tariff~\n"
+                             "topic: defense\n"
+                             "threshold: 6\n"
+                             "3: militar*, troop~, defence\n"
+                             "veto: title defence\n"
+                             "topic: sport\n"
+                             "threshold: 6\n"
+                             "3: match~, goal~, striker~, league~\n";
+
+typedef struct {
+    nw_taxonomy_t *tax;
+    nw_alert_t alerts[8];
+    size_t n;
+} s_fixture_t;
+
+static int s_setup(void **state)
+{
+    static s_fixture_t f;
+    memset(&f, 0, sizeof(f));
+    char err[256];
+    if (nw_taxonomy_parse(s_conf, strlen(s_conf), "test", &f.tax, err, sizeof(err)) != NW_OK)
+        return -1;
+    *state = &f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_fixture_t *f = *state;
+    for (size_t i = 0; i < f->n; i++)
+        nw_alert_clear(&f->alerts[i]);
+    nw_taxonomy_destroy(&f->tax);
+    return 0;
+}
+
+static void s_add(s_fixture_t *f, nw_alert_kind_t kind, const char *text)
+{
+    nw_alert_t *a = &f->alerts[f->n];
+    assert_int_equal(nw_alert_init(a), NW_OK);
+    assert_int_equal(nw_alert_set(&a->text, text), NW_OK);
+    a->kind = kind;
+    a->index = (uint32_t)f->n++;
+}
+
+static bool s_has(const nw_alert_t *a, const char *topic)
+{
+    return nw_alert_find_topic(a, topic) >= 0;
+}
+
+static void test_tagger_passing_mention_is_not_a_topic(void **state)
+{
+    s_fixture_t *f = *state;
+    s_add(f, NW_KIND_HEADLINE, "United win the league match");
+    s_add(f, NW_KIND_PARAGRAPH, "The striker scored two goals in the league match.");
+    s_add(f, NW_KIND_PARAGRAPH, "The club may trade its goalkeeper next season.");
+    assert_int_equal(nw_tagger_tag(f->tax, f->alerts, f->n), NW_OK);
+    for (size_t i = 0; i < f->n; i++)
+        assert_false(s_has(&f->alerts[i], "trade"));
+    assert_true(s_has(&f->alerts[0], "sport"));
+    assert_true(s_has(&f->alerts[1], "sport"));
+    /* the third alert mentions no sport term: it gets no topic of its own */
+    assert_string_equal(f->alerts[2].topics[0].name, NW_TOPIC_GENERAL);
+    assert_int_equal(f->alerts[2].n_topics, 1);
+}
+
+static void test_tagger_headline_carries_all_article_topics(void **state)
+{
+    s_fixture_t *f = *state;
+    s_add(f, NW_KIND_HEADLINE, "Tariff talks with Japan");
+    s_add(f, NW_KIND_KEYPOINT, "Japan faces tariffs on exports of cars");
+    s_add(f, NW_KIND_KEYPOINT, "Japan to discuss military cost-sharing for US troops");
+    s_add(f, NW_KIND_PARAGRAPH, "Military cost-sharing and troop levels are on the table.");
+    assert_int_equal(nw_tagger_tag(f->tax, f->alerts, f->n), NW_OK);
+    assert_true(s_has(&f->alerts[0], "trade"));
+    assert_true(s_has(&f->alerts[0], "defense"));
+    assert_true(s_has(&f->alerts[1], "trade"));
+    assert_false(s_has(&f->alerts[1], "defense"));
+    assert_true(s_has(&f->alerts[2], "defense"));
+    assert_false(s_has(&f->alerts[2], "trade"));
+    assert_true(s_has(&f->alerts[3], "defense"));
+}
+
+static void test_tagger_veto_cancels_topic(void **state)
+{
+    s_fixture_t *f = *state;
+    s_add(f, NW_KIND_HEADLINE, "Champion's defence of the title");
+    s_add(f, NW_KIND_PARAGRAPH,
+          "Her title defence begins today; defence is her strength, "
+          "defence wins, defence again.");
+    assert_int_equal(nw_tagger_tag(f->tax, f->alerts, f->n), NW_OK);
+    assert_false(s_has(&f->alerts[0], "defense"));
+    assert_false(s_has(&f->alerts[1], "defense"));
+    assert_string_equal(f->alerts[0].topics[0].name, NW_TOPIC_GENERAL);
+}
+
+static void test_tagger_general_fallback_and_priorities(void **state)
+{
+    s_fixture_t *f = *state;
+    s_add(f, NW_KIND_HEADLINE, "A quiet day at the zoo");
+    s_add(f, NW_KIND_PARAGRAPH, "The penguins were fed.");
+    assert_int_equal(nw_tagger_tag(f->tax, f->alerts, f->n), NW_OK);
+    assert_string_equal(f->alerts[0].topics[0].name, NW_TOPIC_GENERAL);
+    assert_string_equal(f->alerts[1].topics[0].name, NW_TOPIC_GENERAL);
+    assert_int_equal(f->alerts[0].priority, NW_PRIORITY_NORMAL);
+    assert_int_equal(f->alerts[1].priority, NW_PRIORITY_LOW);
+}
+
+static void test_tagger_priorities_with_topics(void **state)
+{
+    s_fixture_t *f = *state;
+    s_add(f, NW_KIND_HEADLINE, "Breaking: troops move to the border");
+    s_add(f, NW_KIND_KEYPOINT, "Military convoy seen");
+    s_add(f, NW_KIND_PARAGRAPH, "Troops and military vehicles crossed at dawn.");
+    assert_int_equal(nw_tagger_tag(f->tax, f->alerts, f->n), NW_OK);
+    assert_int_equal(f->alerts[0].priority, NW_PRIORITY_URGENT);
+    assert_int_equal(f->alerts[1].priority, NW_PRIORITY_NORMAL);
+    assert_int_equal(f->alerts[2].priority, NW_PRIORITY_LOW);
+    assert_true(s_has(&f->alerts[2], "defense"));
+}
+
+static void test_tagger_title_weighs_more_than_body(void **state)
+{
+    s_fixture_t *f = *state;
+    /* one trade term in the title (3 x 3 = 9) passes threshold 6; the same term once
+     * in a later paragraph (3 x 1) does not */
+    s_add(f, NW_KIND_HEADLINE, "Exports surge");
+    s_add(f, NW_KIND_PARAGRAPH, "Figures came out today.");
+    assert_int_equal(nw_tagger_tag(f->tax, f->alerts, 2), NW_OK);
+    assert_true(s_has(&f->alerts[0], "trade"));
+    s_add(f, NW_KIND_HEADLINE, "Figures out");
+    s_add(f, NW_KIND_PARAGRAPH, "Nothing much.");
+    s_add(f, NW_KIND_PARAGRAPH, "Exports rose.");
+    assert_int_equal(nw_tagger_tag(f->tax, f->alerts + 2, 3), NW_OK);
+    assert_false(s_has(&f->alerts[2], "trade"));
+}
+
+static void test_tagger_default_taxonomy_on_seed_bullets(void **state)
+{
+    (void)state;
+    nw_taxonomy_t *tax = NULL;
+    assert_int_equal(nw_taxonomy_default(&tax), NW_OK);
+    /* A story shaped like the seed article (our own wording, not the corpus text). */
+    const char *texts[] = {
+        "Ministers fly to Washington over tariff row",
+        "Tokyo wants relief from the new import tariffs on its cars",
+        "A 90-day pause in tariffs does not cover steel and aluminium",
+        "Washington wants Japan to pay more toward US troops stationed there",
+        "Japan plans to raise its defense budget and military spending",
+        "Negotiators meet for trade talks on Friday",
+        "Tokyo says it will not rush into a deal",
+    };
+    nw_alert_t alerts[7];
+    for (size_t i = 0; i < 7; i++) {
+        assert_int_equal(nw_alert_init(&alerts[i]), NW_OK);
+        assert_int_equal(nw_alert_set(&alerts[i].text, texts[i]), NW_OK);
+        alerts[i].kind = i == 0 ? NW_KIND_HEADLINE : NW_KIND_KEYPOINT;
+    }
+    assert_int_equal(nw_tagger_tag(tax, alerts, 7), NW_OK);
+    assert_true(s_has(&alerts[0], "tariffs"));
+    assert_true(s_has(&alerts[0], "defense"));
+    assert_true(s_has(&alerts[1], "tariffs"));
+    assert_true(s_has(&alerts[2], "tariffs"));
+    assert_false(s_has(&alerts[2], "defense"));
+    assert_true(s_has(&alerts[3], "defense"));
+    assert_true(s_has(&alerts[4], "defense"));
+    assert_false(s_has(&alerts[4], "tariffs"));
+    assert_string_equal(alerts[6].topics[0].name, NW_TOPIC_GENERAL);
+    for (size_t i = 0; i < 7; i++)
+        nw_alert_clear(&alerts[i]);
+    nw_taxonomy_destroy(&tax);
+}
+
+/* Tags a two-alert article (headline, one paragraph) with tax and returns whether the
+ * headline got topic. */
+static bool s_article_has(const nw_taxonomy_t *tax, const char *title, const char *body,
+                          const char *topic)
+{
+    nw_alert_t alerts[2];
+    const char *texts[2] = {title, body};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(nw_alert_init(&alerts[i]), NW_OK);
+        assert_int_equal(nw_alert_set(&alerts[i].text, texts[i]), NW_OK);
+        alerts[i].kind = i == 0 ? NW_KIND_HEADLINE : NW_KIND_PARAGRAPH;
+    }
+    assert_int_equal(nw_tagger_tag(tax, alerts, 2), NW_OK);
+    bool has = s_has(&alerts[0], topic);
+    for (size_t i = 0; i < 2; i++)
+        nw_alert_clear(&alerts[i]);
+    return has;
+}
+
+/* The default taxonomy's known confusions (our own wording, not corpus text): short
+ * indicator reports are economy, company results are not economy or energy, a
+ * commodity export quota is not trade, a rate change is markets. */
+static void test_tagger_default_taxonomy_confusions(void **state)
+{
+    (void)state;
+    nw_taxonomy_t *tax = NULL;
+    assert_int_equal(nw_taxonomy_default(&tax), NW_OK);
+    assert_true(s_article_has(
+        tax, "Ruritania money supply rises in March",
+        "Broad money supply M-3 rose 0.8 pct in March, the central bank said.", "economy"));
+    assert_false(s_article_has(tax, "Acme Oil year net profit up",
+                               "Shr 1.20 dlrs vs 90 cts. Net profit 12 mln vs 9 mln. Revs 80 mln. "
+                               "The company explores for oil and natural gas.",
+                               "energy"));
+    assert_false(s_article_has(tax, "Acme Oil year net profit up",
+                               "Shr 1.20 dlrs vs 90 cts. Net profit 12 mln vs 9 mln.", "economy"));
+    assert_false(s_article_has(tax, "Producers agree coffee export quotas",
+                               "Coffee producing countries agreed export quotas of 58 mln bags, "
+                               "cutting exports to support prices.",
+                               "trade"));
+    assert_true(
+        s_article_has(tax, "Trade deficit widens as imports surge",
+                      "The country's trade deficit widened to 2 billion dlrs in February as "
+                      "imports rose faster than exports, the trade ministry said.",
+                      "trade"));
+    assert_true(s_article_has(
+        tax, "Big bank raises prime rate to 8 pct",
+        "The bank said it raised its prime lending rate to 8 pct from 7.75 pct.", "markets"));
+    assert_false(s_article_has(tax, "Prime minister opens new bridge",
+                               "The prime minister opened the bridge on Monday.", "markets"));
+    nw_taxonomy_destroy(&tax);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_tagger_passing_mention_is_not_a_topic, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_tagger_headline_carries_all_article_topics, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_tagger_veto_cancels_topic, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_tagger_general_fallback_and_priorities, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_tagger_priorities_with_topics, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_tagger_title_weighs_more_than_body, s_setup,
+                                        s_teardown),
+        cmocka_unit_test(test_tagger_default_taxonomy_on_seed_bullets),
+        cmocka_unit_test(test_tagger_default_taxonomy_confusions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
