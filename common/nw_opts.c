@@ -122,22 +122,26 @@ int nw_opt_choice(const char *flag, const char *value, const char *const *choice
     return NW_ERR_INVAL;
 }
 
-static int s_valid_port(const char *port)
+static int s_valid_port(const char *port, int bind)
 {
     uint64_t v;
     const char *end;
+    if (bind && strcmp(port, "*") == 0)
+        return 1;
     return s_parse_digits(port, &v, &end) == NW_OK && *end == '\0' && v >= 1 && v <= 65535;
 }
 
-int nw_opt_endpoint(const char *flag, const char *value, char *err, size_t errlen)
+static int s_check_endpoint(const char *flag, const char *value, int bind, char *err, size_t errlen)
 {
     if (strncmp(value, "tcp://", 6) == 0) {
         const char *host = value + 6;
         const char *colon = strrchr(host, ':');
-        if (colon != NULL && colon > host && s_valid_port(colon + 1))
+        int host_ok = colon != NULL && colon > host && (bind || strncmp(host, "*:", 2) != 0);
+        if (host_ok && s_valid_port(colon + 1, bind))
             return NW_OK;
-        snprintf(err, errlen, "%s: '%s' needs a host and a port from 1 to 65535 (tcp://HOST:PORT)",
-                 flag, value);
+        snprintf(err, errlen,
+                 "%s: '%s' needs a host and a port from 1 to 65535 (tcp://HOST:PORT%s)", flag,
+                 value, bind ? "; HOST or PORT may be *" : "");
         return NW_ERR_INVAL;
     }
     if (strncmp(value, "ipc://", 6) == 0) {
@@ -148,4 +152,14 @@ int nw_opt_endpoint(const char *flag, const char *value, char *err, size_t errle
     }
     snprintf(err, errlen, "%s: '%s' is not a tcp://HOST:PORT or ipc://PATH endpoint", flag, value);
     return NW_ERR_INVAL;
+}
+
+int nw_opt_endpoint(const char *flag, const char *value, char *err, size_t errlen)
+{
+    return s_check_endpoint(flag, value, 0, err, errlen);
+}
+
+int nw_opt_bind_endpoint(const char *flag, const char *value, char *err, size_t errlen)
+{
+    return s_check_endpoint(flag, value, 1, err, errlen);
 }

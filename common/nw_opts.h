@@ -30,8 +30,11 @@ int nw_opt_duration_ms(const char *flag, const char *value, uint64_t min_ms, uin
 int nw_opt_choice(const char *flag, const char *value, const char *const *choices, int *out,
                   char *err, size_t errlen);
 
-/* Checks that value looks like a ZeroMQ endpoint newswire supports:
- * "tcp://HOST:PORT" (HOST may be "*" for bind) or "ipc://PATH". */
+/* Checks that value is an endpoint to connect to: "tcp://HOST:PORT" or "ipc://PATH". */
 int nw_opt_endpoint(const char *flag, const char *value, char *err, size_t errlen);
+
+/* Checks that value is an endpoint to bind: as nw_opt_endpoint, and HOST may be "*"
+ * (every interface) and PORT may be "*" (a free port chosen by the system). */
+int nw_opt_bind_endpoint(const char *flag, const char *value, char *err, size_t errlen);
 
 #endif

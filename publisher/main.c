@@ -165,19 +165,6 @@ static int s_usage_error(const char *message)
     return NW_PUBD_EXIT_USAGE;
 }
 
-/* Accepts what nw_opt_endpoint accepts, plus "tcp://HOST:*" (a free port, bind only). */
-static int s_check_bind(const char *value, char *err, size_t errlen)
-{
-    size_t len = strlen(value);
-    if (strncmp(value, "tcp://", 6) == 0 && len > 8 && strcmp(value + len - 2, ":*") == 0) {
-        char probe[1024];
-        snprintf(probe, sizeof probe, "%.*s:1", (int)(len - 2), value);
-        if (nw_opt_endpoint("--bind", probe, err, errlen) == NW_OK)
-            return NW_OK;
-    }
-    return nw_opt_endpoint("--bind", value, err, errlen);
-}
-
 static int s_parse_heartbeat(const char *value, uint32_t *out, char *err, size_t errlen)
 {
     uint64_t ms;
@@ -207,7 +194,7 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
             snprintf(err, errlen, "--bind: at most %d endpoints", S_MAX_BINDS);
             return NW_ERR_INVAL;
         }
-        if ((rc = s_check_bind(value, err, errlen)) == NW_OK)
+        if ((rc = nw_opt_bind_endpoint("--bind", value, err, errlen)) == NW_OK)
             cl->binds[cl->pubd.n_binds++] = value;
         break;
     case S_OPT_HEARTBEAT: rc = s_parse_heartbeat(value, &cl->pubd.heartbeat_ms, err, errlen); break;

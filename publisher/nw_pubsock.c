@@ -193,18 +193,6 @@ int nw_pubsock_send_frame(nw_pubsock_t *ps, const nw_alert_t *alert, const void 
     return rc;
 }
 
-int nw_pubsock_send_alert(nw_pubsock_t *ps, const nw_alert_t *alert)
-{
-    char *data = NULL;
-    size_t size = 0;
-    int rc = nw_alert_encode(alert, &data, &size);
-    if (rc != NW_OK)
-        return rc;
-    rc = nw_pubsock_send_frame(ps, alert, data, size);
-    free(data);
-    return rc;
-}
-
 int nw_pubsock_send_heartbeat(nw_pubsock_t *ps, const nw_heartbeat_t *hb)
 {
     char *data = NULL;

@@ -45,11 +45,6 @@ typedef void(nw_pubsock_closed_fn)(void *arg);
 int nw_pubsock_new(uv_loop_t *loop, void *zctx, const nw_pubsock_opts_t *opts, nw_pubsock_t **out,
                    char *err, size_t errlen);
 
-/* Sends alert (numbered, with at least one topic) once per topic. Returns NW_OK, an error
- * of nw_alert_encode (NW_ERR_INVAL, NW_ERR_WIRE_OVERSIZE, NW_ERR_NOMEM: nothing sent), or
- * NW_ERR_ZMQ when the socket refused a frame (the alert may have gone out on some topics). */
-int nw_pubsock_send_alert(nw_pubsock_t *ps, const nw_alert_t *alert);
-
 /* Sends frame (size bytes: alert as nw_alert_encode made it) once per topic of alert, with
  * that topic as frame 1. Returns NW_OK or NW_ERR_ZMQ (the alert may have gone out on some
  * topics). */

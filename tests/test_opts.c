@@ -75,11 +75,22 @@ static void test_choice_lists_choices(void **state)
     assert_non_null(strstr(err, "text json"));
 }
 
+static void test_bind_endpoint_allows_wildcards(void **state)
+{
+    (void)state;
+    char err[256];
+    assert_int_equal(nw_opt_bind_endpoint("--bind", "tcp://*:5556", err, sizeof err), NW_OK);
+    assert_int_equal(nw_opt_bind_endpoint("--bind", "tcp://127.0.0.1:*", err, sizeof err), NW_OK);
+    assert_int_equal(nw_opt_endpoint("-c", "tcp://*:5556", err, sizeof err), NW_ERR_INVAL);
+    assert_int_equal(nw_opt_endpoint("-c", "tcp://localhost:*", err, sizeof err), NW_ERR_INVAL);
+    assert_non_null(strstr(err, "-c"));
+}
+
 static void test_endpoint_forms(void **state)
 {
     (void)state;
     char err[256];
-    assert_int_equal(nw_opt_endpoint("--bind", "tcp://*:5556", err, sizeof err), NW_OK);
+    assert_int_equal(nw_opt_endpoint("--bind", "tcp://localhost:5556", err, sizeof err), NW_OK);
     assert_int_equal(nw_opt_endpoint("--bind", "tcp://[::1]:5556", err, sizeof err), NW_OK);
     assert_int_equal(nw_opt_endpoint("--bind", "ipc:///tmp/nw.sock", err, sizeof err), NW_OK);
     const char *bad[] = {"tcp://localhost", "tcp://:5556", "tcp://h:0",     "tcp://h:70000",
@@ -99,6 +110,7 @@ int main(void)
         cmocka_unit_test(test_duration_units),
         cmocka_unit_test(test_choice_lists_choices),
         cmocka_unit_test(test_endpoint_forms),
+        cmocka_unit_test(test_bind_endpoint_allows_wildcards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
