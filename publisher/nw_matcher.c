@@ -30,18 +30,18 @@ typedef struct {
  * start in `outs` (a count, then the values).
  */
 struct nw_matcher_t {
-    uint32_t *delta;   /* building: [node * S_NSYM + sym] trie edges, then the DFA */
-    uint32_t *first;   /* building: per node, first own value (index + 1), 0 = none */
-    size_t n_nodes;    /* nodes in use; node 0 is the root */
-    size_t cap_nodes;  /* nodes allocated */
-    s_value_t *values; /* building: values attached to trie nodes, linked per node */
-    size_t n_values;   /* values added */
-    size_t cap_values; /* values allocated */
-    uint32_t *table;   /* compiled: the scan table (see above) */
-    uint32_t *outs;    /* compiled: per state with outputs: count, then values */
-    uint32_t start;    /* compiled: the state after the separator before a text */
-    unsigned char sym[128];       /* ASCII byte -> symbol */
-    unsigned char cls[256];       /* compiled: byte -> class, S_UTF8 for non-ASCII */
+    uint32_t *delta;               /* building: [node * S_NSYM + sym] trie edges, then the DFA */
+    uint32_t *first;               /* building: per node, first own value (index + 1), 0 = none */
+    size_t n_nodes;                /* nodes in use; node 0 is the root */
+    size_t cap_nodes;              /* nodes allocated */
+    s_value_t *values;             /* building: values attached to trie nodes, linked per node */
+    size_t n_values;               /* values added */
+    size_t cap_values;             /* values allocated */
+    uint32_t *table;               /* compiled: the scan table (see above) */
+    uint32_t *outs;                /* compiled: per state with outputs: count, then values */
+    uint32_t start;                /* compiled: the state after the separator before a text */
+    unsigned char sym[128];        /* ASCII byte -> symbol */
+    unsigned char cls[256];        /* compiled: byte -> class, S_UTF8 for non-ASCII */
     unsigned char sym_cls[S_NSYM]; /* compiled: symbol -> class */
     bool compiled;                 /* no more adds; scanning allowed */
 };
@@ -259,16 +259,22 @@ static unsigned s_build_classes(nw_matcher_t *m, const s_build_t *b, unsigned ch
     return n;
 }
 
-/* Packs the automaton into m->table and m->outs (layout: see struct nw_matcher_t). */
+/* Packs the automaton into m->table and m->outs (layout: see struct nw_matcher_t).
+ * A state with outputs reached by a separator loops on further separators; to report it
+ * once, without a test in the scan loop, that loop goes to a twin row without the flag
+ * (same transitions, its separators looping on itself). Twins follow the other rows. */
 static int s_build_table(nw_matcher_t *m, const s_build_t *b)
 {
     unsigned char rep[S_NSYM];
-    size_t n_cls = s_build_classes(m, b, rep);
+    size_t n_cls = s_build_classes(m, b, rep), sep = m->sym_cls[S_SEP];
     size_t stride = (n_cls + 2) & ~(size_t)1; /* > n_cls, and even */
-    if (m->n_nodes > (UINT32_MAX - 1) / stride)
-        return NW_ERR_NOMEM; /* offsets would not fit 32 bits */
+    size_t n_rows = m->n_nodes;
+    for (size_t k = 0; k < b->n_order; k++)
+        n_rows += b->out_len[b->order[k]] && b->in_sep[b->order[k]];
+    if (n_rows > (UINT32_MAX - 1) / stride)
+        return NW_ERR_NOMEM;                              /* offsets would not fit 32 bits */
     uint32_t *at = malloc(m->n_nodes * sizeof(uint32_t)); /* node -> its state (offset) */
-    m->table = calloc(m->n_nodes * stride, sizeof(uint32_t));
+    m->table = calloc(n_rows * stride, sizeof(uint32_t));
     m->outs = malloc((m->n_nodes + b->n_outs + 1) * sizeof(uint32_t));
     if (!at || !m->table || !m->outs) {
         free(at);
@@ -279,19 +285,24 @@ static int s_build_table(nw_matcher_t *m, const s_build_t *b)
         uint32_t u = b->order[k];
         at[u] = (uint32_t)((k + 1) * stride) + (b->out_len[u] ? 1u : 0u);
     }
-    size_t n_outs = 0;
+    size_t n_outs = 0, twin = m->n_nodes * stride;
     for (uint32_t u = 0; u < m->n_nodes; u++) {
         uint32_t *row = m->table + at[u];
         for (size_t c = 0; c < n_cls; c++)
             row[c] = at[s_next(m, b, u, rep[c])];
-        if (b->out_len[u]) {
-            row[-1] = (uint32_t)n_outs;
-            m->outs[n_outs++] = b->out_len[u];
-            memcpy(m->outs + n_outs, b->outs + b->out_at[u], b->out_len[u] * sizeof(uint32_t));
-            n_outs += b->out_len[u];
+        if (!b->out_len[u])
+            continue;
+        row[-1] = (uint32_t)n_outs;
+        m->outs[n_outs++] = b->out_len[u];
+        memcpy(m->outs + n_outs, b->outs + b->out_at[u], b->out_len[u] * sizeof(uint32_t));
+        n_outs += b->out_len[u];
+        if (b->in_sep[u]) {
+            memcpy(m->table + twin, row, n_cls * sizeof(uint32_t));
+            row[sep] = m->table[twin + sep] = (uint32_t)twin;
+            twin += stride;
         }
     }
-    m->start = m->table[m->sym_cls[S_SEP]];
+    m->start = m->table[sep];
     free(at);
     return NW_OK;
 }
@@ -351,8 +362,10 @@ static unsigned s_utf8_symbol(const unsigned char *t, size_t i, size_t len, size
     }
 }
 
-/* Reports the outputs of state (one with the report flag); returns how many. */
-static size_t s_report(const nw_matcher_t *m, uint32_t state, nw_matcher_hit_fn *hit, void *ctx)
+/* Reports the outputs of state (one with the report flag); returns how many. Out of
+ * line, like the UTF-8 decoding: the scan loop keeps its few variables in registers. */
+static __attribute__((noinline)) size_t s_report(const nw_matcher_t *m, size_t state,
+                                                 nw_matcher_hit_fn *hit, void *ctx)
 {
     const uint32_t *o = m->outs + m->table[state - 1];
     for (uint32_t k = 1; k <= o[0]; k++)
@@ -360,31 +373,153 @@ static size_t s_report(const nw_matcher_t *m, uint32_t state, nw_matcher_hit_fn 
     return o[0];
 }
 
+/* The UTF-8 sequence at t[i] (a byte >= 0x80): its class, plus 256 x its bytes. */
+static __attribute__((noinline)) size_t s_utf8_class(const nw_matcher_t *m, const unsigned char *t,
+                                                     size_t i, size_t len)
+{
+    size_t n;
+    unsigned sym = s_utf8_symbol(t, i, len, &n);
+    return m->sym_cls[sym] | n << 8;
+}
+
+/*
+ * Scanning. One step (s_step) is a class lookup, then one add and one load that depend
+ * on the previous step: a single scan is bound by that load's latency, not by the
+ * work. So a long text is scanned as two interleaved streams (s_scan_pair), whose
+ * loads overlap: stream A from the current state, stream B from the middle of the
+ * span with the root state, as if the text began there. The states of B are those of
+ * the full scan from the first position where they coincide with A's (from then on
+ * both read the same bytes); before it, B's matches are a subset of the true ones.
+ * So A goes on past the middle until it meets B's recorded states, and B's matches
+ * after that point are kept (they were held back: matches are reported in text order).
+ * If A and B do not meet soon, or B finds too many matches to hold, A just goes on
+ * alone: the result is always that of one plain pass.
+ */
+enum {
+    S_PAIR_MIN = 256, /* bytes of a span worth splitting into two streams */
+    S_SPAN = 16384,   /* bytes per split span */
+    S_SYNC = 64,      /* steps of B recorded for A to meet */
+    S_HELD = 128,     /* matches of B held back */
+};
+
+typedef struct {
+    const nw_matcher_t *m;
+    const uint32_t *table;    /* m->table */
+    const unsigned char *cls; /* m->cls */
+    const unsigned char *t;   /* the text */
+    size_t len;               /* its bytes */
+    nw_matcher_hit_fn *hit;
+    void *ctx;
+    size_t found; /* matches reported */
+} s_scan_t;
+
+/* A place in the scan: a state, and the position of the next byte. */
+typedef struct {
+    size_t s;
+    size_t i;
+} s_pos_t;
+
+/* Reads the symbol at t[*i] from state s; advances *i and returns the next state. The
+ * callers keep table and cls in locals: a hit callback could not change them anyway. */
+static inline size_t s_step(const s_scan_t *sc, const uint32_t *table, const unsigned char *cls,
+                            size_t s, size_t *i)
+{
+    size_t c = cls[sc->t[*i]];
+    if (__builtin_expect(c == S_UTF8, 0)) {
+        c = s_utf8_class(sc->m, sc->t, *i, sc->len);
+        *i += c >> 8;
+        c &= 0xFF;
+    } else {
+        ++*i;
+    }
+    return table[s + c];
+}
+
+/* Scans from p until its position reaches stop, reporting matches. */
+static s_pos_t s_scan_one(s_scan_t *sc, s_pos_t p, size_t stop)
+{
+    const uint32_t *table = sc->table;
+    const unsigned char *cls = sc->cls;
+    size_t s = p.s, i = p.i;
+    while (i < stop) {
+        s = s_step(sc, table, cls, s, &i);
+        if (__builtin_expect(s & 1, 0))
+            sc->found += s_report(sc->m, s, sc->hit, sc->ctx);
+    }
+    return (s_pos_t){.s = s, .i = i};
+}
+
+/* Scans from p over about span bytes as two streams (see above); span > 2 and the byte
+ * at p.i + span / 2 is ASCII. */
+static s_pos_t s_scan_pair(s_scan_t *sc, s_pos_t p, size_t span)
+{
+    const uint32_t *table = sc->table;
+    const unsigned char *cls = sc->cls;
+    size_t ia = p.i, mid = p.i + span / 2, ib = mid, stop = p.i + span;
+    size_t sa = p.s, sb = 0, nb = 0, n_held = 0;
+    uint32_t sync[S_SYNC]; /* B's state after each of its first steps */
+    struct {
+        uint32_t step, state;
+    } held[S_HELD]; /* B's matches: its step, its state */
+    bool full = false;
+    while (ia < mid && ib < stop && !full) {
+        sa = s_step(sc, table, cls, sa, &ia);
+        sb = s_step(sc, table, cls, sb, &ib);
+        if (nb < S_SYNC)
+            sync[nb] = (uint32_t)sb;
+        nb++;
+        if (__builtin_expect(sa & 1, 0))
+            sc->found += s_report(sc->m, sa, sc->hit, sc->ctx);
+        if (__builtin_expect(sb & 1, 0)) {
+            held[n_held].step = (uint32_t)nb;
+            held[n_held].state = (uint32_t)sb;
+            full = ++n_held == S_HELD;
+        }
+    }
+    s_pos_t a = s_scan_one(sc, (s_pos_t){.s = sa, .i = ia}, mid);
+    /* A meets B's recorded states, or goes on alone. */
+    size_t na = 0, limit = nb < S_SYNC ? nb : S_SYNC;
+    while (na < limit) {
+        a.s = s_step(sc, table, cls, a.s, &a.i);
+        if (__builtin_expect(a.s & 1, 0))
+            sc->found += s_report(sc->m, a.s, sc->hit, sc->ctx);
+        if (a.s == sync[na++])
+            break;
+    }
+    if (na == 0 || a.s != sync[na - 1])
+        return s_scan_one(sc, a, stop);
+    for (size_t k = 0; k < n_held; k++) {
+        if (held[k].step > na)
+            sc->found += s_report(sc->m, held[k].state, sc->hit, sc->ctx);
+    }
+    return s_scan_one(sc, (s_pos_t){.s = sb, .i = ib}, stop);
+}
+
 size_t nw_matcher_scan(const nw_matcher_t *m, const char *text, size_t len, nw_matcher_hit_fn *hit,
                        void *ctx)
 {
     if (!m->compiled)
         return 0;
-    const unsigned char *t = (const unsigned char *)text;
-    const uint32_t *table = m->table;
-    const unsigned char *cls = m->cls;
-    size_t found = 0;
-    uint32_t s = m->start; /* after the separator that precedes the text */
-    for (size_t i = 0; i < len;) {
-        unsigned c = cls[t[i]];
-        size_t n = 1;
-        if (c == S_UTF8)
-            c = m->sym_cls[s_utf8_symbol(t, i, len, &n)];
-        i += n;
-        uint32_t next = table[s + c];
-        if ((next & 1) && next != s) /* a separator run stays in one state: report once */
-            found += s_report(m, next, hit, ctx);
-        s = next;
+    s_scan_t sc = {.m = m,
+                   .table = m->table,
+                   .cls = m->cls,
+                   .t = (const unsigned char *)text,
+                   .len = len,
+                   .hit = hit,
+                   .ctx = ctx};
+    s_pos_t p = {.s = m->start, .i = 0}; /* after the separator that precedes the text */
+    while (len - p.i >= S_PAIR_MIN) {
+        size_t span = len - p.i < 2 * S_SPAN ? len - p.i : S_SPAN;
+        if (sc.t[p.i + span / 2] < 0x80)
+            p = s_scan_pair(&sc, p, span);
+        else
+            p = s_scan_one(&sc, p, p.i + span / 2 + 1);
     }
-    uint32_t next = table[s + m->sym_cls[S_SEP]]; /* the separator that follows the text */
-    if ((next & 1) && next != s)
-        found += s_report(m, next, hit, ctx);
-    return found;
+    p = s_scan_one(&sc, p, len);
+    size_t s = m->table[p.s + m->sym_cls[S_SEP]]; /* the separator that follows the text */
+    if (s & 1)
+        sc.found += s_report(m, s, hit, ctx);
+    return sc.found;
 }
 
 size_t nw_matcher_pattern_count(const nw_matcher_t *m)

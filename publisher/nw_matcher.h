@@ -12,7 +12,11 @@
  * "trade\ndeficit" alike. A prefix pattern drops the trailing separator:
  * "tariff" as a prefix matches "tariffs" and "tariffed".
  *
- * Scanning costs one table lookup per byte however many patterns there are.
+ * Scanning costs one table lookup per byte however many patterns there are. The
+ * table merges symbols that act alike, is laid out breadth-first (the states near
+ * the root, where most bytes are read, share cache lines), and long texts are read as
+ * two interleaved streams so that the lookups overlap (see nw_matcher.c); matches and
+ * their order are exactly those of one plain pass.
  *
  *     nw_matcher_t *m = NULL;
  *     nw_matcher_new(&m);

@@ -44,7 +44,7 @@ expected=$("$pub" --dry-run examples/articles/*.txt | wc -l)
 
 mkdir -p "$work/spool/incoming"
 "$pub" --spool "$work/spool" --journal "$work/journal" --bind "tcp://127.0.0.1:*" \
-    --replay-bind "tcp://127.0.0.1:*" 2>"$work/publisher.log" &
+    2>"$work/publisher.log" &
 pids="$pids $!"
 wait_for "$work/publisher.log" "listening on tcp://" 10
 endpoint=$(sed -n 's/.*listening on \(tcp:\/\/[^ ]*\).*/\1/p' "$work/publisher.log" | head -n 1)

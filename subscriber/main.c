@@ -376,6 +376,14 @@ static void s_on_check(uv_check_t *handle)
         s_flush_stdout(sub);
 }
 
+/* Says so when opening the log cut off a partial last line (left by a SIGKILL). */
+static void s_report_repair(const nw_logfile_t *log)
+{
+    if (nw_logfile_repaired(log) > 0)
+        nw_log(NW_LOG_WARN, "--log: %s ended in a partial line (%zu bytes, from a crash); removed",
+               nw_logfile_path(log), nw_logfile_repaired(log));
+}
+
 /* ------------------------------------------------------------------ stopping */
 
 static void s_print_summary(s_sub_t *sub)
@@ -442,6 +450,8 @@ static void s_on_signal(uv_signal_t *handle, int signum)
         int rc = nw_logfile_reopen(sub->log);
         if (rc == NW_OK)
             nw_log(NW_LOG_INFO, "--log: reopened %s", nw_logfile_path(sub->log));
+        if (rc == NW_OK)
+            s_report_repair(sub->log);
         else
             nw_log(NW_LOG_ERROR, "--log: cannot reopen %s: %s; still writing the old file",
                    nw_logfile_path(sub->log), nw_strerror(rc));
@@ -767,6 +777,8 @@ static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
         snprintf(err, errlen, "--log: cannot open '%s': %s", o->log_path, nw_strerror(rc));
         return rc;
     }
+    if (sub->log != NULL)
+        s_report_repair(sub->log);
     if (o->exec_cmd != NULL && (rc = nw_exec_new(&sub->loop, o->exec_cmd, o->exec_max, S_EXEC_QUEUE,
                                                  &sub->exec, err, errlen)) != NW_OK)
         return rc;

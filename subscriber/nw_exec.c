@@ -242,8 +242,10 @@ static int s_env_alert(char **env, size_t *n, const nw_alert_t *a, const char *t
         rc = s_env_u64(env, n, "NW_SEQ", a->seq);
     if (rc == NW_OK)
         rc = s_env_u64(env, n, "NW_TOPIC_SEQ", ti >= 0 ? a->topics[ti].seq : 0);
+    char ms[32];
+    snprintf(ms, sizeof ms, "%" PRId64, a->published_ms);
     if (rc == NW_OK)
-        rc = s_env_u64(env, n, "NW_PUBLISHED_MS", (uint64_t)a->published_ms);
+        rc = s_env_add(env, n, "NW_PUBLISHED_MS", ms);
     nw_buf_free(&topics);
     return rc;
 }

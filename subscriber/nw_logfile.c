@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ struct nw_logfile_t {
     int fd;            /* O_APPEND descriptor */
     nw_fsync_t policy; /* when to fdatasync */
     bool dirty;        /* written since the last sync */
+    size_t repaired;   /* bytes of a partial last line the last open truncated */
 };
 
 static const char *const s_fsync_names[] = {"always", "interval", "never", NULL};
@@ -24,12 +26,50 @@ const char *const *nw_fsync_names(void)
     return s_fsync_names;
 }
 
-static int s_open(const char *path, int *fd)
+/* Returns the offset just past the last newline of the file of size bytes (0 if none). */
+static off_t s_last_newline_end(int fd, off_t size)
+{
+    char chunk[8192];
+    off_t end = size;
+    while (end > 0) {
+        off_t start = end > (off_t)sizeof chunk ? end - (off_t)sizeof chunk : 0;
+        ssize_t n = pread(fd, chunk, (size_t)(end - start), start);
+        if (n != end - start)
+            return -1;
+        for (ssize_t i = n; i > 0; i--) {
+            if (chunk[i - 1] == '\n')
+                return start + i;
+        }
+        end = start;
+    }
+    return 0;
+}
+
+/* Truncates a last line that has no newline: the start of a line whose write a crash cut
+ * short. Sets *repaired to the bytes removed. */
+static void s_repair(int fd, size_t *repaired)
+{
+    struct stat st;
+    char last;
+    *repaired = 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+        pread(fd, &last, 1, st.st_size - 1) != 1 || last == '\n')
+        return;
+    off_t keep = s_last_newline_end(fd, st.st_size);
+    if (keep >= 0 && ftruncate(fd, keep) == 0)
+        *repaired = (size_t)(st.st_size - keep);
+}
+
+static int s_open(const char *path, int *fd, size_t *repaired)
 {
     do {
-        *fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        /* O_RDWR, not O_WRONLY: the repair reads the tail. Writes still only append. */
+        *fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     } while (*fd < 0 && errno == EINTR);
-    return *fd < 0 ? nw_error_from_errno(errno) : NW_OK;
+    if (*fd < 0)
+        return nw_error_from_errno(errno);
+    s_repair(*fd, repaired);
+    return NW_OK;
 }
 
 int nw_logfile_open(const char *path, nw_fsync_t policy, nw_logfile_t **out)
@@ -40,7 +80,7 @@ int nw_logfile_open(const char *path, nw_fsync_t policy, nw_logfile_t **out)
         return NW_ERR_NOMEM;
     }
     log->policy = policy;
-    int rc = s_open(path, &log->fd);
+    int rc = s_open(path, &log->fd, &log->repaired);
     if (rc != NW_OK) {
         free(log->path);
         free(log);
@@ -92,7 +132,8 @@ int nw_logfile_flush(nw_logfile_t *log)
 int nw_logfile_reopen(nw_logfile_t *log)
 {
     int fd;
-    int rc = s_open(log->path, &fd);
+    size_t repaired;
+    int rc = s_open(log->path, &fd, &repaired);
     if (rc != NW_OK)
         return rc;
     if (log->policy != NW_FSYNC_NEVER && log->dirty)
@@ -100,7 +141,13 @@ int nw_logfile_reopen(nw_logfile_t *log)
     close(log->fd);
     log->fd = fd;
     log->dirty = false;
+    log->repaired = repaired;
     return NW_OK;
+}
+
+size_t nw_logfile_repaired(const nw_logfile_t *log)
+{
+    return log->repaired;
 }
 
 const char *nw_logfile_path(const nw_logfile_t *log)

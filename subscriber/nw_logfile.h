@@ -2,10 +2,15 @@
  * nw_logfile: the --log file, alerts appended as JSON Lines.
  *
  * The file is opened with O_APPEND and every line goes out in one write(2),
- * so a line is either in the file whole or not at all, even when the
- * process is killed (SIGKILL) between two lines; a reader such as `tail -f`
- * or jq never sees half a line. If a write is cut short (disk full), the
- * partial line is truncated away again. nw_logfile_reopen() is for SIGHUP
+ * so lines never interleave and a process killed between two lines leaves
+ * whole lines. One case remains: Linux checks for SIGKILL between the pages
+ * of a write, so a kill in the middle of a line that crosses a page
+ * boundary can leave the start of that line at the end of the file. Opening
+ * the file therefore repairs it: a last line without its newline is
+ * truncated away (nw_logfile_repaired says how much), so the next line does
+ * not run into it. A write cut short by a full disk is truncated away the
+ * same way at once. Both assume this process is the file's only writer.
+ * nw_logfile_reopen() is for SIGHUP
  * after logrotate has renamed the file: new lines go to a new file at the
  * same path. Durability follows the fsync policy: after every line, on
  * nw_logfile_flush() (which the subscriber calls each second), or never
@@ -27,8 +32,9 @@ typedef struct nw_logfile_t nw_logfile_t;
 /* The names of the policies in nw_fsync_t order, NULL-terminated, for nw_opt_choice. */
 const char *const *nw_fsync_names(void);
 
-/* Opens (creating with mode 0644) path for appending. Returns NW_OK with *out set, or
- * NW_ERR_NOTFOUND, NW_ERR_PERM, NW_ERR_IO (from the open errno), NW_ERR_NOMEM. */
+/* Opens (creating with mode 0644) path for appending, and truncates a partial last line
+ * left by a crash. Returns NW_OK with *out set, or NW_ERR_NOTFOUND, NW_ERR_PERM, NW_ERR_IO
+ * (from the open errno), NW_ERR_NOMEM. */
 int nw_logfile_open(const char *path, nw_fsync_t policy, nw_logfile_t **out);
 
 /* Appends the len bytes of line (which should end in a newline) in one write(2).
@@ -40,10 +46,14 @@ int nw_logfile_write(nw_logfile_t *log, const char *line, size_t len);
  * other policies does nothing. Returns NW_OK or NW_ERR_IO. */
 int nw_logfile_flush(nw_logfile_t *log);
 
-/* Opens the path again and switches to the new file, syncing (unless the policy is
- * never) and closing the old one. Returns NW_OK; on failure the old file stays in use
- * and the open error is returned. */
+/* Opens the path again (repairing it like nw_logfile_open) and switches to the new file,
+ * syncing (unless the policy is never) and closing the old one. Returns NW_OK; on failure the old
+ * file stays in use and the open error is returned. */
 int nw_logfile_reopen(nw_logfile_t *log);
+
+/* Returns how many bytes of a partial last line the latest open or reopen truncated
+ * (0 when the file ended in a newline or was empty), for the caller to report. */
+size_t nw_logfile_repaired(const nw_logfile_t *log);
 
 /* Returns the path the file was opened with. */
 const char *nw_logfile_path(const nw_logfile_t *log);

@@ -121,6 +121,52 @@ static void test_reopen_failure_keeps_old_file(void **state)
     free(text);
 }
 
+static void test_open_truncates_partial_last_line(void **state)
+{
+    s_fixture_t *fx = *state;
+    /* What a SIGKILL in the middle of a page-crossing write leaves behind. */
+    assert_int_equal(nw_test_write_file(fx->path, "{\"a\":1}\n{\"b\":", 13), 0);
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_NEVER, &log), NW_OK);
+    assert_int_equal(nw_logfile_repaired(log), 5);
+    assert_int_equal(nw_logfile_write(log, "{\"c\":3}\n", 8), NW_OK);
+    nw_logfile_close(&log);
+    char *text = nw_test_read_file(fx->path, NULL);
+    assert_string_equal(text, "{\"a\":1}\n{\"c\":3}\n");
+    free(text);
+}
+
+static void test_open_truncates_a_lone_partial_line(void **state)
+{
+    s_fixture_t *fx = *state;
+    /* Longer than the repair's read chunk, with no newline at all. */
+    size_t len = 20000;
+    char *junk = malloc(len);
+    memset(junk, 'x', len);
+    assert_int_equal(nw_test_write_file(fx->path, junk, len), 0);
+    free(junk);
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_NEVER, &log), NW_OK);
+    assert_int_equal(nw_logfile_repaired(log), len);
+    nw_logfile_close(&log);
+    size_t size = 1;
+    free(nw_test_read_file(fx->path, &size));
+    assert_int_equal(size, 0);
+}
+
+static void test_open_leaves_whole_lines_alone(void **state)
+{
+    s_fixture_t *fx = *state;
+    assert_int_equal(nw_test_write_file(fx->path, "{}\n{}\n", 6), 0);
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_NEVER, &log), NW_OK);
+    assert_int_equal(nw_logfile_repaired(log), 0);
+    nw_logfile_close(&log);
+    size_t size = 0;
+    free(nw_test_read_file(fx->path, &size));
+    assert_int_equal(size, 6);
+}
+
 static void test_fsync_names_in_enum_order(void **state)
 {
     (void)state;
@@ -140,6 +186,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_after_rename_writes_new_file, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_reopen_failure_keeps_old_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_open_truncates_partial_last_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_open_truncates_a_lone_partial_line, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_open_leaves_whole_lines_alone, s_setup, s_teardown),
         cmocka_unit_test(test_fsync_names_in_enum_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

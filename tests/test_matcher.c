@@ -179,9 +179,9 @@ static void test_matcher_thousand_terms_one_pass(void **state)
 #define S_REF_TEXT     512
 
 typedef struct {
-    char sym[64];    /* the pattern's symbols */
-    size_t len;      /* symbols */
-    uint32_t value;  /* reported value */
+    char sym[64];   /* the pattern's symbols */
+    size_t len;     /* symbols */
+    uint32_t value; /* reported value */
 } s_ref_pattern_t;
 
 /* The reference's own UTF-8 rule: how many bytes the sequence at t[i] (>= 0x80) spans
@@ -257,11 +257,12 @@ static void s_ref_pattern(s_ref_pattern_t *p, const char *pat, bool prefix, uint
 static size_t s_ref_scan(const s_ref_pattern_t *p, size_t n_p, const char *text, size_t len,
                          uint32_t *values, size_t cap)
 {
-    static char sym[2 * S_REF_TEXT + 4];
+    char *sym = malloc(len + 2);
+    assert_non_null(sym);
     size_t n_sym = s_ref_text(text, len, sym), found = 0;
     for (size_t end = 1; end <= n_sym; end++) {
-        for (size_t want = end; want > 0; want--) { /* longest first */
-            for (size_t k = n_p; k-- > 0;) {        /* latest added first */
+        for (size_t want = end < 64 ? end : 64; want > 0; want--) { /* longest first */
+            for (size_t k = n_p; k-- > 0;) {                        /* latest added first */
                 if (p[k].len != want || memcmp(sym + end - want, p[k].sym, want) != 0)
                     continue;
                 if (found < cap)
@@ -270,6 +271,7 @@ static size_t s_ref_scan(const s_ref_pattern_t *p, size_t n_p, const char *text,
             }
         }
     }
+    free(sym);
     return found;
 }
 
@@ -285,13 +287,39 @@ static const struct {
     const char *bytes;
     size_t len;
 } s_pieces[] = {
-    {"a", 1},        {"b", 1},        {"c", 1},         {"A", 1},         {"B", 1},
-    {"C", 1},        {"1", 1},        {"2", 1},         {"z", 1},         {" ", 1},
-    {"  ", 2},       {"-", 1},        {"\n", 1},        {".", 1},         {"'", 1},
-    {"\0", 1},       {"\xc2\xa0", 2}, {"\xc3\xa9", 2},  {"\xc3\x97", 2},  {"\xe2\x80\x9c", 3},
-    {"\xe2\x80\x94", 3},  {"\xe3\x80\x82", 3},  {"\xe4\xb8\xad", 3},  {"\xef\xbc\x81", 3},
-    {"\xef\xbb\xbf", 3},  {"\xf0\x9f\x98\x80", 4}, {"\xf0\x90\x8c\x80", 4}, {"\xff", 1},
-    {"\x80", 1},     {"\xc0\x80", 2}, {"\xe2\x80", 2},  {"\xf5\x80", 2},  {"\xc3", 1},
+    {"a", 1},
+    {"b", 1},
+    {"c", 1},
+    {"A", 1},
+    {"B", 1},
+    {"C", 1},
+    {"1", 1},
+    {"2", 1},
+    {"z", 1},
+    {" ", 1},
+    {"  ", 2},
+    {"-", 1},
+    {"\n", 1},
+    {".", 1},
+    {"'", 1},
+    {"\0", 1},
+    {"\xc2\xa0", 2},
+    {"\xc3\xa9", 2},
+    {"\xc3\x97", 2},
+    {"\xe2\x80\x9c", 3},
+    {"\xe2\x80\x94", 3},
+    {"\xe3\x80\x82", 3},
+    {"\xe4\xb8\xad", 3},
+    {"\xef\xbc\x81", 3},
+    {"\xef\xbb\xbf", 3},
+    {"\xf0\x9f\x98\x80", 4},
+    {"\xf0\x90\x8c\x80", 4},
+    {"\xff", 1},
+    {"\x80", 1},
+    {"\xc0\x80", 2},
+    {"\xe2\x80", 2},
+    {"\xf5\x80", 2},
+    {"\xc3", 1},
 };
 
 static void s_random_pattern(uint64_t *seed, char *out)
@@ -363,6 +391,94 @@ static void test_matcher_agrees_with_reference(void **state)
     assert_true(total > 5000); /* the texts do exercise the patterns */
 }
 
+typedef struct {
+    uint32_t *values; /* every reported value, in order */
+    size_t n;
+    size_t cap;
+} s_all_hits_t;
+
+static void s_on_hit_all(uint32_t value, void *ctx)
+{
+    s_all_hits_t *h = ctx;
+    if (h->n < h->cap)
+        h->values[h->n] = value;
+    h->n++;
+}
+
+/* Long texts (the scan splits them into spans scanned as two interleaved streams):
+ * many spans, matches dense enough to overflow what a stream holds back, and long runs
+ * of letters and separators that keep the streams from meeting soon. */
+static void test_matcher_long_texts_agree_with_reference(void **state)
+{
+    (void)state;
+    enum { LONG = 70000 };
+    uint64_t seed = 77;
+    static s_ref_pattern_t ref[S_REF_PATTERNS];
+    char *text = malloc(LONG + 8);
+    s_all_hits_t want = {.values = malloc(LONG * 4 * sizeof(uint32_t)), .cap = LONG * 4};
+    s_all_hits_t got = {.values = malloc(LONG * 4 * sizeof(uint32_t)), .cap = LONG * 4};
+    assert_true(text && want.values && got.values);
+    for (int round = 0; round < 12; round++) {
+        nw_matcher_t *m = NULL;
+        assert_int_equal(nw_matcher_new(&m), NW_OK);
+        size_t n_p = 1 + s_rand(&seed) % S_REF_PATTERNS;
+        for (size_t k = 0; k < n_p; k++) {
+            char pat[64];
+            bool prefix = s_rand(&seed) % 5 == 0;
+            s_random_pattern(&seed, pat);
+            assert_int_equal(nw_matcher_add(m, pat, strlen(pat), prefix, (uint32_t)k), NW_OK);
+            s_ref_pattern(&ref[k], pat, prefix, (uint32_t)k);
+        }
+        assert_int_equal(nw_matcher_compile(m), NW_OK);
+        size_t len = 0, target = round == 0 ? 300 : 1000 + s_rand(&seed) % (LONG - 1000);
+        while (len + 300 < target) {
+            uint32_t r = s_rand(&seed) % 100;
+            if (r < 2) { /* a long run of one letter or of separators */
+                size_t run = 50 + s_rand(&seed) % 200;
+                memset(text + len, r == 0 ? 'a' : ' ', run);
+                len += run;
+                continue;
+            }
+            size_t i = s_rand(&seed) % (sizeof(s_pieces) / sizeof(s_pieces[0]));
+            if (i >= 9 && s_rand(&seed) % 2)
+                i = s_rand(&seed) % 9;
+            memcpy(text + len, s_pieces[i].bytes, s_pieces[i].len);
+            len += s_pieces[i].len;
+        }
+        want.n = s_ref_scan(ref, n_p, text, len, want.values, want.cap);
+        got.n = 0;
+        assert_int_equal(nw_matcher_scan(m, text, len, s_on_hit_all, &got), want.n);
+        assert_int_equal(got.n, want.n);
+        for (size_t k = 0; k < got.n && k < got.cap; k++)
+            assert_int_equal(got.values[k], want.values[k]);
+        nw_matcher_destroy(&m);
+    }
+    free(text);
+    free(want.values);
+    free(got.values);
+}
+
+/* A match at every other byte: far more than a stream holds back. */
+static void test_matcher_dense_matches_in_a_long_text(void **state)
+{
+    (void)state;
+    const char *p[] = {"a", "a a"};
+    nw_matcher_t *m = s_build(p, 2, false);
+    enum { N = 20000 };
+    char *text = malloc(2 * N);
+    for (size_t k = 0; k < N; k++) {
+        text[2 * k] = 'A';
+        text[2 * k + 1] = k % 3 ? ' ' : '-';
+    }
+    s_all_hits_t h = {.values = malloc(2 * N * sizeof(uint32_t)), .cap = 2 * N};
+    assert_int_equal(nw_matcher_scan(m, text, 2 * N, s_on_hit_all, &h), 2 * N - 1);
+    for (size_t k = 0; k < h.n; k++) /* "a" at each A; "a a" at each A but the first */
+        assert_int_equal(h.values[k], k == 0 ? 0 : (k % 2 ? 1 : 0));
+    free(h.values);
+    free(text);
+    nw_matcher_destroy(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +492,8 @@ int main(void)
         cmocka_unit_test(test_matcher_rejects_bad_patterns),
         cmocka_unit_test(test_matcher_thousand_terms_one_pass),
         cmocka_unit_test(test_matcher_agrees_with_reference),
+        cmocka_unit_test(test_matcher_long_texts_agree_with_reference),
+        cmocka_unit_test(test_matcher_dense_matches_in_a_long_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

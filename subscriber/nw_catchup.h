@@ -1,0 +1,146 @@
+/*
+ * nw_catchup: merging a replay with the live stream, so a durable subscriber
+ * sees every matching alert once, with no hole and no duplicate between the
+ * two (ZeroMQ guide chapter 5, the Clone pattern: subscribe first, queue the
+ * live updates while the snapshot streams, drop what the snapshot covered).
+ *
+ * Pure logic: no socket, no clock. The caller feeds it what arrives (live
+ * alerts and heartbeats from the SUB socket, replayed alerts and end markers
+ * from nw_replay_client) and it calls back to deliver alerts, to ask for a
+ * replay, and to report what happened. The handled set lives in an nw_state_t
+ * (durable with --state, in memory for a one-off --since / --last).
+ *
+ * The rules:
+ *   - Nothing is asked before the first heartbeat: a heartbeat proves that the
+ *     subscription is in place at the publisher, so every alert sent after it
+ *     arrives live, and every alert up to its seq is in the journal. Live
+ *     alerts that come before it are queued.
+ *   - On that heartbeat: a known stream resumes with a replay from floor + 1; an
+ *     unknown one starts per on_new_stream (BEGINNING: replay from seq 1, the
+ *     oldest retained; NOW: from this heartbeat on); a look-back asks for its
+ *     own range. While the replay streams, live alerts are queued (at most
+ *     queue_max; past that they are dropped and fetched by one more pass).
+ *   - A replayed or live alert is delivered only if (stream, seq) was not
+ *     handled yet; then it is marked handled. When the replay ends ("ok"), the
+ *     floor becomes next_seq - 1 and the queue drains through the same check.
+ *   - Loss while live is noticed (a per-topic seq jump on a subscribed topic, or
+ *     a heartbeat whose per-topic seq is past what was handled, or
+ *     nw_catchup_gap() from the caller) and repaired with a replay from
+ *     floor + 1, the live alerts queued meanwhile. A clean heartbeat raises the
+ *     floor to its seq.
+ * Alerts come out in seq order, except those a loss repair brings back late.
+ * One publisher stream at a time: a heartbeat or alert of another stream id
+ * switches to it (a publisher whose journal was recreated).
+ */
+#ifndef NW_CATCHUP_H
+#define NW_CATCHUP_H
+
+#include "nw_alert.h"
+#include "nw_replay_msg.h"
+#include "nw_state.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NW_CATCHUP_QUEUE_DEFAULT 100000 /* live alerts held while a replay streams */
+
+typedef struct nw_catchup_t nw_catchup_t;
+
+typedef enum {
+    NW_CATCHUP_WAITING = 0, /* no heartbeat of the stream yet: live alerts are queued */
+    NW_CATCHUP_REPLAYING,   /* a replay is running: live alerts are queued */
+    NW_CATCHUP_LIVE,        /* caught up */
+} nw_catchup_phase_t;
+
+typedef enum {
+    NW_CATCHUP_NOW = 0,       /* a new stream is taken from its first heartbeat on */
+    NW_CATCHUP_BEGINNING = 1, /* a new stream is replayed from its oldest retained alert */
+} nw_catchup_new_stream_t;
+
+typedef enum {
+    NW_CATCHUP_EV_NEW_STREAM = 0, /* stream seen for the first time (first = its head) */
+    NW_CATCHUP_EV_REPLAYING,      /* a replay was asked for, from seq first (0: look-back) */
+    NW_CATCHUP_EV_LIVE,           /* caught up; first = the floor */
+    NW_CATCHUP_EV_GAP,            /* loss noticed live (topic, first..last per-topic seqs) */
+    NW_CATCHUP_EV_LOST,           /* first..last had left the journal: they cannot come back */
+    NW_CATCHUP_EV_BEHIND,         /* the publisher's head (first) is below our floor (last) */
+    NW_CATCHUP_EV_FAILED,         /* the replay failed (why); retried at the next heartbeat */
+    NW_CATCHUP_EV_OVERFLOW,       /* the live queue filled: dropped, fetched by another pass */
+} nw_catchup_event_kind_t;
+
+typedef struct {
+    nw_catchup_event_kind_t kind;
+    const char *stream; /* the stream concerned */
+    const char *topic;  /* GAP: the topic, else NULL */
+    uint64_t first;     /* see the kinds */
+    uint64_t last;      /* see the kinds */
+    const char *why;    /* FAILED: the reason, else NULL */
+} nw_catchup_event_t;
+
+typedef struct {
+    /* An alert to output: not handled before; topic is the frame topic it came on. */
+    void (*deliver)(const nw_alert_t *alert, const char *topic, void *arg);
+    /* Start this replay (e.g. nw_replay_client_start), or with NULL: cancel the running
+     * one (its results will be ignored anyway). */
+    void (*request)(const nw_replay_request_t *rq, void *arg);
+    /* Something worth a log line; may be NULL. */
+    void (*event)(const nw_catchup_event_t *ev, void *arg);
+    void *arg; /* passed to each */
+} nw_catchup_callbacks_t;
+
+typedef struct {
+    nw_state_t *state;                     /* borrowed; never NULL */
+    const nw_replay_request_t *filters;    /* the subscriber's topic filters (only the
+                                              filters are used), NULL: everything */
+    const nw_replay_request_t *look_back;  /* one-off --since/--last range, NULL: resume */
+    nw_catchup_new_stream_t on_new_stream; /* what an unknown stream starts with */
+    size_t queue_max;                      /* 0: NW_CATCHUP_QUEUE_DEFAULT */
+} nw_catchup_opts_t;
+
+typedef struct {
+    uint64_t delivered;  /* alerts delivered */
+    uint64_t duplicates; /* alerts dropped as already handled */
+    uint64_t replays;    /* replays requested */
+    uint64_t dropped;    /* live alerts dropped: queue full, or of a stream left behind */
+    size_t queued;       /* live alerts queued now */
+} nw_catchup_stats_t;
+
+/* Creates the merger. The callbacks are never called from inside this call.
+ * Returns NW_OK with *out set, NW_ERR_INVAL (opts, state, cb->deliver or cb->request NULL)
+ * or NW_ERR_NOMEM. */
+int nw_catchup_new(const nw_catchup_opts_t *opts, const nw_catchup_callbacks_t *cb,
+                   nw_catchup_t **out);
+
+/* Frees the merger and its queue and sets *cp to NULL. Safe on NULL and twice. */
+void nw_catchup_destroy(nw_catchup_t **cp);
+
+/* A heartbeat arrived on the SUB socket. May deliver, request a replay, raise the floor. */
+void nw_catchup_heartbeat(nw_catchup_t *c, const nw_heartbeat_t *hb);
+
+/* A live alert arrived on frame topic `topic` (already checked against the filters). The
+ * alert is taken over: *alert is left zeroed (queued or cleared). Returns NW_OK or
+ * NW_ERR_NOMEM (the alert was dropped; a later heartbeat shows the loss). */
+int nw_catchup_live(nw_catchup_t *c, nw_alert_t *alert, const char *topic);
+
+/* A replayed alert arrived (topic: its frame topic). Delivered unless handled. */
+void nw_catchup_replayed(nw_catchup_t *c, const nw_alert_t *alert, const char *topic);
+
+/* The replay ended (status "ok" or "error"; "more" is followed by the client). */
+void nw_catchup_replay_end(nw_catchup_t *c, const nw_replay_end_t *end);
+
+/* The replay could not complete (no answer, socket error): why says so. The floor stays;
+ * live delivery resumes and the replay is asked again at the next heartbeat. */
+void nw_catchup_replay_failed(nw_catchup_t *c, const char *why);
+
+/* The caller's own gap tracker saw loss on stream: repair it now rather than at the next
+ * heartbeat. */
+void nw_catchup_gap(nw_catchup_t *c, const char *stream);
+
+/* Returns the phase. */
+nw_catchup_phase_t nw_catchup_phase(const nw_catchup_t *c);
+
+/* Copies the counters into *stats. */
+void nw_catchup_stats(const nw_catchup_t *c, nw_catchup_stats_t *stats);
+
+#endif
