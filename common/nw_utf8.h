@@ -6,6 +6,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Decodes the UTF-8 sequence at s (n > 0 bytes left). Returns its length (1-4) with the code
+ * point in *cp, or 0 when the bytes there start no well-formed sequence (overlong forms,
+ * surrogates and values above U+10FFFF are not well-formed); *cp is then untouched. */
+size_t nw_utf8_next(const char *s, size_t n, uint32_t *cp);
 
 /* Returns true when the len bytes at s are well-formed UTF-8 (no overlong forms,
  * no surrogates, nothing above U+10FFFF). NUL bytes count as valid here. */

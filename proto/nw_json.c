@@ -1,46 +1,13 @@
 #include "nw_json.h"
 
 #include "nw_error.h"
+#include "nw_utf8.h"
 
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-/* Decodes one UTF-8 sequence at s (n bytes left). Returns its length (1-4) and sets *cp,
- * or 0 when the bytes there are not a well-formed sequence (overlong forms, surrogates
- * and values above U+10FFFF are not well-formed). */
-static size_t s_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if ((c & 0xE0) == 0xC0) {
-        need = 1, v = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        need = 2, v = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        need = 3, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n <= need)
-        return 0;
-    for (size_t i = 1; i <= need; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return need + 1;
-}
 
 /* True for code points written as \u escapes although JSON allows them raw: DEL and the
  * C1 controls (a terminal may act on U+009B as CSI), and U+2028/U+2029 (which break
@@ -75,8 +42,8 @@ int nw_json_string(nw_buf_t *buf, const char *s, size_t len)
         size_t run = i;
         uint32_t cp = 0;
         size_t n = 0;
-        while (run < len && (n = s_utf8_next(p + run, len - run, &cp)) > 0 && cp >= 0x20 &&
-               cp != '"' && cp != '\\' && !s_escape_raw(cp))
+        while (run < len && (n = nw_utf8_next((const char *)p + run, len - run, &cp)) > 0 &&
+               cp >= 0x20 && cp != '"' && cp != '\\' && !s_escape_raw(cp))
             run += n;
         if (run > i)
             rc = nw_buf_append(buf, p + i, run - i);

@@ -2,6 +2,7 @@
 
 #include "nw_error.h"
 #include "nw_json.h"
+#include "nw_utf8.h"
 
 #include <inttypes.h>
 #include <stdint.h>
@@ -120,38 +121,6 @@ void nw_format_destroy(nw_format_t **format_p)
     *format_p = NULL;
 }
 
-/* As the JSON encoder's decoder: the length (1-4) of the well-formed UTF-8 sequence at s
- * (n bytes left) with its code point in *cp, or 0 for a byte that starts none. */
-static size_t s_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if ((c & 0xE0) == 0xC0)
-        need = 1, v = c & 0x1F, min = 0x80;
-    else if ((c & 0xF0) == 0xE0)
-        need = 2, v = c & 0x0F, min = 0x800;
-    else if ((c & 0xF8) == 0xF0)
-        need = 3, v = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n <= need)
-        return 0;
-    for (size_t i = 1; i <= need; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return need + 1;
-}
-
 /* Code points a terminal might act on rather than show. */
 static bool s_unsafe(uint32_t cp)
 {
@@ -177,7 +146,8 @@ int nw_format_visible(nw_buf_t *out, const char *s, size_t len)
     while (rc == NW_OK && i < len) {
         size_t run = i, n = 0;
         uint32_t cp = 0;
-        while (run < len && (n = s_utf8_next(p + run, len - run, &cp)) > 0 && !s_unsafe(cp))
+        while (run < len && (n = nw_utf8_next((const char *)p + run, len - run, &cp)) > 0 &&
+               !s_unsafe(cp))
             run += n;
         if (run > i)
             rc = nw_buf_append(out, p + i, run - i);
