@@ -54,8 +54,8 @@ enum {
     S_E_COUNT
 };
 static const char *const s_end_keys[S_E_COUNT] = {
-    "v",        "type",     "req",  "stream", "status", "count",
-    "first_seq", "last_seq", "next_seq", "oldest", "head", "error",
+    "v",         "type",     "req",      "stream", "status", "count",
+    "first_seq", "last_seq", "next_seq", "oldest", "head",   "error",
 };
 
 static const char *const s_status_names[] = {"ok", "more", "error"};
@@ -527,8 +527,7 @@ int nw_replay_end_decode(const void *data, size_t size, nw_replay_end_t *end)
     msgpack_unpacked msg;
     memset(end, 0, sizeof *end);
     msgpack_unpacked_init(&msg);
-    int rv =
-        s_open(data, size, NW_FRAME_MAX, S_END_DEPTH, &msg, s_end_keys, S_E_COUNT, found);
+    int rv = s_open(data, size, NW_FRAME_MAX, S_END_DEPTH, &msg, s_end_keys, S_E_COUNT, found);
     if (rv == NW_OK)
         rv = s_get_end(found, end);
     if (rv != NW_OK)

@@ -46,17 +46,17 @@ typedef enum {
 } nw_replay_start_t;
 
 typedef struct {
-    uint64_t req;                     /* client's request number, echoed in the end marker */
+    uint64_t req;                          /* client's request number, echoed in the end marker */
     char stream[NW_REPLAY_STREAM_MAX + 1]; /* stream the client expects, "" for any */
     char filters[NW_REPLAY_FILTERS_MAX][NW_TOPIC_MAX + 1]; /* "" or topics; none = all */
-    size_t n_filters;                 /* used entries of filters */
-    nw_replay_start_t start;          /* which of the next three applies */
-    uint64_t from_seq;                /* NW_REPLAY_FROM_SEQ */
-    uint64_t last;                    /* NW_REPLAY_LAST, >= 1 */
-    int64_t since_ms;                 /* NW_REPLAY_SINCE, ms since the epoch (journal time) */
-    bool has_to_seq;                  /* to_seq given */
-    uint64_t to_seq;                  /* last global seq wanted, inclusive */
-    uint64_t limit;                   /* most alerts in this answer (credit); 0 = server's */
+    size_t n_filters;                                      /* used entries of filters */
+    nw_replay_start_t start;                               /* which of the next three applies */
+    uint64_t from_seq;                                     /* NW_REPLAY_FROM_SEQ */
+    uint64_t last;                                         /* NW_REPLAY_LAST, >= 1 */
+    int64_t since_ms; /* NW_REPLAY_SINCE, ms since the epoch (journal time) */
+    bool has_to_seq;  /* to_seq given */
+    uint64_t to_seq;  /* last global seq wanted, inclusive */
+    uint64_t limit;   /* most alerts in this answer (credit); 0 = server's */
 } nw_replay_request_t;
 
 typedef enum {

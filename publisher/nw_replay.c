@@ -31,43 +31,43 @@ typedef enum {
 
 /* One request in progress. */
 typedef struct {
-    bool used;                    /* slot taken */
-    unsigned char id[S_ID_MAX];   /* client's routing id */
-    size_t id_len;                /* bytes of id */
-    nw_replay_request_t rq;       /* the request */
-    s_phase_t phase;              /* what the next turn does */
-    nw_journal_iter_t *it;        /* position in the journal (LOCATE and SERVE) */
-    uint64_t hi;                  /* the range ends before this seq */
-    uint64_t limit;               /* alerts this answer may hold */
-    uint64_t oldest;              /* journal's oldest seq when the request came */
-    uint64_t need;                /* LOCATE: matches still wanted, newer windows counted */
-    uint64_t win_lo;              /* LOCATE: current window [win_lo, win_hi) */
-    uint64_t win_hi;              /* LOCATE: end of the current window */
-    uint64_t win_size;            /* LOCATE: records in the current window, doubles */
-    uint64_t win_found;           /* LOCATE: matches found in the current window */
-    uint64_t skip;                /* SERVE: matches to pass over before sending */
-    nw_journal_record_t rec;      /* SERVE: a record read but not yet sent */
-    int rec_topic;                /* index of rec's topic to send on, -1: no record held */
-    nw_replay_end_t end;          /* the answer's end marker, filled as it goes */
-    uint64_t progress_ms;         /* loop time of the last successful send */
+    bool used;                  /* slot taken */
+    unsigned char id[S_ID_MAX]; /* client's routing id */
+    size_t id_len;              /* bytes of id */
+    nw_replay_request_t rq;     /* the request */
+    s_phase_t phase;            /* what the next turn does */
+    nw_journal_iter_t *it;      /* position in the journal (LOCATE and SERVE) */
+    uint64_t hi;                /* the range ends before this seq */
+    uint64_t limit;             /* alerts this answer may hold */
+    uint64_t oldest;            /* journal's oldest seq when the request came */
+    uint64_t need;              /* LOCATE: matches still wanted, newer windows counted */
+    uint64_t win_lo;            /* LOCATE: current window [win_lo, win_hi) */
+    uint64_t win_hi;            /* LOCATE: end of the current window */
+    uint64_t win_size;          /* LOCATE: records in the current window, doubles */
+    uint64_t win_found;         /* LOCATE: matches found in the current window */
+    uint64_t skip;              /* SERVE: matches to pass over before sending */
+    nw_journal_record_t rec;    /* SERVE: a record read but not yet sent */
+    int rec_topic;              /* index of rec's topic to send on, -1: no record held */
+    nw_replay_end_t end;        /* the answer's end marker, filled as it goes */
+    uint64_t progress_ms;       /* loop time of the last successful send */
 } s_job_t;
 
 struct nw_replay_t {
-    uv_loop_t *loop;                    /* the daemon's loop */
-    void *sock;                         /* ROUTER, owned */
-    nw_zwatch_t *watch;                 /* requests arriving on sock */
-    uv_idle_t pump;                     /* active while a job can make progress */
-    uv_timer_t retry;                   /* restarts the pump when every job was blocked */
-    nw_journal_t *journal;              /* borrowed */
-    nw_replay_opts_t opts;              /* defaults resolved */
-    s_job_t *jobs;                      /* opts.max_clients slots */
-    size_t next_job;                    /* round-robin start of the next turn */
-    nw_replay_stats_t stats;            /* counters */
-    char endpoint[S_ENDPOINT_MAX];      /* bound endpoint */
-    char advertised[S_ENDPOINT_MAX];    /* endpoint for heartbeats */
-    int open_handles;                   /* close callbacks still to come */
-    nw_replay_closed_fn *on_closed;     /* close callback */
-    void *closed_arg;                   /* its argument */
+    uv_loop_t *loop;                 /* the daemon's loop */
+    void *sock;                      /* ROUTER, owned */
+    nw_zwatch_t *watch;              /* requests arriving on sock */
+    uv_idle_t pump;                  /* active while a job can make progress */
+    uv_timer_t retry;                /* restarts the pump when every job was blocked */
+    nw_journal_t *journal;           /* borrowed */
+    nw_replay_opts_t opts;           /* defaults resolved */
+    s_job_t *jobs;                   /* opts.max_clients slots */
+    size_t next_job;                 /* round-robin start of the next turn */
+    nw_replay_stats_t stats;         /* counters */
+    char endpoint[S_ENDPOINT_MAX];   /* bound endpoint */
+    char advertised[S_ENDPOINT_MAX]; /* endpoint for heartbeats */
+    int open_handles;                /* close callbacks still to come */
+    nw_replay_closed_fn *on_closed;  /* close callback */
+    void *closed_arg;                /* its argument */
 };
 
 void nw_replay_opts_default(nw_replay_opts_t *opts)
@@ -486,8 +486,8 @@ static void s_job_start(nw_replay_t *r, s_job_t *job, const unsigned char *id, s
     uint64_t end = rq->has_to_seq && rq->to_seq < head ? rq->to_seq : head;
     job->hi = end + 1;
     job->oldest = nw_journal_first_seq(r->journal);
-    job->limit = rq->limit && rq->limit < r->opts.max_per_request ? rq->limit
-                                                                   : r->opts.max_per_request;
+    job->limit =
+        rq->limit && rq->limit < r->opts.max_per_request ? rq->limit : r->opts.max_per_request;
     job->end.req = rq->req;
     snprintf(job->end.stream, sizeof job->end.stream, "%s", nw_journal_stream_id(r->journal));
     job->end.oldest = job->oldest;

@@ -55,13 +55,13 @@ typedef struct {
 } nw_replay_opts_t;
 
 typedef struct {
-    uint64_t requests;   /* requests received, good or bad */
-    uint64_t answered;   /* answers completed with "ok" or "more" */
-    uint64_t errors;     /* "error" end markers sent */
-    uint64_t alerts;     /* alerts sent */
-    uint64_t dropped;    /* jobs dropped: client gone or stalled */
+    uint64_t requests;    /* requests received, good or bad */
+    uint64_t answered;    /* answers completed with "ok" or "more" */
+    uint64_t errors;      /* "error" end markers sent */
+    uint64_t alerts;      /* alerts sent */
+    uint64_t dropped;     /* jobs dropped: client gone or stalled */
     uint64_t would_block; /* sends that found a client's queue full */
-    size_t active;       /* requests in progress now */
+    size_t active;        /* requests in progress now */
 } nw_replay_stats_t;
 
 /* Called once the server is closed and freed. */

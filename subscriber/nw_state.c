@@ -39,12 +39,12 @@ typedef struct {
 } s_stream_t;
 
 struct nw_state_t {
-    char *path;                                 /* the file, NULL in memory */
-    s_stream_t *streams[NW_STATE_STREAMS_MAX];  /* most recently used first */
-    size_t n_streams;                           /* used entries */
-    bool dirty;                                 /* changed since the last save */
-    bool saved_once;                            /* last_save_ms is meaningful */
-    int64_t last_save_ms;                       /* when nw_state_save_due last saved */
+    char *path;                                /* the file, NULL in memory */
+    s_stream_t *streams[NW_STATE_STREAMS_MAX]; /* most recently used first */
+    size_t n_streams;                          /* used entries */
+    bool dirty;                                /* changed since the last save */
+    bool saved_once;                           /* last_save_ms is meaningful */
+    int64_t last_save_ms;                      /* when nw_state_save_due last saved */
 };
 
 /* --- streams ----------------------------------------------------------------------------- */

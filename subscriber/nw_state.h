@@ -32,10 +32,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NW_STATE_SAVE_MS     200    /* nw_state_save_due saves at most this often */
-#define NW_STATE_STREAMS_MAX 16     /* streams remembered; the least recently used goes */
-#define NW_STATE_TOPICS_MAX  4096   /* topics remembered per stream; more are not kept */
-#define NW_STATE_RANGES_MAX  65536  /* handled ranges above the floor per stream */
+#define NW_STATE_SAVE_MS     200   /* nw_state_save_due saves at most this often */
+#define NW_STATE_STREAMS_MAX 16    /* streams remembered; the least recently used goes */
+#define NW_STATE_TOPICS_MAX  4096  /* topics remembered per stream; more are not kept */
+#define NW_STATE_RANGES_MAX  65536 /* handled ranges above the floor per stream */
 
 typedef struct nw_state_t nw_state_t;
 

@@ -24,6 +24,7 @@
 #include "nw_error.h"
 #include "nw_journal.h"
 #include "nw_replay.h"
+#include "nw_replay_client.h"
 #include "nw_replay_msg.h"
 #include "nw_testproc.h"
 #include "nw_zwatch.h"
@@ -40,13 +41,13 @@ typedef struct {
     fx_t *fx;
     void *sock;
     nw_zwatch_t *watch;
-    uint64_t seqs[MAX_GOT];     /* seq of each replayed alert, in arrival order */
-    char topics[MAX_GOT][16];   /* frame-2 topic of each */
-    size_t n;                   /* replayed alerts received */
-    nw_replay_end_t ends[16];   /* end markers received */
+    uint64_t seqs[MAX_GOT];   /* seq of each replayed alert, in arrival order */
+    char topics[MAX_GOT][16]; /* frame-2 topic of each */
+    size_t n;                 /* replayed alerts received */
+    nw_replay_end_t ends[16]; /* end markers received */
     size_t n_ends;
-    size_t bad;                 /* messages that did not have the expected shape */
-    bool close_after_first;     /* disconnect after the first replayed alert */
+    size_t bad;             /* messages that did not have the expected shape */
+    bool close_after_first; /* disconnect after the first replayed alert */
 } client_t;
 
 struct fx {
@@ -58,7 +59,14 @@ struct fx {
     void *zctx;
     nw_replay_t *replay;
     client_t clients[N_CLIENTS];
-    bool (*until)(fx_t *fx); /* the loop stops when this holds */
+    nw_replay_client_t *rc;    /* the module client, when a test uses it */
+    uint64_t rc_seqs[MAX_GOT]; /* what it delivered */
+    size_t rc_n;
+    nw_replay_end_t rc_end; /* its final end */
+    size_t rc_ends;
+    size_t rc_failed;
+    bool rc_cancel_after_first; /* cancel at the first alert */
+    bool (*until)(fx_t *fx);    /* the loop stops when this holds */
     bool timed_out;
 };
 
@@ -282,6 +290,7 @@ static int s_setup_tight(void **state)
 static int s_teardown(void **state)
 {
     fx_t *fx = *state;
+    nw_replay_client_close(&fx->rc, NULL, NULL);
     for (int i = 0; i < N_CLIENTS; i++)
         nw_zwatch_close(&fx->clients[i].watch, NULL, NULL);
     nw_replay_close(&fx->replay, NULL, NULL);
@@ -635,13 +644,148 @@ static void test_bind_errors_are_distinct(void **state)
     rc = nw_replay_new(&fx->loop, fx->zctx, "nonsense://x", fx->journal, NULL, &other, err,
                        sizeof err);
     assert_int_equal(rc, NW_ERR_ENDPOINT);
-    rc = nw_replay_new(&fx->loop, fx->zctx, "tcp://*:*", fx->journal, NULL, &other, err,
-                       sizeof err);
+    rc =
+        nw_replay_new(&fx->loop, fx->zctx, "tcp://*:*", fx->journal, NULL, &other, err, sizeof err);
     assert_int_equal(rc, NW_OK);
     assert_int_equal(strncmp(nw_replay_advertised(other), "tcp://*:", 8), 0);
     assert_int_equal(strncmp(nw_replay_endpoint(other), "tcp://0.0.0.0:", 14), 0);
     nw_replay_close(&other, NULL, NULL);
     assert_null(other);
+}
+
+/* --- the module client (subscriber/nw_replay_client) against the server ------------------- */
+
+static void s_rc_alert(const nw_alert_t *a, const char *topic, void *arg)
+{
+    fx_t *fx = arg;
+    (void)topic;
+    if (fx->rc_n < MAX_GOT)
+        fx->rc_seqs[fx->rc_n++] = a->seq;
+    if (fx->rc_cancel_after_first) {
+        fx->rc_cancel_after_first = false;
+        nw_replay_client_cancel(fx->rc);
+    }
+}
+
+static void s_rc_end(const nw_replay_end_t *end, void *arg)
+{
+    fx_t *fx = arg;
+    fx->rc_end = *end;
+    fx->rc_ends++;
+}
+
+static void s_rc_failed(const char *why, void *arg)
+{
+    fx_t *fx = arg;
+    (void)why;
+    fx->rc_failed++;
+}
+
+static void s_rc_open(fx_t *fx, const char *endpoint, uint32_t timeout_ms)
+{
+    nw_replay_client_callbacks_t cb = {s_rc_alert, s_rc_end, s_rc_failed, fx};
+    nw_replay_client_opts_t o = {.timeout_ms = timeout_ms, .retries = 2};
+    assert_int_equal(nw_replay_client_new(&fx->loop, fx->zctx, endpoint, &o, &cb, &fx->rc), NW_OK);
+}
+
+static bool s_rc_done(fx_t *fx)
+{
+    return fx->rc_ends > 0 || fx->rc_failed > 0;
+}
+
+static void test_client_follows_more_to_the_end(void **state)
+{
+    fx_t *fx = *state;
+    s_rc_open(fx, nw_replay_endpoint(fx->replay), 5000);
+    nw_replay_request_t rq = s_rq(77);
+    rq.from_seq = 1;
+    assert_int_equal(nw_replay_client_start(fx->rc, &rq), NW_OK);
+    assert_true(nw_replay_client_busy(fx->rc));
+    assert_true(s_run(fx, s_rc_done));
+    assert_int_equal(fx->rc_ends, 1);
+    assert_int_equal(fx->rc_end.status, NW_REPLAY_OK);
+    assert_int_equal(fx->rc_end.req, 77);
+    assert_int_equal(fx->rc_end.count, N_ALERTS);
+    assert_int_equal(fx->rc_end.first_seq, 1);
+    assert_int_equal(fx->rc_end.last_seq, N_ALERTS);
+    assert_int_equal(fx->rc_end.next_seq, N_ALERTS + 1);
+    assert_int_equal(fx->rc_n, N_ALERTS);
+    for (size_t i = 0; i < fx->rc_n; i++)
+        assert_int_equal(fx->rc_seqs[i], i + 1);
+    nw_replay_client_stats_t st;
+    nw_replay_client_stats(fx->rc, &st);
+    assert_int_equal(st.pages, 10);
+    assert_false(nw_replay_client_busy(fx->rc));
+}
+
+static void test_client_last_n_over_pages(void **state)
+{
+    fx_t *fx = *state;
+    s_rc_open(fx, nw_replay_endpoint(fx->replay), 5000);
+    nw_replay_request_t rq = s_rq(1);
+    rq.start = NW_REPLAY_LAST;
+    rq.last = 250;
+    assert_int_equal(nw_replay_client_start(fx->rc, &rq), NW_OK);
+    assert_true(s_run(fx, s_rc_done));
+    assert_int_equal(fx->rc_n, 250);
+    assert_int_equal(fx->rc_seqs[0], N_ALERTS - 249);
+    assert_int_equal(fx->rc_seqs[249], N_ALERTS);
+}
+
+static void test_client_gives_up_on_a_silent_endpoint(void **state)
+{
+    fx_t *fx = *state;
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", nw_test_free_port());
+    s_rc_open(fx, ep, 50);
+    nw_replay_request_t rq = s_rq(1);
+    assert_int_equal(nw_replay_client_start(fx->rc, &rq), NW_OK);
+    assert_true(s_run(fx, s_rc_done));
+    assert_int_equal(fx->rc_failed, 1);
+    assert_int_equal(fx->rc_ends, 0);
+    nw_replay_client_stats_t st;
+    nw_replay_client_stats(fx->rc, &st);
+    assert_int_equal(st.timeouts, 2);
+}
+
+static void test_client_cancel_then_a_new_request(void **state)
+{
+    fx_t *fx = *state;
+    s_rc_open(fx, nw_replay_endpoint(fx->replay), 5000);
+    fx->rc_cancel_after_first = true;
+    nw_replay_request_t rq = s_rq(1);
+    assert_int_equal(nw_replay_client_start(fx->rc, &rq), NW_OK);
+    assert_true(s_run(fx, s_no_active_job)); /* the server sees the old socket gone */
+    assert_int_equal(fx->rc_n, 1);
+    assert_int_equal(fx->rc_ends, 0);
+    rq = s_rq(2);
+    rq.from_seq = 991;
+    assert_int_equal(nw_replay_client_start(fx->rc, &rq), NW_OK);
+    assert_true(s_run(fx, s_rc_done));
+    assert_int_equal(fx->rc_end.req, 2);
+    assert_int_equal(fx->rc_n, 1 + 10);
+    assert_int_equal(fx->rc_seqs[1], 991);
+}
+
+static void test_endpoint_resolve(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_int_equal(
+        nw_replay_endpoint_resolve("tcp://*:5557", "tcp://pub.example:5556", out, sizeof out),
+        NW_OK);
+    assert_string_equal(out, "tcp://pub.example:5557");
+    assert_int_equal(
+        nw_replay_endpoint_resolve("tcp://*:5557", "tcp://[::1]:5556", out, sizeof out), NW_OK);
+    assert_string_equal(out, "tcp://[::1]:5557");
+    assert_int_equal(nw_replay_endpoint_resolve("tcp://10.0.0.2:7", "tcp://x:1", out, sizeof out),
+                     NW_OK);
+    assert_string_equal(out, "tcp://10.0.0.2:7");
+    assert_int_equal(nw_replay_endpoint_resolve("", "tcp://x:1", out, sizeof out), NW_ERR_NOTFOUND);
+    assert_int_equal(nw_replay_endpoint_resolve("tcp://*:5557", "ipc:///tmp/x", out, sizeof out),
+                     NW_ERR_ENDPOINT);
+    assert_int_equal(nw_replay_endpoint_resolve("tcp://*:5557", "tcp://x:1", out, 8),
+                     NW_ERR_TOOBIG);
 }
 
 int main(void)
@@ -650,30 +794,36 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_from_seq_to_seq_gives_exactly_the_range, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_from_seq_to_the_end, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_from_seq_past_the_head_is_empty, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_from_seq_past_the_head_is_empty, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
             test_topic_filter_sends_each_match_once_on_its_first_matching_topic, s_setup,
             s_teardown),
-        cmocka_unit_test_setup_teardown(test_last_n_with_a_filter_gives_the_last_n_matches,
-                                        s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_last_n_with_to_seq, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_since_starts_at_the_journal_time, s_setup,
+        cmocka_unit_test_setup_teardown(test_last_n_with_a_filter_gives_the_last_n_matches, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_last_n_with_to_seq, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_since_starts_at_the_journal_time, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_more_pages_through_everything_exactly_once,
                                         s_setup_paged, s_teardown),
         cmocka_unit_test_setup_teardown(test_client_limit_is_a_credit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_stream_mismatch_gives_an_error_marker, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_malformed_requests_get_an_error_and_the_server_goes_on, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_requests_get_an_error_and_the_server_goes_on,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_clients_at_once_all_complete_through_full_queues,
                                         s_setup_tight, s_teardown),
-        cmocka_unit_test_setup_teardown(test_second_request_while_busy_is_refused,
-                                        s_setup_tight, s_teardown),
+        cmocka_unit_test_setup_teardown(test_second_request_while_busy_is_refused, s_setup_tight,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_a_client_that_leaves_mid_replay_is_dropped,
                                         s_setup_tight, s_teardown),
         cmocka_unit_test_setup_teardown(test_bind_errors_are_distinct, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_client_follows_more_to_the_end, s_setup_paged,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_client_last_n_over_pages, s_setup_paged, s_teardown),
+        cmocka_unit_test_setup_teardown(test_client_gives_up_on_a_silent_endpoint, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_client_cancel_then_a_new_request, s_setup_tight,
+                                        s_teardown),
+        cmocka_unit_test(test_endpoint_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,16 +293,14 @@ int main(void)
         cmocka_unit_test(test_handled_is_floor_or_the_set),
         cmocka_unit_test(test_streams_are_kept_apart_most_recent_first),
         cmocka_unit_test(test_topics_only_go_up),
-        cmocka_unit_test_setup_teardown(test_missing_file_is_an_empty_state, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file_is_an_empty_state, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_save_load_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_save_due_is_rate_limited, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_crash_before_rename_leaves_the_old_file, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_files_name_the_line_and_field, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_log_tail_marks_what_was_written, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_log_tail_marks_what_was_written, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

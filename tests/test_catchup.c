@@ -1,0 +1,433 @@
+/* Tests for subscriber/nw_catchup: the live/replay merge with interleavings (live alerts
+ * before, during and after the replay; duplicates; gaps; failures; a queue that fills).
+ * Pure logic: alerts and heartbeats are built here, the callbacks record what happened.
+ *
+ * Alerts: seq n carries topic "tariffs" with per-topic seq n (one topic, so tseq == seq)
+ * unless a test says otherwise. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+
+#include "nw_catchup.h"
+#include "nw_error.h"
+
+#define S1  "9f2c4e1a7b3d5c60"
+#define S2  "0123456789abcdef"
+#define MAX 256
+
+typedef struct {
+    nw_state_t *state;
+    nw_catchup_t *c;
+    uint64_t got[MAX]; /* delivered seqs, in order */
+    size_t n_got;
+    nw_replay_request_t rq[16]; /* requests made */
+    size_t n_rq;
+    size_t cancels;
+    nw_catchup_event_kind_t ev[64];
+    size_t n_ev;
+    nw_replay_request_t filters;
+    nw_replay_request_t look_back;
+} fx_t;
+
+static void s_deliver(const nw_alert_t *a, const char *topic, void *arg)
+{
+    fx_t *fx = arg;
+    (void)topic;
+    if (fx->n_got < MAX)
+        fx->got[fx->n_got++] = a->seq;
+}
+
+static void s_request(const nw_replay_request_t *rq, void *arg)
+{
+    fx_t *fx = arg;
+    if (rq == NULL)
+        fx->cancels++;
+    else if (fx->n_rq < 16)
+        fx->rq[fx->n_rq++] = *rq;
+}
+
+static void s_event(const nw_catchup_event_t *ev, void *arg)
+{
+    fx_t *fx = arg;
+    if (fx->n_ev < 64)
+        fx->ev[fx->n_ev++] = ev->kind;
+}
+
+static bool s_saw(const fx_t *fx, nw_catchup_event_kind_t kind)
+{
+    for (size_t i = 0; i < fx->n_ev; i++) {
+        if (fx->ev[i] == kind)
+            return true;
+    }
+    return false;
+}
+
+static void s_make(fx_t *fx, nw_catchup_new_stream_t ns, size_t queue_max, bool look_back)
+{
+    nw_catchup_opts_t o = {.state = fx->state,
+                           .filters = &fx->filters,
+                           .look_back = look_back ? &fx->look_back : NULL,
+                           .on_new_stream = ns,
+                           .queue_max = queue_max};
+    nw_catchup_callbacks_t cb = {s_deliver, s_request, s_event, fx};
+    assert_int_equal(nw_catchup_new(&o, &cb, &fx->c), NW_OK);
+}
+
+static int s_setup(void **state)
+{
+    fx_t *fx = calloc(1, sizeof *fx);
+    if (fx == NULL || nw_state_open(NULL, &fx->state, NULL, 0) != NW_OK)
+        return -1;
+    nw_replay_request_init(&fx->filters);
+    nw_replay_request_add_filter(&fx->filters, "tariffs");
+    nw_replay_request_init(&fx->look_back);
+    *state = fx;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fx_t *fx = *state;
+    nw_catchup_destroy(&fx->c);
+    nw_state_destroy(&fx->state);
+    free(fx);
+    return 0;
+}
+
+/* --- builders ---------------------------------------------------------------------------- */
+
+static nw_alert_t s_alert2(const char *stream, uint64_t seq, const char *t1, uint64_t s1,
+                           const char *t2, uint64_t s2)
+{
+    nw_alert_t a;
+    nw_alert_init(&a);
+    nw_alert_set(&a.stream, stream);
+    a.seq = seq;
+    nw_alert_add_topic(&a, t1);
+    a.topics[0].seq = s1;
+    if (t2 != NULL) {
+        nw_alert_add_topic(&a, t2);
+        a.topics[1].seq = s2;
+    }
+    return a;
+}
+
+static void s_live(fx_t *fx, const char *stream, uint64_t seq)
+{
+    nw_alert_t a = s_alert2(stream, seq, "tariffs", seq, NULL, 0);
+    assert_int_equal(nw_catchup_live(fx->c, &a, "tariffs"), NW_OK);
+    assert_null(a.stream); /* taken over */
+}
+
+static void s_replayed(fx_t *fx, const char *stream, uint64_t seq)
+{
+    nw_alert_t a = s_alert2(stream, seq, "tariffs", seq, NULL, 0);
+    nw_catchup_replayed(fx->c, &a, "tariffs");
+    nw_alert_clear(&a);
+}
+
+static void s_beat(fx_t *fx, const char *stream, uint64_t seq, uint64_t tariffs)
+{
+    nw_alert_topic_t t[2] = {{"defense", 99}, {"tariffs", tariffs}};
+    nw_heartbeat_t hb = {
+        .stream = (char *)stream, .seq = seq, .replay = "", .topics = t, .n_topics = 2};
+    nw_catchup_heartbeat(fx->c, &hb);
+}
+
+static void s_end(fx_t *fx, nw_replay_status_t status, uint64_t next_seq, uint64_t oldest)
+{
+    nw_replay_end_t e;
+    memset(&e, 0, sizeof e);
+    e.req = fx->rq[fx->n_rq - 1].req;
+    e.status = status;
+    e.next_seq = next_seq;
+    e.oldest = oldest;
+    if (status == NW_REPLAY_ERROR)
+        snprintf(e.error, sizeof e.error, "busy: too many replays in progress");
+    nw_catchup_replay_end(fx->c, &e);
+}
+
+static void s_expect(const fx_t *fx, const uint64_t *want, size_t n)
+{
+    assert_int_equal(fx->n_got, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(fx->got[i], want[i]);
+}
+
+/* --- tests -------------------------------------------------------------------------------- */
+
+static void test_new_stream_now_starts_at_the_heartbeat_without_a_replay(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_live(fx, S1, 5); /* before any heartbeat: queued */
+    assert_int_equal(fx->n_got, 0);
+    s_beat(fx, S1, 5, 5);
+    assert_int_equal(fx->n_rq, 0);
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    s_live(fx, S1, 6);
+    s_live(fx, S1, 6); /* the same alert on a second topic frame */
+    s_expect(fx, (uint64_t[]){5, 6}, 2);
+    assert_true(s_saw(fx, NW_CATCHUP_EV_NEW_STREAM));
+}
+
+static void test_new_stream_beginning_replays_from_one(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_BEGINNING, 0, false);
+    s_beat(fx, S1, 3, 3);
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(fx->rq[0].from_seq, 1);
+    assert_string_equal(fx->rq[0].stream, S1);
+    assert_int_equal(fx->rq[0].n_filters, 1);
+    assert_string_equal(fx->rq[0].filters[0], "tariffs");
+    s_replayed(fx, S1, 2); /* 1 left the journal */
+    s_replayed(fx, S1, 3);
+    s_end(fx, NW_REPLAY_OK, 4, 2);
+    assert_true(s_saw(fx, NW_CATCHUP_EV_LOST));
+    s_expect(fx, (uint64_t[]){2, 3}, 2);
+    assert_int_equal(nw_state_floor(fx->state, S1), 3);
+}
+
+/* Restart with state: live alerts arrive before the heartbeat, during the replay (some the
+ * replay also brings, some past its end) and after it. Each comes out once, in order. */
+static void test_resume_merges_live_and_replay_without_hole_or_duplicate(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 10);
+    nw_state_set_topic(fx->state, S1, "tariffs", 10);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_live(fx, S1, 12); /* before the heartbeat */
+    s_beat(fx, S1, 12, 12);
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(fx->rq[0].from_seq, 11);
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_REPLAYING);
+    s_replayed(fx, S1, 11);
+    s_live(fx, S1, 13); /* during the replay: the journal has it too */
+    s_replayed(fx, S1, 12);
+    s_replayed(fx, S1, 13);
+    s_live(fx, S1, 14);     /* during the replay, past the head it was asked at */
+    s_beat(fx, S1, 14, 14); /* ignored while replaying */
+    s_end(fx, NW_REPLAY_OK, 14, 1);
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    s_live(fx, S1, 15);
+    s_expect(fx, (uint64_t[]){11, 12, 13, 14, 15}, 5);
+    nw_catchup_stats_t st;
+    nw_catchup_stats(fx->c, &st);
+    assert_int_equal(st.duplicates, 2);
+    assert_int_equal(nw_state_floor(fx->state, S1), 15);
+}
+
+static void test_up_to_date_state_goes_live_at_once(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 20);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 20, 20);
+    assert_int_equal(fx->n_rq, 0);
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+}
+
+static void test_a_jump_while_live_is_repaired_in_order(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 13, 13);
+    s_live(fx, S1, 14);
+    s_live(fx, S1, 16); /* 15 was lost */
+    assert_true(s_saw(fx, NW_CATCHUP_EV_GAP));
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(fx->rq[0].from_seq, 15);
+    s_live(fx, S1, 17); /* queued behind the repair */
+    s_replayed(fx, S1, 15);
+    s_replayed(fx, S1, 16);
+    s_end(fx, NW_REPLAY_OK, 17, 1);
+    s_expect(fx, (uint64_t[]){14, 15, 16, 17}, 4);
+}
+
+static void test_a_heartbeat_showing_tail_loss_starts_a_repair(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 13, 13);
+    s_live(fx, S1, 14);
+    s_beat(fx, S1, 16, 16); /* 15 and 16 never came */
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(fx->rq[0].from_seq, 15);
+    s_replayed(fx, S1, 15);
+    s_replayed(fx, S1, 16);
+    s_end(fx, NW_REPLAY_OK, 17, 1);
+    s_expect(fx, (uint64_t[]){14, 15, 16}, 3);
+}
+
+static void test_a_clean_heartbeat_raises_the_floor_over_filtered_seqs(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 10, 10);
+    nw_alert_t a = s_alert2(S1, 15, "tariffs", 11, "defense", 100);
+    nw_catchup_live(fx->c, &a, "tariffs");
+    assert_int_equal(nw_state_floor(fx->state, S1), 10);
+    assert_int_equal(nw_state_range_count(fx->state, S1), 1);
+    s_beat(fx, S1, 20, 11); /* seqs 11-14 and 16-20 were other topics */
+    assert_int_equal(fx->n_rq, 0);
+    assert_int_equal(nw_state_floor(fx->state, S1), 20);
+    assert_int_equal(nw_state_range_count(fx->state, S1), 0);
+}
+
+static void test_a_failed_replay_goes_live_and_is_asked_again(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 10);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 12, 12);
+    s_live(fx, S1, 13);
+    s_end(fx, NW_REPLAY_ERROR, 0, 0);
+    assert_true(s_saw(fx, NW_CATCHUP_EV_FAILED));
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    s_expect(fx, (uint64_t[]){13}, 1);                   /* live delivery goes on */
+    assert_int_equal(nw_state_floor(fx->state, S1), 10); /* 11-12 still owed */
+    s_beat(fx, S1, 13, 13);
+    assert_int_equal(fx->n_rq, 2);
+    assert_int_equal(fx->rq[1].from_seq, 11);
+    s_replayed(fx, S1, 11);
+    s_replayed(fx, S1, 12);
+    s_replayed(fx, S1, 13);
+    s_end(fx, NW_REPLAY_OK, 14, 1);
+    s_expect(fx, (uint64_t[]){13, 11, 12}, 3);
+    assert_int_equal(nw_state_floor(fx->state, S1), 13);
+}
+
+static void test_a_full_queue_is_dropped_and_fetched_by_another_pass(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 10);
+    s_make(fx, NW_CATCHUP_NOW, 3, false);
+    s_beat(fx, S1, 11, 11);
+    for (uint64_t q = 12; q <= 16; q++)
+        s_live(fx, S1, q); /* the fourth overflows; the rest are dropped */
+    assert_true(s_saw(fx, NW_CATCHUP_EV_OVERFLOW));
+    s_replayed(fx, S1, 11);
+    s_end(fx, NW_REPLAY_OK, 12, 1);
+    assert_int_equal(fx->n_rq, 2); /* one more pass, before going live */
+    assert_int_equal(fx->rq[1].from_seq, 12);
+    s_live(fx, S1, 17);
+    for (uint64_t q = 12; q <= 16; q++)
+        s_replayed(fx, S1, q);
+    s_end(fx, NW_REPLAY_OK, 17, 1);
+    s_expect(fx, (uint64_t[]){11, 12, 13, 14, 15, 16, 17}, 7);
+}
+
+static void test_stale_and_foreign_answers_are_ignored(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 10);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 12, 12);
+    s_replayed(fx, S2, 11); /* another stream */
+    nw_replay_end_t e;
+    memset(&e, 0, sizeof e);
+    e.req = 999; /* not ours */
+    e.next_seq = 100;
+    nw_catchup_replay_end(fx->c, &e);
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_REPLAYING);
+    assert_int_equal(fx->n_got, 0);
+}
+
+static void test_stream_mismatch_waits_for_the_new_streams_heartbeat(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 10);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 12, 12);
+    nw_replay_end_t e;
+    memset(&e, 0, sizeof e);
+    e.req = fx->rq[0].req;
+    nw_replay_end_set_error(&e, "stream mismatch: this publisher's stream is %s", S2);
+    nw_catchup_replay_end(fx->c, &e);
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_WAITING);
+    s_live(fx, S2, 1);
+    s_beat(fx, S2, 1, 1); /* new stream, "now": starts at this heartbeat */
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    s_expect(fx, (uint64_t[]){1}, 1);
+    assert_string_equal(nw_state_current(fx->state), S2);
+    assert_int_equal(nw_state_floor(fx->state, S1), 10); /* the old stream is kept */
+}
+
+static void test_another_stream_mid_replay_cancels_it(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 10);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 12, 12);
+    s_beat(fx, S2, 4, 4);
+    assert_int_equal(fx->cancels, 1);
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    s_live(fx, S2, 5);
+    s_expect(fx, (uint64_t[]){5}, 1);
+}
+
+static void test_look_back_last_n_then_live(void **state)
+{
+    fx_t *fx = *state;
+    fx->look_back.start = NW_REPLAY_LAST;
+    fx->look_back.last = 2;
+    s_make(fx, NW_CATCHUP_NOW, 0, true);
+    s_live(fx, S1, 50);
+    s_beat(fx, S1, 50, 50);
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(fx->rq[0].start, NW_REPLAY_LAST);
+    assert_int_equal(fx->rq[0].last, 2);
+    assert_string_equal(fx->rq[0].filters[0], "tariffs");
+    s_live(fx, S1, 51);
+    s_replayed(fx, S1, 49);
+    s_replayed(fx, S1, 50);
+    s_end(fx, NW_REPLAY_OK, 51, 1);
+    s_live(fx, S1, 52);
+    s_expect(fx, (uint64_t[]){49, 50, 51, 52}, 4);
+}
+
+static void test_gap_from_the_callers_tracker(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 10, 10);
+    nw_catchup_gap(fx->c, S2); /* not ours */
+    assert_int_equal(fx->n_rq, 0);
+    nw_catchup_gap(fx->c, S1);
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(fx->rq[0].from_seq, 11);
+    nw_catchup_gap(fx->c, S1); /* during the replay: one more pass after it */
+    s_end(fx, NW_REPLAY_OK, 11, 1);
+    assert_int_equal(fx->n_rq, 2);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_new_stream_now_starts_at_the_heartbeat_without_a_replay),
+        T(test_new_stream_beginning_replays_from_one),
+        T(test_resume_merges_live_and_replay_without_hole_or_duplicate),
+        T(test_up_to_date_state_goes_live_at_once),
+        T(test_a_jump_while_live_is_repaired_in_order),
+        T(test_a_heartbeat_showing_tail_loss_starts_a_repair),
+        T(test_a_clean_heartbeat_raises_the_floor_over_filtered_seqs),
+        T(test_a_failed_replay_goes_live_and_is_asked_again),
+        T(test_a_full_queue_is_dropped_and_fetched_by_another_pass),
+        T(test_stale_and_foreign_answers_are_ignored),
+        T(test_stream_mismatch_waits_for_the_new_streams_heartbeat),
+        T(test_another_stream_mid_replay_cancels_it),
+        T(test_look_back_last_n_then_live),
+        T(test_gap_from_the_callers_tracker),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
