@@ -1,0 +1,74 @@
+#!/bin/sh
+# Builds the release variant and runs every benchmark, each against its baseline in the
+# same run, then prints a compact summary (see docs/BENCHMARKS.md):
+#   scripts/bench.sh              build, then run all
+#   scripts/bench.sh --no-build   run what build/release already holds
+#   scripts/bench.sh --bin DIR    run the benches of another build tree's bench/ dir, no build
+# Environment: NW_BENCH_SECS (seconds per case, default 1; bench_pubsub uses twice that),
+# NW_BENCH_CORPUS (bench_tagger's corpus; default ../shared/corpus/reuters/train when
+# ../shared exists, else examples/articles). Timing never fails the script; a bench that
+# crashes or cannot run does.
+set -eu
+cd "$(dirname "$0")/.."
+
+bin=build/release/bench
+case "${1:-}" in
+--no-build) ;;
+--bin) bin=${2:?"--bin needs a directory"} ;;
+"") scripts/build.sh release >/dev/null ;;
+*) echo "usage: scripts/bench.sh [--no-build | --bin DIR]" >&2; exit 2 ;;
+esac
+secs=${NW_BENCH_SECS:-1}
+if [ -n "${NW_BENCH_CORPUS:-}" ]; then
+    corpus=$NW_BENCH_CORPUS
+elif [ -d ../shared ] && [ -d ../shared/corpus/reuters/train ]; then
+    corpus=../shared/corpus/reuters/train
+else
+    corpus=examples/articles
+fi
+
+logs=$(mktemp -d "${TMPDIR:-/tmp}/nw-bench-logs.XXXXXX")
+# The journal bench needs a real disk (fsync on tmpfs costs nothing): /var/tmp, not /tmp.
+jdir=$(mktemp -d /var/tmp/nw-bench-journal.XXXXXX)
+trap 'rm -rf "$logs" "$jdir"' EXIT INT TERM
+
+run() { # NAME COMMAND...: runs a bench, shows its output, keeps it for the summary
+    name=$1
+    shift
+    echo "== $name: $*"
+    "$@" | tee "$logs/$name"
+    echo
+}
+
+run tagger "$bin/bench_tagger" "$corpus" 3
+run journal "$bin/bench_journal" "$jdir" "$secs"
+run codec "$bin/bench_codec" "$secs"
+run pubsub "$bin/bench_pubsub" "$(echo "$secs" | awk '{print $1 * 2}')"
+
+echo "== summary (ours vs the baseline of the same run; ratio > 1 means ours is faster)"
+printf '%-34s %14s %14s %8s\n' "measure" "ours" "baseline" "ratio"
+awk '
+/^tag  \(scan/      { tag = $5 }
+/^grep -F -i -c -f/ { grep = $6 }
+END { if (grep > 0) printf "%-34s %9.1f MB/s %9.1f MB/s %8.2f\n",
+                           "tagger: tag vs grep -F -i -c", tag, grep, tag / grep }
+' "$logs/tagger"
+awk '
+$2 == "write(2)"            { w[$1] = $3 }
+$2 == "journal" && $3 == "interval" { printf "%-34s %11.0f /s %11.0f /s %8.2f\n",
+    "journal " $1 " B: interval vs write(2)", $4, w[$1], $4 / w[$1] }
+' "$logs/journal"
+awk '
+$2 == "encode+decode" { printf "%-34s %11.0f /s %11.0f /s %8.2f\n",
+    "codec " $1 " B: encode+decode", $3, $4, $6 }
+$2 == "decode" && $5 == "unpack" { printf "%-34s %11.0f /s %11.0f /s %8.2f\n",
+    "codec " $1 " B: decode vs unpack", $3, $4, $6 }
+' "$logs/codec"
+awk '
+$2 == "raw" && $3 == "1-frame" { raw[$1] = $4; p50[$1] = $5; p99[$1] = $6 }
+$2 == "newswire" {
+    printf "%-34s %9.0f msg/s %9.0f msg/s %8.2f\n", "pubsub " $1 " B: throughput", $3, raw[$1], $6
+    printf "%-34s %7.0f/%-4.0f us %7.0f/%-4.0f us %8.2f\n", "pubsub " $1 " B: latency p50/p99",
+        $4, $5, p50[$1], p99[$1], p50[$1] / $4
+}
+' "$logs/pubsub"
