@@ -49,7 +49,7 @@ RUN chmod 0755 /usr/local/libexec/newswire/healthcheck /usr/local/libexec/newswi
  && newswire-pub --version && newswire-sub --version
 USER newswire
 WORKDIR /var/lib/newswire
-EXPOSE 5556
+EXPOSE 5556 5557
 STOPSIGNAL SIGTERM
 CMD ["newswire-pub", "--spool", "/var/lib/newswire/spool", "--journal", "/var/lib/newswire/journal", \
-     "--bind", "tcp://*:5556", "--log-level", "info"]
+     "--bind", "tcp://*:5556", "--replay-bind", "tcp://*:5557", "--log-level", "info"]
