@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 scripts/check-format.sh
 
+# The container demo, for real (about two minutes; NW_SKIP_COMPOSE=1 leaves it out).
+# It runs first so that ctest's summary stays the last thing printed.
+scripts/compose-check.sh
+
 # Any sanitizer report ends the process with a failure that the tests see.
 ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=86"
 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=87"
