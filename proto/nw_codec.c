@@ -3,9 +3,7 @@
 #include "nw_error.h"
 #include "nw_topic.h"
 #include "nw_utf8.h"
-#include "nw_wire_check.h"
-
-#include <msgpack.h>
+#include "nw_msgpack_util.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -108,89 +106,60 @@ static int s_check_alert(const nw_alert_t *a)
     return s_check_topics(a->topics, a->n_topics);
 }
 
-/* The s_pack_* helpers return msgpack's 0 or -1 (out of memory): callers OR them. */
-static int s_pack_str(msgpack_packer *pk, const char *s)
-{
-    return msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
-static int s_pack_kv_str(msgpack_packer *pk, const char *key, const char *val)
-{
-    return s_pack_str(pk, key) | s_pack_str(pk, val);
-}
-
-static int s_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t val)
-{
-    return s_pack_str(pk, key) | msgpack_pack_uint64(pk, val);
-}
-
-static int s_pack_kv_int(msgpack_packer *pk, const char *key, int64_t val)
-{
-    return s_pack_str(pk, key) | msgpack_pack_int64(pk, val);
-}
-
 /* Packs key, then a map of topic name -> sequence number. */
 static int s_pack_kv_tseq(msgpack_packer *pk, const char *key, const nw_alert_topic_t *topics,
                           size_t n)
 {
-    int e = s_pack_str(pk, key) | msgpack_pack_map(pk, n);
+    int e = nw_msgpack_pack_str(pk, key) | msgpack_pack_map(pk, n);
     for (size_t i = 0; i < n; i++)
-        e |= s_pack_kv_uint(pk, topics[i].name, topics[i].seq);
+        e |= nw_msgpack_pack_kv_uint(pk, topics[i].name, topics[i].seq);
     return e;
 }
 
-static int s_pack_alert(msgpack_packer *pk, const nw_alert_t *a)
+/* An nw_msgpack_pack_fn for an nw_alert_t. */
+static int s_pack_alert(msgpack_packer *pk, const void *obj)
 {
+    const nw_alert_t *a = obj;
     const char *const *k = s_alert_keys;
     int e = msgpack_pack_map(pk, S_A_COUNT);
-    e |= s_pack_kv_uint(pk, k[S_A_V], NW_PROTO_VERSION);
-    e |= s_pack_kv_str(pk, k[S_A_TYPE], S_TYPE_ALERT);
-    e |= s_pack_kv_str(pk, k[S_A_ID], a->id);
-    e |= s_pack_kv_str(pk, k[S_A_ARTICLE], a->article_id);
-    e |= s_pack_kv_uint(pk, k[S_A_INDEX], a->index);
-    e |= s_pack_kv_str(pk, k[S_A_KIND], nw_alert_kind_name(a->kind));
-    e |= s_pack_kv_uint(pk, k[S_A_PRIORITY], (uint64_t)a->priority);
-    e |= s_pack_kv_int(pk, k[S_A_PUBLISHED], a->published_ms);
-    e |= s_pack_kv_str(pk, k[S_A_STREAM], a->stream);
-    e |= s_pack_kv_uint(pk, k[S_A_SEQ], a->seq);
-    e |= s_pack_str(pk, k[S_A_TOPICS]) | msgpack_pack_array(pk, a->n_topics);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_A_V], NW_PROTO_VERSION);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_TYPE], S_TYPE_ALERT);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_ID], a->id);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_ARTICLE], a->article_id);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_A_INDEX], a->index);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_KIND], nw_alert_kind_name(a->kind));
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_A_PRIORITY], (uint64_t)a->priority);
+    e |= nw_msgpack_pack_kv_int(pk, k[S_A_PUBLISHED], a->published_ms);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_STREAM], a->stream);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_A_SEQ], a->seq);
+    e |= nw_msgpack_pack_str(pk, k[S_A_TOPICS]) | msgpack_pack_array(pk, a->n_topics);
     for (size_t i = 0; i < a->n_topics; i++)
-        e |= s_pack_str(pk, a->topics[i].name);
+        e |= nw_msgpack_pack_str(pk, a->topics[i].name);
     e |= s_pack_kv_tseq(pk, k[S_A_TSEQ], a->topics, a->n_topics);
-    e |= s_pack_kv_str(pk, k[S_A_TITLE], a->title);
-    e |= s_pack_kv_str(pk, k[S_A_SECTION], a->section);
-    e |= s_pack_kv_str(pk, k[S_A_SOURCE], a->source);
-    e |= s_pack_kv_str(pk, k[S_A_AUTHOR], a->author);
-    e |= s_pack_kv_str(pk, k[S_A_PLACE], a->place);
-    e |= s_pack_kv_str(pk, k[S_A_TEXT], a->text);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_TITLE], a->title);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_SECTION], a->section);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_SOURCE], a->source);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_AUTHOR], a->author);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_PLACE], a->place);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_A_TEXT], a->text);
     return e;
 }
 
-static int s_pack_heartbeat(msgpack_packer *pk, const nw_heartbeat_t *hb)
+/* An nw_msgpack_pack_fn for an nw_heartbeat_t. */
+static int s_pack_heartbeat(msgpack_packer *pk, const void *obj)
 {
+    const nw_heartbeat_t *hb = obj;
     const char *const *k = s_heartbeat_keys;
     int e = msgpack_pack_map(pk, S_H_COUNT);
-    e |= s_pack_kv_uint(pk, k[S_H_V], NW_PROTO_VERSION);
-    e |= s_pack_kv_str(pk, k[S_H_TYPE], S_TYPE_HEARTBEAT);
-    e |= s_pack_kv_str(pk, k[S_H_STREAM], hb->stream);
-    e |= s_pack_kv_uint(pk, k[S_H_SEQ], hb->seq);
-    e |= s_pack_kv_int(pk, k[S_H_TIME], hb->time_ms);
-    e |= s_pack_kv_uint(pk, k[S_H_INTERVAL], hb->interval_ms);
-    e |= s_pack_kv_str(pk, k[S_H_REPLAY], hb->replay);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_H_V], NW_PROTO_VERSION);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_H_TYPE], S_TYPE_HEARTBEAT);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_H_STREAM], hb->stream);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_H_SEQ], hb->seq);
+    e |= nw_msgpack_pack_kv_int(pk, k[S_H_TIME], hb->time_ms);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_H_INTERVAL], hb->interval_ms);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_H_REPLAY], hb->replay);
     e |= s_pack_kv_tseq(pk, k[S_H_TSEQ], hb->topics, hb->n_topics);
     return e;
-}
-
-/* Hands the packed bytes of sbuf to the caller, or fails for an oversize frame. */
-static int s_finish(msgpack_sbuffer *sbuf, int pack_status, char **data, size_t *size)
-{
-    if (pack_status != 0)
-        return NW_ERR_NOMEM;
-    if (sbuf->size > NW_FRAME_MAX)
-        return NW_ERR_WIRE_OVERSIZE;
-    *size = sbuf->size;
-    *data = msgpack_sbuffer_release(sbuf);
-    return NW_OK;
 }
 
 int nw_alert_encode(const nw_alert_t *alert, char **data, size_t *size)
@@ -198,13 +167,7 @@ int nw_alert_encode(const nw_alert_t *alert, char **data, size_t *size)
     int rv;
     if ((rv = s_check_alert(alert)) != NW_OK)
         return rv;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    rv = s_finish(&sbuf, s_pack_alert(&pk, alert), data, size);
-    msgpack_sbuffer_destroy(&sbuf);
-    return rv;
+    return nw_msgpack_encode(s_pack_alert, alert, NW_FRAME_MAX, data, size);
 }
 
 int nw_heartbeat_encode(const nw_heartbeat_t *hb, char **data, size_t *size)
@@ -219,93 +182,10 @@ int nw_heartbeat_encode(const nw_heartbeat_t *hb, char **data, size_t *size)
         return NW_ERR_INVAL;
     if ((rv = s_check_topics(hb->topics, hb->n_topics)) != NW_OK)
         return rv;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    rv = s_finish(&sbuf, s_pack_heartbeat(&pk, hb), data, size);
-    msgpack_sbuffer_destroy(&sbuf);
-    return rv;
+    return nw_msgpack_encode(s_pack_heartbeat, hb, NW_FRAME_MAX, data, size);
 }
 
 /* ---------------------------------------------------------------- decoding */
-
-/* Returns true when the str object o holds exactly the bytes of s. */
-static bool s_str_is(const msgpack_object *o, const char *s)
-{
-    size_t n = strlen(s);
-    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-           (n == 0 || memcmp(o->via.str.ptr, s, n) == 0);
-}
-
-/* Sets found[i] to the value of keys[i] in map, or NULL when absent. Keys must be
- * strings; a known key given twice is refused (decoders elsewhere would keep the
- * last, this one the first: better to agree on neither); unknown keys are skipped. */
-static int s_index(const msgpack_object_map *map, const char *const *keys, size_t n_keys,
-                   const msgpack_object **found)
-{
-    for (size_t j = 0; j < n_keys; j++)
-        found[j] = NULL;
-    for (uint32_t i = 0; i < map->size; i++) {
-        const msgpack_object *key = &map->ptr[i].key;
-        if (key->type != MSGPACK_OBJECT_STR)
-            return NW_ERR_WIRE_TYPE;
-        for (size_t j = 0; j < n_keys; j++) {
-            if (!s_str_is(key, keys[j]))
-                continue;
-            if (found[j] != NULL)
-                return NW_ERR_WIRE_RANGE;
-            found[j] = &map->ptr[i].val;
-            break;
-        }
-    }
-    return NW_OK;
-}
-
-/* Bounds-checks and unpacks one frame into msg (initialised by the caller), then
- * indexes its top-level map by keys. */
-static int s_open(const void *data, size_t size, msgpack_unpacked *msg, const char *const *keys,
-                  size_t n_keys, const msgpack_object **found)
-{
-    int rv;
-    if (size > NW_FRAME_MAX)
-        return NW_ERR_WIRE_OVERSIZE;
-    /* Never let msgpack-c see a declared length the bytes do not back. */
-    if ((rv = nw_wire_check(data, size, NW_WIRE_DEPTH_MAX)) != NW_OK)
-        return rv;
-    size_t off = 0;
-    switch (msgpack_unpack_next(msg, data, size, &off)) {
-    case MSGPACK_UNPACK_SUCCESS: break;
-    case MSGPACK_UNPACK_NOMEM_ERROR: return NW_ERR_NOMEM;
-    case MSGPACK_UNPACK_CONTINUE: return NW_ERR_WIRE_TRUNCATED;
-    default: return NW_ERR_WIRE_MALFORMED;
-    }
-    if (off != size)
-        return NW_ERR_WIRE_TRAILING;
-    if (msg->data.type != MSGPACK_OBJECT_MAP)
-        return NW_ERR_WIRE_TYPE;
-    return s_index(&msg->data.via.map, keys, n_keys, found);
-}
-
-static int s_get_version(const msgpack_object *o)
-{
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return o->via.u64 == NW_PROTO_VERSION ? NW_OK : NW_ERR_WIRE_VERSION;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return NW_ERR_WIRE_VERSION;
-    return NW_ERR_WIRE_TYPE;
-}
-
-static int s_get_type(const msgpack_object *o, const char *want)
-{
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type != MSGPACK_OBJECT_STR)
-        return NW_ERR_WIRE_TYPE;
-    return s_str_is(o, want) ? NW_OK : NW_ERR_WIRE_RANGE;
-}
 
 /* Replaces *out with a NUL-terminated copy of the str o (at most max bytes of UTF-8
  * without U+0000). An absent o is NW_ERR_WIRE_MISSING when required; otherwise
@@ -319,15 +199,11 @@ static int s_get_str(const msgpack_object *o, size_t max, bool required, char **
     if (o == NULL && *out != NULL)
         return NW_OK;
     if (o != NULL) {
-        if (o->type != MSGPACK_OBJECT_STR)
-            return NW_ERR_WIRE_TYPE;
+        int rv = nw_msgpack_check_str(o, max);
+        if (rv != NW_OK)
+            return rv;
         src = o->via.str.ptr;
         n = o->via.str.size;
-        if (n > max)
-            return NW_ERR_WIRE_OVERSIZE;
-        /* A NUL would silently cut the C string short. */
-        if (n > 0 && (memchr(src, '\0', n) != NULL || !nw_utf8_valid(src, n)))
-            return NW_ERR_WIRE_UTF8;
     }
     char *copy = malloc(n + 1);
     if (copy == NULL)
@@ -340,51 +216,16 @@ static int s_get_str(const msgpack_object *o, size_t max, bool required, char **
     return NW_OK;
 }
 
-/* Reads a required unsigned integer of any encoding width, at most max. */
-static int s_get_uint(const msgpack_object *o, uint64_t max, uint64_t *out)
-{
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return NW_ERR_WIRE_RANGE;
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return NW_ERR_WIRE_TYPE;
-    if (o->via.u64 > max)
-        return NW_ERR_WIRE_RANGE;
-    *out = o->via.u64;
-    return NW_OK;
-}
-
-/* Reads a required signed 64-bit integer of any encoding width. */
-static int s_get_int(const msgpack_object *o, int64_t *out)
-{
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        *out = o->via.i64;
-        return NW_OK;
-    }
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return NW_ERR_WIRE_TYPE;
-    if (o->via.u64 > (uint64_t)INT64_MAX)
-        return NW_ERR_WIRE_RANGE;
-    *out = (int64_t)o->via.u64;
-    return NW_OK;
-}
-
 static int s_get_kind(const msgpack_object *o, nw_alert_kind_t *kind)
 {
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type != MSGPACK_OBJECT_STR)
-        return NW_ERR_WIRE_TYPE;
-    for (int k = NW_KIND_HEADLINE; k <= NW_KIND_PARAGRAPH; k++) {
-        if (s_str_is(o, nw_alert_kind_name((nw_alert_kind_t)k))) {
-            *kind = (nw_alert_kind_t)k;
-            return NW_OK;
-        }
-    }
-    return NW_ERR_WIRE_RANGE;
+    const char *names[NW_KIND_PARAGRAPH + 1];
+    size_t k;
+    for (k = 0; k <= NW_KIND_PARAGRAPH; k++)
+        names[k] = nw_alert_kind_name((nw_alert_kind_t)k);
+    int rv = nw_msgpack_get_enum(o, names, NW_KIND_PARAGRAPH + 1, &k);
+    if (rv == NW_OK)
+        *kind = (nw_alert_kind_t)k;
+    return rv;
 }
 
 /* Copies the str o, which must be a valid topic name, into *name (caller frees). */
@@ -433,11 +274,11 @@ static int s_get_alert_topics(const msgpack_object *arr, const msgpack_object *t
         if (kv->key.type != MSGPACK_OBJECT_STR)
             return NW_ERR_WIRE_TYPE;
         size_t j = 0;
-        while (j < n && !s_str_is(&kv->key, alert->topics[j].name))
+        while (j < n && !nw_msgpack_str_is(&kv->key, alert->topics[j].name))
             j++;
         if (j == n || seen[j])
             return NW_ERR_WIRE_RANGE;
-        if ((rv = s_get_uint(&kv->val, UINT64_MAX, &alert->topics[j].seq)) != NW_OK)
+        if ((rv = nw_msgpack_get_uint(&kv->val, UINT64_MAX, &alert->topics[j].seq)) != NW_OK)
             return rv;
         seen[j] = true;
     }
@@ -450,23 +291,23 @@ static int s_get_alert(const msgpack_object **f, nw_alert_t *a)
 {
     uint64_t u = 0;
     int rv;
-    if ((rv = s_get_version(f[S_A_V])) != NW_OK ||
-        (rv = s_get_type(f[S_A_TYPE], S_TYPE_ALERT)) != NW_OK ||
+    if ((rv = nw_msgpack_get_version(f[S_A_V])) != NW_OK ||
+        (rv = nw_msgpack_get_type(f[S_A_TYPE], S_TYPE_ALERT)) != NW_OK ||
         (rv = s_get_str(f[S_A_ID], NW_ALERT_FIELD_MAX, true, &a->id)) != NW_OK)
         return rv;
     if (a->id[0] == '\0')
         return NW_ERR_WIRE_RANGE;
     if ((rv = s_get_str(f[S_A_ARTICLE], NW_ALERT_FIELD_MAX, true, &a->article_id)) != NW_OK ||
-        (rv = s_get_uint(f[S_A_INDEX], UINT32_MAX, &u)) != NW_OK)
+        (rv = nw_msgpack_get_uint(f[S_A_INDEX], UINT32_MAX, &u)) != NW_OK)
         return rv;
     a->index = (uint32_t)u;
     if ((rv = s_get_kind(f[S_A_KIND], &a->kind)) != NW_OK ||
-        (rv = s_get_uint(f[S_A_PRIORITY], NW_PRIORITY_URGENT, &u)) != NW_OK)
+        (rv = nw_msgpack_get_uint(f[S_A_PRIORITY], NW_PRIORITY_URGENT, &u)) != NW_OK)
         return rv;
     a->priority = (nw_priority_t)u;
-    if ((rv = s_get_int(f[S_A_PUBLISHED], &a->published_ms)) != NW_OK ||
+    if ((rv = nw_msgpack_get_int(f[S_A_PUBLISHED], &a->published_ms)) != NW_OK ||
         (rv = s_get_str(f[S_A_STREAM], NW_ALERT_FIELD_MAX, true, &a->stream)) != NW_OK ||
-        (rv = s_get_uint(f[S_A_SEQ], UINT64_MAX, &a->seq)) != NW_OK ||
+        (rv = nw_msgpack_get_uint(f[S_A_SEQ], UINT64_MAX, &a->seq)) != NW_OK ||
         (rv = s_get_alert_topics(f[S_A_TOPICS], f[S_A_TSEQ], a)) != NW_OK ||
         (rv = s_get_str(f[S_A_TITLE], NW_ALERT_FIELD_MAX, false, &a->title)) != NW_OK ||
         (rv = s_get_str(f[S_A_SECTION], NW_ALERT_FIELD_MAX, false, &a->section)) != NW_OK ||
@@ -487,7 +328,8 @@ int nw_alert_decode(const void *data, size_t size, nw_alert_t *alert)
     msgpack_unpacked_init(&msg);
     if ((rv = nw_alert_init(alert)) != NW_OK)
         goto cleanup;
-    if ((rv = s_open(data, size, &msg, s_alert_keys, S_A_COUNT, found)) != NW_OK)
+    if ((rv = nw_msgpack_open(data, size, NW_FRAME_MAX, NW_WIRE_DEPTH_MAX, &msg, s_alert_keys,
+                              S_A_COUNT, found)) != NW_OK)
         goto cleanup;
     rv = s_get_alert(found, alert);
 cleanup:
@@ -522,7 +364,7 @@ static int s_get_heartbeat_topics(const msgpack_object *o, nw_heartbeat_t *hb)
             if (strcmp(hb->topics[j].name, t->name) == 0)
                 return NW_ERR_WIRE_RANGE;
         }
-        if ((rv = s_get_uint(&kv->val, UINT64_MAX, &t->seq)) != NW_OK)
+        if ((rv = nw_msgpack_get_uint(&kv->val, UINT64_MAX, &t->seq)) != NW_OK)
             return rv;
     }
     return NW_OK;
@@ -532,12 +374,12 @@ static int s_get_heartbeat(const msgpack_object **f, nw_heartbeat_t *hb)
 {
     uint64_t u = 0;
     int rv;
-    if ((rv = s_get_version(f[S_H_V])) != NW_OK ||
-        (rv = s_get_type(f[S_H_TYPE], S_TYPE_HEARTBEAT)) != NW_OK ||
+    if ((rv = nw_msgpack_get_version(f[S_H_V])) != NW_OK ||
+        (rv = nw_msgpack_get_type(f[S_H_TYPE], S_TYPE_HEARTBEAT)) != NW_OK ||
         (rv = s_get_str(f[S_H_STREAM], NW_ALERT_FIELD_MAX, true, &hb->stream)) != NW_OK ||
-        (rv = s_get_uint(f[S_H_SEQ], UINT64_MAX, &hb->seq)) != NW_OK ||
-        (rv = s_get_int(f[S_H_TIME], &hb->time_ms)) != NW_OK ||
-        (rv = s_get_uint(f[S_H_INTERVAL], UINT32_MAX, &u)) != NW_OK)
+        (rv = nw_msgpack_get_uint(f[S_H_SEQ], UINT64_MAX, &hb->seq)) != NW_OK ||
+        (rv = nw_msgpack_get_int(f[S_H_TIME], &hb->time_ms)) != NW_OK ||
+        (rv = nw_msgpack_get_uint(f[S_H_INTERVAL], UINT32_MAX, &u)) != NW_OK)
         return rv;
     hb->interval_ms = (uint32_t)u;
     if ((rv = s_get_str(f[S_H_REPLAY], NW_ALERT_FIELD_MAX, false, &hb->replay)) != NW_OK)
@@ -553,7 +395,8 @@ int nw_heartbeat_decode(const void *data, size_t size, nw_heartbeat_t *hb)
 
     memset(hb, 0, sizeof *hb);
     msgpack_unpacked_init(&msg);
-    if ((rv = s_open(data, size, &msg, s_heartbeat_keys, S_H_COUNT, found)) != NW_OK)
+    if ((rv = nw_msgpack_open(data, size, NW_FRAME_MAX, NW_WIRE_DEPTH_MAX, &msg, s_heartbeat_keys,
+                              S_H_COUNT, found)) != NW_OK)
         goto cleanup;
     rv = s_get_heartbeat(found, hb);
 cleanup:

@@ -2,9 +2,7 @@
 
 #include "nw_error.h"
 #include "nw_utf8.h"
-#include "nw_wire_check.h"
-
-#include <msgpack.h>
+#include "nw_msgpack_util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -111,22 +109,6 @@ static bool s_str_ok(const char *s, size_t max)
     return n <= max && nw_utf8_valid(s, n);
 }
 
-/* The s_pack_* helpers return msgpack's 0 or -1 (out of memory): callers OR them. */
-static int s_pack_str(msgpack_packer *pk, const char *s)
-{
-    return msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
-static int s_pack_kv_str(msgpack_packer *pk, const char *key, const char *val)
-{
-    return s_pack_str(pk, key) | s_pack_str(pk, val);
-}
-
-static int s_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t val)
-{
-    return s_pack_str(pk, key) | msgpack_pack_uint64(pk, val);
-}
-
 static int s_check_request(const nw_replay_request_t *rq)
 {
     if (!s_str_ok(rq->stream, NW_REPLAY_STREAM_MAX) || rq->n_filters > NW_REPLAY_FILTERS_MAX ||
@@ -144,76 +126,52 @@ static int s_check_request(const nw_replay_request_t *rq)
     return NW_OK;
 }
 
-static int s_pack_request(msgpack_packer *pk, const nw_replay_request_t *rq)
+/* An nw_msgpack_pack_fn for an nw_replay_request_t. */
+static int s_pack_request(msgpack_packer *pk, const void *obj)
 {
+    const nw_replay_request_t *rq = obj;
     const char *const *k = s_request_keys;
     size_t n = 6 + (rq->has_to_seq ? 1 : 0) + (rq->limit ? 1 : 0);
     int e = msgpack_pack_map(pk, n);
-    e |= s_pack_kv_uint(pk, k[S_Q_V], NW_PROTO_VERSION);
-    e |= s_pack_kv_str(pk, k[S_Q_TYPE], S_TYPE_REQUEST);
-    e |= s_pack_kv_uint(pk, k[S_Q_REQ], rq->req);
-    e |= s_pack_kv_str(pk, k[S_Q_STREAM], rq->stream);
-    e |= s_pack_str(pk, k[S_Q_TOPICS]) | msgpack_pack_array(pk, rq->n_filters);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_Q_V], NW_PROTO_VERSION);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_Q_TYPE], S_TYPE_REQUEST);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_Q_REQ], rq->req);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_Q_STREAM], rq->stream);
+    e |= nw_msgpack_pack_str(pk, k[S_Q_TOPICS]) | msgpack_pack_array(pk, rq->n_filters);
     for (size_t i = 0; i < rq->n_filters; i++)
-        e |= s_pack_str(pk, rq->filters[i]);
+        e |= nw_msgpack_pack_str(pk, rq->filters[i]);
     if (rq->start == NW_REPLAY_FROM_SEQ)
-        e |= s_pack_kv_uint(pk, k[S_Q_FROM_SEQ], rq->from_seq);
+        e |= nw_msgpack_pack_kv_uint(pk, k[S_Q_FROM_SEQ], rq->from_seq);
     else if (rq->start == NW_REPLAY_LAST)
-        e |= s_pack_kv_uint(pk, k[S_Q_LAST], rq->last);
+        e |= nw_msgpack_pack_kv_uint(pk, k[S_Q_LAST], rq->last);
     else
-        e |= s_pack_str(pk, k[S_Q_SINCE]) | msgpack_pack_int64(pk, rq->since_ms);
+        e |= nw_msgpack_pack_kv_int(pk, k[S_Q_SINCE], rq->since_ms);
     if (rq->has_to_seq)
-        e |= s_pack_kv_uint(pk, k[S_Q_TO_SEQ], rq->to_seq);
+        e |= nw_msgpack_pack_kv_uint(pk, k[S_Q_TO_SEQ], rq->to_seq);
     if (rq->limit)
-        e |= s_pack_kv_uint(pk, k[S_Q_LIMIT], rq->limit);
+        e |= nw_msgpack_pack_kv_uint(pk, k[S_Q_LIMIT], rq->limit);
     return e;
 }
 
-static int s_pack_end(msgpack_packer *pk, const nw_replay_end_t *end)
+/* An nw_msgpack_pack_fn for an nw_replay_end_t. */
+static int s_pack_end(msgpack_packer *pk, const void *obj)
 {
+    const nw_replay_end_t *end = obj;
     const char *const *k = s_end_keys;
     int e = msgpack_pack_map(pk, S_E_COUNT);
-    e |= s_pack_kv_uint(pk, k[S_E_V], NW_PROTO_VERSION);
-    e |= s_pack_kv_str(pk, k[S_E_TYPE], S_TYPE_END);
-    e |= s_pack_kv_uint(pk, k[S_E_REQ], end->req);
-    e |= s_pack_kv_str(pk, k[S_E_STREAM], end->stream);
-    e |= s_pack_kv_str(pk, k[S_E_STATUS], nw_replay_status_name(end->status));
-    e |= s_pack_kv_uint(pk, k[S_E_COUNT_], end->count);
-    e |= s_pack_kv_uint(pk, k[S_E_FIRST], end->first_seq);
-    e |= s_pack_kv_uint(pk, k[S_E_LAST], end->last_seq);
-    e |= s_pack_kv_uint(pk, k[S_E_NEXT], end->next_seq);
-    e |= s_pack_kv_uint(pk, k[S_E_OLDEST], end->oldest);
-    e |= s_pack_kv_uint(pk, k[S_E_HEAD], end->head);
-    e |= s_pack_kv_str(pk, k[S_E_ERROR], end->status == NW_REPLAY_ERROR ? end->error : "");
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_E_V], NW_PROTO_VERSION);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_E_TYPE], S_TYPE_END);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_E_REQ], end->req);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_E_STREAM], end->stream);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_E_STATUS], nw_replay_status_name(end->status));
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_E_COUNT_], end->count);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_E_FIRST], end->first_seq);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_E_LAST], end->last_seq);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_E_NEXT], end->next_seq);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_E_OLDEST], end->oldest);
+    e |= nw_msgpack_pack_kv_uint(pk, k[S_E_HEAD], end->head);
+    e |= nw_msgpack_pack_kv_str(pk, k[S_E_ERROR], end->status == NW_REPLAY_ERROR ? end->error : "");
     return e;
-}
-
-typedef int(s_pack_fn)(msgpack_packer *pk, const void *obj);
-
-static int s_encode(s_pack_fn *pack, const void *obj, char **data, size_t *size)
-{
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    int rv = NW_ERR_NOMEM;
-    if (pack(&pk, obj) == 0) {
-        *size = sbuf.size;
-        *data = msgpack_sbuffer_release(&sbuf);
-        rv = *data != NULL ? NW_OK : NW_ERR_NOMEM;
-    }
-    msgpack_sbuffer_destroy(&sbuf);
-    return rv;
-}
-
-static int s_pack_request_fn(msgpack_packer *pk, const void *obj)
-{
-    return s_pack_request(pk, obj);
-}
-
-static int s_pack_end_fn(msgpack_packer *pk, const void *obj)
-{
-    return s_pack_end(pk, obj);
 }
 
 int nw_replay_request_encode(const nw_replay_request_t *rq, char **data, size_t *size)
@@ -223,7 +181,7 @@ int nw_replay_request_encode(const nw_replay_request_t *rq, char **data, size_t 
         return NW_ERR_INVAL;
     if ((rv = s_check_request(rq)) != NW_OK)
         return rv;
-    return s_encode(s_pack_request_fn, rq, data, size);
+    return nw_msgpack_encode(s_pack_request, rq, SIZE_MAX, data, size);
 }
 
 int nw_replay_end_encode(const nw_replay_end_t *end, char **data, size_t *size)
@@ -231,7 +189,7 @@ int nw_replay_end_encode(const nw_replay_end_t *end, char **data, size_t *size)
     if (end == NULL || data == NULL || size == NULL || (unsigned)end->status > NW_REPLAY_ERROR ||
         !s_str_ok(end->stream, NW_REPLAY_STREAM_MAX) || !s_str_ok(end->error, NW_REPLAY_ERROR_MAX))
         return NW_ERR_INVAL;
-    return s_encode(s_pack_end_fn, end, data, size);
+    return nw_msgpack_encode(s_pack_end, end, SIZE_MAX, data, size);
 }
 
 /* Cuts s back so it does not end inside a UTF-8 sequence. */
@@ -254,109 +212,14 @@ void nw_replay_end_set_error(nw_replay_end_t *end, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- decoding */
 
-static bool s_str_is(const msgpack_object *o, const char *s)
-{
-    size_t n = strlen(s);
-    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-           (n == 0 || memcmp(o->via.str.ptr, s, n) == 0);
-}
-
-/* Sets found[i] to the value of keys[i] in map, or NULL. Keys must be strings; a known key
- * given twice is refused; unknown keys are skipped. */
-static int s_index(const msgpack_object_map *map, const char *const *keys, size_t n_keys,
-                   const msgpack_object **found)
-{
-    for (size_t j = 0; j < n_keys; j++)
-        found[j] = NULL;
-    for (uint32_t i = 0; i < map->size; i++) {
-        const msgpack_object *key = &map->ptr[i].key;
-        if (key->type != MSGPACK_OBJECT_STR)
-            return NW_ERR_WIRE_TYPE;
-        for (size_t j = 0; j < n_keys; j++) {
-            if (!s_str_is(key, keys[j]))
-                continue;
-            if (found[j] != NULL)
-                return NW_ERR_WIRE_RANGE;
-            found[j] = &map->ptr[i].val;
-            break;
-        }
-    }
-    return NW_OK;
-}
-
-/* Bounds-checks, then unpacks one body into msg (initialised by the caller) and indexes its
- * top-level map. */
+/* nw_msgpack_open() for a replay body, which may also come as NULL: NULL with size > 0 is
+ * NW_ERR_WIRE_TRUNCATED, before any other check. */
 static int s_open(const void *data, size_t size, size_t max, unsigned depth, msgpack_unpacked *msg,
                   const char *const *keys, size_t n_keys, const msgpack_object **found)
 {
-    int rv;
     if (data == NULL && size > 0)
         return NW_ERR_WIRE_TRUNCATED;
-    if (size > max)
-        return NW_ERR_WIRE_OVERSIZE;
-    /* Never let msgpack-c see a declared length the bytes do not back. */
-    if ((rv = nw_wire_check(data, size, depth)) != NW_OK)
-        return rv;
-    size_t off = 0;
-    switch (msgpack_unpack_next(msg, data, size, &off)) {
-    case MSGPACK_UNPACK_SUCCESS: break;
-    case MSGPACK_UNPACK_NOMEM_ERROR: return NW_ERR_NOMEM;
-    case MSGPACK_UNPACK_CONTINUE: return NW_ERR_WIRE_TRUNCATED;
-    default: return NW_ERR_WIRE_MALFORMED;
-    }
-    if (off != size)
-        return NW_ERR_WIRE_TRAILING;
-    if (msg->data.type != MSGPACK_OBJECT_MAP)
-        return NW_ERR_WIRE_TYPE;
-    return s_index(&msg->data.via.map, keys, n_keys, found);
-}
-
-static int s_get_version(const msgpack_object *o)
-{
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return o->via.u64 == NW_PROTO_VERSION ? NW_OK : NW_ERR_WIRE_VERSION;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return NW_ERR_WIRE_VERSION;
-    return NW_ERR_WIRE_TYPE;
-}
-
-static int s_get_type(const msgpack_object *o, const char *want)
-{
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type != MSGPACK_OBJECT_STR)
-        return NW_ERR_WIRE_TYPE;
-    return s_str_is(o, want) ? NW_OK : NW_ERR_WIRE_RANGE;
-}
-
-static int s_get_uint(const msgpack_object *o, uint64_t *out)
-{
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return NW_ERR_WIRE_RANGE;
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return NW_ERR_WIRE_TYPE;
-    *out = o->via.u64;
-    return NW_OK;
-}
-
-static int s_get_int(const msgpack_object *o, int64_t *out)
-{
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        *out = o->via.i64;
-        return NW_OK;
-    }
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return NW_ERR_WIRE_TYPE;
-    if (o->via.u64 > (uint64_t)INT64_MAX)
-        return NW_ERR_WIRE_RANGE;
-    *out = (int64_t)o->via.u64;
-    return NW_OK;
+    return nw_msgpack_open(data, size, max, depth, msg, keys, n_keys, found);
 }
 
 /* Copies the str o (at most max bytes of UTF-8 without U+0000) into out (max + 1 bytes).
@@ -366,13 +229,10 @@ static int s_get_str(const msgpack_object *o, size_t max, bool required, char *o
     out[0] = '\0';
     if (o == NULL)
         return required ? NW_ERR_WIRE_MISSING : NW_OK;
-    if (o->type != MSGPACK_OBJECT_STR)
-        return NW_ERR_WIRE_TYPE;
+    int rv = nw_msgpack_check_str(o, max);
+    if (rv != NW_OK)
+        return rv;
     size_t n = o->via.str.size;
-    if (n > max)
-        return NW_ERR_WIRE_OVERSIZE;
-    if (n > 0 && (memchr(o->via.str.ptr, '\0', n) != NULL || !nw_utf8_valid(o->via.str.ptr, n)))
-        return NW_ERR_WIRE_UTF8;
     if (n > 0)
         memcpy(out, o->via.str.ptr, n);
     out[n] = '\0';
@@ -418,27 +278,27 @@ static int s_get_range(const msgpack_object **f, nw_replay_request_t *rq)
         return NW_ERR_WIRE_RANGE;
     if (f[S_Q_FROM_SEQ] != NULL) {
         rq->start = NW_REPLAY_FROM_SEQ;
-        rv = s_get_uint(f[S_Q_FROM_SEQ], &rq->from_seq);
+        rv = nw_msgpack_get_uint(f[S_Q_FROM_SEQ], UINT64_MAX, &rq->from_seq);
     } else if (f[S_Q_LAST] != NULL) {
         rq->start = NW_REPLAY_LAST;
-        rv = s_get_uint(f[S_Q_LAST], &rq->last);
+        rv = nw_msgpack_get_uint(f[S_Q_LAST], UINT64_MAX, &rq->last);
         if (rv == NW_OK && rq->last == 0)
             rv = NW_ERR_WIRE_RANGE;
     } else {
         rq->start = NW_REPLAY_SINCE;
-        rv = s_get_int(f[S_Q_SINCE], &rq->since_ms);
+        rv = nw_msgpack_get_int(f[S_Q_SINCE], &rq->since_ms);
     }
     if (rv != NW_OK)
         return rv;
     if (f[S_Q_TO_SEQ] != NULL) {
         rq->has_to_seq = true;
-        if ((rv = s_get_uint(f[S_Q_TO_SEQ], &rq->to_seq)) != NW_OK)
+        if ((rv = nw_msgpack_get_uint(f[S_Q_TO_SEQ], UINT64_MAX, &rq->to_seq)) != NW_OK)
             return rv;
         if (rq->start == NW_REPLAY_FROM_SEQ && rq->to_seq < rq->from_seq)
             return NW_ERR_WIRE_RANGE;
     }
     if (f[S_Q_LIMIT] != NULL)
-        return s_get_uint(f[S_Q_LIMIT], &rq->limit);
+        return nw_msgpack_get_uint(f[S_Q_LIMIT], UINT64_MAX, &rq->limit);
     return NW_OK;
 }
 
@@ -446,9 +306,9 @@ static int s_get_request(const msgpack_object **f, nw_replay_request_t *rq)
 {
     int rv;
     uint64_t req = 0;
-    if ((rv = s_get_version(f[S_Q_V])) != NW_OK ||
-        (rv = s_get_type(f[S_Q_TYPE], S_TYPE_REQUEST)) != NW_OK ||
-        (rv = s_get_uint(f[S_Q_REQ], &req)) != NW_OK)
+    if ((rv = nw_msgpack_get_version(f[S_Q_V])) != NW_OK ||
+        (rv = nw_msgpack_get_type(f[S_Q_TYPE], S_TYPE_REQUEST)) != NW_OK ||
+        (rv = nw_msgpack_get_uint(f[S_Q_REQ], UINT64_MAX, &req)) != NW_OK)
         return rv;
     rq->req = req;
     if ((rv = s_get_str(f[S_Q_STREAM], NW_REPLAY_STREAM_MAX, false, rq->stream)) != NW_OK ||
@@ -478,41 +338,34 @@ int nw_replay_request_decode(const void *data, size_t size, nw_replay_request_t 
 
 static int s_get_status(const msgpack_object *o, nw_replay_status_t *status)
 {
-    if (o == NULL)
-        return NW_ERR_WIRE_MISSING;
-    if (o->type != MSGPACK_OBJECT_STR)
-        return NW_ERR_WIRE_TYPE;
-    for (int s = NW_REPLAY_OK; s <= NW_REPLAY_ERROR; s++) {
-        if (s_str_is(o, s_status_names[s])) {
-            *status = (nw_replay_status_t)s;
-            return NW_OK;
-        }
-    }
-    return NW_ERR_WIRE_RANGE;
+    size_t s;
+    int rv = nw_msgpack_get_enum(o, s_status_names, NW_REPLAY_ERROR + 1, &s);
+    if (rv == NW_OK)
+        *status = (nw_replay_status_t)s;
+    return rv;
 }
 
 static int s_get_end(const msgpack_object **f, nw_replay_end_t *end)
 {
     int rv;
-    if ((rv = s_get_version(f[S_E_V])) != NW_OK ||
-        (rv = s_get_type(f[S_E_TYPE], S_TYPE_END)) != NW_OK ||
-        (rv = s_get_uint(f[S_E_REQ], &end->req)) != NW_OK ||
+    if ((rv = nw_msgpack_get_version(f[S_E_V])) != NW_OK ||
+        (rv = nw_msgpack_get_type(f[S_E_TYPE], S_TYPE_END)) != NW_OK ||
+        (rv = nw_msgpack_get_uint(f[S_E_REQ], UINT64_MAX, &end->req)) != NW_OK ||
         (rv = s_get_str(f[S_E_STREAM], NW_REPLAY_STREAM_MAX, true, end->stream)) != NW_OK ||
         (rv = s_get_status(f[S_E_STATUS], &end->status)) != NW_OK ||
-        (rv = s_get_uint(f[S_E_COUNT_], &end->count)) != NW_OK ||
-        (rv = s_get_uint(f[S_E_FIRST], &end->first_seq)) != NW_OK ||
-        (rv = s_get_uint(f[S_E_LAST], &end->last_seq)) != NW_OK ||
-        (rv = s_get_uint(f[S_E_NEXT], &end->next_seq)) != NW_OK ||
-        (rv = s_get_uint(f[S_E_OLDEST], &end->oldest)) != NW_OK ||
-        (rv = s_get_uint(f[S_E_HEAD], &end->head)) != NW_OK)
+        (rv = nw_msgpack_get_uint(f[S_E_COUNT_], UINT64_MAX, &end->count)) != NW_OK ||
+        (rv = nw_msgpack_get_uint(f[S_E_FIRST], UINT64_MAX, &end->first_seq)) != NW_OK ||
+        (rv = nw_msgpack_get_uint(f[S_E_LAST], UINT64_MAX, &end->last_seq)) != NW_OK ||
+        (rv = nw_msgpack_get_uint(f[S_E_NEXT], UINT64_MAX, &end->next_seq)) != NW_OK ||
+        (rv = nw_msgpack_get_uint(f[S_E_OLDEST], UINT64_MAX, &end->oldest)) != NW_OK ||
+        (rv = nw_msgpack_get_uint(f[S_E_HEAD], UINT64_MAX, &end->head)) != NW_OK)
         return rv;
     /* An over-long error text from another implementation is cut, not refused: it is
      * only ever shown to a person. */
     const msgpack_object *e = f[S_E_ERROR];
     if (e != NULL && e->type == MSGPACK_OBJECT_STR && e->via.str.size > NW_REPLAY_ERROR_MAX) {
-        if (memchr(e->via.str.ptr, '\0', e->via.str.size) != NULL ||
-            !nw_utf8_valid(e->via.str.ptr, e->via.str.size))
-            return NW_ERR_WIRE_UTF8;
+        if ((rv = nw_msgpack_check_str(e, SIZE_MAX)) != NW_OK)
+            return rv;
         memcpy(end->error, e->via.str.ptr, NW_REPLAY_ERROR_MAX);
         end->error[NW_REPLAY_ERROR_MAX] = '\0';
         s_utf8_trim(end->error);

@@ -10,6 +10,7 @@
 #include "nw_log.h"
 #include "nw_opts.h"
 #include "nw_pubd.h"
+#include "nw_replay.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -49,6 +50,10 @@ enum {
     S_OPT_JOURNAL,
     S_OPT_NO_JOURNAL,
     S_OPT_JOURNAL_FSYNC,
+    S_OPT_JOURNAL_SEGMENT,
+    S_OPT_JOURNAL_MAX_SIZE,
+    S_OPT_JOURNAL_MAX_AGE,
+    S_OPT_REPLAY_BIND,
 };
 
 static const char *const s_fsync_names[] = {"never", "interval", "always", NULL};
@@ -66,6 +71,10 @@ static const struct option s_long_options[] = {
     {"journal", required_argument, NULL, S_OPT_JOURNAL},
     {"no-journal", no_argument, NULL, S_OPT_NO_JOURNAL},
     {"journal-fsync", required_argument, NULL, S_OPT_JOURNAL_FSYNC},
+    {"journal-segment-size", required_argument, NULL, S_OPT_JOURNAL_SEGMENT},
+    {"journal-max-size", required_argument, NULL, S_OPT_JOURNAL_MAX_SIZE},
+    {"journal-max-age", required_argument, NULL, S_OPT_JOURNAL_MAX_AGE},
+    {"replay-bind", required_argument, NULL, S_OPT_REPLAY_BIND},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -118,6 +127,21 @@ static void s_print_help(FILE *out)
           "                             power loss) or always (default interval); an\n"
           "                             article leaves incoming/ only once synced, unless\n"
           "                             never\n"
+          "        --journal-segment-size SIZE\n"
+          "                             start a new segment file past SIZE (suffixes K, M,\n"
+          "                             G; 4K to 1G; default 64M)\n"
+          "        --journal-max-size SIZE\n"
+          "                             retention: delete the oldest segments while the\n"
+          "                             journal holds more than SIZE (default: no limit)\n"
+          "        --journal-max-age DURATION\n"
+          "                             retention: delete segments whose newest alert is\n"
+          "                             older than DURATION (30m, 12h, 7d; default: none)\n"
+          "        --replay-bind ENDPOINT\n"
+          "                             where subscribers fetch missed alerts from the\n"
+          "                             journal (ROUTER, proto/PROTOCOL.md section 12);\n"
+          "                             tcp://HOST:PORT, PORT may be * (logged as 'replay:\n"
+          "                             listening on ...'); none to disable; off with\n"
+          "                             --no-journal (default " NW_REPLAY_DEFAULT_ENDPOINT ")\n"
           "        --log-level LEVEL    error, warn, info or debug (default info)\n"
           "    -h, --help               print this help and exit\n"
           "    -V, --version            print the version and exit\n"
@@ -127,6 +151,7 @@ static void s_print_help(FILE *out)
           "    incoming/ under a name starting with '.') and rename it into incoming/\n"
           "    when complete. Dotfiles and names ending in ~, .tmp, .part, .partial,\n"
           "    .swp or .crdownload are ignored. Articles are taken in name order.\n"
+          "    A file written in place (plain cp) is taken once unchanged for 500 ms.\n"
           "\n"
           "SIGNALS\n"
           "    SIGTERM, SIGINT  finish the current article, flush, exit 0 (within 1 s)\n"
@@ -137,7 +162,8 @@ static void s_print_help(FILE *out)
           "    0  stopped by a signal; with --dry-run, every FILE was parsed\n"
           "    1  runtime failure; with --dry-run, some FILE failed (named on stderr)\n"
           "    2  usage: bad option or value, or a bad --topics/--boilerplate file\n"
-          "    3  an --bind endpoint cannot be used (address already in use, bad address)\n"
+          "    3  an --bind or --replay-bind endpoint cannot be used (address already in\n"
+          "       use, bad address)\n"
           "    4  the spool or journal folder cannot be created, read or written (or\n"
           "       the journal is locked by another process, or damaged beyond repair)\n"
           "\n"
@@ -178,6 +204,27 @@ static int s_parse_heartbeat(const char *value, uint32_t *out, char *err, size_t
     return rc;
 }
 
+/* Parses --journal-max-age: a duration (nw_opt_duration_ms units) or a number of days
+ * with a "d" suffix ("7d"). */
+static int s_parse_age(const char *value, int64_t *out, char *err, size_t errlen)
+{
+    const uint64_t day = 24ull * 3600 * 1000, max = 3650 * day;
+    uint64_t ms;
+    size_t len = strlen(value);
+    int rc;
+    if (len > 1 && value[len - 1] == 'd' && strspn(value, "0123456789") == len - 1) {
+        char days[32];
+        snprintf(days, sizeof days, "%.*s", (int)(len - 1), value);
+        rc = nw_opt_uint("--journal-max-age", days, 1, max / day, &ms, err, errlen);
+        ms *= day;
+    } else {
+        rc = nw_opt_duration_ms("--journal-max-age", value, 1000, max, &ms, err, errlen);
+    }
+    if (rc == NW_OK)
+        *out = (int64_t)ms;
+    return rc;
+}
+
 /* Handles one option with a value. Returns NW_OK or NW_ERR_INVAL with err set. */
 static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err, size_t errlen)
 {
@@ -212,6 +259,23 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
             NW_OK)
             cl->pubd.journal_fsync = (nw_journal_fsync_t)choice;
         break;
+    case S_OPT_JOURNAL_SEGMENT:
+        rc = nw_opt_size("--journal-segment-size", value, NW_JOURNAL_SEGMENT_MIN,
+                         NW_JOURNAL_SEGMENT_MAX, &cl->pubd.journal_segment_max, err, errlen);
+        break;
+    case S_OPT_JOURNAL_MAX_SIZE:
+        rc = nw_opt_size("--journal-max-size", value, 1, UINT64_MAX / 2, &cl->pubd.journal_max_size,
+                         err, errlen);
+        break;
+    case S_OPT_JOURNAL_MAX_AGE:
+        rc = s_parse_age(value, &cl->pubd.journal_max_age_ms, err, errlen);
+        break;
+    case S_OPT_REPLAY_BIND:
+        if (strcmp(value, "none") == 0)
+            cl->pubd.replay_bind = NULL;
+        else if ((rc = nw_opt_bind_endpoint("--replay-bind", value, err, errlen)) == NW_OK)
+            cl->pubd.replay_bind = value;
+        break;
     case S_OPT_LOG_LEVEL:
         if ((rc = nw_log_level_parse(value, &level)) == NW_OK)
             nw_log_set_level(level);
@@ -235,6 +299,7 @@ static void s_defaults(s_cmdline_t *cl)
     cl->pubd.max_article_size = S_DEFAULT_MAX_SIZE;
     cl->pubd.journal_dir = S_DEFAULT_JOURNAL;
     cl->pubd.journal_fsync = NW_JOURNAL_FSYNC_INTERVAL;
+    cl->pubd.replay_bind = NW_REPLAY_DEFAULT_ENDPOINT;
 }
 
 /* Describes the option getopt_long just refused. */
@@ -272,8 +337,10 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
         else if (s_apply_option(cl, opt, optarg, err, sizeof err) != NW_OK)
             return s_usage_error(err);
     }
-    if (cl->no_journal)
+    if (cl->no_journal) {
         cl->pubd.journal_dir = NULL;
+        cl->pubd.replay_bind = NULL; /* nothing to replay */
+    }
     if (cl->pubd.n_binds == 0)
         cl->binds[cl->pubd.n_binds++] = S_DEFAULT_BIND;
     cl->pubd.files = (const char *const *)&argv[optind];

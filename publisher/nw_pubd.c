@@ -6,6 +6,7 @@
 #include "nw_journal.h"
 #include "nw_log.h"
 #include "nw_pubsock.h"
+#include "nw_replay.h"
 #include "nw_sequencer.h"
 #include "nw_spool.h"
 
@@ -32,7 +33,7 @@ typedef struct {
     uv_signal_t sigterm;        /* stop */
     uv_signal_t sigint;         /* stop */
     uv_signal_t sighup;         /* reload taxonomy and boilerplate rules */
-    uv_fs_event_t spool_watch;  /* something changed in incoming/ */
+    uv_poll_t spool_watch;      /* incoming/'s inotify descriptor is readable */
     uv_timer_t rescan;          /* periodic fallback listing of incoming/ */
     uv_timer_t heartbeat;       /* heartbeat period */
     uv_idle_t work;             /* active while articles wait: one per loop turn */
@@ -40,6 +41,7 @@ typedef struct {
     nw_pubsock_t *sock;         /* the alert socket */
     nw_spool_t *spool;          /* the spool folders */
     nw_journal_t *journal;      /* numbers and keeps every alert; NULL with --no-journal */
+    nw_replay_t *replay;        /* serves the journal (--replay-bind); NULL when none */
     nw_sequencer_t *seqr;       /* numbers alerts in memory when there is no journal */
     uv_timer_t journal_timer;   /* periodic journal sync and retention */
     bool paused;                /* the journal could not be written: retry on rescan */
@@ -79,6 +81,8 @@ static void s_stop(s_daemon_t *d, int status)
     d->stopping = true;
     d->status = status;
     nw_pubsock_close(&d->sock, NULL, NULL);
+    /* Before s_teardown destroys the journal it reads. */
+    nw_replay_close(&d->replay, NULL, NULL);
     s_close_handle(&d->sigterm);
     s_close_handle(&d->sigint);
     s_close_handle(&d->sighup);
@@ -321,6 +325,8 @@ static bool s_process_spool_name(s_daemon_t *d, const char *name)
     return true;
 }
 
+static void s_on_rescan_timer(uv_timer_t *timer);
+
 /* Lists incoming/ again; the new list replaces what was left of the old one. */
 static void s_rescan(s_daemon_t *d)
 {
@@ -332,6 +338,18 @@ static void s_rescan(s_daemon_t *d)
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "spool: cannot list %s", err);
         return;
+    }
+    /* Files still being written in place (a plain cp) wait until they stop changing. */
+    int64_t wait_ms = -1;
+    if (nw_spool_settle(d->spool, names, &n, (int64_t)uv_now(&d->loop), &wait_ms) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "spool: out of memory; trying again on the next rescan");
+        nw_spool_names_free(&names, n);
+        return;
+    }
+    if (wait_ms > 0) {
+        nw_log(NW_LOG_DEBUG, "spool: files still being written; looking again in %lld ms",
+               (long long)wait_ms);
+        uv_timer_start(&d->rescan, s_on_rescan_timer, (uint64_t)wait_ms, S_RESCAN_MS);
     }
     nw_spool_names_free(&d->pending, d->n_pending);
     d->pending = names;
@@ -371,11 +389,11 @@ static void s_want_rescan(s_daemon_t *d)
     uv_idle_start(&d->work, s_on_work);
 }
 
-static void s_on_spool_event(uv_fs_event_t *handle, const char *filename, int events, int status)
+static void s_on_spool_event(uv_poll_t *handle, int status, int events)
 {
-    (void)filename;
     (void)events;
     s_daemon_t *d = handle->data;
+    nw_spool_read_events(d->spool); /* what each event says decides when a file is taken */
     if (status < 0)
         nw_log(NW_LOG_WARN, "spool: watching %s: %s", nw_spool_incoming(d->spool),
                uv_strerror(status));
@@ -398,7 +416,7 @@ static int s_journal_heartbeat(const s_daemon_t *d, nw_heartbeat_t *hb)
     hb->time_ms = s_now_ms();
     hb->interval_ms = d->opts->heartbeat_ms;
     hb->stream = strdup(s_stream(d));
-    hb->replay = strdup(""); /* no replay endpoint yet */
+    hb->replay = strdup(d->replay ? nw_replay_advertised(d->replay) : "");
     hb->topics = n ? calloc(n, sizeof *hb->topics) : NULL;
     if (hb->stream == NULL || hb->replay == NULL || (n && hb->topics == NULL))
         goto fail;
@@ -502,6 +520,10 @@ static int s_open_journal(s_daemon_t *d)
     nw_journal_recovery_t rec;
     nw_journal_opts_default(&jo);
     jo.fsync = d->opts->journal_fsync;
+    if (d->opts->journal_segment_max > 0)
+        jo.segment_max = d->opts->journal_segment_max;
+    jo.retain_bytes = d->opts->journal_max_size;
+    jo.retain_ms = d->opts->journal_max_age_ms;
     memset(&rec, 0, sizeof rec);
     int rc = nw_journal_open(d->opts->journal_dir, &jo, &d->journal, &rec);
     if (rc != NW_OK) {
@@ -509,8 +531,8 @@ static int s_open_journal(s_daemon_t *d)
                rec.message[0] ? rec.message : nw_strerror(rc));
         return rc == NW_ERR_NOMEM ? NW_PUBD_EXIT_FAILURE : NW_PUBD_EXIT_SPOOL;
     }
-    if (rec.message[0])
-        nw_log(NW_LOG_WARN, "journal: %s", rec.message);
+    if (rec.message[0]) /* already starts with "journal: " */
+        nw_log(NW_LOG_WARN, "%s", rec.message);
     nw_log(NW_LOG_INFO, "journal: %s %s, stream %s, %llu records, next seq %llu",
            rec.created ? "created" : "opened", d->opts->journal_dir,
            nw_journal_stream_id(d->journal),
@@ -556,6 +578,22 @@ static int s_open_socket(s_daemon_t *d)
     return NW_PUBD_EXIT_OK;
 }
 
+/* Binds the replay endpoint, when there is a journal to serve and one was asked for. */
+static int s_open_replay(s_daemon_t *d)
+{
+    char err[S_ERR_MAX];
+    if (d->journal == NULL || d->opts->replay_bind == NULL)
+        return NW_PUBD_EXIT_OK;
+    int rc = nw_replay_new(&d->loop, d->zctx, d->opts->replay_bind, d->journal, NULL, &d->replay,
+                           err, sizeof err);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s", err);
+        return (rc == NW_ERR_ADDRINUSE || rc == NW_ERR_ENDPOINT) ? NW_PUBD_EXIT_ENDPOINT
+                                                                 : NW_PUBD_EXIT_FAILURE;
+    }
+    return NW_PUBD_EXIT_OK;
+}
+
 static int s_start_signal(s_daemon_t *d, uv_signal_t *handle, int signum)
 {
     handle->data = d;
@@ -586,15 +624,19 @@ static int s_start_handles(s_daemon_t *d)
         (rc = s_start_timer(d, &d->heartbeat, s_on_heartbeat, d->opts->heartbeat_ms)) != 0 ||
         (d->journal &&
          (rc = s_start_timer(d, &d->journal_timer, s_on_journal_timer, S_JOURNAL_SYNC_MS)) != 0) ||
-        (rc = uv_idle_init(&d->loop, &d->work)) != 0 ||
-        (rc = uv_fs_event_init(&d->loop, &d->spool_watch)) != 0) {
+        (rc = uv_idle_init(&d->loop, &d->work)) != 0) {
         nw_log(NW_LOG_ERROR, "cannot start the event loop: %s", uv_strerror(rc));
         return NW_PUBD_EXIT_FAILURE;
     }
-    rc = uv_fs_event_start(&d->spool_watch, s_on_spool_event, nw_spool_incoming(d->spool), 0);
-    if (rc != 0)
-        nw_log(NW_LOG_WARN, "spool: cannot watch %s (%s); listing it every %d ms instead",
-               nw_spool_incoming(d->spool), uv_strerror(rc), S_RESCAN_MS);
+    char err[S_ERR_MAX];
+    int fd = nw_spool_watch(d->spool, err, sizeof err);
+    if (fd >= 0 && (rc = uv_poll_init(&d->loop, &d->spool_watch, fd)) == 0)
+        rc = uv_poll_start(&d->spool_watch, UV_READABLE, s_on_spool_event);
+    if (fd >= 0 && rc != 0)
+        snprintf(err, sizeof err, "%s: %s", nw_spool_incoming(d->spool), uv_strerror(rc));
+    if (fd < 0 || rc != 0)
+        nw_log(NW_LOG_WARN, "spool: cannot watch %s; listing it every %d ms instead", err,
+               S_RESCAN_MS);
     /* Positional files first, then whatever incoming/ already holds. */
     s_want_rescan(d);
     return NW_PUBD_EXIT_OK;
@@ -613,6 +655,7 @@ static int s_start(s_daemon_t *d)
     }
     d->loop_ready = true;
     if ((status = s_open_socket(d)) != NW_PUBD_EXIT_OK ||
+        (status = s_open_replay(d)) != NW_PUBD_EXIT_OK ||
         (status = s_start_handles(d)) != NW_PUBD_EXIT_OK)
         return status;
     nw_log(NW_LOG_INFO, "ready: stream %s, spool %s, %zu topics", s_stream(d),

@@ -3,9 +3,10 @@
  *
  * Loads the taxonomy and boilerplate rules, opens the spool, binds the alert
  * socket, then runs a libuv loop until SIGTERM or SIGINT: positional files
- * first, then whatever appears in the spool's incoming/ folder (uv_fs_event,
- * an initial scan, and a rescan every few seconds because inotify misses
- * events on some file systems), one article per loop turn, in name order.
+ * first, then whatever appears in the spool's incoming/ folder (inotify, an
+ * initial scan, and a rescan every few seconds because inotify misses events
+ * on some file systems), one article per loop turn, in name order; a file
+ * written in place rather than renamed in waits until it stops changing.
  * Each alert goes through one function: skipped if the journal already holds
  * its id (a restart after a crash mid-article publishes the rest, none
  * twice), numbered by the journal, appended to it, then sent. An article
@@ -13,11 +14,14 @@
  * the fsync policy is "never"). A journal that cannot be written pauses
  * publishing, loudly, until a retry succeeds. Without a journal
  * (--no-journal) alerts are numbered in memory on a new stream each run.
- * A heartbeat goes out every heartbeat_ms. SIGHUP reloads the taxonomy and
+ * With a journal, a replay endpoint (nw_replay, a ROUTER on the same loop) serves it to
+ * subscribers that missed alerts; heartbeats advertise it. It is closed before the
+ * journal. A heartbeat goes out every heartbeat_ms. SIGHUP reloads the taxonomy and
  * boilerplate files.
  *
  * Log lines other tools rely on (stable wording, see docs/PUBLISHER.md):
  *     listening on ENDPOINT
+ *     replay: listening on ENDPOINT
  *     ready: stream ID, spool DIR
  *     subscriber subscribed to 'TOPIC' (N subscriptions)
  *     published NAME: N alerts, M messages, seq A-B
@@ -38,7 +42,7 @@ typedef enum {
     NW_PUBD_EXIT_OK = 0,       /* stopped by SIGTERM/SIGINT, or nothing went wrong */
     NW_PUBD_EXIT_FAILURE = 1,  /* a runtime failure (socket, loop, memory, spool moves) */
     NW_PUBD_EXIT_USAGE = 2,    /* bad flag or value, or a taxonomy/boilerplate file is wrong */
-    NW_PUBD_EXIT_ENDPOINT = 3, /* an --bind endpoint cannot be bound (in use, bad address) */
+    NW_PUBD_EXIT_ENDPOINT = 3, /* an --bind or --replay-bind endpoint cannot be bound */
     NW_PUBD_EXIT_SPOOL = 4,    /* the spool or journal folder cannot be created or used */
 } nw_pubd_exit_t;
 
@@ -50,6 +54,10 @@ typedef struct {
     const char *boilerplate_path;     /* boilerplate rules file, NULL for the built-in ones */
     const char *journal_dir;          /* journal folder; NULL runs without one (--no-journal) */
     nw_journal_fsync_t journal_fsync; /* when journal appends are forced to the disk */
+    uint64_t journal_segment_max;     /* segment rotation size in bytes; 0 = the default */
+    uint64_t journal_max_size;        /* retention: total bytes kept; 0 = no limit */
+    int64_t journal_max_age_ms;       /* retention: drop segments older than this; 0 = none */
+    const char *replay_bind;          /* replay endpoint; NULL = none (also without journal) */
     uint32_t heartbeat_ms;            /* heartbeat period */
     int sndhwm;                       /* send high-water mark, messages per subscriber */
     int linger_ms;                    /* how long shutdown may wait to flush queued messages */

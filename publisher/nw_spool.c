@@ -11,12 +11,51 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
+
+#define S_EVENTS_MAX 4096 /* file events kept between two settle passes */
+
+/* What a file event said about a name in incoming/. */
+typedef enum {
+    S_EV_MOVED = 1,   /* renamed or moved in: complete, by the maildir convention */
+    S_EV_WRITTEN = 2, /* created, written, truncated, closed or changed in place */
+    S_EV_GONE = 3,    /* renamed away or deleted */
+} s_ev_kind_t;
+
+typedef struct {
+    char name[NAME_MAX + 1];
+    s_ev_kind_t kind;
+    size_t order; /* arrival order: one name's events are replayed in sequence */
+} s_event_t;
+
+/* What the spool knows about a file in incoming/ that nw_spool_settle has looked at. */
+typedef struct {
+    char name[NAME_MAX + 1];
+    bool moved;            /* renamed in, and no event or look says it changed since */
+    bool changed;          /* written in place: it waits the settle time */
+    bool forgotten;        /* moved out by the spool: whatever comes next is new */
+    dev_t dev;             /* the last look: device, */
+    ino_t ino;             /* inode, */
+    off_t size;            /* size */
+    struct timespec mtime; /* and modification time */
+    int64_t since_ms;      /* when the file first looked as it does; -1 = changed since */
+} s_look_t;
 
 struct nw_spool_t {
     char dir[PATH_MAX];      /* the spool folder as given */
     char incoming[PATH_MAX]; /* DIR/incoming */
     char done[PATH_MAX];     /* DIR/done */
     char failed[PATH_MAX];   /* DIR/failed */
+    int watch_fd;            /* inotify on incoming/ (nw_spool_watch), -1 when none */
+    s_event_t *events;       /* file events since the last settle pass */
+    size_t n_events;         /* entries of events */
+    size_t cap_events;       /* entries allocated */
+    size_t n_order;          /* events read so far, for s_event_t.order */
+    bool events_lost;        /* events were dropped: trust no rename until the next pass */
+    s_look_t *looks;         /* files of the last settle pass, in name order */
+    size_t n_looks;          /* entries of looks */
 };
 
 static const char *const s_temp_suffixes[] = {"~",    ".tmp", ".part",       ".partial",
@@ -63,6 +102,7 @@ int nw_spool_open(const char *dir, nw_spool_t **out, char *err, size_t errlen)
         goto fail;
     }
     snprintf(spool->dir, sizeof spool->dir, "%s", dir);
+    spool->watch_fd = -1;
     const char *const dirs[] = {spool->dir, spool->incoming, spool->done, spool->failed};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         if ((rc = s_ensure_dir(dirs[i], err, errlen)) != NW_OK)
@@ -162,6 +202,194 @@ void nw_spool_names_free(char ***names, size_t n)
     *names = NULL;
 }
 
+/* Records one event about name, after the ones before it. */
+static void s_note(nw_spool_t *spool, const char *name, s_ev_kind_t kind)
+{
+    if (!nw_spool_name_ready(name) || strlen(name) > NAME_MAX || spool->events_lost)
+        return;
+    /* A writer's many events for one file come in a row: keep one of each kind. */
+    s_event_t *last = spool->n_events ? &spool->events[spool->n_events - 1] : NULL;
+    if (last != NULL && last->kind == kind && strcmp(last->name, name) == 0)
+        return;
+    if (spool->n_events == spool->cap_events) {
+        size_t cap = spool->cap_events ? spool->cap_events * 2 : 16;
+        s_event_t *grown =
+            cap <= S_EVENTS_MAX ? realloc(spool->events, cap * sizeof *spool->events) : NULL;
+        if (grown == NULL) {
+            spool->events_lost = true; /* every file then waits the settle time */
+            return;
+        }
+        spool->events = grown;
+        spool->cap_events = cap;
+    }
+    last = &spool->events[spool->n_events++];
+    snprintf(last->name, sizeof last->name, "%s", name);
+    last->kind = kind;
+    last->order = spool->n_order++;
+}
+
+int nw_spool_watch(nw_spool_t *spool, char *err, size_t errlen)
+{
+#ifdef __linux__
+    if (spool->watch_fd >= 0)
+        return spool->watch_fd;
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    /* IN_MOVED_TO is what tells a file renamed in complete from one created in place;
+     * libuv's uv_fs_event reports both as UV_RENAME. */
+    uint32_t mask = IN_MOVED_TO | IN_CREATE | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE |
+                    IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR;
+    if (fd < 0 || inotify_add_watch(fd, spool->incoming, mask) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        snprintf(err, errlen, "%s: %s", spool->incoming, strerror(e));
+        return -1;
+    }
+    spool->watch_fd = fd;
+    return fd;
+#else
+    snprintf(err, errlen, "%s: no inotify on this system", spool->incoming);
+    return -1;
+#endif
+}
+
+bool nw_spool_read_events(nw_spool_t *spool)
+{
+    bool any = false;
+#ifdef __linux__
+    _Alignas(struct inotify_event) char buf[16384];
+    while (spool->watch_fd >= 0) {
+        ssize_t len = read(spool->watch_fd, buf, sizeof buf);
+        if (len < 0 && errno == EINTR)
+            continue;
+        if (len <= 0)
+            break; /* EAGAIN: all read */
+        any = true;
+        for (char *p = buf; p < buf + len;) {
+            const struct inotify_event *e = (const struct inotify_event *)p;
+            p += sizeof *e + e->len;
+            if (e->mask & (IN_Q_OVERFLOW | IN_IGNORED))
+                spool->events_lost = true;
+            else if (e->len > 0)
+                s_note(spool, e->name,
+                       (e->mask & IN_MOVED_TO)                   ? S_EV_MOVED
+                       : (e->mask & (IN_MOVED_FROM | IN_DELETE)) ? S_EV_GONE
+                                                                 : S_EV_WRITTEN);
+        }
+    }
+#endif
+    return any;
+}
+
+static int s_event_cmp(const void *a, const void *b)
+{
+    const s_event_t *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+static int s_look_cmp(const void *key, const void *look)
+{
+    return strcmp(key, ((const s_look_t *)look)->name);
+}
+
+/* Replays one event on what is known about its file. */
+static void s_apply(s_look_t *look, s_ev_kind_t kind)
+{
+    look->moved = kind == S_EV_MOVED;
+    look->changed = kind == S_EV_WRITTEN;
+    look->since_ms = -1;
+}
+
+/* Decides about one listed file given its last look (updated in place). Returns true when
+ * it is complete; else sets *wait_ms to when it may be. */
+static bool s_settled(s_look_t *look, const struct stat *st, int64_t now_ms, int64_t *wait_ms)
+{
+    bool same = look->since_ms >= 0 && look->dev == st->st_dev && look->ino == st->st_ino &&
+                look->size == st->st_size && look->mtime.tv_sec == st->st_mtim.tv_sec &&
+                look->mtime.tv_nsec == st->st_mtim.tv_nsec;
+    if (!same) {
+        /* Different from the last look: written in place (or replaced) since. */
+        if (look->since_ms >= 0)
+            look->changed = true;
+        look->dev = st->st_dev;
+        look->ino = st->st_ino;
+        look->size = st->st_size;
+        look->mtime = st->st_mtim;
+        look->since_ms = now_ms;
+    }
+    if (look->moved && !look->changed && st->st_size > 0)
+        return true; /* renamed in: complete by the maildir convention */
+    if (same && now_ms - look->since_ms >= NW_SPOOL_SETTLE_MS)
+        return true;
+    *wait_ms = NW_SPOOL_SETTLE_MS - (now_ms - look->since_ms);
+    return false;
+}
+
+int nw_spool_settle(nw_spool_t *spool, char **names, size_t *n, int64_t now_ms, int64_t *wait_ms)
+{
+    s_look_t *looks = calloc(*n ? *n : 1, sizeof *looks);
+    if (looks == NULL)
+        return NW_ERR_NOMEM;
+    if (spool->n_events > 1)
+        qsort(spool->events, spool->n_events, sizeof *spool->events, s_event_cmp);
+    /* Names, last looks and events are all in byte-wise name order: one merge. */
+    size_t kept = 0, n_looks = 0, old = 0, ev = 0;
+    *wait_ms = -1;
+    for (size_t i = 0; i < *n; i++) {
+        const char *name = names[i];
+        s_look_t *look = &looks[n_looks];
+        while (old < spool->n_looks && strcmp(spool->looks[old].name, name) < 0)
+            old++;
+        if (old < spool->n_looks && strcmp(spool->looks[old].name, name) == 0 &&
+            !spool->looks[old].forgotten) {
+            *look = spool->looks[old];
+        } else {
+            memset(look, 0, sizeof *look);
+            snprintf(look->name, sizeof look->name, "%s", name);
+            look->since_ms = -1; /* never looked at */
+        }
+        for (; ev < spool->n_events && strcmp(spool->events[ev].name, name) <= 0; ev++) {
+            if (strcmp(spool->events[ev].name, name) == 0)
+                s_apply(look, spool->events[ev].kind);
+        }
+        if (spool->events_lost)
+            look->moved = false;
+        char path[PATH_MAX];
+        struct stat st;
+        int64_t wait = -1;
+        if (s_join(path, sizeof path, spool->incoming, name) != NW_OK || stat(path, &st) != 0) {
+            names[kept++] = names[i]; /* gone, or a name too long: processing will say */
+            continue;
+        }
+        n_looks++;
+        if (s_settled(look, &st, now_ms, &wait)) {
+            names[kept++] = names[i];
+            continue;
+        }
+        free(names[i]);
+        if (*wait_ms < 0 || wait < *wait_ms)
+            *wait_ms = wait;
+    }
+    *n = kept;
+    free(spool->looks);
+    spool->looks = looks;
+    spool->n_looks = n_looks;
+    spool->n_events = 0;
+    spool->events_lost = false;
+    return NW_OK;
+}
+
+/* The spool moved name out of incoming/: a file that takes the name later is a new one. */
+static void s_forget(nw_spool_t *spool, const char *name)
+{
+    if (spool->n_looks == 0)
+        return; /* bsearch must not see a NULL array */
+    s_look_t *look = bsearch(name, spool->looks, spool->n_looks, sizeof *look, s_look_cmp);
+    if (look != NULL)
+        look->forgotten = true;
+}
+
 int nw_spool_incoming_path(const nw_spool_t *spool, const char *name, char *buf, size_t buflen)
 {
     return s_join(buf, buflen, spool->incoming, name);
@@ -185,9 +413,12 @@ static int s_move(const char *from_dir, const char *name, const char *to_dir, co
     return NW_OK;
 }
 
-int nw_spool_done(const nw_spool_t *spool, const char *name, char *err, size_t errlen)
+int nw_spool_done(nw_spool_t *spool, const char *name, char *err, size_t errlen)
 {
-    return s_move(spool->incoming, name, spool->done, name, err, errlen);
+    int rc = s_move(spool->incoming, name, spool->done, name, err, errlen);
+    if (rc == NW_OK)
+        s_forget(spool, name);
+    return rc;
 }
 
 /* Writes the first line of reason and a newline to path. */
@@ -207,8 +438,7 @@ fail:;
     return nw_error_from_errno(e);
 }
 
-int nw_spool_fail(const nw_spool_t *spool, const char *name, const char *reason, char *err,
-                  size_t errlen)
+int nw_spool_fail(nw_spool_t *spool, const char *name, const char *reason, char *err, size_t errlen)
 {
     /* Write the reason under a dotfile name and rename it in, so a reader never sees a
      * half-written .error file. */
@@ -226,7 +456,10 @@ int nw_spool_fail(const nw_spool_t *spool, const char *name, const char *reason,
         unlink(tmp);
         return rc;
     }
-    return s_move(spool->incoming, name, spool->failed, name, err, errlen);
+    rc = s_move(spool->incoming, name, spool->failed, name, err, errlen);
+    if (rc == NW_OK)
+        s_forget(spool, name);
+    return rc;
 }
 
 const char *nw_spool_dir(const nw_spool_t *spool)
@@ -243,6 +476,10 @@ void nw_spool_destroy(nw_spool_t **spool_p)
 {
     if (spool_p == NULL || *spool_p == NULL)
         return;
+    if ((*spool_p)->watch_fd >= 0)
+        close((*spool_p)->watch_fd);
+    free((*spool_p)->events);
+    free((*spool_p)->looks);
     free(*spool_p);
     *spool_p = NULL;
 }

@@ -8,14 +8,17 @@
  *                     NAME.error holding the reason (one line naming the file)
  *
  * This module holds the file-system side only (no loop, no sockets): open and
- * check the folders, list what is ready in name order, move an article out.
- * The daemon decides when to look (uv_fs_event plus a periodic rescan).
+ * check the folders, watch incoming/ (inotify), list what is ready in name
+ * order, tell complete files from ones still being written in place
+ * (nw_spool_settle), move an article out. The daemon decides when to look (the
+ * watch descriptor turning readable, plus a periodic rescan).
  */
 #ifndef NW_SPOOL_H
 #define NW_SPOOL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct nw_spool_t nw_spool_t;
 
@@ -38,17 +41,40 @@ int nw_spool_scan(const nw_spool_t *spool, char ***names, size_t *n, char *err, 
 /* Frees an array from nw_spool_scan and sets *names to NULL. Safe on NULL. */
 void nw_spool_names_free(char ***names, size_t n);
 
+/* How long a file written in place in incoming/ (a plain `cp`) must stay unchanged, in
+ * milliseconds, before it is taken. */
+#define NW_SPOOL_SETTLE_MS 500
+
+/* Starts watching incoming/ with inotify (Linux). Returns the descriptor to poll for
+ * reading (owned by the spool), or -1 with "PATH: reason" in err: then files are found by
+ * listing only, and each waits NW_SPOOL_SETTLE_MS. */
+int nw_spool_watch(nw_spool_t *spool, char *err, size_t errlen);
+
+/* Reads the file events waiting on the watch descriptor (call when it is readable) and
+ * remembers them for nw_spool_settle. Returns true when there were any. */
+bool nw_spool_read_events(nw_spool_t *spool);
+
+/* Keeps, of the names nw_spool_scan listed (in its order), only the files that are
+ * complete, and frees the others. A file renamed (or moved) into incoming/ is complete at
+ * once, when not empty. Any other file (created in place, written or changed after it
+ * appeared, there before the watch began, or without a watch) is complete once its size,
+ * modification time and inode have stayed the same, with no change event, for
+ * NW_SPOOL_SETTLE_MS. now_ms is a monotonic clock. *wait_ms is set to -1 when no file
+ * waits, else to the milliseconds after which one may be complete. Returns NW_OK or
+ * NW_ERR_NOMEM (names untouched). */
+int nw_spool_settle(nw_spool_t *spool, char **names, size_t *n, int64_t now_ms, int64_t *wait_ms);
+
 /* Writes the path of incoming/name into buf. Returns NW_OK or NW_ERR_TOOBIG. */
 int nw_spool_incoming_path(const nw_spool_t *spool, const char *name, char *buf, size_t buflen);
 
 /* Moves incoming/name to done/name (replacing a file of that name there). Returns NW_OK,
  * or an NW_ERR_* from the rename with the paths in err. */
-int nw_spool_done(const nw_spool_t *spool, const char *name, char *err, size_t errlen);
+int nw_spool_done(nw_spool_t *spool, const char *name, char *err, size_t errlen);
 
 /* Writes reason (its first line; a newline is added) to failed/name.error, then moves
  * incoming/name to failed/name, so whoever sees failed/name can read why. Returns NW_OK
  * or an NW_ERR_* with the paths in err. */
-int nw_spool_fail(const nw_spool_t *spool, const char *name, const char *reason, char *err,
+int nw_spool_fail(nw_spool_t *spool, const char *name, const char *reason, char *err,
                   size_t errlen);
 
 /* Returns the spool folder, the incoming/ folder (owned by the spool). */

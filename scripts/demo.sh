@@ -44,10 +44,11 @@ expected=$("$pub" --dry-run examples/articles/*.txt | wc -l)
 
 mkdir -p "$work/spool/incoming"
 "$pub" --spool "$work/spool" --journal "$work/journal" --bind "tcp://127.0.0.1:*" \
+    --replay-bind "tcp://127.0.0.1:*" \
     2>"$work/publisher.log" &
 pids="$pids $!"
 wait_for "$work/publisher.log" "listening on tcp://" 10
-endpoint=$(sed -n 's/.*listening on \(tcp:\/\/[^ ]*\).*/\1/p' "$work/publisher.log" | head -n 1)
+endpoint=$(grep -v 'replay:' "$work/publisher.log" | sed -n 's/.*listening on \(tcp:\/\/[^ ]*\).*/\1/p' | head -n 1)
 
 NO_COLOR=1 "$sub" -c "$endpoint" -t tariffs >"$work/tariffs.txt" 2>"$work/sub-tariffs.log" &
 pids="$pids $!"

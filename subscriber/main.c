@@ -8,6 +8,7 @@
  */
 #include "nw_alert.h"
 #include "nw_buf.h"
+#include "nw_catchup.h"
 #include "nw_codec.h"
 #include "nw_error.h"
 #include "nw_exec.h"
@@ -19,6 +20,9 @@
 #include "nw_logfile.h"
 #include "nw_opts.h"
 #include "nw_ratelimit.h"
+#include "nw_replay_client.h"
+#include "nw_replay_msg.h"
+#include "nw_state.h"
 #include "nw_topic.h"
 #include "nw_zwatch.h"
 
@@ -32,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 #include <zmq.h>
@@ -49,6 +54,8 @@
 #define S_PROBE_DEFAULT_MS 10000       /* --probe without -W */
 #define S_STDOUT_HIGH      (64 * 1024) /* flush stdout at once past this many bytes */
 #define S_ENDPOINTS_MAX    64
+#define S_LOG_WITNESS      (4u << 20) /* --log tail read at start to mark handled alerts */
+#define S_REPLAY_EP_MAX    1024       /* bytes of a resolved replay endpoint */
 
 /* What the command line asked for; lives in main's frame. */
 typedef struct {
@@ -65,6 +72,12 @@ typedef struct {
     uint64_t count;                         /* -C, 0 = no limit */
     uint64_t timeout_ms;                    /* -W, 0 = none */
     bool probe;                             /* --probe */
+    int rcvhwm;                             /* --rcvhwm */
+    const char *state_path;                 /* --state, NULL for none */
+    bool look_back;                         /* --since or --last given */
+    nw_replay_request_t back;               /* their range (start, from_seq/since/last) */
+    int on_new_stream;                      /* --on-new-stream: nw_catchup_new_stream_t */
+    const char *replay_ep;                  /* --replay, NULL: the heartbeat's */
 } s_opts_t;
 
 /* Counters for the summary line. */
@@ -89,19 +102,31 @@ typedef struct {
     nw_exec_stats_t exec_stats; /* taken when exec closes */
     nw_gaps_t *gaps;            /* loss detection */
     uv_signal_t sigint, sigterm, sighup;
-    uv_timer_t tick;        /* each second: rate-limited logs, fsync, silence */
-    uv_timer_t idle;        /* -W, and --probe's bound */
-    uv_check_t flush;       /* writes stdout once per loop turn */
-    nw_buf_t out;           /* stdout bytes not yet written */
-    nw_buf_t line;          /* scratch: one JSON line for the log */
-    s_counts_t counts;      /* summary counters */
-    nw_ratelimit_t bad_rl;  /* bad-frame log lines */
-    char bad_reason[160];   /* the last bad frame's fault */
-    nw_ratelimit_t log_rl;  /* --log write failures */
-    nw_ratelimit_t drop_rl; /* --exec queue-full drops */
-    bool stopping;          /* s_stop ran */
-    bool stdout_gone;       /* standard output failed (EPIPE): write no more */
-    int exit_code;          /* what main returns */
+    uv_timer_t tick;                 /* each second: rate-limited logs, fsync, silence */
+    uv_timer_t idle;                 /* -W, and --probe's bound */
+    uv_check_t flush;                /* writes stdout once per loop turn */
+    nw_buf_t out;                    /* stdout bytes not yet written */
+    nw_buf_t line;                   /* scratch: one JSON line for the log */
+    s_counts_t counts;               /* summary counters */
+    nw_ratelimit_t bad_rl;           /* bad-frame log lines */
+    char bad_reason[160];            /* the last bad frame's fault */
+    nw_ratelimit_t log_rl;           /* --log write failures */
+    nw_ratelimit_t drop_rl;          /* --exec queue-full drops */
+    nw_state_t *state;               /* handled alerts (--state file, or memory) */
+    nw_catchup_t *catchup;           /* live/replay merge; NULL without --state/--since/.. */
+    nw_replay_client_t *replay;      /* DEALER to the replay endpoint, made lazily */
+    char replay_ep[S_REPLAY_EP_MAX]; /* the endpoint replay is connected to */
+    nw_replay_request_t filters;     /* the -t topics, for replay requests */
+    uint64_t replay_req;             /* req of the request running on replay */
+    bool replay_broken;              /* a request could not start: fail it from the loop */
+    char replay_why[256];            /* ... and why */
+    uv_timer_t save;                 /* --state: saved every NW_STATE_SAVE_MS */
+    size_t unsaved;                  /* --log bytes written since the last state save */
+    nw_ratelimit_t state_rl;         /* --state save failures */
+    nw_ratelimit_t fail_rl;          /* replay failure log lines */
+    bool stopping;                   /* s_stop ran */
+    bool stdout_gone;                /* standard output failed (EPIPE): write no more */
+    int exit_code;                   /* what main returns */
 } s_sub_t;
 
 /* ------------------------------------------------------------------ help */
@@ -117,6 +142,8 @@ static void s_usage(FILE *to)
         "    " S_PROGRAM " [-c ENDPOINT]... [-t TOPIC]... [-T TOPIC]... [--min-priority LEVEL]\n"
         "                 [--format text|json|TEMPLATE] [--log FILE [--fsync WHEN]] [-q]\n"
         "                 [--exec CMD [--exec-max N]] [-C N] [-W SEC] [--probe]\n"
+        "                 [--state FILE] [--since TIME|SEQ | --last N]\n"
+        "                 [--on-new-stream beginning|now] [--replay ENDPOINT] [--rcvhwm N]\n"
         "\n"
         "DESCRIPTION\n"
         "    Connects to one or more newswire publishers, receives the alerts of the topics\n"
@@ -161,6 +188,25 @@ static void s_usage(FILE *to)
         "        --probe              wait for one heartbeat, print its stream id and latest\n"
         "                             sequence number, exit 0; status 3 when none comes within\n"
         "                             -W (default 10 s). For health checks.\n"
+        "        --state FILE         durable mode: remember in FILE what was handled (saved\n"
+        "                             atomically, at most every 200 ms and on exit); at start\n"
+        "                             fetch everything missed from the publisher's journal,\n"
+        "                             then go on live, without a hole or a duplicate. With\n"
+        "                             --log, the log's tail also counts as handled (kill -9)\n"
+        "        --since TIME|SEQ     one-off look-back, then live: from global sequence\n"
+        "                             number SEQ (digits only), an ISO time in UTC\n"
+        "                             (2026-11-27T21:14:55Z) or a duration ago (10m, 2h)\n"
+        "        --last N             one-off look-back: the last N matching alerts, then live\n"
+        "        --on-new-stream WHEN with --state, where a stream not in FILE starts: now\n"
+        "                             (default) or beginning (its oldest journaled alert)\n"
+        "        --replay ENDPOINT    replay endpoint, when the one heartbeats advertise is not\n"
+        "                             reachable as is (default: advertised; a * host there\n"
+        "                             means the host of the first -c)\n"
+        "                             Missed alerts (a gap, a heartbeat showing loss) are\n"
+        "                             fetched again with --state, --since, --last or --replay;\n"
+        "                             duplicates are dropped by stream and sequence number.\n"
+        "        --rcvhwm N           messages ZeroMQ queues before it drops (0 = no limit;\n"
+        "                             default %d)\n"
         "        --log-level LEVEL    error, warn, info (default) or debug\n"
         "    -h, --help               show this help and exit\n"
         "    -V, --version            show the version and exit\n"
@@ -187,8 +233,10 @@ static void s_usage(FILE *to)
         "    " S_PROGRAM " -q --log alerts.jsonl --fsync always\n"
         "    " S_PROGRAM " --format '%%{%%H:%%M} %%p %%t: %%m' --min-priority high\n"
         "    " S_PROGRAM " -t energy --exec 'notify-send newswire'\n"
-        "    " S_PROGRAM " -c tcp://pub.example:5556 --probe -W 5\n",
-        S_EXEC_QUEUE, nw_format_template_help());
+        "    " S_PROGRAM " -c tcp://pub.example:5556 --probe -W 5\n"
+        "    " S_PROGRAM " -q --state alerts.state --log alerts.jsonl   # nothing lost\n"
+        "    " S_PROGRAM " -t trade --last 20                         # look back\n",
+        S_EXEC_QUEUE, S_RCVHWM, nw_format_template_help());
 }
 
 /* ------------------------------------------------------------------ options */
@@ -203,6 +251,12 @@ enum {
     S_OPT_EXEC_MAX,
     S_OPT_PROBE,
     S_OPT_LOG_LEVEL,
+    S_OPT_RCVHWM,
+    S_OPT_STATE,
+    S_OPT_SINCE,
+    S_OPT_LAST,
+    S_OPT_ON_NEW_STREAM,
+    S_OPT_REPLAY,
 };
 
 static const struct option s_long_options[] = {
@@ -221,6 +275,12 @@ static const struct option s_long_options[] = {
     {"timeout", required_argument, NULL, 'W'},
     {"probe", no_argument, NULL, S_OPT_PROBE},
     {"log-level", required_argument, NULL, S_OPT_LOG_LEVEL},
+    {"rcvhwm", required_argument, NULL, S_OPT_RCVHWM},
+    {"state", required_argument, NULL, S_OPT_STATE},
+    {"since", required_argument, NULL, S_OPT_SINCE},
+    {"last", required_argument, NULL, S_OPT_LAST},
+    {"on-new-stream", required_argument, NULL, S_OPT_ON_NEW_STREAM},
+    {"replay", required_argument, NULL, S_OPT_REPLAY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -274,6 +334,106 @@ static int s_opt_log_level(const char *value, char *err, size_t errlen)
     return NW_OK;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static int64_t s_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Parses an ISO-8601 UTC time: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.mmm]][Z]" (a space may
+ * replace the T). Returns true with *ms set (ms since the epoch). */
+static bool s_parse_iso(const char *v, int64_t *ms)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, used = 0, n;
+    if (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3)
+        return false;
+    const char *p = v + used;
+    if (*p == 'T' || *p == ' ') {
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2)
+            return false;
+        p += 1 + n;
+        if (*p == ':' && sscanf(p + 1, "%2d%n", &sec, &n) == 1)
+            p += 1 + n;
+        if (*p == '.') {
+            int digits = 0;
+            for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+                frac = digits < 3 ? frac * 10 + (*p - '0') : frac;
+            for (; digits > 0 && digits < 3; digits++)
+                frac *= 10;
+        }
+        if (*p == 'Z')
+            p++;
+    }
+    if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return false;
+    int64_t days = s_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + frac;
+    return true;
+}
+
+/* --since: a global seq (digits only), an ISO time, or a duration back from now. */
+static int s_opt_since(s_opts_t *o, const char *v, char *err, size_t errlen)
+{
+    uint64_t n;
+    int64_t ms;
+    nw_replay_request_init(&o->back);
+    o->look_back = true;
+    if (v[0] != '\0' && v[strspn(v, "0123456789")] == '\0') {
+        o->back.start = NW_REPLAY_FROM_SEQ;
+        return nw_opt_uint("--since", v, 1, UINT64_MAX / 2, &o->back.from_seq, err, errlen);
+    }
+    o->back.start = NW_REPLAY_SINCE;
+    if (s_parse_iso(v, &ms)) {
+        o->back.since_ms = ms;
+        return NW_OK;
+    }
+    if (nw_opt_duration_ms("--since", v, 1, 3650ull * 24 * 3600 * 1000, &n, err, errlen) != NW_OK) {
+        snprintf(err, errlen,
+                 "--since: '%s' is not a sequence number, an ISO time (2026-11-27T21:14:55Z) "
+                 "or a duration (10m, 2h)",
+                 v);
+        return NW_ERR_INVAL;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    o->back.since_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)n;
+    return NW_OK;
+}
+
+static int s_opt_last(s_opts_t *o, const char *v, char *err, size_t errlen)
+{
+    nw_replay_request_init(&o->back);
+    o->look_back = true;
+    o->back.start = NW_REPLAY_LAST;
+    return nw_opt_uint("--last", v, 1, UINT64_MAX / 2, &o->back.last, err, errlen);
+}
+
+/* Options of the delivery guarantees (durable state, look-back, replay). */
+static int s_opt_delivery(s_opts_t *o, int c, const char *v, char *err, size_t errlen)
+{
+    static const char *const starts[] = {"now", "beginning", NULL};
+    int choice, rc = NW_OK;
+    switch (c) {
+    case S_OPT_STATE: o->state_path = v; return NW_OK;
+    case S_OPT_SINCE: return s_opt_since(o, v, err, errlen);
+    case S_OPT_LAST: return s_opt_last(o, v, err, errlen);
+    case S_OPT_ON_NEW_STREAM:
+        rc = nw_opt_choice("--on-new-stream", v, starts, &choice, err, errlen);
+        o->on_new_stream = choice == 1 ? NW_CATCHUP_BEGINNING : NW_CATCHUP_NOW;
+        return rc;
+    case S_OPT_REPLAY:
+        rc = nw_opt_endpoint("--replay", v, err, errlen);
+        o->replay_ep = v;
+        return rc;
+    default: snprintf(err, errlen, "unexpected option"); return NW_ERR_INVAL;
+    }
+}
+
 /* Handles one parsed option c with value v. */
 static int s_opt_one(s_opts_t *o, int c, const char *v, char *err, size_t errlen)
 {
@@ -307,8 +467,23 @@ static int s_opt_one(s_opts_t *o, int c, const char *v, char *err, size_t errlen
                                   err, errlen);
     case S_OPT_PROBE: o->probe = true; return NW_OK;
     case S_OPT_LOG_LEVEL: return s_opt_log_level(v, err, errlen);
+    case S_OPT_RCVHWM:
+        rc = nw_opt_uint("--rcvhwm", v, 0, INT32_MAX, &n, err, errlen);
+        o->rcvhwm = (int)n;
+        return rc;
+    case S_OPT_STATE:
+    case S_OPT_SINCE:
+    case S_OPT_LAST:
+    case S_OPT_ON_NEW_STREAM:
+    case S_OPT_REPLAY: return s_opt_delivery(o, c, v, err, errlen);
     default: snprintf(err, errlen, "unexpected option"); return NW_ERR_INVAL;
     }
+}
+
+/* Returns true when alerts go through the live/replay merge (nw_catchup). */
+static bool s_catchup_wanted(const s_opts_t *o)
+{
+    return !o->probe && (o->state_path != NULL || o->look_back || o->replay_ep != NULL);
 }
 
 /* Result of parsing: go on, or leave main with an exit status. */
@@ -338,6 +513,12 @@ static s_parse_t s_parse(s_opts_t *o, int argc, char **argv, char *err, size_t e
     }
     if (o->n_endpoints == 0)
         o->endpoints[o->n_endpoints++] = S_DEFAULT_ENDPOINT;
+    const char *const *topics;
+    if (s_catchup_wanted(o) && nw_filter_includes(o->filter, &topics) > NW_REPLAY_FILTERS_MAX) {
+        snprintf(err, errlen, "-t/--topic: at most %d topics with --state, --since or --last",
+                 NW_REPLAY_FILTERS_MAX);
+        return S_PARSE_USAGE;
+    }
     return S_PARSE_RUN;
 }
 
@@ -372,6 +553,12 @@ static void s_flush_stdout(s_sub_t *sub)
 static void s_on_check(uv_check_t *handle)
 {
     s_sub_t *sub = handle->data;
+    if (sub->replay_broken && sub->catchup != NULL && !sub->stopping) {
+        nw_replay_end_t end = {.req = sub->replay_req, .status = NW_REPLAY_ERROR};
+        snprintf(end.error, sizeof end.error, "%s", sub->replay_why);
+        sub->replay_broken = false;
+        nw_catchup_replay_end(sub->catchup, &end);
+    }
     if (sub->out.len > 0 && !sub->stdout_gone)
         s_flush_stdout(sub);
 }
@@ -391,6 +578,12 @@ static void s_print_summary(s_sub_t *sub)
     uint64_t gaps = 0, missed = 0;
     if (sub->gaps != NULL)
         nw_gaps_stats(sub->gaps, &gaps, &missed);
+    nw_catchup_stats_t cs = {0};
+    if (sub->catchup != NULL)
+        nw_catchup_stats(sub->catchup, &cs);
+    char replays[96] = "";
+    if (sub->catchup != NULL)
+        snprintf(replays, sizeof replays, ", replays %" PRIu64, cs.replays);
     char exec[160] = "";
     if (sub->opts->exec_cmd != NULL)
         snprintf(exec, sizeof exec,
@@ -399,9 +592,9 @@ static void s_print_summary(s_sub_t *sub)
     fprintf(stderr,
             "%s: received %" PRIu64 ", printed %" PRIu64 ", filtered %" PRIu64
             ", duplicates %" PRIu64 ", gaps %" PRIu64 " (%" PRIu64 " alerts missed)"
-            ", bad frames %" PRIu64 "%s\n",
+            ", bad frames %" PRIu64 "%s%s\n",
             S_PROGRAM, sub->counts.received, sub->counts.printed, sub->counts.filtered,
-            sub->counts.duplicates, gaps, missed, sub->counts.bad, exec);
+            sub->counts.duplicates + cs.duplicates, gaps, missed, sub->counts.bad, replays, exec);
 }
 
 static void s_on_zwatch_closed(void *arg)
@@ -415,6 +608,16 @@ static void s_close_handle(uv_handle_t *handle)
 {
     if (handle->loop != NULL && !uv_is_closing(handle))
         uv_close(handle, NULL);
+}
+
+/* Saves the state one last time: everything marked so far was delivered (the log lines
+ * are written); what a replay still hands over after the stop is not delivered, so the
+ * state is never saved after this. */
+static void s_state_final_save(s_sub_t *sub)
+{
+    char err[512];
+    if (sub->state != NULL && nw_state_save(sub->state, err, sizeof err) != NW_OK)
+        nw_log(NW_LOG_ERROR, "--state: %s", err);
 }
 
 /* Stops receiving and closes every handle; uv_run returns once the last one is closed
@@ -433,6 +636,9 @@ static void s_stop(s_sub_t *sub, int exit_code)
         sub->exec_stats = nw_exec_stats(sub->exec);
         nw_exec_close(&sub->exec, S_EXEC_GRACE_MS, NULL, NULL);
     }
+    s_state_final_save(sub);
+    nw_replay_client_close(&sub->replay, NULL, NULL);
+    s_close_handle((uv_handle_t *)&sub->save);
     s_close_handle((uv_handle_t *)&sub->sigint);
     s_close_handle((uv_handle_t *)&sub->sigterm);
     s_close_handle((uv_handle_t *)&sub->sighup);
@@ -492,7 +698,9 @@ static void s_bad(s_sub_t *sub, const char *fmt, ...)
 
 static void s_on_gap_event(const nw_gaps_event_t *ev, void *arg)
 {
-    (void)arg;
+    s_sub_t *sub = arg;
+    if (sub->catchup != NULL && (ev->kind == NW_GAPS_MISSED || ev->kind == NW_GAPS_TAIL))
+        nw_catchup_gap(sub->catchup, ev->stream);
     unsigned long long first = ev->first, last = ev->last, n = ev->last - ev->first + 1;
     switch (ev->kind) {
     case NW_GAPS_STREAM_NEW: nw_log(NW_LOG_INFO, "stream %s: receiving", ev->stream); break;
@@ -541,6 +749,8 @@ static void s_probe_report(s_sub_t *sub, const nw_heartbeat_t *hb)
     s_stop(sub, S_EXIT_OK);
 }
 
+static void s_replay_connect(s_sub_t *sub, const char *advertised);
+
 static void s_on_heartbeat(s_sub_t *sub, const void *data, size_t size)
 {
     nw_heartbeat_t hb;
@@ -551,10 +761,16 @@ static void s_on_heartbeat(s_sub_t *sub, const void *data, size_t size)
     }
     nw_log(NW_LOG_DEBUG, "heartbeat: stream %s seq %" PRIu64, hb.stream, hb.seq);
     nw_gaps_heartbeat(sub->gaps, &hb, (int64_t)uv_now(&sub->loop));
+    if (sub->catchup != NULL && !sub->stopping) {
+        s_replay_connect(sub, hb.replay);
+        nw_catchup_heartbeat(sub->catchup, &hb);
+    }
     if (sub->opts->probe)
         s_probe_report(sub, &hb);
     nw_heartbeat_clear(&hb);
 }
+
+static void s_state_save_now(s_sub_t *sub);
 
 static void s_log_line(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
 {
@@ -564,6 +780,10 @@ static void s_log_line(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
         rc = nw_buf_append(&sub->line, "\n", 1);
     if (rc == NW_OK)
         rc = nw_logfile_write(sub->log, sub->line.data, sub->line.len);
+    /* The log tail read at start (S_LOG_WITNESS) must cover everything since the last save:
+     * a fast stream writes more than that in one save period, so save early. */
+    if (rc == NW_OK && sub->catchup != NULL && (sub->unsaved += sub->line.len) > S_LOG_WITNESS / 2)
+        s_state_save_now(sub);
     uint64_t held;
     if (rc != NW_OK && nw_ratelimit_hit(&sub->log_rl, (int64_t)uv_now(&sub->loop), &held))
         nw_log(NW_LOG_ERROR, "--log: cannot write %s: %s (alert %s not logged)",
@@ -599,6 +819,214 @@ static void s_deliver(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
         s_stop(sub, S_EXIT_OK);
 }
 
+/* ------------------------------------------------------------------ delivery guarantees */
+
+/* catchup: an alert not handled before (live or replayed). The filter decides the rest. */
+static void s_cu_deliver(const nw_alert_t *alert, const char *topic, void *arg)
+{
+    s_sub_t *sub = arg;
+    if (sub->stopping)
+        return; /* -C reached: the state was saved without it */
+    nw_filter_verdict_t verdict = nw_filter_check(sub->opts->filter, alert, topic);
+    if (verdict == NW_FILTER_DUPLICATE)
+        sub->counts.duplicates++;
+    else if (verdict != NW_FILTER_PASS)
+        sub->counts.filtered++;
+    else
+        s_deliver(sub, alert, topic);
+}
+
+/* A request that cannot go out is failed from the loop (never inside catchup's call). */
+static void s_replay_broken(s_sub_t *sub, uint64_t req, const char *why)
+{
+    sub->replay_req = req;
+    sub->replay_broken = true;
+    snprintf(sub->replay_why, sizeof sub->replay_why, "%s", why);
+}
+
+/* catchup: start a replay (NULL: cancel the running one). */
+static void s_cu_request(const nw_replay_request_t *rq, void *arg)
+{
+    s_sub_t *sub = arg;
+    sub->replay_broken = false;
+    if (rq == NULL) {
+        if (sub->replay != NULL)
+            nw_replay_client_cancel(sub->replay);
+        return;
+    }
+    if (sub->replay == NULL) {
+        s_replay_broken(sub, rq->req, "the publisher advertises no replay endpoint (see --replay)");
+        return;
+    }
+    int rc = nw_replay_client_start(sub->replay, rq);
+    if (rc != NW_OK) {
+        s_replay_broken(sub, rq->req, nw_strerror(rc));
+        return;
+    }
+    sub->replay_req = rq->req;
+}
+
+/* Saves the state now, so that the stream it just took up is on disk before anything of it
+ * is delivered: nw_state_absorb_log marks --log lines only for streams the file knows. */
+static void s_state_save_now(s_sub_t *sub)
+{
+    char err[512];
+    uint64_t held;
+    if (sub->opts->state_path == NULL)
+        return;
+    if (nw_state_save(sub->state, err, sizeof err) == NW_OK)
+        sub->unsaved = 0;
+    else if (nw_ratelimit_hit(&sub->state_rl, (int64_t)uv_now(&sub->loop), &held))
+        nw_log(NW_LOG_ERROR, "--state: %s", err);
+}
+
+static void s_cu_event(const nw_catchup_event_t *ev, void *arg)
+{
+    s_sub_t *sub = arg;
+    if (ev->kind == NW_CATCHUP_EV_REPLAYING || ev->kind == NW_CATCHUP_EV_LIVE)
+        s_state_save_now(sub);
+    unsigned long long first = ev->first, last = ev->last;
+    uint64_t held;
+    switch (ev->kind) {
+    case NW_CATCHUP_EV_NEW_STREAM:
+        nw_log(NW_LOG_INFO, "stream %s: new to the state, head seq %llu; starting %s", ev->stream,
+               first,
+               sub->opts->on_new_stream == NW_CATCHUP_BEGINNING ? "from its beginning" : "now");
+        break;
+    case NW_CATCHUP_EV_REPLAYING:
+        if (first > 0)
+            nw_log(NW_LOG_INFO, "replay: stream %s from seq %llu (%s)", ev->stream, first,
+                   sub->replay_ep);
+        else
+            nw_log(NW_LOG_INFO, "replay: stream %s, look-back (%s)", ev->stream, sub->replay_ep);
+        break;
+    case NW_CATCHUP_EV_LIVE:
+        nw_log(NW_LOG_INFO, "caught up: stream %s seq %llu; live", ev->stream, first);
+        break;
+    case NW_CATCHUP_EV_GAP:
+        nw_log(NW_LOG_WARN,
+               "gap: stream %s topic %s: seq %llu-%llu missing; repairing from the journal",
+               ev->stream, ev->topic, first, last);
+        break;
+    case NW_CATCHUP_EV_LOST:
+        nw_log(NW_LOG_WARN,
+               "lost: stream %s seq %llu-%llu left the publisher's journal before they could be "
+               "replayed",
+               ev->stream, first, last);
+        break;
+    case NW_CATCHUP_EV_BEHIND:
+        nw_log(NW_LOG_WARN,
+               "stream %s: the publisher's head seq %llu is below ours (%llu): its journal lost "
+               "its tail",
+               ev->stream, first, last);
+        break;
+    case NW_CATCHUP_EV_FAILED:
+        if (nw_ratelimit_hit(&sub->fail_rl, (int64_t)uv_now(&sub->loop), &held))
+            nw_log(NW_LOG_WARN, "replay failed: stream %s: %s; retrying at the next heartbeat",
+                   ev->stream, ev->why ? ev->why : "?");
+        break;
+    case NW_CATCHUP_EV_OVERFLOW:
+        nw_log(NW_LOG_WARN,
+               "stream %s: %llu live alerts queued during a replay; dropping them, the replay "
+               "fetches them",
+               ev->stream, first);
+        break;
+    }
+}
+
+static void s_rc_alert(const nw_alert_t *alert, const char *topic, void *arg)
+{
+    s_sub_t *sub = arg;
+    if (!sub->stopping)
+        nw_catchup_replayed(sub->catchup, alert, topic);
+}
+
+static void s_rc_end(const nw_replay_end_t *end, void *arg)
+{
+    s_sub_t *sub = arg;
+    if (!sub->stopping)
+        nw_catchup_replay_end(sub->catchup, end);
+}
+
+static void s_rc_failed(const char *why, void *arg)
+{
+    s_sub_t *sub = arg;
+    if (!sub->stopping)
+        nw_catchup_replay_failed(sub->catchup, why);
+}
+
+/* Makes (or remakes, when it moved) the replay client from --replay or the endpoint a
+ * heartbeat advertises. A request running on an old client is failed (catchup retries). */
+static void s_replay_connect(s_sub_t *sub, const char *advertised)
+{
+    char ep[S_REPLAY_EP_MAX];
+    if (sub->opts->replay_ep != NULL)
+        snprintf(ep, sizeof ep, "%s", sub->opts->replay_ep);
+    else if (nw_replay_endpoint_resolve(advertised, sub->opts->endpoints[0], ep, sizeof ep) !=
+             NW_OK)
+        return;
+    if (sub->replay != NULL && strcmp(ep, sub->replay_ep) == 0)
+        return;
+    if (sub->replay != NULL && nw_replay_client_busy(sub->replay))
+        s_replay_broken(sub, sub->replay_req, "the replay endpoint moved");
+    nw_replay_client_close(&sub->replay, NULL, NULL);
+    nw_replay_client_callbacks_t cb = {s_rc_alert, s_rc_end, s_rc_failed, sub};
+    int rc = nw_replay_client_new(&sub->loop, sub->zctx, ep, NULL, &cb, &sub->replay);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "replay: cannot connect to %s: %s", ep, nw_strerror(rc));
+        return;
+    }
+    snprintf(sub->replay_ep, sizeof sub->replay_ep, "%s", ep);
+    nw_log(NW_LOG_DEBUG, "replay endpoint %s", ep);
+}
+
+static void s_on_save(uv_timer_t *handle)
+{
+    s_sub_t *sub = handle->data;
+    char err[512];
+    uint64_t held;
+    bool dirty = nw_state_dirty(sub->state);
+    if (nw_state_save_due(sub->state, (int64_t)uv_now(&sub->loop), err, sizeof err) != NW_OK) {
+        if (nw_ratelimit_hit(&sub->state_rl, (int64_t)uv_now(&sub->loop), &held))
+            nw_log(NW_LOG_ERROR, "--state: %s", err);
+    } else if (dirty && !nw_state_dirty(sub->state)) {
+        sub->unsaved = 0;
+    }
+}
+
+/* Opens the state (the file, or memory for a one-off look-back), marks what the --log tail
+ * shows as handled, and builds the merge. */
+static int s_open_catchup(s_sub_t *sub, char *err, size_t errlen)
+{
+    const s_opts_t *o = sub->opts;
+    int rc = nw_state_open(o->state_path, &sub->state, err, errlen);
+    if (rc != NW_OK)
+        return rc;
+    size_t marked = 0;
+    if (o->state_path != NULL && o->log_path != NULL &&
+        (rc = nw_state_absorb_log(sub->state, o->log_path, S_LOG_WITNESS, &marked)) != NW_OK) {
+        snprintf(err, errlen, "--log: cannot read %s: %s", o->log_path, nw_strerror(rc));
+        return rc;
+    }
+    if (marked > 0)
+        nw_log(NW_LOG_INFO,
+               "--state: %zu alerts found in %s after the last save; not delivered again", marked,
+               o->log_path);
+    const char *const *topics;
+    size_t n = nw_filter_includes(o->filter, &topics);
+    nw_replay_request_init(&sub->filters);
+    for (size_t i = 0; i < n; i++)
+        nw_replay_request_add_filter(&sub->filters, topics[i]);
+    nw_catchup_opts_t co = {.state = sub->state,
+                            .filters = &sub->filters,
+                            .look_back = o->look_back ? &o->back : NULL,
+                            .on_new_stream = (nw_catchup_new_stream_t)o->on_new_stream};
+    nw_catchup_callbacks_t cb = {s_cu_deliver, s_cu_request, s_cu_event, sub};
+    if ((rc = nw_catchup_new(&co, &cb, &sub->catchup)) != NW_OK)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
 /* Decodes, tracks and filters one alert frame that arrived on topic. */
 static void s_on_alert(s_sub_t *sub, const char *topic, const void *data, size_t size)
 {
@@ -620,6 +1048,12 @@ static void s_on_alert(s_sub_t *sub, const char *topic, const void *data, size_t
     }
     nw_gaps_result_t seen = nw_gaps_alert(sub->gaps, alert.stream, topic, alert.topics[ti].seq,
                                           (int64_t)uv_now(&sub->loop));
+    if (sub->catchup != NULL) {
+        /* It dedups by (stream, seq) and calls s_cu_deliver, which applies the filter. */
+        if (!sub->stopping && nw_catchup_live(sub->catchup, &alert, topic) != NW_OK)
+            nw_log(NW_LOG_ERROR, "out of memory queueing alert; a replay will fetch it");
+        goto cleanup;
+    }
     nw_filter_verdict_t verdict = nw_filter_check(sub->opts->filter, &alert, topic);
     if (seen == NW_GAPS_OLD || verdict == NW_FILTER_DUPLICATE)
         sub->counts.duplicates++;
@@ -705,10 +1139,10 @@ static int s_setsockopt_int(void *zsock, int option, int value)
     return zmq_setsockopt(zsock, option, &value, sizeof value);
 }
 
-static int s_socket_options(void *zsock)
+static int s_socket_options(void *zsock, int rcvhwm)
 {
     int64_t maxmsg = NW_FRAME_MAX + S_FRAME_SLACK;
-    if (s_setsockopt_int(zsock, ZMQ_RCVHWM, S_RCVHWM) != 0 ||
+    if (s_setsockopt_int(zsock, ZMQ_RCVHWM, rcvhwm) != 0 ||
         s_setsockopt_int(zsock, ZMQ_LINGER, 0) != 0 ||
         s_setsockopt_int(zsock, ZMQ_RECONNECT_IVL, 100) != 0 ||
         s_setsockopt_int(zsock, ZMQ_RECONNECT_IVL_MAX, 2000) != 0 ||
@@ -740,7 +1174,7 @@ static int s_open_socket(s_sub_t *sub)
 {
     if ((sub->zctx = zmq_ctx_new()) == NULL ||
         (sub->zsock = zmq_socket(sub->zctx, ZMQ_SUB)) == NULL ||
-        s_socket_options(sub->zsock) != NW_OK || s_subscribe(sub) != NW_OK) {
+        s_socket_options(sub->zsock, sub->opts->rcvhwm) != NW_OK || s_subscribe(sub) != NW_OK) {
         nw_log(NW_LOG_ERROR, "cannot set up the SUB socket: %s", zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
@@ -782,9 +1216,11 @@ static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
     if (o->exec_cmd != NULL && (rc = nw_exec_new(&sub->loop, o->exec_cmd, o->exec_max, S_EXEC_QUEUE,
                                                  &sub->exec, err, errlen)) != NW_OK)
         return rc;
-    if ((rc = nw_gaps_new(s_on_gap_event, s_gaps_subscribed, sub, &sub->gaps)) != NW_OK)
+    if ((rc = nw_gaps_new(s_on_gap_event, s_gaps_subscribed, sub, &sub->gaps)) != NW_OK) {
         snprintf(err, errlen, "out of memory");
-    return rc;
+        return rc;
+    }
+    return s_catchup_wanted(o) ? s_open_catchup(sub, err, errlen) : NW_OK;
 }
 
 static int s_start_handles(s_sub_t *sub)
@@ -809,6 +1245,11 @@ static int s_start_handles(s_sub_t *sub)
     uint64_t idle_ms = o->timeout_ms ? o->timeout_ms : (o->probe ? S_PROBE_DEFAULT_MS : 0);
     if (rc == 0 && idle_ms > 0)
         rc = uv_timer_start(&sub->idle, s_on_idle_timeout, idle_ms, idle_ms);
+    if (rc == 0 && o->state_path != NULL && sub->catchup != NULL) {
+        sub->save.data = sub;
+        rc = uv_timer_init(&sub->loop, &sub->save);
+        rc = rc ? rc : uv_timer_start(&sub->save, s_on_save, NW_STATE_SAVE_MS, NW_STATE_SAVE_MS);
+    }
     if (rc == 0 && nw_zwatch_new(&sub->loop, sub->zsock, 0, s_on_readable, sub, &sub->watch) != 0)
         rc = UV_ENOMEM;
     if (rc == 0 && nw_zwatch_start(sub->watch) != NW_OK)
@@ -823,6 +1264,7 @@ static int s_run(const s_opts_t *opts)
 {
     s_sub_t sub = {.opts = opts, .exit_code = S_EXIT_OK};
     sub.bad_rl.period_ms = sub.log_rl.period_ms = sub.drop_rl.period_ms = 1000;
+    sub.state_rl.period_ms = sub.fail_rl.period_ms = 5000;
     char err[512] = "";
     int status = S_EXIT_ERROR;
     if (uv_loop_init(&sub.loop) != 0) {
@@ -863,6 +1305,8 @@ cleanup:
         zmq_close(sub.zsock);
     if (sub.zctx != NULL)
         zmq_ctx_term(sub.zctx);
+    nw_catchup_destroy(&sub.catchup);
+    nw_state_destroy(&sub.state);
     nw_logfile_close(&sub.log);
     nw_format_destroy(&sub.format);
     nw_gaps_destroy(&sub.gaps);
@@ -873,7 +1317,8 @@ cleanup:
 
 int main(int argc, char **argv)
 {
-    s_opts_t opts = {.format = "text", .fsync = NW_FSYNC_INTERVAL, .exec_max = 4};
+    s_opts_t opts = {
+        .format = "text", .fsync = NW_FSYNC_INTERVAL, .exec_max = 4, .rcvhwm = S_RCVHWM};
     char err[512];
     nw_log_set_program(S_PROGRAM);
     /* A reader that goes away (| head) or a hook that ignores its stdin must give EPIPE,

@@ -126,9 +126,10 @@ static void s_expect_log(nw_testproc_t *proc, const char *needle)
  * arguments (NULL-terminated), and waits until it is ready. */
 static void s_start(s_fixture_t *f, const char *const *extra)
 {
-    const char *argv[32] = {NW_PUB_BIN, "--spool",           f->spool,      "--journal", f->journal,
-                            "--bind",   "tcp://127.0.0.1:*", "--heartbeat", "100"};
-    size_t n = 9;
+    const char *argv[32] = {
+        NW_PUB_BIN,          "--spool",     f->spool, "--journal",     f->journal,         "--bind",
+        "tcp://127.0.0.1:*", "--heartbeat", "100",    "--replay-bind", "tcp://127.0.0.1:*"};
+    size_t n = 11;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
@@ -308,7 +309,9 @@ static void test_heartbeats_carry_the_stream_id(void **state)
         assert_int_equal(nw_heartbeat_decode(frame, size, &hb), NW_OK);
         assert_string_equal(hb.stream, stream);
         assert_int_equal(hb.interval_ms, 100);
-        assert_string_equal(hb.replay, "");
+        /* The replay endpoint (--replay-bind tcp://127.0.0.1:*, see s_start). */
+        assert_int_equal(strncmp(hb.replay, "tcp://127.0.0.1:", 16), 0);
+        assert_true(atoi(hb.replay + 16) > 0);
         nw_heartbeat_clear(&hb);
         free(frame);
     }

@@ -1,4 +1,5 @@
-/* Tests for publisher/nw_spool: folders, name rules, ordering, moves to done/ and failed/. */
+/* Tests for publisher/nw_spool: folders, name rules, ordering, moves to done/ and failed/,
+ * and telling renamed-in files from ones written in place (real inotify events). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,6 +159,128 @@ static void test_fail_moves_the_article_with_a_one_line_reason(void **state)
     assert_false(s_exists(f, "failed", ".bad.txt.error.tmp"));
 }
 
+/* Lists incoming/ and keeps what nw_spool_settle finds complete at now_ms. Returns how
+ * many are complete; the first one's name is copied to first. */
+static size_t s_settle(const s_fixture_t *f, int64_t now_ms, int64_t *wait_ms, char *first,
+                       size_t firstlen)
+{
+    char **names = NULL, err[512];
+    size_t n = 0;
+    assert_int_equal(nw_spool_scan(f->spool, &names, &n, err, sizeof err), NW_OK);
+    assert_int_equal(nw_spool_settle(f->spool, names, &n, now_ms, wait_ms), NW_OK);
+    if (n > 0)
+        snprintf(first, firstlen, "%s", names[0]);
+    nw_spool_names_free(&names, n);
+    return n;
+}
+
+/* Starts the inotify watch; events are queued by the time a file call returns. */
+static void s_watch(const s_fixture_t *f)
+{
+    char err[512];
+    int fd = nw_spool_watch(f->spool, err, sizeof err);
+    if (fd < 0)
+        fail_msg("nw_spool_watch: %s", err);
+}
+
+static void s_rename_in(const s_fixture_t *f, const char *name, const char *text)
+{
+    char tmp[4096], path[4096];
+    s_put(f, "incoming", ".writing.tmp", text);
+    snprintf(tmp, sizeof tmp, "%s/incoming/.writing.tmp", f->dir);
+    snprintf(path, sizeof path, "%s/incoming/%s", f->dir, name);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+static void test_settle_takes_a_renamed_in_file_at_once(void **state)
+{
+    s_fixture_t *f = *state;
+    char name[64] = "";
+    int64_t wait;
+    s_watch(f);
+    s_rename_in(f, "a.txt", "text");
+    assert_true(nw_spool_read_events(f->spool));
+    assert_int_equal(s_settle(f, 1000, &wait, name, sizeof name), 1);
+    assert_string_equal(name, "a.txt");
+    assert_int_equal(wait, -1);
+    assert_false(nw_spool_read_events(f->spool)); /* nothing new */
+}
+
+static void test_settle_waits_until_a_file_written_in_place_stops_changing(void **state)
+{
+    s_fixture_t *f = *state;
+    char name[64] = "";
+    int64_t wait;
+    s_watch(f);
+    s_put(f, "incoming", "a.txt", "first half"); /* created and written in place */
+    assert_true(nw_spool_read_events(f->spool));
+    assert_int_equal(s_settle(f, 1000, &wait, name, sizeof name), 0);
+    assert_int_equal(wait, NW_SPOOL_SETTLE_MS);
+    assert_int_equal(s_settle(f, 1200, &wait, name, sizeof name), 0);
+    assert_int_equal(wait, NW_SPOOL_SETTLE_MS - 200);
+    /* More is written: the settle time starts again. */
+    s_put(f, "incoming", "a.txt", "first half, second half");
+    assert_true(nw_spool_read_events(f->spool));
+    assert_int_equal(s_settle(f, 1300, &wait, name, sizeof name), 0);
+    assert_int_equal(wait, NW_SPOOL_SETTLE_MS);
+    assert_int_equal(s_settle(f, 1799, &wait, name, sizeof name), 0);
+    assert_int_equal(wait, 1);
+    assert_int_equal(s_settle(f, 1800, &wait, name, sizeof name), 1);
+    assert_string_equal(name, "a.txt");
+}
+
+static void test_settle_waits_for_a_renamed_in_file_written_again(void **state)
+{
+    s_fixture_t *f = *state;
+    char name[64] = "", path[4096];
+    int64_t wait;
+    s_watch(f);
+    s_rename_in(f, "a.txt", "text");
+    snprintf(path, sizeof path, "%s/incoming/a.txt", f->dir);
+    FILE *file = fopen(path, "a");
+    assert_non_null(file);
+    assert_true(fputs(" and more", file) >= 0);
+    assert_int_equal(fclose(file), 0);
+    assert_true(nw_spool_read_events(f->spool));
+    assert_int_equal(s_settle(f, 0, &wait, name, sizeof name), 0);
+    assert_int_equal(wait, NW_SPOOL_SETTLE_MS);
+}
+
+static void test_settle_without_events_waits_the_settle_time(void **state)
+{
+    s_fixture_t *f = *state;
+    char name[64] = "";
+    int64_t wait;
+    /* Already there (no watch yet, as at start or on NFS); an empty file renamed in. */
+    s_put(f, "incoming", "a.txt", "text");
+    s_watch(f);
+    s_rename_in(f, "b.txt", "");
+    assert_true(nw_spool_read_events(f->spool));
+    assert_int_equal(s_settle(f, 0, &wait, name, sizeof name), 0);
+    assert_int_equal(wait, NW_SPOOL_SETTLE_MS);
+    assert_int_equal(s_settle(f, 100, &wait, name, sizeof name), 0);
+    assert_int_equal(wait, NW_SPOOL_SETTLE_MS - 100);
+    assert_int_equal(s_settle(f, NW_SPOOL_SETTLE_MS, &wait, name, sizeof name), 2);
+    assert_string_equal(name, "a.txt");
+    assert_int_equal(wait, -1);
+}
+
+static void test_settle_treats_a_name_reused_after_done_as_new(void **state)
+{
+    s_fixture_t *f = *state;
+    char name[64] = "", err[512];
+    int64_t wait;
+    s_watch(f);
+    s_rename_in(f, "a.txt", "text");
+    assert_true(nw_spool_read_events(f->spool));
+    assert_int_equal(s_settle(f, 0, &wait, name, sizeof name), 1);
+    assert_int_equal(nw_spool_done(f->spool, "a.txt", err, sizeof err), NW_OK);
+    /* A plain cp under the same name, before its events are read: not a rename. */
+    s_put(f, "incoming", "a.txt", "half");
+    assert_int_equal(s_settle(f, 10, &wait, name, sizeof name), 0);
+    assert_int_equal(wait, NW_SPOOL_SETTLE_MS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +296,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_done_of_a_missing_article_says_which, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_fail_moves_the_article_with_a_one_line_reason, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_settle_takes_a_renamed_in_file_at_once, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_settle_waits_until_a_file_written_in_place_stops_changing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_settle_waits_for_a_renamed_in_file_written_again,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_settle_without_events_waits_the_settle_time, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_settle_treats_a_name_reused_after_done_as_new, s_setup,
                                         s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,187 @@
+#include "nw_msgpack_util.h"
+
+#include "nw_alert.h"
+#include "nw_error.h"
+#include "nw_utf8.h"
+#include "nw_wire_check.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------- reading */
+
+int nw_msgpack_open(const void *data, size_t size, size_t max_size, unsigned max_depth,
+                    msgpack_unpacked *msg, const char *const *keys, size_t n_keys,
+                    const msgpack_object **found)
+{
+    int rv;
+    if (size > max_size)
+        return NW_ERR_WIRE_OVERSIZE;
+    /* Never let msgpack-c see a declared length the bytes do not back. */
+    if ((rv = nw_wire_check(data, size, max_depth)) != NW_OK)
+        return rv;
+    size_t off = 0;
+    switch (msgpack_unpack_next(msg, data, size, &off)) {
+    case MSGPACK_UNPACK_SUCCESS: break;
+    case MSGPACK_UNPACK_NOMEM_ERROR: return NW_ERR_NOMEM;
+    case MSGPACK_UNPACK_CONTINUE: return NW_ERR_WIRE_TRUNCATED;
+    default: return NW_ERR_WIRE_MALFORMED;
+    }
+    if (off != size)
+        return NW_ERR_WIRE_TRAILING;
+    if (msg->data.type != MSGPACK_OBJECT_MAP)
+        return NW_ERR_WIRE_TYPE;
+    return nw_msgpack_index(&msg->data.via.map, keys, n_keys, found);
+}
+
+int nw_msgpack_index(const msgpack_object_map *map, const char *const *keys, size_t n_keys,
+                     const msgpack_object **found)
+{
+    for (size_t j = 0; j < n_keys; j++)
+        found[j] = NULL;
+    for (uint32_t i = 0; i < map->size; i++) {
+        const msgpack_object *key = &map->ptr[i].key;
+        if (key->type != MSGPACK_OBJECT_STR)
+            return NW_ERR_WIRE_TYPE;
+        for (size_t j = 0; j < n_keys; j++) {
+            if (!nw_msgpack_str_is(key, keys[j]))
+                continue;
+            if (found[j] != NULL)
+                return NW_ERR_WIRE_RANGE;
+            found[j] = &map->ptr[i].val;
+            break;
+        }
+    }
+    return NW_OK;
+}
+
+bool nw_msgpack_str_is(const msgpack_object *o, const char *s)
+{
+    size_t n = strlen(s);
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+           (n == 0 || memcmp(o->via.str.ptr, s, n) == 0);
+}
+
+int nw_msgpack_get_version(const msgpack_object *o)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return o->via.u64 == NW_PROTO_VERSION ? NW_OK : NW_ERR_WIRE_VERSION;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return NW_ERR_WIRE_VERSION;
+    return NW_ERR_WIRE_TYPE;
+}
+
+int nw_msgpack_get_type(const msgpack_object *o, const char *want)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type != MSGPACK_OBJECT_STR)
+        return NW_ERR_WIRE_TYPE;
+    return nw_msgpack_str_is(o, want) ? NW_OK : NW_ERR_WIRE_RANGE;
+}
+
+int nw_msgpack_get_uint(const msgpack_object *o, uint64_t max, uint64_t *out)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return NW_ERR_WIRE_RANGE;
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return NW_ERR_WIRE_TYPE;
+    if (o->via.u64 > max)
+        return NW_ERR_WIRE_RANGE;
+    *out = o->via.u64;
+    return NW_OK;
+}
+
+int nw_msgpack_get_int(const msgpack_object *o, int64_t *out)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *out = o->via.i64;
+        return NW_OK;
+    }
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return NW_ERR_WIRE_TYPE;
+    if (o->via.u64 > (uint64_t)INT64_MAX)
+        return NW_ERR_WIRE_RANGE;
+    *out = (int64_t)o->via.u64;
+    return NW_OK;
+}
+
+int nw_msgpack_get_enum(const msgpack_object *o, const char *const *names, size_t n_names,
+                        size_t *index)
+{
+    if (o == NULL)
+        return NW_ERR_WIRE_MISSING;
+    if (o->type != MSGPACK_OBJECT_STR)
+        return NW_ERR_WIRE_TYPE;
+    for (size_t i = 0; i < n_names; i++) {
+        if (nw_msgpack_str_is(o, names[i])) {
+            *index = i;
+            return NW_OK;
+        }
+    }
+    return NW_ERR_WIRE_RANGE;
+}
+
+int nw_msgpack_check_str(const msgpack_object *o, size_t max)
+{
+    if (o->type != MSGPACK_OBJECT_STR)
+        return NW_ERR_WIRE_TYPE;
+    size_t n = o->via.str.size;
+    if (n > max)
+        return NW_ERR_WIRE_OVERSIZE;
+    if (n > 0 && (memchr(o->via.str.ptr, '\0', n) != NULL || !nw_utf8_valid(o->via.str.ptr, n)))
+        return NW_ERR_WIRE_UTF8;
+    return NW_OK;
+}
+
+/* ---------------------------------------------------------------- packing */
+
+int nw_msgpack_pack_str(msgpack_packer *pk, const char *s)
+{
+    return msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+int nw_msgpack_pack_kv_str(msgpack_packer *pk, const char *key, const char *val)
+{
+    return nw_msgpack_pack_str(pk, key) | nw_msgpack_pack_str(pk, val);
+}
+
+int nw_msgpack_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t val)
+{
+    return nw_msgpack_pack_str(pk, key) | msgpack_pack_uint64(pk, val);
+}
+
+int nw_msgpack_pack_kv_int(msgpack_packer *pk, const char *key, int64_t val)
+{
+    return nw_msgpack_pack_str(pk, key) | msgpack_pack_int64(pk, val);
+}
+
+int nw_msgpack_encode(nw_msgpack_pack_fn *pack, const void *obj, size_t max_size, char **data,
+                      size_t *size)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    size_t n = 0;
+    char *bytes = NULL;
+    int rv;
+    if (pack(&pk, obj) != 0) {
+        rv = NW_ERR_NOMEM;
+    } else if ((n = sbuf.size) > max_size) {
+        rv = NW_ERR_WIRE_OVERSIZE;
+    } else if ((bytes = msgpack_sbuffer_release(&sbuf)) == NULL) {
+        rv = NW_ERR_NOMEM;
+    } else {
+        *data = bytes;
+        *size = n;
+        rv = NW_OK;
+    }
+    msgpack_sbuffer_destroy(&sbuf);
+    return rv;
+}
