@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 scripts/setup.sh
-scripts/build.sh release >/dev/null
+scripts/build.sh demo >/dev/null
 
-pub="$top/build/release/publisher/newswire-pub"
-sub="$top/build/release/subscriber/newswire-sub"
+pub="$top/build/demo/publisher/newswire-pub"
+sub="$top/build/demo/subscriber/newswire-sub"
 work=$(mktemp -d "${TMPDIR:-/tmp}/newswire-demo.XXXXXX")
 pids=""
 
@@ -91,5 +91,7 @@ cat "$work/defense.txt"
 echo
 echo "== summary =="
 echo "articles published: $(ls "$work/spool/done" | wc -l), alerts: $expected"
+echo "tariffs subscriber: $(wc -l <"$work/tariffs.txt") alerts, defense subscriber: $(wc -l <"$work/defense.txt") alerts"
+echo "logging subscriber: $(wc -l <"$work/alerts.jsonl") alerts"
 echo "all alerts as JSON Lines: $work/alerts.jsonl"
 echo "publisher log: $work/publisher.log"
