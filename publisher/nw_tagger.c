@@ -20,6 +20,8 @@ typedef struct {
     size_t n_topics;
     double *score;     /* per topic: the article's score */
     bool *vetoed;      /* per topic: a veto term occurs somewhere in the article */
+    bool *required;    /* per topic: one of its "require:" terms occurs in the article */
+    size_t *distinct;  /* per topic: distinct positive terms seen in the article */
     uint32_t *seen;    /* per term: occurrences so far in the article */
     s_evidence_t *ev;  /* [alert * n_topics + topic] */
     s_evidence_t *cur; /* the row of the alert being scanned */
@@ -40,9 +42,12 @@ static void s_hit(uint32_t term_index, void *ctx)
         a->vetoed[term->topic] = true;
         a->cur[term->topic].vetoed = true;
         return;
+    case NW_TERM_REQUIRE: a->required[term->topic] = true; return;
     case NW_TERM_SIGNAL: break;
     }
     uint32_t k = ++a->seen[term_index];
+    if (k == 1 && term->weight > 0)
+        a->distinct[term->topic]++;
     a->score[term->topic] += term->weight * a->factor / k;
     a->cur[term->topic].net += term->weight;
     if (term->weight > 0)
@@ -91,9 +96,15 @@ static void s_scan_all(s_article_t *a, const nw_alert_t *alerts, size_t n)
     s_scale_by_length(a, bytes);
 }
 
+/* The article has topic t when its score reaches the threshold, with enough distinct
+ * terms, one of the topic's "require:" terms if it has any, and no veto. */
 static bool s_article_has(const s_article_t *a, size_t t)
 {
-    return !a->vetoed[t] && a->score[t] >= nw_taxonomy_topic_threshold(a->tax, t);
+    if (a->vetoed[t] || a->score[t] < nw_taxonomy_topic_threshold(a->tax, t))
+        return false;
+    if (a->distinct[t] < nw_taxonomy_topic_min_terms(a->tax, t))
+        return false;
+    return a->required[t] || nw_taxonomy_topic_requires(a->tax, t) == 0;
 }
 
 /* Article topics, best score first, into order; returns how many. */
@@ -161,16 +172,20 @@ int nw_tagger_tag(const nw_taxonomy_t *tax, nw_alert_t *alerts, size_t n)
     size_t nt = a.n_topics ? a.n_topics : 1;
     a.score = calloc(nt, sizeof(double));
     a.vetoed = calloc(nt, sizeof(bool));
+    a.required = calloc(nt, sizeof(bool));
+    a.distinct = calloc(nt, sizeof(size_t));
     a.seen = calloc(nw_taxonomy_term_count(tax) + 1, sizeof(uint32_t));
     a.ev = calloc((n ? n : 1) * nt, sizeof(s_evidence_t));
     size_t *order = calloc(nt, sizeof(size_t));
-    if (!a.score || !a.vetoed || !a.seen || !a.ev || !order)
+    if (!a.score || !a.vetoed || !a.required || !a.distinct || !a.seen || !a.ev || !order)
         goto fail;
     s_scan_all(&a, alerts, n);
     rc = s_assign(&a, alerts, n, order, s_rank(&a, order));
 fail:
     free(a.score);
     free(a.vetoed);
+    free(a.required);
+    free(a.distinct);
     free(a.seen);
     free(a.ev);
     free(order);

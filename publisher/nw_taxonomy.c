@@ -27,6 +27,8 @@ typedef struct {
     double threshold;            /* score an article needs */
     size_t line;                 /* line of its "topic:" */
     size_t n_signals;            /* positive terms, at least one */
+    size_t min_terms;            /* distinct positive terms an article needs */
+    size_t n_requires;           /* "require:" terms; an article needs one when > 0 */
 } s_topic_t;
 
 typedef struct {
@@ -272,6 +274,8 @@ static int s_items(s_parser_t *p, char *list, nw_term_kind_t kind, size_t topic,
             return rc;
         if (kind == NW_TERM_SIGNAL && weight > 0)
             p->tax->topics[topic].n_signals++;
+        if (kind == NW_TERM_REQUIRE)
+            p->tax->topics[topic].n_requires++;
     }
     return NW_OK;
 }
@@ -295,6 +299,7 @@ static int s_topic(s_parser_t *p, const char *name)
     memset(t, 0, sizeof(*t));
     memcpy(t->name, name, strlen(name) + 1);
     t->threshold = 3.0;
+    t->min_terms = 1;
     t->line = p->line;
     return NW_OK;
 }
@@ -381,8 +386,16 @@ static int s_topic_line(s_parser_t *p, const char *key, char *value)
         tax->topics[ti].threshold = v;
         return NW_OK;
     }
+    if (strcmp(key, "min-terms") == 0) {
+        if (!s_parse_number(value, &v) || v < 1 || v > 100 || v != (double)(size_t)v)
+            return s_fail(p, "min-terms: '%s' is not a whole number from 1 to 100", value);
+        tax->topics[ti].min_terms = (size_t)v;
+        return NW_OK;
+    }
     if (strcmp(key, "veto") == 0)
         return s_items(p, value, NW_TERM_VETO, ti, 0);
+    if (strcmp(key, "require") == 0)
+        return s_items(p, value, NW_TERM_REQUIRE, ti, 0);
     if (s_parse_number(key, &v)) {
         if (v == 0)
             return s_fail(p, "a term weight may not be 0");
@@ -559,6 +572,16 @@ const char *nw_taxonomy_topic_iptc(const nw_taxonomy_t *tax, size_t i)
 double nw_taxonomy_topic_threshold(const nw_taxonomy_t *tax, size_t i)
 {
     return i < tax->n_topics ? tax->topics[i].threshold : 0;
+}
+
+size_t nw_taxonomy_topic_min_terms(const nw_taxonomy_t *tax, size_t i)
+{
+    return i < tax->n_topics ? tax->topics[i].min_terms : 1;
+}
+
+size_t nw_taxonomy_topic_requires(const nw_taxonomy_t *tax, size_t i)
+{
+    return i < tax->n_topics ? tax->topics[i].n_requires : 0;
 }
 
 int nw_taxonomy_topic_find(const nw_taxonomy_t *tax, const char *name)

@@ -36,13 +36,22 @@ const char *nw_taxonomy_topic_iptc(const nw_taxonomy_t *tax, size_t i);
 /* Returns the score an article needs to be tagged with topic i. */
 double nw_taxonomy_topic_threshold(const nw_taxonomy_t *tax, size_t i);
 
+/* Returns how many distinct positive terms of topic i an article needs ("min-terms:" in
+ * the file; default 1). */
+size_t nw_taxonomy_topic_min_terms(const nw_taxonomy_t *tax, size_t i);
+
+/* Returns how many "require:" terms topic i has: when there are any, an article needs at
+ * least one of them somewhere in its text to get the topic. */
+size_t nw_taxonomy_topic_requires(const nw_taxonomy_t *tax, size_t i);
+
 /* Returns the index of the topic called name, or -1. */
 int nw_taxonomy_topic_find(const nw_taxonomy_t *tax, const char *name);
 
 typedef enum {
-    NW_TERM_SIGNAL = 0, /* adds its weight (negative weights subtract) to its topic's score */
-    NW_TERM_VETO = 1,   /* cancels its topic for the text it appears in */
-    NW_TERM_URGENT = 2, /* marks a headline urgent (no topic) */
+    NW_TERM_SIGNAL = 0,  /* adds its weight (negative weights subtract) to its topic's score */
+    NW_TERM_VETO = 1,    /* cancels its topic for the text it appears in */
+    NW_TERM_URGENT = 2,  /* marks a headline urgent (no topic) */
+    NW_TERM_REQUIRE = 3, /* no weight; its topic needs one of them in the article */
 } nw_term_kind_t;
 
 typedef struct {

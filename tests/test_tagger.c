@@ -238,8 +238,46 @@ static void test_tagger_default_taxonomy_confusions(void **state)
     assert_true(s_article_has(
         tax, "Big bank raises prime rate to 8 pct",
         "The bank said it raised its prime lending rate to 8 pct from 7.75 pct.", "markets"));
+    assert_false(
+        s_article_has(tax, "Ruritania oil imports rise",
+                      "Crude oil imports rose to 2 mln barrels a day, customs data showed, "
+                      "and importers expect imports to rise again.",
+                      "tariffs"));
+    assert_true(s_article_has(tax, "Ruritania raises import duties on cars",
+                              "Ruritania raised import duties on foreign cars to 40 pct.",
+                              "tariffs"));
     assert_false(s_article_has(tax, "Prime minister opens new bridge",
                                "The prime minister opened the bridge on Monday.", "markets"));
+    nw_taxonomy_destroy(&tax);
+}
+
+/* min-terms: one word said often is not enough; require: a topic needs one of its
+ * required terms besides the score. */
+static void test_tagger_min_terms_and_require(void **state)
+{
+    (void)state;
+    static const char conf[] = "length-unit: 0\n"
+                               "topic: trade\n"
+                               "threshold: 6\n"
+                               "min-terms: 3\n"
+                               "3: trade~, export~, import~, deficit~\n"
+                               "topic: tariffs\n"
+                               "threshold: 6\n"
+                               "4: tariff~, duty~\n"
+                               "2: import~\n"
+                               "require: tariff~, import duty~\n";
+    nw_taxonomy_t *tax = NULL;
+    char err[256];
+    assert_int_equal(nw_taxonomy_parse(conf, sizeof(conf) - 1, "t", &tax, err, sizeof(err)), NW_OK);
+    /* A high score from two distinct terms only. */
+    assert_false(s_article_has(tax, "Trade, trade, trade", "Exports and more trade.", "trade"));
+    assert_true(
+        s_article_has(tax, "Trade deficit grows", "Exports fell and imports rose.", "trade"));
+    /* Imports alone score enough for tariffs but name no tariff or import duty. */
+    assert_false(
+        s_article_has(tax, "Imports rise", "Imports rose again, importers said.", "tariffs"));
+    assert_true(s_article_has(tax, "Imports rise", "The import duty was cut.", "tariffs"));
+    assert_true(s_article_has(tax, "Tariffs rise", "Tariffs on imports rose.", "tariffs"));
     nw_taxonomy_destroy(&tax);
 }
 
@@ -258,6 +296,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test(test_tagger_default_taxonomy_on_seed_bullets),
         cmocka_unit_test(test_tagger_default_taxonomy_confusions),
+        cmocka_unit_test(test_tagger_min_terms_and_require),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,6 +82,37 @@ static void test_taxonomy_parses_topics_terms_and_codes(void **state)
     nw_taxonomy_destroy(&tax);
 }
 
+static void test_taxonomy_min_terms_and_require(void **state)
+{
+    (void)state;
+    const char *text = "topic: trade\n"
+                       "min-terms: 3\n"
+                       "3: trade deficit~, export~\n"
+                       "require: tariff~, trade deficit\n"
+                       "topic: defense\n"
+                       "2: defence\n";
+    nw_taxonomy_t *tax = NULL;
+    char err[256];
+    assert_int_equal(s_parse(text, &tax, err, sizeof(err)), NW_OK);
+    assert_int_equal(nw_taxonomy_topic_min_terms(tax, 0), 3);
+    assert_int_equal(nw_taxonomy_topic_min_terms(tax, 1), 1); /* the default */
+    assert_int_equal(nw_taxonomy_topic_requires(tax, 0), 2);
+    assert_int_equal(nw_taxonomy_topic_requires(tax, 1), 0);
+    const nw_term_t *req = nw_taxonomy_term(tax, 2);
+    assert_int_equal(req->kind, NW_TERM_REQUIRE);
+    assert_int_equal(req->topic, 0);
+    assert_true(req->weight == 0);
+    assert_int_equal(req->line, 4);
+    /* "trade deficit" is both a weighted term and a required one: two hits. */
+    assert_int_equal(s_hits(tax, "the trade deficit and tariffs"), 3);
+    nw_taxonomy_destroy(&tax);
+    /* A topic with only require: terms has no positive term. */
+    s_expect_error("topic: a\nrequire: x\n", "t.conf:1: topic 'a' has no term");
+    s_expect_error("topic: a\n1: x\nmin-terms: 0\n", "t.conf:3: min-terms: '0' is not a whole");
+    s_expect_error("topic: a\n1: x\nmin-terms: 2.5\n", "t.conf:3: min-terms: '2.5' is not a");
+    s_expect_error("topic: a\n1: x\nrequire: x, , y\n", "t.conf:3: empty term");
+}
+
 static void test_taxonomy_inflections_and_spellings(void **state)
 {
     (void)state;
@@ -166,6 +197,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_taxonomy_parses_topics_terms_and_codes),
+        cmocka_unit_test(test_taxonomy_min_terms_and_require),
         cmocka_unit_test(test_taxonomy_inflections_and_spellings),
         cmocka_unit_test(test_taxonomy_errors_name_file_and_line),
         cmocka_unit_test(test_taxonomy_load_reports_path),
