@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 size_t nw_utf8_next(const char *s, size_t n, uint32_t *cp)
 {
@@ -37,14 +38,64 @@ size_t nw_utf8_next(const char *s, size_t n, uint32_t *cp)
     return need + 1;
 }
 
-bool nw_utf8_valid(const char *s, size_t len)
+#define S_ONES  0x0101010101010101u /* 0x01 in every byte of a uint64_t */
+#define S_HIGHS 0x8080808080808080u /* 0x80 in every byte */
+
+/* The check behind nw_utf8_valid and nw_utf8_valid_text: true when the len bytes at s
+ * are well-formed UTF-8 and, unless nul_ok, hold no NUL byte. Runs of ASCII are skipped
+ * 8 bytes at a time (loaded with memcpy: no alignment assumed); every other sequence
+ * goes through nw_utf8_next, so both agree with it byte for byte. */
+static inline bool s_valid(const char *s, size_t len, bool nul_ok)
 {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
     uint32_t cp;
-    for (size_t i = 0, n; i < len; i += n) {
-        if ((n = nw_utf8_next(s + i, len - i, &cp)) == 0)
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        if ((w & S_HIGHS) == 0) {
+            /* All 8 bytes are below 0x80, so (w - ONES) & ~w sets a byte's top bit
+             * exactly when some byte is zero. */
+            if (!nul_ok && ((w - S_ONES) & ~w & S_HIGHS) != 0)
+                return false;
+            i += 8;
+            continue;
+        }
+        /* A byte >= 0x80 lies in p[i..i+7]: step over the ASCII before it, then
+         * decode the sequence it starts. */
+        while (p[i] < 0x80) {
+            if (!nul_ok && p[i] == 0)
+                return false;
+            i++;
+        }
+        size_t n = nw_utf8_next(s + i, len - i, &cp);
+        if (n == 0)
             return false;
+        i += n;
+    }
+    while (i < len) {
+        if (p[i] < 0x80) {
+            if (!nul_ok && p[i] == 0)
+                return false;
+            i++;
+            continue;
+        }
+        size_t n = nw_utf8_next(s + i, len - i, &cp);
+        if (n == 0)
+            return false;
+        i += n;
     }
     return true;
+}
+
+bool nw_utf8_valid(const char *s, size_t len)
+{
+    return s_valid(s, len, true);
+}
+
+bool nw_utf8_valid_text(const char *s, size_t len)
+{
+    return s_valid(s, len, false);
 }
 
 int nw_utf8_from_latin1(const char *s, size_t len, char **out, size_t *out_len)

@@ -17,6 +17,11 @@ size_t nw_utf8_next(const char *s, size_t n, uint32_t *cp);
  * no surrogates, nothing above U+10FFFF). NUL bytes count as valid here. */
 bool nw_utf8_valid(const char *s, size_t len);
 
+/* As nw_utf8_valid, but a NUL byte (U+0000) makes the text invalid: true when the len
+ * bytes at s are well-formed UTF-8 that can become a C string without being cut short.
+ * One pass; runs of ASCII are checked 8 bytes at a time. */
+bool nw_utf8_valid_text(const char *s, size_t len);
+
 /* Converts len bytes of Latin-1 (ISO-8859-1) text to UTF-8 in a new NUL-terminated
  * buffer *out (caller frees) of *out_len bytes. Returns NW_OK or NW_ERR_NOMEM. */
 int nw_utf8_from_latin1(const char *s, size_t len, char **out, size_t *out_len);

@@ -58,16 +58,39 @@ static const char *const s_heartbeat_keys[S_H_COUNT] = {
 
 /* ---------------------------------------------------------------- encoding */
 
-/* Checks that s can go on the wire as a string of at most max bytes. */
-static int s_check_str(const char *s, size_t max)
+/* Checks that s can go on the wire as a string of at most max bytes, and sets *len to
+ * its length so that packing need not measure it again. */
+static int s_check_str(const char *s, size_t max, size_t *len)
 {
     if (s == NULL)
         return NW_ERR_INVAL;
     size_t n = strlen(s);
     if (n > max)
         return NW_ERR_WIRE_OVERSIZE;
+    *len = n;
     return nw_utf8_valid(s, n) ? NW_OK : NW_ERR_INVAL;
 }
+
+/* The alert's strings in the order s_check_alert checks them (that order picks the
+ * error of an alert with several faults), as indices into s_alert_enc_t.len. */
+enum {
+    S_L_ID,
+    S_L_ARTICLE,
+    S_L_TITLE,
+    S_L_SOURCE,
+    S_L_AUTHOR,
+    S_L_PLACE,
+    S_L_SECTION,
+    S_L_STREAM,
+    S_L_TEXT,
+    S_L_COUNT
+};
+
+/* An alert on its way to the packer, with the lengths s_check_alert measured. */
+typedef struct {
+    const nw_alert_t *a;
+    size_t len[S_L_COUNT];
+} s_alert_enc_t;
 
 /* Checks n topic names: each valid, none twice. */
 static int s_check_topics(const nw_alert_topic_t *topics, size_t n)
@@ -84,17 +107,18 @@ static int s_check_topics(const nw_alert_topic_t *topics, size_t n)
     return NW_OK;
 }
 
-static int s_check_alert(const nw_alert_t *a)
+/* Checks that the alert can be sent, filling e->len with its strings' lengths. */
+static int s_check_alert(const nw_alert_t *a, s_alert_enc_t *e)
 {
-    const char *fields[] = {a->id,     a->article_id, a->title,   a->source,
-                            a->author, a->place,      a->section, a->stream};
+    const char *fields[S_L_COUNT] = {a->id,    a->article_id, a->title,  a->source, a->author,
+                                     a->place, a->section,    a->stream, a->text};
     int rv;
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if ((rv = s_check_str(fields[i], NW_ALERT_FIELD_MAX)) != NW_OK)
+    e->a = a;
+    for (size_t i = 0; i < S_L_COUNT; i++) {
+        size_t max = i == S_L_TEXT ? NW_ALERT_TEXT_MAX : NW_ALERT_FIELD_MAX;
+        if ((rv = s_check_str(fields[i], max, &e->len[i])) != NW_OK)
             return rv;
     }
-    if ((rv = s_check_str(a->text, NW_ALERT_TEXT_MAX)) != NW_OK)
-        return rv;
     if (a->id[0] == '\0')
         return NW_ERR_INVAL; /* subscribers deduplicate by id */
     if ((unsigned)a->kind > NW_KIND_PARAGRAPH || (unsigned)a->priority > NW_PRIORITY_URGENT)
@@ -116,32 +140,40 @@ static int s_pack_kv_tseq(msgpack_packer *pk, const char *key, const nw_alert_to
     return e;
 }
 
-/* An nw_msgpack_pack_fn for an nw_alert_t. */
+/* Packs key, then the n bytes of val as a str. */
+static int s_pack_kv_strn(msgpack_packer *pk, const char *key, const char *val, size_t n)
+{
+    return nw_msgpack_pack_str(pk, key) | msgpack_pack_str_with_body(pk, val, n);
+}
+
+/* An nw_msgpack_pack_fn for an s_alert_enc_t (an alert checked by s_check_alert). */
 static int s_pack_alert(msgpack_packer *pk, const void *obj)
 {
-    const nw_alert_t *a = obj;
+    const s_alert_enc_t *enc = obj;
+    const nw_alert_t *a = enc->a;
+    const size_t *len = enc->len;
     const char *const *k = s_alert_keys;
     int e = msgpack_pack_map(pk, S_A_COUNT);
     e |= nw_msgpack_pack_kv_uint(pk, k[S_A_V], NW_PROTO_VERSION);
     e |= nw_msgpack_pack_kv_str(pk, k[S_A_TYPE], S_TYPE_ALERT);
-    e |= nw_msgpack_pack_kv_str(pk, k[S_A_ID], a->id);
-    e |= nw_msgpack_pack_kv_str(pk, k[S_A_ARTICLE], a->article_id);
+    e |= s_pack_kv_strn(pk, k[S_A_ID], a->id, len[S_L_ID]);
+    e |= s_pack_kv_strn(pk, k[S_A_ARTICLE], a->article_id, len[S_L_ARTICLE]);
     e |= nw_msgpack_pack_kv_uint(pk, k[S_A_INDEX], a->index);
     e |= nw_msgpack_pack_kv_str(pk, k[S_A_KIND], nw_alert_kind_name(a->kind));
     e |= nw_msgpack_pack_kv_uint(pk, k[S_A_PRIORITY], (uint64_t)a->priority);
     e |= nw_msgpack_pack_kv_int(pk, k[S_A_PUBLISHED], a->published_ms);
-    e |= nw_msgpack_pack_kv_str(pk, k[S_A_STREAM], a->stream);
+    e |= s_pack_kv_strn(pk, k[S_A_STREAM], a->stream, len[S_L_STREAM]);
     e |= nw_msgpack_pack_kv_uint(pk, k[S_A_SEQ], a->seq);
     e |= nw_msgpack_pack_str(pk, k[S_A_TOPICS]) | msgpack_pack_array(pk, a->n_topics);
     for (size_t i = 0; i < a->n_topics; i++)
         e |= nw_msgpack_pack_str(pk, a->topics[i].name);
     e |= s_pack_kv_tseq(pk, k[S_A_TSEQ], a->topics, a->n_topics);
-    e |= nw_msgpack_pack_kv_str(pk, k[S_A_TITLE], a->title);
-    e |= nw_msgpack_pack_kv_str(pk, k[S_A_SECTION], a->section);
-    e |= nw_msgpack_pack_kv_str(pk, k[S_A_SOURCE], a->source);
-    e |= nw_msgpack_pack_kv_str(pk, k[S_A_AUTHOR], a->author);
-    e |= nw_msgpack_pack_kv_str(pk, k[S_A_PLACE], a->place);
-    e |= nw_msgpack_pack_kv_str(pk, k[S_A_TEXT], a->text);
+    e |= s_pack_kv_strn(pk, k[S_A_TITLE], a->title, len[S_L_TITLE]);
+    e |= s_pack_kv_strn(pk, k[S_A_SECTION], a->section, len[S_L_SECTION]);
+    e |= s_pack_kv_strn(pk, k[S_A_SOURCE], a->source, len[S_L_SOURCE]);
+    e |= s_pack_kv_strn(pk, k[S_A_AUTHOR], a->author, len[S_L_AUTHOR]);
+    e |= s_pack_kv_strn(pk, k[S_A_PLACE], a->place, len[S_L_PLACE]);
+    e |= s_pack_kv_strn(pk, k[S_A_TEXT], a->text, len[S_L_TEXT]);
     return e;
 }
 
@@ -164,17 +196,19 @@ static int s_pack_heartbeat(msgpack_packer *pk, const void *obj)
 
 int nw_alert_encode(const nw_alert_t *alert, char **data, size_t *size)
 {
+    s_alert_enc_t enc;
     int rv;
-    if ((rv = s_check_alert(alert)) != NW_OK)
+    if ((rv = s_check_alert(alert, &enc)) != NW_OK)
         return rv;
-    return nw_msgpack_encode(s_pack_alert, alert, NW_FRAME_MAX, data, size);
+    return nw_msgpack_encode(s_pack_alert, &enc, NW_FRAME_MAX, data, size);
 }
 
 int nw_heartbeat_encode(const nw_heartbeat_t *hb, char **data, size_t *size)
 {
+    size_t len;
     int rv;
-    if ((rv = s_check_str(hb->stream, NW_ALERT_FIELD_MAX)) != NW_OK ||
-        (rv = s_check_str(hb->replay, NW_ALERT_FIELD_MAX)) != NW_OK)
+    if ((rv = s_check_str(hb->stream, NW_ALERT_FIELD_MAX, &len)) != NW_OK ||
+        (rv = s_check_str(hb->replay, NW_ALERT_FIELD_MAX, &len)) != NW_OK)
         return rv;
     if (hb->n_topics > NW_HEARTBEAT_TOPICS_MAX)
         return NW_ERR_WIRE_OVERSIZE;
@@ -187,17 +221,15 @@ int nw_heartbeat_encode(const nw_heartbeat_t *hb, char **data, size_t *size)
 
 /* ---------------------------------------------------------------- decoding */
 
-/* Replaces *out with a NUL-terminated copy of the str o (at most max bytes of UTF-8
- * without U+0000). An absent o is NW_ERR_WIRE_MISSING when required; otherwise
- * *out keeps its value, or becomes "" when it was NULL. */
+/* Sets *out (NULL on entry: nothing is freed) to a new NUL-terminated copy of the str
+ * o (at most max bytes of UTF-8 without U+0000). An absent o is NW_ERR_WIRE_MISSING
+ * when required, else gives "". *out is set only on NW_OK. */
 static int s_get_str(const msgpack_object *o, size_t max, bool required, char **out)
 {
     const char *src = "";
     size_t n = 0;
     if (o == NULL && required)
         return NW_ERR_WIRE_MISSING;
-    if (o == NULL && *out != NULL)
-        return NW_OK;
     if (o != NULL) {
         int rv = nw_msgpack_check_str(o, max);
         if (rv != NW_OK)
@@ -211,7 +243,6 @@ static int s_get_str(const msgpack_object *o, size_t max, bool required, char **
     if (n > 0)
         memcpy(copy, src, n);
     copy[n] = '\0';
-    free(*out);
     *out = copy;
     return NW_OK;
 }
@@ -325,9 +356,12 @@ int nw_alert_decode(const void *data, size_t size, nw_alert_t *alert)
     msgpack_unpacked msg;
     int rv;
 
+    /* nw_alert_init's state without its 9 strdup(""): s_get_alert sets every string
+     * on success, and nw_alert_clear frees NULLs on failure. */
+    memset(alert, 0, sizeof *alert);
+    alert->kind = NW_KIND_HEADLINE;
+    alert->priority = NW_PRIORITY_NORMAL;
     msgpack_unpacked_init(&msg);
-    if ((rv = nw_alert_init(alert)) != NW_OK)
-        goto cleanup;
     if ((rv = nw_msgpack_open(data, size, NW_FRAME_MAX, NW_WIRE_DEPTH_MAX, &msg, s_alert_keys,
                               S_A_COUNT, found)) != NW_OK)
         goto cleanup;

@@ -9,19 +9,39 @@
 
 /* ---------------------------------------------------------------- reading */
 
+/* Bytes of zone chunk to start an unpack of size bytes with: the object tree of a
+ * typical frame (an 18-key map is 864 bytes of msgpack_object_kv) plus room for its
+ * arrays and maps, capped at msgpack-c's own default. A frame that needs more (up to
+ * 24 bytes of objects per byte) makes the zone chain further chunks, as before. */
+static size_t s_zone_chunk(size_t size)
+{
+    size_t chunk = 1024 + 2 * size;
+    return chunk < MSGPACK_ZONE_CHUNK_SIZE ? chunk : MSGPACK_ZONE_CHUNK_SIZE;
+}
+
 int nw_msgpack_open(const void *data, size_t size, size_t max_size, unsigned max_depth,
                     msgpack_unpacked *msg, const char *const *keys, size_t n_keys,
                     const msgpack_object **found)
 {
     int rv;
+    if (data == NULL && size > 0)
+        return NW_ERR_WIRE_TRUNCATED;
     if (size > max_size)
         return NW_ERR_WIRE_OVERSIZE;
     /* Never let msgpack-c see a declared length the bytes do not back. */
     if ((rv = nw_wire_check(data, size, max_depth)) != NW_OK)
         return rv;
+    if (size == 0)
+        return NW_ERR_WIRE_TRUNCATED; /* as msgpack_unpack_next says for no bytes */
+    /* Unpack into a zone sized to the frame, owned by msg (msgpack_unpacked_destroy
+     * frees it), rather than msgpack_unpack_next's fixed 8 KiB one. */
+    msgpack_unpacked_destroy(msg);
+    if ((msg->zone = msgpack_zone_new(s_zone_chunk(size))) == NULL)
+        return NW_ERR_NOMEM;
     size_t off = 0;
-    switch (msgpack_unpack_next(msg, data, size, &off)) {
+    switch (msgpack_unpack(data, size, &off, msg->zone, &msg->data)) {
     case MSGPACK_UNPACK_SUCCESS: break;
+    case MSGPACK_UNPACK_EXTRA_BYTES: return NW_ERR_WIRE_TRAILING;
     case MSGPACK_UNPACK_NOMEM_ERROR: return NW_ERR_NOMEM;
     case MSGPACK_UNPACK_CONTINUE: return NW_ERR_WIRE_TRUNCATED;
     default: return NW_ERR_WIRE_MALFORMED;
@@ -33,6 +53,17 @@ int nw_msgpack_open(const void *data, size_t size, size_t max_size, unsigned max
     return nw_msgpack_index(&msg->data.via.map, keys, n_keys, found);
 }
 
+/* True when the n bytes at p are exactly the C string key. Stops at key's NUL, so it
+ * never reads past either, and needs no strlen of key. */
+static inline bool s_key_is(const char *key, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (key[i] != p[i] || key[i] == '\0')
+            return false;
+    }
+    return key[n] == '\0';
+}
+
 int nw_msgpack_index(const msgpack_object_map *map, const char *const *keys, size_t n_keys,
                      const msgpack_object **found)
 {
@@ -42,23 +73,27 @@ int nw_msgpack_index(const msgpack_object_map *map, const char *const *keys, siz
         const msgpack_object *key = &map->ptr[i].key;
         if (key->type != MSGPACK_OBJECT_STR)
             return NW_ERR_WIRE_TYPE;
-        for (size_t j = 0; j < n_keys; j++) {
-            if (!nw_msgpack_str_is(key, keys[j]))
-                continue;
-            if (found[j] != NULL)
-                return NW_ERR_WIRE_RANGE;
-            found[j] = &map->ptr[i].val;
-            break;
+        const char *p = key->via.str.ptr;
+        size_t n = key->via.str.size;
+        /* Our encoders write keys in table order: try position i first. Known keys are
+         * distinct, so the first match is the only one, wherever the scan finds it. */
+        size_t j = i;
+        if (j >= n_keys || !s_key_is(keys[j], p, n)) {
+            for (j = 0; j < n_keys && !s_key_is(keys[j], p, n); j++)
+                ;
+            if (j == n_keys)
+                continue; /* unknown key */
         }
+        if (found[j] != NULL)
+            return NW_ERR_WIRE_RANGE;
+        found[j] = &map->ptr[i].val;
     }
     return NW_OK;
 }
 
 bool nw_msgpack_str_is(const msgpack_object *o, const char *s)
 {
-    size_t n = strlen(s);
-    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-           (n == 0 || memcmp(o->via.str.ptr, s, n) == 0);
+    return o->type == MSGPACK_OBJECT_STR && s_key_is(s, o->via.str.ptr, o->via.str.size);
 }
 
 int nw_msgpack_get_version(const msgpack_object *o)
@@ -134,7 +169,7 @@ int nw_msgpack_check_str(const msgpack_object *o, size_t max)
     size_t n = o->via.str.size;
     if (n > max)
         return NW_ERR_WIRE_OVERSIZE;
-    if (n > 0 && (memchr(o->via.str.ptr, '\0', n) != NULL || !nw_utf8_valid(o->via.str.ptr, n)))
+    if (!nw_utf8_valid_text(o->via.str.ptr, n))
         return NW_ERR_WIRE_UTF8;
     return NW_OK;
 }

@@ -22,17 +22,19 @@
 /* ---------------------------------------------------------------- reading */
 
 /* Bounds-checks one body, then unpacks it into msg (initialised by the caller, who
- * destroys it whatever this returns) and indexes its top-level map by keys (see
- * nw_msgpack_index). Returns NW_ERR_WIRE_OVERSIZE when size > max_size; whatever
- * nw_wire_check(data, size, max_depth) refuses with; NW_ERR_NOMEM,
- * NW_ERR_WIRE_TRUNCATED or NW_ERR_WIRE_MALFORMED from msgpack-c; NW_ERR_WIRE_TRAILING
- * when bytes follow the value; NW_ERR_WIRE_TYPE when the value is not a map; then what
- * nw_msgpack_index returns. data must not be NULL unless size is 0. */
+ * destroys it whatever this returns; the zone it gets is sized to the body) and indexes
+ * its top-level map by keys (see nw_msgpack_index). Returns NW_ERR_WIRE_TRUNCATED when
+ * data is NULL and size > 0, before any other check; NW_ERR_WIRE_OVERSIZE when
+ * size > max_size; whatever nw_wire_check(data, size, max_depth) refuses with;
+ * NW_ERR_NOMEM, NW_ERR_WIRE_TRUNCATED or NW_ERR_WIRE_MALFORMED from msgpack-c;
+ * NW_ERR_WIRE_TRAILING when bytes follow the value; NW_ERR_WIRE_TYPE when the value is
+ * not a map; then what nw_msgpack_index returns. */
 int nw_msgpack_open(const void *data, size_t size, size_t max_size, unsigned max_depth,
                     msgpack_unpacked *msg, const char *const *keys, size_t n_keys,
                     const msgpack_object **found);
 
-/* Sets found[j] to the value of keys[j] in map, or NULL when absent. Every key must be
+/* Sets found[j] to the value of keys[j] in map, or NULL when absent. Tries keys[i] first
+ * for the i-th entry (the order our encoders write), then scans. Every key must be
  * a str (else NW_ERR_WIRE_TYPE); a known key given twice is NW_ERR_WIRE_RANGE (decoders
  * elsewhere would keep the last, one might keep the first: better to agree on
  * neither); unknown keys are skipped. found may be partly set on error. */

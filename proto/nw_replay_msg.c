@@ -212,16 +212,6 @@ void nw_replay_end_set_error(nw_replay_end_t *end, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- decoding */
 
-/* nw_msgpack_open() for a replay body, which may also come as NULL: NULL with size > 0 is
- * NW_ERR_WIRE_TRUNCATED, before any other check. */
-static int s_open(const void *data, size_t size, size_t max, unsigned depth, msgpack_unpacked *msg,
-                  const char *const *keys, size_t n_keys, const msgpack_object **found)
-{
-    if (data == NULL && size > 0)
-        return NW_ERR_WIRE_TRUNCATED;
-    return nw_msgpack_open(data, size, max, depth, msg, keys, n_keys, found);
-}
-
 /* Copies the str o (at most max bytes of UTF-8 without U+0000) into out (max + 1 bytes).
  * An absent optional o gives "". */
 static int s_get_str(const msgpack_object *o, size_t max, bool required, char *out)
@@ -323,8 +313,8 @@ int nw_replay_request_decode(const void *data, size_t size, nw_replay_request_t 
     msgpack_unpacked msg;
     nw_replay_request_init(rq);
     msgpack_unpacked_init(&msg);
-    int rv = s_open(data, size, NW_REPLAY_REQUEST_MAX, S_REQUEST_DEPTH, &msg, s_request_keys,
-                    S_Q_COUNT, found);
+    int rv = nw_msgpack_open(data, size, NW_REPLAY_REQUEST_MAX, S_REQUEST_DEPTH, &msg,
+                             s_request_keys, S_Q_COUNT, found);
     if (rv == NW_OK)
         rv = s_get_request(found, rq);
     if (rv != NW_OK) {
@@ -380,7 +370,8 @@ int nw_replay_end_decode(const void *data, size_t size, nw_replay_end_t *end)
     msgpack_unpacked msg;
     memset(end, 0, sizeof *end);
     msgpack_unpacked_init(&msg);
-    int rv = s_open(data, size, NW_FRAME_MAX, S_END_DEPTH, &msg, s_end_keys, S_E_COUNT, found);
+    int rv =
+        nw_msgpack_open(data, size, NW_FRAME_MAX, S_END_DEPTH, &msg, s_end_keys, S_E_COUNT, found);
     if (rv == NW_OK)
         rv = s_get_end(found, end);
     if (rv != NW_OK)

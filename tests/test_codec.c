@@ -869,6 +869,28 @@ static void test_decode_reports_trailing_bytes(void **state)
     free(longer);
 }
 
+/* NULL with a size is a truncated frame, refused before anything reads it; NULL with no
+ * bytes is an empty frame. Either way the struct is left zeroed. */
+static void test_decode_null_data_is_truncated(void **state)
+{
+    (void)state;
+    nw_alert_t a;
+    nw_heartbeat_t hb;
+    nw_alert_t zero_a;
+    nw_heartbeat_t zero_hb;
+    memset(&zero_a, 0, sizeof zero_a);
+    memset(&zero_hb, 0, sizeof zero_hb);
+    const size_t sizes[] = {0, 1, 5, 300, NW_FRAME_MAX, NW_FRAME_MAX + 1, SIZE_MAX};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        memset(&a, 0xa5, sizeof a);
+        assert_int_equal(nw_alert_decode(NULL, sizes[i], &a), NW_ERR_WIRE_TRUNCATED);
+        assert_memory_equal(&a, &zero_a, sizeof a);
+        memset(&hb, 0xa5, sizeof hb);
+        assert_int_equal(nw_heartbeat_decode(NULL, sizes[i], &hb), NW_ERR_WIRE_TRUNCATED);
+        assert_memory_equal(&hb, &zero_hb, sizeof hb);
+    }
+}
+
 /* The "huge" headers must be refused by the bounds walk, before msgpack-c could
  * reserve (declared count x 24 bytes); under ASan such a reservation would abort. */
 static void test_huge_headers_rejected_before_unpacking(void **state)
@@ -1100,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_decode_rejects_oversize_frame),
         cmocka_unit_test(test_decode_reports_every_truncation),
         cmocka_unit_test(test_decode_reports_trailing_bytes),
+        cmocka_unit_test(test_decode_null_data_is_truncated),
         cmocka_unit_test(test_huge_headers_rejected_before_unpacking),
         cmocka_unit_test(test_densest_frame_memory_is_bounded),
         cmocka_unit_test(test_protocol_doc_dump_matches_encoder),
