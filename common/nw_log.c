@@ -40,6 +40,23 @@ int nw_log_level_parse(const char *name, nw_log_level_t *level)
     return NW_ERR_INVAL;
 }
 
+/* Messages quote text from the network (stream ids, alert ids, endpoints): replaces C0
+ * controls, DEL and UTF-8 C1 controls with '?', so none reaches a terminal and a message
+ * stays one line. */
+static void s_defang(char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            s[i] = '?';
+        } else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+                   (unsigned char)s[i + 1] <= 0x9f) {
+            s[i] = s[i + 1] = '?';
+            i++;
+        }
+    }
+}
+
 void nw_log_v(nw_log_level_t level, const char *fmt, va_list ap)
 {
     if (level > s_level)
@@ -56,12 +73,14 @@ void nw_log_v(nw_log_level_t level, const char *fmt, va_list ap)
                      s_program, (int)getpid(), s_level_names[level]);
     if (n > 0)
         len += (size_t)n;
+    size_t msg = len;
     n = vsnprintf(line + len, sizeof line - len, fmt, ap);
     if (n > 0)
         len += (size_t)n;
     /* A message longer than the buffer is cut, but the line always ends in "\n". */
     if (len >= sizeof line - 1)
         len = sizeof line - 2;
+    s_defang(line + msg, len - msg);
     line[len++] = '\n';
 
     const char *p = line;

@@ -537,7 +537,8 @@ static int s_parse_range(s_stream_t *st, s_parse_t *p, char *tok)
     if (!s_parse_u64(tok, &lo) || (dash ? !s_parse_u64(dash + 1, &hi) : (hi = lo, false)))
         return s_bad(p, "done: not a number or range");
     uint64_t prev = st->n_ranges ? st->ranges[st->n_ranges - 1].hi : st->floor;
-    if (hi < lo || lo <= prev + (st->n_ranges ? 1 : 0))
+    /* prev + 1 must not wrap: nothing can follow a range that ends at UINT64_MAX. */
+    if (hi < lo || (st->n_ranges > 0 && prev == UINT64_MAX) || lo <= prev + (st->n_ranges ? 1 : 0))
         return s_bad(p, "done: range out of order, overlapping or not above the floor");
     if (st->n_ranges >= NW_STATE_RANGES_MAX)
         return s_bad(p, "done: too many ranges");

@@ -25,6 +25,7 @@
 #include "nw_zwatch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -33,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 #include <zmq.h>
@@ -90,6 +92,8 @@ typedef struct {
     nw_ratelimit_t fail_rl;          /* replay failure log lines */
     bool stopping;                   /* s_stop ran */
     bool stdout_gone;                /* standard output failed (EPIPE): write no more */
+    bool out_held;                   /* stdout's reader stalled: out waits for the next turn */
+    bool stdout_pipe;                /* standard output is a pipe: never block writing it */
     int exit_code;                   /* what nw_subd_run returns */
 } s_sub_t;
 
@@ -102,18 +106,75 @@ bool nw_subd_catchup_wanted(const nw_subd_opts_t *o)
 
 static void s_stop(s_sub_t *sub, int exit_code);
 
-/* Writes all of sub->out to standard output. A closed pipe (the reader went away, as with
- * `| head`) stops the subscriber. */
+/* How long one wait for a stalled reader of standard output lasts before the loop gets a
+ * turn (signals, timers), and how long a stop still waits for it before dropping the rest. */
+#define S_STDOUT_YIELD_MS 1000
+#define S_STDOUT_STEP_MS  100
+#define S_STOP_FLUSH_MS   1000
+
+/* True when SIGINT or SIGTERM is pending (they are blocked while we wait for stdout). */
+static bool s_stop_signal_pending(void)
+{
+    sigset_t pending;
+    return sigpending(&pending) == 0 &&
+           (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1);
+}
+
+/* Waits until standard output takes bytes again. SIGINT and SIGTERM are blocked meanwhile
+ * and looked for every S_STDOUT_STEP_MS, so a stop is never lost in a write to a reader that
+ * does not read. Returns false to give up for now: a stop signal is pending, the wait lasted
+ * S_STDOUT_YIELD_MS (the loop gets a turn), or, when stopping, S_STOP_FLUSH_MS in all. */
+static bool s_wait_stdout(s_sub_t *sub, int *waited_ms)
+{
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop, &old);
+    int limit = sub->stopping ? S_STOP_FLUSH_MS : *waited_ms + S_STDOUT_YIELD_MS;
+    bool ready = false;
+    while (!ready && *waited_ms < limit && (sub->stopping || !s_stop_signal_pending())) {
+        struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
+        ready = poll(&pfd, 1, S_STDOUT_STEP_MS) > 0;
+        *waited_ms += ready ? 0 : S_STDOUT_STEP_MS;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return ready;
+}
+
+/* One write to standard output that never blocks on a pipe: a pipe takes up to PIPE_BUF
+ * bytes without blocking whenever poll says it is writable. (The descriptor's flags are left
+ * alone: it may be shared with stderr or with other processes.) */
+static ssize_t s_write_stdout(const s_sub_t *sub, const char *data, size_t len)
+{
+    if (sub->stdout_pipe) {
+        struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
+        if (poll(&pfd, 1, 0) <= 0) {
+            errno = EAGAIN;
+            return -1;
+        }
+        len = len < PIPE_BUF ? len : PIPE_BUF;
+    }
+    return write(STDOUT_FILENO, data, len);
+}
+
+/* Writes sub->out to standard output; what a stalled reader does not take stays in sub->out
+ * (and sub->out_held is set) until the next loop turn, or is dropped when stopping. A closed
+ * pipe (the reader went away, as with `| head`) stops the subscriber. */
 static void s_flush_stdout(s_sub_t *sub)
 {
     size_t done = 0;
+    int waited_ms = 0;
+    sub->out_held = false;
     while (done < sub->out.len) {
-        ssize_t n = write(STDOUT_FILENO, sub->out.data + done, sub->out.len - done);
+        ssize_t n = s_write_stdout(sub, sub->out.data + done, sub->out.len - done);
         if (n > 0) {
             done += (size_t)n;
         } else if (n < 0 && errno == EAGAIN) {
-            struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
-            poll(&pfd, 1, -1); /* stdout was left non-blocking: wait for the reader */
+            if (!s_wait_stdout(sub, &waited_ms)) {
+                sub->out_held = true;
+                break;
+            }
         } else if (n < 0 && errno != EINTR) {
             nw_log(errno == EPIPE ? NW_LOG_INFO : NW_LOG_ERROR, "standard output: %s; stopping",
                    strerror(errno));
@@ -121,7 +182,18 @@ static void s_flush_stdout(s_sub_t *sub)
             break;
         }
     }
-    nw_buf_reset(&sub->out);
+    if (sub->out_held && sub->stopping) {
+        nw_log(NW_LOG_WARN, "standard output: not read for %d ms; %zu bytes dropped", waited_ms,
+               sub->out.len - done);
+        sub->out_held = false;
+        done = sub->out.len;
+    }
+    if (sub->stdout_gone || done >= sub->out.len) {
+        nw_buf_reset(&sub->out);
+    } else if (done > 0) {
+        memmove(sub->out.data, sub->out.data + done, sub->out.len - done + 1); /* and the NUL */
+        sub->out.len -= done;
+    }
     if (sub->stdout_gone)
         s_stop(sub, NW_SUBD_EXIT_OK);
 }
@@ -383,7 +455,7 @@ static void s_deliver(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
     if (!sub->opts->quiet && !sub->stdout_gone &&
         nw_format_alert(sub->format, alert, topic, &sub->out) != NW_OK)
         nw_log(NW_LOG_ERROR, "out of memory formatting alert %s", alert->id);
-    if (sub->out.len > S_STDOUT_HIGH)
+    if (sub->out.len > S_STDOUT_HIGH && !sub->out_held)
         s_flush_stdout(sub);
     if (sub->log != NULL)
         s_log_line(sub, alert, topic);
@@ -843,6 +915,8 @@ int nw_subd_run(const nw_subd_opts_t *opts)
     sub.state_rl.period_ms = sub.fail_rl.period_ms = 5000;
     char err[512] = "";
     int status = NW_SUBD_EXIT_FAILURE;
+    struct stat st;
+    sub.stdout_pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
     if (uv_loop_init(&sub.loop) != 0) {
         nw_log(NW_LOG_ERROR, "cannot create the event loop");
         return NW_SUBD_EXIT_FAILURE;

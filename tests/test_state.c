@@ -243,6 +243,8 @@ static void test_corrupt_files_name_the_line_and_field(void **state)
         {"newswire-state 1\nstream " S1 " floor 5\nstream " S1 " floor 6\nend 2\n",
          ":3: stream: listed twice"},
         {"newswire-state 1\nstream " S1 " floor 99999999999999999999\nend 1\n", ":2: floor"},
+        {"newswire-state 1\nstream " S1 " floor 5\ndone " S1 " 7-18446744073709551615 9\nend 2\n",
+         ":3: done"},
         {"newswire-state 1\nwhat\nend 1\n", ":2: unknown record"},
         {"newswire-state 1\nend 0\nstream " S1 " floor 1\n", ":3: text after the end"},
     };

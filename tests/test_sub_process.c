@@ -12,6 +12,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -286,6 +287,23 @@ static void test_text_output_neutralises_terminal_escapes(void **state)
     s_stop(fx);
 }
 
+static void test_stderr_neutralises_terminal_escapes_from_the_wire(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_alert_t a;
+    s_start(fx, (const char *[]){"-t", "tariffs", NULL}, s_tariffs_subs);
+    s_alert(fx, &a, 1, "x", (const char *[]){"tariffs", NULL});
+    assert_int_equal(nw_alert_set(&a.stream, "evil\x1b]0;owned\x07\xc2\x9b"
+                                             "2J"),
+                     NW_OK);
+    s_publish(fx, &a);
+    nw_alert_clear(&a);
+    s_wait_err(fx, "stream evil?]0;owned???2J: receiving");
+    const char *err = s_stop(fx);
+    assert_null(strchr(err, '\x1b'));
+    assert_null(strchr(err, '\x07'));
+}
+
 static void test_garbage_frames_counted_and_next_alert_printed(void **state)
 {
     s_fixture_t *fx = *state;
@@ -515,6 +533,57 @@ static void test_sigterm_prints_summary_and_exits_zero(void **state)
                                 "gaps 0 (0 alerts missed), bad frames 0\n"));
 }
 
+/* Waits up to timeout_ms for pid to exit; returns its exit status, or -1 (then kills it). */
+static int s_waitpid_bounded(pid_t pid, int timeout_ms)
+{
+    int status;
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+static void test_sigterm_stops_while_stdout_reader_stalls(void **state)
+{
+    s_fixture_t *fx = *state;
+    int out[2];
+    char errpath[4096];
+    snprintf(errpath, sizeof errpath, "%s/stderr", fx->dir);
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *err = freopen(errpath, "w", stderr);
+        dup2(out[1], STDOUT_FILENO);
+        close(out[0]);
+        close(out[1]);
+        execl(NW_SUB_BIN, NW_SUB_BIN, "-c", fx->endpoint, "-t", "tariffs", (char *)NULL);
+        _exit(err != NULL ? 127 : 126);
+    }
+    close(out[1]); /* out[0] stays open and is never read */
+    assert_true(s_wait_subscribed(fx, s_tariffs_subs));
+    char text[2048];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    for (int i = 1; i <= 200; i++) /* 400 KB: far more than a pipe holds */
+        s_pub(fx, i, text, (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    assert_true(s_wait_file(errpath, "subscribed"));
+    nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL); /* let it fill the pipe */
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int status = s_waitpid_bounded(pid, 4000);
+    close(out[0]);
+    char *err = nw_test_read_file(errpath, NULL);
+    if (status != 0)
+        fail_msg("status %d after SIGTERM with a stalled reader; stderr: %s", status, err);
+    assert_non_null(strstr(err, S_SUMMARY));
+    assert_non_null(strstr(err, "bytes dropped"));
+    free(err);
+}
+
 static void test_probe_prints_heartbeat_and_exits_zero(void **state)
 {
     s_fixture_t *fx = *state;
@@ -592,6 +661,7 @@ int main(void)
         S_T(test_filters_topics_excludes_priority_and_duplicates),
         S_T(test_alert_on_two_topics_printed_once),
         S_T(test_text_output_neutralises_terminal_escapes),
+        S_T(test_stderr_neutralises_terminal_escapes_from_the_wire),
         S_T(test_garbage_frames_counted_and_next_alert_printed),
         S_T(test_log_holds_whole_lines_after_sigkill),
         S_T(test_log_reopened_on_sighup),
@@ -601,6 +671,7 @@ int main(void)
         S_T(test_timeout_exits_three),
         S_T(test_timeout_restarts_with_each_alert),
         S_T(test_sigterm_prints_summary_and_exits_zero),
+        S_T(test_sigterm_stops_while_stdout_reader_stalls),
         S_T(test_probe_prints_heartbeat_and_exits_zero),
         S_T(test_probe_without_heartbeat_exits_three),
         cmocka_unit_test(test_help_and_version),
