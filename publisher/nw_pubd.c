@@ -11,6 +11,7 @@
 #include "nw_spool.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -663,6 +664,20 @@ static int s_start(s_daemon_t *d)
     return NW_PUBD_EXIT_OK;
 }
 
+/* Blocks (how = SIG_BLOCK) or unblocks (SIG_UNBLOCK) the signals the daemon handles. Blocked
+ * from the start until their uv_signal handlers exist, one that comes during a long start
+ * (journal recovery) waits for them instead of killing the daemon with the default action;
+ * ZeroMQ's threads, started meanwhile, inherit the mask, so the loop's thread takes them. */
+static void s_mask_signals(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(how, &set, NULL);
+}
+
 static void s_teardown(s_daemon_t *d)
 {
     if (d->loop_ready) {
@@ -689,11 +704,14 @@ int nw_pubd_run(const nw_pubd_opts_t *opts)
     s_daemon_t d;
     memset(&d, 0, sizeof d);
     d.opts = opts;
+    s_mask_signals(SIG_BLOCK);
     int status = s_start(&d);
-    if (status == NW_PUBD_EXIT_OK)
+    if (status == NW_PUBD_EXIT_OK) {
+        s_mask_signals(SIG_UNBLOCK); /* the handlers exist: a pending signal is taken now */
         uv_run(&d.loop, UV_RUN_DEFAULT);
-    else
+    } else {
         s_stop(&d, status);
+    }
     uint64_t last = (d.seqr || d.journal) ? s_last_seq(&d) : 0;
     s_teardown(&d);
     if (status == NW_PUBD_EXIT_OK) {

@@ -67,7 +67,10 @@ typedef struct {
 } nw_pubd_opts_t;
 
 /* Runs the daemon until it is told to stop or cannot go on. Logs every failure (naming
- * the flag, file or endpoint) before returning. Returns an nw_pubd_exit_t status. */
+ * the flag, file or endpoint) before returning. Returns an nw_pubd_exit_t status.
+ * SIGTERM, SIGINT and SIGHUP are blocked while it starts and unblocked once their handlers
+ * exist (a SIGTERM during the start stops the daemon cleanly once started); when the start
+ * fails they are left blocked, so one that came meanwhile does not replace the status. */
 int nw_pubd_run(const nw_pubd_opts_t *opts);
 
 #endif

@@ -206,11 +206,6 @@ int nw_pubsock_send_heartbeat(nw_pubsock_t *ps, const nw_heartbeat_t *hb)
     return rc;
 }
 
-size_t nw_pubsock_subscriptions(const nw_pubsock_t *ps)
-{
-    return ps->subscriptions;
-}
-
 void nw_pubsock_close(nw_pubsock_t **ps_p, nw_pubsock_closed_fn *on_closed, void *arg)
 {
     if (ps_p == NULL || *ps_p == NULL)

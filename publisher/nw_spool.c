@@ -443,8 +443,11 @@ int nw_spool_fail(nw_spool_t *spool, const char *name, const char *reason, char 
     /* Write the reason under a dotfile name and rename it in, so a reader never sees a
      * half-written .error file. */
     char tmp_name[NAME_MAX + 16], error_name[NAME_MAX + 16], tmp[PATH_MAX];
-    snprintf(tmp_name, sizeof tmp_name, ".%s.error.tmp", name);
-    snprintf(error_name, sizeof error_name, "%s.error", name);
+    /* An article's name may itself be NAME_MAX bytes long: cut it so that NAME.error and
+     * its temporary name still fit, or a long-named bad article would stop the daemon. */
+    int keep = NAME_MAX - (int)strlen(".error");
+    snprintf(error_name, sizeof error_name, "%.*s.error", keep, name);
+    snprintf(tmp_name, sizeof tmp_name, ".%.*s.tmp", NAME_MAX - (int)strlen("..tmp"), error_name);
     if (s_join(tmp, sizeof tmp, spool->failed, tmp_name) != NW_OK) {
         snprintf(err, errlen, "%.200s: path too long", name);
         return NW_ERR_TOOBIG;

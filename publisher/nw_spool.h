@@ -71,7 +71,8 @@ int nw_spool_incoming_path(const nw_spool_t *spool, const char *name, char *buf,
  * or an NW_ERR_* from the rename with the paths in err. */
 int nw_spool_done(nw_spool_t *spool, const char *name, char *err, size_t errlen);
 
-/* Writes reason (its first line; a newline is added) to failed/name.error, then moves
+/* Writes reason (its first line; a newline is added) to failed/name.error (name cut to
+ * NAME_MAX - 6 bytes there when longer, so the file name fits), then moves
  * incoming/name to failed/name, so whoever sees failed/name can read why. Returns NW_OK
  * or an NW_ERR_* with the paths in err. */
 int nw_spool_fail(nw_spool_t *spool, const char *name, const char *reason, char *err,

@@ -4,6 +4,8 @@
  * a log line or a message, with a deadline.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -442,6 +444,48 @@ static void test_sigterm_exits_0_within_a_second(void **state)
     s_expect_log(f->pub, "stopped: ");
 }
 
+/* Opens fifo for writing once the daemon has opened it for reading (deadline S_WAIT_MS). */
+static int s_open_fifo_writer(const char *fifo)
+{
+    for (int waited = 0; waited < S_WAIT_MS; waited += 10) {
+        int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) {
+            fcntl(fd, F_SETFL, 0);
+            return fd;
+        }
+        if (errno != ENXIO)
+            break;
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+    }
+    return -1;
+}
+
+static void test_sigterm_during_the_start_stops_cleanly(void **state)
+{
+    s_fixture_t *f = *state;
+    char fifo[4096];
+    snprintf(fifo, sizeof fifo, "%s/topics.fifo", f->dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    const char *argv[] = {
+        NW_PUB_BIN,          "--spool",       f->spool, "--journal", f->journal, "--bind",
+        "tcp://127.0.0.1:*", "--replay-bind", "none",   "--topics",  fifo,       NULL};
+    assert_non_null(f->pub = nw_testproc_start(argv, NULL));
+    /* The daemon is now reading --topics, before any handler exists: SIGTERM it there. */
+    int fd = s_open_fifo_writer(fifo);
+    assert_true(fd >= 0);
+    assert_int_equal(nw_testproc_signal(f->pub, SIGTERM), 0);
+    char *text = nw_test_read_file(NW_TOPICS_CONF, NULL);
+    assert_non_null(text);
+    assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    free(text);
+    close(fd);
+    int status = nw_testproc_wait_exit(f->pub, S_WAIT_MS);
+    if (status != 0)
+        s_dump(f->pub);
+    assert_int_equal(status, 0);
+    s_expect_log(f->pub, "stopping on SIGTERM");
+}
+
 static void test_sighup_with_a_bad_taxonomy_keeps_the_old_one(void **state)
 {
     s_fixture_t *f = *state;
@@ -662,6 +706,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_keeps_the_stream_and_skips_journaled_alerts,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_exits_0_within_a_second, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_during_the_start_stops_cleanly, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_sighup_with_a_bad_taxonomy_keeps_the_old_one, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_port_in_use_is_exit_3_naming_the_endpoint, s_setup,

@@ -159,6 +159,20 @@ static void test_fail_moves_the_article_with_a_one_line_reason(void **state)
     assert_false(s_exists(f, "failed", ".bad.txt.error.tmp"));
 }
 
+static void test_fail_of_a_name_max_long_article_cuts_the_error_file_name(void **state)
+{
+    s_fixture_t *f = *state;
+    char err[512], name[256], error_name[256];
+    memset(name, 'a', 255); /* NAME_MAX: NAME.error cannot have the full name */
+    name[255] = '\0';
+    s_put(f, "incoming", name, "");
+    assert_int_equal(nw_spool_fail(f->spool, name, "empty article", err, sizeof err), NW_OK);
+    assert_false(s_exists(f, "incoming", name));
+    assert_true(s_exists(f, "failed", name));
+    snprintf(error_name, sizeof error_name, "%.249s.error", name);
+    assert_true(s_exists(f, "failed", error_name));
+}
+
 /* Lists incoming/ and keeps what nw_spool_settle finds complete at now_ms. Returns how
  * many are complete; the first one's name is copied to first. */
 static size_t s_settle(const s_fixture_t *f, int64_t now_ms, int64_t *wait_ms, char *first,
@@ -297,6 +311,8 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_fail_moves_the_article_with_a_one_line_reason, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_fail_of_a_name_max_long_article_cuts_the_error_file_name, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_settle_takes_a_renamed_in_file_at_once, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(
