@@ -11,6 +11,7 @@
 #include "nw_journal.h"
 
 #include "nw_error.h"
+#include "nw_stream_id.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +22,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -683,35 +683,6 @@ static int s_reader_read(nw_journal_t *j, s_reader_t *rd, size_t k, uint64_t i, 
 
 /* ---- open and recovery ---- */
 
-static int s_stream_new(char out[NW_STREAM_ID_LEN + 1])
-{
-    uint8_t raw[NW_STREAM_ID_LEN / 2];
-    ssize_t n = getrandom(raw, sizeof raw, 0);
-    if (n != (ssize_t)sizeof raw) {
-        /* Old kernels: fall back to the device getrandom reads from. */
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return NW_ERR_IO;
-        int err = s_read_all(fd, raw, sizeof raw, 0);
-        close(fd);
-        if (err != 0)
-            return NW_ERR_IO;
-    }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    return NW_OK;
-}
-
-static bool s_stream_valid(const char *s, size_t n)
-{
-    if (n != NW_STREAM_ID_LEN)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 /* Loads DIR/stream-id into j->stream. Returns NW_OK, NW_ERR_NOTFOUND (no file),
  * NW_ERR_JOURNAL_CORRUPT, or an errno-based code. */
 static int s_stream_load(nw_journal_t *j, nw_journal_recovery_t *rep)
@@ -733,7 +704,7 @@ static int s_stream_load(nw_journal_t *j, nw_journal_recovery_t *rep)
     close(fd);
     if (n > 0 && buf[n - 1] == '\n')
         n--;
-    if (n < 0 || !s_stream_valid(buf, (size_t)n)) {
+    if (n < 0 || !nw_stream_id_valid(buf, (size_t)n)) {
         snprintf(rep->message, sizeof rep->message,
                  "journal: %s does not hold a stream id (16 lowercase hex chars)", path);
         free(path);
@@ -850,7 +821,7 @@ static int s_header_load(nw_journal_t *j, const uint8_t *map, size_t size, uint6
     if (s_get16(map + 4) != S_SEG_VERSION)
         return NW_ERR_JOURNAL_CORRUPT;
     *why = "segment of another stream";
-    if (!s_stream_valid((const char *)map + 12, NW_STREAM_ID_LEN))
+    if (!nw_stream_id_valid((const char *)map + 12, NW_STREAM_ID_LEN))
         return NW_ERR_JOURNAL_CORRUPT;
     if (j->stream[0] == '\0') {
         memcpy(j->stream, map + 12, NW_STREAM_ID_LEN);
@@ -1043,7 +1014,7 @@ static int s_recover(nw_journal_t *j, nw_journal_recovery_t *rep)
          * are lost and reusing them would make subscribers drop new alerts. */
         rep->created = true;
         j->stream[0] = '\0';
-        if ((rc = s_stream_new(j->stream)) != NW_OK) {
+        if ((rc = nw_stream_id_new(j->stream)) != NW_OK) {
             snprintf(rep->message, sizeof rep->message, "journal: no randomness for a stream id");
             goto done;
         }

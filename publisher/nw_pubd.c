@@ -8,6 +8,7 @@
 #include "nw_pubsock.h"
 #include "nw_replay.h"
 #include "nw_sequencer.h"
+#include "nw_stream_id.h"
 #include "nw_spool.h"
 
 #include <limits.h>

@@ -1,12 +1,12 @@
 #include "nw_sequencer.h"
 
 #include "nw_error.h"
+#include "nw_stream_id.h"
 #include "nw_topic.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 typedef struct {
     char *name;   /* topic name, owned */
@@ -21,30 +21,9 @@ struct nw_sequencer_t {
     size_t cap_topics;                 /* allocated entries of topics */
 };
 
-int nw_stream_id_new(char out[NW_STREAM_ID_LEN + 1])
-{
-    unsigned char raw[NW_STREAM_ID_LEN / 2];
-    out[0] = '\0';
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-        return NW_ERR_IO;
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    return NW_OK;
-}
-
-bool nw_stream_id_valid(const char *id)
-{
-    size_t i = 0;
-    for (; id[i] != '\0'; i++) {
-        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-            return false;
-    }
-    return i == NW_STREAM_ID_LEN;
-}
-
 int nw_sequencer_new(const char *stream_id, nw_sequencer_t **out)
 {
-    if (!nw_stream_id_valid(stream_id))
+    if (!nw_stream_id_valid(stream_id, strlen(stream_id)))
         return NW_ERR_INVAL;
     nw_sequencer_t *seqr = calloc(1, sizeof *seqr);
     if (seqr == NULL)

@@ -5,9 +5,9 @@
  * One sequencer per publisher stream. Every alert gets the next global
  * sequence number, and for each of its topics the next number of that
  * topic, so a subscriber of any topic set can tell a gap from a filtered
- * alert. The stream id is made by nw_stream_id_new() today; once the journal
- * owns the stream, it hands its id and last numbers to nw_sequencer_new()
- * and nw_sequencer_restore() so numbering continues where it stopped.
+ * alert. Used when the daemon runs without a journal (--no-journal), with a
+ * fresh id from nw_stream_id_new() (proto/nw_stream_id.h); with a journal,
+ * the journal numbers alerts itself.
  *
  *     char id[NW_STREAM_ID_LEN + 1];
  *     nw_stream_id_new(id);
@@ -26,14 +26,6 @@
 #include <stdint.h>
 
 typedef struct nw_sequencer_t nw_sequencer_t;
-
-/* Writes a new random stream id (NW_STREAM_ID_LEN lowercase hex chars and a NUL) into
- * out. The one place a stream id is invented. Returns NW_OK, or NW_ERR_IO when the
- * system has no randomness to give (out then holds ""). */
-int nw_stream_id_new(char out[NW_STREAM_ID_LEN + 1]);
-
-/* Returns true when id is NW_STREAM_ID_LEN lowercase hex characters. */
-bool nw_stream_id_valid(const char *id);
 
 /* Creates a sequencer for stream_id (copied; must be nw_stream_id_valid) with every
  * counter at 0. Returns NW_OK with *out set, NW_ERR_INVAL for a bad id, NW_ERR_NOMEM. */

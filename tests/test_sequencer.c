@@ -9,6 +9,7 @@
 
 #include "nw_error.h"
 #include "nw_sequencer.h"
+#include "nw_stream_id.h"
 
 static nw_sequencer_t *s_new(void)
 {
@@ -31,11 +32,11 @@ static void test_stream_id_is_16_hex_and_random(void **state)
     char a[NW_STREAM_ID_LEN + 1], b[NW_STREAM_ID_LEN + 1];
     assert_int_equal(nw_stream_id_new(a), NW_OK);
     assert_int_equal(nw_stream_id_new(b), NW_OK);
-    assert_true(nw_stream_id_valid(a));
+    assert_true(nw_stream_id_valid(a, strlen(a)));
     assert_int_equal(strlen(a), NW_STREAM_ID_LEN);
     assert_string_not_equal(a, b);
-    assert_false(nw_stream_id_valid("0123456789ABCDEF"));
-    assert_false(nw_stream_id_valid("0123"));
+    assert_false(nw_stream_id_valid("0123456789ABCDEF", 16));
+    assert_false(nw_stream_id_valid("0123", 4));
 }
 
 static void test_new_rejects_a_bad_stream_id(void **state)
