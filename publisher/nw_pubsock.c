@@ -131,8 +131,10 @@ int nw_pubsock_new(uv_loop_t *loop, void *zctx, const nw_pubsock_opts_t *opts, n
                    char *err, size_t errlen)
 {
     nw_pubsock_t *ps = calloc(1, sizeof *ps);
-    if (ps == NULL)
+    if (ps == NULL) {
+        snprintf(err, errlen, "alert socket: %s", nw_strerror(NW_ERR_NOMEM));
         return NW_ERR_NOMEM;
+    }
     int rc = NW_ERR_ZMQ;
     if ((ps->sock = zmq_socket(zctx, ZMQ_XPUB)) == NULL) {
         snprintf(err, errlen, "alert socket: %s", zmq_strerror(errno));

@@ -91,8 +91,10 @@ static int s_join(char *buf, size_t buflen, const char *dir, const char *name)
 int nw_spool_open(const char *dir, nw_spool_t **out, char *err, size_t errlen)
 {
     nw_spool_t *spool = calloc(1, sizeof *spool);
-    if (spool == NULL)
+    if (spool == NULL) {
+        snprintf(err, errlen, "%s", nw_strerror(NW_ERR_NOMEM));
         return NW_ERR_NOMEM;
+    }
     int rc = NW_ERR_TOOBIG;
     if (s_join(spool->dir, sizeof spool->dir, dir, "") != NW_OK ||
         s_join(spool->incoming, sizeof spool->incoming, dir, "incoming") != NW_OK ||
