@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,13 +291,30 @@ static int s_read_all(int fd, void *buf, size_t len, off_t off)
     return 0;
 }
 
-static int s_sync_dir(const nw_journal_t *j)
+/* fsyncs the directory at path. Returns 0 or an errno value. */
+static int s_sync_path(const char *path)
 {
-    int fd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return errno;
     int rc = fsync(fd) == 0 ? 0 : errno;
     close(fd);
+    return rc;
+}
+
+static int s_sync_dir(const nw_journal_t *j)
+{
+    return s_sync_path(j->dir);
+}
+
+/* Makes a just-created journal directory durable: its entry lives in the parent. */
+static int s_sync_parent(const char *dir)
+{
+    char *copy = strdup(dir);
+    if (copy == NULL)
+        return ENOMEM;
+    int rc = s_sync_path(dirname(copy));
+    free(copy);
     return rc;
 }
 
@@ -1075,10 +1093,11 @@ int nw_journal_open(const char *dir, const nw_journal_opts_t *opts, nw_journal_t
     else
         nw_journal_opts_default(&j->opts);
     s_crc_init(j->crc);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        rc = nw_error_from_errno(errno);
+    int err = mkdir(dir, 0755) == 0 ? s_sync_parent(dir) : (errno == EEXIST ? 0 : errno);
+    if (err != 0) {
+        rc = nw_error_from_errno(err);
         snprintf(rep->message, sizeof rep->message, "journal: cannot create %s: %s", dir,
-                 strerror(errno));
+                 strerror(err));
         goto fail;
     }
     if ((rc = s_lock(j, rep)) != NW_OK || (rc = s_ids_rebuild(j, 1024, 1)) != NW_OK ||
