@@ -14,6 +14,7 @@ const char *nw_strerror(int code)
     case NW_ERR_TOOBIG: return "larger than the configured limit";
     case NW_ERR_CONFIG: return "bad configuration";
     case NW_ERR_ZMQ: return "ZeroMQ error";
+    case NW_ERR_SYNC: return "written but not synced";
     case NW_ERR_UV: return "event loop error";
     case NW_ERR_ENDPOINT: return "bad or unusable endpoint";
     case NW_ERR_ADDRINUSE: return "address already in use";

@@ -26,6 +26,7 @@ enum {
     NW_ERR_TOPIC = -12,     /* topic name breaks the naming rule */
     NW_ERR_PERM = -13,      /* permission denied */
     NW_ERR_STOPPED = -14,   /* the component was asked to stop */
+    NW_ERR_SYNC = -15,      /* written, but could not be synced to disk */
 
     /* decoding a wire frame (proto/) */
     NW_ERR_WIRE_TRUNCATED = -20, /* frame ends inside a value */

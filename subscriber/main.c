@@ -48,8 +48,8 @@ static void s_usage(FILE *to)
         "SYNOPSIS\n"
         "    " S_PROGRAM " [-c ENDPOINT]... [-t TOPIC]... [-T TOPIC]... [--min-priority LEVEL]\n"
         "                 [--format text|json|TEMPLATE] [--log FILE [--fsync WHEN]] [-q]\n"
-        "                 [--exec CMD [--exec-max N]] [-C N] [-W SEC] [--probe]\n"
-        "                 [--state FILE] [--since TIME|SEQ | --last N]\n"
+        "                 [--exec CMD [--exec-max N] [--exec-timeout SEC]] [-C N] [-W SEC]\n"
+        "                 [--probe] [--state FILE] [--since TIME|SEQ | --last N]\n"
         "                 [--on-new-stream beginning|now] [--replay ENDPOINT] [--rcvhwm N]\n"
         "\n"
         "DESCRIPTION\n"
@@ -89,6 +89,10 @@ static void s_usage(FILE *to)
         "                             A failing CMD is logged, not fatal.\n"
         "        --exec-max N         at most N commands at once (default 4, 1-1024); up to\n"
         "                             %d more alerts wait, further ones are dropped\n"
+        "        --exec-timeout SEC   kill a command still running after SEC (default 30;\n"
+        "                             e.g. 10, 1.5, 500ms, 2m; 0 = no limit): SIGTERM, then\n"
+        "                             SIGKILL 1 s later; logged, counted as failed and\n"
+        "                             timed out, and its slot goes to the next alert\n"
         "    -C, --count N            exit 0 after N alerts\n"
         "    -W, --timeout SEC        exit with status 3 after SEC (e.g. 30, 1.5, 500ms, 2m)\n"
         "                             without an alert\n"
@@ -156,6 +160,7 @@ enum {
     S_OPT_FSYNC,
     S_OPT_EXEC,
     S_OPT_EXEC_MAX,
+    S_OPT_EXEC_TIMEOUT,
     S_OPT_PROBE,
     S_OPT_LOG_LEVEL,
     S_OPT_RCVHWM,
@@ -178,6 +183,7 @@ static const struct option s_long_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"exec", required_argument, NULL, S_OPT_EXEC},
     {"exec-max", required_argument, NULL, S_OPT_EXEC_MAX},
+    {"exec-timeout", required_argument, NULL, S_OPT_EXEC_TIMEOUT},
     {"count", required_argument, NULL, 'C'},
     {"timeout", required_argument, NULL, 'W'},
     {"probe", no_argument, NULL, S_OPT_PROBE},
@@ -369,6 +375,9 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
         rc = nw_opt_uint("--exec-max", v, 1, 1024, &n, err, errlen);
         o->exec_max = (unsigned)n;
         return rc;
+    case S_OPT_EXEC_TIMEOUT:
+        return nw_opt_duration_ms("--exec-timeout", v, 0, 30ull * 24 * 3600 * 1000,
+                                  &o->exec_timeout_ms, err, errlen);
     case 'C': return nw_opt_uint("-C/--count", v, 1, UINT64_MAX / 2, &o->count, err, errlen);
     case 'W':
         return nw_opt_duration_ms("-W/--timeout", v, 1, 30ull * 24 * 3600 * 1000, &o->timeout_ms,
@@ -428,8 +437,11 @@ static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, char *err, size
 
 int main(int argc, char **argv)
 {
-    s_cmdline_t cl = {
-        .subd = {.format = "text", .fsync = NW_FSYNC_INTERVAL, .exec_max = 4, .rcvhwm = S_RCVHWM}};
+    s_cmdline_t cl = {.subd = {.format = "text",
+                               .fsync = NW_FSYNC_INTERVAL,
+                               .exec_max = 4,
+                               .exec_timeout_ms = NW_SUBD_EXEC_TIMEOUT_MS,
+                               .rcvhwm = S_RCVHWM}};
     cl.subd.endpoints = cl.endpoints;
     char err[512];
     nw_log_set_program(S_PROGRAM);

@@ -24,13 +24,17 @@ typedef struct {
     char *id;   /* alert id for log lines, owned */
 } s_item_t;
 
+/* A child and its handles. The job is freed in the close callback of the last of its
+ * three handles (proc, in, timer), never earlier: libuv still holds them until then. */
 typedef struct s_job_t {
     uv_process_t proc;      /* the child */
     uv_pipe_t in;           /* its standard input */
+    uv_timer_t timer;       /* --exec-timeout: SIGTERM, then SIGKILL */
     uv_write_t write_req;   /* the JSON going into in */
     s_item_t item;          /* what it runs for */
     struct nw_exec_t *exec; /* owner */
     int open_handles;       /* handles not yet closed; freed at 0 */
+    bool timed_out;         /* the timeout fired (counted and logged there) */
     struct s_job_t *next;   /* running list */
 } s_job_t;
 
@@ -38,6 +42,8 @@ struct nw_exec_t {
     uv_loop_t *loop;              /* loop the children are watched on */
     char **argv;                  /* the command, split */
     unsigned max_running;         /* most children at once */
+    uint64_t timeout_ms;          /* how long a child may run, 0 = no limit */
+    uint64_t kill_grace_ms;       /* SIGTERM to SIGKILL after the timeout */
     s_job_t *running;             /* children not yet exited */
     size_t n_running;             /* entries of running */
     size_t n_jobs;                /* jobs allocated, running or closing their handles */
@@ -340,7 +346,9 @@ static void s_on_exit(uv_process_t *proc, int64_t status, int term_signal)
     s_job_t *job = proc->data;
     nw_exec_t *exec = job->exec;
     char msg[512];
-    if (term_signal != 0) {
+    if (job->timed_out) {
+        /* Already counted and logged when the timeout fired. */
+    } else if (term_signal != 0) {
         snprintf(msg, sizeof msg, "'%s' was killed by signal %d (alert %s)", exec->argv[0],
                  term_signal, job->item.id);
         s_fail(exec, msg);
@@ -353,6 +361,7 @@ static void s_on_exit(uv_process_t *proc, int64_t status, int term_signal)
            term_signal);
     s_unlink(exec, job);
     uv_close((uv_handle_t *)&job->proc, s_job_closed);
+    uv_close((uv_handle_t *)&job->timer, s_job_closed); /* also stops it */
     s_pump(exec);
 }
 
@@ -364,6 +373,31 @@ static void s_on_written(uv_write_t *req, int status)
         nw_log(NW_LOG_DEBUG, "--exec: writing alert %s to the command: %s", job->item.id,
                uv_strerror(status));
     uv_close((uv_handle_t *)&job->in, s_job_closed);
+}
+
+/* Grace after SIGTERM is over and the child is still there (s_on_exit closes the timer). */
+static void s_on_kill(uv_timer_t *timer)
+{
+    s_job_t *job = timer->data;
+    nw_log(NW_LOG_DEBUG, "--exec: alert %s: command ignored SIGTERM, sending SIGKILL",
+           job->item.id);
+    uv_process_kill(&job->proc, SIGKILL);
+}
+
+/* The child ran past the timeout: asks it to stop, and arms the SIGKILL. */
+static void s_on_timeout(uv_timer_t *timer)
+{
+    s_job_t *job = timer->data;
+    nw_exec_t *exec = job->exec;
+    char msg[512];
+    job->timed_out = true;
+    exec->stats.timed_out++;
+    snprintf(msg, sizeof msg, "'%s' still running after %" PRIu64 " ms, killing it (alert %s)",
+             exec->argv[0], exec->timeout_ms, job->item.id);
+    s_fail(exec, msg);
+    /* ESRCH: it exited and s_on_exit is on its way; nothing to do. */
+    uv_process_kill(&job->proc, SIGTERM);
+    uv_timer_start(&job->timer, s_on_kill, exec->kill_grace_ms, 0);
 }
 
 static int s_spawn(nw_exec_t *exec, s_job_t *job)
@@ -408,8 +442,10 @@ static void s_start(nw_exec_t *exec, s_item_t *item)
     job->exec = exec;
     job->proc.data = job;
     job->in.data = job;
-    job->open_handles = 2;
+    job->timer.data = job;
+    job->open_handles = 3;
     uv_pipe_init(exec->loop, &job->in, 0);
+    uv_timer_init(exec->loop, &job->timer); /* cannot fail */
     int rc = s_spawn(exec, job);
     if (rc != 0) {
         /* A failed uv_spawn still leaves the handle to close. */
@@ -418,8 +454,11 @@ static void s_start(nw_exec_t *exec, s_item_t *item)
         s_fail(exec, msg);
         uv_close((uv_handle_t *)&job->proc, s_job_closed);
         uv_close((uv_handle_t *)&job->in, s_job_closed);
+        uv_close((uv_handle_t *)&job->timer, s_job_closed);
         return;
     }
+    if (exec->timeout_ms > 0)
+        uv_timer_start(&job->timer, s_on_timeout, exec->timeout_ms, 0);
     exec->stats.started++;
     job->next = exec->running;
     exec->running = job;
@@ -456,6 +495,12 @@ int nw_exec_run(nw_exec_t *exec, const nw_alert_t *alert, const char *topic)
     exec->queue[(exec->head + exec->n_queued) % exec->max_queue] = item;
     exec->n_queued++;
     return NW_OK;
+}
+
+void nw_exec_set_timeout(nw_exec_t *exec, uint64_t timeout_ms, uint64_t kill_grace_ms)
+{
+    exec->timeout_ms = timeout_ms;
+    exec->kill_grace_ms = kill_grace_ms;
 }
 
 nw_exec_stats_t nw_exec_stats(const nw_exec_t *exec)

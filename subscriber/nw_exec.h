@@ -14,6 +14,10 @@
  * alerts. At most max_running children run at once; further alerts wait in
  * a queue of at most max_queue and beyond that are dropped with a warning.
  * A command that cannot start or exits non-zero is logged, never fatal.
+ * With a timeout (nw_exec_set_timeout), a child still running after it is
+ * sent SIGTERM, and SIGKILL if it is still there a grace period later; that
+ * is logged (rate-limited, like other failures) and counted, and its slot
+ * is free for the next alert as soon as it has exited.
  * The program must ignore SIGPIPE: a command that exits without reading its
  * input must give this module EPIPE, not kill the process.
  */
@@ -29,9 +33,10 @@
 typedef struct nw_exec_t nw_exec_t;
 
 typedef struct {
-    uint64_t started; /* children spawned */
-    uint64_t failed;  /* could not start, exited non-zero, or were killed */
-    uint64_t dropped; /* alerts not run: the queue was full, or at shutdown */
+    uint64_t started;   /* children spawned */
+    uint64_t failed;    /* could not start, exited non-zero, or were killed */
+    uint64_t dropped;   /* alerts not run: the queue was full, or at shutdown */
+    uint64_t timed_out; /* killed for running past the timeout (also counted in failed) */
 } nw_exec_stats_t;
 
 /* Called once the runner has closed everything (nw_exec_close). */
@@ -52,6 +57,11 @@ void nw_exec_argv_free(char **argv);
  * err) for a bad cmd, NW_ERR_UV, NW_ERR_NOMEM. max_running and max_queue must be >= 1. */
 int nw_exec_new(uv_loop_t *loop, const char *cmd, unsigned max_running, size_t max_queue,
                 nw_exec_t **out, char *err, size_t errlen);
+
+/* Limits how long each child started from now on may run: timeout_ms after its start
+ * it gets SIGTERM, and kill_grace_ms after that SIGKILL. timeout_ms 0 (the default) means
+ * no limit. */
+void nw_exec_set_timeout(nw_exec_t *exec, uint64_t timeout_ms, uint64_t kill_grace_ms);
 
 /* Runs the command for alert (received on topic) now, or queues it. Returns NW_OK;
  * NW_ERR_TOOBIG when the queue is full (the alert is dropped and counted; the caller

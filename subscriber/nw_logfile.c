@@ -15,7 +15,8 @@ struct nw_logfile_t {
     char *path;        /* as given, owned */
     int fd;            /* O_APPEND descriptor */
     nw_fsync_t policy; /* when to fdatasync */
-    bool dirty;        /* written since the last sync */
+    bool dirty;        /* written since the last successful sync */
+    int sync_errno;    /* errno of the latest failed sync, 0 if none */
     size_t repaired;   /* bytes of a partial last line the last open truncated */
 };
 
@@ -90,10 +91,21 @@ int nw_logfile_open(const char *path, nw_fsync_t policy, nw_logfile_t **out)
     return NW_OK;
 }
 
+/* Syncs the file. Only a successful sync clears dirty: a failed one (EIO, ENOSPC on some
+ * filesystems, EINVAL for a file that cannot be synced) leaves it set, so the next line or
+ * flush tries again. Returns NW_OK or NW_ERR_SYNC (errno kept for nw_logfile_sync_error). */
 static int s_sync(nw_logfile_t *log)
 {
+    int rc;
+    do {
+        rc = fdatasync(log->fd);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        log->sync_errno = errno;
+        return NW_ERR_SYNC;
+    }
     log->dirty = false;
-    return fdatasync(log->fd) == 0 ? NW_OK : NW_ERR_IO;
+    return NW_OK;
 }
 
 /* Cuts a partial line of n bytes off the end of the file, so that the next line does not
@@ -124,9 +136,14 @@ int nw_logfile_write(nw_logfile_t *log, const char *line, size_t len)
 
 int nw_logfile_flush(nw_logfile_t *log)
 {
-    if (log->policy != NW_FSYNC_INTERVAL || !log->dirty)
+    if (log->policy == NW_FSYNC_NEVER || !log->dirty)
         return NW_OK;
     return s_sync(log);
+}
+
+const char *nw_logfile_sync_error(const nw_logfile_t *log)
+{
+    return log->sync_errno != 0 ? strerror(log->sync_errno) : "";
 }
 
 int nw_logfile_reopen(nw_logfile_t *log)

@@ -39,16 +39,25 @@ int nw_logfile_open(const char *path, nw_fsync_t policy, nw_logfile_t **out);
 
 /* Appends the len bytes of line (which should end in a newline) in one write(2).
  * Returns NW_OK, or NW_ERR_NOSPACE / NW_ERR_IO when it could not be written whole (the
- * file then holds no part of it, as far as truncation could ensure). */
+ * file then holds no part of it, as far as truncation could ensure). Under
+ * NW_FSYNC_ALWAYS, returns NW_ERR_SYNC when the line was written whole but the sync
+ * after it failed (reason: nw_logfile_sync_error): the line is in the file and must not
+ * be written again; the file stays unsynced and the next line (or flush) syncs again. */
 int nw_logfile_write(nw_logfile_t *log, const char *line, size_t len);
 
-/* Under NW_FSYNC_INTERVAL, syncs if anything was written since the last sync; under the
- * other policies does nothing. Returns NW_OK or NW_ERR_IO. */
+/* Syncs if anything was written since the last successful sync (under NW_FSYNC_INTERVAL,
+ * and under NW_FSYNC_ALWAYS after a failed sync); under NW_FSYNC_NEVER does nothing.
+ * Returns NW_OK, or NW_ERR_SYNC when the sync failed (reason: nw_logfile_sync_error);
+ * the file then stays unsynced and the next call tries again. */
 int nw_logfile_flush(nw_logfile_t *log);
 
+/* Returns a static description of why the latest sync failed ("" if none has). */
+const char *nw_logfile_sync_error(const nw_logfile_t *log);
+
 /* Opens the path again (repairing it like nw_logfile_open) and switches to the new file,
- * syncing (unless the policy is never) and closing the old one. Returns NW_OK; on failure the old
- * file stays in use and the open error is returned. */
+ * syncing (unless the policy is never; a failure there cannot be retried and is ignored:
+ * the lines stay in the old file, which the kernel writes back) and closing the old one. Returns
+ * NW_OK; on failure the old file stays in use and the open error is returned. */
 int nw_logfile_reopen(nw_logfile_t *log);
 
 /* Returns how many bytes of a partial last line the latest open or reopen truncated

@@ -235,8 +235,10 @@ static void s_print_summary(s_sub_t *sub)
     char exec[160] = "";
     if (sub->opts->exec_cmd != NULL)
         snprintf(exec, sizeof exec,
-                 ", exec started %" PRIu64 " failed %" PRIu64 " dropped %" PRIu64,
-                 sub->exec_stats.started, sub->exec_stats.failed, sub->exec_stats.dropped);
+                 ", exec started %" PRIu64 " failed %" PRIu64 " dropped %" PRIu64
+                 " timed out %" PRIu64,
+                 sub->exec_stats.started, sub->exec_stats.failed, sub->exec_stats.dropped,
+                 sub->exec_stats.timed_out);
     fprintf(stderr,
             "%s: received %" PRIu64 ", printed %" PRIu64 ", filtered %" PRIu64
             ", duplicates %" PRIu64 ", gaps %" PRIu64 " (%" PRIu64 " alerts missed)"
@@ -430,10 +432,18 @@ static void s_log_line(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
         rc = nw_logfile_write(sub->log, sub->line.data, sub->line.len);
     /* The log tail read at start (S_LOG_WITNESS) must cover everything since the last save:
      * a fast stream writes more than that in one save period, so save early. */
-    if (rc == NW_OK && sub->catchup != NULL && (sub->unsaved += sub->line.len) > S_LOG_WITNESS / 2)
+    /* NW_ERR_SYNC: the line is in the file, only not yet on disk; the next line or tick
+     * syncs again. */
+    bool written = rc == NW_OK || rc == NW_ERR_SYNC;
+    if (written && sub->catchup != NULL && (sub->unsaved += sub->line.len) > S_LOG_WITNESS / 2)
         s_state_save_now(sub);
     uint64_t held;
-    if (rc != NW_OK && nw_ratelimit_hit(&sub->log_rl, (int64_t)uv_now(&sub->loop), &held))
+    if (rc == NW_OK || !nw_ratelimit_hit(&sub->log_rl, (int64_t)uv_now(&sub->loop), &held))
+        return;
+    if (rc == NW_ERR_SYNC)
+        nw_log(NW_LOG_ERROR, "--log: %s: alert %s written but not synced: %s (will retry)",
+               nw_logfile_path(sub->log), alert->id, nw_logfile_sync_error(sub->log));
+    else
         nw_log(NW_LOG_ERROR, "--log: cannot write %s: %s (alert %s not logged)",
                nw_logfile_path(sub->log), nw_strerror(rc), alert->id);
 }
@@ -775,8 +785,10 @@ static void s_on_tick(uv_timer_t *handle)
     if (nw_ratelimit_pending(&sub->bad_rl, now, &held))
         nw_log(NW_LOG_WARN, "%" PRIu64 " more bad frames ignored (last: %s; %" PRIu64 " so far)",
                held, sub->bad_reason, sub->counts.bad);
-    if (sub->log != NULL && nw_logfile_flush(sub->log) != NW_OK)
-        nw_log(NW_LOG_ERROR, "--log: cannot sync %s", nw_logfile_path(sub->log));
+    if (sub->log != NULL && nw_logfile_flush(sub->log) != NW_OK &&
+        nw_ratelimit_hit(&sub->log_rl, now, &held))
+        nw_log(NW_LOG_ERROR, "--log: %s: written but not synced: %s (will retry)",
+               nw_logfile_path(sub->log), nw_logfile_sync_error(sub->log));
     nw_gaps_tick(sub->gaps, now);
 }
 
@@ -865,6 +877,8 @@ static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
         (rc = nw_exec_new(&sub->loop, o->exec_cmd, o->exec_max, NW_SUBD_EXEC_QUEUE, &sub->exec, err,
                           errlen)) != NW_OK)
         return rc;
+    if (sub->exec != NULL)
+        nw_exec_set_timeout(sub->exec, o->exec_timeout_ms, NW_SUBD_EXEC_KILL_GRACE_MS);
     if ((rc = nw_gaps_new(s_on_gap_event, s_gaps_subscribed, sub, &sub->gaps)) != NW_OK) {
         snprintf(err, errlen, "out of memory");
         return rc;

@@ -18,7 +18,7 @@
  *     replay: stream S from seq A (ENDPOINT)
  *     caught up: stream S seq A; live
  *     newswire-sub: received N, printed N, filtered N, duplicates N, gaps N (N alerts
- *         missed), bad frames N[, replays N][, exec started N failed N dropped N]
+ *         missed), bad frames N[, replays N][, exec started N failed N dropped N timed out N]
  * With --probe, one line on standard output:
  *     stream S seq N topics N interval Nms[ replay ENDPOINT]
  */
@@ -34,8 +34,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NW_SUBD_PROGRAM    "newswire-sub" /* starts the summary line and setup errors */
-#define NW_SUBD_EXEC_QUEUE 1000           /* alerts waiting for an --exec slot; more are dropped */
+#define NW_SUBD_PROGRAM            "newswire-sub" /* starts the summary line and setup errors */
+#define NW_SUBD_EXEC_QUEUE         1000  /* alerts waiting for an --exec slot; more are dropped */
+#define NW_SUBD_EXEC_TIMEOUT_MS    30000 /* --exec-timeout default */
+#define NW_SUBD_EXEC_KILL_GRACE_MS 1000  /* --exec-timeout: SIGTERM to SIGKILL */
 
 /* Exit statuses of the subscriber, documented in --help and docs/SUBSCRIBER.md. */
 typedef enum {
@@ -64,6 +66,7 @@ typedef struct {
     bool quiet;                            /* -q: no standard output */
     const char *exec_cmd;                  /* --exec, NULL for none */
     unsigned exec_max;                     /* --exec-max, 1-1024 */
+    uint64_t exec_timeout_ms;              /* --exec-timeout, 0 = no limit */
     uint64_t count;                        /* -C, 0 = no limit */
     uint64_t timeout_ms;                   /* -W, 0 = none */
     bool probe;                            /* --probe */

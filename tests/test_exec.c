@@ -266,6 +266,91 @@ static void test_close_kills_children_after_grace(void **state)
     nw_alert_clear(&a);
 }
 
+/* Seconds since t0. */
+static double s_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void test_timeout_kills_child_and_frees_the_slot(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_exec_t *ex = NULL;
+    char err[256];
+    /* One slot: the second alert can only run once the first child is gone. */
+    assert_int_equal(nw_exec_new(&fx->loop, "/bin/sleep 1000", 1, 4, &ex, err, sizeof err), NW_OK);
+    nw_exec_set_timeout(ex, 200, 1000);
+    nw_alert_t a;
+    s_alert(&a, "x");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK); /* waits for the slot */
+    s_run_until_idle(fx, ex, 2);
+    double sec = s_since(&t0);
+    assert_true(sec >= 0.35); /* two children, each killed no earlier than 200 ms */
+    assert_true(sec < 5.0);   /* SIGTERM did it: no SIGKILL grace, nowhere near 1000 s */
+    nw_exec_stats_t st = nw_exec_stats(ex);
+    assert_int_equal(st.started, 2);
+    assert_int_equal(st.timed_out, 2);
+    assert_int_equal(st.failed, 2); /* counted once each, not again as "killed by signal" */
+    assert_int_equal(st.dropped, 0);
+    s_close(fx, &ex, 1000);
+    nw_alert_clear(&a);
+}
+
+static void test_timeout_sigkills_a_child_ignoring_sigterm(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_exec_t *ex = NULL;
+    char err[256];
+    /* An ignored signal stays ignored across exec: sleep itself ignores SIGTERM. The trap is
+     * set well before the 300 ms timeout. */
+    assert_int_equal(nw_exec_new(&fx->loop, "/bin/sh -c 'trap \"\" TERM; exec /bin/sleep 1000'", 1,
+                                 4, &ex, err, sizeof err),
+                     NW_OK);
+    nw_exec_set_timeout(ex, 300, 300);
+    nw_alert_t a;
+    s_alert(&a, "x");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
+    s_run_until_idle(fx, ex, 1);
+    double sec = s_since(&t0);
+    assert_true(sec >= 0.55); /* timeout, then the grace after SIGTERM */
+    assert_true(sec < 5.0);
+    assert_int_equal(nw_exec_stats(ex).timed_out, 1);
+    assert_int_equal(nw_exec_stats(ex).failed, 1);
+    s_close(fx, &ex, 1000);
+    nw_alert_clear(&a);
+}
+
+static void test_timeout_spares_children_that_finish(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_exec_t *ex = NULL;
+    char err[256];
+    assert_int_equal(
+        nw_exec_new(&fx->loop, "/bin/sh -c 'cat >/dev/null'", 2, 4, &ex, err, sizeof err), NW_OK);
+    nw_exec_set_timeout(ex, 10000, 1000);
+    nw_alert_t a;
+    s_alert(&a, "x");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
+    s_run_until_idle(fx, ex, 3);
+    nw_exec_stats_t st = nw_exec_stats(ex);
+    assert_int_equal(st.timed_out, 0);
+    assert_int_equal(st.failed, 0);
+    /* The timers went with their children: closing does not wait for 10 s. */
+    s_close(fx, &ex, 1000);
+    assert_true(s_since(&t0) < 5.0);
+    nw_alert_clear(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +365,12 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_failures_are_counted_not_fatal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_close_kills_children_after_grace, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_kills_child_and_frees_the_slot, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_sigkills_a_child_ignoring_sigterm, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_spares_children_that_finish, s_setup,
+                                        s_teardown),
     };
     signal(SIGPIPE, SIG_IGN); /* as nw_exec.h asks of its users */
     return cmocka_run_group_tests(tests, NULL, NULL);

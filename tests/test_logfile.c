@@ -1,5 +1,7 @@
 /* Tests for subscriber/nw_logfile: appending whole lines, reopening after a rename. */
 #include <setjmp.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -167,6 +169,86 @@ static void test_open_leaves_whole_lines_alone(void **state)
     assert_int_equal(size, 6);
 }
 
+/* A real failing sync without fault injection: fdatasync on a FIFO fails (EINVAL on
+ * Linux), while writes to it succeed and can be read back. Makes fx->path a FIFO and
+ * returns a non-blocking reader, or skips where a FIFO can be synced or opened for
+ * reading and writing without a reader (both Linux behaviours, not POSIX). */
+static int s_unsyncable_fifo(s_fixture_t *fx)
+{
+    assert_int_equal(mkfifo(fx->path, 0600), 0);
+    int probe = open(fx->path, O_RDWR | O_NONBLOCK);
+    if (probe < 0)
+        skip();
+    int synced = fdatasync(probe);
+    close(probe);
+    if (synced == 0)
+        skip();
+    int rd = open(fx->path, O_RDONLY | O_NONBLOCK);
+    assert_true(rd >= 0);
+    return rd;
+}
+
+/* Reads what is in the FIFO now into buf (NUL-terminated). */
+static void s_drain(int rd, char *buf, size_t size)
+{
+    ssize_t n = read(rd, buf, size - 1);
+    if (n < 0 && errno == EAGAIN)
+        n = 0;
+    assert_true(n >= 0);
+    buf[n] = '\0';
+}
+
+static void test_interval_failed_sync_stays_dirty_and_retries(void **state)
+{
+    s_fixture_t *fx = *state;
+    int rd = s_unsyncable_fifo(fx);
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_INTERVAL, &log), NW_OK);
+    assert_string_equal(nw_logfile_sync_error(log), "");
+    assert_int_equal(nw_logfile_write(log, "{\"a\":1}\n", 8), NW_OK);
+    assert_int_equal(nw_logfile_flush(log), NW_ERR_SYNC);
+    assert_true(nw_logfile_sync_error(log)[0] != '\0');
+    /* Still dirty: the next flush tries again instead of reporting success. */
+    assert_int_equal(nw_logfile_flush(log), NW_ERR_SYNC);
+    assert_int_equal(nw_logfile_write(log, "{\"b\":2}\n", 8), NW_OK);
+    assert_int_equal(nw_logfile_flush(log), NW_ERR_SYNC);
+    char buf[256];
+    s_drain(rd, buf, sizeof buf);
+    assert_string_equal(buf, "{\"a\":1}\n{\"b\":2}\n"); /* each line once */
+    nw_logfile_close(&log);
+    close(rd);
+}
+
+static void test_always_failed_sync_reports_written_not_lost(void **state)
+{
+    s_fixture_t *fx = *state;
+    int rd = s_unsyncable_fifo(fx);
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_ALWAYS, &log), NW_OK);
+    /* Written, only not synced: not NW_ERR_IO ("not logged"). */
+    assert_int_equal(nw_logfile_write(log, "{\"a\":1}\n", 8), NW_ERR_SYNC);
+    assert_true(nw_logfile_sync_error(log)[0] != '\0');
+    /* The periodic flush retries under "always" too, once a sync has failed. */
+    assert_int_equal(nw_logfile_flush(log), NW_ERR_SYNC);
+    assert_int_equal(nw_logfile_write(log, "{\"b\":2}\n", 8), NW_ERR_SYNC);
+    char buf[256];
+    s_drain(rd, buf, sizeof buf);
+    assert_string_equal(buf, "{\"a\":1}\n{\"b\":2}\n");
+    nw_logfile_close(&log);
+    close(rd);
+}
+
+static void test_successful_sync_clears_dirty(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_ALWAYS, &log), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "{}\n", 3), NW_OK);
+    assert_int_equal(nw_logfile_flush(log), NW_OK);
+    assert_string_equal(nw_logfile_sync_error(log), "");
+    nw_logfile_close(&log);
+}
+
 static void test_fsync_names_in_enum_order(void **state)
 {
     (void)state;
@@ -190,6 +272,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_truncates_a_lone_partial_line, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_open_leaves_whole_lines_alone, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_interval_failed_sync_stays_dirty_and_retries, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_always_failed_sync_reports_written_not_lost, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_successful_sync_clears_dirty, s_setup, s_teardown),
         cmocka_unit_test(test_fsync_names_in_enum_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -458,6 +458,37 @@ static void test_exec_gets_json_and_runs_nothing_from_the_text(void **state)
     assert_non_null(strstr(err, "exec started 1 failed 0 dropped 0"));
 }
 
+static void test_exec_timeout_kills_a_stuck_hook(void **state)
+{
+    s_fixture_t *fx = *state;
+    char out[600], cmd[1400];
+    snprintf(out, sizeof out, "%s/hook", fx->dir);
+    /* The hook for alert 1 never ends (exec: the kill reaches /bin/sleep itself); the others
+     * record their id. With one slot, alerts 2 and 3 run only once alert 1's hook is gone. */
+    snprintf(cmd, sizeof cmd,
+             "/bin/sh -c 'case \"$NW_ID\" in *.1) exec /bin/sleep 1000;; esac; "
+             "cat >/dev/null; echo \"$NW_ID\" >> \"$1\"' sh '%s'",
+             out);
+    s_start(fx,
+            (const char *[]){"-t", "tariffs", "-q", "--exec", cmd, "--exec-max", "1",
+                             "--exec-timeout", "300ms", NULL},
+            s_tariffs_subs);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int n = 1; n <= 3; n++)
+        s_pub(fx, n, "x", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    s_wait_err(fx, "'/bin/sh' still running after 300 ms, killing it (alert 0123456789abcdef.1)");
+    assert_true(s_wait_file(out, "0123456789abcdef.3\n"));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(sec >= 0.25); /* not killed before its time */
+    char *text = nw_test_read_file(out, NULL);
+    assert_string_equal(text, "0123456789abcdef.2\n0123456789abcdef.3\n");
+    free(text);
+    const char *err = s_stop(fx);
+    assert_non_null(strstr(err, "exec started 3 failed 1 dropped 0 timed out 1"));
+}
+
 /* ---- gaps ---- */
 
 static void test_gaps_tail_loss_and_restart_reported(void **state)
@@ -609,8 +640,9 @@ static void test_help_and_version(void **state)
     nw_testproc_t *p = nw_testproc_start((const char *[]){NW_SUB_BIN, "--help", NULL}, NULL);
     assert_int_equal(nw_testproc_wait_exit(p, S_WAIT_MS), 0);
     const char *out = nw_testproc_output(p, NW_TESTPROC_STDOUT);
-    const char *want[] = {"SYNOPSIS", "--connect",   "--exclude", "--min-priority", "--exec-max",
-                          "--probe",  "EXIT STATUS", "%{FMT}",    "EXAMPLES"};
+    const char *want[] = {"SYNOPSIS",   "--connect",      "--exclude", "--min-priority",
+                          "--exec-max", "--exec-timeout", "--probe",   "EXIT STATUS",
+                          "%{FMT}",     "EXAMPLES"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         assert_non_null(strstr(out, want[i]));
     nw_testproc_destroy(&p);
@@ -639,6 +671,7 @@ static void test_bad_flags_exit_two_and_name_the_flag(void **state)
         {{"--format", "%z", NULL}, "--format"},
         {{"--exec", "'open", NULL}, "--exec"},
         {{"--exec-max", "0", NULL}, "--exec-max"},
+        {{"--exec-timeout", "soon", NULL}, "--exec-timeout"},
         {{"stray", NULL}, "stray"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -666,6 +699,7 @@ int main(void)
         S_T(test_log_holds_whole_lines_after_sigkill),
         S_T(test_log_reopened_on_sighup),
         S_T(test_exec_gets_json_and_runs_nothing_from_the_text),
+        S_T(test_exec_timeout_kills_a_stuck_hook),
         S_T(test_gaps_tail_loss_and_restart_reported),
         S_T(test_count_exits_zero_after_n),
         S_T(test_timeout_exits_three),
