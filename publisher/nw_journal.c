@@ -94,6 +94,8 @@ struct nw_journal_t {
     size_t cap_segs;                   /* allocated entries of segs */
     int active_fd;                     /* read-write fd of the active segment */
     bool tail_dirty;                   /* a failed write may have left bytes past size */
+    bool sync_failed;                  /* an fsync failed: appends and syncs are refused */
+    char sync_errmsg[512];             /* what that fsync failure was */
     uint64_t next_seq;                 /* seq of the next append */
     int64_t last_time;                 /* journal time of the newest record */
     uint64_t total;                    /* bytes of all segments */
@@ -616,8 +618,13 @@ static int s_seg_create(nw_journal_t *j, uint64_t first_seq, int64_t now_ms, int
     }
     what = "sync directory of";
     if ((err = s_sync_dir(j)) != 0) {
-        /* The segment exists under its name; go on with it rather than leave it behind. */
-        s_seterr(j, "journal: cannot %s %s: %s (continuing)", what, path, strerror(err));
+        /* The segment exists under its name, but the name may not survive a power loss, and
+         * with it every record that a later fdatasync of the file seems to make durable:
+         * a failed fsync, so the journal refuses appends and syncs from now on (the caller
+         * sees it through s_seg_create's NW_OK plus j->sync_failed). */
+        s_seterr(j, "journal: cannot %s %s: %s", what, path, strerror(err));
+        j->sync_failed = true;
+        snprintf(j->sync_errmsg, sizeof j->sync_errmsg, "%s", j->errmsg);
     }
     *fd = f;
     free(tmp);
@@ -922,6 +929,13 @@ static int s_seg_recover(nw_journal_t *j, uint64_t first_seq, bool last, int *ac
         goto fail;
     }
     size = (size_t)st.st_size;
+    /* The last segment is the only one that can hold records a failed fsync left unwritten
+     * (a segment is synced before rotation, and after a failed fsync the journal refuses
+     * every append), and Linux may still serve them from pages it marked clean when their
+     * writeback failed. Drop the clean cached pages so what follows reads the disk (best
+     * effort: only advice, dirty pages stay, and a no-op on tmpfs). */
+    if (last)
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     if (size > 0 && (map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
         rc = nw_error_from_errno(errno);
         snprintf(rep->message, sizeof rep->message, "journal: cannot map %s: %s", path,
@@ -1054,6 +1068,11 @@ static int s_recover(nw_journal_t *j, nw_journal_recovery_t *rep)
             rc = rc == NW_ERR_JOURNAL_FULL ? nw_error_from_errno(err) : rc;
             goto done;
         }
+        if (j->sync_failed) { /* the directory could not be synced */
+            snprintf(rep->message, sizeof rep->message, "%s", j->sync_errmsg);
+            rc = NW_ERR_IO;
+            goto done;
+        }
         rc = s_seg_push(j, 1, hdr_len, now);
     }
     rep->records = j->n_records;
@@ -1118,7 +1137,7 @@ void nw_journal_destroy(nw_journal_t **jp)
         return;
     nw_journal_t *j = *jp;
     if (j->active_fd >= 0) {
-        if (j->opts.fsync != NW_JOURNAL_FSYNC_NEVER && j->unsynced > 0)
+        if (j->opts.fsync != NW_JOURNAL_FSYNC_NEVER && j->unsynced > 0 && !j->sync_failed)
             (void)fdatasync(j->active_fd);
         close(j->active_fd);
     }
@@ -1311,6 +1330,33 @@ static int s_fail_write(nw_journal_t *j, const char *what, int err)
     return NW_ERR_JOURNAL_FULL;
 }
 
+/* Records a failed fdatasync of the active segment (err: its errno): cuts a record written
+ * but not indexed, as for a failed write, and makes the failure sticky. Linux reports a
+ * writeback error to fdatasync once and then clears it, possibly having dropped the dirty
+ * pages of every record since the last good sync; a later fdatasync that succeeds proves
+ * nothing about them. So from now on appends and syncs return NW_ERR_SYNC, and only
+ * reopening the journal (recovery reads what is really there) clears it.
+ * Returns NW_ERR_SYNC. */
+static int s_fail_sync(nw_journal_t *j, int err)
+{
+    (void)s_fail_write(j, "sync", err);
+    j->sync_failed = true;
+    snprintf(j->sync_errmsg, sizeof j->sync_errmsg, "%s", j->errmsg);
+    return NW_ERR_SYNC;
+}
+
+/* Returns NW_OK, or NW_ERR_SYNC with errmsg set when an earlier fsync failed. */
+static int s_check_synced(nw_journal_t *j)
+{
+    if (!j->sync_failed)
+        return NW_OK;
+    s_seterr(j,
+             "%s (an earlier fsync failed; records since the last good sync may not be on "
+             "disk; reopen the journal to recover)",
+             j->sync_errmsg);
+    return NW_ERR_SYNC;
+}
+
 /* Closes the active segment (synced) and starts a new one at next_seq. */
 static int s_rotate(nw_journal_t *j, int64_t time_ms)
 {
@@ -1319,14 +1365,17 @@ static int s_rotate(nw_journal_t *j, int64_t time_ms)
     if (s_grow((void **)&j->segs, &j->cap_segs, j->n_segs + 1, sizeof *j->segs) != 0)
         return NW_ERR_NOMEM;
     if (j->unsynced > 0 && fdatasync(j->active_fd) != 0)
-        return s_fail_write(j, "sync", errno);
+        return s_fail_sync(j, errno);
     j->unsynced = 0;
     if ((rc = s_seg_create(j, j->next_seq, time_ms, &fd, &hdr_len, &err)) != NW_OK)
         return rc;
     close(j->active_fd);
     j->active_fd = fd;
     j->tail_dirty = false;
-    return s_seg_push(j, j->next_seq, hdr_len, time_ms);
+    if ((rc = s_seg_push(j, j->next_seq, hdr_len, time_ms)) != NW_OK)
+        return rc;
+    /* The new segment's directory entry could not be synced (errmsg says so). */
+    return j->sync_failed ? NW_ERR_SYNC : NW_OK;
 }
 
 static bool s_sync_due(nw_journal_t *j, int64_t time_ms)
@@ -1350,7 +1399,7 @@ int nw_journal_append(nw_journal_t *j, const nw_alert_t *alert, const void *fram
         return NW_ERR_INVAL;
     if (frame_len == 0 || frame_len > NW_FRAME_MAX)
         return NW_ERR_TOOBIG;
-    if ((rc = s_alert_check(j, alert)) != NW_OK)
+    if ((rc = s_alert_check(j, alert)) != NW_OK || (rc = s_check_synced(j)) != NW_OK)
         return rc;
     if (time_ms < j->last_time)
         time_ms = j->last_time;
@@ -1381,7 +1430,7 @@ int nw_journal_append(nw_journal_t *j, const nw_alert_t *alert, const void *fram
         return s_fail_write(j, "write", err);
     if (s_sync_due(j, time_ms)) {
         if (fdatasync(j->active_fd) != 0)
-            return s_fail_write(j, "sync", errno);
+            return s_fail_sync(j, errno);
         j->unsynced = 0;
     } else {
         if (j->unsynced++ == 0)
@@ -1399,14 +1448,18 @@ int nw_journal_append(nw_journal_t *j, const nw_alert_t *alert, const void *fram
 
 int nw_journal_sync(nw_journal_t *j)
 {
-    if (j->unsynced == 0)
-        return NW_OK;
-    if (fdatasync(j->active_fd) != 0) {
-        s_seterr(j, "journal: cannot sync %s: %s", j->dir, strerror(errno));
-        return NW_ERR_JOURNAL_FULL;
-    }
+    int rc = s_check_synced(j);
+    if (rc != NW_OK || j->unsynced == 0)
+        return rc;
+    if (fdatasync(j->active_fd) != 0)
+        return s_fail_sync(j, errno);
     j->unsynced = 0;
     return NW_OK;
+}
+
+bool nw_journal_sync_failed(const nw_journal_t *j)
+{
+    return j->sync_failed;
 }
 
 int nw_journal_contains(nw_journal_t *j, const char *id, bool *found)

@@ -23,6 +23,7 @@
  *     nw_alert_encode(&alert, &frame, &size);
  *     if ((rc = nw_journal_append(j, &alert, frame, size, now_ms)) != NW_OK) {
  *         // NW_ERR_JOURNAL_FULL: stop publishing, log nw_journal_errmsg(j), retry later
+ *         // NW_ERR_SYNC: an fsync failed; stop, and reopen the journal to recover
  *     }
  *
  * Everything here belongs to one thread (the publisher's loop). Iterators
@@ -97,9 +98,10 @@ void nw_journal_opts_default(nw_journal_opts_t *opts);
 /* Opens the journal in dir (created, one level, if missing), locks it, and recovers it:
  * leftover temporary files are removed; every segment is scanned; a record that fails its
  * checks is cut off with everything after it in its segment (the file is truncated and
- * synced) and reported in *recovery; the sequence continues after the last good record;
- * per-topic seqs and the alert-id set are rebuilt. A new journal gets a random stream id.
- * opts may be NULL (defaults); recovery may be NULL.
+ * synced) and reported in *recovery (the last segment is read from the disk, its clean
+ * cached pages dropped first: see nw_journal_sync_failed); the sequence continues after the
+ * last good record; per-topic seqs and the alert-id set are rebuilt. A new journal gets a
+ * random stream id. opts may be NULL (defaults); recovery may be NULL.
  * Returns NW_OK with *out set, or leaves *out NULL and returns (recovery->message says why):
  *   NW_ERR_INVAL           dir or out NULL, or opts out of range (segment_max outside
  *                          NW_JOURNAL_SEGMENT_MIN..MAX, retain_ms < 0, unknown fsync);
@@ -163,18 +165,31 @@ int nw_journal_number(const nw_journal_t *j, nw_alert_t *alert);
  *                       next one; id empty or longer than NW_ALERT_FIELD_MAX; a topic name
  *                       empty or longer than 255 bytes, or more than NW_ALERT_TOPICS_MAX;
  *   NW_ERR_TOOBIG       frame_len is 0 or above NW_FRAME_MAX;
- *   NW_ERR_JOURNAL_FULL the record could not be written, synced, or a new segment made
- *                       (ENOSPC, EDQUOT, EFBIG, EIO, EACCES...; nw_journal_errmsg says
- *                       which). Publishing must pause; a later append may succeed;
+ *   NW_ERR_JOURNAL_FULL the record could not be written or a new segment made (ENOSPC,
+ *                       EDQUOT, EFBIG, EIO, EACCES...; nw_journal_errmsg says which).
+ *                       Publishing must pause; a later append may succeed;
+ *   NW_ERR_SYNC         an fsync failed, now (syncing this record, the segment rotated
+ *                       away from, or the directory entry of a new segment) or earlier:
+ *                       see nw_journal_sync_failed. No later append or sync succeeds;
  *   NW_ERR_NOMEM. */
 int nw_journal_append(nw_journal_t *j, const nw_alert_t *alert, const void *frame, size_t frame_len,
                       int64_t time_ms);
 
 /* Forces every appended record to the disk (fdatasync of the active segment), whatever the
  * policy; does nothing when nothing is unsynced. For the daemon's INTERVAL timer and before
- * an article leaves the spool. Returns NW_OK or NW_ERR_JOURNAL_FULL (the sync failed: the
- * unsynced records may not survive a power loss; nw_journal_errmsg says why). */
+ * an article leaves the spool. Returns NW_OK, or NW_ERR_SYNC: this sync or an earlier one
+ * failed (nw_journal_errmsg names the file and errno text), so the records appended since
+ * the last good sync may not be on disk. */
 int nw_journal_sync(nw_journal_t *j);
+
+/* Returns whether an fsync of the journal has failed (in nw_journal_sync, an append, a
+ * rotation, or of the directory after a new segment). The state is sticky: Linux reports a
+ * writeback error once and may drop the unwritten pages, so a later fdatasync succeeding
+ * says nothing about the records before it. From then on nw_journal_append and
+ * nw_journal_sync return NW_ERR_SYNC without touching the disk, and nw_journal_destroy
+ * does not sync. Only destroying and reopening the journal clears it (recovery cuts a torn
+ * tail and rebuilds the id set from what the files really hold). */
+bool nw_journal_sync_failed(const nw_journal_t *j);
 
 /* Applies retention now (age measured against now_ms): deletes the oldest whole segments
  * while the total passes retain_bytes or their newest record is older than retain_ms;

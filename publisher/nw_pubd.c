@@ -116,9 +116,41 @@ static uint64_t s_last_seq(const s_daemon_t *d)
     return d->journal ? nw_journal_next_seq(d->journal) - 1 : nw_sequencer_last(d->seqr);
 }
 
-/* Logs a journal failure once per pause; publishing resumes when a later try works. */
+/* Returns the journal's last error without its "journal: " prefix, for a log line that
+ * starts with "journal: " itself. */
+static const char *s_journal_reason(const s_daemon_t *d)
+{
+    const char *msg = nw_journal_errmsg(d->journal);
+    return strncmp(msg, "journal: ", 9) == 0 ? msg + 9 : msg;
+}
+
+/* A journal fsync failed (the timer's, the one before an article leaves incoming/, or one
+ * inside an append): stops the daemon with NW_PUBD_EXIT_JOURNAL_SYNC, loudly. Pausing and
+ * retrying, as for a full disk, would be unsound: Linux reports a writeback error once and
+ * may drop the unwritten pages, so a later fsync that succeeds would let an article move to
+ * done/ while records of it (or of earlier articles) are not on disk. The journal refuses
+ * every append and sync from now on (nw_journal_sync_failed), and the loop runs no work
+ * once stopping, so the article being processed stays in incoming/. A restart reopens the
+ * journal: recovery cuts a torn tail, and its id set makes the daemon republish exactly the
+ * alerts it lacks for the articles still in incoming/. */
+static void s_stop_on_sync_failure(s_daemon_t *d)
+{
+    nw_log(NW_LOG_ERROR,
+           "journal: fsync failed: %s; stopping: records since the last good sync may not be on "
+           "disk; restart to recover",
+           s_journal_reason(d));
+    s_stop(d, NW_PUBD_EXIT_JOURNAL_SYNC);
+}
+
+/* Logs a journal failure once per pause; publishing resumes when a later try works. A failed
+ * fsync stops the daemon instead (its status is set here, so the caller's S_FATAL keeps
+ * it: the first status given to s_stop wins). */
 static s_outcome_t s_journal_failed(s_daemon_t *d, int rc)
 {
+    if (rc == NW_ERR_SYNC || nw_journal_sync_failed(d->journal)) {
+        s_stop_on_sync_failure(d);
+        return S_FATAL;
+    }
     if (rc != NW_ERR_JOURNAL_FULL) {
         nw_log(NW_LOG_ERROR, "journal: %s (%s); stopping", nw_journal_errmsg(d->journal),
                nw_strerror(rc));
@@ -436,12 +468,17 @@ fail:
     return NW_ERR_NOMEM;
 }
 
-/* Flushes the journal at its interval and applies its retention. */
+/* Flushes the journal at its interval and applies its retention. A failed sync stops the
+ * daemon (s_stop_on_sync_failure). */
 static void s_on_journal_timer(uv_timer_t *timer)
 {
     s_daemon_t *d = timer->data;
-    if (nw_journal_sync(d->journal) != NW_OK)
-        nw_log(NW_LOG_ERROR, "journal: %s", nw_journal_errmsg(d->journal));
+    if (d->stopping)
+        return;
+    if (nw_journal_sync(d->journal) != NW_OK) {
+        s_stop_on_sync_failure(d);
+        return;
+    }
     if (nw_journal_retain(d->journal, s_now_ms()) != NW_OK)
         nw_log(NW_LOG_WARN, "journal: %s", nw_journal_errmsg(d->journal));
 }
@@ -691,8 +728,10 @@ static void s_teardown(s_daemon_t *d)
     if (d->zctx != NULL)
         zmq_ctx_term(d->zctx);
     nw_spool_names_free(&d->pending, d->n_pending);
-    if (d->journal != NULL && nw_journal_sync(d->journal) != NW_OK)
-        nw_log(NW_LOG_ERROR, "journal: %s", nw_journal_errmsg(d->journal));
+    /* A failed fsync was reported when it happened; the journal refuses to sync since. */
+    if (d->journal != NULL && !nw_journal_sync_failed(d->journal) &&
+        nw_journal_sync(d->journal) != NW_OK)
+        nw_log(NW_LOG_ERROR, "journal: %s", s_journal_reason(d));
     nw_journal_destroy(&d->journal);
     nw_sequencer_destroy(&d->seqr);
     nw_spool_destroy(&d->spool);

@@ -12,7 +12,9 @@
  * twice), numbered by the journal, appended to it, then sent. An article
  * moves to done/ only once all its alerts are journaled (and synced, unless
  * the fsync policy is "never"). A journal that cannot be written pauses
- * publishing, loudly, until a retry succeeds. Without a journal
+ * publishing, loudly, until a retry succeeds; a journal fsync that fails stops the
+ * daemon (NW_PUBD_EXIT_JOURNAL_SYNC), since a later fsync succeeding would prove
+ * nothing about the records before it. Without a journal
  * (--no-journal) alerts are numbered in memory on a new stream each run.
  * With a journal, a replay endpoint (nw_replay, a ROUTER on the same loop) serves it to
  * subscribers that missed alerts; heartbeats advertise it. It is closed before the
@@ -27,6 +29,7 @@
  *     published NAME: N alerts, M messages, seq A-B
  *     NAME: REASON; moved to failed/
  *     journal: MESSAGE; publishing paused
+ *     journal: fsync failed: MESSAGE; stopping: ...
  *     stopped: N articles published, M failed, last seq S
  */
 #ifndef NW_PUBD_H
@@ -39,11 +42,12 @@
 
 /* Exit statuses of the daemon, documented in --help and docs/PUBLISHER.md. */
 typedef enum {
-    NW_PUBD_EXIT_OK = 0,       /* stopped by SIGTERM/SIGINT, or nothing went wrong */
-    NW_PUBD_EXIT_FAILURE = 1,  /* a runtime failure (socket, loop, memory, spool moves) */
-    NW_PUBD_EXIT_USAGE = 2,    /* bad flag or value, or a taxonomy/boilerplate file is wrong */
-    NW_PUBD_EXIT_ENDPOINT = 3, /* an --bind or --replay-bind endpoint cannot be bound */
-    NW_PUBD_EXIT_SPOOL = 4,    /* the spool or journal folder cannot be created or used */
+    NW_PUBD_EXIT_OK = 0,           /* stopped by SIGTERM/SIGINT, or nothing went wrong */
+    NW_PUBD_EXIT_FAILURE = 1,      /* a runtime failure (socket, loop, memory, spool moves) */
+    NW_PUBD_EXIT_USAGE = 2,        /* bad flag or value, or a taxonomy/boilerplate file is wrong */
+    NW_PUBD_EXIT_ENDPOINT = 3,     /* an --bind or --replay-bind endpoint cannot be bound */
+    NW_PUBD_EXIT_SPOOL = 4,        /* the spool or journal folder cannot be created or used */
+    NW_PUBD_EXIT_JOURNAL_SYNC = 5, /* a journal fsync failed: stopped; restart to recover */
 } nw_pubd_exit_t;
 
 typedef struct {

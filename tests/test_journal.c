@@ -1,4 +1,5 @@
-/* Tests for publisher/nw_journal: append, recovery, rotation, retention, iterators, disk full. */
+/* Tests for publisher/nw_journal: append, recovery, rotation, retention, iterators, disk full,
+ * failed fsync. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -877,6 +879,96 @@ static void test_sync_policies_append_and_sync(void **state)
     }
 }
 
+/* Returns the fd this process holds read-write on the file at path (the journal's active
+ * segment), found through /proc/self/fd; -1 when there is none. */
+static int s_rw_fd_of(const char *path)
+{
+    char want[PATH_MAX], link[PATH_MAX], got[PATH_MAX];
+    assert_non_null(realpath(path, want));
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int found = -1;
+    struct dirent *e;
+    while (found < 0 && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        int fd = atoi(e->d_name);
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, got, sizeof got - 1);
+        if (n <= 0 || fd == dirfd(d))
+            continue;
+        got[n] = '\0';
+        if (strcmp(got, want) == 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR)
+            found = fd;
+    }
+    closedir(d);
+    return found;
+}
+
+static void test_failed_sync_is_sticky_until_reopen(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir(), path[512], frame[300];
+    nw_journal_opts_t o = s_opts(NW_JOURNAL_SEGMENT_DEFAULT);
+    o.fsync = NW_JOURNAL_FSYNC_INTERVAL;
+    o.sync_every = 0; /* only nw_journal_sync syncs */
+    o.sync_interval_ms = 0;
+    nw_journal_recovery_t rep;
+    nw_journal_t *j = s_open(dir, &o, &rep);
+    s_append_upto(j, 4, 300); /* seqs 1-3, unsynced */
+    assert_false(nw_journal_sync_failed(j));
+    s_seg_path(path, sizeof path, dir, 1);
+    int fd = s_rw_fd_of(path);
+    assert_true(fd >= 0);
+
+    /* fdatasync(2) of a pipe fails (EINVAL): a pipe put under the journal's fd for one
+     * sync makes the real call fail once, as a writeback error (EIO) would. */
+    int saved = dup(fd), p[2];
+    assert_true(saved >= 0);
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(dup2(p[0], fd), fd);
+    int rc = nw_journal_sync(j);
+    assert_int_equal(dup2(saved, fd), fd);
+    close(saved);
+    close(p[0]);
+    close(p[1]);
+    assert_int_equal(rc, NW_ERR_SYNC);
+    assert_true(nw_journal_sync_failed(j));
+    assert_non_null(strstr(nw_journal_errmsg(j), "cannot sync"));
+    assert_non_null(strstr(nw_journal_errmsg(j), "Invalid argument"));
+
+    /* The file syncs fine again, as Linux's fdatasync does once it has reported a writeback
+     * error: the journal must still refuse, or an article could move to done/ on its word. */
+    assert_int_equal(fdatasync(fd), 0);
+    assert_int_equal(nw_journal_sync(j), NW_ERR_SYNC);
+    assert_non_null(strstr(nw_journal_errmsg(j), "an earlier fsync failed"));
+    assert_non_null(strstr(nw_journal_errmsg(j), "Invalid argument"));
+    nw_alert_t a;
+    s_alert(j, 4, &a);
+    s_frame(4, sizeof frame, frame);
+    off_t before = s_file_size(path);
+    assert_int_equal(nw_journal_append(j, &a, frame, sizeof frame, 4000), NW_ERR_SYNC);
+    nw_alert_clear(&a);
+    assert_int_equal(nw_journal_next_seq(j), 4);
+    assert_int_equal(s_file_size(path), before); /* nothing written */
+    nw_journal_destroy(&j);
+
+    /* Reopening clears it: recovery reads what the file holds, and appends go on. */
+    j = s_open(dir, &o, &rep);
+    assert_false(nw_journal_sync_failed(j));
+    assert_int_equal(rep.records, 3);
+    assert_int_equal(rep.damaged_segments, 0);
+    s_append_upto(j, 5, 300);
+    assert_int_equal(nw_journal_sync(j), NW_OK);
+    nw_journal_iter_t *it;
+    assert_int_equal(nw_journal_iter_from_seq(j, 1, &it), NW_OK);
+    assert_int_equal(s_drain(it, 1, 300), 4);
+    nw_journal_iter_destroy(&it);
+    nw_journal_destroy(&j);
+    s_rmdir(dir);
+    free(dir);
+}
+
 static void test_open_rejects_bad_options(void **state)
 {
     (void)state;
@@ -918,6 +1010,7 @@ int main(void)
         cmocka_unit_test(test_write_failure_reports_full_then_resumes),
         cmocka_unit_test(test_rotation_failure_reports_full_then_resumes),
         cmocka_unit_test(test_sync_policies_append_and_sync),
+        cmocka_unit_test(test_failed_sync_is_sticky_until_reopen),
         cmocka_unit_test(test_open_rejects_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
