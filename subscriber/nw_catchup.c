@@ -36,6 +36,11 @@ struct nw_catchup_t {
     bool look_back_running;     /* the replay in progress is the one-off range */
     uint64_t req;               /* number of the replay in progress */
     uint64_t replay_from;       /* its from_seq (0: look-back) */
+    uint64_t replay_to;         /* its to_seq (0: up to the head) */
+    uint64_t known;             /* highest seq of cur known to exist (heartbeats, live alerts,
+                                   gap reports): where another repair pass ends */
+    bool again_head;            /* a loss of unknown extent during the replay: the next
+                                   pass goes up to the head */
     s_beat_t beat_at_request;   /* the heartbeat before the replay was asked for */
     s_beat_t last_beat;         /* the latest heartbeat of cur */
     nw_catchup_stats_t stats;   /* counters */
@@ -173,7 +178,7 @@ static int s_jump(const nw_catchup_t *c, const nw_alert_t *alert)
     return -1;
 }
 
-static void s_start_replay(nw_catchup_t *c, uint64_t from);
+static bool s_repair(nw_catchup_t *c, uint64_t to);
 
 /* Handles a live alert while LIVE: deliver, or notice a loss and repair it first. */
 static void s_live_one(nw_catchup_t *c, nw_alert_t *alert, const char *topic)
@@ -188,16 +193,19 @@ static void s_live_one(nw_catchup_t *c, nw_alert_t *alert, const char *topic)
         nw_alert_clear(alert);
         return;
     }
-    /* After a failed replay the repair waits for the next heartbeat (no hammering). */
-    int j = c->retry ? -1 : s_jump(c, alert);
+    /* After a failed replay the repair waits for the next heartbeat (no hammering). A jump
+     * whose missing alerts all lie at or below the floor (handled, or given up) is none. */
+    uint64_t floor = nw_state_floor(c->opts.state, c->cur);
+    int j = c->retry || alert->seq <= floor + 1 ? -1 : s_jump(c, alert);
     if (j >= 0) {
         const nw_alert_topic_t *t = &alert->topics[j];
         s_event(c, NW_CATCHUP_EV_GAP, t->name, nw_state_topic(c->opts.state, c->cur, t->name) + 1,
                 t->seq - 1, NULL);
         char tcopy[NW_TOPIC_MAX + 1];
         snprintf(tcopy, sizeof tcopy, "%s", topic);
+        uint64_t to = alert->seq - 1;       /* the missing alerts came before it */
         s_queue_put(c, alert, tcopy, true); /* it comes after what the repair brings */
-        s_start_replay(c, nw_state_floor(c->opts.state, c->cur) + 1);
+        s_repair(c, to);                    /* to >= floor + 1: never empty */
         return;
     }
     s_offer(c, alert, topic);
@@ -220,23 +228,28 @@ static void s_go_live(nw_catchup_t *c)
 
 /* --- replays --------------------------------------------------------------------------------- */
 
-static void s_request(nw_catchup_t *c, nw_replay_request_t *rq, uint64_t from)
+/* Sends rq (its range from..to, to 0: up to the head) and waits for its end. */
+static void s_request(nw_catchup_t *c, nw_replay_request_t *rq, uint64_t from, uint64_t to)
 {
     rq->req = ++c->req;
     snprintf(rq->stream, sizeof rq->stream, "%s", c->cur);
     c->replay_from = from;
+    c->replay_to = to;
     c->again = false;
+    c->again_head = false;
     c->overflowed = false;
     c->retry = false;
     c->look_back_running = false;
     c->phase = NW_CATCHUP_REPLAYING;
     c->stats.replays++;
     s_beat_dup(&c->beat_at_request, &c->last_beat);
-    s_event(c, NW_CATCHUP_EV_REPLAYING, NULL, from, 0, NULL);
+    s_event(c, NW_CATCHUP_EV_REPLAYING, NULL, from, to, NULL);
     c->cb.request(rq, c->cb.arg);
 }
 
-static void s_start_replay(nw_catchup_t *c, uint64_t from)
+/* Asks for the alerts from..to (to 0: up to the head) that match the filters. Requires
+ * to == 0 or to >= from. */
+static void s_start_replay(nw_catchup_t *c, uint64_t from, uint64_t to)
 {
     nw_replay_request_t rq;
     nw_replay_request_init(&rq);
@@ -246,7 +259,23 @@ static void s_start_replay(nw_catchup_t *c, uint64_t from)
     }
     rq.start = NW_REPLAY_FROM_SEQ;
     rq.from_seq = from;
-    s_request(c, &rq, from);
+    rq.has_to_seq = to > 0;
+    rq.to_seq = to;
+    s_request(c, &rq, from, to);
+}
+
+/* Repairs a loss: asks for floor + 1 .. to (to 0: up to the head). floor + 1 is where the
+ * first hole starts: nw_state folds the handled ranges that touch the floor into it, so
+ * floor + 1 is never handled. Holes between it and to (and the alerts handled around them)
+ * come in this one request; what is handled already is dropped as a duplicate. Returns
+ * false, asking nothing, when the range is empty (to <= floor: all of it is handled). */
+static bool s_repair(nw_catchup_t *c, uint64_t to)
+{
+    uint64_t from = nw_state_floor(c->opts.state, c->cur) + 1;
+    if (to > 0 && to < from)
+        return false;
+    s_start_replay(c, from, to);
+    return true;
 }
 
 static void s_start_look_back(nw_catchup_t *c)
@@ -257,7 +286,7 @@ static void s_start_look_back(nw_catchup_t *c)
             nw_replay_request_add_filter(&rq, c->opts.filters->filters[i]);
     }
     c->look_back_pending = false;
-    s_request(c, &rq, rq.start == NW_REPLAY_FROM_SEQ ? rq.from_seq : 0);
+    s_request(c, &rq, rq.start == NW_REPLAY_FROM_SEQ ? rq.from_seq : 0, 0);
     c->look_back_running = true;
 }
 
@@ -295,7 +324,7 @@ static void s_start_stream(nw_catchup_t *c, const nw_heartbeat_t *hb)
             floor = hb->seq;
         }
         if (floor < hb->seq)
-            s_start_replay(c, floor + 1);
+            s_start_replay(c, floor + 1, 0);
         else
             s_go_live(c);
         return;
@@ -303,7 +332,7 @@ static void s_start_stream(nw_catchup_t *c, const nw_heartbeat_t *hb)
     s_event(c, NW_CATCHUP_EV_NEW_STREAM, NULL, hb->seq, 0, NULL);
     if (c->opts.on_new_stream == NW_CATCHUP_BEGINNING) {
         nw_state_use(st, c->cur, 0);
-        s_start_replay(c, 1);
+        s_start_replay(c, 1, 0);
         return;
     }
     nw_state_use(st, c->cur, s_now_floor(c, hb));
@@ -332,9 +361,12 @@ void nw_catchup_heartbeat(nw_catchup_t *c, const nw_heartbeat_t *hb)
         c->cb.request(NULL, c->cb.arg);
     if (c->phase == NW_CATCHUP_WAITING || other) {
         s_beat_copy(&c->last_beat, hb);
+        c->known = hb->seq;
         s_start_stream(c, hb);
         return;
     }
+    if (hb->seq > c->known)
+        c->known = hb->seq;
     if (c->phase == NW_CATCHUP_REPLAYING)
         return; /* its end decides; the heartbeat it started from is kept */
     s_beat_copy(&c->last_beat, hb);
@@ -344,10 +376,16 @@ void nw_catchup_heartbeat(nw_catchup_t *c, const nw_heartbeat_t *hb)
         nw_state_set_floor(c->opts.state, c->cur, hb->seq);
         return;
     }
-    if (c->retry || s_tail_loss(c, hb)) {
-        s_start_replay(c, floor + 1);
+    /* Everything up to hb->seq is journaled and every later alert comes live: a repair
+     * ends there. A failed catch-up at start (to the head) is asked again whole. */
+    uint64_t to = hb->seq;
+    if (c->retry && c->replay_to == 0)
+        to = 0;
+    else if (c->retry && c->replay_to > to)
+        to = c->replay_to;
+    if ((c->retry || s_tail_loss(c, hb)) && s_repair(c, to))
         return;
-    }
+    c->retry = false; /* an empty range: all of it is at or below the floor */
     /* Clean: every alert up to hb->seq came before it on the wire and none was missing. */
     nw_state_set_floor(c->opts.state, c->cur, hb->seq);
     s_adopt(c, hb->topics, hb->n_topics);
@@ -355,6 +393,8 @@ void nw_catchup_heartbeat(nw_catchup_t *c, const nw_heartbeat_t *hb)
 
 int nw_catchup_live(nw_catchup_t *c, nw_alert_t *alert, const char *topic)
 {
+    if (alert->seq > c->known && strcmp(alert->stream, c->cur) == 0)
+        c->known = alert->seq; /* also when it is dropped: another pass fetches it */
     if (c->phase == NW_CATCHUP_LIVE && strcmp(alert->stream, c->cur) != 0)
         c->phase = NW_CATCHUP_WAITING; /* another stream: wait for its heartbeat */
     if (c->phase == NW_CATCHUP_LIVE) {
@@ -390,18 +430,22 @@ void nw_catchup_replayed(nw_catchup_t *c, const nw_alert_t *alert, const char *t
 static void s_replay_ok(nw_catchup_t *c, const nw_replay_end_t *end)
 {
     nw_state_t *st = c->opts.state;
-    if (c->replay_from > 0 && end->oldest > c->replay_from)
-        s_event(c, NW_CATCHUP_EV_LOST, NULL, c->replay_from, end->oldest - 1, NULL);
+    if (c->replay_from > 0 && end->oldest > c->replay_from) {
+        uint64_t gone = end->oldest - 1;
+        if (c->replay_to > 0 && gone > c->replay_to)
+            gone = c->replay_to;
+        s_event(c, NW_CATCHUP_EV_LOST, NULL, c->replay_from, gone, NULL);
+    }
     uint64_t covered = end->next_seq > 0 ? end->next_seq - 1 : 0;
     if (covered > nw_state_floor(st, c->cur))
         nw_state_set_floor(st, c->cur, covered);
     /* Everything up to the heartbeat the replay started from is now handled. */
     if (c->beat_at_request.valid && covered >= c->beat_at_request.seq)
         s_adopt(c, c->beat_at_request.topics, c->beat_at_request.n_topics);
-    if (c->again) {
-        s_start_replay(c, nw_state_floor(st, c->cur) + 1);
+    /* One more pass: a catch-up to the head stays one; a repair ends at the highest seq
+     * known now (every alert dropped or reported missing meanwhile is at or below it). */
+    if (c->again && s_repair(c, c->replay_to == 0 || c->again_head ? 0 : c->known))
         return;
-    }
     s_go_live(c);
 }
 
@@ -409,8 +453,13 @@ void nw_catchup_replay_end(nw_catchup_t *c, const nw_replay_end_t *end)
 {
     if (c->phase != NW_CATCHUP_REPLAYING || end->req != c->req)
         return; /* a cancelled or stale answer */
+    if (end->status == NW_REPLAY_MORE && (c->replay_to == 0 || end->next_seq <= c->replay_to)) {
+        /* a client that does not follow "more" itself */
+        s_start_replay(c, end->next_seq, c->replay_to);
+        return;
+    }
     if (end->status == NW_REPLAY_MORE) {
-        s_start_replay(c, end->next_seq); /* a client that does not follow "more" itself */
+        s_replay_ok(c, end); /* past to_seq: the range is done */
         return;
     }
     if (end->status == NW_REPLAY_OK) {
@@ -444,14 +493,21 @@ void nw_catchup_replay_failed(nw_catchup_t *c, const char *why)
     s_go_live(c);
 }
 
-void nw_catchup_gap(nw_catchup_t *c, const char *stream)
+void nw_catchup_gap(nw_catchup_t *c, const char *stream, uint64_t to_seq)
 {
     if (strcmp(stream, c->cur) != 0)
         return;
-    if (c->phase == NW_CATCHUP_REPLAYING)
-        c->again = true;
-    else if (c->phase == NW_CATCHUP_LIVE)
-        s_start_replay(c, nw_state_floor(c->opts.state, c->cur) + 1);
+    if (to_seq > c->known)
+        c->known = to_seq;
+    if (c->phase == NW_CATCHUP_REPLAYING) {
+        /* A bounded replay running over the range brings it all from the journal. */
+        if (to_seq == 0 || c->replay_to == 0 || to_seq > c->replay_to) {
+            c->again = true;
+            c->again_head = c->again_head || to_seq == 0;
+        }
+    } else if (c->phase == NW_CATCHUP_LIVE) {
+        s_repair(c, to_seq);
+    }
 }
 
 nw_catchup_phase_t nw_catchup_phase(const nw_catchup_t *c)

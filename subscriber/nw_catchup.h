@@ -25,9 +25,14 @@
  *     floor becomes next_seq - 1 and the queue drains through the same check.
  *   - Loss while live is noticed (a per-topic seq jump on a subscribed topic, or
  *     a heartbeat whose per-topic seq is past what was handled, or
- *     nw_catchup_gap() from the caller) and repaired with a replay from
- *     floor + 1, the live alerts queued meanwhile. A clean heartbeat raises the
- *     floor to its seq.
+ *     nw_catchup_gap() from the caller) and repaired with a bounded replay, the
+ *     live alerts queued meanwhile: from floor + 1 (the start of the first hole:
+ *     handled ranges touching the floor are folded into it) to the highest seq
+ *     known to exist: the seq of the live alert that showed the jump minus 1, the
+ *     heartbeat's seq, or the caller's bound (to_seq). Several holes in that range
+ *     come in one request; what is handled already is dropped as a duplicate. A
+ *     pass that must run again (loss or overflow during it) ends at the highest
+ *     seq seen by then. A clean heartbeat raises the floor to its seq.
  * Alerts come out in seq order, except those a loss repair brings back late.
  * One publisher stream at a time: a heartbeat or alert of another stream id
  * switches to it (a publisher whose journal was recreated).
@@ -60,7 +65,8 @@ typedef enum {
 
 typedef enum {
     NW_CATCHUP_EV_NEW_STREAM = 0, /* stream seen for the first time (first = its head) */
-    NW_CATCHUP_EV_REPLAYING,      /* a replay was asked for, from seq first (0: look-back) */
+    NW_CATCHUP_EV_REPLAYING,      /* a replay was asked for, from seq first (0: look-back)
+                                     to seq last (0: up to the head) */
     NW_CATCHUP_EV_LIVE,           /* caught up; first = the floor */
     NW_CATCHUP_EV_GAP,            /* loss noticed live (topic, first..last per-topic seqs) */
     NW_CATCHUP_EV_LOST,           /* first..last had left the journal: they cannot come back */
@@ -134,8 +140,12 @@ void nw_catchup_replay_end(nw_catchup_t *c, const nw_replay_end_t *end);
 void nw_catchup_replay_failed(nw_catchup_t *c, const char *why);
 
 /* The caller's own gap tracker saw loss on stream: repair it now rather than at the next
- * heartbeat. */
-void nw_catchup_gap(nw_catchup_t *c, const char *stream);
+ * heartbeat, with a replay from the floor + 1 to to_seq, the highest global seq the missing
+ * alerts can have (the seq of the alert that showed a jump minus 1, or the seq of the
+ * heartbeat that showed tail loss); 0: unknown, up to the publisher's head. Nothing is asked
+ * when to_seq is at or below the floor. During a replay: one more pass after it, unless the
+ * running replay's range already holds to_seq. */
+void nw_catchup_gap(nw_catchup_t *c, const char *stream, uint64_t to_seq);
 
 /* Returns the phase. */
 nw_catchup_phase_t nw_catchup_phase(const nw_catchup_t *c);

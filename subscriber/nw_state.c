@@ -151,6 +151,8 @@ static size_t s_range_search(const s_stream_t *st, uint64_t seq)
 
 static void s_range_remove(s_stream_t *st, size_t i, size_t n)
 {
+    if (n == 0)
+        return; /* ranges may still be NULL: memmove must not see it */
     memmove(&st->ranges[i], &st->ranges[i + n], (st->n_ranges - i - n) * sizeof st->ranges[0]);
     st->n_ranges -= n;
 }

@@ -67,6 +67,8 @@ typedef struct {
     nw_exec_t *exec;            /* --exec, or NULL */
     nw_exec_stats_t exec_stats; /* taken when exec closes */
     nw_gaps_t *gaps;            /* loss detection */
+    uint64_t gap_to;            /* while gaps looks at a frame: the highest global seq a loss
+                                   it reports can have (0: unknown) */
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t tick;                 /* each second: rate-limited logs, fsync, silence */
     uv_timer_t idle;                 /* -W, and --probe's bound */
@@ -350,7 +352,7 @@ static void s_on_gap_event(const nw_gaps_event_t *ev, void *arg)
 {
     s_sub_t *sub = arg;
     if (sub->catchup != NULL && (ev->kind == NW_GAPS_MISSED || ev->kind == NW_GAPS_TAIL))
-        nw_catchup_gap(sub->catchup, ev->stream);
+        nw_catchup_gap(sub->catchup, ev->stream, sub->gap_to);
     unsigned long long first = ev->first, last = ev->last, n = ev->last - ev->first + 1;
     switch (ev->kind) {
     case NW_GAPS_STREAM_NEW: nw_log(NW_LOG_INFO, "stream %s: receiving", ev->stream); break;
@@ -410,7 +412,9 @@ static void s_on_heartbeat(s_sub_t *sub, const void *data, size_t size)
         return;
     }
     nw_log(NW_LOG_DEBUG, "heartbeat: stream %s seq %" PRIu64, hb.stream, hb.seq);
+    sub->gap_to = hb.seq; /* tail loss: at or below the heartbeat's seq */
     nw_gaps_heartbeat(sub->gaps, &hb, (int64_t)uv_now(&sub->loop));
+    sub->gap_to = 0;
     if (sub->catchup != NULL && !sub->stopping) {
         s_replay_connect(sub, hb.replay);
         nw_catchup_heartbeat(sub->catchup, &hb);
@@ -552,7 +556,10 @@ static void s_cu_event(const nw_catchup_event_t *ev, void *arg)
                sub->opts->on_new_stream == NW_CATCHUP_BEGINNING ? "from its beginning" : "now");
         break;
     case NW_CATCHUP_EV_REPLAYING:
-        if (first > 0)
+        if (first > 0 && last > 0)
+            nw_log(NW_LOG_INFO, "replay: stream %s seq %llu-%llu (%s)", ev->stream, first, last,
+                   sub->replay_ep);
+        else if (first > 0)
             nw_log(NW_LOG_INFO, "replay: stream %s from seq %llu (%s)", ev->stream, first,
                    sub->replay_ep);
         else
@@ -704,8 +711,10 @@ static void s_on_alert(s_sub_t *sub, const char *topic, const void *data, size_t
         s_bad(sub, "alert %s arrived on '%s', which is not among its topics", alert.id, topic);
         goto cleanup;
     }
+    sub->gap_to = alert.seq > 0 ? alert.seq - 1 : 0; /* a jump: the missing came before it */
     nw_gaps_result_t seen = nw_gaps_alert(sub->gaps, alert.stream, topic, alert.topics[ti].seq,
                                           (int64_t)uv_now(&sub->loop));
+    sub->gap_to = 0;
     if (sub->catchup != NULL) {
         /* It dedups by (stream, seq) and calls s_cu_deliver, which applies the filter. */
         if (!sub->stopping && nw_catchup_live(sub->catchup, &alert, topic) != NW_OK)

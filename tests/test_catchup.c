@@ -208,6 +208,7 @@ static void test_resume_merges_live_and_replay_without_hole_or_duplicate(void **
     s_beat(fx, S1, 12, 12);
     assert_int_equal(fx->n_rq, 1);
     assert_int_equal(fx->rq[0].from_seq, 11);
+    assert_false(fx->rq[0].has_to_seq); /* catch-up at start: up to the head */
     assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_REPLAYING);
     s_replayed(fx, S1, 11);
     s_live(fx, S1, 13); /* during the replay: the journal has it too */
@@ -245,11 +246,13 @@ static void test_a_jump_while_live_is_repaired_in_order(void **state)
     assert_true(s_saw(fx, NW_CATCHUP_EV_GAP));
     assert_int_equal(fx->n_rq, 1);
     assert_int_equal(fx->rq[0].from_seq, 15);
+    assert_true(fx->rq[0].has_to_seq); /* exactly the hole: up to the alert that showed it */
+    assert_int_equal(fx->rq[0].to_seq, 15);
     s_live(fx, S1, 17); /* queued behind the repair */
     s_replayed(fx, S1, 15);
-    s_replayed(fx, S1, 16);
-    s_end(fx, NW_REPLAY_OK, 17, 1);
+    s_end(fx, NW_REPLAY_OK, 16, 1);
     s_expect(fx, (uint64_t[]){14, 15, 16, 17}, 4);
+    assert_int_equal(fx->n_rq, 1);
 }
 
 static void test_a_heartbeat_showing_tail_loss_starts_a_repair(void **state)
@@ -261,6 +264,8 @@ static void test_a_heartbeat_showing_tail_loss_starts_a_repair(void **state)
     s_beat(fx, S1, 16, 16); /* 15 and 16 never came */
     assert_int_equal(fx->n_rq, 1);
     assert_int_equal(fx->rq[0].from_seq, 15);
+    assert_true(fx->rq[0].has_to_seq); /* up to the heartbeat's seq, not the head */
+    assert_int_equal(fx->rq[0].to_seq, 16);
     s_replayed(fx, S1, 15);
     s_replayed(fx, S1, 16);
     s_end(fx, NW_REPLAY_OK, 17, 1);
@@ -399,14 +404,108 @@ static void test_gap_from_the_callers_tracker(void **state)
     fx_t *fx = *state;
     s_make(fx, NW_CATCHUP_NOW, 0, false);
     s_beat(fx, S1, 10, 10);
-    nw_catchup_gap(fx->c, S2); /* not ours */
+    nw_catchup_gap(fx->c, S2, 14); /* not ours */
     assert_int_equal(fx->n_rq, 0);
-    nw_catchup_gap(fx->c, S1);
+    nw_catchup_gap(fx->c, S1, 10); /* at the floor: nothing to fetch */
+    assert_int_equal(fx->n_rq, 0);
+    nw_catchup_gap(fx->c, S1, 14);
     assert_int_equal(fx->n_rq, 1);
     assert_int_equal(fx->rq[0].from_seq, 11);
-    nw_catchup_gap(fx->c, S1); /* during the replay: one more pass after it */
-    s_end(fx, NW_REPLAY_OK, 11, 1);
+    assert_true(fx->rq[0].has_to_seq);
+    assert_int_equal(fx->rq[0].to_seq, 14);
+    nw_catchup_gap(fx->c, S1, 13); /* inside the running range: it brings them */
+    s_end(fx, NW_REPLAY_OK, 15, 1);
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(nw_state_floor(fx->state, S1), 14);
+    nw_catchup_gap(fx->c, S1, 18);
     assert_int_equal(fx->n_rq, 2);
+    nw_catchup_gap(fx->c, S1, 20); /* past the running range: one more pass after it */
+    s_end(fx, NW_REPLAY_OK, 19, 1);
+    assert_int_equal(fx->n_rq, 3);
+    assert_int_equal(fx->rq[2].from_seq, 19);
+    assert_int_equal(fx->rq[2].to_seq, 20);
+    nw_catchup_gap(fx->c, S1, 0); /* extent unknown: the next pass goes to the head */
+    s_end(fx, NW_REPLAY_OK, 21, 1);
+    assert_int_equal(fx->n_rq, 4);
+    assert_int_equal(fx->rq[3].from_seq, 21);
+    assert_false(fx->rq[3].has_to_seq);
+}
+
+/* A topic-filtered subscriber: the floor lags at the last heartbeat and the handled set has
+ * holes of other topics' seqs. A jump asks from the floor + 1 (the first hole) to just
+ * before the alert that showed it, in one request over both holes; the alert handled in
+ * between comes again and is dropped. */
+static void test_a_jump_asks_one_bounded_range_over_several_holes(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 10, 10);
+    nw_alert_t a = s_alert2(S1, 15, "tariffs", 11, NULL, 0);
+    assert_int_equal(nw_catchup_live(fx->c, &a, "tariffs"), NW_OK);
+    a = s_alert2(S1, 30, "tariffs", 14, NULL, 0); /* tariffs 12 and 13 were lost */
+    assert_int_equal(nw_catchup_live(fx->c, &a, "tariffs"), NW_OK);
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(fx->rq[0].from_seq, 11);
+    assert_true(fx->rq[0].has_to_seq);
+    assert_int_equal(fx->rq[0].to_seq, 29);
+    assert_string_equal(fx->rq[0].filters[0], "tariffs");
+    a = s_alert2(S1, 15, "tariffs", 11, NULL, 0);
+    nw_catchup_replayed(fx->c, &a, "tariffs");
+    nw_alert_clear(&a);
+    a = s_alert2(S1, 21, "tariffs", 12, NULL, 0);
+    nw_catchup_replayed(fx->c, &a, "tariffs");
+    nw_alert_clear(&a);
+    a = s_alert2(S1, 26, "tariffs", 13, NULL, 0);
+    nw_catchup_replayed(fx->c, &a, "tariffs");
+    nw_alert_clear(&a);
+    s_end(fx, NW_REPLAY_OK, 30, 1);
+    s_expect(fx, (uint64_t[]){15, 21, 26, 30}, 4);
+    nw_catchup_stats_t st;
+    nw_catchup_stats(fx->c, &st);
+    assert_int_equal(st.duplicates, 1);
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+}
+
+/* Live alerts dropped by a full queue during a bounded repair: the next pass ends at the
+ * highest seq seen, not at the head. */
+static void test_an_overflow_during_a_repair_ends_the_next_pass_at_the_last_seq_seen(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_NOW, 2, false);
+    s_beat(fx, S1, 10, 10);
+    s_live(fx, S1, 12); /* 11 was lost */
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(fx->rq[0].to_seq, 11);
+    for (uint64_t q = 13; q <= 15; q++)
+        s_live(fx, S1, q); /* 12 is queued; the queue fills at 14: 12-15 dropped */
+    assert_true(s_saw(fx, NW_CATCHUP_EV_OVERFLOW));
+    s_replayed(fx, S1, 11);
+    s_end(fx, NW_REPLAY_OK, 12, 1);
+    assert_int_equal(fx->n_rq, 2);
+    assert_int_equal(fx->rq[1].from_seq, 12);
+    assert_true(fx->rq[1].has_to_seq);
+    assert_int_equal(fx->rq[1].to_seq, 15);
+    for (uint64_t q = 12; q <= 15; q++)
+        s_replayed(fx, S1, q);
+    s_end(fx, NW_REPLAY_OK, 16, 1);
+    s_live(fx, S1, 16);
+    s_expect(fx, (uint64_t[]){11, 12, 13, 14, 15, 16}, 6);
+}
+
+/* A heartbeat that shows tail loss while everything up to it is at or below the floor asks
+ * nothing (the range is empty). */
+static void test_tail_loss_at_or_below_the_floor_asks_nothing(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 20);
+    nw_state_set_topic(fx->state, S1, "tariffs", 18);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 20, 18);
+    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    s_beat(fx, S1, 20, 20); /* tariffs 19-20 are at seqs <= 20: given up or handled */
+    assert_int_equal(fx->n_rq, 0);
+    assert_int_equal(nw_state_topic(fx->state, S1, "tariffs"), 20);
 }
 
 int main(void)
@@ -427,6 +526,9 @@ int main(void)
         T(test_another_stream_mid_replay_cancels_it),
         T(test_look_back_last_n_then_live),
         T(test_gap_from_the_callers_tracker),
+        T(test_a_jump_asks_one_bounded_range_over_several_holes),
+        T(test_an_overflow_during_a_repair_ends_the_next_pass_at_the_last_seq_seen),
+        T(test_tail_loss_at_or_below_the_floor_asks_nothing),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
