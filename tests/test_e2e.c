@@ -324,6 +324,17 @@ static uint64_t s_wait_published(s_fixture_t *f, const char *name)
     return last;
 }
 
+/* Waits until every sample article is published; returns the highest seq they used. */
+static uint64_t s_wait_samples_published(s_fixture_t *f)
+{
+    uint64_t last = 0;
+    for (size_t i = 0; i < S_N_SAMPLES; i++) {
+        uint64_t l = s_wait_published(f, s_samples[i]);
+        last = l > last ? l : last;
+    }
+    return last;
+}
+
 /* Waits until sub has logged a heartbeat of the current stream with seq `seq`: everything
  * the publisher sent before that heartbeat has reached the subscriber. */
 static void s_barrier(s_fixture_t *f, s_sub_t *sub, uint64_t seq)
@@ -543,11 +554,7 @@ static void s_fan_out(s_fixture_t *f, const char *bind)
 
     for (size_t i = 0; i < S_N_SAMPLES; i++)
         s_drop_sample(f, s_samples[i]);
-    uint64_t last = 0;
-    for (size_t i = 0; i < S_N_SAMPLES; i++) {
-        uint64_t l = s_wait_published(f, s_samples[i]);
-        last = l > last ? l : last;
-    }
+    uint64_t last = s_wait_samples_published(f);
     assert_int_equal(last, all->n); /* a fresh journal numbers the alerts 1..n */
 
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
@@ -698,11 +705,7 @@ static void test_bad_articles_fail_and_good_ones_are_delivered(void **state)
         s_fail(f, "reasons do not say what is wrong: '%s' / '%s'", empty, bin);
     free(empty);
     free(bin);
-    uint64_t last = 0;
-    for (size_t i = 0; i < S_N_SAMPLES; i++) {
-        uint64_t l = s_wait_published(f, s_samples[i]);
-        last = l > last ? l : last;
-    }
+    uint64_t last = s_wait_samples_published(f);
     s_barrier(f, sub, last);
     const char *err = s_stop_sub(f, sub);
     s_check_exact(f, sub, good, NULL);
@@ -806,11 +809,7 @@ static void test_rogue_garbage_is_counted_and_good_alerts_flow(void **state)
         s_drop_sample(f, s_samples[i]);
     s_rogue_garbage(f); /* while the publisher works through the articles */
     s_rogue_marker(f, 2, marker2, sizeof marker2);
-    uint64_t last = 0;
-    for (size_t i = 0; i < S_N_SAMPLES; i++) {
-        uint64_t l = s_wait_published(f, s_samples[i]);
-        last = l > last ? l : last;
-    }
+    uint64_t last = s_wait_samples_published(f);
     s_barrier(f, sub, last);
     if (!nw_testproc_wait_output(sub->proc, NW_TESTPROC_STDOUT, marker2, S_WAIT_MS))
         s_fail(f, "the second marker was not printed");
@@ -838,11 +837,7 @@ static void test_sigterm_stops_every_process_within_a_second(void **state)
         s_wait_subscribed(f, subs[i]->filters, 1);
     for (size_t i = 0; i < S_N_SAMPLES; i++)
         s_drop_sample(f, s_samples[i]);
-    uint64_t last = 0;
-    for (size_t i = 0; i < S_N_SAMPLES; i++) {
-        uint64_t l = s_wait_published(f, s_samples[i]);
-        last = l > last ? l : last;
-    }
+    uint64_t last = s_wait_samples_published(f);
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         s_barrier(f, subs[i], last);
 
