@@ -125,10 +125,11 @@ static void s_id_of(uint64_t seq, char *out, size_t size)
              (unsigned long long)(seq % 10));
 }
 
-/* Drains it, checking each record is seq first, first+1, ... with its id and frame; returns
- * how many it yielded. */
-static uint64_t s_drain(nw_journal_iter_t *it, uint64_t first, size_t size)
+/* Drains *it_p, checking each record is seq first, first+1, ... with its id and frame, then
+ * destroys it; returns how many records it yielded. */
+static uint64_t s_drain(nw_journal_iter_t **it_p, uint64_t first, size_t size)
 {
+    nw_journal_iter_t *it = *it_p;
     nw_journal_record_t rec;
     char frame[2048], id[64];
     uint64_t n = 0;
@@ -145,6 +146,7 @@ static uint64_t s_drain(nw_journal_iter_t *it, uint64_t first, size_t size)
         n++;
     }
     assert_int_equal(rc, NW_ERR_NOTFOUND);
+    nw_journal_iter_destroy(it_p);
     return n;
 }
 
@@ -392,8 +394,7 @@ static void s_expect_tail_recovered(const char *dir, off_t off5, off_t size_now,
     assert_int_equal(s_file_size(path), off5);
     nw_journal_iter_t *it;
     assert_int_equal(nw_journal_iter_from_seq(j, 1, &it), NW_OK);
-    assert_int_equal(s_drain(it, 1, 300), 4);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 1, 300), 4);
     bool found;
     char id[64];
     s_id_of(5, id, sizeof id);
@@ -405,8 +406,7 @@ static void s_expect_tail_recovered(const char *dir, off_t off5, off_t size_now,
     assert_int_equal(rep.damaged_segments, 0);
     assert_int_equal(rep.records, 6);
     assert_int_equal(nw_journal_iter_from_seq(j, 0, &it), NW_OK);
-    assert_int_equal(s_drain(it, 1, 300), 6);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 1, 300), 6);
     nw_journal_destroy(&j);
 }
 
@@ -555,8 +555,7 @@ static void test_rotation_at_size_limit(void **state)
     assert_true(first <= 4096 && first > 4096 - 400);
     nw_journal_iter_t *it;
     assert_int_equal(nw_journal_iter_from_seq(j, 1, &it), NW_OK);
-    assert_int_equal(s_drain(it, 1, 300), 40);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 1, 300), 40);
     nw_journal_destroy(&j);
     j = s_open(dir, &o, &rep);
     assert_int_equal(rep.segments, n);
@@ -616,8 +615,7 @@ static void test_retention_by_size_deletes_oldest(void **state)
     assert_true(found);
     nw_journal_iter_t *it;
     assert_int_equal(nw_journal_iter_from_seq(j, 1, &it), NW_OK);
-    assert_int_equal(s_drain(it, first, 300), 100 - first + 1);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, first, 300), 100 - first + 1);
     nw_journal_destroy(&j);
     j = s_open(dir, &o, &rep);
     assert_int_equal(nw_journal_first_seq(j), first);
@@ -666,33 +664,24 @@ static void test_iter_from_seq_time_and_last(void **state)
     s_append_upto(j, 51, 300);
     nw_journal_iter_t *it;
     assert_int_equal(nw_journal_iter_from_seq(j, 17, &it), NW_OK);
-    assert_int_equal(s_drain(it, 17, 300), 34);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 17, 300), 34);
     assert_int_equal(nw_journal_iter_from_seq(j, 51, &it), NW_OK);
-    assert_int_equal(s_drain(it, 51, 300), 0);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 51, 300), 0);
     /* Times are 1000 * seq: 23500 is between 23 and 24; 24000 hits 24 exactly. */
     assert_int_equal(nw_journal_iter_from_time(j, 23500, &it), NW_OK);
-    assert_int_equal(s_drain(it, 24, 300), 27);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 24, 300), 27);
     assert_int_equal(nw_journal_iter_from_time(j, 24000, &it), NW_OK);
-    assert_int_equal(s_drain(it, 24, 300), 27);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 24, 300), 27);
     assert_int_equal(nw_journal_iter_from_time(j, 0, &it), NW_OK);
-    assert_int_equal(s_drain(it, 1, 300), 50);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 1, 300), 50);
     assert_int_equal(nw_journal_iter_from_time(j, 50001, &it), NW_OK);
-    assert_int_equal(s_drain(it, 51, 300), 0);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 51, 300), 0);
     assert_int_equal(nw_journal_iter_last(j, 7, &it), NW_OK);
-    assert_int_equal(s_drain(it, 44, 300), 7);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 44, 300), 7);
     assert_int_equal(nw_journal_iter_last(j, 1000, &it), NW_OK);
-    assert_int_equal(s_drain(it, 1, 300), 50);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 1, 300), 50);
     assert_int_equal(nw_journal_iter_last(j, 0, &it), NW_OK);
-    assert_int_equal(s_drain(it, 51, 300), 0);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 51, 300), 0);
     nw_journal_destroy(&j);
     s_rmdir(dir);
     free(dir);
@@ -736,9 +725,8 @@ static void test_iter_survives_appends_rotation_and_retention(void **state)
         assert_int_equal(nw_journal_iter_next(it, &rec), NW_OK);
         assert_int_equal(rec.seq, s);
     }
-    s_append_upto(j, 200, 300);                /* many rotations while the iterator is parked */
-    assert_int_equal(s_drain(it, 6, 300), 25); /* stops at 30, its end at creation */
-    nw_journal_iter_destroy(&it);
+    s_append_upto(j, 200, 300);                 /* many rotations while the iterator is parked */
+    assert_int_equal(s_drain(&it, 6, 300), 25); /* stops at 30, its end at creation */
     nw_journal_destroy(&j);
     s_rmdir(dir);
     free(dir);
@@ -761,8 +749,7 @@ static void test_iter_skips_what_retention_deleted(void **state)
     assert_int_equal(nw_journal_retain(j, 1000000), NW_OK); /* all but the active */
     uint64_t first = nw_journal_first_seq(j);
     assert_true(first > 2);
-    assert_int_equal(s_drain(it, first, 300), 31 - first);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, first, 300), 31 - first);
     nw_journal_destroy(&j);
     s_rmdir(dir);
     free(dir);
@@ -812,8 +799,7 @@ static void test_write_failure_reports_full_then_resumes(void **state)
     assert_int_equal(rep.records, 5);
     nw_journal_iter_t *it;
     assert_int_equal(nw_journal_iter_from_seq(j, 1, &it), NW_OK);
-    assert_int_equal(s_drain(it, 1, 300), 5);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 1, 300), 5);
     nw_journal_destroy(&j);
     s_rmdir(dir);
     free(dir);
@@ -849,8 +835,7 @@ static void test_rotation_failure_reports_full_then_resumes(void **state)
     assert_int_equal(nw_journal_segment_count(j), 2);
     nw_journal_iter_t *it;
     assert_int_equal(nw_journal_iter_from_seq(j, 1, &it), NW_OK);
-    assert_int_equal(s_drain(it, 1, 300), seq);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 1, 300), seq);
     nw_journal_destroy(&j);
     s_rmdir(dir);
     free(dir);
@@ -962,8 +947,7 @@ static void test_failed_sync_is_sticky_until_reopen(void **state)
     assert_int_equal(nw_journal_sync(j), NW_OK);
     nw_journal_iter_t *it;
     assert_int_equal(nw_journal_iter_from_seq(j, 1, &it), NW_OK);
-    assert_int_equal(s_drain(it, 1, 300), 4);
-    nw_journal_iter_destroy(&it);
+    assert_int_equal(s_drain(&it, 1, 300), 4);
     nw_journal_destroy(&j);
     s_rmdir(dir);
     free(dir);
