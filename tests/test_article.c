@@ -1,4 +1,4 @@
-/* Tests for publisher/nw_article (with nw_split): the seed page and the sample articles give
+/* Tests for publisher/input/nw_article (with nw_split): the seed page and the sample articles give
  * exactly the expected alerts and no boilerplate; plain Reuters/BBC forms; every bad input. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Tests for publisher/nw_journal: append, recovery, rotation, retention, iterators, disk full,
+/* Tests for publisher/journal/nw_journal: append, recovery, rotation, retention, iterators, disk full,
  * failed fsync. */
 #include <setjmp.h>
 #include <stdarg.h>

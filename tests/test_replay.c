@@ -1,4 +1,4 @@
-/* Tests for publisher/nw_replay: a real journal in a temporary directory, the server on a
+/* Tests for publisher/daemon/nw_replay: a real journal in a temporary directory, the server on a
  * libuv loop, and real DEALER sockets on 127.0.0.1 (ephemeral ports) read on the same loop.
  *
  * Journal: 1000 alerts, seq n journaled at time 1000 * n; topics by n % 3:

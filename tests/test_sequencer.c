@@ -1,4 +1,4 @@
-/* Tests for publisher/nw_sequencer: stream ids, global and per-topic sequence numbers. */
+/* Tests for publisher/daemon/nw_sequencer: stream ids, global and per-topic sequence numbers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

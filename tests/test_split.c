@@ -1,4 +1,4 @@
-/* Tests for publisher/nw_split: alerts from a parsed article, sentence splitting, limits. */
+/* Tests for publisher/text/nw_split: alerts from a parsed article, sentence splitting, limits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Tests for publisher/nw_spool: folders, name rules, ordering, moves to done/ and failed/,
+/* Tests for publisher/daemon/nw_spool: folders, name rules, ordering, moves to done/ and failed/,
  * and telling renamed-in files from ones written in place (real inotify events). */
 #include <setjmp.h>
 #include <stdarg.h>
