@@ -1,4 +1,5 @@
-/* Tests for publisher/input/nw_boilerplate: the rule file format, its errors, and the default rules. */
+/* Tests for publisher/input/nw_boilerplate: the rule file format, its errors, and the default
+ * rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -269,8 +270,8 @@ static void test_installed_file_matches_builtin(void **state)
     (void)state;
     nw_boilerplate_t *file_rules = NULL, *builtin = NULL;
     char err[512];
-    assert_int_equal(nw_boilerplate_load(NW_SOURCE_DIR "/publisher/input/boilerplate.conf", &file_rules,
-                                         err, sizeof err),
+    assert_int_equal(nw_boilerplate_load(NW_SOURCE_DIR "/publisher/input/boilerplate.conf",
+                                         &file_rules, err, sizeof err),
                      NW_OK);
     assert_int_equal(nw_boilerplate_default(&builtin), NW_OK);
     assert_int_equal(nw_boilerplate_count(file_rules), nw_boilerplate_count(builtin));

@@ -1,5 +1,5 @@
-/* Tests for publisher/journal/nw_journal: append, recovery, rotation, retention, iterators, disk full,
- * failed fsync. */
+/* Tests for publisher/journal/nw_journal: append, recovery, rotation, retention, iterators, disk
+ * full, failed fsync. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
