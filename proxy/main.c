@@ -1,0 +1,329 @@
+/*
+ * newswire-proxy: fan-out for newswire. Parses options, blocks SIGTERM/SIGINT
+ * in every thread but one that waits for them and sends TERMINATE to the
+ * forwarder, runs nw_proxy and tears down through one exit path.
+ */
+#include "nw_error.h"
+#include "nw_log.h"
+#include "nw_opts.h"
+#include "nw_proxy.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_PROGRAM        "newswire-proxy"
+#define S_DEFAULT_BIND   "tcp://*:5556"
+#define S_DEFAULT_REPLAY "tcp://*:5557"
+#define S_DEFAULT_HWM    100000
+#define S_MAX_ENDPOINTS  32
+
+enum {
+    S_EXIT_OK = 0,       /* stopped by a signal or TERMINATE */
+    S_EXIT_FAILURE = 1,  /* runtime failure */
+    S_EXIT_USAGE = 2,    /* bad option or value */
+    S_EXIT_ENDPOINT = 3, /* an endpoint cannot be used */
+};
+
+/* What the command line asked for. */
+typedef struct {
+    nw_proxy_opts_t proxy;                  /* handed to nw_proxy */
+    const char *upstreams[S_MAX_ENDPOINTS]; /* storage for proxy.upstreams */
+    const char *binds[S_MAX_ENDPOINTS];     /* storage for proxy.binds */
+    bool help;                              /* print help and exit */
+    bool version;                           /* print the version and exit */
+} s_cmdline_t;
+
+/* The thread that turns SIGTERM/SIGINT into TERMINATE. */
+typedef struct {
+    pthread_t thread;    /* runs s_signal_thread */
+    void *zctx;          /* context of the stop PAIR */
+    const char *stop_ep; /* nw_proxy_stop_endpoint() */
+    sigset_t set;        /* SIGTERM, SIGINT */
+    atomic_bool done;    /* set by main before waking the thread to end it */
+} s_signals_t;
+
+enum { S_OPT_REPLAY_BIND = 256, S_OPT_CONTROL, S_OPT_HWM, S_OPT_LOG_LEVEL };
+
+static const struct option s_long_options[] = {
+    {"connect", required_argument, NULL, 'c'},
+    {"bind", required_argument, NULL, 'b'},
+    {"replay-bind", required_argument, NULL, S_OPT_REPLAY_BIND},
+    {"control", required_argument, NULL, S_OPT_CONTROL},
+    {"hwm", required_argument, NULL, S_OPT_HWM},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"log-level", required_argument, NULL, S_OPT_LOG_LEVEL},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void s_print_help(FILE *out)
+{
+    fputs("NAME\n"
+          "    newswire-proxy - fan newswire alerts out to more subscribers, across hosts\n"
+          "\n"
+          "SYNOPSIS\n"
+          "    newswire-proxy -c PUB_ENDPOINT... [--bind ENDPOINT]... [--replay-bind ENDPOINT]\n"
+          "                   [--control ENDPOINT] [OPTION]...\n"
+          "\n"
+          "DESCRIPTION\n"
+          "    Runs in the foreground and logs to standard error. Connects to each\n"
+          "    publisher (or to another newswire-proxy) and republishes everything on\n"
+          "    its own endpoint, where subscribers connect exactly as they would to a\n"
+          "    publisher. Subscriptions are passed upstream, so topic filtering still\n"
+          "    happens at the publisher and only wanted alerts cross the network.\n"
+          "    Heartbeats are passed on with their replay endpoint replaced by the\n"
+          "    proxy's own (--replay-bind), which forwards each replay request to the\n"
+          "    publisher of the stream it names: a durable subscriber (--state) that\n"
+          "    can only reach the proxy still repairs gaps. Proxies can be chained.\n"
+          "\n"
+          "OPTIONS\n"
+          "    -c, --connect ENDPOINT   publisher or upstream proxy, tcp://HOST:PORT or\n"
+          "                             ipc://PATH; repeatable, at least one. Reconnects by\n"
+          "                             itself when it restarts.\n"
+          "    -b, --bind ENDPOINT      where subscribers connect: tcp://HOST:PORT or\n"
+          "                             ipc://PATH; HOST may be *, PORT may be * (logged as\n"
+          "                             'listening on ...'); repeatable (default " S_DEFAULT_BIND
+          ")\n"
+          "        --replay-bind ENDPOINT\n"
+          "                             replay front end advertised in heartbeats; PORT may\n"
+          "                             be * (logged as 'replay: listening on ...'); none:\n"
+          "                             no front end, heartbeats then name the publisher's\n"
+          "                             own replay endpoint (default " S_DEFAULT_REPLAY ")\n"
+          "        --control ENDPOINT   bind a REP control socket: send PAUSE, RESUME,\n"
+          "                             TERMINATE (each answered OK) or STATISTICS (eight\n"
+          "                             uint64 frames, zmq_proxy_steerable's order); default\n"
+          "                             none\n"
+          "        --hwm N              messages queued per publisher and per subscriber\n"
+          "                             before ZeroMQ drops (0 = no limit; default 100000)\n"
+          "    -v, --verbose            log every heartbeat and replay request (debug)\n"
+          "    -q, --quiet              log only warnings and errors\n"
+          "        --log-level LEVEL    error, warn, info (default) or debug\n"
+          "    -h, --help               print this help and exit\n"
+          "    -V, --version            print the version and exit\n"
+          "\n"
+          "SIGNALS\n"
+          "    SIGTERM, SIGINT  stop, print a summary line, exit 0\n"
+          "\n"
+          "EXIT STATUS\n"
+          "    0  stopped by a signal or a TERMINATE command\n"
+          "    1  runtime failure\n"
+          "    2  usage: bad option or value\n"
+          "    3  a --bind, --replay-bind or --control endpoint cannot be used (address\n"
+          "       already in use, bad address)\n"
+          "\n"
+          "EXAMPLES\n"
+          "    newswire-proxy -c tcp://pub1.example:5556 -c tcp://pub2.example:5556\n"
+          "    newswire-proxy -c tcp://edge.example:5556 --bind tcp://*:6556 \\\n"
+          "                   --replay-bind tcp://*:6557 --control ipc:///run/nw-proxy.ctl\n"
+          "    newswire-sub -c tcp://proxy.example:5556 --state sub.state -t tariffs\n"
+          "\n"
+          "See docs/SCALING.md for trees of proxies and their limits.\n",
+          out);
+}
+
+static int s_usage_error(const char *message)
+{
+    fprintf(stderr, "%s: %s (see --help)\n", S_PROGRAM, message);
+    return S_EXIT_USAGE;
+}
+
+/* Adds value to list (n entries, at most S_MAX_ENDPOINTS). */
+static int s_add_endpoint(const char *flag, const char *value, bool bind, const char **list,
+                          size_t *n, char *err, size_t errlen)
+{
+    if (*n == S_MAX_ENDPOINTS) {
+        snprintf(err, errlen, "%s: at most %d endpoints", flag, S_MAX_ENDPOINTS);
+        return NW_ERR_INVAL;
+    }
+    int rc = bind ? nw_opt_bind_endpoint(flag, value, err, errlen)
+                  : nw_opt_endpoint(flag, value, err, errlen);
+    if (rc == NW_OK)
+        list[(*n)++] = value;
+    return rc;
+}
+
+/* Handles one option with a value. Returns NW_OK or NW_ERR_INVAL with err set. */
+static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err, size_t errlen)
+{
+    uint64_t v;
+    nw_log_level_t level;
+    int rc = NW_OK;
+    switch (opt) {
+    case 'c':
+        return s_add_endpoint("--connect", value, false, cl->upstreams, &cl->proxy.n_upstreams, err,
+                              errlen);
+    case 'b':
+        return s_add_endpoint("--bind", value, true, cl->binds, &cl->proxy.n_binds, err, errlen);
+    case S_OPT_REPLAY_BIND:
+        if (strcmp(value, "none") == 0)
+            cl->proxy.replay_bind = NULL;
+        else if ((rc = nw_opt_bind_endpoint("--replay-bind", value, err, errlen)) == NW_OK)
+            cl->proxy.replay_bind = value;
+        return rc;
+    case S_OPT_CONTROL:
+        if ((rc = nw_opt_bind_endpoint("--control", value, err, errlen)) == NW_OK)
+            cl->proxy.control = value;
+        return rc;
+    case S_OPT_HWM:
+        if ((rc = nw_opt_uint("--hwm", value, 0, INT_MAX, &v, err, errlen)) == NW_OK)
+            cl->proxy.hwm = (int)v;
+        return rc;
+    case 'v': nw_log_set_level(NW_LOG_DEBUG); return NW_OK;
+    case 'q': nw_log_set_level(NW_LOG_WARN); return NW_OK;
+    case S_OPT_LOG_LEVEL:
+        if ((rc = nw_log_level_parse(value, &level)) == NW_OK)
+            nw_log_set_level(level);
+        else
+            snprintf(err, errlen, "--log-level: '%s' is not one of error, warn, info, debug",
+                     value);
+        return rc;
+    default: snprintf(err, errlen, "unexpected option"); return NW_ERR_INVAL;
+    }
+}
+
+static void s_describe_bad_option(char *const argv[], int opt, char *msg, size_t msglen)
+{
+    const char *arg = argv[optind - 1];
+    if (opt == ':')
+        snprintf(msg, msglen, "option '%s' needs a value", arg);
+    else if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+        snprintf(msg, msglen, "unknown option '-%c'", optopt);
+    else
+        snprintf(msg, msglen, "unknown option '%s'", arg);
+}
+
+/* Fills cl from argv. Returns S_EXIT_OK, or S_EXIT_USAGE after printing why. */
+static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
+{
+    char err[1024];
+    int opt;
+    memset(cl, 0, sizeof *cl);
+    cl->proxy.upstreams = cl->upstreams;
+    cl->proxy.binds = cl->binds;
+    cl->proxy.replay_bind = S_DEFAULT_REPLAY;
+    cl->proxy.hwm = S_DEFAULT_HWM;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":c:b:vqhV", s_long_options, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            s_describe_bad_option(argv, opt, err, sizeof err);
+            return s_usage_error(err);
+        }
+        if (opt == 'h')
+            cl->help = true;
+        else if (opt == 'V')
+            cl->version = true;
+        else if (s_apply_option(cl, opt, optarg, err, sizeof err) != NW_OK)
+            return s_usage_error(err);
+    }
+    if (optind < argc) {
+        snprintf(err, sizeof err, "unexpected argument '%s'", argv[optind]);
+        return s_usage_error(err);
+    }
+    if (cl->proxy.n_binds == 0)
+        cl->binds[cl->proxy.n_binds++] = S_DEFAULT_BIND;
+    if (cl->proxy.n_upstreams == 0 && !cl->help && !cl->version)
+        return s_usage_error("--connect: give at least one publisher or proxy to connect to");
+    return S_EXIT_OK;
+}
+
+/* --- signals ------------------------------------------------------------------------------- */
+
+static void *s_signal_thread(void *arg)
+{
+    s_signals_t *s = arg;
+    int sig = 0;
+    sigwait(&s->set, &sig);
+    if (atomic_load(&s->done))
+        return NULL;
+    nw_log(NW_LOG_INFO, "stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    void *pair = zmq_socket(s->zctx, ZMQ_PAIR);
+    if (pair == NULL)
+        return NULL;
+    zmq_setsockopt(pair, ZMQ_LINGER, &(int){1000}, sizeof(int));
+    if (zmq_connect(pair, s->stop_ep) == 0)
+        zmq_send(pair, "TERMINATE", 9, 0);
+    zmq_close(pair);
+    return NULL;
+}
+
+static int s_run(s_cmdline_t *cl, s_signals_t *sig)
+{
+    char err[1024];
+    nw_proxy_t *proxy = NULL;
+    int status = S_EXIT_FAILURE;
+    void *zctx = zmq_ctx_new();
+    if (zctx == NULL) {
+        nw_log(NW_LOG_ERROR, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
+        return S_EXIT_FAILURE;
+    }
+    zmq_ctx_set(zctx, ZMQ_MAX_SOCKETS, 65536);
+    int rc = nw_proxy_new(zctx, &cl->proxy, &proxy, err, sizeof err);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s", err);
+        status = rc == NW_ERR_ADDRINUSE || rc == NW_ERR_ENDPOINT ? S_EXIT_ENDPOINT : S_EXIT_FAILURE;
+        goto cleanup;
+    }
+    sig->zctx = zctx;
+    sig->stop_ep = nw_proxy_stop_endpoint(proxy);
+    if (pthread_create(&sig->thread, NULL, s_signal_thread, sig) != 0) {
+        nw_log(NW_LOG_ERROR, "cannot start the signal thread");
+        goto cleanup;
+    }
+    nw_log(NW_LOG_INFO, "ready: %zu upstream(s), subscribers on %s, replay %s",
+           cl->proxy.n_upstreams, nw_proxy_bound(proxy, 0),
+           nw_proxy_replay_advertised(proxy)[0] != '\0' ? nw_proxy_replay_advertised(proxy)
+                                                        : "passed through");
+    rc = nw_proxy_run(proxy);
+    atomic_store(&sig->done, true);
+    pthread_kill(sig->thread, SIGTERM); /* blocked, so it only wakes sigwait */
+    pthread_join(sig->thread, NULL);
+    nw_proxy_stats_t st;
+    nw_proxy_stats(proxy, &st);
+    nw_log(NW_LOG_INFO,
+           "stopped: %llu messages passed down (%llu bytes), %llu heartbeats rewritten, %llu "
+           "subscription changes passed up",
+           (unsigned long long)st.down_msgs_out, (unsigned long long)st.down_bytes_out,
+           (unsigned long long)st.heartbeats, (unsigned long long)st.down_msgs_in);
+    status = rc == NW_OK ? S_EXIT_OK : S_EXIT_FAILURE;
+cleanup:
+    nw_proxy_destroy(&proxy);
+    zmq_ctx_term(zctx);
+    return status;
+}
+
+int main(int argc, char *argv[])
+{
+    s_cmdline_t cl;
+    s_signals_t sig;
+    memset(&sig, 0, sizeof sig);
+    nw_log_set_program(S_PROGRAM);
+    signal(SIGPIPE, SIG_IGN);
+    int status = s_parse(argc, argv, &cl);
+    if (status != S_EXIT_OK)
+        return status;
+    if (cl.help) {
+        s_print_help(stdout);
+        return S_EXIT_OK;
+    }
+    if (cl.version) {
+        printf("%s %s\n", S_PROGRAM, NW_VERSION);
+        return S_EXIT_OK;
+    }
+    /* Blocked before any thread exists, so ZeroMQ's threads inherit the mask and only
+     * sigwait() ever sees these signals. */
+    sigemptyset(&sig.set);
+    sigaddset(&sig.set, SIGTERM);
+    sigaddset(&sig.set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+    atomic_init(&sig.done, false);
+    return s_run(&cl, &sig);
+}

@@ -1,0 +1,428 @@
+#include "nw_proxy.h"
+
+#include "nw_alert.h"
+#include "nw_error.h"
+#include "nw_hbrewrite.h"
+#include "nw_log.h"
+#include "nw_proxy_replay.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_BATCH        1000 /* messages taken from one socket per wake-up (as zmq_proxy) */
+#define S_SUB_MAX      4096 /* bytes of a subscription message from a subscriber */
+#define S_HEARTBEAT    "$nw.heartbeat"
+#define S_ENDPOINT_MAX NW_HBREWRITE_ENDPOINT_MAX
+#define S_ITEMS_FIXED  3 /* stop pipe, control, XPUB come before the XSUBs in the poll set */
+
+struct nw_proxy_t {
+    void *zctx;                      /* not owned */
+    nw_proxy_opts_t opts;            /* the caller's, kept for the upstream endpoints */
+    void *xpub;                      /* subscribers' side */
+    void **xsubs;                    /* one per upstream, opts.n_upstreams */
+    void *control;                   /* REP, NULL without --control */
+    void *stop;                      /* PAIR bound at stop_ep */
+    char stop_ep[64];                /* inproc endpoint of stop */
+    char (*bound)[S_ENDPOINT_MAX];   /* actual endpoint per bind */
+    char advertised[S_ENDPOINT_MAX]; /* replay endpoint put in heartbeats, "" for none */
+    nw_proxy_replay_t *replay;       /* replay front end, NULL without one */
+    zmq_pollitem_t *items;           /* S_ITEMS_FIXED + n_upstreams */
+    bool paused;                     /* PAUSE: upstream is not read */
+    bool terminated;                 /* TERMINATE arrived */
+    nw_proxy_stats_t stats;          /* counters */
+};
+
+static int s_setopt_int(void *sock, int option, int value)
+{
+    return zmq_setsockopt(sock, option, &value, sizeof value) == 0 ? NW_OK : NW_ERR_ZMQ;
+}
+
+static int s_bind_error(const char *flag, const char *endpoint, char *err, size_t errlen)
+{
+    int e = errno;
+    snprintf(err, errlen, "%s %s: %s", flag, endpoint,
+             e == EADDRINUSE ? "address already in use" : zmq_strerror(e));
+    return e == EADDRINUSE ? NW_ERR_ADDRINUSE : NW_ERR_ENDPOINT;
+}
+
+/* --- set-up -------------------------------------------------------------------------------- */
+
+static int s_open_xpub(nw_proxy_t *p, char *err, size_t errlen)
+{
+    if ((p->xpub = zmq_socket(p->zctx, ZMQ_XPUB)) == NULL ||
+        s_setopt_int(p->xpub, ZMQ_SNDHWM, p->opts.hwm) != NW_OK ||
+        s_setopt_int(p->xpub, ZMQ_LINGER, 0) != NW_OK ||
+        zmq_setsockopt(p->xpub, ZMQ_MAXMSGSIZE, &(int64_t){S_SUB_MAX}, sizeof(int64_t)) != 0) {
+        snprintf(err, errlen, "--bind: cannot create the XPUB socket: %s", zmq_strerror(errno));
+        return NW_ERR_ZMQ;
+    }
+    for (size_t i = 0; i < p->opts.n_binds; i++) {
+        if (zmq_bind(p->xpub, p->opts.binds[i]) != 0)
+            return s_bind_error("--bind", p->opts.binds[i], err, errlen);
+        size_t size = S_ENDPOINT_MAX;
+        if (zmq_getsockopt(p->xpub, ZMQ_LAST_ENDPOINT, p->bound[i], &size) != 0)
+            snprintf(p->bound[i], S_ENDPOINT_MAX, "%s", p->opts.binds[i]);
+        nw_log(NW_LOG_INFO, "listening on %s", p->bound[i]);
+    }
+    return NW_OK;
+}
+
+static int s_open_xsubs(nw_proxy_t *p, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < p->opts.n_upstreams; i++) {
+        const char *ep = p->opts.upstreams[i];
+        void *s = p->xsubs[i] = zmq_socket(p->zctx, ZMQ_XSUB);
+        if (s == NULL || s_setopt_int(s, ZMQ_RCVHWM, p->opts.hwm) != NW_OK ||
+            s_setopt_int(s, ZMQ_LINGER, 0) != NW_OK ||
+            zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &(int64_t){NW_FRAME_MAX}, sizeof(int64_t)) != 0 ||
+            zmq_connect(s, ep) != 0) {
+            snprintf(err, errlen, "--connect %s: %s", ep, zmq_strerror(errno));
+            return NW_ERR_ENDPOINT;
+        }
+        nw_log(NW_LOG_INFO, "upstream: connecting to %s", ep);
+    }
+    return NW_OK;
+}
+
+static int s_open_control(nw_proxy_t *p, char *err, size_t errlen)
+{
+    snprintf(p->stop_ep, sizeof p->stop_ep, "inproc://nw-proxy-stop-%p", (void *)p);
+    if ((p->stop = zmq_socket(p->zctx, ZMQ_PAIR)) == NULL ||
+        s_setopt_int(p->stop, ZMQ_LINGER, 0) != NW_OK || zmq_bind(p->stop, p->stop_ep) != 0) {
+        snprintf(err, errlen, "cannot create the stop socket: %s", zmq_strerror(errno));
+        return NW_ERR_ZMQ;
+    }
+    if (p->opts.control == NULL)
+        return NW_OK;
+    if ((p->control = zmq_socket(p->zctx, ZMQ_REP)) == NULL ||
+        s_setopt_int(p->control, ZMQ_LINGER, 0) != NW_OK) {
+        snprintf(err, errlen, "--control: cannot create the socket: %s", zmq_strerror(errno));
+        return NW_ERR_ZMQ;
+    }
+    if (zmq_bind(p->control, p->opts.control) != 0)
+        return s_bind_error("--control", p->opts.control, err, errlen);
+    nw_log(NW_LOG_INFO, "control: listening on %s", p->opts.control);
+    return NW_OK;
+}
+
+int nw_proxy_new(void *zctx, const nw_proxy_opts_t *opts, nw_proxy_t **out, char *err,
+                 size_t errlen)
+{
+    int rc = NW_ERR_NOMEM;
+    *out = NULL;
+    nw_proxy_t *p = calloc(1, sizeof *p);
+    if (p == NULL || opts->n_upstreams == 0 || opts->n_binds == 0) {
+        snprintf(err, errlen, p == NULL ? "out of memory" : "no --connect or no --bind");
+        free(p);
+        return p == NULL ? NW_ERR_NOMEM : NW_ERR_INVAL;
+    }
+    p->zctx = zctx;
+    p->opts = *opts;
+    p->xsubs = calloc(opts->n_upstreams, sizeof *p->xsubs);
+    p->bound = calloc(opts->n_binds, sizeof *p->bound);
+    p->items = calloc(S_ITEMS_FIXED + opts->n_upstreams, sizeof *p->items);
+    if (p->xsubs == NULL || p->bound == NULL || p->items == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if ((rc = s_open_control(p, err, errlen)) != NW_OK ||
+        (rc = s_open_xpub(p, err, errlen)) != NW_OK)
+        goto fail;
+    if (opts->replay_bind != NULL &&
+        (rc = nw_proxy_replay_new(zctx, opts->replay_bind, p->advertised, sizeof p->advertised,
+                                  &p->replay, err, errlen)) != NW_OK)
+        goto fail;
+    if ((rc = s_open_xsubs(p, err, errlen)) != NW_OK)
+        goto fail;
+    *out = p;
+    return NW_OK;
+fail:
+    nw_proxy_destroy(&p);
+    return rc;
+}
+
+const char *nw_proxy_stop_endpoint(const nw_proxy_t *p)
+{
+    return p->stop_ep;
+}
+
+const char *nw_proxy_bound(const nw_proxy_t *p, size_t i)
+{
+    return i < p->opts.n_binds ? p->bound[i] : "";
+}
+
+const char *nw_proxy_replay_advertised(const nw_proxy_t *p)
+{
+    return p->advertised;
+}
+
+void nw_proxy_stats(const nw_proxy_t *p, nw_proxy_stats_t *stats)
+{
+    *stats = p->stats;
+}
+
+/* --- forwarding ---------------------------------------------------------------------------- */
+
+/* Sends m on the XPUB (ZeroMQ drops it for a subscriber at its high-water mark; the XPUB
+ * never blocks) and counts it. */
+static void s_send_down(nw_proxy_t *p, zmq_msg_t *m, bool more)
+{
+    p->stats.down_bytes_out += zmq_msg_size(m);
+    if (zmq_msg_send(m, p->xpub, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
+        zmq_msg_close(m);
+}
+
+/* The heartbeat's body has arrived in body (topic already sent): send the rewritten one
+ * and tell the replay front end where the stream's replays go. */
+static void s_heartbeat(nw_proxy_t *p, size_t up, zmq_msg_t *body)
+{
+    nw_hbrewrite_info_t info;
+    char *out = NULL;
+    size_t size = 0;
+    const char *advertise = p->replay != NULL ? p->advertised : NULL;
+    int rc = nw_hbrewrite(zmq_msg_data(body), zmq_msg_size(body), p->opts.upstreams[up], advertise,
+                          &info, &out, &size);
+    if (rc != NW_OK) {
+        p->stats.bad_heartbeats++;
+        nw_log(NW_LOG_DEBUG, "heartbeat from %s forwarded as is: %s", p->opts.upstreams[up],
+               nw_strerror(rc));
+        s_send_down(p, body, false);
+        return;
+    }
+    p->stats.heartbeats++;
+    zmq_msg_close(body);
+    zmq_msg_init_size(body, size);
+    memcpy(zmq_msg_data(body), out, size);
+    free(out);
+    s_send_down(p, body, false);
+    if (p->replay != NULL && nw_proxy_replay_learn(p->replay, info.stream, info.upstream) != NW_OK)
+        nw_log(NW_LOG_DEBUG, "replay: route of stream %s not passed on", info.stream);
+}
+
+/* Forwards one whole message from upstream up to the subscribers. Returns false when none
+ * was waiting. */
+static bool s_forward_down(nw_proxy_t *p, size_t up)
+{
+    void *xsub = p->xsubs[up];
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, xsub, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return false;
+    }
+    p->stats.up_msgs_in++;
+    p->stats.down_msgs_out++;
+    bool more = zmq_msg_more(&m);
+    size_t size = zmq_msg_size(&m);
+    p->stats.up_bytes_in += size;
+    bool heartbeat =
+        more && size == sizeof S_HEARTBEAT - 1 && memcmp(zmq_msg_data(&m), S_HEARTBEAT, size) == 0;
+    s_send_down(p, &m, more);
+    for (int part = 1; more; part++) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, xsub, 0) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        more = zmq_msg_more(&m);
+        p->stats.up_bytes_in += zmq_msg_size(&m);
+        if (heartbeat && part == 1 && !more)
+            s_heartbeat(p, up, &m);
+        else
+            s_send_down(p, &m, more);
+    }
+    return true;
+}
+
+/* Logs a subscription change the way the publisher does. */
+static void s_log_subscription(const unsigned char *data, size_t size)
+{
+    char shown[80];
+    size_t n = 0;
+    for (size_t i = 1; i < size && n + 5 < sizeof shown; i++)
+        n += (size_t)snprintf(shown + n, sizeof shown - n,
+                              data[i] >= 0x20 && data[i] < 0x7f ? "%c" : "\\x%02x", data[i]);
+    shown[n] = '\0';
+    nw_log(NW_LOG_INFO, "subscription %s '%s' (passed upstream)",
+           data[0] == 1 ? "added" : "dropped", shown);
+}
+
+/* Forwards one subscription message from the subscribers to every upstream. Returns false
+ * when none was waiting. */
+static bool s_forward_up(nw_proxy_t *p)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, p->xpub, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return false;
+    }
+    size_t size = zmq_msg_size(&m);
+    const unsigned char *data = zmq_msg_data(&m);
+    p->stats.down_msgs_in++;
+    p->stats.down_bytes_in += size;
+    if (size >= 1 && (data[0] == 0 || data[0] == 1) && !zmq_msg_more(&m)) {
+        s_log_subscription(data, size);
+        for (size_t i = 0; i < p->opts.n_upstreams; i++) {
+            if (zmq_send(p->xsubs[i], data, size, ZMQ_DONTWAIT) == (int)size) {
+                p->stats.up_msgs_out++;
+                p->stats.up_bytes_out += size;
+            }
+        }
+    } else {
+        nw_log(NW_LOG_DEBUG, "ignoring a %zu-byte message from a subscriber", size);
+    }
+    zmq_msg_close(&m);
+    int more = 0;
+    size_t len = sizeof more;
+    while (zmq_getsockopt(p->xpub, ZMQ_RCVMORE, &more, &len) == 0 && more) {
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, p->xpub, 0);
+        zmq_msg_close(&m);
+    }
+    return true;
+}
+
+/* --- control ------------------------------------------------------------------------------- */
+
+static void s_reply_stats(nw_proxy_t *p)
+{
+    const uint64_t v[8] = {p->stats.up_msgs_in,    p->stats.up_bytes_in,   p->stats.up_msgs_out,
+                           p->stats.up_bytes_out,  p->stats.down_msgs_in,  p->stats.down_bytes_in,
+                           p->stats.down_msgs_out, p->stats.down_bytes_out};
+    for (int i = 0; i < 8; i++)
+        zmq_send(p->control, &v[i], sizeof v[i], i < 7 ? ZMQ_SNDMORE : 0);
+}
+
+/* Applies one command; reply (may be NULL) gets "OK" or "ERROR ...". */
+static void s_command(nw_proxy_t *p, const char *cmd, char *reply, size_t len)
+{
+    const char *answer = "OK";
+    if (strcmp(cmd, "PAUSE") == 0)
+        p->paused = true;
+    else if (strcmp(cmd, "RESUME") == 0)
+        p->paused = false;
+    else if (strcmp(cmd, "TERMINATE") == 0)
+        p->terminated = true;
+    else
+        answer = "ERROR unknown command (PAUSE, RESUME, TERMINATE, STATISTICS)";
+    if (answer[0] == 'O')
+        nw_log(NW_LOG_INFO, "control: %s", cmd);
+    if (reply != NULL)
+        snprintf(reply, len, "%s", answer);
+}
+
+/* Receives one single-frame command from sock into cmd. Returns false when the message
+ * was not one (then it is drained). */
+static bool s_recv_command(void *sock, char *cmd, size_t len)
+{
+    int n = zmq_recv(sock, cmd, len - 1, ZMQ_DONTWAIT);
+    int more = 0;
+    size_t size = sizeof more;
+    bool single = n >= 0 && zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &size) == 0 && !more;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, sock, 0);
+        zmq_msg_close(&m);
+        zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &size);
+    }
+    if (n < 0)
+        return false;
+    cmd[(size_t)n < len - 1 ? (size_t)n : len - 1] = '\0';
+    return single && (size_t)n < len - 1;
+}
+
+static void s_on_control(nw_proxy_t *p)
+{
+    char cmd[32], reply[96];
+    if (!s_recv_command(p->control, cmd, sizeof cmd)) {
+        zmq_send(p->control, "ERROR a command is one short frame", 34, 0);
+        return;
+    }
+    if (strcmp(cmd, "STATISTICS") == 0) {
+        s_reply_stats(p);
+        return;
+    }
+    s_command(p, cmd, reply, sizeof reply);
+    zmq_send(p->control, reply, strlen(reply), 0);
+}
+
+static void s_on_stop(nw_proxy_t *p)
+{
+    char cmd[32];
+    if (s_recv_command(p->stop, cmd, sizeof cmd))
+        s_command(p, cmd, NULL, 0);
+}
+
+/* --- the loop ------------------------------------------------------------------------------ */
+
+int nw_proxy_run(nw_proxy_t *p)
+{
+    size_t n = S_ITEMS_FIXED + p->opts.n_upstreams;
+    p->items[0] = (zmq_pollitem_t){.socket = p->stop, .events = ZMQ_POLLIN};
+    p->items[1] = (zmq_pollitem_t){.socket = p->control, .events = ZMQ_POLLIN};
+    p->items[2] = (zmq_pollitem_t){.socket = p->xpub, .events = ZMQ_POLLIN};
+    if (p->control == NULL) /* a NULL socket with fd 0 would poll standard input */
+        p->items[1] = (zmq_pollitem_t){.socket = p->stop, .events = 0};
+    while (!p->terminated) {
+        for (size_t i = 0; i < p->opts.n_upstreams; i++)
+            p->items[S_ITEMS_FIXED + i] =
+                (zmq_pollitem_t){.socket = p->xsubs[i], .events = p->paused ? 0 : ZMQ_POLLIN};
+        if (zmq_poll(p->items, (int)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            nw_log(NW_LOG_ERROR, "poll failed: %s", zmq_strerror(errno));
+            return NW_ERR_ZMQ;
+        }
+        if (p->items[0].revents & ZMQ_POLLIN)
+            s_on_stop(p);
+        if (p->control != NULL && (p->items[1].revents & ZMQ_POLLIN))
+            s_on_control(p);
+        if (p->items[2].revents & ZMQ_POLLIN) {
+            for (int k = 0; k < S_BATCH && s_forward_up(p); k++)
+                ;
+        }
+        for (size_t i = 0; i < p->opts.n_upstreams && !p->paused; i++) {
+            if (p->items[S_ITEMS_FIXED + i].revents & ZMQ_POLLIN) {
+                for (int k = 0; k < S_BATCH && s_forward_down(p, i); k++)
+                    ;
+            }
+        }
+    }
+    return NW_OK;
+}
+
+void nw_proxy_destroy(nw_proxy_t **p_p)
+{
+    nw_proxy_t *p = *p_p;
+    if (p == NULL)
+        return;
+    *p_p = NULL;
+    nw_proxy_replay_stats_t rs;
+    if (p->replay != NULL) {
+        nw_proxy_replay_destroy(&p->replay, &rs);
+        nw_log(NW_LOG_INFO,
+               "replay: %llu requests forwarded, %llu refused, %llu answers passed back",
+               (unsigned long long)rs.requests, (unsigned long long)rs.refused,
+               (unsigned long long)rs.answers);
+    }
+    for (size_t i = 0; p->xsubs != NULL && i < p->opts.n_upstreams; i++) {
+        if (p->xsubs[i] != NULL)
+            zmq_close(p->xsubs[i]);
+    }
+    if (p->xpub != NULL)
+        zmq_close(p->xpub);
+    if (p->control != NULL)
+        zmq_close(p->control);
+    if (p->stop != NULL)
+        zmq_close(p->stop);
+    free(p->xsubs);
+    free(p->bound);
+    free(p->items);
+    free(p);
+}
