@@ -1,0 +1,505 @@
+/*
+ * newswire-proxy as a real process between real publishers and subscribers on 127.0.0.1:
+ * every alert through it, subscriptions passed upstream (the publisher sees the
+ * subscriber's topic), chains of proxies, replay through the proxy (a durable subscriber
+ * catches up through the proxy's replay front end), the control socket, exit codes.
+ *
+ * Every wait watches for an outcome (a log line, lines in a --log file, an exit) with a
+ * deadline.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zmq.h>
+
+#include "nw_testproc.h"
+
+#define S_START_MS 20000 /* a process start or a log line, generous for sanitizers */
+#define S_LINES_MS 60000 /* a stream of alerts reaching a log */
+
+/* "zebra" articles are alpha, "yak" articles beta. */
+static const char s_taxonomy[] = "topic: alpha\nthreshold: 1\n5: zebra\n\n"
+                                 "topic: beta\nthreshold: 1\n5: yak\n";
+
+typedef struct {
+    char *dir;               /* temporary folder for everything */
+    char tax[PATH_MAX];      /* DIR/tax.conf */
+    char pub_ep[2][64];      /* publishers' alert endpoints */
+    char pub_rep[2][64];     /* publishers' replay endpoints */
+    char px_ep[2][64];       /* proxies' subscriber endpoints */
+    char px_rep[2][64];      /* proxies' replay front ends */
+    nw_testproc_t *pub[2];   /* publishers */
+    nw_testproc_t *proxy[2]; /* proxies */
+    nw_testproc_t *sub[3];   /* subscribers */
+} s_fx_t;
+
+static void s_endpoint(char *out, size_t len)
+{
+    int port = nw_test_free_port();
+    assert_true(port > 0);
+    snprintf(out, len, "tcp://127.0.0.1:%d", port);
+}
+
+static int s_setup(void **state)
+{
+    s_fx_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_non_null(f->dir = nw_test_tmpdir("nw-proxy"));
+    snprintf(f->tax, sizeof f->tax, "%s/tax.conf", f->dir);
+    assert_int_equal(nw_test_write_file(f->tax, s_taxonomy, strlen(s_taxonomy)), 0);
+    /* Distinct ports: nw_test_free_port may hand out a port twice before anything binds. */
+    char *all[8] = {f->pub_ep[0], f->pub_ep[1], f->pub_rep[0], f->pub_rep[1],
+                    f->px_ep[0],  f->px_ep[1],  f->px_rep[0],  f->px_rep[1]};
+    for (size_t i = 0; i < 8; i++) {
+        bool unique;
+        do {
+            s_endpoint(all[i], 64);
+            unique = true;
+            for (size_t k = 0; k < i; k++)
+                unique = unique && strcmp(all[i], all[k]) != 0;
+        } while (!unique);
+    }
+    *state = f;
+    return 0;
+}
+
+static void s_dump(nw_testproc_t *p, const char *what)
+{
+    if (p != NULL)
+        fprintf(stderr, "--- %s stderr ---\n%s---\n", what,
+                nw_testproc_output(p, NW_TESTPROC_STDERR));
+}
+
+static int s_teardown(void **state)
+{
+    s_fx_t *f = *state;
+    for (size_t i = 0; i < 3; i++)
+        nw_testproc_destroy(&f->sub[i]);
+    for (size_t i = 0; i < 2; i++) {
+        nw_testproc_destroy(&f->proxy[i]);
+        nw_testproc_destroy(&f->pub[i]);
+    }
+    nw_test_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* --- processes -------------------------------------------------------------------------- */
+
+static void s_expect(nw_testproc_t *p, const char *needle, int ms, const char *what)
+{
+    if (!nw_testproc_wait_output(p, NW_TESTPROC_STDERR, needle, ms)) {
+        s_dump(p, what);
+        fail_msg("%s never logged '%s'", what, needle);
+    }
+}
+
+/* Lets every live process run (draining its pipes) for ms. */
+static void s_pause(nw_testproc_t *any, int ms)
+{
+    nw_testproc_wait_output(any, NW_TESTPROC_STDERR, "\x01 never printed", ms);
+}
+
+static void s_stop(nw_testproc_t **p, const char *what)
+{
+    nw_testproc_signal(*p, SIGTERM);
+    int status = nw_testproc_wait_exit(*p, S_START_MS);
+    if (status != 0) {
+        s_dump(*p, what);
+        fail_msg("%s: exit %d after SIGTERM", what, status);
+    }
+}
+
+/* Starts publisher i with its own spool and journal; waits until it is ready. */
+static void s_pub_start(s_fx_t *f, size_t i)
+{
+    char spool[PATH_MAX], journal[PATH_MAX];
+    snprintf(spool, sizeof spool, "%s/spool%zu", f->dir, i);
+    snprintf(journal, sizeof journal, "%s/journal%zu", f->dir, i);
+    const char *argv[] = {NW_PUB_BIN,    "--spool",         spool,        "--journal",
+                          journal,       "--bind",          f->pub_ep[i], "--replay-bind",
+                          f->pub_rep[i], "--topics",        f->tax,       "--heartbeat",
+                          "100",         "--journal-fsync", "never",      NULL};
+    assert_non_null(f->pub[i] = nw_testproc_start(argv, NULL));
+    s_expect(f->pub[i], "ready: stream ", S_START_MS, "newswire-pub");
+}
+
+/* Starts proxy i connected to the upstreams (NULL-terminated) plus extra arguments. */
+static void s_proxy_start(s_fx_t *f, size_t i, const char *const *upstreams,
+                          const char *const *extra)
+{
+    const char *argv[32] = {NW_PROXY_BIN, "--bind", f->px_ep[i], "--replay-bind", f->px_rep[i]};
+    size_t n = 5;
+    for (size_t k = 0; upstreams[k] != NULL; k++) {
+        argv[n++] = "-c";
+        argv[n++] = upstreams[k];
+    }
+    for (size_t k = 0; extra != NULL && extra[k] != NULL && n < 31; k++)
+        argv[n++] = extra[k];
+    argv[n] = NULL;
+    nw_testproc_destroy(&f->proxy[i]);
+    assert_non_null(f->proxy[i] = nw_testproc_start(argv, NULL));
+    s_expect(f->proxy[i], "ready: ", S_START_MS, "newswire-proxy");
+}
+
+/* Starts subscriber k on connect with args (NULL-terminated). */
+static void s_sub_start(s_fx_t *f, size_t k, const char *connect, const char *const *args)
+{
+    const char *argv[32] = {NW_SUB_BIN, "-c", connect};
+    size_t n = 3;
+    for (size_t i = 0; args[i] != NULL && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    nw_testproc_destroy(&f->sub[k]);
+    assert_non_null(f->sub[k] = nw_testproc_start(argv, NULL));
+    s_expect(f->sub[k], "subscribed; connecting", S_START_MS, "newswire-sub");
+}
+
+/* Writes an article of a headline and paras paragraphs about word into publisher i's
+ * spool (outside incoming/, then renamed in). */
+static void s_article(const s_fx_t *f, size_t i, const char *name, const char *word, int paras)
+{
+    size_t cap = (size_t)paras * 48 + 128, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text + len, cap - len, "%s report %s\n\n", word, name);
+    for (int p = 0; p < paras; p++)
+        len +=
+            (size_t)snprintf(text + len, cap - len, "%s item %d of %s moves.\n\n", word, p, name);
+    char tmp[PATH_MAX], dst[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/%s", f->dir, name);
+    snprintf(dst, sizeof dst, "%s/spool%zu/incoming/%s", f->dir, i, name);
+    assert_int_equal(nw_test_write_file(tmp, text, len), 0);
+    assert_int_equal(rename(tmp, dst), 0);
+    free(text);
+}
+
+/* --- --log files ----------------------------------------------------------------------- */
+
+static size_t s_count_lines(const char *path, const char *needle)
+{
+    size_t len, n = 0;
+    char *text = nw_test_read_file(path, &len);
+    if (text == NULL)
+        return 0;
+    for (char *line = text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        *nl = '\0';
+        n += strstr(line, needle) != NULL;
+    }
+    free(text);
+    return n;
+}
+
+/* Waits until the file holds at least n complete lines. */
+static void s_wait_lines(nw_testproc_t *watch, const char *path, size_t n, const char *what)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t have;
+    while ((have = s_count_lines(path, "")) < n) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > S_LINES_MS) {
+            s_dump(watch, what);
+            fail_msg("%s: %zu lines, want %zu", path, have, n);
+        }
+        s_pause(watch, 20);
+    }
+}
+
+/* Asserts the JSON Lines file holds exactly want alerts, ids all different, seqs of each
+ * stream increasing. */
+static void s_assert_once_in_order(const char *path, size_t want)
+{
+    size_t len;
+    char *text = nw_test_read_file(path, &len);
+    assert_non_null(text);
+    char(*ids)[48] = calloc(want + 1, sizeof *ids);
+    char(*streams)[24] = calloc(want + 1, sizeof *streams);
+    uint64_t *seqs = calloc(want + 1, sizeof *seqs);
+    size_t n = 0, dups = 0, disorder = 0;
+    for (char *line = text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1, n++) {
+        *nl = '\0';
+        const char *id = strstr(line, "\"id\":\""), *seq = strstr(line, "\"seq\":");
+        const char *stream = strstr(line, "\"stream\":\"");
+        assert_non_null(id);
+        assert_non_null(seq);
+        assert_non_null(stream);
+        if (n == want) {
+            n++;
+            break;
+        }
+        snprintf(ids[n], sizeof ids[n], "%.*s", (int)strcspn(id + 6, "\""), id + 6);
+        snprintf(streams[n], sizeof streams[n], "%.*s", (int)strcspn(stream + 10, "\""),
+                 stream + 10);
+        seqs[n] = strtoull(seq + 6, NULL, 10);
+        for (size_t k = 0; k < n; k++) {
+            dups += strcmp(ids[k], ids[n]) == 0;
+            disorder += strcmp(streams[k], streams[n]) == 0 && seqs[k] >= seqs[n];
+        }
+    }
+    free(text);
+    free(ids);
+    free(streams);
+    free(seqs);
+    if (n != want || dups != 0 || disorder != 0)
+        fail_msg("%s: %zu alerts (want %zu), %zu repeated, %zu out of order", path, n, want, dups,
+                 disorder);
+}
+
+/* --- tests ------------------------------------------------------------------------------- */
+
+static void test_every_alert_through_the_proxy_filtered_at_the_publisher(void **state)
+{
+    s_fx_t *f = *state;
+    char alpha[PATH_MAX], beta[PATH_MAX];
+    snprintf(alpha, sizeof alpha, "%s/alpha.jsonl", f->dir);
+    snprintf(beta, sizeof beta, "%s/beta.jsonl", f->dir);
+    s_pub_start(f, 0);
+    s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL}, NULL);
+    s_sub_start(f, 0, f->px_ep[0], (const char *[]){"-q", "-t", "alpha", "--log", alpha, NULL});
+    s_sub_start(f, 1, f->px_ep[0], (const char *[]){"-q", "-t", "beta", "--log", beta, NULL});
+    /* The subscribers' topics reach the publisher through the proxy. */
+    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    s_expect(f->pub[0], "subscribed to 'beta'", S_START_MS, "newswire-pub");
+    s_expect(f->proxy[0], "subscription added 'alpha'", S_START_MS, "newswire-proxy");
+    s_article(f, 0, "z1.txt", "Zebra", 200);
+    s_article(f, 0, "y1.txt", "Yak", 100);
+    s_wait_lines(f->sub[0], alpha, 201, "alpha subscriber");
+    s_wait_lines(f->sub[1], beta, 101, "beta subscriber");
+    s_expect(f->pub[0], "published y1.txt", S_START_MS, "newswire-pub");
+    s_stop(&f->sub[0], "alpha subscriber");
+    s_stop(&f->sub[1], "beta subscriber");
+    s_assert_once_in_order(alpha, 201);
+    s_assert_once_in_order(beta, 101);
+    assert_int_equal(s_count_lines(alpha, "\"beta\""), 0);
+    assert_int_equal(s_count_lines(beta, "\"alpha\""), 0);
+    /* Nobody asked for everything, so the publisher never saw an empty subscription. */
+    assert_null(strstr(nw_testproc_output(f->pub[0], NW_TESTPROC_STDERR), "subscribed to ''"));
+    s_stop(&f->proxy[0], "newswire-proxy");
+    s_expect(f->proxy[0], "stopped: ", 0, "newswire-proxy");
+    s_stop(&f->pub[0], "newswire-pub");
+}
+
+static void test_chained_proxies_carry_alerts_and_look_back(void **state)
+{
+    s_fx_t *f = *state;
+    char live[PATH_MAX];
+    snprintf(live, sizeof live, "%s/live.jsonl", f->dir);
+    s_pub_start(f, 0);
+    s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL}, NULL);
+    s_proxy_start(f, 1, (const char *[]){f->px_ep[0], NULL}, NULL);
+    s_sub_start(f, 0, f->px_ep[1], (const char *[]){"-q", "-t", "alpha", "--log", live, NULL});
+    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    s_article(f, 0, "z1.txt", "Zebra", 50);
+    s_wait_lines(f->sub[0], live, 51, "subscriber behind two proxies");
+    s_stop(&f->sub[0], "subscriber behind two proxies");
+    s_assert_once_in_order(live, 51);
+    /* Look-back through both proxies: the request goes to proxy 1's front end, then proxy
+     * 0's, then the publisher's journal. */
+    s_sub_start(
+        f, 1, f->px_ep[1],
+        (const char *[]){"-t", "alpha", "--last", "5", "-C", "5", "--format", "json", NULL});
+    int status = nw_testproc_wait_exit(f->sub[1], S_LINES_MS);
+    if (status != 0) {
+        s_dump(f->proxy[1], "proxy 1");
+        s_dump(f->sub[1], "look-back subscriber");
+        fail_msg("look-back subscriber: exit %d", status);
+    }
+    assert_int_equal(nw_testproc_count_lines(f->sub[1], NW_TESTPROC_STDOUT, "\"alpha\""), 5);
+    assert_non_null(strstr(nw_testproc_output(f->sub[1], NW_TESTPROC_STDERR), f->px_rep[1]));
+    s_stop(&f->proxy[1], "newswire-proxy 1");
+    s_expect(f->proxy[1], "replay: 1 requests forwarded", 0, "newswire-proxy 1");
+    s_stop(&f->proxy[0], "newswire-proxy 0");
+    s_expect(f->proxy[0], "replay: 1 requests forwarded", 0, "newswire-proxy 0");
+    s_stop(&f->pub[0], "newswire-pub");
+}
+
+static void test_durable_subscriber_catches_up_through_the_proxy(void **state)
+{
+    s_fx_t *f = *state;
+    char log[PATH_MAX], st[PATH_MAX];
+    snprintf(log, sizeof log, "%s/durable.jsonl", f->dir);
+    snprintf(st, sizeof st, "%s/durable.state", f->dir);
+    const char *const args[] = {"-q", "-t",      "alpha", "--state",         st,          "--log",
+                                log,  "--fsync", "never", "--on-new-stream", "beginning", NULL};
+    s_pub_start(f, 0);
+    s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL}, NULL);
+    s_article(f, 0, "z1.txt", "Zebra", 100);
+    s_expect(f->pub[0], "published z1.txt", S_START_MS, "newswire-pub");
+    /* Started after the article: everything comes by replay from the beginning. */
+    s_sub_start(f, 0, f->px_ep[0], args);
+    s_wait_lines(f->sub[0], log, 101, "durable subscriber");
+    s_stop(&f->sub[0], "durable subscriber");
+    /* Missed while it was down: repaired at its next start, through the proxy. */
+    s_article(f, 0, "z2.txt", "Zebra", 100);
+    s_article(f, 0, "y1.txt", "Yak", 20);
+    s_expect(f->pub[0], "published y1.txt", S_START_MS, "newswire-pub");
+    s_sub_start(f, 0, f->px_ep[0], args);
+    s_wait_lines(f->sub[0], log, 202, "durable subscriber");
+    s_article(f, 0, "z3.txt", "Zebra", 30);
+    s_wait_lines(f->sub[0], log, 233, "durable subscriber");
+    s_stop(&f->sub[0], "durable subscriber");
+    s_assert_once_in_order(log, 233);
+    /* The only replay endpoint it was told of is the proxy's. */
+    const char *err = nw_testproc_output(f->sub[0], NW_TESTPROC_STDERR);
+    assert_non_null(strstr(err, f->px_rep[0]));
+    assert_null(strstr(err, f->pub_rep[0]));
+    s_stop(&f->proxy[0], "newswire-proxy");
+    s_stop(&f->pub[0], "newswire-pub");
+}
+
+static void test_two_publishers_behind_one_proxy(void **state)
+{
+    s_fx_t *f = *state;
+    char log[PATH_MAX];
+    snprintf(log, sizeof log, "%s/both.jsonl", f->dir);
+    s_pub_start(f, 0);
+    s_pub_start(f, 1);
+    s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], f->pub_ep[1], NULL}, NULL);
+    s_sub_start(f, 0, f->px_ep[0], (const char *[]){"-q", "-t", "alpha", "--log", log, NULL});
+    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "publisher 0");
+    s_expect(f->pub[1], "subscribed to 'alpha'", S_START_MS, "publisher 1");
+    s_article(f, 0, "z0.txt", "Zebra", 40);
+    s_article(f, 1, "z1.txt", "Zebra", 60);
+    s_wait_lines(f->sub[0], log, 102, "subscriber");
+    /* Both streams' heartbeats are learned for replay routing. */
+    s_expect(f->proxy[0], f->pub_rep[0], S_START_MS, "newswire-proxy");
+    s_expect(f->proxy[0], f->pub_rep[1], S_START_MS, "newswire-proxy");
+    s_stop(&f->sub[0], "subscriber");
+    s_assert_once_in_order(log, 102);
+    s_stop(&f->proxy[0], "newswire-proxy");
+    s_stop(&f->pub[1], "publisher 1");
+    s_stop(&f->pub[0], "publisher 0");
+}
+
+/* Sends cmd on req and returns the number of frames of the reply; the first goes to out. */
+static int s_control(void *req, const char *cmd, char *out, size_t outlen, uint64_t *stats)
+{
+    assert_int_equal(zmq_send(req, cmd, strlen(cmd), 0), (int)strlen(cmd));
+    int frames = 0, more = 1;
+    size_t size = sizeof more;
+    while (more) {
+        char buf[128];
+        int n = zmq_recv(req, buf, sizeof buf - 1, 0);
+        if (n < 0)
+            fail_msg("control %s: no reply: %s", cmd, zmq_strerror(errno));
+        if (frames == 0 && out != NULL)
+            snprintf(out, outlen, "%.*s", n, buf);
+        if (stats != NULL && frames < 8 && n == 8)
+            memcpy(&stats[frames], buf, 8);
+        frames++;
+        zmq_getsockopt(req, ZMQ_RCVMORE, &more, &size);
+    }
+    return frames;
+}
+
+static void test_control_socket_pauses_resumes_reports_and_terminates(void **state)
+{
+    s_fx_t *f = *state;
+    char ctl[64], log[PATH_MAX], reply[128];
+    uint64_t before[8], after[8];
+    s_endpoint(ctl, sizeof ctl);
+    snprintf(log, sizeof log, "%s/ctl.jsonl", f->dir);
+    s_pub_start(f, 0);
+    s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL},
+                  (const char *[]){"--control", ctl, NULL});
+    s_sub_start(f, 0, f->px_ep[0], (const char *[]){"-q", "-t", "alpha", "--log", log, NULL});
+    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    void *zctx = zmq_ctx_new(), *req = zmq_socket(zctx, ZMQ_REQ);
+    zmq_setsockopt(req, ZMQ_RCVTIMEO, &(int){S_START_MS}, sizeof(int));
+    zmq_setsockopt(req, ZMQ_LINGER, &(int){0}, sizeof(int));
+    assert_int_equal(zmq_connect(req, ctl), 0);
+    s_control(req, "PAUSE", reply, sizeof reply, NULL);
+    assert_string_equal(reply, "OK");
+    assert_int_equal(s_control(req, "STATISTICS", NULL, 0, before), 8);
+    s_article(f, 0, "z1.txt", "Zebra", 20);
+    s_expect(f->pub[0], "published z1.txt", S_START_MS, "newswire-pub");
+    s_pause(f->proxy[0], 300); /* heartbeats and the article reach the paused proxy */
+    assert_int_equal(s_control(req, "STATISTICS", NULL, 0, after), 8);
+    assert_int_equal(after[0], before[0]); /* nothing read upstream while paused */
+    assert_int_equal(s_count_lines(log, ""), 0);
+    s_control(req, "NONSENSE", reply, sizeof reply, NULL);
+    assert_non_null(strstr(reply, "ERROR"));
+    s_control(req, "RESUME", reply, sizeof reply, NULL);
+    assert_string_equal(reply, "OK");
+    s_wait_lines(f->sub[0], log, 21, "subscriber");
+    assert_int_equal(s_control(req, "STATISTICS", NULL, 0, after), 8);
+    assert_true(after[0] >= before[0] + 21 * 1); /* the article's alerts came in */
+    assert_true(after[6] >= before[6] + 21);     /* and went out */
+    s_control(req, "TERMINATE", reply, sizeof reply, NULL);
+    assert_string_equal(reply, "OK");
+    assert_int_equal(nw_testproc_wait_exit(f->proxy[0], S_START_MS), 0);
+    zmq_close(req);
+    zmq_ctx_term(zctx);
+    s_stop(&f->sub[0], "subscriber");
+    s_stop(&f->pub[0], "newswire-pub");
+}
+
+/* Runs the proxy with argv and expects status and needle on stderr (or stdout). */
+static void s_expect_exit(const char *const *argv, int status, nw_testproc_stream_t stream,
+                          const char *needle)
+{
+    nw_testproc_t *p = nw_testproc_start(argv, NULL);
+    assert_non_null(p);
+    int got = nw_testproc_wait_exit(p, S_START_MS);
+    const char *out = nw_testproc_output(p, stream);
+    if (got != status || strstr(out, needle) == NULL)
+        fail_msg("%s %s: exit %d (want %d), output lacks '%s':\n%s", argv[1],
+                 argv[2] ? argv[2] : "", got, status, needle, out);
+    nw_testproc_destroy(&p);
+}
+
+static void test_usage_and_endpoint_errors_have_their_exit_codes(void **state)
+{
+    s_fx_t *f = *state;
+    s_expect_exit((const char *[]){NW_PROXY_BIN, "--help", NULL}, 0, NW_TESTPROC_STDOUT,
+                  "EXIT STATUS");
+    s_expect_exit((const char *[]){NW_PROXY_BIN, "--bind", f->px_ep[0], NULL}, 2,
+                  NW_TESTPROC_STDERR, "--connect");
+    s_expect_exit((const char *[]){NW_PROXY_BIN, "-c", "nowhere", NULL}, 2, NW_TESTPROC_STDERR,
+                  "--connect");
+    s_expect_exit((const char *[]){NW_PROXY_BIN, "-c", f->pub_ep[0], "--hwm", "lots", NULL}, 2,
+                  NW_TESTPROC_STDERR, "--hwm");
+    /* An address in use: exit 3, naming the flag. */
+    void *zctx = zmq_ctx_new(), *holder = zmq_socket(zctx, ZMQ_PUB);
+    assert_int_equal(zmq_bind(holder, f->px_rep[0]), 0);
+    s_expect_exit((const char *[]){NW_PROXY_BIN, "-c", f->pub_ep[0], "--bind", f->px_ep[0],
+                                   "--replay-bind", f->px_rep[0], NULL},
+                  3, NW_TESTPROC_STDERR, "--replay-bind");
+    zmq_close(holder);
+    zmq_ctx_term(zctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_usage_and_endpoint_errors_have_their_exit_codes,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_every_alert_through_the_proxy_filtered_at_the_publisher, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_chained_proxies_carry_alerts_and_look_back, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_durable_subscriber_catches_up_through_the_proxy,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_two_publishers_behind_one_proxy, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_control_socket_pauses_resumes_reports_and_terminates,
+                                        s_setup, s_teardown),
+    };
+    /* NW_TEST_ONLY=test_name runs one test (debugging). */
+    if (getenv("NW_TEST_ONLY") != NULL)
+        cmocka_set_test_filter(getenv("NW_TEST_ONLY"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
