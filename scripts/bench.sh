@@ -44,6 +44,7 @@ run tagger "$bin/bench_tagger" "$corpus" 3
 run journal "$bin/bench_journal" "$jdir" "$secs"
 run codec "$bin/bench_codec" "$secs"
 run pubsub "$bin/bench_pubsub" "$(echo "$secs" | awk '{print $1 * 2}')"
+run fanout "$bin/bench_fanout"
 
 echo "== summary (ours vs the baseline of the same run; ratio > 1 means ours is faster)"
 printf '%-34s %14s %14s %8s\n' "measure" "ours" "baseline" "ratio"
@@ -72,3 +73,10 @@ $2 == "newswire" {
         $4, $5, p50[$1], p99[$1], p50[$1] / $4
 }
 ' "$logs/pubsub"
+awk '
+$2 == "zmq_proxy" { raw[$1] = $3; p99[$1] = $5 }
+$2 == "newswire" {
+    printf "%-34s %9.0f msg/s %9.0f msg/s %8.2f\n", "fanout " $1 " subs: delivered/s", $3, raw[$1], $6
+    printf "%-34s %12.0f us %12.0f us %8.2f\n", "fanout " $1 " subs: p99 latency", $5, p99[$1], p99[$1] / $5
+}
+' "$logs/fanout"
