@@ -1,4 +1,4 @@
-# newswire container image: newswire-pub and newswire-sub on Debian 12.
+# newswire container image: newswire-pub, newswire-sub and newswire-proxy on Debian 12.
 #
 #   docker build -t newswire .                 (compose.yaml does this for you)
 #   docker run --rm newswire newswire-pub --dry-run /usr/share/newswire/articles/*.txt
@@ -19,9 +19,9 @@ WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DNW_BUILD_TESTS=OFF \
         -DCMAKE_INSTALL_PREFIX=/usr/local \
- && cmake --build /build -j "$(nproc)" --target newswire-pub newswire-sub \
+ && cmake --build /build -j "$(nproc)" --target newswire-pub newswire-sub newswire-proxy \
  && DESTDIR=/staging cmake --install /build --strip \
- && for bin in newswire-pub newswire-sub; do \
+ && for bin in newswire-pub newswire-sub newswire-proxy; do \
         test -x "/staging/usr/local/bin/$bin" || { \
             echo "Dockerfile: 'cmake --install' did not install $bin into bin/:" \
                  "it needs an install(TARGETS $bin) rule" >&2; exit 1; }; \
@@ -46,7 +46,7 @@ COPY examples/articles/ /usr/share/newswire/articles/
 COPY docker/healthcheck.sh /usr/local/libexec/newswire/healthcheck
 COPY docker/feed-articles.sh /usr/local/libexec/newswire/feed-articles
 RUN chmod 0755 /usr/local/libexec/newswire/healthcheck /usr/local/libexec/newswire/feed-articles \
- && newswire-pub --version && newswire-sub --version
+ && newswire-pub --version && newswire-sub --version && newswire-proxy --version
 USER newswire
 WORKDIR /var/lib/newswire
 EXPOSE 5556 5557

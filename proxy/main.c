@@ -237,6 +237,11 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
 
 /* --- signals ------------------------------------------------------------------------------- */
 
+static void s_on_signal(int sig)
+{
+    (void)sig; /* never runs: the signals are blocked and taken by sigwait() */
+}
+
 static void *s_signal_thread(void *arg)
 {
     s_signals_t *s = arg;
@@ -319,7 +324,13 @@ int main(int argc, char *argv[])
         return S_EXIT_OK;
     }
     /* Blocked before any thread exists, so ZeroMQ's threads inherit the mask and only
-     * sigwait() ever sees these signals. */
+     * sigwait() ever sees these signals. The no-op handler keeps them from being dropped
+     * when the proxy is a container's process 1 (whose default actions are ignored). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     sigemptyset(&sig.set);
     sigaddset(&sig.set, SIGTERM);
     sigaddset(&sig.set, SIGINT);

@@ -54,7 +54,7 @@ cache_dir=${NW_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/newswire}
 project="nwcheck$$"
 image="newswire:local"
 base_tag="docker.io/library/debian:bookworm-slim"
-services_running="publisher sub-tariffs sub-defense sub-log"
+services_running="publisher proxy sub-tariffs sub-defense sub-log"
 
 work=""
 # Machine state before the run (record_machine_state); until known, assume
@@ -378,7 +378,7 @@ container() { echo "${project}_$1_1"; }
 
 dump_logs() {
     local svc
-    for svc in publisher sub-tariffs sub-defense sub-log feeder; do
+    for svc in publisher proxy sub-tariffs sub-defense sub-log feeder; do
         echo "----- logs of $svc ($(podman inspect -f '{{.State.Status}} exit {{.State.ExitCode}}' "$(container "$svc")" 2>/dev/null || echo 'no container')) -----" >&2
         podman logs "$(container "$svc")" 2>&1 | tail -n 60 | cut -c1-240 >&2 || true
     done

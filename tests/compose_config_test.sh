@@ -25,8 +25,8 @@ export DOCKER_HOST
 docker-compose -f compose.yaml config -q || fail "docker-compose config rejects compose.yaml"
 
 services=$(docker-compose -f compose.yaml config --services | sort | tr '\n' ' ')
-[ "$services" = "feeder publisher sub-defense sub-log sub-tariffs " ] ||
-    fail "compose.yaml services are '$services', expected feeder publisher sub-defense sub-log sub-tariffs"
+[ "$services" = "feeder proxy publisher sub-defense sub-log sub-tariffs " ] ||
+    fail "compose.yaml services are '$services', expected feeder proxy publisher sub-defense sub-log sub-tariffs"
 
 volumes=$(docker-compose -f compose.yaml config --volumes | sort | tr '\n' ' ')
 [ "$volumes" = "alerts journal spool " ] ||
