@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <zmq.h>
 
 #define S_PROGRAM        "newswire-proxy"
@@ -260,6 +261,21 @@ static void *s_signal_thread(void *arg)
     return NULL;
 }
 
+/* Each subscriber holds a file descriptor: take the hard limit, not the soft one. */
+static void s_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    nw_log(NW_LOG_DEBUG, "open files: up to %llu (about as many subscribers)",
+           (unsigned long long)rl.rlim_cur);
+}
+
 static int s_run(s_cmdline_t *cl, s_signals_t *sig)
 {
     char err[1024];
@@ -271,6 +287,7 @@ static int s_run(s_cmdline_t *cl, s_signals_t *sig)
         return S_EXIT_FAILURE;
     }
     zmq_ctx_set(zctx, ZMQ_MAX_SOCKETS, 65536);
+    s_raise_fd_limit();
     int rc = nw_proxy_new(zctx, &cl->proxy, &proxy, err, sizeof err);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "%s", err);

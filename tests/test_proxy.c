@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <zmq.h>
 
+#include "nw_replay_msg.h"
 #include "nw_testproc.h"
 
 #define S_START_MS 20000 /* a process start or a log line, generous for sanitizers */
@@ -385,6 +386,100 @@ static void test_two_publishers_behind_one_proxy(void **state)
     s_stop(&f->pub[0], "publisher 0");
 }
 
+/* The stream id publisher i logged at start. */
+static void s_stream_of(s_fx_t *f, size_t i, char *out, size_t len)
+{
+    const char *at = strstr(nw_testproc_output(f->pub[i], NW_TESTPROC_STDERR), "ready: stream ");
+    assert_non_null(at);
+    at += strlen("ready: stream ");
+    snprintf(out, len, "%.*s", (int)strcspn(at, ","), at);
+}
+
+/* Sends a replay request for the last alert of stream to the proxy's front end and
+ * returns the end marker; *alerts counts the replayed alerts before it. */
+static nw_replay_end_t s_ask(void *dealer, uint64_t req, const char *stream, size_t *alerts)
+{
+    nw_replay_request_t rq;
+    nw_replay_request_init(&rq);
+    rq.req = req;
+    rq.start = NW_REPLAY_LAST;
+    rq.last = 1;
+    snprintf(rq.stream, sizeof rq.stream, "%s", stream);
+    char *body = NULL;
+    size_t size = 0;
+    assert_int_equal(nw_replay_request_encode(&rq, &body, &size), 0);
+    assert_int_equal(zmq_send(dealer, body, size, 0), (int)size);
+    free(body);
+    *alerts = 0;
+    for (;;) {
+        char topic[32], frame[4096];
+        int n = zmq_recv(dealer, topic, sizeof topic, 0);
+        if (n < 0)
+            fail_msg("replay request %llu: no answer: %s", (unsigned long long)req,
+                     zmq_strerror(errno));
+        int m = zmq_recv(dealer, frame, sizeof frame, 0);
+        assert_true(m > 0);
+        if (n == (int)strlen(NW_REPLAY_TOPIC) && memcmp(topic, NW_REPLAY_TOPIC, (size_t)n) == 0) {
+            (*alerts)++;
+            zmq_recv(dealer, frame, sizeof frame, 0); /* the alert body */
+            continue;
+        }
+        nw_replay_end_t end;
+        assert_int_equal(nw_replay_end_decode(frame, (size_t)m, &end), 0);
+        assert_int_equal(end.req, req);
+        return end;
+    }
+}
+
+static void test_replay_requests_are_routed_by_stream(void **state)
+{
+    s_fx_t *f = *state;
+    char log[PATH_MAX], s0[64], s1[64];
+    snprintf(log, sizeof log, "%s/routed.jsonl", f->dir);
+    s_pub_start(f, 0);
+    s_pub_start(f, 1);
+    s_stream_of(f, 0, s0, sizeof s0);
+    s_stream_of(f, 1, s1, sizeof s1);
+    s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], f->pub_ep[1], NULL}, NULL);
+    /* A subscriber makes the publishers send heartbeats; the proxy learns both routes. */
+    s_sub_start(f, 0, f->px_ep[0], (const char *[]){"-q", "-t", "alpha", "--log", log, NULL});
+    s_article(f, 0, "z0.txt", "Zebra", 3);
+    s_article(f, 1, "z1.txt", "Zebra", 3);
+    s_expect(f->proxy[0], f->pub_rep[0], S_START_MS, "newswire-proxy");
+    s_expect(f->proxy[0], f->pub_rep[1], S_START_MS, "newswire-proxy");
+    s_expect(f->pub[0], "published z0.txt", S_START_MS, "publisher 0");
+    s_expect(f->pub[1], "published z1.txt", S_START_MS, "publisher 1");
+    void *zctx = zmq_ctx_new(), *dealer = zmq_socket(zctx, ZMQ_DEALER);
+    zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &(int){S_START_MS}, sizeof(int));
+    zmq_setsockopt(dealer, ZMQ_LINGER, &(int){0}, sizeof(int));
+    assert_int_equal(zmq_connect(dealer, f->px_rep[0]), 0);
+    size_t alerts;
+    /* Each stream's request reaches its own publisher's journal. */
+    nw_replay_end_t end = s_ask(dealer, 1, s0, &alerts);
+    assert_int_equal(end.status, NW_REPLAY_OK);
+    assert_string_equal(end.stream, s0);
+    assert_int_equal(alerts, 1);
+    end = s_ask(dealer, 2, s1, &alerts);
+    assert_int_equal(end.status, NW_REPLAY_OK);
+    assert_string_equal(end.stream, s1);
+    assert_int_equal(alerts, 1);
+    /* No stream named, two behind the proxy: refused, saying so. */
+    end = s_ask(dealer, 3, "", &alerts);
+    assert_int_equal(end.status, NW_REPLAY_ERROR);
+    assert_non_null(strstr(end.error, "2 streams"));
+    /* A stream no heartbeat announced. */
+    end = s_ask(dealer, 4, "00000000deadbeef", &alerts);
+    assert_int_equal(end.status, NW_REPLAY_ERROR);
+    assert_non_null(strstr(end.error, "stream mismatch"));
+    zmq_close(dealer);
+    zmq_ctx_term(zctx);
+    s_stop(&f->sub[0], "subscriber");
+    s_stop(&f->proxy[0], "newswire-proxy");
+    s_expect(f->proxy[0], "replay: 2 requests forwarded, 2 refused", 0, "newswire-proxy");
+    s_stop(&f->pub[1], "publisher 1");
+    s_stop(&f->pub[0], "publisher 0");
+}
+
 /* Sends cmd on req and returns the number of frames of the reply; the first goes to out. */
 static int s_control(void *req, const char *cmd, char *out, size_t outlen, uint64_t *stats)
 {
@@ -497,6 +592,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_publishers_behind_one_proxy, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_control_socket_pauses_resumes_reports_and_terminates,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_replay_requests_are_routed_by_stream, s_setup,
+                                        s_teardown),
     };
     /* NW_TEST_ONLY=test_name runs one test (debugging). */
     if (getenv("NW_TEST_ONLY") != NULL)
