@@ -20,9 +20,10 @@
  * Latency: then the publisher sends at a fixed rate far below capacity (100000 deliveries
  * per second in total, at most 20000 messages/s) for about 2 s; each delivery's latency is
  * receive time - send time (CLOCK_MONOTONIC). p50 and p99 over all deliveries.
- * Each case runs three times, raw and ours alternating, and the best run of each is kept
- * (the machine is shared). Prints the ratios newswire / zmq_proxy. Timing never fails
- * the program; a case that loses messages or stalls does (exit 1).
+ * Each case runs three times (NW_BENCH_REPEAT), raw and ours alternating; each figure is
+ * the median of its runs (the machine is shared), every run is shown on standard error. Prints the
+ * ratios newswire / zmq_proxy. Timing never fails the program; a case that loses messages or stalls
+ * does (exit 1).
  */
 #include "nw_alert.h"
 #include "nw_codec.h"
@@ -48,7 +49,8 @@
 #define S_LAT_MSG_RATE  20000.0              /* latency: messages per second at most */
 #define S_LAT_SECS      2.0                  /* latency: how long the publisher sends */
 #define S_STALL_NS      (30 * 1000000000ull) /* a phase not done by then fails the case */
-#define S_REPEAT        3                    /* runs per case and proxy; the best is kept */
+#define S_REPEAT        3  /* runs per case and proxy (NW_BENCH_REPEAT); medians are kept */
+#define S_REPEAT_MAX    15 /* most runs per case */
 #define S_TOPIC         "trade.tariffs"
 #define S_HEARTBEAT     "$nw.heartbeat"
 #define S_SYNC          "trade.sync"
@@ -470,6 +472,37 @@ done:
     return rc;
 }
 
+static const char *s_kind_name(int kind)
+{
+    return kind == S_RAW ? "zmq_proxy" : "newswire";
+}
+
+static int s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Each figure's median over n runs (zeros when n is 0). */
+static s_result_t s_median(const s_result_t *runs, int n)
+{
+    s_result_t m = {0, 0, 0};
+    double v[3][S_REPEAT_MAX];
+    if (n == 0)
+        return m;
+    for (int i = 0; i < n; i++) {
+        v[0][i] = runs[i].msg_s;
+        v[1][i] = runs[i].p50_us;
+        v[2][i] = runs[i].p99_us;
+    }
+    for (int f = 0; f < 3; f++)
+        qsort(v[f], (size_t)n, sizeof v[f][0], s_cmp_double);
+    m.msg_s = (v[0][(n - 1) / 2] + v[0][n / 2]) / 2;
+    m.p50_us = (v[1][(n - 1) / 2] + v[1][n / 2]) / 2;
+    m.p99_us = (v[2][(n - 1) / 2] + v[2][n / 2]) / 2;
+    return m;
+}
+
 /* Raises the open-file limit to what subs subscribers need (two fds each, plus some).
  * Returns the subscriber count that fits. */
 static size_t s_fit_fds(size_t subs)
@@ -515,33 +548,37 @@ int main(int argc, char *argv[])
     printf("one publisher -> proxy -> N subscribers, tcp loopback, [topic][%zu-byte body]\n", body);
     printf("%5s %-10s %14s %9s %9s %9s %9s\n", "subs", "proxy", "delivered/s", "p50_us", "p99_us",
            "tput", "p99");
-    int status = 0;
+    int status = 0, repeat = S_REPEAT;
+    if (getenv("NW_BENCH_REPEAT") != NULL)
+        repeat = atoi(getenv("NW_BENCH_REPEAT"));
+    repeat = repeat < 1 ? 1 : repeat > S_REPEAT_MAX ? S_REPEAT_MAX : repeat;
     for (size_t i = 0; i < n; i++) {
         size_t subs = s_fit_fds(counts[i]);
-        s_result_t best[2] = {{0, 0, 0}, {0, 0, 0}};
-        for (int rep = 0; rep < S_REPEAT; rep++) {
+        s_result_t runs[2][S_REPEAT_MAX], med[2];
+        int got[2] = {0, 0};
+        for (int rep = 0; rep < repeat; rep++) {
             for (int k = 0; k < 2; k++) {
                 s_result_t r = {0, 0, 0};
                 if (s_run_case((s_kind_t)k, subs, body, &r) != 0) {
                     fprintf(stderr, "bench_fanout: %zu subscribers, %s: FAILED\n", subs,
-                            k == S_RAW ? "zmq_proxy" : "newswire");
+                            s_kind_name(k));
                     status = 1;
                     continue;
                 }
-                if (r.msg_s > best[k].msg_s)
-                    best[k].msg_s = r.msg_s;
-                if (best[k].p99_us == 0 || r.p99_us < best[k].p99_us) {
-                    best[k].p50_us = r.p50_us;
-                    best[k].p99_us = r.p99_us;
-                }
+                fprintf(
+                    stderr,
+                    "bench_fanout: %zu subscribers, %s, run %d: %.0f/s p50 %.0f us p99 %.0f us\n",
+                    subs, s_kind_name(k), rep + 1, r.msg_s, r.p50_us, r.p99_us);
+                runs[k][got[k]++] = r;
             }
         }
-        printf("%5zu %-10s %14.0f %9.0f %9.0f\n", subs, "zmq_proxy", best[0].msg_s, best[0].p50_us,
-               best[0].p99_us);
-        printf("%5zu %-10s %14.0f %9.0f %9.0f %9.2f %9.2f\n", subs, "newswire", best[1].msg_s,
-               best[1].p50_us, best[1].p99_us,
-               best[0].msg_s > 0 ? best[1].msg_s / best[0].msg_s : 0,
-               best[0].p99_us > 0 ? best[1].p99_us / best[0].p99_us : 0);
+        for (int k = 0; k < 2; k++)
+            med[k] = s_median(runs[k], got[k]);
+        printf("%5zu %-10s %14.0f %9.0f %9.0f\n", subs, "zmq_proxy", med[0].msg_s, med[0].p50_us,
+               med[0].p99_us);
+        printf("%5zu %-10s %14.0f %9.0f %9.0f %9.2f %9.2f\n", subs, "newswire", med[1].msg_s,
+               med[1].p50_us, med[1].p99_us, med[0].msg_s > 0 ? med[1].msg_s / med[0].msg_s : 0,
+               med[0].p99_us > 0 ? med[1].p99_us / med[0].p99_us : 0);
         fflush(stdout);
     }
     printf("tput = newswire / zmq_proxy delivered/s (goal >= 0.8 at 100 subscribers); "
