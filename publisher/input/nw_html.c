@@ -14,18 +14,20 @@
 #include <string.h>
 #include <strings.h>
 
-#define S_SNIFF_BYTES   4096 /* bytes looked at to recognise a page */
-#define S_SNIFF_TAGS    4    /* tags in them that make a '<' start a page */
-#define S_MIN_PARA      25   /* a paragraph shorter than this scores nothing */
-#define S_RETRY_BELOW   250  /* a first try with less body text than this is retried */
-#define S_MIN_ARTICLE   80   /* bytes of body text a page needs to hold an article */
-#define S_MAX_DEPTH     256  /* elements nested deeper than this are not read for text */
-#define S_MAX_BLOCKS    4000 /* blocks kept at most (the rest of a huge page is dropped) */
-#define S_ANCESTORS     5    /* levels a paragraph's score reaches up */
-#define S_TOP_N         5    /* best candidates kept */
-#define S_DEDUPE_MIN    20   /* repeated blocks at least this long are dropped */
-#define S_LD_SHARE      0.6  /* use JSON-LD articleBody when the page text is below this share */
-#define S_LD_MIN        200  /* bytes of articleBody needed to consider it */
+#define S_SNIFF_BYTES 4096 /* bytes looked at to recognise a page */
+#define S_SNIFF_TAGS  4    /* tags in them that make a '<' start a page */
+#define S_MIN_PARA    25   /* a paragraph shorter than this scores nothing */
+#define S_RETRY_BELOW 250  /* a first try with less body text than this is retried */
+#define S_MIN_ARTICLE 80   /* bytes of body text a page needs to hold an article */
+#define S_MAX_DEPTH   256  /* elements nested deeper than this are not read for text */
+#define S_MAX_BLOCKS  4000 /* blocks kept at most (the rest of a huge page is dropped) */
+#define S_ANCESTORS   5    /* levels a paragraph's score reaches up */
+#define S_TOP_N       5    /* best candidates kept */
+#define S_TITLE_PROSE 400  /* bytes of non-link text the <article> of the title needs */
+#define S_CLOSE_MIN   3    /* runners-up within 75% of the best that share an ancestor */
+#define S_DEDUPE_MIN  20   /* repeated blocks at least this long are dropped */
+#define S_LD_SHARE    0.6  /* use JSON-LD articleBody when the page text is below this share */
+#define S_LD_MIN      200  /* bytes of articleBody needed to consider it */
 
 /* Facts about one element, kept in its _private pointer. */
 typedef struct {
@@ -132,8 +134,8 @@ bool nw_html_sniff(const char *data, size_t len)
         return true;
     size_t tags = 0;
     for (const char *q = p; q + 1 < end; q++) {
-        if (*q == '<' && ((q[1] >= 'a' && q[1] <= 'z') || (q[1] >= 'A' && q[1] <= 'Z') ||
-                          q[1] == '/'))
+        if (*q == '<' &&
+            ((q[1] >= 'a' && q[1] <= 'z') || (q[1] >= 'A' && q[1] <= 'Z') || q[1] == '/'))
             tags++;
     }
     return tags >= S_SNIFF_TAGS;
@@ -197,8 +199,8 @@ static void s_clean(s_ctx_t *ctx, xmlNode *root)
         if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE || n->type == XML_DTD_NODE) {
             victim = n;
         } else if (n->type == XML_ELEMENT_NODE) {
-            bool structural = s_is(n, "body") || s_is(n, "html") || s_is(n, "article") ||
-                              s_is(n, "main");
+            bool structural =
+                s_is(n, "body") || s_is(n, "html") || s_is(n, "article") || s_is(n, "main");
             nw_html_verdict_t v = s_judge(ctx, n);
             if (s_is(n, "head") || (!structural && (v.drop || (ctx->use_class && s_hidden(n)))))
                 victim = n;
@@ -239,10 +241,9 @@ static size_t s_count_commas(const char *s)
 
 static bool s_is_block_name(const char *name)
 {
-    static const char *const blocks[] = {"blockquote", "dl",    "div", "img", "ol",  "p",
-                                         "pre",        "table", "ul",  "section", "article",
-                                         "h1", "h2", "h3", "h4", "h5", "h6", "figure",
-                                         NULL};
+    static const char *const blocks[] = {
+        "blockquote", "dl", "div", "img", "ol", "p",  "pre", "table",  "ul", "section",
+        "article",    "h1", "h2",  "h3",  "h4", "h5", "h6",  "figure", NULL};
     for (size_t i = 0; blocks[i] != NULL; i++) {
         if (strcmp(name, blocks[i]) == 0)
             return true;
@@ -291,7 +292,7 @@ static int s_stats(s_ctx_t *ctx, xmlNode *root)
         up->text += in->text + 1;
         up->link += in->link;
         up->commas += in->commas;
-        up->n_p += in->n_p + s_is(n, "p");
+        up->n_p += in->n_p + (s_is(n, "p") || (s_is(n, "div") && !in->block_inside));
         up->n_img += in->n_img + s_is(n, "img");
         up->n_li += in->n_li + s_is(n, "li");
         up->n_input += in->n_input + s_is(n, "input");
@@ -366,9 +367,10 @@ static void s_score_loose_text(xmlNode *n)
     size_t len = 0, commas = 0;
     bool space = false;
     for (xmlNode *c = n->children;; c = c->next) {
-        bool inline_part = c != NULL && (c->type == XML_TEXT_NODE ||
-                                         (c->type == XML_ELEMENT_NODE &&
-                                          nw_html_is_inline(s_name(c)) && !s_is(c, "br")));
+        bool inline_part =
+            c != NULL &&
+            (c->type == XML_TEXT_NODE ||
+             (c->type == XML_ELEMENT_NODE && nw_html_is_inline(s_name(c)) && !s_is(c, "br")));
         if (inline_part) {
             if (c->type == XML_TEXT_NODE && c->content) {
                 len += s_squeezed_len((const char *)c->content, &space);
@@ -408,6 +410,55 @@ static bool s_contains(const xmlNode *anc, const xmlNode *n)
     return false;
 }
 
+/* Folds text for a loose comparison: ASCII letters and digits lowercased, other ASCII
+ * and general punctuation (U+2000-U+206F: dashes, quotes, the ellipsis) left out. */
+static void s_fold(const char *in, char *out, size_t outlen)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && k + 1 < outlen; p++) {
+        if (p[0] == 0xe2 && (p[1] == 0x80 || p[1] == 0x81) && p[2] != '\0') {
+            p += 2;
+        } else if (*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')) {
+            out[k++] = (char)*p;
+        } else if (*p >= 'A' && *p <= 'Z') {
+            out[k++] = (char)(*p + 32);
+        }
+    }
+    out[k] = '\0';
+}
+
+/* The <article> element that holds the page's title as its heading, with some prose of
+ * its own, is the story the page is about, not one of the teasers beside or inside it:
+ * it becomes the best candidate. */
+static void s_title_article(s_ctx_t *ctx, xmlNode *body)
+{
+    char title[512], head[512];
+    if (ctx->title == NULL || ctx->title[0] == '\0')
+        return;
+    s_fold(ctx->title, title, sizeof title);
+    for (xmlNode *n = body; n != NULL; n = s_next(n, body, true)) {
+        if (!s_is(n, "h1"))
+            continue;
+        nw_buf_t t = {0};
+        bool ok = nw_html_node_text(n, &t, &(bool){false}) == NW_OK && t.len > 0;
+        if (ok)
+            s_fold(t.data, head, sizeof head);
+        nw_buf_free(&t);
+        if (!ok || strlen(head) < 8 || strstr(title, head) == NULL)
+            continue;
+        for (xmlNode *a = n->parent; a != NULL && a != body; a = a->parent) {
+            s_info_t *in = s_info(a);
+            if (!s_is(a, "article"))
+                continue;
+            if (in->candidate && in->text - in->link >= S_TITLE_PROSE && ctx->top[0] != NULL &&
+                in->score < s_info(ctx->top[0])->score)
+                in->score = s_info(ctx->top[0])->score + 1;
+            break;
+        }
+        return;
+    }
+}
+
 /* Finds the best container of the article under body, as readability does: scores,
  * link-density scaling, a common ancestor of close runners-up, a climb to a parent that
  * scores better. Returns NULL when no paragraph scored. */
@@ -433,21 +484,36 @@ static xmlNode *s_best_candidate(s_ctx_t *ctx, xmlNode *body)
         if (n->type == XML_ELEMENT_NODE && s_info(n)->candidate)
             s_keep_top(ctx, n);
     }
+    s_title_article(ctx, body);
+    memset(ctx->top, 0, sizeof ctx->top);
+    for (xmlNode *n = body; n != NULL; n = s_next(n, body, true)) {
+        if (n->type == XML_ELEMENT_NODE && s_info(n)->candidate)
+            s_keep_top(ctx, n);
+    }
     xmlNode *top = ctx->top[0];
     if (top == NULL)
         return NULL;
     double best = s_info(top)->score;
+    /* An <article> element is one self-contained composition: the climbs below never
+     * leave the one the best candidate is in (its siblings are other stories). */
+    const xmlNode *fence = body;
+    for (const xmlNode *a = top; a != NULL && a != body; a = a->parent) {
+        if (s_is(a, "article")) {
+            fence = a;
+            break;
+        }
+    }
     /* Several strong candidates under one ancestor: the article is that ancestor. */
     size_t close = 0;
     for (int i = 1; i < S_TOP_N && ctx->top[i] != NULL; i++)
         close += s_info(ctx->top[i])->score >= best * 0.75;
-    if (close >= 2) {
-        for (xmlNode *a = top->parent; top != body && a != NULL && a != body->parent;
+    if (close >= S_CLOSE_MIN) {
+        for (xmlNode *a = top->parent; top != fence && a != NULL && a != fence->parent;
              a = a->parent) {
             size_t holds = 0;
             for (int i = 1; i < S_TOP_N && ctx->top[i] != NULL; i++)
                 holds += s_info(ctx->top[i])->score >= best * 0.75 && s_contains(a, ctx->top[i]);
-            if (holds >= 2) {
+            if (holds >= S_CLOSE_MIN) {
                 top = a;
                 break;
             }
@@ -456,7 +522,7 @@ static xmlNode *s_best_candidate(s_ctx_t *ctx, xmlNode *body)
     /* A parent that scores better than its best child holds more of the article. */
     double last = s_info(top)->score;
     double threshold = last / 3;
-    for (xmlNode *p = top->parent; top != body && p != NULL && p != body &&
+    for (xmlNode *p = top->parent; top != fence && p != NULL && p != fence->parent && p != body &&
                                    p->type == XML_ELEMENT_NODE;
          p = p->parent) {
         s_info_t *in = s_info(p);
@@ -473,7 +539,7 @@ static xmlNode *s_best_candidate(s_ctx_t *ctx, xmlNode *body)
         last = in->score;
     }
     /* A lone child says nothing its parent does not. */
-    while (top != body && top->parent != NULL && top->parent != body &&
+    while (top != fence && top->parent != NULL && top->parent != body &&
            s_info(top->parent) != NULL && xmlChildElementCount(top->parent) == 1)
         top = top->parent;
     return top;
@@ -490,6 +556,8 @@ static bool s_sibling_belongs(const s_ctx_t *ctx, const xmlNode *top, xmlNode *s
     (void)ctx;
     if (tc != NULL && sc != NULL && tc[0] != '\0' && strcmp(tc, sc) == 0)
         bonus = ti->score * 0.2;
+    if (s_is(top, "article") && s_is(s, "article"))
+        return false; /* another story */
     if (si->candidate && si->score + bonus >= threshold)
         return true;
     if (!s_is(s, "p"))
@@ -611,8 +679,8 @@ static bool s_is_junk(const xmlNode *n)
 
 static bool s_cleaned_conditionally(const xmlNode *n)
 {
-    static const char *const names[] = {"div", "section", "ul", "ol", "table", "form",
-                                        "fieldset", "header", "dl", NULL};
+    static const char *const names[] = {"div",  "section",  "ul",     "ol", "table",
+                                        "form", "fieldset", "header", "dl", NULL};
     const char *s = s_name(n);
     for (size_t i = 0; names[i] != NULL; i++) {
         if (strcmp(s, names[i]) == 0)
@@ -651,7 +719,8 @@ static int s_emit_element(s_ctx_t *ctx, xmlNode *n, int depth)
         /* One <br> is a line break inside a paragraph; two in a row end it. */
         xmlNode *prev = n->prev;
         while (prev != NULL && prev->type == XML_TEXT_NODE && prev->content &&
-               strspn((const char *)prev->content, " \t\r\n") == strlen((const char *)prev->content))
+               strspn((const char *)prev->content, " \t\r\n") ==
+                   strlen((const char *)prev->content))
             prev = prev->prev;
         if (prev != NULL && s_is(prev, "br"))
             return s_flush(ctx);
@@ -856,8 +925,8 @@ static int s_check_size(size_t len, char *err, size_t errlen)
     return NW_OK;
 }
 
-int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts,
-                    nw_article_t *article, char *err, size_t errlen)
+int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw_article_t *article,
+                    char *err, size_t errlen)
 {
     s_ctx_t ctx = {0};
     nw_html_meta_t meta = {0};

@@ -45,8 +45,8 @@ bool nw_html_sniff(const char *data, size_t len);
  * document; NW_ERR_ARTICLE_BOILERPLATE when the page holds no article text (a link
  * list, an index page) or no title; NW_ERR_NOMEM. On error a one-line reason is
  * written to err (may be NULL) and *article owns nothing. */
-int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts,
-                    nw_article_t *article, char *err, size_t errlen);
+int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw_article_t *article,
+                    char *err, size_t errlen);
 
 /* Appends the blocks of an HTML fragment (an article body, all of it content: markup
  * rules and cleaning apply, no scoring) to article->blocks. article must be

@@ -9,13 +9,22 @@
 #include <strings.h>
 #include <time.h>
 
-#define S_FIELD_MAX  300        /* bytes of a title, author, section or source at most */
-#define S_URL_MAX    2048       /* bytes of a URL at most */
-#define S_LD_MAX     (2u << 20) /* a JSON-LD script larger than this is skipped */
-#define S_LD_DEPTH   8          /* JSON-LD nesting followed at most (@graph, mainEntity) */
-#define S_N_PRIO     4          /* sources per field, best first */
+#define S_FIELD_MAX 300        /* bytes of a title, author, section or source at most */
+#define S_URL_MAX   2048       /* bytes of a URL at most */
+#define S_LD_MAX    (2u << 20) /* a JSON-LD script larger than this is skipped */
+#define S_LD_DEPTH  8          /* JSON-LD nesting followed at most (@graph, mainEntity) */
+#define S_N_PRIO    4          /* sources per field, best first */
 
-typedef enum { S_TITLE, S_AUTHOR, S_URL, S_SECTION, S_SOURCE, S_TIME, S_BODY, S_N_FIELDS } s_field_t;
+typedef enum {
+    S_TITLE,
+    S_AUTHOR,
+    S_URL,
+    S_SECTION,
+    S_SOURCE,
+    S_TIME,
+    S_BODY,
+    S_N_FIELDS
+} s_field_t;
 
 /* Candidates per field and source rank; the best ranked one wins. */
 typedef struct {
@@ -23,10 +32,10 @@ typedef struct {
 } s_found_t;
 
 static const char *const s_inline[] = {
-    "a",   "abbr", "b",     "bdi",  "bdo",    "big",  "cite", "code", "data", "del",
-    "dfn", "em",   "font",  "i",    "ins",    "kbd",  "mark", "nobr", "q",    "s",
-    "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt",  "u",
-    "var", "wbr",  "label", "img",  "abbr",   "acronym", NULL,
+    "a",    "abbr",  "b",     "bdi",    "bdo",    "big",     "cite", "code", "data", "del",
+    "dfn",  "em",    "font",  "i",      "ins",    "kbd",     "mark", "nobr", "q",    "s",
+    "samp", "small", "span",  "strike", "strong", "sub",     "sup",  "time", "tt",   "u",
+    "var",  "wbr",   "label", "img",    "abbr",   "acronym", NULL,
 };
 
 bool nw_html_is_inline(const char *name)
@@ -183,7 +192,9 @@ static int s_offer(s_found_t *f, s_field_t field, int prio, const char *value)
 {
     if (value == NULL || f->slot[field][prio] != NULL)
         return NW_OK;
-    char *copy = s_clean_copy(value, field == S_BODY ? (size_t)S_LD_MAX : field == S_URL ? S_URL_MAX : S_FIELD_MAX);
+    char *copy = s_clean_copy(value, field == S_BODY  ? (size_t)S_LD_MAX
+                                     : field == S_URL ? S_URL_MAX
+                                                      : S_FIELD_MAX);
     if (copy == NULL)
         return NW_ERR_NOMEM;
     bool ok = copy[0] != '\0';
@@ -206,10 +217,13 @@ static int s_offer(s_found_t *f, s_field_t field, int prio, const char *value)
 static bool s_ld_is_article(json_t *obj)
 {
     static const char *const types[] = {
-        "NewsArticle",       "Article",          "BlogPosting",      "ReportageNewsArticle",
-        "AnalysisNewsArticle", "OpinionNewsArticle", "BackgroundNewsArticle",
-        "ReviewNewsArticle", "LiveBlogPosting",  "Report",           "ScholarlyArticle",
-        "TechArticle",       "SocialMediaPosting", NULL,
+        "NewsArticle",           "Article",
+        "BlogPosting",           "ReportageNewsArticle",
+        "AnalysisNewsArticle",   "OpinionNewsArticle",
+        "BackgroundNewsArticle", "ReviewNewsArticle",
+        "LiveBlogPosting",       "Report",
+        "ScholarlyArticle",      "TechArticle",
+        "SocialMediaPosting",    NULL,
     };
     json_t *t = json_object_get(obj, "@type");
     size_t n = json_is_array(t) ? json_array_size(t) : 1;
@@ -333,13 +347,22 @@ static bool s_name_in(const char *name, const char *const *list)
 static int s_meta(s_found_t *f, const xmlNode *n)
 {
     static const char *const times[] = {
-        "article:published_time", "og:article:published_time", "datePublished", "pubdate",
-        "publishdate", "date", "dc.date.issued", "dcterms.created", "sailthru.date",
-        "parsely-pub-date", "article.published", "published_time", NULL,
+        "article:published_time",
+        "og:article:published_time",
+        "datePublished",
+        "pubdate",
+        "publishdate",
+        "date",
+        "dc.date.issued",
+        "dcterms.created",
+        "sailthru.date",
+        "parsely-pub-date",
+        "article.published",
+        "published_time",
+        NULL,
     };
     static const char *const authors[] = {
-        "author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author",
-        NULL,
+        "author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author", NULL,
     };
     static const char *const sections[] = {
         "article:section", "section", "parsely-section", "article.section", NULL,
@@ -535,8 +558,12 @@ int nw_html_parse_time(const char *text, int64_t *ms)
     if (*p != '\0' || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
         mi > 59 || s > 60 || off < -24 * 60 || off > 24 * 60)
         return NW_ERR_INVAL;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     time_t t = timegm(&tm);
     *ms = ((int64_t)t - (int64_t)off * 60) * 1000 + frac;
     return NW_OK;

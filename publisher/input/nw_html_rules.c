@@ -95,8 +95,8 @@ static bool s_match(const s_rule_t *r, const char *tag, const char *cls, const c
 }
 
 nw_html_verdict_t nw_html_rules_judge(const nw_html_rules_t *rules, const char *tag,
-                                      const char *class_attr, const char *id_attr,
-                                      const char *role, bool use_class)
+                                      const char *class_attr, const char *id_attr, const char *role,
+                                      bool use_class)
 {
     nw_html_verdict_t v = {0};
     bool class_drop = false, positive = false, negative = false;
@@ -178,7 +178,8 @@ static int s_add(nw_html_rules_t *self, s_action_t action, s_kind_t kind, const 
     for (size_t i = 0; i < len; i++)
         copy[i] = (char)tolower((unsigned char)pat[i]);
     copy[len] = '\0';
-    self->rules[self->n++] = (s_rule_t){.action = action, .kind = kind, .pattern = copy, .len = len};
+    self->rules[self->n++] =
+        (s_rule_t){.action = action, .kind = kind, .pattern = copy, .len = len};
     return NW_OK;
 }
 

@@ -38,8 +38,8 @@ int nw_html_rules_default(nw_html_rules_t **out);
  * (each may be NULL). use_class false ignores the class/id drop rules (the extractor's
  * second try on a page the first try found empty). Never fails. */
 nw_html_verdict_t nw_html_rules_judge(const nw_html_rules_t *rules, const char *tag,
-                                      const char *class_attr, const char *id_attr,
-                                      const char *role, bool use_class);
+                                      const char *class_attr, const char *id_attr, const char *role,
+                                      bool use_class);
 
 /* Returns the number of rules. */
 size_t nw_html_rules_count(const nw_html_rules_t *rules);

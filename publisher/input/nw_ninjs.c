@@ -36,8 +36,8 @@ static json_t *s_load(const char *data, size_t len, json_error_t *jerr)
 
 static bool s_has_ninjs_key(json_t *obj)
 {
-    static const char *const keys[] = {"headline", "headlines", "body_text", "body_html",
-                                       "bodies", NULL};
+    static const char *const keys[] = {"headline",  "headlines", "body_text",
+                                       "body_html", "bodies",    NULL};
     for (size_t i = 0; keys[i] != NULL; i++) {
         if (json_object_get(obj, keys[i]) != NULL)
             return true;
@@ -248,8 +248,8 @@ static int s_fields(json_t *root, nw_article_t *art)
     return s_byline(root, &art->author);
 }
 
-int nw_ninjs_read(const char *data, size_t len, const nw_html_opts_t *opts,
-                  nw_article_t *article, char *err, size_t errlen)
+int nw_ninjs_read(const char *data, size_t len, const nw_html_opts_t *opts, nw_article_t *article,
+                  char *err, size_t errlen)
 {
     json_error_t jerr;
     memset(article, 0, sizeof *article);
@@ -276,8 +276,9 @@ int nw_ninjs_read(const char *data, size_t len, const nw_html_opts_t *opts,
         (rc = s_body(root, opts, article, err, errlen)) != NW_OK)
         goto fail;
     if (article->n_blocks == 0) {
-        s_err(err, errlen, "ninjs: no body text (body_html, body_text and bodies are absent or "
-                           "empty)");
+        s_err(err, errlen,
+              "ninjs: no body text (body_html, body_text and bodies are absent or "
+              "empty)");
         rc = NW_ERR_ARTICLE_EMPTY;
         goto fail;
     }

@@ -32,7 +32,7 @@ bool nw_ninjs_sniff(const char *data, size_t len);
  * in err); NW_ERR_ARTICLE_EMPTY when it has no body text; NW_ERR_TOOBIG, NW_ERR_NOMEM.
  * On error a one-line reason is written to err (may be NULL) and *article owns
  * nothing. */
-int nw_ninjs_read(const char *data, size_t len, const nw_html_opts_t *opts,
-                  nw_article_t *article, char *err, size_t errlen);
+int nw_ninjs_read(const char *data, size_t len, const nw_html_opts_t *opts, nw_article_t *article,
+                  char *err, size_t errlen);
 
 #endif

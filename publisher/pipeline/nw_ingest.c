@@ -34,6 +34,16 @@ int nw_ingest_load_rules(const char *path, nw_boilerplate_t **out, char *err, si
     return rc;
 }
 
+int nw_ingest_load_html_rules(const char *path, nw_html_rules_t **out, char *err, size_t errlen)
+{
+    if (path != NULL)
+        return nw_html_rules_load(path, out, err, errlen);
+    int rc = nw_html_rules_default(out);
+    if (rc != NW_OK)
+        snprintf(err, errlen, "built-in HTML rules: %s", nw_strerror(rc));
+    return rc;
+}
+
 /* Reads all of f into a buffer, giving up once it holds more than max bytes. */
 static int s_read_all(FILE *f, uint64_t max, char **data, size_t *len)
 {

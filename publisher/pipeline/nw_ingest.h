@@ -52,6 +52,10 @@ int nw_ingest_load_taxonomy(const char *path, nw_taxonomy_t **out, char *err, si
  * Returns as nw_ingest_load_taxonomy. */
 int nw_ingest_load_rules(const char *path, nw_boilerplate_t **out, char *err, size_t errlen);
 
+/* Loads the HTML markup rules at path, or the built-in html.conf when path is NULL.
+ * Returns as nw_ingest_load_taxonomy. */
+int nw_ingest_load_html_rules(const char *path, nw_html_rules_t **out, char *err, size_t errlen);
+
 /* Reads the file at path ("-" reads standard input) into a new NUL-terminated buffer
  * *data of *len bytes (caller frees). name is how the article is called in err. Returns
  * NW_OK; NW_ERR_TOOBIG when it holds more than max_size bytes (0 = no limit);
