@@ -141,6 +141,32 @@ bool nw_html_sniff(const char *data, size_t len)
     return tags >= S_SNIFF_TAGS;
 }
 
+/* True when the page's DOCTYPE has an internal subset ("<!DOCTYPE html [ <!ENTITY ... ]>").
+ * HTML has none; it is how entity bombs (billion laughs) declare their entities. libxml2's
+ * HTML parser never expands them, but would read the declarations as text. */
+static bool s_has_internal_subset(const char *data, size_t len)
+{
+    size_t head = len < 65536 ? len : 65536;
+    for (size_t i = 0; i + 9 <= head; i++) {
+        if (data[i] != '<' || strncasecmp(data + i, "<!doctype", 9) != 0)
+            continue;
+        char quote = 0;
+        for (size_t k = i + 9; k < len; k++) {
+            char c = data[k];
+            if (quote != 0)
+                quote = c == quote ? 0 : quote;
+            else if (c == '"' || c == '\'')
+                quote = c;
+            else if (c == '>')
+                return false;
+            else if (c == '[')
+                return true;
+        }
+        return false;
+    }
+    return false;
+}
+
 /* ---- Parsing --------------------------------------------------------------------------- */
 
 /* Parses data with libxml2's HTML parser: no network, no error output, recovering from
@@ -925,6 +951,16 @@ static int s_check_size(size_t len, char *err, size_t errlen)
     return NW_OK;
 }
 
+static int s_check_subset(const char *data, size_t len, char *err, size_t errlen)
+{
+    if (!s_has_internal_subset(data, len))
+        return NW_OK;
+    s_err(err, errlen,
+          "the page's DOCTYPE declares entities (an internal DTD subset, the shape "
+          "of an entity bomb); HTML has none: refused unread");
+    return NW_ERR_INVAL;
+}
+
 int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw_article_t *article,
                     char *err, size_t errlen)
 {
@@ -939,6 +975,8 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
         s_err(err, errlen, "HTML page is empty");
         return NW_ERR_ARTICLE_EMPTY;
     }
+    if ((rc = s_check_subset(data, len, err, errlen)) != NW_OK)
+        return rc;
     if ((rc = s_ctx_rules(&ctx, opts, &owned)) != NW_OK)
         goto fail;
     ctx.use_class = true;
@@ -1013,6 +1051,8 @@ int nw_html_body(const char *data, size_t len, const nw_html_opts_t *opts, nw_ar
     s_ctx_t ctx = {0};
     nw_html_rules_t *owned = NULL;
     int rc = s_check_size(len, err, errlen);
+    if (rc == NW_OK && data != NULL)
+        rc = s_check_subset(data, len, err, errlen);
     if (rc != NW_OK)
         return rc;
     if ((rc = s_ctx_rules(&ctx, opts, &owned)) != NW_OK)

@@ -41,17 +41,19 @@ bool nw_html_sniff(const char *data, size_t len);
 /* Extracts the article of the HTML page data (len bytes) into *article (initialised by
  * this call; clear with nw_article_clear after NW_OK): title, source, author, url,
  * section, article_time_ms, body blocks and id. opts may be NULL. Returns NW_OK;
- * NW_ERR_TOOBIG over NW_HTML_MAX_INPUT; NW_ERR_ARTICLE_EMPTY when the bytes hold no
- * document; NW_ERR_ARTICLE_BOILERPLATE when the page holds no article text (a link
- * list, an index page) or no title; NW_ERR_NOMEM. On error a one-line reason is
- * written to err (may be NULL) and *article owns nothing. */
+ * NW_ERR_TOOBIG over NW_HTML_MAX_INPUT; NW_ERR_INVAL when the DOCTYPE has an internal
+ * subset (entity declarations: HTML has none, entity bombs do; nothing is expanded ever);
+ * NW_ERR_ARTICLE_EMPTY when the bytes hold no document; NW_ERR_ARTICLE_BOILERPLATE when the page
+ * holds no article text (a link list, an index page) or no title; NW_ERR_NOMEM. On error a one-line
+ * reason is written to err (may be NULL) and *article owns nothing. */
 int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw_article_t *article,
                     char *err, size_t errlen);
 
 /* Appends the blocks of an HTML fragment (an article body, all of it content: markup
  * rules and cleaning apply, no scoring) to article->blocks. article must be
  * initialised (its other fields are left alone). Returns NW_OK, NW_ERR_TOOBIG,
- * NW_ERR_NOMEM, with err set on error (article keeps what it had). */
+ * NW_ERR_INVAL (a DOCTYPE internal subset, as nw_html_extract), NW_ERR_NOMEM, with err
+ * set on error (article keeps what it had). */
 int nw_html_body(const char *data, size_t len, const nw_html_opts_t *opts, nw_article_t *article,
                  char *err, size_t errlen);
 

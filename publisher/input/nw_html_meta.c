@@ -192,9 +192,9 @@ static int s_offer(s_found_t *f, s_field_t field, int prio, const char *value)
 {
     if (value == NULL || f->slot[field][prio] != NULL)
         return NW_OK;
-    char *copy = s_clean_copy(value, field == S_BODY  ? (size_t)S_LD_MAX
-                                     : field == S_URL ? S_URL_MAX
-                                                      : S_FIELD_MAX);
+    /* The article body keeps its line breaks: they separate its paragraphs. */
+    char *copy = field == S_BODY ? strdup(value)
+                                 : s_clean_copy(value, field == S_URL ? S_URL_MAX : S_FIELD_MAX);
     if (copy == NULL)
         return NW_ERR_NOMEM;
     bool ok = copy[0] != '\0';
