@@ -17,8 +17,8 @@
 #include "nw_html.h"
 #include "nw_html_rules.h"
 
-#define HARBOR_PAGE  NW_TEST_DATA_DIR "/html/harbor-steel.html"
-#define NO_ARTICLE   NW_TEST_DATA_DIR "/html/no-article.html"
+#define HARBOR_PAGE   NW_TEST_DATA_DIR "/html/harbor-steel.html"
+#define NO_ARTICLE    NW_TEST_DATA_DIR "/html/no-article.html"
 #define BODY_SENTENCE "ending a trade dispute that had raised import duties on both sides"
 
 static char *s_slurp(const char *path, size_t *len)
@@ -89,7 +89,8 @@ static void test_metadata_from_meta_tags_and_json_ld(void **state)
     assert_int_equal(nw_html_extract(page, len, NULL, &a, err, sizeof err), NW_OK);
     assert_string_equal(a.title, "Harbor Nations Cut Steel Tariffs");
     assert_string_equal(a.author, "Dana Reyes, Omar Lind"); /* JSON-LD before meta author */
-    assert_string_equal(a.url, "https://ledger.example/2026/03/harbor-steel-tariffs"); /* canonical */
+    assert_string_equal(a.url,
+                        "https://ledger.example/2026/03/harbor-steel-tariffs"); /* canonical */
     assert_string_equal(a.section, "World");
     assert_string_equal(a.source, "The Harbor Ledger");
     assert_int_equal(a.article_time_ms, 1772717400000LL); /* 2026-03-05T13:30:00Z */
@@ -130,16 +131,16 @@ static void test_body_drops_page_chrome(void **state)
 {
     (void)state;
     static const char *const chrome[] = {
-        "cookies",          /* cookie banner */
-        "Business",         /* navigation */
-        "Share on",         /* share bar */
-        "Cranes unload",    /* figure caption */
-        "Advertisement",    /* ad slot */
-        "Port strike",      /* related list */
-        "First comment",    /* comments */
-        "Copyright",        /* footer */
-        "Do not publish",   /* script */
-        "display: none",    /* style */
+        "cookies",                          /* cookie banner */
+        "Business",                         /* navigation */
+        "Share on",                         /* share bar */
+        "Cranes unload",                    /* figure caption */
+        "Advertisement",                    /* ad slot */
+        "Port strike",                      /* related list */
+        "First comment",                    /* comments */
+        "Copyright",                        /* footer */
+        "Do not publish",                   /* script */
+        "display: none",                    /* style */
         "Harbor Nations Cut Steel Tariffs", /* the title is the headline, not a block */
     };
     size_t len;
@@ -193,13 +194,11 @@ static void test_entity_bomb_is_not_expanded(void **state)
         NW_OK);
     nw_article_t a;
     char err[256] = "";
-    assert_int_equal(nw_html_extract(page.data, page.len, NULL, &a, err, sizeof err),
-                     NW_ERR_INVAL);
+    assert_int_equal(nw_html_extract(page.data, page.len, NULL, &a, err, sizeof err), NW_ERR_INVAL);
     assert_non_null(strstr(err, "DOCTYPE declares entities"));
     assert_null(a.title);
     nw_article_t frag = {0};
-    assert_int_equal(nw_html_body(page.data, page.len, NULL, &frag, err, sizeof err),
-                     NW_ERR_INVAL);
+    assert_int_equal(nw_html_body(page.data, page.len, NULL, &frag, err, sizeof err), NW_ERR_INVAL);
     assert_int_equal(frag.n_blocks, 0);
     /* Without the declarations the references are unknown entities: text, never expanded;
      * a quoted '[' in an ordinary DOCTYPE is no subset. */
@@ -290,9 +289,8 @@ static void test_rules_file_steers_the_extractor(void **state)
     static const char custom[] = "# lists are never article text on this site\n"
                                  "drop tag ul\n";
     nw_html_rules_t *rules = NULL;
-    assert_int_equal(nw_html_rules_parse(custom, strlen(custom), "custom.conf", &rules, err,
-                                         sizeof err),
-                     NW_OK);
+    assert_int_equal(
+        nw_html_rules_parse(custom, strlen(custom), "custom.conf", &rules, err, sizeof err), NW_OK);
     assert_int_equal(nw_html_rules_count(rules), 1);
     nw_html_opts_t opts = {.rules = rules};
     nw_article_t a;
@@ -315,6 +313,7 @@ static void test_rules_errors_name_the_line(void **state)
     } bad[] = {
         {"drop tag script\nremove tag nav\n", "x.conf:2: unknown action 'remove'"},
         {"drop element nav\n", "x.conf:1: unknown kind 'element'"},
+        {"keep itemprop articleBody\n", "x.conf:1: keep applies to class and word rules only"},
         {"\n\ndrop class\n", "x.conf:3: rule 'drop class' has no pattern"},
         {"drop class share bar\n", "x.conf:1: unexpected 'bar'"},
         {"keep tag article\n", "x.conf:1: keep applies to class and word rules only"},
@@ -343,17 +342,56 @@ static void test_rules_judge_words_and_keep(void **state)
     assert_int_equal(nw_html_rules_default(&rules), NW_OK);
     assert_true(nw_html_rules_count(rules) > 50);
     /* "ad" is a word rule: ad-slot yes, header and load no. */
-    assert_true(nw_html_rules_judge(rules, "div", "ad-slot", NULL, NULL, true).drop);
-    assert_false(nw_html_rules_judge(rules, "div", "header-load", NULL, NULL, true).drop);
+    assert_true(nw_html_rules_judge(
+                    rules, "div",
+                    &(nw_html_attrs_t){.class_attr = "ad-slot", .id_attr = NULL, .role = NULL},
+                    true)
+                    .drop);
+    assert_false(nw_html_rules_judge(
+                     rules, "div",
+                     &(nw_html_attrs_t){.class_attr = "header-load", .id_attr = NULL, .role = NULL},
+                     true)
+                     .drop);
     /* class rules match the id too, and keep spares content containers. */
-    assert_true(nw_html_rules_judge(rules, "section", NULL, "comments", NULL, true).drop);
-    assert_false(nw_html_rules_judge(rules, "div", "article-comments", NULL, NULL, true).drop);
+    assert_true(nw_html_rules_judge(
+                    rules, "section",
+                    &(nw_html_attrs_t){.class_attr = NULL, .id_attr = "comments", .role = NULL},
+                    true)
+                    .drop);
+    assert_false(
+        nw_html_rules_judge(
+            rules, "div",
+            &(nw_html_attrs_t){.class_attr = "article-comments", .id_attr = NULL, .role = NULL},
+            true)
+            .drop);
     /* without class rules (the second try) only tag and role rules drop. */
-    assert_false(nw_html_rules_judge(rules, "section", NULL, "comments", NULL, false).drop);
-    assert_true(nw_html_rules_judge(rules, "nav", NULL, NULL, NULL, false).drop);
-    assert_true(nw_html_rules_judge(rules, "div", NULL, NULL, "navigation", false).drop);
-    assert_true(nw_html_rules_judge(rules, "div", "story-text", NULL, NULL, true).weight > 0);
-    assert_true(nw_html_rules_judge(rules, "div", "share-tools", NULL, NULL, true).weight < 0);
+    assert_false(nw_html_rules_judge(
+                     rules, "section",
+                     &(nw_html_attrs_t){.class_attr = NULL, .id_attr = "comments", .role = NULL},
+                     false)
+                     .drop);
+    assert_true(nw_html_rules_judge(
+                    rules, "nav",
+                    &(nw_html_attrs_t){.class_attr = NULL, .id_attr = NULL, .role = NULL}, false)
+                    .drop);
+    assert_true(nw_html_rules_judge(
+                    rules, "div",
+                    &(nw_html_attrs_t){.class_attr = NULL, .id_attr = NULL, .role = "navigation"},
+                    false)
+                    .drop);
+    assert_true(nw_html_rules_judge(
+                    rules, "div",
+                    &(nw_html_attrs_t){.class_attr = "story-text", .id_attr = NULL, .role = NULL},
+                    true)
+                    .weight > 0);
+    assert_true(
+        nw_html_rules_judge(rules, "div", &(nw_html_attrs_t){.itemprop = "articleBody"}, true)
+            .weight > 0);
+    assert_true(nw_html_rules_judge(
+                    rules, "div",
+                    &(nw_html_attrs_t){.class_attr = "share-tools", .id_attr = NULL, .role = NULL},
+                    true)
+                    .weight < 0);
     nw_html_rules_destroy(&rules);
     nw_html_rules_destroy(&rules); /* twice is safe */
 }
@@ -370,8 +408,12 @@ static void test_parse_time_reads_iso_8601(void **state)
     assert_int_equal(ms, 1772717400250LL);
     assert_int_equal(nw_html_parse_time("2026-03-05T08:30-0500", &ms), NW_OK);
     assert_int_equal(ms, 1772717400000LL);
-    static const char *const bad[] = {"", "March 5, 2026", "2026-13-01", "2026-03-05T25:00",
-                                      "2026-03-05T13:30:00Z trailing", "1969-12-31"};
+    static const char *const bad[] = {"",
+                                      "March 5, 2026",
+                                      "2026-13-01",
+                                      "2026-03-05T25:00",
+                                      "2026-03-05T13:30:00Z trailing",
+                                      "1969-12-31"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(nw_html_parse_time(bad[i], &ms), NW_ERR_INVAL);
 }

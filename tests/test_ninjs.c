@@ -51,8 +51,9 @@ static void test_ninjs_1x_fields(void **state)
     assert_string_equal(a.subjects[0], "medtop:20000384");
     assert_string_equal(a.subjects[1], "sport");
     assert_int_equal(a.n_blocks, 2); /* one paragraph per non-blank line */
-    assert_string_equal(a.blocks[1].text,
-                        "The cuts take effect in stages over the coming year, the ministries said.");
+    assert_string_equal(
+        a.blocks[1].text,
+        "The cuts take effect in stages over the coming year, the ministries said.");
     assert_int_equal(strlen(a.id), 16);
     nw_article_clear(&a);
     free(doc);
@@ -109,8 +110,9 @@ static void test_not_an_object_and_duplicate_keys_are_refused(void **state)
 static void test_no_body_is_refused(void **state)
 {
     (void)state;
-    static const char doc[] = "{\"uri\": \"urn:x\", \"type\": \"picture\", \"headline\": \"A photo\","
-                              " \"body_text\": \"  \\n \", \"body_html\": \"<figure></figure>\"}";
+    static const char doc[] =
+        "{\"uri\": \"urn:x\", \"type\": \"picture\", \"headline\": \"A photo\","
+        " \"body_text\": \"  \\n \", \"body_html\": \"<figure></figure>\"}";
     nw_article_t a;
     char err[256] = "";
     assert_true(nw_ninjs_sniff(doc, strlen(doc)));
@@ -153,9 +155,9 @@ static void test_ingest_maps_subjects_to_topics(void **state)
     assert_string_equal(res.alerts[0].author, "Dana Reyes");
     nw_ingest_result_clear(&res);
     /* A .json name that is not JSON fails with the reason and the name. */
-    assert_int_equal(nw_ingest_bytes(&cfg, "broken.json", "{\"headline\":", 12, 1000, &res, err,
-                                     sizeof err),
-                     NW_ERR_INVAL);
+    assert_int_equal(
+        nw_ingest_bytes(&cfg, "broken.json", "{\"headline\":", 12, 1000, &res, err, sizeof err),
+        NW_ERR_INVAL);
     assert_non_null(strstr(err, "broken.json: ninjs: not valid JSON"));
     nw_taxonomy_destroy(&tax);
     nw_boilerplate_destroy(&rules);

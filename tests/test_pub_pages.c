@@ -96,9 +96,8 @@ static void s_expect_log(nw_testproc_t *proc, const char *needle)
 
 static void s_start(s_fixture_t *f)
 {
-    const char *argv[] = {NW_PUB_BIN,    "--spool",           f->spool,        "--journal",
-                          f->journal,    "--bind",            "tcp://127.0.0.1:*", "--replay-bind",
-                          "none",        NULL};
+    const char *argv[] = {NW_PUB_BIN, "--spool",           f->spool,        "--journal", f->journal,
+                          "--bind",   "tcp://127.0.0.1:*", "--replay-bind", "none",      NULL};
     assert_non_null(f->pub = nw_testproc_start(argv, NULL));
     s_expect_log(f->pub, "ready: stream ");
     const char *at =
@@ -314,21 +313,21 @@ static void test_extract_prints_the_article_untagged(void **state)
     proc = s_run((const char *[]){"--extract", NO_ARTICLE, NULL}, &status);
     assert_int_equal(status, 1);
     assert_non_null(strstr(nw_testproc_output(proc, NW_TESTPROC_STDERR), "no-article.html: no "
-                                                                          "article in the page"));
+                                                                         "article in the page"));
     nw_testproc_destroy(&proc);
 
     proc = s_run((const char *[]){"--format", "json", "--dry-run", HARBOR_PAGE, NULL}, &status);
     assert_int_equal(status, 2);
     assert_non_null(strstr(nw_testproc_output(proc, NW_TESTPROC_STDERR), "--format applies to "
-                                                                          "--extract only"));
+                                                                         "--extract only"));
     nw_testproc_destroy(&proc);
 
-    proc = s_run((const char *[]){"--extract", "--html-rules", "/nonexistent.conf", HARBOR_PAGE,
-                                  NULL},
-                 &status);
+    proc =
+        s_run((const char *[]){"--extract", "--html-rules", "/nonexistent.conf", HARBOR_PAGE, NULL},
+              &status);
     assert_int_equal(status, 2);
     assert_non_null(strstr(nw_testproc_output(proc, NW_TESTPROC_STDERR), "--html-rules "
-                                                                          "/nonexistent.conf"));
+                                                                         "/nonexistent.conf"));
     nw_testproc_destroy(&proc);
 }
 

@@ -211,8 +211,11 @@ static bool s_hidden(const xmlNode *n)
 
 static nw_html_verdict_t s_judge(const s_ctx_t *ctx, const xmlNode *n)
 {
-    return nw_html_rules_judge(ctx->rules, s_name(n), nw_html_attr(n, "class"),
-                               nw_html_attr(n, "id"), nw_html_attr(n, "role"), ctx->use_class);
+    nw_html_attrs_t attrs = {.class_attr = nw_html_attr(n, "class"),
+                             .id_attr = nw_html_attr(n, "id"),
+                             .role = nw_html_attr(n, "role"),
+                             .itemprop = nw_html_attr(n, "itemprop")};
+    return nw_html_rules_judge(ctx->rules, s_name(n), &attrs, ctx->use_class);
 }
 
 /* Removes what the rules say is never article text, comments and hidden elements. The
@@ -586,8 +589,8 @@ static bool s_sibling_belongs(const s_ctx_t *ctx, const xmlNode *top, xmlNode *s
         return false; /* another story */
     if (si->candidate && si->score + bonus >= threshold)
         return true;
-    if (!s_is(s, "p"))
-        return false;
+    if (!s_is(s, "p") && !(s_is(s, "div") && !si->block_inside))
+        return false; /* only paragraphs, and divs that are paragraphs, are judged as prose */
     double ld = s_link_density(si);
     if (si->text > 80 && ld < 0.25)
         return true;

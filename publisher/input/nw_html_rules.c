@@ -24,10 +24,11 @@ typedef enum {
 } s_action_t;
 
 typedef enum {
-    S_TAG,   /* the element name equals the pattern */
-    S_ROLE,  /* the role attribute equals the pattern */
-    S_CLASS, /* the pattern occurs in the class or id */
-    S_WORD,  /* the pattern is a whole word of the class or id (words split at - _ and blanks) */
+    S_TAG,      /* the element name equals the pattern */
+    S_ROLE,     /* the role attribute equals the pattern */
+    S_CLASS,    /* the pattern occurs in the class or id */
+    S_WORD,     /* the pattern is a whole word of the class or id (words split at - _ and blanks) */
+    S_ITEMPROP, /* the itemprop attribute (schema.org microdata) equals the pattern */
 } s_kind_t;
 
 typedef struct {
@@ -44,7 +45,7 @@ struct nw_html_rules_t {
 };
 
 static const char *const s_action_names[] = {"drop", "negative", "positive", "keep"};
-static const char *const s_kind_names[] = {"tag", "role", "class", "word"};
+static const char *const s_kind_names[] = {"tag", "role", "class", "word", "itemprop"};
 
 static bool s_is_blank(char c)
 {
@@ -78,12 +79,13 @@ static bool s_has_word(const char *s, const char *word, size_t nlen)
     return false;
 }
 
-static bool s_match(const s_rule_t *r, const char *tag, const char *cls, const char *id,
-                    const char *role)
+static bool s_match(const s_rule_t *r, const char *tag, const nw_html_attrs_t *at)
 {
+    const char *cls = at->class_attr, *id = at->id_attr;
     switch (r->kind) {
+    case S_ITEMPROP: return at->itemprop != NULL && strcasecmp(at->itemprop, r->pattern) == 0;
     case S_TAG: return tag != NULL && strcasecmp(tag, r->pattern) == 0;
-    case S_ROLE: return role != NULL && strcasecmp(role, r->pattern) == 0;
+    case S_ROLE: return at->role != NULL && strcasecmp(at->role, r->pattern) == 0;
     case S_CLASS:
         return (cls != NULL && s_contains_ci(cls, r->pattern, r->len)) ||
                (id != NULL && s_contains_ci(id, r->pattern, r->len));
@@ -95,8 +97,7 @@ static bool s_match(const s_rule_t *r, const char *tag, const char *cls, const c
 }
 
 nw_html_verdict_t nw_html_rules_judge(const nw_html_rules_t *rules, const char *tag,
-                                      const char *class_attr, const char *id_attr, const char *role,
-                                      bool use_class)
+                                      const nw_html_attrs_t *attrs, bool use_class)
 {
     nw_html_verdict_t v = {0};
     bool class_drop = false, positive = false, negative = false;
@@ -104,11 +105,11 @@ nw_html_verdict_t nw_html_rules_judge(const nw_html_rules_t *rules, const char *
         return v;
     for (size_t i = 0; i < rules->n; i++) {
         const s_rule_t *r = &rules->rules[i];
-        if (!s_match(r, tag, class_attr, id_attr, role))
+        if (!s_match(r, tag, attrs))
             continue;
         switch (r->action) {
         case S_DROP:
-            if (r->kind == S_TAG || r->kind == S_ROLE)
+            if (r->kind == S_TAG || r->kind == S_ROLE || r->kind == S_ITEMPROP)
                 v.drop = true;
             else
                 class_drop = true;
@@ -197,9 +198,10 @@ static int s_parse_line(nw_html_rules_t *self, const char *p, const char *end, c
         return NW_ERR_CONFIG;
     }
     s_next_word(&p, end, &w, &wl);
-    int kind = s_lookup(s_kind_names, 4, w, wl);
+    int kind = s_lookup(s_kind_names, 5, w, wl);
     if (kind < 0) {
-        snprintf(why, whylen, "unknown kind '%.*s' (tag, role, class or word)", (int)wl, w);
+        snprintf(why, whylen, "unknown kind '%.*s' (tag, role, class, word or itemprop)", (int)wl,
+                 w);
         return NW_ERR_CONFIG;
     }
     const char *pat;
@@ -216,7 +218,7 @@ static int s_parse_line(nw_html_rules_t *self, const char *p, const char *end, c
                  w);
         return NW_ERR_CONFIG;
     }
-    if (action == S_KEEP && (kind == S_TAG || kind == S_ROLE)) {
+    if (action == S_KEEP && kind != S_CLASS && kind != S_WORD) {
         snprintf(why, whylen, "keep applies to class and word rules only");
         return NW_ERR_CONFIG;
     }

@@ -22,6 +22,14 @@ typedef struct {
     int weight; /* class/id weight: +25 per positive rule matched, -25 per negative */
 } nw_html_verdict_t;
 
+/* The attributes of an element the rules look at; any may be NULL. */
+typedef struct {
+    const char *class_attr; /* class */
+    const char *id_attr;    /* id */
+    const char *role;       /* role (ARIA) */
+    const char *itemprop;   /* itemprop (schema.org microdata) */
+} nw_html_attrs_t;
+
 /* Parses rules from text (origin names the file in error messages). Returns NW_OK with
  * *out set, NW_ERR_CONFIG with "ORIGIN:LINE: reason" in err, or NW_ERR_NOMEM. */
 int nw_html_rules_parse(const char *text, size_t len, const char *origin, nw_html_rules_t **out,
@@ -34,12 +42,11 @@ int nw_html_rules_load(const char *path, nw_html_rules_t **out, char *err, size_
 /* Builds the built-in default rules. Returns NW_OK or NW_ERR_NOMEM. */
 int nw_html_rules_default(nw_html_rules_t **out);
 
-/* Judges an element by its lowercase tag name and its class, id and role attributes
- * (each may be NULL). use_class false ignores the class/id drop rules (the extractor's
- * second try on a page the first try found empty). Never fails. */
+/* Judges an element by its lowercase tag name and attrs. use_class false ignores the
+ * class/id drop rules (the extractor's second try on a page the first try found empty).
+ * Never fails. */
 nw_html_verdict_t nw_html_rules_judge(const nw_html_rules_t *rules, const char *tag,
-                                      const char *class_attr, const char *id_attr, const char *role,
-                                      bool use_class);
+                                      const nw_html_attrs_t *attrs, bool use_class);
 
 /* Returns the number of rules. */
 size_t nw_html_rules_count(const nw_html_rules_t *rules);
