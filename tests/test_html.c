@@ -396,6 +396,20 @@ static void test_rules_judge_words_and_keep(void **state)
     nw_html_rules_destroy(&rules); /* twice is safe */
 }
 
+static void test_installed_rules_file_is_the_built_in_one(void **state)
+{
+    (void)state;
+    nw_html_rules_t *file = NULL, *builtin = NULL;
+    char err[256] = "";
+    assert_int_equal(
+        nw_html_rules_load(NW_SOURCE_DIR "/publisher/input/html.conf", &file, err, sizeof err),
+        NW_OK);
+    assert_int_equal(nw_html_rules_default(&builtin), NW_OK);
+    assert_int_equal(nw_html_rules_count(file), nw_html_rules_count(builtin));
+    nw_html_rules_destroy(&file);
+    nw_html_rules_destroy(&builtin);
+}
+
 static void test_parse_time_reads_iso_8601(void **state)
 {
     (void)state;
@@ -452,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_rules_file_steers_the_extractor),
         cmocka_unit_test(test_rules_errors_name_the_line),
         cmocka_unit_test(test_rules_judge_words_and_keep),
+        cmocka_unit_test(test_installed_rules_file_is_the_built_in_one),
         cmocka_unit_test(test_parse_time_reads_iso_8601),
         cmocka_unit_test(test_body_path_reads_a_fragment_whole),
     };

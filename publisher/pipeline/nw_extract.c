@@ -107,8 +107,6 @@ static int s_json(const nw_article_t *a, nw_buf_t *out)
         rc = nw_buf_append_str(out, "],\"body\":[");
     bool first = true;
     for (size_t i = 0; i < a->n_blocks && rc == NW_OK; i++) {
-        if (a->blocks[i].kind == NW_BLOCK_HEADING)
-            continue;
         if (!first)
             rc = nw_buf_append_str(out, ",");
         first = false;

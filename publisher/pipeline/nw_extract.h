@@ -7,7 +7,7 @@
  * paragraph: "## " before a heading, "- " before a list item.
  * JSON: one object {"title", "author", "time" (ISO 8601 UTC or null),
  * "time_ms", "url", "section", "source", "place", "subjects": [...],
- * "blocks": [{"kind", "text"}...], "body": [paragraph and list item texts]}.
+ * "blocks": [{"kind", "text"}...], "body": [the block texts in order]}.
  */
 #ifndef NW_EXTRACT_H
 #define NW_EXTRACT_H
