@@ -10,6 +10,7 @@ set -eu
 
 packages="build-essential cmake pkg-config libzmq3-dev libmsgpack-dev libuv1-dev"
 packages="$packages liblinear-dev libxml2-dev libcurl4-openssl-dev libmicrohttpd-dev"
+packages="$packages libjansson-dev"
 for arg in "$@"; do
     case "$arg" in
     --test) packages="$packages libcmocka-dev clang-format docker-compose clang-14 libclang-rt-14-dev python3-zmq man-db iproute2" ;;

@@ -5,6 +5,7 @@
  */
 #include "nw_buf.h"
 #include "nw_error.h"
+#include "nw_extract.h"
 #include "nw_ingest.h"
 #include "nw_json.h"
 #include "nw_log.h"
@@ -39,6 +40,9 @@ typedef struct {
     bool help;                      /* print help and exit */
     bool version;                   /* print the version and exit */
     bool no_journal;                /* --no-journal */
+    bool extract;                   /* --extract: print the FILEs' articles, untagged */
+    bool extract_json;              /* --format json (with --extract) */
+    bool format_given;              /* --format was on the command line */
 } s_cmdline_t;
 
 enum {
@@ -54,7 +58,12 @@ enum {
     S_OPT_JOURNAL_MAX_SIZE,
     S_OPT_JOURNAL_MAX_AGE,
     S_OPT_REPLAY_BIND,
+    S_OPT_HTML_RULES,
+    S_OPT_EXTRACT,
+    S_OPT_FORMAT,
 };
+
+static const char *const s_format_names[] = {"text", "json", NULL};
 
 static const char *const s_fsync_names[] = {"never", "interval", "always", NULL};
 
@@ -63,6 +72,9 @@ static const struct option s_long_options[] = {
     {"bind", required_argument, NULL, 'b'},
     {"topics", required_argument, NULL, 't'},
     {"boilerplate", required_argument, NULL, S_OPT_BOILERPLATE},
+    {"html-rules", required_argument, NULL, S_OPT_HTML_RULES},
+    {"extract", no_argument, NULL, S_OPT_EXTRACT},
+    {"format", required_argument, NULL, S_OPT_FORMAT},
     {"dry-run", no_argument, NULL, 'n'},
     {"heartbeat", required_argument, NULL, S_OPT_HEARTBEAT},
     {"sndhwm", required_argument, NULL, S_OPT_SNDHWM},
@@ -88,6 +100,7 @@ static void s_print_help(FILE *out)
           "SYNOPSIS\n"
           "    newswire-pub [OPTION]... [FILE]...\n"
           "    newswire-pub --dry-run [OPTION]... FILE...\n"
+          "    newswire-pub --extract [--format text|json] [OPTION]... FILE...\n"
           "\n"
           "DESCRIPTION\n"
           "    Runs in the foreground and logs to standard error. Watches the spool's\n"
@@ -99,6 +112,9 @@ static void s_print_help(FILE *out)
           "    (- for standard input, read to its end) is published once at start.\n"
           "    Every alert is appended to the journal before it is sent; after a crash,\n"
           "    alerts the journal already holds are not sent again.\n"
+          "    An article is a text file, an HTML page (recognised by its markup: the\n"
+          "    article's title, byline, time, link, section and body are extracted, the\n"
+          "    rest of the page dropped) or a ninjs JSON document.\n"
           "\n"
           "OPTIONS\n"
           "    -s, --spool DIR          spool folder with incoming/, done/, failed/ (created\n"
@@ -109,6 +125,12 @@ static void s_print_help(FILE *out)
           "                             (default tcp://*:5556)\n"
           "    -t, --topics FILE        taxonomy file (default: the built-in taxonomy)\n"
           "        --boilerplate FILE   boilerplate rules file (default: the built-in rules)\n"
+          "        --html-rules FILE    HTML markup rules for web pages (default: the\n"
+          "                             built-in html.conf)\n"
+          "        --extract            print the article each FILE holds (title, byline,\n"
+          "                             time, url, section, body) without tagging; publish\n"
+          "                             nothing\n"
+          "        --format FORMAT      with --extract: text (default) or json\n"
           "    -n, --dry-run            print the alerts the FILEs would give as JSON Lines\n"
           "                             on standard output; bind and publish nothing\n"
           "        --heartbeat MS       heartbeat period in milliseconds, or with a unit\n"
@@ -155,8 +177,8 @@ static void s_print_help(FILE *out)
           "\n"
           "SIGNALS\n"
           "    SIGTERM, SIGINT  finish the current article, flush, exit 0 (within 1 s)\n"
-          "    SIGHUP           reload --topics and --boilerplate; a bad file is reported\n"
-          "                     (FILE:LINE) and the previous one kept\n"
+          "    SIGHUP           reload --topics, --boilerplate and --html-rules; a bad file\n"
+          "                     is reported (FILE:LINE) and the previous one kept\n"
           "\n"
           "EXIT STATUS\n"
           "    0  stopped by a signal; with --dry-run, every FILE was parsed\n"
@@ -180,6 +202,7 @@ static void s_print_help(FILE *out)
           "    newswire-pub --spool /var/spool/newswire --bind tcp://*:5556\n"
           "    newswire-pub --bind tcp://127.0.0.1:* --bind ipc:///run/newswire/alerts\n"
           "    newswire-pub --dry-run --topics my-topics.conf article.txt | jq .topics\n"
+          "    newswire-pub --extract --format json saved-page.html | jq .body\n"
           "    mv /tmp/story.txt spool/incoming/   # publish an article\n"
           "    kill -HUP $(pidof newswire-pub)     # reload the taxonomy\n"
           "\n"
@@ -239,6 +262,14 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
     case 's': cl->pubd.spool_dir = value; break;
     case 't': cl->pubd.topics_path = value; break;
     case S_OPT_BOILERPLATE: cl->pubd.boilerplate_path = value; break;
+    case S_OPT_HTML_RULES: cl->pubd.html_rules_path = value; break;
+    case S_OPT_FORMAT:
+        if ((rc = nw_opt_choice("--format", value, s_format_names, &choice, err, errlen)) ==
+            NW_OK) {
+            cl->extract_json = choice == 1;
+            cl->format_given = true;
+        }
+        break;
     case 'b':
         if (cl->pubd.n_binds == S_MAX_BINDS) {
             snprintf(err, errlen, "--bind: at most %d endpoints", S_MAX_BINDS);
@@ -337,6 +368,8 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
             cl->version = true;
         else if (opt == S_OPT_NO_JOURNAL)
             cl->no_journal = true;
+        else if (opt == S_OPT_EXTRACT)
+            cl->extract = true;
         else if (s_apply_option(cl, opt, optarg, err, sizeof err) != NW_OK)
             return s_usage_error(err);
     }
@@ -350,6 +383,12 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
     cl->pubd.n_files = (size_t)(argc - optind);
     if (cl->dry_run && cl->pubd.n_files == 0 && !cl->help && !cl->version)
         return s_usage_error("--dry-run needs at least one FILE (or - for standard input)");
+    if (cl->extract && cl->dry_run)
+        return s_usage_error("--extract and --dry-run cannot be combined");
+    if (cl->extract && cl->pubd.n_files == 0 && !cl->help && !cl->version)
+        return s_usage_error("--extract needs at least one FILE (or - for standard input)");
+    if (cl->format_given && !cl->extract)
+        return s_usage_error("--format applies to --extract only");
     return NW_PUBD_EXIT_OK;
 }
 
@@ -388,11 +427,40 @@ static int s_dry_run_file(const nw_ingest_cfg_t *cfg, const char *path, nw_buf_t
     return rc;
 }
 
-static int s_dry_run(const nw_pubd_opts_t *opts)
+/* Prints the article one file holds, untagged (--extract). Returns NW_OK or why not. */
+static int s_extract_file(const nw_ingest_cfg_t *cfg, const char *path, bool json, nw_buf_t *out)
+{
+    char err[1024];
+    char *data = NULL;
+    size_t len = 0;
+    nw_article_t article;
+    const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+    int rc = nw_ingest_read(path, name, cfg->max_size, &data, &len, err, sizeof err);
+    if (rc == NW_OK) {
+        rc = nw_ingest_article(cfg, name, data, len, &article, err, sizeof err);
+        free(data);
+    }
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s", err);
+        return rc;
+    }
+    nw_buf_reset(out);
+    rc = nw_extract_format(&article, json, out);
+    nw_article_clear(&article);
+    if (rc == NW_OK && fwrite(out->data, 1, out->len, stdout) != out->len)
+        rc = NW_ERR_IO;
+    if (rc != NW_OK)
+        nw_log(NW_LOG_ERROR, "%s: %s", name, nw_strerror(rc));
+    return rc;
+}
+
+/* --dry-run (alerts as JSON Lines) or, when extract, --extract (articles). */
+static int s_dry_run(const nw_pubd_opts_t *opts, bool extract, bool json)
 {
     char err[1024];
     nw_taxonomy_t *tax = NULL;
     nw_boilerplate_t *rules = NULL;
+    nw_html_rules_t *html = NULL;
     int status = NW_PUBD_EXIT_USAGE;
     if (nw_ingest_load_taxonomy(opts->topics_path, &tax, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "--topics %s", err);
@@ -402,11 +470,18 @@ static int s_dry_run(const nw_pubd_opts_t *opts)
         nw_log(NW_LOG_ERROR, "--boilerplate %s", err);
         goto cleanup;
     }
-    nw_ingest_cfg_t cfg = {.rules = rules, .taxonomy = tax, .max_size = opts->max_article_size};
+    if (nw_ingest_load_html_rules(opts->html_rules_path, &html, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--html-rules %s", err);
+        goto cleanup;
+    }
+    nw_ingest_cfg_t cfg = {
+        .rules = rules, .taxonomy = tax, .max_size = opts->max_article_size, .html_rules = html};
     nw_buf_t out = {0};
     status = NW_PUBD_EXIT_OK;
     for (size_t i = 0; i < opts->n_files; i++) {
-        if (s_dry_run_file(&cfg, opts->files[i], &out) != NW_OK)
+        int rc = extract ? s_extract_file(&cfg, opts->files[i], json, &out)
+                         : s_dry_run_file(&cfg, opts->files[i], &out);
+        if (rc != NW_OK)
             status = NW_PUBD_EXIT_FAILURE;
     }
     nw_buf_free(&out);
@@ -415,6 +490,7 @@ static int s_dry_run(const nw_pubd_opts_t *opts)
 cleanup:
     nw_taxonomy_destroy(&tax);
     nw_boilerplate_destroy(&rules);
+    nw_html_rules_destroy(&html);
     return status;
 }
 
@@ -435,7 +511,7 @@ int main(int argc, char *argv[])
         printf("%s %s\n", S_PROGRAM, NW_VERSION);
         return NW_PUBD_EXIT_OK;
     }
-    if (cl.dry_run)
-        return s_dry_run(&cl.pubd);
+    if (cl.dry_run || cl.extract)
+        return s_dry_run(&cl.pubd, cl.extract, cl.extract_json);
     return nw_pubd_run(&cl.pubd);
 }

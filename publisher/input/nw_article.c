@@ -837,7 +837,7 @@ static int s_emit_blocks(s_parser_t *ps)
 }
 
 /* The id is a 64-bit FNV-1a of the title and the blocks: the same text, the same id. */
-static int s_make_id(nw_article_t *art)
+int nw_article_set_id(nw_article_t *art)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     s_hash(&h, art->title, strlen(art->title));
@@ -847,10 +847,12 @@ static int s_make_id(nw_article_t *art)
         s_hash(&h, &kind, 1);
         s_hash(&h, art->blocks[i].text, strlen(art->blocks[i].text));
     }
-    art->id = malloc(17);
-    if (art->id == NULL)
+    char *id = malloc(17);
+    if (id == NULL)
         return NW_ERR_NOMEM;
-    snprintf(art->id, 17, "%016llx", (unsigned long long)h);
+    snprintf(id, 17, "%016llx", (unsigned long long)h);
+    free(art->id);
+    art->id = id;
     return NW_OK;
 }
 
@@ -878,7 +880,10 @@ static int s_init_fields(nw_article_t *art)
     art->source = strdup("");
     art->place = strdup("");
     art->author = strdup("");
-    return art->source && art->place && art->author ? NW_OK : NW_ERR_NOMEM;
+    art->url = strdup("");
+    art->section = strdup("");
+    return art->source && art->place && art->author && art->url && art->section ? NW_OK
+                                                                                : NW_ERR_NOMEM;
 }
 
 /* The steps after decoding: lines, boilerplate, title, byline, blocks, id. */
@@ -906,7 +911,7 @@ static int s_parse_text(s_parser_t *ps, const nw_boilerplate_t *rules, char *err
               ps->art->title);
         return NW_ERR_ARTICLE_BOILERPLATE;
     }
-    return s_make_id(ps->art);
+    return nw_article_set_id(ps->art);
 }
 
 int nw_article_parse(const char *data, size_t len, const nw_boilerplate_t *rules,
@@ -946,5 +951,10 @@ void nw_article_clear(nw_article_t *article)
     free(article->source);
     free(article->place);
     free(article->author);
+    free(article->url);
+    free(article->section);
+    for (size_t i = 0; i < article->n_subjects; i++)
+        free(article->subjects[i]);
+    free(article->subjects);
     memset(article, 0, sizeof(*article));
 }

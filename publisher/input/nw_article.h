@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     NW_BLOCK_HEADING = 0,   /* a section heading; what follows falls under it */
@@ -36,6 +37,13 @@ typedef struct {
     nw_block_t *blocks; /* body blocks in reading order */
     size_t n_blocks;
     bool latin1; /* the input was not valid UTF-8 and was read as Latin-1 */
+    /* Metadata the structured readers (HTML page, ninjs) find; the text reader leaves
+     * them empty. */
+    char *url;               /* canonical http(s) URL of the article, "" if unknown */
+    char *section;           /* the site's section ("Business", "World"), "" if unknown */
+    int64_t article_time_ms; /* original publication time, ms since the epoch UTC; 0 = unknown */
+    char **subjects;         /* IPTC subject codes ("medtop:20000384"), n_subjects entries */
+    size_t n_subjects;
 } nw_article_t;
 
 /* Parses len bytes of article text with the given boilerplate rules into *article
@@ -47,6 +55,11 @@ typedef struct {
  * Latin-1 and article->latin1 is set. */
 int nw_article_parse(const char *data, size_t len, const nw_boilerplate_t *rules,
                      nw_article_t *article, char *err, size_t errlen);
+
+/* Sets article->id from its title and blocks (a 64-bit FNV-1a, as nw_article_parse does),
+ * replacing any id it had. For readers that fill an article themselves. Returns NW_OK or
+ * NW_ERR_NOMEM (id unchanged). */
+int nw_article_set_id(nw_article_t *article);
 
 /* Frees what article owns and zeroes it. Safe on a zeroed struct and twice. */
 void nw_article_clear(nw_article_t *article);

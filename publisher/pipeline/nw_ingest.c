@@ -3,6 +3,8 @@
 #include "nw_article.h"
 #include "nw_codec.h"
 #include "nw_error.h"
+#include "nw_html.h"
+#include "nw_ninjs.h"
 #include "nw_split.h"
 #include "nw_tagger.h"
 
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int nw_ingest_load_taxonomy(const char *path, nw_taxonomy_t **out, char *err, size_t errlen)
 {
@@ -28,6 +31,16 @@ int nw_ingest_load_rules(const char *path, nw_boilerplate_t **out, char *err, si
     int rc = nw_boilerplate_default(out);
     if (rc != NW_OK)
         snprintf(err, errlen, "built-in boilerplate rules: %s", nw_strerror(rc));
+    return rc;
+}
+
+int nw_ingest_load_html_rules(const char *path, nw_html_rules_t **out, char *err, size_t errlen)
+{
+    if (path != NULL)
+        return nw_html_rules_load(path, out, err, errlen);
+    int rc = nw_html_rules_default(out);
+    if (rc != NW_OK)
+        snprintf(err, errlen, "built-in HTML rules: %s", nw_strerror(rc));
     return rc;
 }
 
@@ -121,28 +134,75 @@ static int s_check_encodable(const nw_alert_t *alerts, size_t n, const char *nam
     return NW_OK;
 }
 
-int nw_ingest_bytes(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
-                    int64_t published_ms, nw_ingest_result_t *res, char *err, size_t errlen)
+static bool s_name_ends(const char *name, const char *suffix)
 {
-    memset(res, 0, sizeof *res);
+    size_t n = strlen(name), k = strlen(suffix);
+    return n >= k && strcasecmp(name + n - k, suffix) == 0;
+}
+
+int nw_ingest_article(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
+                      nw_article_t *article, char *err, size_t errlen)
+{
+    char why[512] = "";
+    int rc;
+    memset(article, 0, sizeof *article);
     if (cfg->max_size > 0 && len > cfg->max_size) {
         snprintf(err, errlen, "%s: article is %zu bytes, over the size limit of %llu bytes", name,
                  len, (unsigned long long)cfg->max_size);
         return NW_ERR_TOOBIG;
     }
-    nw_article_t article = {0};
-    char why[512] = "";
-    int rc = nw_article_parse(data, len, cfg->rules, &article, why, sizeof why);
-    if (rc != NW_OK) {
+    nw_html_opts_t html = {.rules = cfg->html_rules, .lines = cfg->rules};
+    if (s_name_ends(name, ".json") || nw_ninjs_sniff(data, len))
+        rc = nw_ninjs_read(data, len, &html, article, why, sizeof why);
+    else if (s_name_ends(name, ".html") || s_name_ends(name, ".htm") || nw_html_sniff(data, len))
+        rc = nw_html_extract(data, len, &html, article, why, sizeof why);
+    else
+        rc = nw_article_parse(data, len, cfg->rules, article, why, sizeof why);
+    if (rc != NW_OK)
         snprintf(err, errlen, "%s: %s", name, why[0] ? why : nw_strerror(rc));
-        return rc;
+    return rc;
+}
+
+/* Gives the headline the topics whose IPTC code one of the article's subjects names
+ * (ninjs), ahead of the catch-all topic the tagger gives an untagged article. */
+static int s_subject_topics(const nw_ingest_cfg_t *cfg, const nw_article_t *article,
+                            nw_alert_t *headline)
+{
+    size_t n = nw_taxonomy_topic_count(cfg->taxonomy);
+    for (size_t s = 0; s < article->n_subjects; s++) {
+        for (size_t t = 0; t < n; t++) {
+            const char *iptc = nw_taxonomy_topic_iptc(cfg->taxonomy, t);
+            if (iptc == NULL || strcasecmp(iptc, article->subjects[s]) != 0)
+                continue;
+            int general = nw_alert_find_topic(headline, NW_TOPIC_GENERAL);
+            if (general >= 0 && headline->n_topics == 1) {
+                free(headline->topics[0].name);
+                headline->n_topics = 0;
+            }
+            int rc = nw_alert_add_topic(headline, nw_taxonomy_topic_name(cfg->taxonomy, t));
+            if (rc != NW_OK && rc != NW_ERR_TOOBIG)
+                return rc;
+        }
     }
+    return NW_OK;
+}
+
+int nw_ingest_bytes(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
+                    int64_t published_ms, nw_ingest_result_t *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    nw_article_t article = {0};
+    int rc = nw_ingest_article(cfg, name, data, len, &article, err, errlen);
+    if (rc != NW_OK)
+        return rc;
     nw_split_opts_t opts = {.max_paragraph = cfg->max_paragraph};
     rc = nw_split(&article, published_ms, &opts, &res->alerts, &res->n);
     if (rc == NW_OK && res->n == 0)
         rc = NW_ERR_ARTICLE_BOILERPLATE;
     if (rc == NW_OK)
         rc = nw_tagger_tag(cfg->taxonomy, res->alerts, res->n);
+    if (rc == NW_OK)
+        rc = s_subject_topics(cfg, &article, &res->alerts[0]);
     res->latin1 = article.latin1;
     nw_article_clear(&article);
     if (rc != NW_OK) {

@@ -1,9 +1,10 @@
 /*
  * nw_ingest: one article's bytes into tagged, not yet numbered alerts.
  *
- * Size check, nw_article_parse with the loaded boilerplate rules, nw_split,
- * nw_tagger_tag. No sockets, no loop: the daemon and --dry-run share it.
- * Every failure comes with a one-line reason that names the article, fit for
+ * Size check, a reader chosen by content (nw_article_parse with the loaded
+ * boilerplate rules, nw_html_extract, nw_ninjs_read), nw_split, nw_tagger_tag
+ * (plus the topics whose IPTC code a ninjs subject names). No sockets, no loop: the daemon and
+ * --dry-run share it. Every failure comes with a one-line reason that names the article, fit for
  * the log and for a spool's failed/NAME.error file.
  *
  *     nw_ingest_cfg_t cfg = {.rules = rules, .taxonomy = tax, .max_size = 4 << 20};
@@ -18,7 +19,9 @@
 #define NW_INGEST_H
 
 #include "nw_alert.h"
+#include "nw_article.h"
 #include "nw_boilerplate.h"
+#include "nw_html_rules.h"
 #include "nw_taxonomy.h"
 
 #include <stdbool.h>
@@ -26,10 +29,12 @@
 #include <stdint.h>
 
 typedef struct {
-    const nw_boilerplate_t *rules; /* boilerplate rules for the parser (borrowed) */
-    const nw_taxonomy_t *taxonomy; /* taxonomy for the tagger (borrowed) */
-    uint64_t max_size;             /* bytes; a larger article is refused (0 = no limit) */
-    size_t max_paragraph;          /* bytes before a paragraph is split; 0 = default */
+    const nw_boilerplate_t *rules;     /* boilerplate rules for the parser (borrowed) */
+    const nw_taxonomy_t *taxonomy;     /* taxonomy for the tagger (borrowed) */
+    uint64_t max_size;                 /* bytes; a larger article is refused (0 = no limit) */
+    size_t max_paragraph;              /* bytes before a paragraph is split; 0 = default */
+    const nw_html_rules_t *html_rules; /* markup rules for HTML pages (borrowed); NULL =
+                                          the built-in html.conf */
 } nw_ingest_cfg_t;
 
 typedef struct {
@@ -47,6 +52,10 @@ int nw_ingest_load_taxonomy(const char *path, nw_taxonomy_t **out, char *err, si
  * Returns as nw_ingest_load_taxonomy. */
 int nw_ingest_load_rules(const char *path, nw_boilerplate_t **out, char *err, size_t errlen);
 
+/* Loads the HTML markup rules at path, or the built-in html.conf when path is NULL.
+ * Returns as nw_ingest_load_taxonomy. */
+int nw_ingest_load_html_rules(const char *path, nw_html_rules_t **out, char *err, size_t errlen);
+
 /* Reads the file at path ("-" reads standard input) into a new NUL-terminated buffer
  * *data of *len bytes (caller frees). name is how the article is called in err. Returns
  * NW_OK; NW_ERR_TOOBIG when it holds more than max_size bytes (0 = no limit);
@@ -63,6 +72,15 @@ int nw_ingest_read(const char *path, const char *name, uint64_t max_size, char *
  * error *res owns nothing. */
 int nw_ingest_bytes(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
                     int64_t published_ms, nw_ingest_result_t *res, char *err, size_t errlen);
+
+/* Reads len bytes of an article into *article without splitting or tagging, choosing
+ * the reader by content: a ninjs document (a name ending in .json, or a JSON object with
+ * ninjs fields), an HTML page (a name ending in .html or .htm, or markup by
+ * nw_html_sniff), else the text format (nw_article_parse). Clear *article with
+ * nw_article_clear after NW_OK. Returns the reader's NW_OK or error, with "NAME: reason"
+ * in err; NW_ERR_TOOBIG past cfg->max_size. */
+int nw_ingest_article(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
+                      nw_article_t *article, char *err, size_t errlen);
 
 /* nw_ingest_read then nw_ingest_bytes. Returns as they do. */
 int nw_ingest_file(const nw_ingest_cfg_t *cfg, const char *path, const char *name,
