@@ -17,6 +17,7 @@
 #include "nw_json.h"
 #include "nw_log.h"
 #include "nw_logfile.h"
+#include "nw_preflight.h"
 #include "nw_ratelimit.h"
 #include "nw_replay_client.h"
 #include "nw_replay_msg.h"
@@ -931,6 +932,19 @@ static int s_start_handles(s_sub_t *sub)
     return rc == 0 ? NW_OK : NW_ERR_UV;
 }
 
+/* Checks --state, --log and --exec before anything starts (nw_preflight). */
+static int s_preflight(const nw_subd_opts_t *o, char *err, size_t errlen)
+{
+    int rc = NW_OK;
+    if (o->state_path != NULL)
+        rc = nw_preflight_state("--state", o->state_path, err, errlen);
+    if (rc == NW_OK && o->log_path != NULL)
+        rc = nw_preflight_append("--log", o->log_path, err, errlen);
+    if (rc == NW_OK && o->exec_cmd != NULL)
+        rc = nw_preflight_command("--exec", o->exec_cmd, err, errlen);
+    return rc;
+}
+
 int nw_subd_run(const nw_subd_opts_t *opts)
 {
     s_sub_t sub = {.opts = opts, .exit_code = NW_SUBD_EXIT_OK};
@@ -940,6 +954,10 @@ int nw_subd_run(const nw_subd_opts_t *opts)
     int status = NW_SUBD_EXIT_FAILURE;
     struct stat st;
     sub.stdout_pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
+    if (s_preflight(opts, err, sizeof err) != NW_OK) {
+        fprintf(stderr, "%s: %s\n", NW_SUBD_PROGRAM, err);
+        return NW_SUBD_EXIT_USAGE;
+    }
     if (uv_loop_init(&sub.loop) != 0) {
         nw_log(NW_LOG_ERROR, "cannot create the event loop");
         return NW_SUBD_EXIT_FAILURE;

@@ -43,7 +43,8 @@
 typedef enum {
     NW_SUBD_EXIT_OK = 0,      /* a signal, -C reached, --probe saw a heartbeat, stdout closed */
     NW_SUBD_EXIT_FAILURE = 1, /* a runtime failure: socket, log file, state, event loop */
-    NW_SUBD_EXIT_USAGE = 2,   /* a bad value found at start: --format, --exec, endpoint */
+    NW_SUBD_EXIT_USAGE = 2,   /* a bad value found at start: --format, --exec, endpoint, a
+                                 --state/--log folder that is missing or takes no files */
     NW_SUBD_EXIT_TIMEOUT = 3, /* -W: no alert (with --probe: no heartbeat) in time */
 } nw_subd_exit_t;
 
@@ -90,8 +91,9 @@ bool nw_subd_catchup_wanted(const nw_subd_opts_t *opts);
  *     NW_SUBD_EXIT_OK       stopped by SIGINT/SIGTERM, -C reached, --probe saw a
  *                           heartbeat, or the reader of standard output went away
  *     NW_SUBD_EXIT_FAILURE  the loop, socket, --log, --state or --exec could not be set up
- *     NW_SUBD_EXIT_USAGE    a bad --format template or --exec command, or an endpoint
- *                           ZeroMQ refuses
+ *     NW_SUBD_EXIT_USAGE    a bad --format template or --exec command, an endpoint
+ *                           ZeroMQ refuses, or a --state/--log/--exec that cannot work
+ *                           (nw_preflight)
  *     NW_SUBD_EXIT_TIMEOUT  -W passed without an alert (with --probe: a heartbeat)
  * Usage: opts.endpoints = eps; opts.n_endpoints = 1; opts.filter = f; ...;
  *        return nw_subd_run(&opts); */

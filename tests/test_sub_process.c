@@ -687,6 +687,54 @@ static void test_bad_flags_exit_two_and_name_the_flag(void **state)
     }
 }
 
+/* --state, --log and --exec are checked at start: a durable subscriber that could never save
+ * its state must not run (it used to start, log "cannot create", and exit 0). */
+static void test_unusable_state_log_or_hook_exit_two_naming_the_flag(void **state)
+{
+    s_fixture_t *fx = *state;
+    char folder_as_file[4096], not_exec[4096];
+    snprintf(folder_as_file, sizeof folder_as_file, "%s", fx->dir);
+    snprintf(not_exec, sizeof not_exec, "%s/hook.sh", fx->dir);
+    assert_int_equal(nw_test_write_file(not_exec, "#!/bin/sh\nexit 0\n", 17), 0);
+    assert_int_equal(chmod(not_exec, 0644), 0);
+    const struct {
+        const char *args[3];
+        const char *needle;
+    } cases[] = {
+        {{"--state", "/nonexistent/dir/s.state", NULL},
+         "--state /nonexistent/dir/s.state: folder /nonexistent/dir does not exist"},
+        {{"--state", "/sys/s.state", NULL}, "--state /sys/s.state: cannot create files"},
+        {{"--state", folder_as_file, NULL}, "is a folder, not a file"},
+        {{"--log", "/nonexistent/dir/a.jsonl", NULL}, "--log /nonexistent/dir/a.jsonl: folder"},
+        {{"--log", "/sys/a.jsonl", NULL}, "--log /sys/a.jsonl: cannot write it"},
+        {{"--exec", not_exec, NULL}, "is not an executable file"},
+        {{"--exec", "no-such-hook-anywhere --flag", NULL},
+         "--exec: 'no-such-hook-anywhere' is not an executable file in $PATH"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[8] = {NW_SUB_BIN, "-c", fx->endpoint, "-t", "tariffs"};
+        argv[5] = cases[i].args[0];
+        argv[6] = cases[i].args[1];
+        nw_testproc_t *p = nw_testproc_start(argv, NULL);
+        int status = nw_testproc_wait_exit(p, S_WAIT_MS);
+        const char *err = nw_testproc_output(p, NW_TESTPROC_STDERR);
+        if (status != 2 || strstr(err, cases[i].needle) == NULL)
+            fail_msg("case %zu: status %d, want 2 and '%s' in: %s", i, status, cases[i].needle,
+                     err);
+        assert_null(strstr(err, "subscribed;")); /* it never started */
+        nw_testproc_destroy(&p);
+    }
+    /* Nothing is left behind by the checks. */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/ok.state", fx->dir);
+    const char *argv[] = {NW_SUB_BIN, "-c", fx->endpoint, "--state", tmp, "-W", "200ms", NULL};
+    nw_testproc_t *p = nw_testproc_start(argv, NULL);
+    assert_int_equal(nw_testproc_wait_exit(p, S_WAIT_MS), 3);
+    nw_testproc_destroy(&p);
+    snprintf(tmp, sizeof tmp, "%s/ok.state.tmp", fx->dir);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+}
+
 int main(void)
 {
 #define S_T(name) cmocka_unit_test_setup_teardown(name, s_setup, s_teardown)
@@ -710,6 +758,7 @@ int main(void)
         S_T(test_probe_without_heartbeat_exits_three),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_bad_flags_exit_two_and_name_the_flag),
+        S_T(test_unusable_state_log_or_hook_exit_two_naming_the_flag),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);
