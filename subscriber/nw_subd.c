@@ -19,8 +19,8 @@
 #include "nw_logfile.h"
 #include "nw_preflight.h"
 #include "nw_ratelimit.h"
-#include "nw_replay_client.h"
 #include "nw_replay_msg.h"
+#include "nw_replays.h"
 #include "nw_state.h"
 #include "nw_topic.h"
 #include "nw_zwatch.h"
@@ -45,7 +45,6 @@
 #define S_PROBE_DEFAULT_MS 10000       /* --probe without -W */
 #define S_STDOUT_HIGH      (64 * 1024) /* flush stdout at once past this many bytes */
 #define S_LOG_WITNESS      (4u << 20)  /* --log tail read at start to mark handled alerts */
-#define S_REPLAY_EP_MAX    1024        /* bytes of a resolved replay endpoint */
 
 /* Counters for the summary line. */
 typedef struct {
@@ -67,42 +66,43 @@ typedef struct {
     nw_logfile_t *log;          /* --log, or NULL */
     nw_exec_t *exec;            /* --exec, or NULL */
     nw_exec_stats_t exec_stats; /* taken when exec closes */
-    nw_gaps_t *gaps;            /* loss detection */
-    uint64_t gap_to;            /* while gaps looks at a frame: the highest global seq a loss
-                                   it reports can have (0: unknown) */
+    nw_gaps_t *gaps;            /* loss detection: the one detector */
     uv_signal_t sigint, sigterm, sighup;
-    uv_timer_t tick;                 /* each second: rate-limited logs, fsync, silence */
-    uv_timer_t idle;                 /* -W, and --probe's bound */
-    uv_check_t flush;                /* writes stdout once per loop turn */
-    nw_buf_t out;                    /* stdout bytes not yet written */
-    nw_buf_t line;                   /* scratch: one JSON line for the log */
-    s_counts_t counts;               /* summary counters */
-    nw_ratelimit_t bad_rl;           /* bad-frame log lines */
-    char bad_reason[160];            /* the last bad frame's fault */
-    nw_ratelimit_t log_rl;           /* --log write failures */
-    nw_ratelimit_t drop_rl;          /* --exec queue-full drops */
-    nw_state_t *state;               /* handled alerts (--state file, or memory) */
-    nw_catchup_t *catchup;           /* live/replay merge; NULL without --state/--since/.. */
-    nw_replay_client_t *replay;      /* DEALER to the replay endpoint, made lazily */
-    char replay_ep[S_REPLAY_EP_MAX]; /* the endpoint replay is connected to */
-    nw_replay_request_t filters;     /* the -t topics, for replay requests */
-    uint64_t replay_req;             /* req of the request running on replay */
-    bool replay_broken;              /* a request could not start: fail it from the loop */
-    char replay_why[256];            /* ... and why */
-    uv_timer_t save;                 /* --state: saved every NW_STATE_SAVE_MS */
-    size_t unsaved;                  /* --log bytes written since the last state save */
-    nw_ratelimit_t state_rl;         /* --state save failures */
-    nw_ratelimit_t fail_rl;          /* replay failure log lines */
-    bool stopping;                   /* s_stop ran */
-    bool stdout_gone;                /* standard output failed (EPIPE): write no more */
-    bool out_held;                   /* stdout's reader stalled: out waits for the next turn */
-    bool stdout_pipe;                /* standard output is a pipe: never block writing it */
-    int exit_code;                   /* what nw_subd_run returns */
+    uv_timer_t tick;             /* each second: rate-limited logs, fsync, silence */
+    uv_timer_t idle;             /* -W, and --probe's bound */
+    uv_check_t flush;            /* writes stdout once per loop turn */
+    nw_buf_t out;                /* stdout bytes not yet written */
+    nw_buf_t line;               /* scratch: one JSON line for the log */
+    s_counts_t counts;           /* summary counters */
+    nw_ratelimit_t bad_rl;       /* bad-frame log lines */
+    char bad_reason[160];        /* the last bad frame's fault */
+    nw_ratelimit_t log_rl;       /* --log write failures */
+    nw_ratelimit_t drop_rl;      /* --exec queue-full drops */
+    nw_state_t *state;           /* handled alerts (--state file, or memory) */
+    nw_catchup_t *catchup;       /* live/replay merge, per stream (report only without
+                                    --state/--since/--last/--replay) */
+    nw_replays_t *replays;       /* a replay client per stream; NULL when report only */
+    nw_replay_request_t filters; /* the -t topics, for replay requests */
+    uv_timer_t save;             /* --state: saved every NW_STATE_SAVE_MS */
+    size_t unsaved;              /* --log bytes written since the last state save */
+    nw_ratelimit_t state_rl;     /* --state save failures */
+    nw_ratelimit_t fail_rl;      /* replay failure log lines */
+    bool stopping;               /* s_stop ran */
+    bool stdout_gone;            /* standard output failed (EPIPE): write no more */
+    bool out_held;               /* stdout's reader stalled: out waits for the next turn */
+    bool stdout_pipe;            /* standard output is a pipe: never block writing it */
+    int exit_code;               /* what nw_subd_run returns */
 } s_sub_t;
 
 bool nw_subd_catchup_wanted(const nw_subd_opts_t *o)
 {
     return !o->probe && (o->state_path != NULL || o->look_back || o->replay_ep != NULL);
+}
+
+/* The --state file in use (never with --probe), or NULL. */
+static const char *s_state_file(const nw_subd_opts_t *o)
+{
+    return o->probe ? NULL : o->state_path;
 }
 
 /* ------------------------------------------------------------------ output */
@@ -204,12 +204,6 @@ static void s_flush_stdout(s_sub_t *sub)
 static void s_on_check(uv_check_t *handle)
 {
     s_sub_t *sub = handle->data;
-    if (sub->replay_broken && sub->catchup != NULL && !sub->stopping) {
-        nw_replay_end_t end = {.req = sub->replay_req, .status = NW_REPLAY_ERROR};
-        snprintf(end.error, sizeof end.error, "%s", sub->replay_why);
-        sub->replay_broken = false;
-        nw_catchup_replay_end(sub->catchup, &end);
-    }
     if (sub->out.len > 0 && !sub->stdout_gone)
         s_flush_stdout(sub);
 }
@@ -233,7 +227,7 @@ static void s_print_summary(s_sub_t *sub)
     if (sub->catchup != NULL)
         nw_catchup_stats(sub->catchup, &cs);
     char replays[96] = "";
-    if (sub->catchup != NULL)
+    if (nw_subd_catchup_wanted(sub->opts))
         snprintf(replays, sizeof replays, ", replays %" PRIu64, cs.replays);
     char exec[160] = "";
     if (sub->opts->exec_cmd != NULL)
@@ -290,7 +284,7 @@ static void s_stop(s_sub_t *sub, int exit_code)
         nw_exec_close(&sub->exec, S_EXEC_GRACE_MS, NULL, NULL);
     }
     s_state_final_save(sub);
-    nw_replay_client_close(&sub->replay, NULL, NULL);
+    nw_replays_close(&sub->replays);
     s_close_handle((uv_handle_t *)&sub->save);
     s_close_handle((uv_handle_t *)&sub->sigint);
     s_close_handle((uv_handle_t *)&sub->sigterm);
@@ -349,29 +343,45 @@ static void s_bad(s_sub_t *sub, const char *fmt, ...)
                sub->bad_reason, sub->counts.bad);
 }
 
+/* The detector's stream events: a new stream, and what it turned out to be. */
+static void s_on_stream_event(const nw_gaps_event_t *ev)
+{
+    switch (ev->kind) {
+    case NW_GAPS_STREAM_NEW: nw_log(NW_LOG_INFO, "stream %s: receiving", ev->stream); break;
+    case NW_GAPS_STREAM_JOINED:
+        nw_log(NW_LOG_INFO,
+               "stream %s: another publisher joined (%s is still publishing); receiving %zu "
+               "streams",
+               ev->stream, ev->previous, ev->streams);
+        break;
+    case NW_GAPS_STREAM_REPLACED:
+        nw_log(NW_LOG_WARN,
+               "stream %s: new publisher stream, replacing %s (silent since): the publisher "
+               "restarted on a new journal",
+               ev->stream, ev->previous);
+        break;
+    default: break;
+    }
+}
+
+/* The one loss detector's events: each loss is one log line and, with repair, one
+ * request to the stream's catch-up. */
 static void s_on_gap_event(const nw_gaps_event_t *ev, void *arg)
 {
     s_sub_t *sub = arg;
-    if (sub->catchup != NULL && (ev->kind == NW_GAPS_MISSED || ev->kind == NW_GAPS_TAIL))
-        nw_catchup_gap(sub->catchup, ev->stream, sub->gap_to);
     unsigned long long first = ev->first, last = ev->last, n = ev->last - ev->first + 1;
     switch (ev->kind) {
-    case NW_GAPS_STREAM_NEW: nw_log(NW_LOG_INFO, "stream %s: receiving", ev->stream); break;
-    case NW_GAPS_STREAM_CHANGED:
-        nw_log(NW_LOG_WARN,
-               "stream %s: new publisher stream (was %s): the publisher restarted or another "
-               "one joined",
-               ev->stream, ev->previous ? ev->previous : "?");
-        break;
     case NW_GAPS_MISSED:
-        nw_log(NW_LOG_WARN, "gap: stream %s topic %s: missed seq %llu-%llu (%llu alerts)",
-               ev->stream, ev->topic, first, last, n);
+        nw_log(NW_LOG_WARN, "gap: stream %s topic %s: missed seq %llu-%llu (%llu alerts)%s",
+               ev->stream, ev->topic, first, last, n,
+               sub->replays != NULL ? "; repairing from the journal" : "");
         break;
     case NW_GAPS_TAIL:
         nw_log(NW_LOG_WARN,
                "gap: stream %s topic %s: heartbeat shows seq %llu-%llu sent but not received "
-               "(%llu alerts)",
-               ev->stream, ev->topic, first, last, n);
+               "(%llu alerts)%s",
+               ev->stream, ev->topic, first, last, n,
+               sub->replays != NULL ? "; repairing from the journal" : "");
         break;
     case NW_GAPS_LATE:
         nw_log(NW_LOG_INFO, "stream %s topic %s: seq %llu arrived late", ev->stream, ev->topic,
@@ -385,7 +395,10 @@ static void s_on_gap_event(const nw_gaps_event_t *ev, void *arg)
         nw_log(NW_LOG_INFO, "stream %s: heartbeats again after %.1f s", ev->stream,
                (double)ev->silent_ms / 1000.0);
         break;
+    default: s_on_stream_event(ev); break;
     }
+    if ((ev->kind == NW_GAPS_MISSED || ev->kind == NW_GAPS_TAIL) && !sub->stopping)
+        nw_catchup_gap(sub->catchup, ev->stream, ev->to_seq);
 }
 
 static bool s_gaps_subscribed(const char *topic, void *arg)
@@ -402,8 +415,6 @@ static void s_probe_report(s_sub_t *sub, const nw_heartbeat_t *hb)
     s_stop(sub, NW_SUBD_EXIT_OK);
 }
 
-static void s_replay_connect(s_sub_t *sub, const char *advertised);
-
 static void s_on_heartbeat(s_sub_t *sub, const void *data, size_t size)
 {
     nw_heartbeat_t hb;
@@ -413,11 +424,10 @@ static void s_on_heartbeat(s_sub_t *sub, const void *data, size_t size)
         return;
     }
     nw_log(NW_LOG_DEBUG, "heartbeat: stream %s seq %" PRIu64, hb.stream, hb.seq);
-    sub->gap_to = hb.seq; /* tail loss: at or below the heartbeat's seq */
     nw_gaps_heartbeat(sub->gaps, &hb, (int64_t)uv_now(&sub->loop));
-    sub->gap_to = 0;
-    if (sub->catchup != NULL && !sub->stopping) {
-        s_replay_connect(sub, hb.replay);
+    if (!sub->stopping) {
+        if (sub->replays != NULL)
+            nw_replays_heartbeat(sub->replays, hb.stream, hb.replay);
         nw_catchup_heartbeat(sub->catchup, &hb);
     }
     if (sub->opts->probe)
@@ -440,7 +450,8 @@ static void s_log_line(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
     /* NW_ERR_SYNC: the line is in the file, only not yet on disk; the next line or tick
      * syncs again. */
     bool written = rc == NW_OK || rc == NW_ERR_SYNC;
-    if (written && sub->catchup != NULL && (sub->unsaved += sub->line.len) > S_LOG_WITNESS / 2)
+    if (written && s_state_file(sub->opts) != NULL &&
+        (sub->unsaved += sub->line.len) > S_LOG_WITNESS / 2)
         s_state_save_now(sub);
     uint64_t held;
     if (rc == NW_OK || !nw_ratelimit_hit(&sub->log_rl, (int64_t)uv_now(&sub->loop), &held))
@@ -499,34 +510,16 @@ static void s_cu_deliver(const nw_alert_t *alert, const char *topic, void *arg)
         s_deliver(sub, alert, topic);
 }
 
-/* A request that cannot go out is failed from the loop (never inside catchup's call). */
-static void s_replay_broken(s_sub_t *sub, uint64_t req, const char *why)
-{
-    sub->replay_req = req;
-    sub->replay_broken = true;
-    snprintf(sub->replay_why, sizeof sub->replay_why, "%s", why);
-}
-
-/* catchup: start a replay (NULL: cancel the running one). */
-static void s_cu_request(const nw_replay_request_t *rq, void *arg)
+/* catchup: start a replay of stream on its own client (NULL: cancel the running one). */
+static void s_cu_request(const char *stream, const nw_replay_request_t *rq, void *arg)
 {
     s_sub_t *sub = arg;
-    sub->replay_broken = false;
-    if (rq == NULL) {
-        if (sub->replay != NULL)
-            nw_replay_client_cancel(sub->replay);
-        return;
-    }
-    if (sub->replay == NULL) {
-        s_replay_broken(sub, rq->req, "the publisher advertises no replay endpoint (see --replay)");
-        return;
-    }
-    int rc = nw_replay_client_start(sub->replay, rq);
-    if (rc != NW_OK) {
-        s_replay_broken(sub, rq->req, nw_strerror(rc));
-        return;
-    }
-    sub->replay_req = rq->req;
+    if (sub->replays == NULL)
+        return; /* report only: never asked */
+    if (rq == NULL)
+        nw_replays_cancel(sub->replays, stream);
+    else
+        nw_replays_start(sub->replays, rq);
 }
 
 /* Saves the state now, so that the stream it just took up is on disk before anything of it
@@ -535,7 +528,7 @@ static void s_state_save_now(s_sub_t *sub)
 {
     char err[512];
     uint64_t held;
-    if (sub->opts->state_path == NULL)
+    if (s_state_file(sub->opts) == NULL)
         return;
     if (nw_state_save(sub->state, err, sizeof err) == NW_OK)
         sub->unsaved = 0;
@@ -546,9 +539,11 @@ static void s_state_save_now(s_sub_t *sub)
 static void s_cu_event(const nw_catchup_event_t *ev, void *arg)
 {
     s_sub_t *sub = arg;
-    if (ev->kind == NW_CATCHUP_EV_REPLAYING || ev->kind == NW_CATCHUP_EV_LIVE)
+    if (ev->kind == NW_CATCHUP_EV_REPLAYING || ev->kind == NW_CATCHUP_EV_LIVE ||
+        ev->kind == NW_CATCHUP_EV_REPAIRED)
         s_state_save_now(sub);
     unsigned long long first = ev->first, last = ev->last;
+    const char *ep = sub->replays ? nw_replays_endpoint(sub->replays, ev->stream) : "";
     uint64_t held;
     switch (ev->kind) {
     case NW_CATCHUP_EV_NEW_STREAM:
@@ -559,20 +554,17 @@ static void s_cu_event(const nw_catchup_event_t *ev, void *arg)
     case NW_CATCHUP_EV_REPLAYING:
         if (first > 0 && last > 0)
             nw_log(NW_LOG_INFO, "replay: stream %s seq %llu-%llu (%s)", ev->stream, first, last,
-                   sub->replay_ep);
+                   ep);
         else if (first > 0)
-            nw_log(NW_LOG_INFO, "replay: stream %s from seq %llu (%s)", ev->stream, first,
-                   sub->replay_ep);
+            nw_log(NW_LOG_INFO, "replay: stream %s from seq %llu (%s)", ev->stream, first, ep);
         else
-            nw_log(NW_LOG_INFO, "replay: stream %s, look-back (%s)", ev->stream, sub->replay_ep);
+            nw_log(NW_LOG_INFO, "replay: stream %s, look-back (%s)", ev->stream, ep);
         break;
     case NW_CATCHUP_EV_LIVE:
         nw_log(NW_LOG_INFO, "caught up: stream %s seq %llu; live", ev->stream, first);
         break;
-    case NW_CATCHUP_EV_GAP:
-        nw_log(NW_LOG_WARN,
-               "gap: stream %s topic %s: seq %llu-%llu missing; repairing from the journal",
-               ev->stream, ev->topic, first, last);
+    case NW_CATCHUP_EV_REPAIRED:
+        nw_log(NW_LOG_INFO, "repaired: stream %s seq %llu; live", ev->stream, first);
         break;
     case NW_CATCHUP_EV_LOST:
         nw_log(NW_LOG_WARN,
@@ -600,50 +592,36 @@ static void s_cu_event(const nw_catchup_event_t *ev, void *arg)
     }
 }
 
-static void s_rc_alert(const nw_alert_t *alert, const char *topic, void *arg)
+static void s_rp_alert(const nw_alert_t *alert, const char *topic, void *arg)
 {
     s_sub_t *sub = arg;
     if (!sub->stopping)
         nw_catchup_replayed(sub->catchup, alert, topic);
 }
 
-static void s_rc_end(const nw_replay_end_t *end, void *arg)
+static void s_rp_end(const char *stream, const nw_replay_end_t *end, void *arg)
 {
     s_sub_t *sub = arg;
     if (!sub->stopping)
-        nw_catchup_replay_end(sub->catchup, end);
+        nw_catchup_replay_end(sub->catchup, stream, end);
 }
 
-static void s_rc_failed(const char *why, void *arg)
+static void s_rp_failed(const char *stream, const char *why, void *arg)
 {
     s_sub_t *sub = arg;
     if (!sub->stopping)
-        nw_catchup_replay_failed(sub->catchup, why);
+        nw_catchup_replay_failed(sub->catchup, stream, why);
 }
 
-/* Makes (or remakes, when it moved) the replay client from --replay or the endpoint a
- * heartbeat advertises. A request running on an old client is failed (catchup retries). */
-static void s_replay_connect(s_sub_t *sub, const char *advertised)
+/* With repair: the replay clients, one per stream. */
+static int s_open_replays(s_sub_t *sub)
 {
-    char ep[S_REPLAY_EP_MAX];
-    if (sub->opts->replay_ep != NULL)
-        snprintf(ep, sizeof ep, "%s", sub->opts->replay_ep);
-    else if (nw_replay_endpoint_resolve(advertised, sub->opts->endpoints[0], ep, sizeof ep) !=
-             NW_OK)
-        return;
-    if (sub->replay != NULL && strcmp(ep, sub->replay_ep) == 0)
-        return;
-    if (sub->replay != NULL && nw_replay_client_busy(sub->replay))
-        s_replay_broken(sub, sub->replay_req, "the replay endpoint moved");
-    nw_replay_client_close(&sub->replay, NULL, NULL);
-    nw_replay_client_callbacks_t cb = {s_rc_alert, s_rc_end, s_rc_failed, sub};
-    int rc = nw_replay_client_new(&sub->loop, sub->zctx, ep, NULL, &cb, &sub->replay);
-    if (rc != NW_OK) {
-        nw_log(NW_LOG_ERROR, "replay: cannot connect to %s: %s", ep, nw_strerror(rc));
-        return;
-    }
-    snprintf(sub->replay_ep, sizeof sub->replay_ep, "%s", ep);
-    nw_log(NW_LOG_DEBUG, "replay endpoint %s", ep);
+    nw_replays_opts_t ro = {.fixed = sub->opts->replay_ep, .connected = sub->opts->endpoints[0]};
+    nw_replays_callbacks_t cb = {s_rp_alert, s_rp_end, s_rp_failed, sub};
+    int rc = nw_replays_new(&sub->loop, sub->zctx, &ro, &cb, &sub->replays);
+    if (rc != NW_OK)
+        nw_log(NW_LOG_ERROR, "replay: cannot set up: %s", nw_strerror(rc));
+    return rc;
 }
 
 static void s_on_save(uv_timer_t *handle)
@@ -665,11 +643,11 @@ static void s_on_save(uv_timer_t *handle)
 static int s_open_catchup(s_sub_t *sub, char *err, size_t errlen)
 {
     const nw_subd_opts_t *o = sub->opts;
-    int rc = nw_state_open(o->state_path, &sub->state, err, errlen);
+    int rc = nw_state_open(s_state_file(o), &sub->state, err, errlen);
     if (rc != NW_OK)
         return rc;
     size_t marked = 0;
-    if (o->state_path != NULL && o->log_path != NULL &&
+    if (s_state_file(o) != NULL && o->log_path != NULL &&
         (rc = nw_state_absorb_log(sub->state, o->log_path, S_LOG_WITNESS, &marked)) != NW_OK) {
         snprintf(err, errlen, "--log: cannot read %s: %s", o->log_path, nw_strerror(rc));
         return rc;
@@ -686,7 +664,8 @@ static int s_open_catchup(s_sub_t *sub, char *err, size_t errlen)
     nw_catchup_opts_t co = {.state = sub->state,
                             .filters = &sub->filters,
                             .look_back = o->look_back ? &o->back : NULL,
-                            .on_new_stream = o->on_new_stream};
+                            .on_new_stream = o->on_new_stream,
+                            .repair = nw_subd_catchup_wanted(o)};
     nw_catchup_callbacks_t cb = {s_cu_deliver, s_cu_request, s_cu_event, sub};
     if ((rc = nw_catchup_new(&co, &cb, &sub->catchup)) != NW_OK)
         snprintf(err, errlen, "out of memory");
@@ -712,23 +691,11 @@ static void s_on_alert(s_sub_t *sub, const char *topic, const void *data, size_t
         s_bad(sub, "alert %s arrived on '%s', which is not among its topics", alert.id, topic);
         goto cleanup;
     }
-    sub->gap_to = alert.seq > 0 ? alert.seq - 1 : 0; /* a jump: the missing came before it */
-    nw_gaps_result_t seen = nw_gaps_alert(sub->gaps, alert.stream, topic, alert.topics[ti].seq,
-                                          (int64_t)uv_now(&sub->loop));
-    sub->gap_to = 0;
-    if (sub->catchup != NULL) {
-        /* It dedups by (stream, seq) and calls s_cu_deliver, which applies the filter. */
-        if (!sub->stopping && nw_catchup_live(sub->catchup, &alert, topic) != NW_OK)
-            nw_log(NW_LOG_ERROR, "out of memory queueing alert; a replay will fetch it");
-        goto cleanup;
-    }
-    nw_filter_verdict_t verdict = nw_filter_check(sub->opts->filter, &alert, topic);
-    if (seen == NW_GAPS_OLD || verdict == NW_FILTER_DUPLICATE)
-        sub->counts.duplicates++;
-    else if (verdict != NW_FILTER_PASS)
-        sub->counts.filtered++;
-    else
-        s_deliver(sub, &alert, topic);
+    nw_gaps_alert(sub->gaps, alert.stream, topic, alert.topics[ti].seq, alert.seq,
+                  (int64_t)uv_now(&sub->loop));
+    /* It dedups by (stream, seq) and calls s_cu_deliver, which applies the filter. */
+    if (!sub->stopping && nw_catchup_live(sub->catchup, &alert, topic) != NW_OK)
+        nw_log(NW_LOG_ERROR, "out of memory queueing alert; a replay will fetch it");
 cleanup:
     nw_alert_clear(&alert);
 }
@@ -893,7 +860,7 @@ static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return rc;
     }
-    return nw_subd_catchup_wanted(o) ? s_open_catchup(sub, err, errlen) : NW_OK;
+    return s_open_catchup(sub, err, errlen);
 }
 
 static int s_start_handles(s_sub_t *sub)
@@ -918,7 +885,7 @@ static int s_start_handles(s_sub_t *sub)
     uint64_t idle_ms = o->timeout_ms ? o->timeout_ms : (o->probe ? S_PROBE_DEFAULT_MS : 0);
     if (rc == 0 && idle_ms > 0)
         rc = uv_timer_start(&sub->idle, s_on_idle_timeout, idle_ms, idle_ms);
-    if (rc == 0 && o->state_path != NULL && sub->catchup != NULL) {
+    if (rc == 0 && s_state_file(o) != NULL) {
         sub->save.data = sub;
         rc = uv_timer_init(&sub->loop, &sub->save);
         rc = rc ? rc : uv_timer_start(&sub->save, s_on_save, NW_STATE_SAVE_MS, NW_STATE_SAVE_MS);
@@ -972,6 +939,8 @@ int nw_subd_run(const nw_subd_opts_t *opts)
         status = rc == NW_ERR_ENDPOINT ? NW_SUBD_EXIT_USAGE : NW_SUBD_EXIT_FAILURE;
         goto cleanup;
     }
+    if (nw_subd_catchup_wanted(opts) && s_open_replays(&sub) != NW_OK)
+        goto cleanup;
     if (s_start_handles(&sub) != NW_OK) {
         s_stop(&sub, NW_SUBD_EXIT_FAILURE);
         uv_run(&sub.loop, UV_RUN_DEFAULT);
