@@ -11,24 +11,24 @@
 
 /* One stream's client. */
 typedef struct {
-    nw_replays_t *owner;                      /* the set, for the client's callbacks */
-    char stream[NW_REPLAY_STREAM_MAX + 1];    /* stream id, "" for a free slot */
-    char endpoint[NW_REPLAYS_EP_MAX];         /* where its requests go, "" if unknown */
-    nw_replay_client_t *client;               /* connected to endpoint, or NULL */
-    uint64_t used;                            /* owner->clock when last used */
-    bool broken;                              /* a request could not go out: fail it */
-    char why[256];                            /* ... and why */
+    nw_replays_t *owner;                   /* the set, for the client's callbacks */
+    char stream[NW_REPLAY_STREAM_MAX + 1]; /* stream id, "" for a free slot */
+    char endpoint[NW_REPLAYS_EP_MAX];      /* where its requests go, "" if unknown */
+    nw_replay_client_t *client;            /* connected to endpoint, or NULL */
+    uint64_t used;                         /* owner->clock when last used */
+    bool broken;                           /* a request could not go out: fail it */
+    char why[256];                         /* ... and why */
 } s_slot_t;
 
 struct nw_replays_t {
-    uv_loop_t *loop;                          /* the event loop */
-    void *zctx;                               /* ZeroMQ context for the clients */
-    char *fixed;                              /* --replay, or NULL */
-    char *connected;                          /* first -c endpoint, or NULL */
-    nw_replays_callbacks_t cb;                /* the caller */
-    s_slot_t slots[NW_REPLAYS_STREAMS_MAX];   /* one per stream */
-    uint64_t clock;                           /* counts uses, for slot reuse */
-    uv_idle_t fail;                           /* fails broken requests on the next turn */
+    uv_loop_t *loop;                        /* the event loop */
+    void *zctx;                             /* ZeroMQ context for the clients */
+    char *fixed;                            /* --replay, or NULL */
+    char *connected;                        /* first -c endpoint, or NULL */
+    nw_replays_callbacks_t cb;              /* the caller */
+    s_slot_t slots[NW_REPLAYS_STREAMS_MAX]; /* one per stream */
+    uint64_t clock;                         /* counts uses, for slot reuse */
+    uv_idle_t fail;                         /* fails broken requests on the next turn */
 };
 
 static s_slot_t *s_find(nw_replays_t *r, const char *stream)

@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define NW_REPLAYS_STREAMS_MAX 16  /* streams with a client at once; the oldest goes */
+#define NW_REPLAYS_STREAMS_MAX 16   /* streams with a client at once; the oldest goes */
 #define NW_REPLAYS_EP_MAX      1024 /* bytes of a resolved replay endpoint */
 
 typedef struct nw_replays_t nw_replays_t;

@@ -617,6 +617,56 @@ static void test_sigterm_stops_while_stdout_reader_stalls(void **state)
     free(err);
 }
 
+/* A reader of standard output that never reads (a pipe nobody drains, a paused terminal)
+ * holds only standard output: the loop goes on receiving, handles heartbeats, writes --log
+ * and honours SIGTERM. (It used to wait for the reader inside the loop, up to a second a
+ * turn: 2,000 alerts then took about 8 s to reach the log.) */
+static void test_stalled_stdout_reader_does_not_stop_the_loop(void **state)
+{
+    s_fixture_t *fx = *state;
+    int out[2];
+    char errpath[4096], logpath[4096];
+    snprintf(errpath, sizeof errpath, "%s/stderr", fx->dir);
+    snprintf(logpath, sizeof logpath, "%s/alerts.jsonl", fx->dir);
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *err = freopen(errpath, "w", stderr);
+        dup2(out[1], STDOUT_FILENO);
+        close(out[0]);
+        close(out[1]);
+        execl(NW_SUB_BIN, NW_SUB_BIN, "-c", fx->endpoint, "-t", "tariffs", "--log", logpath,
+              (char *)NULL);
+        _exit(err != NULL ? 127 : 126);
+    }
+    close(out[1]); /* out[0] stays open and is never read */
+    assert_true(s_wait_subscribed(fx, s_tariffs_subs));
+    char text[2048];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    for (int i = 1; i <= 200; i++) /* 400 KB: far more than a pipe holds */
+        s_pub(fx, i, text, (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    for (int i = 201; i <= 2200; i++)
+        s_pub(fx, i, "small", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    /* Every alert reaches the log although standard output took only its first ones. */
+    if (!s_wait_file(logpath, "\"id\":\"0123456789abcdef.2200\""))
+        fail_msg("the log did not get the last alert while stdout stalled");
+    /* A heartbeat is still handled: it shows two alerts sent that never came. */
+    s_heartbeat(fx, "tariffs", fx->tseq[0] + 2);
+    if (!s_wait_file(errpath, "heartbeat shows seq 2201-2202 sent but not received"))
+        fail_msg("the heartbeat was not handled while stdout stalled");
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int status = s_waitpid_bounded(pid, 4000);
+    close(out[0]);
+    char *err = nw_test_read_file(errpath, NULL);
+    if (status != 0)
+        fail_msg("status %d after SIGTERM with a stalled reader; stderr: %s", status, err);
+    assert_non_null(strstr(err, "received 2200, printed 2200"));
+    assert_non_null(strstr(err, "bytes dropped"));
+    free(err);
+}
+
 static void test_probe_prints_heartbeat_and_exits_zero(void **state)
 {
     s_fixture_t *fx = *state;
@@ -756,6 +806,7 @@ int main(void)
         S_T(test_timeout_restarts_with_each_alert),
         S_T(test_sigterm_prints_summary_and_exits_zero),
         S_T(test_sigterm_stops_while_stdout_reader_stalls),
+        S_T(test_stalled_stdout_reader_does_not_stop_the_loop),
         S_T(test_probe_prints_heartbeat_and_exits_zero),
         S_T(test_probe_without_heartbeat_exits_three),
         cmocka_unit_test(test_help_and_version),

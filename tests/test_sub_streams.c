@@ -37,9 +37,9 @@ typedef struct {
 } s_pub_t;
 
 typedef struct {
-    char *dir;         /* temporary folder */
-    char tax[1024];    /* DIR/tax.conf */
-    s_pub_t pub[2];    /* the two publishers */
+    char *dir;          /* temporary folder */
+    char tax[1024];     /* DIR/tax.conf */
+    s_pub_t pub[2];     /* the two publishers */
     nw_testproc_t *sub; /* the subscriber under test */
 } s_fx_t;
 
@@ -86,9 +86,9 @@ static void s_expect(nw_testproc_t *p, const char *needle, const char *what)
 static void s_pub_start(s_fx_t *f, int i)
 {
     s_pub_t *p = &f->pub[i];
-    const char *argv[] = {NW_PUB_BIN, "--spool",      p->spool,        "--journal", p->journal,
-                          "--bind",   p->ep,          "--replay-bind", p->rep,      "--topics",
-                          f->tax,     "--heartbeat",  "200",           NULL};
+    const char *argv[] = {NW_PUB_BIN, "--spool",     p->spool,        "--journal", p->journal,
+                          "--bind",   p->ep,         "--replay-bind", p->rep,      "--topics",
+                          f->tax,     "--heartbeat", "200",           NULL};
     assert_non_null(p->proc = nw_testproc_start(argv, NULL));
     s_expect(p->proc, "ready: stream ", "newswire-pub");
     const char *at = strstr(nw_testproc_output(p->proc, NW_TESTPROC_STDERR), "ready: stream ");
@@ -114,8 +114,8 @@ static void s_article(const s_fx_t *f, int i, const char *name)
 /* Starts the subscriber on both publishers with extra args (NULL-terminated). */
 static void s_sub_start(s_fx_t *f, const char *const *extra)
 {
-    const char *argv[32] = {NW_SUB_BIN, "-c", f->pub[0].ep, "-c", f->pub[1].ep, "-t", "tariffs",
-                            "--format", "%r %q %m"};
+    const char *argv[32] = {NW_SUB_BIN, "-c",      f->pub[0].ep, "-c",      f->pub[1].ep,
+                            "-t",       "tariffs", "--format",   "%r %q %m"};
     size_t n = 9;
     for (size_t i = 0; extra[i] != NULL && n < 31; i++)
         argv[n++] = extra[i];
