@@ -8,12 +8,12 @@
 #include <stdlib.h>
 
 struct nw_deliver_t {
-    nw_filter_t *filter;                    /* excludes, priority, another topic's copy */
-    nw_sink_t sinks[NW_DELIVER_SINKS_MAX];  /* where delivered alerts go */
-    size_t n_sinks;                         /* used entries of sinks */
-    bool json_wanted;                       /* a sink wants the JSON */
-    nw_buf_t json;                          /* scratch: the alert's JSON, once per alert */
-    nw_deliver_counts_t counts;             /* counters */
+    nw_filter_t *filter;                   /* excludes, priority, another topic's copy */
+    nw_sink_t sinks[NW_DELIVER_SINKS_MAX]; /* where delivered alerts go */
+    size_t n_sinks;                        /* used entries of sinks */
+    bool json_wanted;                      /* a sink wants the JSON */
+    nw_buf_t json;                         /* scratch: the alert's JSON, once per alert */
+    nw_deliver_counts_t counts;            /* counters */
 };
 
 int nw_deliver_new(nw_filter_t *filter, nw_deliver_t **out)

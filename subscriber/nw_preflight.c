@@ -142,3 +142,16 @@ int nw_preflight_command(const char *flag, const char *cmd, char *err, size_t er
     nw_exec_argv_free(argv);
     return rc;
 }
+
+int nw_preflight_subscriber(const char *state_path, const char *log_path, const char *exec_cmd,
+                            char *err, size_t errlen)
+{
+    int rc = NW_OK;
+    if (state_path != NULL)
+        rc = nw_preflight_state("--state", state_path, err, errlen);
+    if (rc == NW_OK && log_path != NULL)
+        rc = nw_preflight_append("--log", log_path, err, errlen);
+    if (rc == NW_OK && exec_cmd != NULL)
+        rc = nw_preflight_command("--exec", exec_cmd, err, errlen);
+    return rc;
+}

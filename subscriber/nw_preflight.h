@@ -29,4 +29,10 @@ int nw_preflight_append(const char *flag, const char *path, char *err, size_t er
  * NW_ERR_INVAL (err: "--exec: 'hook.sh' is not executable"), NW_ERR_NOMEM. */
 int nw_preflight_command(const char *flag, const char *cmd, char *err, size_t errlen);
 
+/* Runs the checks newswire-sub needs: --state (nw_preflight_state), --log
+ * (nw_preflight_append) and --exec (nw_preflight_command), each only when given (NULL: not
+ * given). Returns NW_OK or the first failure, with err naming its flag. */
+int nw_preflight_subscriber(const char *state_path, const char *log_path, const char *exec_cmd,
+                            char *err, size_t errlen);
+
 #endif

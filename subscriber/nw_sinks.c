@@ -10,18 +10,19 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct nw_sinks_t {
-    uv_loop_t *loop;         /* for the time of rate-limited messages */
-    nw_sinks_opts_t opts;    /* settings and callbacks (strings borrowed) */
-    nw_format_t *format;     /* standard output records */
-    nw_stdout_t *out;        /* standard output */
-    nw_buf_t record;         /* scratch: one record or log line */
-    nw_logfile_t *log;       /* --log, or NULL */
-    nw_exec_t *exec;         /* --exec, or NULL */
-    nw_ratelimit_t log_rl;   /* --log write and sync failures */
-    nw_ratelimit_t drop_rl;  /* --exec queue-full drops */
+    uv_loop_t *loop;        /* for the time of rate-limited messages */
+    nw_sinks_opts_t opts;   /* settings and callbacks (strings borrowed) */
+    nw_format_t *format;    /* standard output records */
+    nw_stdout_t *out;       /* standard output */
+    nw_buf_t record;        /* scratch: one record or log line */
+    nw_logfile_t *log;      /* --log, or NULL */
+    nw_exec_t *exec;        /* --exec, or NULL */
+    nw_ratelimit_t log_rl;  /* --log write and sync failures */
+    nw_ratelimit_t drop_rl; /* --exec queue-full drops */
 };
 
 /* ------------------------------------------------------------------ standard output */
@@ -131,10 +132,20 @@ bool nw_sinks_has_exec(const nw_sinks_t *s)
 
 /* ------------------------------------------------------------------ life cycle */
 
+static bool s_want_colour(nw_sinks_colour_t colour)
+{
+    if (colour != NW_SINKS_COLOUR_AUTO)
+        return colour == NW_SINKS_COLOUR_ALWAYS;
+    const char *no_colour = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    return isatty(STDOUT_FILENO) && (no_colour == NULL || no_colour[0] == '\0') &&
+           !(term != NULL && strcmp(term, "dumb") == 0);
+}
+
 static int s_open(nw_sinks_t *s, const nw_sinks_opts_t *o, nw_deliver_t *d, char *err,
                   size_t errlen)
 {
-    int rc = nw_format_new(o->format, o->colour, &s->format, err, errlen);
+    int rc = nw_format_new(o->format, s_want_colour(o->colour), &s->format, err, errlen);
     if (rc != NW_OK)
         return rc;
     if ((rc = nw_stdout_new(s->loop, STDOUT_FILENO, s_on_stdout_gone, s, &s->out)) != NW_OK) {
@@ -164,8 +175,8 @@ static int s_open(nw_sinks_t *s, const nw_sinks_opts_t *o, nw_deliver_t *d, char
     return rc;
 }
 
-int nw_sinks_new(uv_loop_t *loop, const nw_sinks_opts_t *opts, nw_deliver_t *d,
-                 nw_sinks_t **out, char *err, size_t errlen)
+int nw_sinks_new(uv_loop_t *loop, const nw_sinks_opts_t *opts, nw_deliver_t *d, nw_sinks_t **out,
+                 char *err, size_t errlen)
 {
     *out = NULL;
     nw_sinks_t *s = calloc(1, sizeof *s);

@@ -20,17 +20,25 @@
 
 typedef struct nw_sinks_t nw_sinks_t;
 
+/* Colour in the text form (the values of nw_subd_colour_t). */
+typedef enum {
+    NW_SINKS_COLOUR_AUTO = 0,   /* standard output is a terminal, NO_COLOR unset or empty,
+                                   TERM not dumb */
+    NW_SINKS_COLOUR_ALWAYS = 1, /* always */
+    NW_SINKS_COLOUR_NEVER = 2,  /* never */
+} nw_sinks_colour_t;
+
 typedef struct {
-    const char *format;         /* --format: text, json or a template */
-    bool colour;                /* ANSI colour in the text form */
-    bool quiet;                 /* -q: no records on standard output */
-    const char *log_path;       /* --log, or NULL */
-    nw_fsync_t fsync;           /* --fsync */
-    const char *exec_cmd;       /* --exec, or NULL */
-    unsigned exec_max;          /* --exec-max */
-    size_t exec_queue;          /* alerts waiting for a slot */
-    uint64_t exec_timeout_ms;   /* --exec-timeout, 0: none */
-    uint64_t exec_kill_ms;      /* SIGTERM to SIGKILL */
+    const char *format;       /* --format: text, json or a template */
+    nw_sinks_colour_t colour; /* --color: ANSI colour in the text form */
+    bool quiet;               /* -q: no records on standard output */
+    const char *log_path;     /* --log, or NULL */
+    nw_fsync_t fsync;         /* --fsync */
+    const char *exec_cmd;     /* --exec, or NULL */
+    unsigned exec_max;        /* --exec-max */
+    size_t exec_queue;        /* alerts waiting for a slot */
+    uint64_t exec_timeout_ms; /* --exec-timeout, 0: none */
+    uint64_t exec_kill_ms;    /* SIGTERM to SIGKILL */
     /* A line reached the log (bytes long), e.g. to save the state early. May be NULL. */
     void (*on_logged)(size_t bytes, void *arg);
     /* Standard output failed for good (EPIPE: its reader went away). May be NULL. */
@@ -42,8 +50,8 @@ typedef struct {
  * NW_ERR_INVAL (a bad --format template or --exec command; err names the flag), another
  * code with err naming the file for a --log that cannot be opened, NW_ERR_UV,
  * NW_ERR_NOMEM. On error nothing is left open. */
-int nw_sinks_new(uv_loop_t *loop, const nw_sinks_opts_t *opts, nw_deliver_t *d,
-                 nw_sinks_t **out, char *err, size_t errlen);
+int nw_sinks_new(uv_loop_t *loop, const nw_sinks_opts_t *opts, nw_deliver_t *d, nw_sinks_t **out,
+                 char *err, size_t errlen);
 
 /* Writes one line of text of the caller's own (--probe's answer) to standard output. */
 void nw_sinks_print(nw_sinks_t *s, const char *text, size_t len);

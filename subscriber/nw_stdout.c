@@ -24,24 +24,25 @@ typedef enum {
 } s_mode_t;
 
 struct nw_stdout_t {
-    uv_loop_t *loop;          /* the event loop */
-    int fd;                   /* written: fd, or our own description of it */
-    bool own_fd;              /* fd was opened here */
-    s_mode_t mode;            /* how fd is written without blocking */
-    nw_buf_t buf;             /* bytes waiting, from off */
-    size_t off;               /* bytes of buf already written */
-    bool waiting;             /* a write would block: wait for the poll or timer */
-    bool gone;                /* failed for good: write nothing more */
-    bool closing;             /* nw_stdout_close ran */
-    int open_handles;         /* handles not yet closed, for the last close callback */
-    bool has_poll;            /* poll was initialised (S_PRIVATE) */
-    bool shutting;            /* the handles are being closed */
-    uv_check_t flush;         /* writes once per loop turn */
-    uv_poll_t poll;           /* S_PRIVATE: fd writable */
-    uv_timer_t retry;         /* other modes: try again */
-    uv_timer_t deadline;      /* closing: when the rest is dropped */
-    nw_ratelimit_t drop_rl;   /* "records dropped" warnings */
-    nw_stdout_stats_t stats;  /* counters */
+    uv_loop_t *loop;              /* the event loop */
+    int fd;                       /* written: fd, or our own description of it */
+    bool own_fd;                  /* fd was opened here */
+    s_mode_t mode;                /* how fd is written without blocking */
+    nw_buf_t buf;                 /* bytes waiting, from off */
+    size_t off;                   /* bytes of buf already written */
+    bool waiting;                 /* a write would block: wait for the poll or timer */
+    bool gone;                    /* failed for good: write nothing more */
+    int gone_err;                 /* ... its errno, until on_gone is told (then 0) */
+    bool closing;                 /* nw_stdout_close ran */
+    int open_handles;             /* handles not yet closed, for the last close callback */
+    bool has_poll;                /* poll was initialised (S_PRIVATE) */
+    bool shutting;                /* the handles are being closed */
+    uv_check_t flush;             /* writes once per loop turn */
+    uv_poll_t poll;               /* S_PRIVATE: fd writable */
+    uv_timer_t retry;             /* other modes: try again */
+    uv_timer_t deadline;          /* closing: when the rest is dropped */
+    nw_ratelimit_t drop_rl;       /* "records dropped" warnings */
+    nw_stdout_stats_t stats;      /* counters */
     nw_stdout_gone_fn *on_gone;   /* told once when the reader goes away */
     void *arg;                    /* its argument */
     void (*on_closed)(void *arg); /* told once everything is closed */
@@ -98,15 +99,16 @@ static void s_on_retry(uv_timer_t *handle)
     s_flush(o);
 }
 
+/* Standard output failed for good. The owner is told from the loop's next check, never
+ * inside nw_stdout_write: it may well close everything when told. */
 static void s_go(nw_stdout_t *o, int err)
 {
     nw_log(err == EPIPE ? NW_LOG_INFO : NW_LOG_ERROR, "standard output: %s; stopping",
            strerror(err));
     o->gone = true;
+    o->gone_err = err;
     nw_buf_reset(&o->buf);
     o->off = 0;
-    if (o->on_gone != NULL)
-        o->on_gone(err, o->arg);
 }
 
 /* Writes what waits until done, a write would block, or the reader is gone. */
@@ -129,7 +131,13 @@ static void s_flush(nw_stdout_t *o)
 
 static void s_on_check(uv_check_t *handle)
 {
-    s_flush(handle->data);
+    nw_stdout_t *o = handle->data;
+    s_flush(o);
+    if (o->gone_err != 0 && o->on_gone != NULL) {
+        int err = o->gone_err;
+        o->gone_err = 0;
+        o->on_gone(err, o->arg);
+    }
 }
 
 /* A pipe or terminal opened again: a description of our own, safe to make non-blocking.
@@ -160,8 +168,7 @@ static void s_pick_mode(nw_stdout_t *o, int fd)
     }
 }
 
-int nw_stdout_new(uv_loop_t *loop, int fd, nw_stdout_gone_fn *on_gone, void *arg,
-                  nw_stdout_t **out)
+int nw_stdout_new(uv_loop_t *loop, int fd, nw_stdout_gone_fn *on_gone, void *arg, nw_stdout_t **out)
 {
     nw_stdout_t *o = calloc(1, sizeof *o);
     if (o == NULL)
@@ -273,8 +280,7 @@ static void s_on_closing_check(uv_check_t *handle)
         s_close_handles(o);
 }
 
-void nw_stdout_close(nw_stdout_t **o_p, uint64_t grace_ms, void (*on_closed)(void *arg),
-                     void *arg)
+void nw_stdout_close(nw_stdout_t **o_p, uint64_t grace_ms, void (*on_closed)(void *arg), void *arg)
 {
     if (o_p == NULL || *o_p == NULL)
         return;

@@ -17,7 +17,8 @@
  *   - a regular file or /dev/null is written directly (it never stalls).
  * Past NW_STDOUT_MAX bytes waiting, whole records are dropped and counted,
  * with a warning at most once a second. A reader that goes away (EPIPE) or a
- * write error calls on_gone once; nothing is written after that.
+ * write error calls on_gone once, from the loop (never inside nw_stdout_write);
+ * nothing is written after that.
  */
 #ifndef NW_STDOUT_H
 #define NW_STDOUT_H
@@ -61,7 +62,6 @@ nw_stdout_stats_t nw_stdout_stats(const nw_stdout_t *o);
 /* Writes what waits for at most grace_ms more (from the loop), then drops the rest (logged
  * with its size), closes the handles, frees o and calls on_closed(arg) if not NULL. Sets
  * *o_p to NULL. Safe on NULL and twice. */
-void nw_stdout_close(nw_stdout_t **o_p, uint64_t grace_ms, void (*on_closed)(void *arg),
-                     void *arg);
+void nw_stdout_close(nw_stdout_t **o_p, uint64_t grace_ms, void (*on_closed)(void *arg), void *arg);
 
 #endif

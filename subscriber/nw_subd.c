@@ -28,9 +28,6 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 #include <uv.h>
 #include <zmq.h>
 
@@ -118,17 +115,28 @@ static void s_on_logged(size_t bytes, void *arg)
 
 /* ------------------------------------------------------------------ stopping */
 
+/* The counters of the whole delivery path, in one struct: what nw_deliver counted plus what
+ * the stages before it (socket, catch-up) dropped. */
+static nw_deliver_counts_t s_counts(const s_sub_t *sub)
+{
+    nw_catchup_stats_t cs;
+    nw_catchup_stats(sub->catchup, &cs);
+    nw_subsock_stats_t ss = sub->sock != NULL ? nw_subsock_stats(sub->sock) : sub->sock_end;
+    nw_deliver_counts_t c = *nw_deliver_counts(sub->deliver);
+    c.received += ss.received;
+    c.filtered += ss.filtered;
+    c.duplicates += cs.duplicates;
+    c.bad += ss.bad;
+    return c;
+}
+
 static void s_print_summary(s_sub_t *sub)
 {
     uint64_t gaps = 0, missed = 0;
     nw_gaps_stats(sub->gaps, &gaps, &missed);
     nw_catchup_stats_t cs;
     nw_catchup_stats(sub->catchup, &cs);
-    nw_deliver_counts_t c = *nw_deliver_counts(sub->deliver);
-    c.received += sub->sock_end.received;
-    c.filtered += sub->sock_end.filtered;
-    c.duplicates += cs.duplicates;
-    c.bad += sub->sock_end.bad;
+    nw_deliver_counts_t c = s_counts(sub);
     char replays[96] = "", exec[160] = "";
     if (nw_subd_catchup_wanted(sub->opts))
         snprintf(replays, sizeof replays, ", replays %" PRIu64, cs.replays);
@@ -327,29 +335,6 @@ static bool s_gaps_subscribed(const char *topic, void *arg)
 
 /* ------------------------------------------------------------------ setup */
 
-/* Checks --state, --log and --exec before anything starts (nw_preflight). */
-static int s_preflight(const nw_subd_opts_t *o, char *err, size_t errlen)
-{
-    int rc = NW_OK;
-    if (o->state_path != NULL)
-        rc = nw_preflight_state("--state", o->state_path, err, errlen);
-    if (rc == NW_OK && o->log_path != NULL)
-        rc = nw_preflight_append("--log", o->log_path, err, errlen);
-    if (rc == NW_OK && o->exec_cmd != NULL)
-        rc = nw_preflight_command("--exec", o->exec_cmd, err, errlen);
-    return rc;
-}
-
-static bool s_want_colour(const nw_subd_opts_t *o)
-{
-    if (o->colour != NW_SUBD_COLOUR_AUTO)
-        return o->colour == NW_SUBD_COLOUR_ALWAYS;
-    const char *no_colour = getenv("NO_COLOR");
-    const char *term = getenv("TERM");
-    return isatty(STDOUT_FILENO) && (no_colour == NULL || no_colour[0] == '\0') &&
-           !(term != NULL && strcmp(term, "dumb") == 0);
-}
-
 /* The outputs: the path's end and its sinks. */
 static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
 {
@@ -359,7 +344,7 @@ static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
         return NW_ERR_NOMEM;
     }
     nw_sinks_opts_t so = {.format = o->format,
-                          .colour = s_want_colour(o),
+                          .colour = (nw_sinks_colour_t)o->colour, /* same values */
                           .quiet = o->quiet,
                           .log_path = o->log_path,
                           .fsync = o->fsync,
@@ -487,7 +472,8 @@ int nw_subd_run(const nw_subd_opts_t *opts)
     s_sub_t sub = {.opts = opts, .exit_code = NW_SUBD_EXIT_OK};
     sub.state_rl.period_ms = sub.fail_rl.period_ms = 5000;
     char err[512] = "";
-    if (s_preflight(opts, err, sizeof err) != NW_OK) {
+    if (nw_preflight_subscriber(opts->state_path, opts->log_path, opts->exec_cmd, err,
+                                sizeof err) != NW_OK) {
         fprintf(stderr, "%s: %s\n", NW_SUBD_PROGRAM, err);
         return NW_SUBD_EXIT_USAGE;
     }

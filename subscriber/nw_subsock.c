@@ -19,19 +19,19 @@
 #define S_FRAME_SLACK 1024 /* ZMQ_MAXMSGSIZE headroom over NW_FRAME_MAX */
 
 struct nw_subsock_t {
-    uv_loop_t *loop;                    /* for the time of bad-frame reports */
-    void *sock;                         /* the SUB socket, owned */
-    nw_zwatch_t *watch;                 /* reads sock on the loop */
-    char **topics;                      /* -t filters, copied */
-    size_t n_topics;                    /* entries of topics */
-    bool alerts;                        /* decode alert frames (false with --probe) */
-    bool closed;                        /* close ran: no callback any more */
-    nw_subsock_callbacks_t cb;          /* the owner */
-    nw_subsock_stats_t stats;           /* counters */
-    nw_ratelimit_t bad_rl;              /* bad-frame log lines */
-    char bad_reason[160];               /* the last bad frame's fault */
-    void (*on_closed)(void *arg);       /* told once closed */
-    void *closed_arg;                   /* its argument */
+    uv_loop_t *loop;              /* for the time of bad-frame reports */
+    void *sock;                   /* the SUB socket, owned */
+    nw_zwatch_t *watch;           /* reads sock on the loop */
+    char **topics;                /* -t filters, copied */
+    size_t n_topics;              /* entries of topics */
+    bool alerts;                  /* decode alert frames (false with --probe) */
+    bool closed;                  /* close ran: no callback any more */
+    nw_subsock_callbacks_t cb;    /* the owner */
+    nw_subsock_stats_t stats;     /* counters */
+    nw_ratelimit_t bad_rl;        /* bad-frame log lines */
+    char bad_reason[160];         /* the last bad frame's fault */
+    void (*on_closed)(void *arg); /* told once closed */
+    void *closed_arg;             /* its argument */
 };
 
 /* Counts a bad frame and logs it, at most one line a second. */
@@ -45,8 +45,8 @@ static void s_bad(nw_subsock_t *s, const char *fmt, ...)
     s->stats.bad++;
     uint64_t held;
     if (nw_ratelimit_hit(&s->bad_rl, (int64_t)uv_now(s->loop), &held))
-        nw_log(NW_LOG_WARN, "bad frame ignored: %s (%" PRIu64 " bad frames so far)",
-               s->bad_reason, s->stats.bad);
+        nw_log(NW_LOG_WARN, "bad frame ignored: %s (%" PRIu64 " bad frames so far)", s->bad_reason,
+               s->stats.bad);
 }
 
 void nw_subsock_tick(nw_subsock_t *s)
@@ -236,8 +236,7 @@ static int s_open(nw_subsock_t *s, const nw_subsock_opts_t *opts, char *err, siz
 }
 
 int nw_subsock_new(uv_loop_t *loop, void *zctx, const nw_subsock_opts_t *opts,
-                   const nw_subsock_callbacks_t *cb, nw_subsock_t **out, char *err,
-                   size_t errlen)
+                   const nw_subsock_callbacks_t *cb, nw_subsock_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     nw_subsock_t *s = calloc(1, sizeof *s);

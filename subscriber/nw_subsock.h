@@ -58,8 +58,7 @@ typedef struct {
  * cannot connect to 'EP': reason") for an endpoint ZeroMQ refuses; NW_ERR_ZMQ, NW_ERR_UV,
  * NW_ERR_NOMEM (err says which step). On error nothing is left open. */
 int nw_subsock_new(uv_loop_t *loop, void *zctx, const nw_subsock_opts_t *opts,
-                   const nw_subsock_callbacks_t *cb, nw_subsock_t **out, char *err,
-                   size_t errlen);
+                   const nw_subsock_callbacks_t *cb, nw_subsock_t **out, char *err, size_t errlen);
 
 /* Logs the bad frames held back by the rate limit, if any and a second has passed. Call
  * about every second. */

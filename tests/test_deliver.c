@@ -93,8 +93,7 @@ static void test_filter_and_duplicates_counted_not_delivered(void **state)
     assert_int_equal(c->filtered, 1);
     for (int i = 0; i < NW_DELIVER_SINKS_MAX - 1; i++)
         assert_int_equal(nw_deliver_add_sink(d, &(nw_sink_t){"x", false, s_sink, &out}), NW_OK);
-    assert_int_equal(nw_deliver_add_sink(d, &(nw_sink_t){"x", false, s_sink, &out}),
-                     NW_ERR_TOOBIG);
+    assert_int_equal(nw_deliver_add_sink(d, &(nw_sink_t){"x", false, s_sink, &out}), NW_ERR_TOOBIG);
     nw_alert_clear(&a);
     nw_alert_clear(&low);
     nw_deliver_destroy(&d);

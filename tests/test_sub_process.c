@@ -515,6 +515,33 @@ static void test_gaps_tail_loss_and_restart_reported(void **state)
     assert_non_null(strstr(err, "gaps 2 (4 alerts missed)"));
 }
 
+/* With repair on (--replay), a loss is one "gap:" line, found by the one loss detector,
+ * and its repair asks for exactly the hole (the catch-up used to log a second "gap:" line
+ * of its own for the same loss). */
+static void test_one_loss_is_one_line_and_one_bounded_repair(void **state)
+{
+    s_fixture_t *fx = *state;
+    int port = nw_test_free_port(); /* nothing listens: the repair stays pending */
+    char replay[64];
+    snprintf(replay, sizeof replay, "tcp://127.0.0.1:%d", port);
+    s_start(fx, (const char *[]){"-t", "tariffs", "--format", "%i", "--replay", replay, NULL},
+            s_tariffs_subs);
+    s_heartbeat(fx, "tariffs", 0); /* the stream starts here ("now") */
+    s_wait_err(fx, "caught up: stream " S_STREAM " seq 0; live");
+    s_pub(fx, 1, "one", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    fx->tseq[0] += 2; /* the publisher numbered 2 and 3, we never see them */
+    fx->seq += 2;
+    s_pub(fx, 4, "four", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    s_wait_err(fx, "topic tariffs: missed seq 2-3 (2 alerts); repairing from the journal");
+    s_wait_err(fx, "replay: stream " S_STREAM " seq 2-3 (");
+    s_wait_out(fx, "0123456789abcdef.1\n");
+    const char *err = s_stop(fx);
+    const char *first = strstr(err, "gap:");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "gap:"));
+    assert_non_null(strstr(err, "gaps 1 (2 alerts missed)"));
+}
+
 /* ---- exit codes and the command line ---- */
 
 static void test_count_exits_zero_after_n(void **state)
@@ -801,6 +828,7 @@ int main(void)
         S_T(test_exec_gets_json_and_runs_nothing_from_the_text),
         S_T(test_exec_timeout_kills_a_stuck_hook),
         S_T(test_gaps_tail_loss_and_restart_reported),
+        S_T(test_one_loss_is_one_line_and_one_bounded_repair),
         S_T(test_count_exits_zero_after_n),
         S_T(test_timeout_exits_three),
         S_T(test_timeout_restarts_with_each_alert),

@@ -17,8 +17,7 @@ static void test_tcp_split_host_and_port(void **state)
     (void)state;
     char host[64];
     const char *port = NULL;
-    assert_int_equal(nw_zsock_tcp_split("tcp://pub.example:5556", host, sizeof host, &port),
-                     NW_OK);
+    assert_int_equal(nw_zsock_tcp_split("tcp://pub.example:5556", host, sizeof host, &port), NW_OK);
     assert_string_equal(host, "pub.example");
     assert_string_equal(port, "5556");
     assert_int_equal(nw_zsock_tcp_split("tcp://[::1]:7", host, sizeof host, &port), NW_OK);
