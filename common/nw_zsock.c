@@ -32,8 +32,7 @@ int nw_zsock_bind(void *sock, const char *flag, const char *endpoint, char *actu
     return NW_OK;
 }
 
-int nw_zsock_connect(void *sock, const char *flag, const char *endpoint, char *err,
-                     size_t errlen)
+int nw_zsock_connect(void *sock, const char *flag, const char *endpoint, char *err, size_t errlen)
 {
     if (zmq_connect(sock, endpoint) == 0)
         return NW_OK;

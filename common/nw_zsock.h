@@ -27,8 +27,7 @@ int nw_zsock_bind(void *sock, const char *flag, const char *endpoint, char *actu
 
 /* Connects to endpoint. Returns NW_OK, or NW_ERR_ENDPOINT with err "FLAG: cannot connect to
  * 'ENDPOINT': reason". */
-int nw_zsock_connect(void *sock, const char *flag, const char *endpoint, char *err,
-                     size_t errlen);
+int nw_zsock_connect(void *sock, const char *flag, const char *endpoint, char *err, size_t errlen);
 
 /* Splits "tcp://HOST:PORT" (HOST may be a name, an IPv4 address, [IPv6] or "*"): copies
  * HOST into host and points *port at PORT inside endpoint. Returns NW_OK, NW_ERR_ENDPOINT
