@@ -10,32 +10,35 @@
  * replay, and to report what happened. The handled set lives in an nw_state_t
  * (durable with --state, in memory for a one-off --since / --last).
  *
- * The rules:
- *   - Nothing is asked before the first heartbeat: a heartbeat proves that the
- *     subscription is in place at the publisher, so every alert sent after it
- *     arrives live, and every alert up to its seq is in the journal. Live
- *     alerts that come before it are queued.
+ * Every publisher stream is followed on its own (several publishers, or one
+ * behind a proxy, at once): its own phase, queue, floor, look-back and
+ * replays, which the caller routes to that stream's replay endpoint.
+ *
+ * Two modes. Without repair (no --state, --since, --last or --replay) it only
+ * reports: alerts are delivered as they come, deduplicated by (stream, seq),
+ * and nothing is ever asked. With repair, per stream:
+ *   - Nothing is asked before the stream's first heartbeat: a heartbeat proves
+ *     that the subscription is in place at the publisher, so every alert sent
+ *     after it arrives live, and every alert up to its seq is in the journal.
+ *     Live alerts of the stream that come before it are queued.
  *   - On that heartbeat: a known stream resumes with a replay from floor + 1; an
  *     unknown one starts per on_new_stream (BEGINNING: replay from seq 1, the
- *     oldest retained; NOW: from this heartbeat on); a look-back asks for its
- *     own range. While the replay streams, live alerts are queued (at most
- *     queue_max; past that they are dropped and fetched by one more pass).
+ *     oldest retained; NOW: from this heartbeat on); with a look-back every
+ *     stream first seen in this run asks for that range. While the replay
+ *     streams, live alerts are queued (at most queue_max per stream; past that
+ *     they are dropped and fetched by one more pass).
  *   - A replayed or live alert is delivered only if (stream, seq) was not
  *     handled yet; then it is marked handled. When the replay ends ("ok"), the
  *     floor becomes next_seq - 1 and the queue drains through the same check.
- *   - Loss while live is noticed (a per-topic seq jump on a subscribed topic, or
- *     a heartbeat whose per-topic seq is past what was handled, or
- *     nw_catchup_gap() from the caller) and repaired with a bounded replay, the
- *     live alerts queued meanwhile: from floor + 1 (the start of the first hole:
- *     handled ranges touching the floor are folded into it) to the highest seq
- *     known to exist: the seq of the live alert that showed the jump minus 1, the
- *     heartbeat's seq, or the caller's bound (to_seq). Several holes in that range
- *     come in one request; what is handled already is dropped as a duplicate. A
- *     pass that must run again (loss or overflow during it) ends at the highest
- *     seq seen by then. A clean heartbeat raises the floor to its seq.
- * Alerts come out in seq order, except those a loss repair brings back late.
- * One publisher stream at a time: a heartbeat or alert of another stream id
- * switches to it (a publisher whose journal was recreated).
+ *   - Loss is found by the caller's one loss detector (nw_gaps) and reported
+ *     here with nw_catchup_gap(stream, to_seq): a bounded replay from floor + 1
+ *     (the start of the first hole) to to_seq, the highest seq known to exist,
+ *     the live alerts queued meanwhile. A pass that must run again (loss or
+ *     overflow during it) ends at the highest seq seen by then. A clean
+ *     heartbeat raises the floor to its seq.
+ * Alerts of a stream come out in seq order, except those a repair brings back
+ * late. A replay answer "stream mismatch" (the endpoint now serves a new
+ * journal) puts the stream back to waiting for its own heartbeat.
  */
 #ifndef NW_CATCHUP_H
 #define NW_CATCHUP_H
@@ -48,7 +51,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NW_CATCHUP_QUEUE_DEFAULT 100000 /* live alerts held while a replay streams */
+#define NW_CATCHUP_QUEUE_DEFAULT 100000 /* live alerts held per stream while it replays */
+#define NW_CATCHUP_STREAMS_MAX   16     /* streams followed at once (NW_STATE_STREAMS_MAX) */
 
 typedef struct nw_catchup_t nw_catchup_t;
 
@@ -67,8 +71,8 @@ typedef enum {
     NW_CATCHUP_EV_NEW_STREAM = 0, /* stream seen for the first time (first = its head) */
     NW_CATCHUP_EV_REPLAYING,      /* a replay was asked for, from seq first (0: look-back)
                                      to seq last (0: up to the head) */
-    NW_CATCHUP_EV_LIVE,           /* caught up; first = the floor */
-    NW_CATCHUP_EV_GAP,            /* loss noticed live (topic, first..last per-topic seqs) */
+    NW_CATCHUP_EV_LIVE,           /* caught up, the first time in this run; first = the floor */
+    NW_CATCHUP_EV_REPAIRED,       /* a later repair is done; first = the floor */
     NW_CATCHUP_EV_LOST,           /* first..last had left the journal: they cannot come back */
     NW_CATCHUP_EV_BEHIND,         /* the publisher's head (first) is below our floor (last) */
     NW_CATCHUP_EV_FAILED,         /* the replay failed (why); retried at the next heartbeat */
@@ -78,7 +82,6 @@ typedef enum {
 typedef struct {
     nw_catchup_event_kind_t kind;
     const char *stream; /* the stream concerned */
-    const char *topic;  /* GAP: the topic, else NULL */
     uint64_t first;     /* see the kinds */
     uint64_t last;      /* see the kinds */
     const char *why;    /* FAILED: the reason, else NULL */
@@ -87,9 +90,9 @@ typedef struct {
 typedef struct {
     /* An alert to output: not handled before; topic is the frame topic it came on. */
     void (*deliver)(const nw_alert_t *alert, const char *topic, void *arg);
-    /* Start this replay (e.g. nw_replay_client_start), or with NULL: cancel the running
-     * one (its results will be ignored anyway). */
-    void (*request)(const nw_replay_request_t *rq, void *arg);
+    /* Start this replay (rq->stream names the stream: its own replay endpoint), or with rq
+     * NULL: cancel the running replay of stream (its results would be ignored anyway). */
+    void (*request)(const char *stream, const nw_replay_request_t *rq, void *arg);
     /* Something worth a log line; may be NULL. */
     void (*event)(const nw_catchup_event_t *ev, void *arg);
     void *arg; /* passed to each */
@@ -101,7 +104,8 @@ typedef struct {
                                               filters are used), NULL: everything */
     const nw_replay_request_t *look_back;  /* one-off --since/--last range, NULL: resume */
     nw_catchup_new_stream_t on_new_stream; /* what an unknown stream starts with */
-    size_t queue_max;                      /* 0: NW_CATCHUP_QUEUE_DEFAULT */
+    size_t queue_max;                      /* per stream; 0: NW_CATCHUP_QUEUE_DEFAULT */
+    bool repair;                           /* false: report only, never ask for a replay */
 } nw_catchup_opts_t;
 
 typedef struct {
@@ -109,7 +113,8 @@ typedef struct {
     uint64_t duplicates; /* alerts dropped as already handled */
     uint64_t replays;    /* replays requested */
     uint64_t dropped;    /* live alerts dropped: queue full, or of a stream left behind */
-    size_t queued;       /* live alerts queued now */
+    size_t queued;       /* live alerts queued now, all streams */
+    size_t streams;      /* streams followed */
 } nw_catchup_stats_t;
 
 /* Creates the merger. The callbacks are never called from inside this call.
@@ -121,34 +126,39 @@ int nw_catchup_new(const nw_catchup_opts_t *opts, const nw_catchup_callbacks_t *
 /* Frees the merger and its queue and sets *cp to NULL. Safe on NULL and twice. */
 void nw_catchup_destroy(nw_catchup_t **cp);
 
-/* A heartbeat arrived on the SUB socket. May deliver, request a replay, raise the floor. */
+/* A heartbeat arrived on the SUB socket (after the loss detector saw it). May deliver,
+ * request a replay of its stream, raise the stream's floor. */
 void nw_catchup_heartbeat(nw_catchup_t *c, const nw_heartbeat_t *hb);
 
-/* A live alert arrived on frame topic `topic` (already checked against the filters). The
- * alert is taken over: *alert is left zeroed (queued or cleared). Returns NW_OK or
- * NW_ERR_NOMEM (the alert was dropped; a later heartbeat shows the loss). */
+/* A live alert arrived on frame topic `topic` (already checked against the filters, and
+ * seen by the loss detector). The alert is taken over: *alert is left zeroed (queued or
+ * cleared). An alert without a seq (0) is delivered at once. Returns NW_OK or NW_ERR_NOMEM
+ * (the alert was dropped; a later heartbeat shows the loss). */
 int nw_catchup_live(nw_catchup_t *c, nw_alert_t *alert, const char *topic);
 
-/* A replayed alert arrived (topic: its frame topic). Delivered unless handled. */
+/* A replayed alert of alert->stream arrived (topic: its frame topic). Delivered unless
+ * handled; ignored when that stream is not replaying. */
 void nw_catchup_replayed(nw_catchup_t *c, const nw_alert_t *alert, const char *topic);
 
-/* The replay ended (status "ok" or "error"; "more" is followed by the client). */
-void nw_catchup_replay_end(nw_catchup_t *c, const nw_replay_end_t *end);
+/* The replay of stream ended (status "ok" or "error"; "more" is followed by the client).
+ * An answer to another request than the running one is ignored. */
+void nw_catchup_replay_end(nw_catchup_t *c, const char *stream, const nw_replay_end_t *end);
 
-/* The replay could not complete (no answer, socket error): why says so. The floor stays;
- * live delivery resumes and the replay is asked again at the next heartbeat. */
-void nw_catchup_replay_failed(nw_catchup_t *c, const char *why);
+/* The replay of stream could not complete (no answer, socket error): why says so. The
+ * floor stays; live delivery resumes and the replay is asked again at the stream's next
+ * heartbeat. */
+void nw_catchup_replay_failed(nw_catchup_t *c, const char *stream, const char *why);
 
-/* The caller's own gap tracker saw loss on stream: repair it now rather than at the next
- * heartbeat, with a replay from the floor + 1 to to_seq, the highest global seq the missing
- * alerts can have (the seq of the alert that showed a jump minus 1, or the seq of the
- * heartbeat that showed tail loss); 0: unknown, up to the publisher's head. Nothing is asked
- * when to_seq is at or below the floor. During a replay: one more pass after it, unless the
- * running replay's range already holds to_seq. */
+/* The loss detector saw loss on stream: repair it now, with a replay from the floor + 1 to
+ * to_seq, the highest global seq the missing alerts can have (the seq of the alert that
+ * showed a jump minus 1, or the seq of the heartbeat that showed tail loss); 0: unknown, up
+ * to the publisher's head. Nothing is asked when to_seq is at or below the floor, for a
+ * stream not started yet, or without repair. During a replay: one more pass after it,
+ * unless the running replay's range already holds to_seq. */
 void nw_catchup_gap(nw_catchup_t *c, const char *stream, uint64_t to_seq);
 
-/* Returns the phase. */
-nw_catchup_phase_t nw_catchup_phase(const nw_catchup_t *c);
+/* Returns the phase of stream (WAITING for a stream not followed). */
+nw_catchup_phase_t nw_catchup_phase(const nw_catchup_t *c, const char *stream);
 
 /* Copies the counters into *stats. */
 void nw_catchup_stats(const nw_catchup_t *c, nw_catchup_stats_t *stats);

@@ -283,11 +283,14 @@ fail:
     return NULL;
 }
 
-static int s_item_make(s_item_t *item, const nw_alert_t *alert, const char *topic)
+static int s_item_make(s_item_t *item, const nw_alert_t *alert, const char *topic,
+                       const char *rendered)
 {
     nw_buf_t json = {0};
     memset(item, 0, sizeof *item);
-    if (nw_json_alert(&json, alert, topic) != NW_OK || nw_buf_append(&json, "\n", 1) != NW_OK)
+    int rc =
+        rendered != NULL ? nw_buf_append_str(&json, rendered) : nw_json_alert(&json, alert, topic);
+    if (rc != NW_OK || nw_buf_append(&json, "\n", 1) != NW_OK)
         goto fail;
     item->len = json.len;
     item->json = nw_buf_steal(&json);
@@ -477,7 +480,7 @@ static void s_pump(nw_exec_t *exec)
     }
 }
 
-int nw_exec_run(nw_exec_t *exec, const nw_alert_t *alert, const char *topic)
+int nw_exec_run(nw_exec_t *exec, const nw_alert_t *alert, const char *topic, const char *json)
 {
     if (exec->closing)
         return NW_ERR_STOPPED;
@@ -486,7 +489,7 @@ int nw_exec_run(nw_exec_t *exec, const nw_alert_t *alert, const char *topic)
         return NW_ERR_TOOBIG;
     }
     s_item_t item;
-    if (s_item_make(&item, alert, topic) != NW_OK)
+    if (s_item_make(&item, alert, topic, json) != NW_OK)
         return NW_ERR_NOMEM;
     if (exec->n_running < exec->max_running) {
         s_start(exec, &item);

@@ -63,11 +63,12 @@ int nw_exec_new(uv_loop_t *loop, const char *cmd, unsigned max_running, size_t m
  * no limit. */
 void nw_exec_set_timeout(nw_exec_t *exec, uint64_t timeout_ms, uint64_t kill_grace_ms);
 
-/* Runs the command for alert (received on topic) now, or queues it. Returns NW_OK;
+/* Runs the command for alert (received on topic) now, or queues it; json is the alert
+ * already rendered by nw_json_alert (no newline), or NULL to render it here. Returns NW_OK;
  * NW_ERR_TOOBIG when the queue is full (the alert is dropped and counted; the caller
  * warns); NW_ERR_STOPPED after nw_exec_close; NW_ERR_NOMEM. A child that fails to start
  * is reported in the log and counted, not returned. */
-int nw_exec_run(nw_exec_t *exec, const nw_alert_t *alert, const char *topic);
+int nw_exec_run(nw_exec_t *exec, const nw_alert_t *alert, const char *topic, const char *json);
 
 /* Returns the counters so far. */
 nw_exec_stats_t nw_exec_stats(const nw_exec_t *exec);

@@ -231,7 +231,9 @@ static uint64_t s_topic_seq(const nw_alert_t *alert, const char *topic)
 }
 
 /* Appends the expansion of the one-letter placeholder c. */
-static int s_placeholder(nw_buf_t *out, char c, const nw_alert_t *a, const char *topic)
+/* json: the alert already rendered (nw_json_alert), or NULL to render it here. */
+static int s_placeholder(nw_buf_t *out, char c, const nw_alert_t *a, const char *topic,
+                         const char *json)
 {
     switch (c) {
     case 't': return s_visible_str(out, topic ? topic : "");
@@ -250,7 +252,7 @@ static int s_placeholder(nw_buf_t *out, char c, const nw_alert_t *a, const char 
     case 'q': return nw_buf_printf(out, "%" PRIu64, a->seq);
     case 'Q': return nw_buf_printf(out, "%" PRIu64, s_topic_seq(a, topic));
     case 'r': return s_visible_str(out, a->stream);
-    case 'j': return nw_json_alert(out, a, topic);
+    case 'j': return json != NULL ? nw_buf_append_str(out, json) : nw_json_alert(out, a, topic);
     case 'I': return s_iso(out, a->published_ms);
     case 'U': return nw_buf_printf(out, "%" PRId64, a->published_ms);
     default: return nw_buf_append(out, &c, 1); /* '%': checked at creation */
@@ -258,7 +260,7 @@ static int s_placeholder(nw_buf_t *out, char c, const nw_alert_t *a, const char 
 }
 
 static int s_template(const nw_format_t *format, const nw_alert_t *alert, const char *topic,
-                      nw_buf_t *out)
+                      const char *json, nw_buf_t *out)
 {
     int rc = NW_OK;
     for (const char *p = format->template; rc == NW_OK && *p != '\0'; p++) {
@@ -272,7 +274,7 @@ static int s_template(const nw_format_t *format, const nw_alert_t *alert, const 
             rc = s_strftime(out, alert->published_ms, true, pattern);
             p = close;
         } else if (*p == '%') {
-            rc = s_placeholder(out, *++p, alert, topic);
+            rc = s_placeholder(out, *++p, alert, topic, json);
         } else {
             /* A run of literal text. */
             size_t n = strcspn(p, "\\%");
@@ -331,15 +333,36 @@ static int s_text(const nw_format_t *format, const nw_alert_t *alert, nw_buf_t *
     return rc;
 }
 
+bool nw_format_wants_json(const nw_format_t *format)
+{
+    if (format->mode != S_TEMPLATE)
+        return format->mode == S_JSON;
+    /* The template was checked at creation: every \ and % has its character, every %{ its }. */
+    for (const char *p = format->template; *p != '\0'; p++) {
+        if (*p == '\\') {
+            p++;
+        } else if (*p == '%') {
+            p++;
+            if (*p == 'j')
+                return true;
+            if (*p == '{')
+                p = strchr(p, '}');
+        }
+    }
+    return false;
+}
+
 int nw_format_alert(const nw_format_t *format, const nw_alert_t *alert, const char *topic,
-                    nw_buf_t *out)
+                    const char *json, nw_buf_t *out)
 {
     size_t start = out->len;
     int rc;
     switch (format->mode) {
     case S_TEXT: rc = s_text(format, alert, out); break;
-    case S_JSON: rc = nw_json_alert(out, alert, topic); break;
-    default: rc = s_template(format, alert, topic, out); break;
+    case S_JSON:
+        rc = json != NULL ? nw_buf_append_str(out, json) : nw_json_alert(out, alert, topic);
+        break;
+    default: rc = s_template(format, alert, topic, json, out); break;
     }
     if (rc == NW_OK)
         rc = nw_buf_append(out, "\n", 1);

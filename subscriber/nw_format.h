@@ -42,10 +42,16 @@ int nw_format_new(const char *spec, bool colour, nw_format_t **out, char *err, s
 /* Frees the formatter and sets *format_p to NULL. Safe on NULL and twice. */
 void nw_format_destroy(nw_format_t **format_p);
 
+/* Returns true when the records hold the alert's JSON (json, or a template with %j): the
+ * caller can then render it once (nw_json_alert) for every output that needs it. */
+bool nw_format_wants_json(const nw_format_t *format);
+
 /* Appends the record for alert, received on frame topic topic, with its newline, to out.
- * Returns NW_OK or NW_ERR_NOMEM (out then holds what it held before). */
+ * json is the alert already rendered by nw_json_alert (no newline), or NULL to render it
+ * here when the record needs it. Returns NW_OK or NW_ERR_NOMEM (out then holds what it
+ * held before). */
 int nw_format_alert(const nw_format_t *format, const nw_alert_t *alert, const char *topic,
-                    nw_buf_t *out);
+                    const char *json, nw_buf_t *out);
 
 /* Appends len bytes of s to out so that a terminal shows them and acts on none: C0 controls
  * and DEL become their Unicode control pictures (ESC is U+241B, newline U+240A), C1

@@ -19,6 +19,9 @@ typedef struct {
     int64_t last_beat_ms; /* last heartbeat, 0 = none yet */
     uint32_t interval_ms; /* heartbeat period the stream announced */
     bool silent;          /* SILENT reported, ALIVE not yet */
+    char *previous;       /* the stream heard last before this one appeared, owned, until
+                             JOINED or REPLACED says which it was; NULL then or if none */
+    int64_t appeared_ms;  /* when this stream was first heard */
     s_topic_t *topics;    /* tracked topics */
     size_t n_topics;      /* used entries of topics */
     size_t cap_topics;    /* allocated entries of topics */
@@ -29,7 +32,9 @@ struct nw_gaps_t {
     nw_gaps_subscribed_fn *subscribed; /* heartbeat topic predicate, NULL = all */
     void *arg;                         /* for both callbacks */
     s_stream_t streams[NW_GAPS_STREAMS_MAX];
-    s_stream_t *current; /* stream seen most recently, for STREAM_CHANGED */
+    s_stream_t *current; /* stream heard most recently, the previous of a new one */
+    size_t n_streams;    /* streams tracked */
+    size_t undecided;    /* streams whose previous is still set */
     uint64_t gaps;       /* MISSED + TAIL events */
     uint64_t missed;     /* alerts named by them */
 };
@@ -51,6 +56,7 @@ static void s_stream_free(s_stream_t *s)
     for (size_t i = 0; i < s->n_topics; i++)
         free(s->topics[i].name);
     free(s->topics);
+    free(s->previous);
     free(s->id);
     memset(s, 0, sizeof *s);
 }
@@ -96,8 +102,31 @@ static s_stream_t *s_stream_slot(nw_gaps_t *gaps)
     }
     if (gaps->current == oldest)
         gaps->current = NULL;
+    gaps->undecided -= oldest->previous != NULL;
+    gaps->n_streams--;
     s_stream_free(oldest);
     return oldest;
+}
+
+/* Settles a new stream's previous: JOINED or REPLACED, once. */
+static void s_decide(nw_gaps_t *gaps, s_stream_t *s, nw_gaps_kind_t kind)
+{
+    nw_gaps_event_t ev = {
+        .kind = kind, .stream = s->id, .previous = s->previous, .streams = gaps->n_streams};
+    s_emit(gaps, ev);
+    free(s->previous);
+    s->previous = NULL;
+    gaps->undecided--;
+}
+
+/* s was heard: every new stream that appeared after it is another publisher. */
+static void s_heard(nw_gaps_t *gaps, const s_stream_t *s)
+{
+    for (size_t i = 0; gaps->undecided > 0 && i < NW_GAPS_STREAMS_MAX; i++) {
+        s_stream_t *o = &gaps->streams[i];
+        if (o != s && o->previous != NULL && strcmp(o->previous, s->id) == 0)
+            s_decide(gaps, o, NW_GAPS_STREAM_JOINED);
+    }
 }
 
 /* Finds or starts tracking stream id, reporting a new one. NULL when out of memory. */
@@ -106,18 +135,25 @@ static s_stream_t *s_stream_get(nw_gaps_t *gaps, const char *id, int64_t now_ms)
     s_stream_t *s = s_stream_find(gaps, id);
     if (s == NULL) {
         char *copy = strdup(id);
-        if (copy == NULL)
+        char *previous = gaps->current != NULL ? strdup(gaps->current->id) : NULL;
+        if (copy == NULL || (gaps->current != NULL && previous == NULL)) {
+            free(copy);
+            free(previous);
             return NULL;
+        }
         s = s_stream_slot(gaps);
         s->id = copy;
-        s->last_seen_ms = now_ms;
-        nw_gaps_event_t ev = {.kind = NW_GAPS_STREAM_NEW, .stream = id};
-        if (gaps->current != NULL) {
-            ev.kind = NW_GAPS_STREAM_CHANGED;
-            ev.previous = gaps->current->id;
-        }
+        s->previous = previous;
+        s->appeared_ms = now_ms;
+        gaps->n_streams++;
+        gaps->undecided += previous != NULL;
         gaps->current = s;
-        s_emit(gaps, ev);
+        s_emit(gaps, (nw_gaps_event_t){.kind = NW_GAPS_STREAM_NEW,
+                                       .stream = id,
+                                       .previous = previous,
+                                       .streams = gaps->n_streams});
+    } else if (gaps->undecided > 0) {
+        s_heard(gaps, s);
     }
     s->last_seen_ms = now_ms;
     gaps->current = s;
@@ -208,9 +244,10 @@ static bool s_fill(s_topic_t *t, uint64_t seq)
     return false;
 }
 
-nw_gaps_result_t nw_gaps_alert(nw_gaps_t *gaps, const char *stream, const char *topic, uint64_t seq,
-                               int64_t now_ms)
+nw_gaps_result_t nw_gaps_alert(nw_gaps_t *gaps, const char *stream, const char *topic,
+                               uint64_t tseq, uint64_t gseq, int64_t now_ms)
 {
+    uint64_t seq = tseq;
     if (seq == 0)
         return NW_GAPS_FRESH;
     s_stream_t *s = s_stream_get(gaps, stream, now_ms);
@@ -226,7 +263,8 @@ nw_gaps_result_t nw_gaps_alert(nw_gaps_t *gaps, const char *stream, const char *
                                            .stream = s->id,
                                            .topic = t->name,
                                            .first = t->last + 1,
-                                           .last = seq - 1});
+                                           .last = seq - 1,
+                                           .to_seq = gseq > 0 ? gseq - 1 : 0});
         }
         t->last = seq;
         return NW_GAPS_FRESH;
@@ -242,7 +280,8 @@ nw_gaps_result_t nw_gaps_alert(nw_gaps_t *gaps, const char *stream, const char *
     return NW_GAPS_OLD;
 }
 
-static void s_heartbeat_topic(nw_gaps_t *gaps, s_stream_t *s, const nw_alert_topic_t *ht)
+static void s_heartbeat_topic(nw_gaps_t *gaps, s_stream_t *s, const nw_alert_topic_t *ht,
+                              uint64_t hb_seq)
 {
     if (gaps->subscribed != NULL && !gaps->subscribed(ht->name, gaps->arg))
         return;
@@ -260,7 +299,8 @@ static void s_heartbeat_topic(nw_gaps_t *gaps, s_stream_t *s, const nw_alert_top
                                        .stream = s->id,
                                        .topic = t->name,
                                        .first = t->last + 1,
-                                       .last = ht->seq});
+                                       .last = ht->seq,
+                                       .to_seq = hb_seq});
         t->last = ht->seq;
     }
 }
@@ -279,14 +319,27 @@ void nw_gaps_heartbeat(nw_gaps_t *gaps, const nw_heartbeat_t *hb, int64_t now_ms
     s->last_beat_ms = now_ms;
     s->interval_ms = hb->interval_ms;
     for (size_t i = 0; i < hb->n_topics; i++)
-        s_heartbeat_topic(gaps, s, &hb->topics[i]);
+        s_heartbeat_topic(gaps, s, &hb->topics[i], hb->seq);
     s->baselined = true;
+}
+
+/* A new stream whose previous stayed quiet since it appeared replaced it. */
+static void s_check_replaced(nw_gaps_t *gaps, s_stream_t *s, int64_t now_ms)
+{
+    const s_stream_t *prev = s_stream_find(gaps, s->previous);
+    int64_t quiet = prev != NULL && prev->interval_ms > 0
+                        ? (int64_t)prev->interval_ms * NW_GAPS_REPLACE_BEATS
+                        : NW_GAPS_REPLACE_MS;
+    if (now_ms - s->appeared_ms > quiet)
+        s_decide(gaps, s, NW_GAPS_STREAM_REPLACED);
 }
 
 void nw_gaps_tick(nw_gaps_t *gaps, int64_t now_ms)
 {
     for (size_t i = 0; i < NW_GAPS_STREAMS_MAX; i++) {
         s_stream_t *s = &gaps->streams[i];
+        if (s->id != NULL && s->previous != NULL)
+            s_check_replaced(gaps, s, now_ms);
         if (s->id == NULL || s->last_beat_ms == 0 || s->interval_ms == 0 || s->silent)
             continue;
         int64_t quiet = now_ms - s->last_beat_ms;

@@ -8,13 +8,17 @@
  *   - a jump (seq > last + 1): the range last+1 .. seq-1 was missed;
  *   - a heartbeat whose sequence for a subscribed topic is past the last one
  *     received: the alerts at the tail were lost;
- *   - a stream id never seen before (the publisher restarted, or another one
- *     joined behind a proxy);
+ *   - a stream id never seen before, and later what it turned out to be:
+ *     another publisher that joined (the stream heard before it is heard
+ *     again) or a replacement (that stream stays quiet: its publisher
+ *     restarted on a new journal);
  *   - a stream whose heartbeats stopped for three intervals (silent), and
  *     its return.
  * A missed alert that arrives late (a replay, or reordering) fills its hole.
- * The missing ranges stay queryable (nw_gaps_missing) so that a replay
- * client can ask for exactly them. Pure logic: the caller passes the time.
+ * The missing ranges stay queryable (nw_gaps_missing). Each loss event also
+ * carries to_seq, the highest global seq the missing alerts can have, so the
+ * one repair (nw_catchup_gap) can ask for a bounded range: this is the
+ * subscriber's only loss detector. Pure logic: the caller passes the time.
  *
  * Baselines: a subscriber that joins a running stream has not missed what
  * came before it. The first number seen for a topic is its baseline, unless
@@ -34,26 +38,34 @@
 #define NW_GAPS_TOPICS_MAX   4096 /* topics tracked per stream; more are not tracked */
 #define NW_GAPS_RANGES_MAX   32   /* open missing ranges per topic; the oldest goes */
 #define NW_GAPS_SILENT_BEATS 3    /* heartbeat intervals of silence before a report */
+#define NW_GAPS_REPLACE_BEATS                                                                      \
+    2                           /* intervals the stream heard before a new one must stay           \
+                                   quiet for the new one to count as its replacement */
+#define NW_GAPS_REPLACE_MS 3000 /* ... when that stream announced no interval */
 
 typedef struct nw_gaps_t nw_gaps_t;
 
 typedef enum {
-    NW_GAPS_STREAM_NEW = 0, /* first stream seen */
-    NW_GAPS_STREAM_CHANGED, /* another stream id after one was known: restart or new peer */
-    NW_GAPS_MISSED,         /* sequence jump: first..last on topic were never received */
-    NW_GAPS_TAIL,           /* heartbeat: first..last on topic were sent, not received */
-    NW_GAPS_LATE,           /* a missed alert (first == last) arrived after all */
-    NW_GAPS_SILENT,         /* no heartbeat from stream for silent_ms */
-    NW_GAPS_ALIVE,          /* heartbeats from a silent stream again */
+    NW_GAPS_STREAM_NEW = 0,  /* a stream id not seen before (previous: the one heard last) */
+    NW_GAPS_STREAM_JOINED,   /* that stream's previous was heard again: another publisher */
+    NW_GAPS_STREAM_REPLACED, /* ... or stayed quiet: its publisher restarted on a new journal */
+    NW_GAPS_MISSED,          /* sequence jump: first..last on topic were never received */
+    NW_GAPS_TAIL,            /* heartbeat: first..last on topic were sent, not received */
+    NW_GAPS_LATE,            /* a missed alert (first == last) arrived after all */
+    NW_GAPS_SILENT,          /* no heartbeat from stream for silent_ms */
+    NW_GAPS_ALIVE,           /* heartbeats from a silent stream again */
 } nw_gaps_kind_t;
 
 typedef struct {
     nw_gaps_kind_t kind;
     const char *stream;   /* stream id the event is about */
-    const char *previous; /* STREAM_CHANGED: the stream seen last before it, else NULL */
+    const char *previous; /* STREAM_*: the stream heard last before it appeared, or NULL */
     const char *topic;    /* MISSED, TAIL, LATE: the topic, else NULL */
     uint64_t first;       /* MISSED, TAIL, LATE: first sequence number of the range */
     uint64_t last;        /* ... and the last one, inclusive */
+    uint64_t to_seq;      /* MISSED, TAIL: highest global seq a missing alert can have
+                             (the jumping alert's seq - 1, the heartbeat's seq) */
+    size_t streams;       /* STREAM_*: streams tracked now */
     int64_t silent_ms;    /* SILENT, ALIVE: time since the last heartbeat */
 } nw_gaps_event_t;
 
@@ -84,19 +96,21 @@ int nw_gaps_new(nw_gaps_fn *on_event, nw_gaps_subscribed_fn *subscribed, void *a
 /* Frees the tracker and sets *gaps_p to NULL. Safe on NULL and twice. */
 void nw_gaps_destroy(nw_gaps_t **gaps_p);
 
-/* Records that the alert numbered seq on topic of stream arrived at now_ms. Reports
- * STREAM_NEW/CHANGED, MISSED or LATE as they happen. seq 0 (not numbered) is not
- * tracked and gives FRESH. Out of memory only makes the tracker forget: it never fails. */
-nw_gaps_result_t nw_gaps_alert(nw_gaps_t *gaps, const char *stream, const char *topic, uint64_t seq,
-                               int64_t now_ms);
+/* Records that the alert with global seq, numbered tseq on topic of stream, arrived at
+ * now_ms. Reports STREAM_NEW/JOINED, MISSED or LATE as they happen. tseq 0 (not numbered)
+ * is not tracked and gives FRESH. Out of memory only makes the tracker forget: it never
+ * fails. */
+nw_gaps_result_t nw_gaps_alert(nw_gaps_t *gaps, const char *stream, const char *topic,
+                               uint64_t tseq, uint64_t seq, int64_t now_ms);
 
 /* Records heartbeat hb received at now_ms: reports TAIL for each subscribed topic whose
  * heartbeat number is past the last received (and then treats those as missing), ALIVE
- * for a stream that was silent, STREAM_NEW/CHANGED for an unknown stream. */
+ * for a stream that was silent, STREAM_NEW/JOINED for an unknown stream. */
 void nw_gaps_heartbeat(nw_gaps_t *gaps, const nw_heartbeat_t *hb, int64_t now_ms);
 
 /* Reports SILENT for every stream that sent heartbeats but none for
- * NW_GAPS_SILENT_BEATS intervals by now_ms (once per silence). Call about every second. */
+ * NW_GAPS_SILENT_BEATS intervals by now_ms (once per silence), and REPLACED for a new
+ * stream whose previous stayed quiet since it appeared (once). Call about every second. */
 void nw_gaps_tick(nw_gaps_t *gaps, int64_t now_ms);
 
 /* Copies up to max of the missing ranges of (stream, topic), oldest first, into ranges

@@ -3,6 +3,7 @@
 #include "nw_codec.h"
 #include "nw_error.h"
 #include "nw_log.h"
+#include "nw_zsock.h"
 #include "nw_zwatch.h"
 
 #include <errno.h>
@@ -54,21 +55,15 @@ static void s_drop_socket(nw_replay_client_t *c)
     c->sock = NULL;
 }
 
-static int s_setopt_int(void *sock, int option, int value)
-{
-    return zmq_setsockopt(sock, option, &value, sizeof value) == 0 ? NW_OK : NW_ERR_ZMQ;
-}
-
 /* Makes a fresh DEALER connected to the endpoint and watched on the loop. */
 static int s_new_socket(nw_replay_client_t *c)
 {
     int rc;
     if ((c->sock = zmq_socket(c->zctx, ZMQ_DEALER)) == NULL)
         return NW_ERR_ZMQ;
-    int64_t max = S_RCV_MAX;
-    if (s_setopt_int(c->sock, ZMQ_LINGER, 0) != NW_OK ||
-        s_setopt_int(c->sock, ZMQ_RCVHWM, S_RCVHWM) != NW_OK ||
-        zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0) {
+    if (nw_zsock_set_int(c->sock, ZMQ_LINGER, 0) != NW_OK ||
+        nw_zsock_set_int(c->sock, ZMQ_RCVHWM, S_RCVHWM) != NW_OK ||
+        nw_zsock_set_i64(c->sock, ZMQ_MAXMSGSIZE, S_RCV_MAX) != NW_OK) {
         s_drop_socket(c);
         return NW_ERR_ZMQ;
     }
@@ -351,13 +346,10 @@ int nw_replay_endpoint_resolve(const char *advertised, const char *connected, ch
         n = (size_t)snprintf(out, outlen, "%s", advertised);
         return n < outlen ? NW_OK : NW_ERR_TOOBIG;
     }
-    if (connected == NULL || strncmp(connected, "tcp://", 6) != 0)
+    char host[512];
+    const char *port;
+    if (nw_zsock_tcp_split(connected, host, sizeof host, &port) != NW_OK)
         return NW_ERR_ENDPOINT;
-    const char *host = connected + 6;
-    const char *colon = strrchr(host, ':');
-    if (colon == NULL || colon == host)
-        return NW_ERR_ENDPOINT;
-    n = (size_t)snprintf(out, outlen, "tcp://%.*s:%s", (int)(colon - host), host,
-                         advertised + sizeof star - 1);
+    n = (size_t)snprintf(out, outlen, "tcp://%s:%s", host, advertised + sizeof star - 1);
     return n < outlen ? NW_OK : NW_ERR_TOOBIG;
 }

@@ -1,20 +1,20 @@
 /*
  * nw_subd: the newswire-sub runtime, one run of it.
  *
- * Builds the formatter, --log file, --exec hook, gap tracker and (with
- * --state, --since, --last or --replay) the live/replay merge, connects a SUB
- * socket to every endpoint, then runs a libuv loop until SIGINT/SIGTERM, -C,
- * -W, the reader of standard output going away, or a failure. Each alert
- * frame is decoded, checked for gaps, deduplicated and filtered, then
- * delivered: printed (stdout is written once per loop turn), appended to the
- * log and handed to the hook. SIGHUP reopens the log. On the way out the
- * state is saved, every handle closed (hooks get a short grace period) and a
+ * Checks --state, --log and --exec (nw_preflight), builds the delivery path
+ * (nw_subsock -> nw_gaps -> nw_catchup per stream, with nw_replays -> nw_deliver
+ * -> nw_sinks), connects the SUB socket to every endpoint, then runs a libuv loop
+ * until SIGINT/SIGTERM, -C, -W, --probe's heartbeat, the reader of standard output
+ * going away, or a failure. Standard output never blocks the loop (nw_stdout).
+ * SIGHUP reopens the log. On the way out the state is saved, every handle closed
+ * (hooks get a short grace period, a stalled stdout reader one second) and a
  * summary line printed on standard error.
  *
- * Lines other tools rely on (stable wording, see docs/SUBSCRIBER.md):
+ * Lines other tools rely on (stable wording, see nw_sublog.h and docs/SUBSCRIBER.md):
  *     subscribed; connecting to ENDPOINT[ and more]
- *     gap: stream S topic T: missed seq A-B (N alerts)
- *     stream S: new publisher stream (was P): ...
+ *     gap: stream S topic T: missed seq A-B (N alerts)[; repairing from the journal]
+ *     stream S: another publisher joined (P is still publishing); receiving N streams
+ *     stream S: new publisher stream, replacing P (silent since): ...
  *     replay: stream S from seq A (ENDPOINT)
  *     caught up: stream S seq A; live
  *     newswire-sub: received N, printed N, filtered N, duplicates N, gaps N (N alerts
@@ -43,7 +43,8 @@
 typedef enum {
     NW_SUBD_EXIT_OK = 0,      /* a signal, -C reached, --probe saw a heartbeat, stdout closed */
     NW_SUBD_EXIT_FAILURE = 1, /* a runtime failure: socket, log file, state, event loop */
-    NW_SUBD_EXIT_USAGE = 2,   /* a bad value found at start: --format, --exec, endpoint */
+    NW_SUBD_EXIT_USAGE = 2,   /* a bad value found at start: --format, --exec, endpoint, a
+                                 --state/--log folder that is missing or takes no files */
     NW_SUBD_EXIT_TIMEOUT = 3, /* -W: no alert (with --probe: no heartbeat) in time */
 } nw_subd_exit_t;
 
@@ -90,8 +91,9 @@ bool nw_subd_catchup_wanted(const nw_subd_opts_t *opts);
  *     NW_SUBD_EXIT_OK       stopped by SIGINT/SIGTERM, -C reached, --probe saw a
  *                           heartbeat, or the reader of standard output went away
  *     NW_SUBD_EXIT_FAILURE  the loop, socket, --log, --state or --exec could not be set up
- *     NW_SUBD_EXIT_USAGE    a bad --format template or --exec command, or an endpoint
- *                           ZeroMQ refuses
+ *     NW_SUBD_EXIT_USAGE    a bad --format template or --exec command, an endpoint
+ *                           ZeroMQ refuses, or a --state/--log/--exec that cannot work
+ *                           (nw_preflight)
  *     NW_SUBD_EXIT_TIMEOUT  -W passed without an alert (with --probe: a heartbeat)
  * Usage: opts.endpoints = eps; opts.n_endpoints = 1; opts.filter = f; ...;
  *        return nw_subd_run(&opts); */

@@ -1,6 +1,9 @@
 /* Tests for subscriber/nw_catchup: the live/replay merge with interleavings (live alerts
- * before, during and after the replay; duplicates; gaps; failures; a queue that fills).
- * Pure logic: alerts and heartbeats are built here, the callbacks record what happened.
+ * before, during and after the replay; duplicates; gaps; failures; a queue that fills;
+ * several streams at once; report-only mode). Pure logic: alerts and heartbeats are built
+ * here, the callbacks record what happened. Live alerts and heartbeats pass through the
+ * subscriber's one loss detector (nw_gaps) first, wired as nw_subd wires it: its loss
+ * events are what starts a repair.
  *
  * Alerts: seq n carries topic "tariffs" with per-topic seq n (one topic, so tseq == seq)
  * unless a test says otherwise. */
@@ -17,6 +20,7 @@
 
 #include "nw_catchup.h"
 #include "nw_error.h"
+#include "nw_gaps.h"
 
 #define S1  "9f2c4e1a7b3d5c60"
 #define S2  "0123456789abcdef"
@@ -25,6 +29,9 @@
 typedef struct {
     nw_state_t *state;
     nw_catchup_t *c;
+    nw_gaps_t *gaps;   /* the loss detector in front */
+    size_t losses;     /* its MISSED and TAIL events */
+    bool report_only;  /* s_make: without repair */
     uint64_t got[MAX]; /* delivered seqs, in order */
     size_t n_got;
     nw_replay_request_t rq[16]; /* requests made */
@@ -44,9 +51,12 @@ static void s_deliver(const nw_alert_t *a, const char *topic, void *arg)
         fx->got[fx->n_got++] = a->seq;
 }
 
-static void s_request(const nw_replay_request_t *rq, void *arg)
+static void s_request(const char *stream, const nw_replay_request_t *rq, void *arg)
 {
     fx_t *fx = arg;
+    assert_non_null(stream);
+    if (rq != NULL)
+        assert_string_equal(rq->stream, stream);
     if (rq == NULL)
         fx->cancels++;
     else if (fx->n_rq < 16)
@@ -69,13 +79,33 @@ static bool s_saw(const fx_t *fx, nw_catchup_event_kind_t kind)
     return false;
 }
 
+static size_t s_count(const fx_t *fx, nw_catchup_event_kind_t kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fx->n_ev; i++)
+        n += fx->ev[i] == kind;
+    return n;
+}
+
+/* The detector's loss events drive the repair, as in nw_subd. */
+static void s_on_loss(const nw_gaps_event_t *ev, void *arg)
+{
+    fx_t *fx = arg;
+    if (ev->kind == NW_GAPS_MISSED || ev->kind == NW_GAPS_TAIL) {
+        fx->losses++;
+        nw_catchup_gap(fx->c, ev->stream, ev->to_seq);
+    }
+}
+
 static void s_make(fx_t *fx, nw_catchup_new_stream_t ns, size_t queue_max, bool look_back)
 {
     nw_catchup_opts_t o = {.state = fx->state,
                            .filters = &fx->filters,
                            .look_back = look_back ? &fx->look_back : NULL,
                            .on_new_stream = ns,
-                           .queue_max = queue_max};
+                           .queue_max = queue_max,
+                           .repair = !fx->report_only};
+    assert_int_equal(nw_gaps_new(s_on_loss, NULL, fx, &fx->gaps), NW_OK);
     nw_catchup_callbacks_t cb = {s_deliver, s_request, s_event, fx};
     assert_int_equal(nw_catchup_new(&o, &cb, &fx->c), NW_OK);
 }
@@ -96,6 +126,7 @@ static int s_teardown(void **state)
 {
     fx_t *fx = *state;
     nw_catchup_destroy(&fx->c);
+    nw_gaps_destroy(&fx->gaps);
     nw_state_destroy(&fx->state);
     free(fx);
     return 0;
@@ -119,11 +150,18 @@ static nw_alert_t s_alert2(const char *stream, uint64_t seq, const char *t1, uin
     return a;
 }
 
+/* A live alert on frame topic tariffs: the detector, then the merge (which takes it). */
+static void s_live_alert(fx_t *fx, nw_alert_t *a)
+{
+    nw_gaps_alert(fx->gaps, a->stream, "tariffs", a->topics[0].seq, a->seq, 0);
+    assert_int_equal(nw_catchup_live(fx->c, a, "tariffs"), NW_OK);
+    assert_null(a->stream); /* taken over */
+}
+
 static void s_live(fx_t *fx, const char *stream, uint64_t seq)
 {
     nw_alert_t a = s_alert2(stream, seq, "tariffs", seq, NULL, 0);
-    assert_int_equal(nw_catchup_live(fx->c, &a, "tariffs"), NW_OK);
-    assert_null(a.stream); /* taken over */
+    s_live_alert(fx, &a);
 }
 
 static void s_replayed(fx_t *fx, const char *stream, uint64_t seq)
@@ -138,6 +176,7 @@ static void s_beat(fx_t *fx, const char *stream, uint64_t seq, uint64_t tariffs)
     nw_alert_topic_t t[2] = {{"defense", 99}, {"tariffs", tariffs}};
     nw_heartbeat_t hb = {
         .stream = (char *)stream, .seq = seq, .replay = "", .topics = t, .n_topics = 2};
+    nw_gaps_heartbeat(fx->gaps, &hb, 0);
     nw_catchup_heartbeat(fx->c, &hb);
 }
 
@@ -151,7 +190,7 @@ static void s_end(fx_t *fx, nw_replay_status_t status, uint64_t next_seq, uint64
     e.oldest = oldest;
     if (status == NW_REPLAY_ERROR)
         snprintf(e.error, sizeof e.error, "busy: too many replays in progress");
-    nw_catchup_replay_end(fx->c, &e);
+    nw_catchup_replay_end(fx->c, fx->rq[fx->n_rq - 1].stream, &e);
 }
 
 static void s_expect(const fx_t *fx, const uint64_t *want, size_t n)
@@ -171,7 +210,7 @@ static void test_new_stream_now_starts_at_the_heartbeat_without_a_replay(void **
     assert_int_equal(fx->n_got, 0);
     s_beat(fx, S1, 5, 5);
     assert_int_equal(fx->n_rq, 0);
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
     s_live(fx, S1, 6);
     s_live(fx, S1, 6); /* the same alert on a second topic frame */
     s_expect(fx, (uint64_t[]){5, 6}, 2);
@@ -209,7 +248,7 @@ static void test_resume_merges_live_and_replay_without_hole_or_duplicate(void **
     assert_int_equal(fx->n_rq, 1);
     assert_int_equal(fx->rq[0].from_seq, 11);
     assert_false(fx->rq[0].has_to_seq); /* catch-up at start: up to the head */
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_REPLAYING);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_REPLAYING);
     s_replayed(fx, S1, 11);
     s_live(fx, S1, 13); /* during the replay: the journal has it too */
     s_replayed(fx, S1, 12);
@@ -217,7 +256,7 @@ static void test_resume_merges_live_and_replay_without_hole_or_duplicate(void **
     s_live(fx, S1, 14);     /* during the replay, past the head it was asked at */
     s_beat(fx, S1, 14, 14); /* ignored while replaying */
     s_end(fx, NW_REPLAY_OK, 14, 1);
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
     s_live(fx, S1, 15);
     s_expect(fx, (uint64_t[]){11, 12, 13, 14, 15}, 5);
     nw_catchup_stats_t st;
@@ -233,7 +272,7 @@ static void test_up_to_date_state_goes_live_at_once(void **state)
     s_make(fx, NW_CATCHUP_NOW, 0, false);
     s_beat(fx, S1, 20, 20);
     assert_int_equal(fx->n_rq, 0);
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
 }
 
 static void test_a_jump_while_live_is_repaired_in_order(void **state)
@@ -243,7 +282,7 @@ static void test_a_jump_while_live_is_repaired_in_order(void **state)
     s_beat(fx, S1, 13, 13);
     s_live(fx, S1, 14);
     s_live(fx, S1, 16); /* 15 was lost */
-    assert_true(s_saw(fx, NW_CATCHUP_EV_GAP));
+    assert_int_equal(fx->losses, 1);
     assert_int_equal(fx->n_rq, 1);
     assert_int_equal(fx->rq[0].from_seq, 15);
     assert_true(fx->rq[0].has_to_seq); /* exactly the hole: up to the alert that showed it */
@@ -278,7 +317,7 @@ static void test_a_clean_heartbeat_raises_the_floor_over_filtered_seqs(void **st
     s_make(fx, NW_CATCHUP_NOW, 0, false);
     s_beat(fx, S1, 10, 10);
     nw_alert_t a = s_alert2(S1, 15, "tariffs", 11, "defense", 100);
-    nw_catchup_live(fx->c, &a, "tariffs");
+    s_live_alert(fx, &a);
     assert_int_equal(nw_state_floor(fx->state, S1), 10);
     assert_int_equal(nw_state_range_count(fx->state, S1), 1);
     s_beat(fx, S1, 20, 11); /* seqs 11-14 and 16-20 were other topics */
@@ -296,7 +335,7 @@ static void test_a_failed_replay_goes_live_and_is_asked_again(void **state)
     s_live(fx, S1, 13);
     s_end(fx, NW_REPLAY_ERROR, 0, 0);
     assert_true(s_saw(fx, NW_CATCHUP_EV_FAILED));
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
     s_expect(fx, (uint64_t[]){13}, 1);                   /* live delivery goes on */
     assert_int_equal(nw_state_floor(fx->state, S1), 10); /* 11-12 still owed */
     s_beat(fx, S1, 13, 13);
@@ -341,8 +380,9 @@ static void test_stale_and_foreign_answers_are_ignored(void **state)
     memset(&e, 0, sizeof e);
     e.req = 999; /* not ours */
     e.next_seq = 100;
-    nw_catchup_replay_end(fx->c, &e);
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_REPLAYING);
+    nw_catchup_replay_end(fx->c, S1, &e);
+    nw_catchup_replay_end(fx->c, S2, &e); /* a stream not replaying */
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_REPLAYING);
     assert_int_equal(fx->n_got, 0);
 }
 
@@ -356,27 +396,96 @@ static void test_stream_mismatch_waits_for_the_new_streams_heartbeat(void **stat
     memset(&e, 0, sizeof e);
     e.req = fx->rq[0].req;
     nw_replay_end_set_error(&e, "stream mismatch: this publisher's stream is %s", S2);
-    nw_catchup_replay_end(fx->c, &e);
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_WAITING);
+    nw_catchup_replay_end(fx->c, S1, &e);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_WAITING);
     s_live(fx, S2, 1);
     s_beat(fx, S2, 1, 1); /* new stream, "now": starts at this heartbeat */
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    assert_int_equal(nw_catchup_phase(fx->c, S2), NW_CATCHUP_LIVE);
     s_expect(fx, (uint64_t[]){1}, 1);
     assert_string_equal(nw_state_current(fx->state), S2);
     assert_int_equal(nw_state_floor(fx->state, S1), 10); /* the old stream is kept */
 }
 
-static void test_another_stream_mid_replay_cancels_it(void **state)
+/* Two publishers at once: a second stream neither cancels nor switches the first one's
+ * replay; each goes live on its own, once. */
+static void test_a_second_stream_catches_up_beside_the_first(void **state)
 {
     fx_t *fx = *state;
     nw_state_use(fx->state, S1, 10);
     s_make(fx, NW_CATCHUP_NOW, 0, false);
     s_beat(fx, S1, 12, 12);
     s_beat(fx, S2, 4, 4);
-    assert_int_equal(fx->cancels, 1);
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    assert_int_equal(fx->cancels, 0);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_REPLAYING);
+    assert_int_equal(nw_catchup_phase(fx->c, S2), NW_CATCHUP_LIVE);
     s_live(fx, S2, 5);
-    s_expect(fx, (uint64_t[]){5}, 1);
+    s_live(fx, S1, 13); /* queued behind S1's replay */
+    s_beat(fx, S2, 5, 5);
+    s_beat(fx, S1, 13, 13);
+    s_replayed(fx, S1, 11);
+    s_replayed(fx, S1, 12);
+    s_end(fx, NW_REPLAY_OK, 13, 1);
+    for (int i = 0; i < 5; i++) { /* heartbeats alternate: no stream switches, no replays */
+        s_beat(fx, S1, 13, 13);
+        s_beat(fx, S2, 5, 5);
+    }
+    s_expect(fx, (uint64_t[]){5, 11, 12, 13}, 4);
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 2);
+    assert_int_equal(nw_state_floor(fx->state, S1), 13);
+    assert_int_equal(nw_state_floor(fx->state, S2), 5);
+}
+
+/* --last N with two publishers: each stream gets its own look-back, to its own endpoint,
+ * and each is caught up once. */
+static void test_each_stream_gets_its_own_look_back(void **state)
+{
+    fx_t *fx = *state;
+    fx->look_back.start = NW_REPLAY_LAST;
+    fx->look_back.last = 1;
+    s_make(fx, NW_CATCHUP_NOW, 0, true);
+    s_beat(fx, S1, 50, 50);
+    s_beat(fx, S2, 7, 7);
+    assert_int_equal(fx->n_rq, 2);
+    assert_string_equal(fx->rq[0].stream, S1);
+    assert_string_equal(fx->rq[1].stream, S2);
+    assert_int_equal(fx->rq[1].start, NW_REPLAY_LAST);
+    assert_int_equal(fx->rq[1].last, 1);
+    s_replayed(fx, S2, 7);
+    s_end(fx, NW_REPLAY_OK, 8, 1); /* S2's answer */
+    nw_replay_end_t e = {.req = fx->rq[0].req, .status = NW_REPLAY_OK, .next_seq = 51};
+    s_replayed(fx, S1, 50);
+    nw_catchup_replay_end(fx->c, S1, &e);
+    for (int i = 0; i < 5; i++) {
+        s_beat(fx, S1, 50, 50);
+        s_beat(fx, S2, 7, 7);
+    }
+    s_expect(fx, (uint64_t[]){7, 50}, 2);
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 2);
+    assert_int_equal(fx->n_rq, 2);
+}
+
+/* Without --state/--since/--last/--replay: delivered as they come, deduplicated, nothing
+ * asked, and a loss only reported (by the detector). */
+static void test_report_only_delivers_at_once_and_never_asks(void **state)
+{
+    fx_t *fx = *state;
+    fx->report_only = true;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_live(fx, S1, 3); /* before any heartbeat: delivered at once */
+    s_live(fx, S1, 3); /* another topic's copy */
+    s_live(fx, S1, 6); /* 4-5 lost */
+    s_beat(fx, S1, 9, 8);
+    nw_alert_t a = s_alert2(S1, 10, "tariffs", 9, NULL, 0);
+    s_live_alert(fx, &a);
+    s_expect(fx, (uint64_t[]){3, 6, 10}, 3);
+    assert_int_equal(fx->losses, 2); /* the jump, and the heartbeat's tail */
+    assert_int_equal(fx->n_rq, 0);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
+    assert_int_equal(nw_state_floor(fx->state, S1), 10);
+    nw_catchup_stats_t st;
+    nw_catchup_stats(fx->c, &st);
+    assert_int_equal(st.duplicates, 1);
 }
 
 static void test_look_back_last_n_then_live(void **state)
@@ -441,9 +550,9 @@ static void test_a_jump_asks_one_bounded_range_over_several_holes(void **state)
     s_make(fx, NW_CATCHUP_NOW, 0, false);
     s_beat(fx, S1, 10, 10);
     nw_alert_t a = s_alert2(S1, 15, "tariffs", 11, NULL, 0);
-    assert_int_equal(nw_catchup_live(fx->c, &a, "tariffs"), NW_OK);
+    s_live_alert(fx, &a);
     a = s_alert2(S1, 30, "tariffs", 14, NULL, 0); /* tariffs 12 and 13 were lost */
-    assert_int_equal(nw_catchup_live(fx->c, &a, "tariffs"), NW_OK);
+    s_live_alert(fx, &a);
     assert_int_equal(fx->n_rq, 1);
     assert_int_equal(fx->rq[0].from_seq, 11);
     assert_true(fx->rq[0].has_to_seq);
@@ -464,7 +573,7 @@ static void test_a_jump_asks_one_bounded_range_over_several_holes(void **state)
     nw_catchup_stats(fx->c, &st);
     assert_int_equal(st.duplicates, 1);
     assert_int_equal(fx->n_rq, 1);
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
 }
 
 /* Live alerts dropped by a full queue during a bounded repair: the next pass ends at the
@@ -502,7 +611,7 @@ static void test_tail_loss_at_or_below_the_floor_asks_nothing(void **state)
     nw_state_set_topic(fx->state, S1, "tariffs", 18);
     s_make(fx, NW_CATCHUP_NOW, 0, false);
     s_beat(fx, S1, 20, 18);
-    assert_int_equal(nw_catchup_phase(fx->c), NW_CATCHUP_LIVE);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
     s_beat(fx, S1, 20, 20); /* tariffs 19-20 are at seqs <= 20: given up or handled */
     assert_int_equal(fx->n_rq, 0);
     assert_int_equal(nw_state_topic(fx->state, S1, "tariffs"), 20);
@@ -523,7 +632,9 @@ int main(void)
         T(test_a_full_queue_is_dropped_and_fetched_by_another_pass),
         T(test_stale_and_foreign_answers_are_ignored),
         T(test_stream_mismatch_waits_for_the_new_streams_heartbeat),
-        T(test_another_stream_mid_replay_cancels_it),
+        T(test_a_second_stream_catches_up_beside_the_first),
+        T(test_each_stream_gets_its_own_look_back),
+        T(test_report_only_delivers_at_once_and_never_asks),
         T(test_look_back_last_n_then_live),
         T(test_gap_from_the_callers_tracker),
         T(test_a_jump_asks_one_bounded_range_over_several_holes),

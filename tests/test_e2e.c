@@ -650,7 +650,7 @@ static void test_publisher_restart_is_reconnected_and_reported(void **state)
     s_barrier(f, sub, s_wait_published(f, s_samples[1]));
 
     char needle[256];
-    snprintf(needle, sizeof needle, "stream %s: new publisher stream (was %s)", f->stream,
+    snprintf(needle, sizeof needle, "stream %s: new publisher stream, replacing %s", f->stream,
              first_stream);
     if (!nw_testproc_wait_output(sub->proc, NW_TESTPROC_STDERR, needle, S_WAIT_MS))
         s_fail(f, "the subscriber did not report '%s'", needle);

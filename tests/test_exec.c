@@ -155,7 +155,7 @@ static void test_alert_json_on_stdin_fields_in_env(void **state)
     assert_int_equal(nw_exec_new(&fx->loop, cmd, 4, 8, &ex, err, sizeof err), NW_OK);
     nw_alert_t a;
     s_alert(&a, "Duties rise");
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK);
     s_run_until_idle(fx, ex, 1);
     assert_int_equal(nw_exec_stats(ex).failed, 0);
     s_close(fx, &ex, 1000);
@@ -191,7 +191,7 @@ static void test_alert_text_executes_nothing(void **state)
     nw_alert_t a;
     s_alert(&a, text);
     assert_int_equal(nw_alert_set(&a.title, text), NW_OK);
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK);
     s_run_until_idle(fx, ex, 1);
     s_close(fx, &ex, 1000);
     assert_int_not_equal(access(pwned, F_OK), 0);
@@ -210,10 +210,10 @@ static void test_concurrency_bound_and_full_queue_drops(void **state)
         nw_exec_new(&fx->loop, "/bin/sh -c 'cat >/dev/null'", 1, 1, &ex, err, sizeof err), NW_OK);
     nw_alert_t a;
     s_alert(&a, "x");
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK); /* runs */
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK); /* runs */
     assert_int_equal(nw_exec_running(ex), 1);
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK); /* waits */
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_ERR_TOOBIG);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK); /* waits */
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_ERR_TOOBIG);
     assert_int_equal(nw_exec_running(ex), 1);
     s_run_until_idle(fx, ex, 2);
     nw_exec_stats_t st = nw_exec_stats(ex);
@@ -234,8 +234,8 @@ static void test_failures_are_counted_not_fatal(void **state)
     assert_int_equal(nw_exec_new(&fx->loop, "/bin/false", 2, 4, &failing, err, sizeof err), NW_OK);
     nw_alert_t a;
     s_alert(&a, "x");
-    assert_int_equal(nw_exec_run(missing, &a, "tariffs"), NW_OK);
-    assert_int_equal(nw_exec_run(failing, &a, "tariffs"), NW_OK);
+    assert_int_equal(nw_exec_run(missing, &a, "tariffs", NULL), NW_OK);
+    assert_int_equal(nw_exec_run(failing, &a, "tariffs", NULL), NW_OK);
     s_run_until_idle(fx, failing, 1);
     assert_int_equal(nw_exec_stats(missing).failed, 1);
     assert_int_equal(nw_exec_stats(missing).started, 0);
@@ -254,9 +254,9 @@ static void test_close_kills_children_after_grace(void **state)
     assert_int_equal(nw_exec_new(&fx->loop, "/bin/sleep 30", 2, 4, &ex, err, sizeof err), NW_OK);
     nw_alert_t a;
     s_alert(&a, "x");
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK); /* queued: dropped at close */
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK); /* queued: dropped at close */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     s_close(fx, &ex, 100);
@@ -286,8 +286,8 @@ static void test_timeout_kills_child_and_frees_the_slot(void **state)
     s_alert(&a, "x");
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK); /* waits for the slot */
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK); /* waits for the slot */
     s_run_until_idle(fx, ex, 2);
     double sec = s_since(&t0);
     assert_true(sec >= 0.35); /* two children, each killed no earlier than 200 ms */
@@ -316,7 +316,7 @@ static void test_timeout_sigkills_a_child_ignoring_sigterm(void **state)
     s_alert(&a, "x");
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK);
     s_run_until_idle(fx, ex, 1);
     double sec = s_since(&t0);
     assert_true(sec >= 0.55); /* timeout, then the grace after SIGTERM */
@@ -340,7 +340,7 @@ static void test_timeout_spares_children_that_finish(void **state)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(nw_exec_run(ex, &a, "tariffs"), NW_OK);
+        assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK);
     s_run_until_idle(fx, ex, 3);
     nw_exec_stats_t st = nw_exec_stats(ex);
     assert_int_equal(st.timed_out, 0);

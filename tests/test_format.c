@@ -53,7 +53,7 @@ static char *s_format(const char *spec, bool colour, const nw_alert_t *a, const 
     char err[256];
     assert_int_equal(nw_format_new(spec, colour, &f, err, sizeof err), NW_OK);
     nw_buf_t b = {0};
-    assert_int_equal(nw_format_alert(f, a, topic, &b), NW_OK);
+    assert_int_equal(nw_format_alert(f, a, topic, NULL, &b), NW_OK);
     nw_format_destroy(&f);
     assert_null(f);
     return nw_buf_steal(&b);
@@ -249,6 +249,40 @@ static void test_template_errors_name_the_flag(void **state)
     }
 }
 
+/* The JSON rendered once per delivery is used as given (json form and %j), and only the
+ * forms that show it ask for it. */
+static void test_prerendered_json_is_used_as_given(void **state)
+{
+    (void)state;
+    nw_alert_t a;
+    s_alert(&a, "text");
+    const struct {
+        const char *spec;
+        bool wants;
+        const char *record;
+    } cases[] = {
+        {"json", true, "{\"given\":1}\n"},
+        {"<%j>", true, "<{\"given\":1}>\n"},
+        {"%%j %i", false, "%j 0123456789abcdef.3\n"},
+        {"text", false, NULL},
+        {"\\\\%j", true, "\\{\"given\":1}\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nw_format_t *f = NULL;
+        char err[256];
+        assert_int_equal(nw_format_new(cases[i].spec, false, &f, err, sizeof err), NW_OK);
+        if (nw_format_wants_json(f) != cases[i].wants)
+            fail_msg("case %zu (%s): wants_json is %d", i, cases[i].spec, !cases[i].wants);
+        nw_buf_t b = {0};
+        assert_int_equal(nw_format_alert(f, &a, "tariffs", "{\"given\":1}", &b), NW_OK);
+        if (cases[i].record != NULL)
+            assert_string_equal(b.data, cases[i].record);
+        nw_buf_free(&b);
+        nw_format_destroy(&f);
+    }
+    nw_alert_clear(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_json_form_is_one_line),
         cmocka_unit_test(test_template_every_placeholder),
         cmocka_unit_test(test_template_json_placeholder),
+        cmocka_unit_test(test_prerendered_json_is_used_as_given),
         cmocka_unit_test(test_template_strftime_and_escapes),
         cmocka_unit_test(test_template_neutralises_escapes),
         cmocka_unit_test(test_template_errors_name_the_flag),

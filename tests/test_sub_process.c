@@ -507,10 +507,39 @@ static void test_gaps_tail_loss_and_restart_reported(void **state)
     a.topics[0].seq = 1;
     s_publish(fx, &a);
     nw_alert_clear(&a);
-    s_wait_err(fx, "stream 0000000000000001: new publisher stream (was " S_STREAM ")");
+    /* The old stream stays quiet: a replacement (its publisher restarted on a new journal),
+     * said once it has been quiet for two of its heartbeat intervals. */
+    s_wait_err(fx, "stream 0000000000000001: new publisher stream, replacing " S_STREAM);
     s_wait_out(fx, "0123456789abcdef.9\n");
     const char *err = s_stop(fx);
     assert_non_null(strstr(err, "gaps 2 (4 alerts missed)"));
+}
+
+/* With repair on (--replay), a loss is one "gap:" line, found by the one loss detector,
+ * and its repair asks for exactly the hole (the catch-up used to log a second "gap:" line
+ * of its own for the same loss). */
+static void test_one_loss_is_one_line_and_one_bounded_repair(void **state)
+{
+    s_fixture_t *fx = *state;
+    int port = nw_test_free_port(); /* nothing listens: the repair stays pending */
+    char replay[64];
+    snprintf(replay, sizeof replay, "tcp://127.0.0.1:%d", port);
+    s_start(fx, (const char *[]){"-t", "tariffs", "--format", "%i", "--replay", replay, NULL},
+            s_tariffs_subs);
+    s_heartbeat(fx, "tariffs", 0); /* the stream starts here ("now") */
+    s_wait_err(fx, "caught up: stream " S_STREAM " seq 0; live");
+    s_pub(fx, 1, "one", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    fx->tseq[0] += 2; /* the publisher numbered 2 and 3, we never see them */
+    fx->seq += 2;
+    s_pub(fx, 4, "four", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    s_wait_err(fx, "topic tariffs: missed seq 2-3 (2 alerts); repairing from the journal");
+    s_wait_err(fx, "replay: stream " S_STREAM " seq 2-3 (");
+    s_wait_out(fx, "0123456789abcdef.1\n");
+    const char *err = s_stop(fx);
+    const char *first = strstr(err, "gap:");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "gap:"));
+    assert_non_null(strstr(err, "gaps 1 (2 alerts missed)"));
 }
 
 /* ---- exit codes and the command line ---- */
@@ -615,6 +644,56 @@ static void test_sigterm_stops_while_stdout_reader_stalls(void **state)
     free(err);
 }
 
+/* A reader of standard output that never reads (a pipe nobody drains, a paused terminal)
+ * holds only standard output: the loop goes on receiving, handles heartbeats, writes --log
+ * and honours SIGTERM. (It used to wait for the reader inside the loop, up to a second a
+ * turn: 2,000 alerts then took about 8 s to reach the log.) */
+static void test_stalled_stdout_reader_does_not_stop_the_loop(void **state)
+{
+    s_fixture_t *fx = *state;
+    int out[2];
+    char errpath[4096], logpath[4096];
+    snprintf(errpath, sizeof errpath, "%s/stderr", fx->dir);
+    snprintf(logpath, sizeof logpath, "%s/alerts.jsonl", fx->dir);
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *err = freopen(errpath, "w", stderr);
+        dup2(out[1], STDOUT_FILENO);
+        close(out[0]);
+        close(out[1]);
+        execl(NW_SUB_BIN, NW_SUB_BIN, "-c", fx->endpoint, "-t", "tariffs", "--log", logpath,
+              (char *)NULL);
+        _exit(err != NULL ? 127 : 126);
+    }
+    close(out[1]); /* out[0] stays open and is never read */
+    assert_true(s_wait_subscribed(fx, s_tariffs_subs));
+    char text[2048];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    for (int i = 1; i <= 200; i++) /* 400 KB: far more than a pipe holds */
+        s_pub(fx, i, text, (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    for (int i = 201; i <= 2200; i++)
+        s_pub(fx, i, "small", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    /* Every alert reaches the log although standard output took only its first ones. */
+    if (!s_wait_file(logpath, "\"id\":\"0123456789abcdef.2200\""))
+        fail_msg("the log did not get the last alert while stdout stalled");
+    /* A heartbeat is still handled: it shows two alerts sent that never came. */
+    s_heartbeat(fx, "tariffs", fx->tseq[0] + 2);
+    if (!s_wait_file(errpath, "heartbeat shows seq 2201-2202 sent but not received"))
+        fail_msg("the heartbeat was not handled while stdout stalled");
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int status = s_waitpid_bounded(pid, 4000);
+    close(out[0]);
+    char *err = nw_test_read_file(errpath, NULL);
+    if (status != 0)
+        fail_msg("status %d after SIGTERM with a stalled reader; stderr: %s", status, err);
+    assert_non_null(strstr(err, "received 2200, printed 2200"));
+    assert_non_null(strstr(err, "bytes dropped"));
+    free(err);
+}
+
 static void test_probe_prints_heartbeat_and_exits_zero(void **state)
 {
     s_fixture_t *fx = *state;
@@ -687,6 +766,54 @@ static void test_bad_flags_exit_two_and_name_the_flag(void **state)
     }
 }
 
+/* --state, --log and --exec are checked at start: a durable subscriber that could never save
+ * its state must not run (it used to start, log "cannot create", and exit 0). */
+static void test_unusable_state_log_or_hook_exit_two_naming_the_flag(void **state)
+{
+    s_fixture_t *fx = *state;
+    char folder_as_file[4096], not_exec[4096];
+    snprintf(folder_as_file, sizeof folder_as_file, "%s", fx->dir);
+    snprintf(not_exec, sizeof not_exec, "%s/hook.sh", fx->dir);
+    assert_int_equal(nw_test_write_file(not_exec, "#!/bin/sh\nexit 0\n", 17), 0);
+    assert_int_equal(chmod(not_exec, 0644), 0);
+    const struct {
+        const char *args[3];
+        const char *needle;
+    } cases[] = {
+        {{"--state", "/nonexistent/dir/s.state", NULL},
+         "--state /nonexistent/dir/s.state: folder /nonexistent/dir does not exist"},
+        {{"--state", "/sys/s.state", NULL}, "--state /sys/s.state: cannot create files"},
+        {{"--state", folder_as_file, NULL}, "is a folder, not a file"},
+        {{"--log", "/nonexistent/dir/a.jsonl", NULL}, "--log /nonexistent/dir/a.jsonl: folder"},
+        {{"--log", "/sys/a.jsonl", NULL}, "--log /sys/a.jsonl: cannot write it"},
+        {{"--exec", not_exec, NULL}, "is not an executable file"},
+        {{"--exec", "no-such-hook-anywhere --flag", NULL},
+         "--exec: 'no-such-hook-anywhere' is not an executable file in $PATH"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[8] = {NW_SUB_BIN, "-c", fx->endpoint, "-t", "tariffs"};
+        argv[5] = cases[i].args[0];
+        argv[6] = cases[i].args[1];
+        nw_testproc_t *p = nw_testproc_start(argv, NULL);
+        int status = nw_testproc_wait_exit(p, S_WAIT_MS);
+        const char *err = nw_testproc_output(p, NW_TESTPROC_STDERR);
+        if (status != 2 || strstr(err, cases[i].needle) == NULL)
+            fail_msg("case %zu: status %d, want 2 and '%s' in: %s", i, status, cases[i].needle,
+                     err);
+        assert_null(strstr(err, "subscribed;")); /* it never started */
+        nw_testproc_destroy(&p);
+    }
+    /* Nothing is left behind by the checks. */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/ok.state", fx->dir);
+    const char *argv[] = {NW_SUB_BIN, "-c", fx->endpoint, "--state", tmp, "-W", "200ms", NULL};
+    nw_testproc_t *p = nw_testproc_start(argv, NULL);
+    assert_int_equal(nw_testproc_wait_exit(p, S_WAIT_MS), 3);
+    nw_testproc_destroy(&p);
+    snprintf(tmp, sizeof tmp, "%s/ok.state.tmp", fx->dir);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+}
+
 int main(void)
 {
 #define S_T(name) cmocka_unit_test_setup_teardown(name, s_setup, s_teardown)
@@ -701,15 +828,18 @@ int main(void)
         S_T(test_exec_gets_json_and_runs_nothing_from_the_text),
         S_T(test_exec_timeout_kills_a_stuck_hook),
         S_T(test_gaps_tail_loss_and_restart_reported),
+        S_T(test_one_loss_is_one_line_and_one_bounded_repair),
         S_T(test_count_exits_zero_after_n),
         S_T(test_timeout_exits_three),
         S_T(test_timeout_restarts_with_each_alert),
         S_T(test_sigterm_prints_summary_and_exits_zero),
         S_T(test_sigterm_stops_while_stdout_reader_stalls),
+        S_T(test_stalled_stdout_reader_does_not_stop_the_loop),
         S_T(test_probe_prints_heartbeat_and_exits_zero),
         S_T(test_probe_without_heartbeat_exits_three),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_bad_flags_exit_two_and_name_the_flag),
+        S_T(test_unusable_state_log_or_hook_exit_two_naming_the_flag),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);

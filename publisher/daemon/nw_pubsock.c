@@ -4,6 +4,7 @@
 #include "nw_error.h"
 #include "nw_log.h"
 #include "nw_topic.h"
+#include "nw_zsock.h"
 #include "nw_zwatch.h"
 
 #include <errno.h>
@@ -80,34 +81,22 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
     zmq_msg_close(&msg);
 }
 
-static int s_setopt_int(void *sock, int option, int value)
-{
-    return zmq_setsockopt(sock, option, &value, sizeof value) == 0 ? NW_OK : NW_ERR_ZMQ;
-}
-
 /* Binds one endpoint and logs the address it really got. */
 static int s_bind(void *sock, const char *endpoint, char *err, size_t errlen)
 {
-    if (zmq_bind(sock, endpoint) != 0) {
-        int e = errno;
-        snprintf(err, errlen, "--bind %s: %s", endpoint,
-                 e == EADDRINUSE ? "address already in use" : zmq_strerror(e));
-        return e == EADDRINUSE ? NW_ERR_ADDRINUSE : NW_ERR_ENDPOINT;
-    }
     char actual[1024];
-    size_t size = sizeof actual;
-    if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, actual, &size) != 0)
-        snprintf(actual, sizeof actual, "%s", endpoint);
-    nw_log(NW_LOG_INFO, "listening on %s", actual);
-    return NW_OK;
+    int rc = nw_zsock_bind(sock, "--bind", endpoint, actual, sizeof actual, err, errlen);
+    if (rc == NW_OK)
+        nw_log(NW_LOG_INFO, "listening on %s", actual);
+    return rc;
 }
 
 static int s_configure(void *sock, const nw_pubsock_opts_t *opts, char *err, size_t errlen)
 {
     int rc = NW_OK;
-    if (s_setopt_int(sock, ZMQ_SNDHWM, opts->sndhwm) != NW_OK ||
-        s_setopt_int(sock, ZMQ_LINGER, opts->linger_ms) != NW_OK ||
-        s_setopt_int(sock, ZMQ_XPUB_VERBOSER, 1) != NW_OK) {
+    if (nw_zsock_set_int(sock, ZMQ_SNDHWM, opts->sndhwm) != NW_OK ||
+        nw_zsock_set_int(sock, ZMQ_LINGER, opts->linger_ms) != NW_OK ||
+        nw_zsock_set_int(sock, ZMQ_XPUB_VERBOSER, 1) != NW_OK) {
         snprintf(err, errlen, "alert socket: cannot set options: %s", zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
@@ -151,7 +140,7 @@ int nw_pubsock_new(uv_loop_t *loop, void *zctx, const nw_pubsock_opts_t *opts, n
     return NW_OK;
 fail:
     if (ps->sock != NULL)
-        s_setopt_int(ps->sock, ZMQ_LINGER, 0);
+        nw_zsock_set_int(ps->sock, ZMQ_LINGER, 0);
     if (ps->watch != NULL) {
         /* The socket must outlive the watcher: both go when the loop closes its handles. */
         nw_zwatch_close(&ps->watch, s_on_watch_closed, ps);

@@ -3,6 +3,7 @@
 #include "nw_error.h"
 #include "nw_log.h"
 #include "nw_replay_msg.h"
+#include "nw_zsock.h"
 #include "nw_zwatch.h"
 
 #include <errno.h>
@@ -572,11 +573,6 @@ cleanup:
 
 /* --- life cycle ------------------------------------------------------------------------- */
 
-static int s_setopt_int(void *sock, int option, int value)
-{
-    return zmq_setsockopt(sock, option, &value, sizeof value) == 0 ? NW_OK : NW_ERR_ZMQ;
-}
-
 /* Writes the endpoint for heartbeats: a wildcard host becomes "*". */
 static void s_advertise(nw_replay_t *r)
 {
@@ -593,24 +589,19 @@ static void s_advertise(nw_replay_t *r)
 
 static int s_bind(nw_replay_t *r, const char *endpoint, char *err, size_t errlen)
 {
-    if (s_setopt_int(r->sock, ZMQ_ROUTER_MANDATORY, 1) != NW_OK ||
-        s_setopt_int(r->sock, ZMQ_SNDHWM, r->opts.sndhwm) != NW_OK ||
-        s_setopt_int(r->sock, ZMQ_RCVHWM, 100) != NW_OK ||
-        s_setopt_int(r->sock, ZMQ_LINGER, 0) != NW_OK ||
-        zmq_setsockopt(r->sock, ZMQ_MAXMSGSIZE, &(int64_t){S_RCV_MAX}, sizeof(int64_t)) != 0) {
+    if (nw_zsock_set_int(r->sock, ZMQ_ROUTER_MANDATORY, 1) != NW_OK ||
+        nw_zsock_set_int(r->sock, ZMQ_SNDHWM, r->opts.sndhwm) != NW_OK ||
+        nw_zsock_set_int(r->sock, ZMQ_RCVHWM, 100) != NW_OK ||
+        nw_zsock_set_int(r->sock, ZMQ_LINGER, 0) != NW_OK ||
+        nw_zsock_set_i64(r->sock, ZMQ_MAXMSGSIZE, S_RCV_MAX) != NW_OK) {
         snprintf(err, errlen, "--replay-bind %s: cannot set socket options: %s", endpoint,
                  zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
-    if (zmq_bind(r->sock, endpoint) != 0) {
-        int e = errno;
-        snprintf(err, errlen, "--replay-bind %s: %s", endpoint,
-                 e == EADDRINUSE ? "address already in use" : zmq_strerror(e));
-        return e == EADDRINUSE ? NW_ERR_ADDRINUSE : NW_ERR_ENDPOINT;
-    }
-    size_t size = sizeof r->endpoint;
-    if (zmq_getsockopt(r->sock, ZMQ_LAST_ENDPOINT, r->endpoint, &size) != 0)
-        snprintf(r->endpoint, sizeof r->endpoint, "%s", endpoint);
+    int rc = nw_zsock_bind(r->sock, "--replay-bind", endpoint, r->endpoint, sizeof r->endpoint, err,
+                           errlen);
+    if (rc != NW_OK)
+        return rc;
     s_advertise(r);
     nw_log(NW_LOG_INFO, "replay: listening on %s", r->endpoint);
     return NW_OK;
