@@ -6,6 +6,7 @@
  * exit path. See --help and docs/SUBSCRIBER.md.
  */
 #include "nw_catchup.h"
+#include "nw_config.h"
 #include "nw_error.h"
 #include "nw_filter.h"
 #include "nw_format.h"
@@ -29,6 +30,8 @@
 #define S_DEFAULT_ENDPOINT "tcp://localhost:5556"
 #define S_RCVHWM           100000 /* messages queued before ZeroMQ drops */
 #define S_ENDPOINTS_MAX    64
+#define S_DEFAULT_CONFIG   "/etc/newswire/newswire-sub.conf"
+#define S_SHORTOPTS        "c:t:T:qC:W:hV"
 
 /* What the command line asked for; lives in main's frame. */
 typedef struct {
@@ -59,6 +62,10 @@ static void s_usage(FILE *to)
         "    silent publishers are reported on standard error.\n"
         "\n"
         "OPTIONS\n"
+        "        --config FILE        read options from FILE first: 'key = value' lines,\n"
+        "                             keys are the long option names; the command line\n"
+        "                             overrides it (default " S_DEFAULT_CONFIG "\n"
+        "                             when it exists; none for no file)\n"
         "    -c, --connect ENDPOINT   publisher to connect to, tcp://HOST:PORT or ipc://PATH;\n"
         "                             repeatable (default " S_DEFAULT_ENDPOINT "). Reconnects\n"
         "                             by itself when the publisher restarts.\n"
@@ -146,7 +153,9 @@ static void s_usage(FILE *to)
         "    " S_PROGRAM " -t energy --exec 'notify-send newswire'\n"
         "    " S_PROGRAM " -c tcp://pub.example:5556 --probe -W 5\n"
         "    " S_PROGRAM " -q --state alerts.state --log alerts.jsonl   # nothing lost\n"
-        "    " S_PROGRAM " -t trade --last 20                         # look back\n",
+        "    " S_PROGRAM " -t trade --last 20                         # look back\n"
+        "\n"
+        "See newswire-sub(1) for the config file and the service, newswire(7) for the wire.\n",
         NW_SUBD_EXEC_QUEUE, S_RCVHWM, nw_format_template_help());
 }
 
@@ -169,6 +178,7 @@ enum {
     S_OPT_LAST,
     S_OPT_ON_NEW_STREAM,
     S_OPT_REPLAY,
+    S_OPT_CONFIG,
 };
 
 static const struct option s_long_options[] = {
@@ -194,6 +204,7 @@ static const struct option s_long_options[] = {
     {"last", required_argument, NULL, S_OPT_LAST},
     {"on-new-stream", required_argument, NULL, S_OPT_ON_NEW_STREAM},
     {"replay", required_argument, NULL, S_OPT_REPLAY},
+    {"config", required_argument, NULL, S_OPT_CONFIG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -393,6 +404,7 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
     case S_OPT_LAST:
     case S_OPT_ON_NEW_STREAM:
     case S_OPT_REPLAY: return s_opt_delivery(o, c, v, err, errlen);
+    case S_OPT_CONFIG: return NW_OK; /* read by nw_config_load */
     default: snprintf(err, errlen, "unexpected option"); return NW_ERR_INVAL;
     }
 }
@@ -400,12 +412,15 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
 /* Result of parsing: go on, or leave main with an exit status. */
 typedef enum { S_PARSE_RUN, S_PARSE_EXIT_OK, S_PARSE_USAGE } s_parse_t;
 
-static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, char *err, size_t errlen)
+/* Parses argv (the config file's options, then the command line's); a bad value from the
+ * file is reported with its FILE:LINE. */
+static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, const nw_config_t *cfg, char *err,
+                         size_t errlen)
 {
     nw_subd_opts_t *o = &cl->subd;
     int c;
     err[0] = '\0';
-    while ((c = getopt_long(argc, argv, "c:t:T:qC:W:hV", s_long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, S_SHORTOPTS, s_long_options, NULL)) != -1) {
         if (c == '?')
             return S_PARSE_USAGE; /* getopt said which option and why */
         if (c == 'h') {
@@ -416,8 +431,15 @@ static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, char *err, size
             printf("%s %s\n", S_PROGRAM, NW_VERSION);
             return S_PARSE_EXIT_OK;
         }
-        if (s_opt_one(cl, c, optarg, err, errlen) != NW_OK)
+        if (s_opt_one(cl, c, optarg, err, errlen) != NW_OK) {
+            const char *origin = nw_config_origin(cfg, optind - 1);
+            if (origin != NULL) {
+                char copy[512];
+                snprintf(copy, sizeof copy, "%s", err);
+                snprintf(err, errlen, "%s: %s", origin, copy);
+            }
             return S_PARSE_USAGE;
+        }
     }
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (topics go after -t)", argv[optind]);
@@ -443,7 +465,8 @@ int main(int argc, char **argv)
                                .exec_timeout_ms = NW_SUBD_EXEC_TIMEOUT_MS,
                                .rcvhwm = S_RCVHWM}};
     cl.subd.endpoints = cl.endpoints;
-    char err[512];
+    nw_config_t *cfg = NULL;
+    char err[1024];
     nw_log_set_program(S_PROGRAM);
     /* A reader that goes away (| head) or a hook that ignores its stdin must give EPIPE,
      * not kill us. */
@@ -453,7 +476,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", S_PROGRAM);
         goto cleanup;
     }
-    switch (s_parse(&cl, argc, argv, err, sizeof err)) {
+    if (nw_config_load(argc, argv, S_DEFAULT_CONFIG, S_SHORTOPTS, s_long_options, &cfg, err,
+                       sizeof err) != NW_OK) {
+        fprintf(stderr, "%s: %s\n", S_PROGRAM, err);
+        status = NW_SUBD_EXIT_USAGE;
+        goto cleanup;
+    }
+    switch (s_parse(&cl, nw_config_argc(cfg), nw_config_argv(cfg), cfg, err, sizeof err)) {
     case S_PARSE_EXIT_OK: status = NW_SUBD_EXIT_OK; break;
     case S_PARSE_USAGE:
         if (err[0] != '\0')
@@ -465,5 +494,6 @@ int main(int argc, char **argv)
     }
 cleanup:
     nw_filter_destroy(&cl.subd.filter);
+    nw_config_destroy(&cfg);
     return status;
 }

@@ -4,6 +4,7 @@
  * as JSON Lines and exits.
  */
 #include "nw_buf.h"
+#include "nw_config.h"
 #include "nw_error.h"
 #include "nw_ingest.h"
 #include "nw_json.h"
@@ -22,6 +23,8 @@
 #include <time.h>
 
 #define S_PROGRAM           "newswire-pub"
+#define S_DEFAULT_CONFIG    "/etc/newswire/newswire-pub.conf"
+#define S_SHORTOPTS         ":s:b:t:nhV"
 #define S_DEFAULT_BIND      "tcp://*:5556"
 #define S_DEFAULT_SPOOL     "./spool"
 #define S_DEFAULT_JOURNAL   "./journal"
@@ -54,6 +57,7 @@ enum {
     S_OPT_JOURNAL_MAX_SIZE,
     S_OPT_JOURNAL_MAX_AGE,
     S_OPT_REPLAY_BIND,
+    S_OPT_CONFIG,
 };
 
 static const char *const s_fsync_names[] = {"never", "interval", "always", NULL};
@@ -75,6 +79,7 @@ static const struct option s_long_options[] = {
     {"journal-max-size", required_argument, NULL, S_OPT_JOURNAL_MAX_SIZE},
     {"journal-max-age", required_argument, NULL, S_OPT_JOURNAL_MAX_AGE},
     {"replay-bind", required_argument, NULL, S_OPT_REPLAY_BIND},
+    {"config", required_argument, NULL, S_OPT_CONFIG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -94,13 +99,17 @@ static void s_print_help(FILE *out)
           "    incoming/ folder; each article that appears there is parsed (boilerplate\n"
           "    dropped), split into alerts (headline, key points, paragraphs), tagged with\n"
           "    topics, numbered and published on an XPUB socket as two frames, the topic\n"
-          "    and a MessagePack alert (proto/PROTOCOL.md), once per topic. Then the\n"
+          "    and a MessagePack alert (newswire(7)), once per topic. Then the\n"
           "    article moves to done/, or to failed/ with NAME.error saying why. Each FILE\n"
           "    (- for standard input, read to its end) is published once at start.\n"
           "    Every alert is appended to the journal before it is sent; after a crash,\n"
           "    alerts the journal already holds are not sent again.\n"
           "\n"
           "OPTIONS\n"
+          "        --config FILE        read options from FILE first: 'key = value' lines,\n"
+          "                             keys are the long option names; the command line\n"
+          "                             overrides it (default " S_DEFAULT_CONFIG "\n"
+          "                             when it exists; none for no file)\n"
           "    -s, --spool DIR          spool folder with incoming/, done/, failed/ (created\n"
           "                             if missing; default ./spool)\n"
           "    -b, --bind ENDPOINT      where subscribers connect: tcp://HOST:PORT or\n"
@@ -138,7 +147,7 @@ static void s_print_help(FILE *out)
           "                             older than DURATION (30m, 12h, 7d; default: none)\n"
           "        --replay-bind ENDPOINT\n"
           "                             where subscribers fetch missed alerts from the\n"
-          "                             journal (ROUTER, proto/PROTOCOL.md section 12);\n"
+          "                             journal (ROUTER, newswire(7) REPLAY);\n"
           "                             tcp://HOST:PORT, PORT may be * (logged as 'replay:\n"
           "                             listening on ...'); none to disable; off with\n"
           "                             --no-journal (default " NW_REPLAY_DEFAULT_ENDPOINT ")\n"
@@ -174,7 +183,7 @@ static void s_print_help(FILE *out)
           "    DIR/incoming/  articles to publish\n"
           "    DIR/done/      published articles\n"
           "    DIR/failed/    articles that failed, and NAME.error with the reason\n"
-          "    JOURNAL/       segment files, stream-id, lock (docs/JOURNAL.md)\n"
+          "    JOURNAL/       segment files, stream-id, lock\n"
           "\n"
           "EXAMPLES\n"
           "    newswire-pub --spool /var/spool/newswire --bind tcp://*:5556\n"
@@ -183,7 +192,7 @@ static void s_print_help(FILE *out)
           "    mv /tmp/story.txt spool/incoming/   # publish an article\n"
           "    kill -HUP $(pidof newswire-pub)     # reload the taxonomy\n"
           "\n"
-          "See docs/PUBLISHER.md for log lines, a systemd unit and more.\n",
+          "See newswire-pub(1) for the config file and the service, newswire(7) for the wire.\n",
           out);
 }
 
@@ -317,14 +326,30 @@ static void s_describe_bad_option(char *const argv[], int opt, char *msg, size_t
         snprintf(msg, msglen, "unknown option '%s'", arg);
 }
 
-/* Fills cl from argv. Returns NW_PUBD_EXIT_OK, or NW_PUBD_EXIT_USAGE after printing why. */
-static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
+/* Prefixes err with the FILE:LINE of the option just parsed when it came from --config. */
+static void s_name_origin(const nw_config_t *cfg, char *err, size_t errlen)
+{
+    const char *origin = nw_config_origin(cfg, optind - 1);
+    size_t olen = origin != NULL ? strlen(origin) + 2 : 0, len = strlen(err);
+    if (origin == NULL || olen + 1 >= errlen)
+        return;
+    if (olen + len >= errlen)
+        len = errlen - olen - 1;
+    memmove(err + olen, err, len);
+    err[olen + len] = '\0';
+    memcpy(err, origin, olen - 2);
+    memcpy(err + olen - 2, ": ", 2);
+}
+
+/* Fills cl from argv (the config file's options, then the command line's). Returns
+ * NW_PUBD_EXIT_OK, or NW_PUBD_EXIT_USAGE after printing why. */
+static int s_parse(int argc, char *argv[], const nw_config_t *cfg, s_cmdline_t *cl)
 {
     char err[1024];
     int opt;
     s_defaults(cl);
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":s:b:t:nhV", s_long_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, S_SHORTOPTS, s_long_options, NULL)) != -1) {
         if (opt == '?' || opt == ':') {
             s_describe_bad_option(argv, opt, err, sizeof err);
             return s_usage_error(err);
@@ -337,8 +362,12 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
             cl->version = true;
         else if (opt == S_OPT_NO_JOURNAL)
             cl->no_journal = true;
-        else if (s_apply_option(cl, opt, optarg, err, sizeof err) != NW_OK)
+        else if (opt == S_OPT_CONFIG)
+            continue; /* read by nw_config_load */
+        else if (s_apply_option(cl, opt, optarg, err, sizeof err) != NW_OK) {
+            s_name_origin(cfg, err, sizeof err);
             return s_usage_error(err);
+        }
     }
     if (cl->no_journal) {
         cl->pubd.journal_dir = NULL;
@@ -421,21 +450,25 @@ cleanup:
 int main(int argc, char *argv[])
 {
     s_cmdline_t cl;
+    nw_config_t *cfg = NULL;
+    char err[1024];
     nw_log_set_program(S_PROGRAM);
     /* A reader that goes away (a closed pipe) is an error to report, not a signal to die of. */
     signal(SIGPIPE, SIG_IGN);
-    int status = s_parse(argc, argv, &cl);
+    if (nw_config_load(argc, argv, S_DEFAULT_CONFIG, S_SHORTOPTS, s_long_options, &cfg, err,
+                       sizeof err) != NW_OK)
+        return s_usage_error(err);
+    int status = s_parse(nw_config_argc(cfg), nw_config_argv(cfg), cfg, &cl);
     if (status != NW_PUBD_EXIT_OK)
-        return status;
-    if (cl.help) {
+        status = NW_PUBD_EXIT_USAGE; /* s_parse said why */
+    else if (cl.help)
         s_print_help(stdout);
-        return NW_PUBD_EXIT_OK;
-    }
-    if (cl.version) {
+    else if (cl.version)
         printf("%s %s\n", S_PROGRAM, NW_VERSION);
-        return NW_PUBD_EXIT_OK;
-    }
-    if (cl.dry_run)
-        return s_dry_run(&cl.pubd);
-    return nw_pubd_run(&cl.pubd);
+    else if (cl.dry_run)
+        status = s_dry_run(&cl.pubd);
+    else
+        status = nw_pubd_run(&cl.pubd);
+    nw_config_destroy(&cfg);
+    return status;
 }
