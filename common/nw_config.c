@@ -56,8 +56,8 @@ static int s_scan_command_line(int argc, char *const argv[], const char *shortop
         if (c == '?' || c == ':')
             continue; /* the program's own loop reports it */
         for (int i = 0; options[i].name != NULL; i++) {
-            bool same = longindex >= 0 ? i == longindex
-                                       : options[i].flag == NULL && options[i].val == c;
+            bool same =
+                longindex >= 0 ? i == longindex : options[i].flag == NULL && options[i].val == c;
             if (!same)
                 continue;
             given[i] = true;
@@ -120,8 +120,8 @@ static int s_add_entry(nw_config_t *cfg, const char *key, const char *value, int
 }
 
 /* Parses one line (already without its newline). */
-static int s_parse_line(nw_config_t *cfg, char *text, unsigned line,
-                        const struct option *options, char *err, size_t errlen)
+static int s_parse_line(nw_config_t *cfg, char *text, unsigned line, const struct option *options,
+                        char *err, size_t errlen)
 {
     char *s = s_trim(text);
     if (*s == '\0' || *s == '#')
@@ -154,8 +154,8 @@ static int s_parse_line(nw_config_t *cfg, char *text, unsigned line,
     if (options[option].has_arg == no_argument) {
         int b = s_boolean(value);
         if (b < 0) {
-            snprintf(err, errlen, "%s:%u: %s: '%.60s' is not true or false", cfg->path, line,
-                     key, value);
+            snprintf(err, errlen, "%s:%u: %s: '%.60s' is not true or false", cfg->path, line, key,
+                     value);
             return NW_ERR_CONFIG;
         }
         return b == 1 ? s_add_entry(cfg, key, NULL, option, line) : NW_OK;
@@ -167,8 +167,7 @@ static int s_parse_line(nw_config_t *cfg, char *text, unsigned line,
     return s_add_entry(cfg, key, value, option, line);
 }
 
-static int s_read_file(nw_config_t *cfg, const struct option *options, char *err,
-                       size_t errlen)
+static int s_read_file(nw_config_t *cfg, const struct option *options, char *err, size_t errlen)
 {
     FILE *f = fopen(cfg->path, "r");
     if (f == NULL) {
@@ -224,9 +223,8 @@ static int s_merge(nw_config_t *cfg, int argc, char *const argv[], const bool *g
     return NW_OK;
 }
 
-int nw_config_load(int argc, char *const argv[], const char *default_path,
-                   const char *shortopts, const struct option *options, nw_config_t **out,
-                   char *err, size_t errlen)
+int nw_config_load(int argc, char *const argv[], const char *default_path, const char *shortopts,
+                   const struct option *options, nw_config_t **out, char *err, size_t errlen)
 {
     size_t n_options = 0;
     while (options[n_options].name != NULL)

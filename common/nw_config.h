@@ -48,9 +48,8 @@ typedef struct _nw_config_t nw_config_t;
  *     NW_ERR_CONFIG    a line is wrong: no '=', an unknown or refused key, a missing
  *                      value, a bad true/false ("FILE:LINE: ...")
  *     NW_ERR_NOMEM     out of memory */
-int nw_config_load(int argc, char *const argv[], const char *default_path,
-                   const char *shortopts, const struct option *options, nw_config_t **out,
-                   char *err, size_t errlen);
+int nw_config_load(int argc, char *const argv[], const char *default_path, const char *shortopts,
+                   const struct option *options, nw_config_t **out, char *err, size_t errlen);
 
 /* The merged vector's length and entries (NULL-terminated, owned by cfg, writable for
  * getopt_long's permutation). */

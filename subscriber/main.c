@@ -12,6 +12,7 @@
 #include "nw_format.h"
 #include "nw_log.h"
 #include "nw_logfile.h"
+#include "nw_metrics_http.h"
 #include "nw_opts.h"
 #include "nw_replay_msg.h"
 #include "nw_subd.h"
@@ -125,6 +126,10 @@ static void s_usage(FILE *to)
         "                             duplicates are dropped by stream and sequence number.\n"
         "        --rcvhwm N           messages ZeroMQ queues before it drops (0 = no limit;\n"
         "                             default %d)\n"
+        "        --metrics-bind HOST:PORT\n"
+        "                             serve Prometheus metrics on http://HOST:PORT/metrics\n"
+        "                             (HOST an IP address; PORT 0 or * for a free one,\n"
+        "                             logged as 'metrics: listening on ...'; default: off)\n"
         "        --log-level LEVEL    error, warn, info (default) or debug\n"
         "    -h, --help               show this help and exit\n"
         "    -V, --version            show the version and exit\n"
@@ -179,6 +184,7 @@ enum {
     S_OPT_ON_NEW_STREAM,
     S_OPT_REPLAY,
     S_OPT_CONFIG,
+    S_OPT_METRICS_BIND,
 };
 
 static const struct option s_long_options[] = {
@@ -205,6 +211,7 @@ static const struct option s_long_options[] = {
     {"on-new-stream", required_argument, NULL, S_OPT_ON_NEW_STREAM},
     {"replay", required_argument, NULL, S_OPT_REPLAY},
     {"config", required_argument, NULL, S_OPT_CONFIG},
+    {"metrics-bind", required_argument, NULL, S_OPT_METRICS_BIND},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -405,6 +412,9 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
     case S_OPT_ON_NEW_STREAM:
     case S_OPT_REPLAY: return s_opt_delivery(o, c, v, err, errlen);
     case S_OPT_CONFIG: return NW_OK; /* read by nw_config_load */
+    case S_OPT_METRICS_BIND:
+        o->metrics_bind = v;
+        return nw_metrics_http_check("--metrics-bind", v, err, errlen);
     default: snprintf(err, errlen, "unexpected option"); return NW_ERR_INVAL;
     }
 }

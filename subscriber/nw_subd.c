@@ -4,6 +4,7 @@
  * data pointer.
  */
 #include "nw_subd.h"
+#include "nw_submetrics.h"
 
 #include "nw_alert.h"
 #include "nw_buf.h"
@@ -97,6 +98,7 @@ typedef struct {
     bool out_held;                   /* stdout's reader stalled: out waits for the next turn */
     bool stdout_pipe;                /* standard output is a pipe: never block writing it */
     int exit_code;                   /* what nw_subd_run returns */
+    nw_submetrics_t *metrics;        /* --metrics-bind, or NULL */
 } s_sub_t;
 
 bool nw_subd_catchup_wanted(const nw_subd_opts_t *o)
@@ -466,6 +468,7 @@ static void s_exec(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
 static void s_deliver(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
 {
     sub->counts.printed++;
+    nw_submetrics_lag(sub->metrics, alert->published_ms);
     if (!sub->opts->quiet && !sub->stdout_gone &&
         nw_format_alert(sub->format, alert, topic, &sub->out) != NW_OK)
         nw_log(NW_LOG_ERROR, "out of memory formatting alert %s", alert->id);
@@ -602,6 +605,7 @@ static void s_cu_event(const nw_catchup_event_t *ev, void *arg)
 static void s_rc_alert(const nw_alert_t *alert, const char *topic, void *arg)
 {
     s_sub_t *sub = arg;
+    nw_submetrics_repaired(sub->metrics);
     if (!sub->stopping)
         nw_catchup_replayed(sub->catchup, alert, topic);
 }
@@ -786,6 +790,28 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
         zmq_msg_close(&parts[i]);
 }
 
+/* --metrics-bind: the summary line's totals into the metrics. */
+static void s_metrics_update(s_sub_t *sub)
+{
+    if (sub->metrics == NULL)
+        return;
+    nw_submetrics_counts_t c = {.received = sub->counts.received,
+                                .printed = sub->counts.printed,
+                                .filtered = sub->counts.filtered,
+                                .duplicates = sub->counts.duplicates,
+                                .bad = sub->counts.bad};
+    if (sub->gaps != NULL)
+        nw_gaps_stats(sub->gaps, &c.gaps, &c.missed);
+    nw_catchup_stats_t cs = {0};
+    if (sub->catchup != NULL)
+        nw_catchup_stats(sub->catchup, &cs);
+    c.duplicates += cs.duplicates;
+    nw_exec_stats_t es = sub->exec != NULL ? nw_exec_stats(sub->exec) : sub->exec_stats;
+    c.exec_runs = es.started;
+    c.exec_failures = es.failed;
+    nw_submetrics_update(sub->metrics, &c);
+}
+
 static void s_on_tick(uv_timer_t *handle)
 {
     s_sub_t *sub = handle->data;
@@ -799,6 +825,7 @@ static void s_on_tick(uv_timer_t *handle)
         nw_log(NW_LOG_ERROR, "--log: %s: written but not synced: %s (will retry)",
                nw_logfile_path(sub->log), nw_logfile_sync_error(sub->log));
     nw_gaps_tick(sub->gaps, now);
+    s_metrics_update(sub);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -950,6 +977,12 @@ int nw_subd_run(const nw_subd_opts_t *opts)
         status = rc == NW_ERR_INVAL ? NW_SUBD_EXIT_USAGE : NW_SUBD_EXIT_FAILURE;
         goto cleanup;
     }
+    if (opts->metrics_bind != NULL &&
+        (rc = nw_submetrics_start(opts->metrics_bind, &sub.metrics, err, sizeof err)) != NW_OK) {
+        fprintf(stderr, "%s: %s\n", NW_SUBD_PROGRAM, err);
+        status = NW_SUBD_EXIT_USAGE;
+        goto cleanup;
+    }
     if ((rc = s_open_socket(&sub)) != NW_OK) {
         status = rc == NW_ERR_ENDPOINT ? NW_SUBD_EXIT_USAGE : NW_SUBD_EXIT_FAILURE;
         goto cleanup;
@@ -967,6 +1000,7 @@ int nw_subd_run(const nw_subd_opts_t *opts)
         s_flush_stdout(&sub);
     if (!opts->probe)
         s_print_summary(&sub);
+    s_metrics_update(&sub);
 cleanup:
     if (sub.watch != NULL || sub.exec != NULL) {
         s_stop(&sub, status);
@@ -985,5 +1019,6 @@ cleanup:
     nw_gaps_destroy(&sub.gaps);
     nw_buf_free(&sub.out);
     nw_buf_free(&sub.line);
+    nw_submetrics_destroy(&sub.metrics);
     return status;
 }

@@ -16,9 +16,12 @@
 
 /* A program's option table, like newswire-sub's. */
 static const struct option s_options[] = {
-    {"connect", required_argument, NULL, 'c'}, {"topic", required_argument, NULL, 't'},
-    {"quiet", no_argument, NULL, 'q'},         {"format", required_argument, NULL, 256},
-    {"config", required_argument, NULL, 257},  {"help", no_argument, NULL, 'h'},
+    {"connect", required_argument, NULL, 'c'},
+    {"topic", required_argument, NULL, 't'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"format", required_argument, NULL, 256},
+    {"config", required_argument, NULL, 257},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 #define S_SHORT "c:t:qh"
@@ -187,25 +190,22 @@ static void test_default_path_and_none(void **state)
     char *plain[] = {"prog", "-q"};
     char *none[] = {"prog", "--config", "none"};
     s_write(f, "topic = trade\n");
-    assert_int_equal(nw_config_load(2, plain, f->path, S_SHORT, s_options, &cfg, f->err,
-                                    sizeof f->err),
-                     NW_OK);
+    assert_int_equal(
+        nw_config_load(2, plain, f->path, S_SHORT, s_options, &cfg, f->err, sizeof f->err), NW_OK);
     s_joined(cfg, got, sizeof got);
     assert_string_equal(got, "--topic=trade -q");
     nw_config_destroy(&cfg);
 
-    assert_int_equal(nw_config_load(3, none, f->path, S_SHORT, s_options, &cfg, f->err,
-                                    sizeof f->err),
-                     NW_OK);
+    assert_int_equal(
+        nw_config_load(3, none, f->path, S_SHORT, s_options, &cfg, f->err, sizeof f->err), NW_OK);
     assert_null(nw_config_path(cfg));
     s_joined(cfg, got, sizeof got);
     assert_string_equal(got, "--config none");
     nw_config_destroy(&cfg);
 
     unlink(f->path);
-    assert_int_equal(nw_config_load(2, plain, f->path, S_SHORT, s_options, &cfg, f->err,
-                                    sizeof f->err),
-                     NW_OK);
+    assert_int_equal(
+        nw_config_load(2, plain, f->path, S_SHORT, s_options, &cfg, f->err, sizeof f->err), NW_OK);
     assert_null(nw_config_path(cfg));
     assert_int_equal(nw_config_argc(cfg), 2);
     nw_config_destroy(&cfg);
@@ -220,8 +220,8 @@ static void test_getopt_starts_over_after_load(void **state)
     char *extra[] = {"-q"};
     assert_int_equal(s_load(f, &cfg, 1, extra), NW_OK);
     int c, topics = 0, quiet = 0;
-    while ((c = getopt_long(nw_config_argc(cfg), nw_config_argv(cfg), S_SHORT, s_options,
-                            NULL)) != -1) {
+    while ((c = getopt_long(nw_config_argc(cfg), nw_config_argv(cfg), S_SHORT, s_options, NULL)) !=
+           -1) {
         topics += c == 't' && strcmp(optarg, "trade") == 0;
         quiet += c == 'q';
     }

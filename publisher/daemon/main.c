@@ -9,6 +9,7 @@
 #include "nw_ingest.h"
 #include "nw_json.h"
 #include "nw_log.h"
+#include "nw_metrics_http.h"
 #include "nw_opts.h"
 #include "nw_pubd.h"
 #include "nw_replay.h"
@@ -58,6 +59,7 @@ enum {
     S_OPT_JOURNAL_MAX_AGE,
     S_OPT_REPLAY_BIND,
     S_OPT_CONFIG,
+    S_OPT_METRICS_BIND,
 };
 
 static const char *const s_fsync_names[] = {"never", "interval", "always", NULL};
@@ -80,6 +82,7 @@ static const struct option s_long_options[] = {
     {"journal-max-age", required_argument, NULL, S_OPT_JOURNAL_MAX_AGE},
     {"replay-bind", required_argument, NULL, S_OPT_REPLAY_BIND},
     {"config", required_argument, NULL, S_OPT_CONFIG},
+    {"metrics-bind", required_argument, NULL, S_OPT_METRICS_BIND},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -151,6 +154,10 @@ static void s_print_help(FILE *out)
           "                             tcp://HOST:PORT, PORT may be * (logged as 'replay:\n"
           "                             listening on ...'); none to disable; off with\n"
           "                             --no-journal (default " NW_REPLAY_DEFAULT_ENDPOINT ")\n"
+          "        --metrics-bind HOST:PORT\n"
+          "                             serve Prometheus metrics on http://HOST:PORT/metrics\n"
+          "                             (HOST an IP address; PORT 0 or * for a free one,\n"
+          "                             logged as 'metrics: listening on ...'; default: off)\n"
           "        --log-level LEVEL    error, warn, info or debug (default info)\n"
           "    -h, --help               print this help and exit\n"
           "    -V, --version            print the version and exit\n"
@@ -287,6 +294,10 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
             cl->pubd.replay_bind = NULL;
         else if ((rc = nw_opt_bind_endpoint("--replay-bind", value, err, errlen)) == NW_OK)
             cl->pubd.replay_bind = value;
+        break;
+    case S_OPT_METRICS_BIND:
+        if ((rc = nw_metrics_http_check("--metrics-bind", value, err, errlen)) == NW_OK)
+            cl->pubd.metrics_bind = value;
         break;
     case S_OPT_LOG_LEVEL:
         if ((rc = nw_log_level_parse(value, &level)) == NW_OK)
