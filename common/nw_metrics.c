@@ -15,16 +15,16 @@
 typedef enum { S_COUNTER, S_GAUGE, S_HISTOGRAM } s_type_t;
 
 struct _nw_metric_t {
-    s_type_t type;                                 /* what the series is */
-    char *name;                                    /* metric name (owned) */
-    char *help;                                    /* HELP text (owned) */
-    char *labels;                                  /* label set without braces, or NULL */
-    _Atomic uint64_t bits;                         /* counter/gauge value as double bits */
-    double bounds[NW_METRICS_BUCKETS_MAX];         /* histogram upper bounds */
-    size_t n_bounds;                               /* entries of bounds */
+    s_type_t type;                                        /* what the series is */
+    char *name;                                           /* metric name (owned) */
+    char *help;                                           /* HELP text (owned) */
+    char *labels;                                         /* label set without braces, or NULL */
+    _Atomic uint64_t bits;                                /* counter/gauge value as double bits */
+    double bounds[NW_METRICS_BUCKETS_MAX];                /* histogram upper bounds */
+    size_t n_bounds;                                      /* entries of bounds */
     _Atomic uint64_t buckets[NW_METRICS_BUCKETS_MAX + 1]; /* per-bucket counts (+Inf last) */
-    _Atomic uint64_t sum_bits;                     /* histogram sum as double bits */
-    nw_metric_t *next;                             /* registration order */
+    _Atomic uint64_t sum_bits;                            /* histogram sum as double bits */
+    nw_metric_t *next;                                    /* registration order */
 };
 
 struct _nw_metrics_t {
@@ -137,9 +137,8 @@ int nw_metrics_gauge(nw_metrics_t *m, const char *name, const char *help, const 
     return s_register(m, S_GAUGE, name, help, labels, out);
 }
 
-int nw_metrics_histogram(nw_metrics_t *m, const char *name, const char *help,
-                         const char *labels, const double *bounds, size_t n_bounds,
-                         nw_metric_t **out)
+int nw_metrics_histogram(nw_metrics_t *m, const char *name, const char *help, const char *labels,
+                         const double *bounds, size_t n_bounds, nw_metric_t **out)
 {
     if (n_bounds == 0 || n_bounds > NW_METRICS_BUCKETS_MAX)
         return NW_ERR_INVAL;

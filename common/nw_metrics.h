@@ -52,9 +52,8 @@ int nw_metrics_counter(nw_metrics_t *m, const char *name, const char *help, cons
                        nw_metric_t **out);
 int nw_metrics_gauge(nw_metrics_t *m, const char *name, const char *help, const char *labels,
                      nw_metric_t **out);
-int nw_metrics_histogram(nw_metrics_t *m, const char *name, const char *help,
-                         const char *labels, const double *bounds, size_t n_bounds,
-                         nw_metric_t **out);
+int nw_metrics_histogram(nw_metrics_t *m, const char *name, const char *help, const char *labels,
+                         const double *bounds, size_t n_bounds, nw_metric_t **out);
 
 /* Adds n to a counter or a gauge. Safe from any thread; does nothing on NULL (so callers
  * without metrics need no test). */

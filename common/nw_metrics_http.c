@@ -21,9 +21,9 @@
 #define S_CONTENT_TYPE    "text/plain; version=0.0.4; charset=utf-8"
 
 struct _nw_metrics_http_t {
-    struct MHD_Daemon *daemon;     /* libmicrohttpd, with its own thread */
-    const nw_metrics_t *metrics;   /* what is served (borrowed) */
-    unsigned port;                 /* the port listened on */
+    struct MHD_Daemon *daemon;   /* libmicrohttpd, with its own thread */
+    const nw_metrics_t *metrics; /* what is served (borrowed) */
+    unsigned port;               /* the port listened on */
 };
 
 /* A parsed HOST:PORT. */
@@ -116,8 +116,8 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
         return MHD_YES;
     }
     if (strcmp(url, "/metrics") != 0)
-        return s_reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
-                       sizeof not_found - 1, MHD_RESPMEM_PERSISTENT);
+        return s_reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found, sizeof not_found - 1,
+                       MHD_RESPMEM_PERSISTENT);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return s_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", bad_method,
                        sizeof bad_method - 1, MHD_RESPMEM_PERSISTENT);
@@ -168,8 +168,8 @@ int nw_metrics_http_start(const char *flag, const char *bind, const nw_metrics_t
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info != NULL ? info->port : 0;
     nw_log(NW_LOG_INFO, "metrics: listening on http://%s%s%s:%u/metrics",
-           b.addr.ss_family == AF_INET6 ? "[" : "", b.host,
-           b.addr.ss_family == AF_INET6 ? "]" : "", h->port);
+           b.addr.ss_family == AF_INET6 ? "[" : "", b.host, b.addr.ss_family == AF_INET6 ? "]" : "",
+           h->port);
     *out = h;
     return NW_OK;
 }

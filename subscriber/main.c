@@ -8,6 +8,7 @@
 #include "nw_catchup.h"
 #include "nw_config.h"
 #include "nw_error.h"
+#include "nw_compact.h"
 #include "nw_filter.h"
 #include "nw_format.h"
 #include "nw_log.h"
@@ -15,6 +16,7 @@
 #include "nw_metrics_http.h"
 #include "nw_opts.h"
 #include "nw_replay_msg.h"
+#include "nw_kinds.h"
 #include "nw_subd.h"
 #include "nw_topic.h"
 
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define S_PROGRAM          NW_SUBD_PROGRAM
 #define S_DEFAULT_ENDPOINT "tcp://localhost:5556"
@@ -38,6 +41,8 @@
 typedef struct {
     nw_subd_opts_t subd;                    /* handed to the subscriber */
     const char *endpoints[S_ENDPOINTS_MAX]; /* storage for subd.endpoints: -c, into argv */
+    bool format_given;                      /* --format: no compact view by default */
+    bool full;                              /* --full: every field, never the compact view */
 } s_cmdline_t;
 
 /* ------------------------------------------------------------------ help */
@@ -78,8 +83,14 @@ static void s_usage(FILE *to)
         "        --min-priority LEVEL drop alerts below LEVEL: low, normal, high, urgent\n"
         "        --format FORMAT      text (default): time, [topics], priority, text,\n"
         "                             -- title (source); json: one JSON object per line\n"
-        "                             (JSON Lines) with every field; or a TEMPLATE (see\n"
-        "                             TEMPLATES)\n"
+        "                             (JSON Lines) with every field; compact: each title\n"
+        "                             once, its alerts indented under it, lines cut to the\n"
+        "                             terminal width (the default on a terminal); or a\n"
+        "                             TEMPLATE (see TEMPLATES)\n"
+        "        --full               on a terminal too, print every alert in full (text)\n"
+        "                             rather than the compact view\n"
+        "        --kind KINDS         show only these kinds, comma-separated: headline,\n"
+        "                             keypoint, paragraph (default: all)\n"
         "        --color WHEN         colour text output: auto (default: only on a terminal\n"
         "                             and when NO_COLOR is unset or empty), always, never\n"
         "        --log FILE           also append every alert to FILE as JSON Lines; each\n"
@@ -116,6 +127,8 @@ static void s_usage(FILE *to)
         "                             number SEQ (digits only), an ISO time in UTC\n"
         "                             (2026-11-27T21:14:55Z) or a duration ago (10m, 2h)\n"
         "        --last N             one-off look-back: the last N matching alerts, then live\n"
+        "        --once               with --since, --last or --state: print what the\n"
+        "                             look-back and replay cover, then exit 0\n"
         "        --on-new-stream WHEN with --state, where a stream not in FILE starts: now\n"
         "                             (default) or beginning (its oldest journaled alert)\n"
         "        --replay ENDPOINT    replay endpoint, when the one heartbeats advertise is not\n"
@@ -145,7 +158,7 @@ static void s_usage(FILE *to)
         "    SIGHUP           reopen the --log file\n"
         "\n"
         "EXIT STATUS\n"
-        "    0  stopped by a signal, -C reached, or --probe saw a heartbeat\n"
+        "    0  stopped by a signal, -C reached, --once done, or --probe saw a heartbeat\n"
         "    1  a runtime failure (socket, log file, event loop)\n"
         "    2  a usage error: a bad option or value\n"
         "    3  -W: no alert (with --probe: no heartbeat) within the time given\n"
@@ -185,6 +198,9 @@ enum {
     S_OPT_REPLAY,
     S_OPT_CONFIG,
     S_OPT_METRICS_BIND,
+    S_OPT_KIND,
+    S_OPT_FULL,
+    S_OPT_ONCE,
 };
 
 static const struct option s_long_options[] = {
@@ -212,6 +228,9 @@ static const struct option s_long_options[] = {
     {"replay", required_argument, NULL, S_OPT_REPLAY},
     {"config", required_argument, NULL, S_OPT_CONFIG},
     {"metrics-bind", required_argument, NULL, S_OPT_METRICS_BIND},
+    {"kind", required_argument, NULL, S_OPT_KIND},
+    {"full", no_argument, NULL, S_OPT_FULL},
+    {"once", no_argument, NULL, S_OPT_ONCE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -350,7 +369,7 @@ static int s_opt_delivery(nw_subd_opts_t *o, int c, const char *v, char *err, si
     static const char *const starts[] = {"now", "beginning", NULL};
     int choice, rc = NW_OK;
     switch (c) {
-    case S_OPT_STATE: o->state_path = v; return NW_OK;
+    case S_OPT_STATE: o->state_path = v; return nw_opt_file("--state", v, err, errlen);
     case S_OPT_SINCE: return s_opt_since(o, v, err, errlen);
     case S_OPT_LAST: return s_opt_last(o, v, err, errlen);
     case S_OPT_ON_NEW_STREAM:
@@ -377,12 +396,19 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
     case 't': return s_opt_topic(o->filter, true, v, err, errlen);
     case 'T': return s_opt_topic(o->filter, false, v, err, errlen);
     case S_OPT_MIN_PRIORITY: return s_opt_priority(o, v, err, errlen);
-    case S_OPT_FORMAT: o->format = v; return NW_OK;
+    case S_OPT_FORMAT:
+        cl->format_given = true;
+        o->compact = strcmp(v, "compact") == 0;
+        o->format = o->compact ? "text" : v;
+        return NW_OK;
+    case S_OPT_KIND: return nw_kinds_parse("--kind", v, &o->kinds, err, errlen);
+    case S_OPT_FULL: cl->full = true; return NW_OK;
+    case S_OPT_ONCE: o->once = true; return NW_OK;
     case S_OPT_COLOR:
         rc = nw_opt_choice("--color", v, colours, &choice, err, errlen);
         o->colour = (nw_subd_colour_t)choice;
         return rc;
-    case S_OPT_LOG: o->log_path = v; return NW_OK;
+    case S_OPT_LOG: o->log_path = v; return nw_opt_file("--log", v, err, errlen);
     case S_OPT_FSYNC:
         rc = nw_opt_choice("--fsync", v, nw_fsync_names(), &choice, err, errlen);
         o->fsync = (nw_fsync_t)choice;
@@ -457,6 +483,19 @@ static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, const nw_config
     }
     if (o->n_endpoints == 0)
         cl->endpoints[o->n_endpoints++] = S_DEFAULT_ENDPOINT;
+    if (o->once && ((!o->look_back && o->state_path == NULL) || o->probe)) {
+        snprintf(err, errlen,
+                 "--once needs --since, --last or --state: it prints what they "
+                 "cover, then exits");
+        return S_PARSE_USAGE;
+    }
+    /* The compact view: asked for, or the default on a terminal. */
+    if (cl->full)
+        o->compact = false;
+    else if (!cl->format_given && !o->quiet && isatty(STDOUT_FILENO))
+        o->compact = true;
+    if (o->compact)
+        o->compact_width = nw_compact_width(STDOUT_FILENO);
     const char *const *topics;
     if (nw_subd_catchup_wanted(o) &&
         nw_filter_includes(o->filter, &topics) > NW_REPLAY_FILTERS_MAX) {

@@ -3,6 +3,9 @@
  * s_sub_t on nw_subd_run's stack, which outlives the loop; handles reach it through their
  * data pointer.
  */
+#include "nw_compact.h"
+#include "nw_kinds.h"
+#include "nw_nopub.h"
 #include "nw_subd.h"
 #include "nw_submetrics.h"
 
@@ -99,6 +102,8 @@ typedef struct {
     bool stdout_pipe;                /* standard output is a pipe: never block writing it */
     int exit_code;                   /* what nw_subd_run returns */
     nw_submetrics_t *metrics;        /* --metrics-bind, or NULL */
+    nw_compact_t *compact;           /* the compact view, or NULL */
+    nw_nopub_t nopub;                /* warns once when no publisher is ever heard */
 } s_sub_t;
 
 bool nw_subd_catchup_wanted(const nw_subd_opts_t *o)
@@ -467,10 +472,15 @@ static void s_exec(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
 /* Outputs an alert that passed the filter. */
 static void s_deliver(s_sub_t *sub, const nw_alert_t *alert, const char *topic)
 {
+    if (!nw_kinds_match(sub->opts->kinds, alert->kind)) {
+        sub->counts.filtered++; /* --kind */
+        return;
+    }
     sub->counts.printed++;
     nw_submetrics_lag(sub->metrics, alert->published_ms);
     if (!sub->opts->quiet && !sub->stdout_gone &&
-        nw_format_alert(sub->format, alert, topic, &sub->out) != NW_OK)
+        (sub->compact != NULL ? nw_compact_alert(sub->compact, alert, &sub->out)
+                              : nw_format_alert(sub->format, alert, topic, &sub->out)) != NW_OK)
         nw_log(NW_LOG_ERROR, "out of memory formatting alert %s", alert->id);
     if (sub->out.len > S_STDOUT_HIGH && !sub->out_held)
         s_flush_stdout(sub);
@@ -570,6 +580,8 @@ static void s_cu_event(const nw_catchup_event_t *ev, void *arg)
         break;
     case NW_CATCHUP_EV_LIVE:
         nw_log(NW_LOG_INFO, "caught up: stream %s seq %llu; live", ev->stream, first);
+        if (sub->opts->once)
+            s_stop(sub, NW_SUBD_EXIT_OK); /* --once: the look-back is delivered */
         break;
     case NW_CATCHUP_EV_GAP:
         nw_log(NW_LOG_WARN,
@@ -784,6 +796,8 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
             zmq_msg_close(m);
         n++;
     }
+    if (n > 0)
+        nw_nopub_heard(&sub->nopub);
     if (!more)
         s_on_message(sub, parts, n);
     for (size_t i = 0; i < n && i < 2; i++)
@@ -826,6 +840,12 @@ static void s_on_tick(uv_timer_t *handle)
                nw_logfile_path(sub->log), nw_logfile_sync_error(sub->log));
     nw_gaps_tick(sub->gaps, now);
     s_metrics_update(sub);
+    if (nw_nopub_due(&sub->nopub, now))
+        nw_log(NW_LOG_WARN,
+               "no publisher heard from in %d s on %s%s: check that the host resolves, the port "
+               "is open and newswire-pub runs there",
+               NW_NOPUB_AFTER_MS / 1000, sub->opts->endpoints[0],
+               sub->opts->n_endpoints > 1 ? " and the others" : "");
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -901,6 +921,10 @@ static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
 {
     const nw_subd_opts_t *o = sub->opts;
     int rc = nw_format_new(o->format, s_want_colour(o), &sub->format, err, errlen);
+    if (rc == NW_OK && o->compact && nw_compact_new(o->compact_width, &sub->compact) != NW_OK) {
+        snprintf(err, errlen, "out of memory");
+        rc = NW_ERR_NOMEM;
+    }
     if (rc != NW_OK)
         return rc;
     if (o->log_path != NULL && (rc = nw_logfile_open(o->log_path, o->fsync, &sub->log)) != 0) {
@@ -940,6 +964,7 @@ static int s_start_handles(s_sub_t *sub)
     rc = rc ? rc : uv_signal_start(&sub->sigterm, s_on_signal, SIGTERM);
     rc = rc ? rc : uv_signal_start(&sub->sighup, s_on_signal, SIGHUP);
     rc = rc ? rc : uv_timer_start(&sub->tick, s_on_tick, 1000, 1000);
+    nw_nopub_init(&sub->nopub, (int64_t)uv_now(&sub->loop), NW_NOPUB_AFTER_MS);
     rc = rc ? rc : uv_check_start(&sub->flush, s_on_check);
     uint64_t idle_ms = o->timeout_ms ? o->timeout_ms : (o->probe ? S_PROBE_DEFAULT_MS : 0);
     if (rc == 0 && idle_ms > 0)
@@ -1020,5 +1045,6 @@ cleanup:
     nw_buf_free(&sub.out);
     nw_buf_free(&sub.line);
     nw_submetrics_destroy(&sub.metrics);
+    nw_compact_destroy(&sub.compact);
     return status;
 }

@@ -17,11 +17,11 @@
 #define S_N_COUNTS 9
 
 struct nw_submetrics_t {
-    nw_metrics_t *reg;                  /* the registry */
-    nw_metrics_http_t *http;            /* GET /metrics */
-    nw_metric_t *counts[S_N_COUNTS];    /* mirrors of the running totals */
-    nw_metric_t *repaired;              /* alerts fetched by replay */
-    nw_metric_t *lag;                   /* delivery lag histogram */
+    nw_metrics_t *reg;               /* the registry */
+    nw_metrics_http_t *http;         /* GET /metrics */
+    nw_metric_t *counts[S_N_COUNTS]; /* mirrors of the running totals */
+    nw_metric_t *repaired;           /* alerts fetched by replay */
+    nw_metric_t *lag;                /* delivery lag histogram */
 };
 
 static const struct {
@@ -44,8 +44,8 @@ static int s_register(nw_submetrics_t *m)
     static const double lag_bounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 600};
     int rc = NW_OK;
     for (size_t i = 0; i < S_N_COUNTS && rc == NW_OK; i++)
-        rc = nw_metrics_counter(m->reg, s_counters[i].name, s_counters[i].help, NULL,
-                                &m->counts[i]);
+        rc =
+            nw_metrics_counter(m->reg, s_counters[i].name, s_counters[i].help, NULL, &m->counts[i]);
     if (rc == NW_OK)
         rc = nw_metrics_counter(m->reg, "newswire_sub_repaired_total",
                                 "Alerts fetched again by replay (after a gap, a restart, a "
@@ -79,9 +79,8 @@ void nw_submetrics_update(nw_submetrics_t *m, const nw_submetrics_counts_t *c)
 {
     if (m == NULL)
         return;
-    const uint64_t v[S_N_COUNTS] = {c->received, c->printed, c->filtered,
-                                    c->duplicates, c->gaps,    c->missed,
-                                    c->bad,       c->exec_runs, c->exec_failures};
+    const uint64_t v[S_N_COUNTS] = {c->received, c->printed, c->filtered,  c->duplicates,   c->gaps,
+                                    c->missed,   c->bad,     c->exec_runs, c->exec_failures};
     for (size_t i = 0; i < S_N_COUNTS; i++)
         nw_metric_set(m->counts[i], (double)v[i]);
 }

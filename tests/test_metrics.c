@@ -26,9 +26,9 @@ static void test_counter_gauge_text(void **state)
     nw_metric_t *done, *failed, *subs;
     nw_buf_t out = {0};
     assert_int_equal(nw_metrics_new(&m), NW_OK);
-    assert_int_equal(nw_metrics_counter(m, "nw_articles_total", "Articles by result.",
-                                        "result=\"done\"", &done),
-                     NW_OK);
+    assert_int_equal(
+        nw_metrics_counter(m, "nw_articles_total", "Articles by result.", "result=\"done\"", &done),
+        NW_OK);
     assert_int_equal(nw_metrics_gauge(m, "nw_subscriptions", "Subscriptions now.", NULL, &subs),
                      NW_OK);
     assert_int_equal(nw_metrics_counter(m, "nw_articles_total", "Articles by result.",
@@ -62,9 +62,8 @@ static void test_histogram_buckets_are_cumulative(void **state)
     nw_buf_t out = {0};
     const double bounds[] = {0.001, 0.01, 0.1};
     assert_int_equal(nw_metrics_new(&m), NW_OK);
-    assert_int_equal(nw_metrics_histogram(m, "nw_fsync_seconds", "Fsync time.", NULL, bounds, 3,
-                                          &h),
-                     NW_OK);
+    assert_int_equal(
+        nw_metrics_histogram(m, "nw_fsync_seconds", "Fsync time.", NULL, bounds, 3, &h), NW_OK);
     nw_metric_observe(h, 0.0005);
     nw_metric_observe(h, 0.001); /* on the bound: in that bucket (le) */
     nw_metric_observe(h, 0.05);
@@ -147,8 +146,7 @@ static void test_http_serves_metrics(void **state)
     assert_int_equal(nw_metrics_new(&m), NW_OK);
     assert_int_equal(nw_metrics_counter(m, "nw_alerts_total", "Alerts.", NULL, &c), NW_OK);
     nw_metric_add(c, 42);
-    assert_int_equal(nw_metrics_http_start("--metrics-bind", "127.0.0.1:0", m, &h, err,
-                                           sizeof err),
+    assert_int_equal(nw_metrics_http_start("--metrics-bind", "127.0.0.1:0", m, &h, err, sizeof err),
                      NW_OK);
     unsigned port = nw_metrics_http_port(h);
     assert_true(port > 0);

@@ -34,15 +34,18 @@
 #define S_DEFAULT_HEARTBEAT 1000
 #define S_LINGER_MS         500 /* shutdown waits at most this long to flush */
 #define S_MAX_BINDS         32
+#define S_ENDPOINT_MAX      1100 /* bytes of an endpoint once its host name is resolved */
 
 /* What the command line asked for: the daemon's options plus main's own. */
 typedef struct {
-    nw_pubd_opts_t pubd;            /* handed to the daemon */
-    const char *binds[S_MAX_BINDS]; /* storage for pubd.binds */
-    bool dry_run;                   /* print alerts as JSON Lines, publish nothing */
-    bool help;                      /* print help and exit */
-    bool version;                   /* print the version and exit */
-    bool no_journal;                /* --no-journal */
+    nw_pubd_opts_t pubd;                            /* handed to the daemon */
+    const char *binds[S_MAX_BINDS];                 /* storage for pubd.binds */
+    char resolved[S_MAX_BINDS + 1][S_ENDPOINT_MAX]; /* --bind, then --replay-bind, with host
+                                                       names resolved (nw_opt_bind_resolve) */
+    bool dry_run;    /* print alerts as JSON Lines, publish nothing */
+    bool help;       /* print help and exit */
+    bool version;    /* print the version and exit */
+    bool no_journal; /* --no-journal */
 } s_cmdline_t;
 
 enum {
@@ -253,15 +256,25 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
     int rc = NW_OK;
     switch (opt) {
     case 's': cl->pubd.spool_dir = value; break;
-    case 't': cl->pubd.topics_path = value; break;
-    case S_OPT_BOILERPLATE: cl->pubd.boilerplate_path = value; break;
+    case 't':
+        if ((rc = nw_opt_file("--topics", value, err, errlen)) == NW_OK)
+            cl->pubd.topics_path = value;
+        break;
+    case S_OPT_BOILERPLATE:
+        if ((rc = nw_opt_file("--boilerplate", value, err, errlen)) == NW_OK)
+            cl->pubd.boilerplate_path = value;
+        break;
     case 'b':
         if (cl->pubd.n_binds == S_MAX_BINDS) {
             snprintf(err, errlen, "--bind: at most %d endpoints", S_MAX_BINDS);
             return NW_ERR_INVAL;
         }
-        if ((rc = nw_opt_bind_endpoint("--bind", value, err, errlen)) == NW_OK)
-            cl->binds[cl->pubd.n_binds++] = value;
+        if ((rc = nw_opt_bind_endpoint("--bind", value, err, errlen)) == NW_OK &&
+            (rc = nw_opt_bind_resolve("--bind", value, cl->resolved[cl->pubd.n_binds],
+                                      S_ENDPOINT_MAX, err, errlen)) == NW_OK) {
+            cl->binds[cl->pubd.n_binds] = cl->resolved[cl->pubd.n_binds];
+            cl->pubd.n_binds++;
+        }
         break;
     case S_OPT_HEARTBEAT: rc = s_parse_heartbeat(value, &cl->pubd.heartbeat_ms, err, errlen); break;
     case S_OPT_SNDHWM:
@@ -292,8 +305,10 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
     case S_OPT_REPLAY_BIND:
         if (strcmp(value, "none") == 0)
             cl->pubd.replay_bind = NULL;
-        else if ((rc = nw_opt_bind_endpoint("--replay-bind", value, err, errlen)) == NW_OK)
-            cl->pubd.replay_bind = value;
+        else if ((rc = nw_opt_bind_endpoint("--replay-bind", value, err, errlen)) == NW_OK &&
+                 (rc = nw_opt_bind_resolve("--replay-bind", value, cl->resolved[S_MAX_BINDS],
+                                           S_ENDPOINT_MAX, err, errlen)) == NW_OK)
+            cl->pubd.replay_bind = cl->resolved[S_MAX_BINDS];
         break;
     case S_OPT_METRICS_BIND:
         if ((rc = nw_metrics_http_check("--metrics-bind", value, err, errlen)) == NW_OK)
@@ -357,7 +372,7 @@ static void s_name_origin(const nw_config_t *cfg, char *err, size_t errlen)
 static int s_parse(int argc, char *argv[], const nw_config_t *cfg, s_cmdline_t *cl)
 {
     char err[1024];
-    int opt;
+    int opt, rc;
     s_defaults(cl);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, S_SHORTOPTS, s_long_options, NULL)) != -1) {
@@ -375,9 +390,12 @@ static int s_parse(int argc, char *argv[], const nw_config_t *cfg, s_cmdline_t *
             cl->no_journal = true;
         else if (opt == S_OPT_CONFIG)
             continue; /* read by nw_config_load */
-        else if (s_apply_option(cl, opt, optarg, err, sizeof err) != NW_OK) {
+        else if ((rc = s_apply_option(cl, opt, optarg, err, sizeof err)) != NW_OK) {
             s_name_origin(cfg, err, sizeof err);
-            return s_usage_error(err);
+            if (rc != NW_ERR_ENDPOINT)
+                return s_usage_error(err);
+            fprintf(stderr, "%s: %s\n", S_PROGRAM, err); /* checked before anything exists */
+            return NW_PUBD_EXIT_ENDPOINT;
         }
     }
     if (cl->no_journal) {
@@ -470,16 +488,16 @@ int main(int argc, char *argv[])
                        sizeof err) != NW_OK)
         return s_usage_error(err);
     int status = s_parse(nw_config_argc(cfg), nw_config_argv(cfg), cfg, &cl);
-    if (status != NW_PUBD_EXIT_OK)
-        status = NW_PUBD_EXIT_USAGE; /* s_parse said why */
-    else if (cl.help)
-        s_print_help(stdout);
-    else if (cl.version)
-        printf("%s %s\n", S_PROGRAM, NW_VERSION);
-    else if (cl.dry_run)
-        status = s_dry_run(&cl.pubd);
-    else
-        status = nw_pubd_run(&cl.pubd);
+    if (status == NW_PUBD_EXIT_OK) { /* else s_parse said why */
+        if (cl.help)
+            s_print_help(stdout);
+        else if (cl.version)
+            printf("%s %s\n", S_PROGRAM, NW_VERSION);
+        else if (cl.dry_run)
+            status = s_dry_run(&cl.pubd);
+        else
+            status = nw_pubd_run(&cl.pubd);
+    }
     nw_config_destroy(&cfg);
     return status;
 }

@@ -18,31 +18,30 @@
 #define S_FLAG "--metrics-bind"
 
 struct nw_pubmetrics_t {
-    nw_metrics_t *reg;           /* the registry */
-    nw_metrics_http_t *http;     /* GET /metrics */
-    void *xpub;                  /* the monitored alert socket (borrowed) */
-    void *monitor;               /* PAIR receiving its connection events, or NULL */
-    int64_t connected;           /* accepted minus disconnected */
-    nw_metric_t *done, *failed;  /* articles by result */
-    nw_metric_t *alerts;         /* alerts published */
-    nw_metric_t *messages;       /* alert messages sent */
-    nw_metric_t *heartbeats;     /* heartbeats sent */
-    nw_metric_t *subscribers;    /* connections now */
-    nw_metric_t *subscriptions;  /* (subscriber, filter) pairs now */
-    nw_metric_t *journal_bytes;  /* journal size */
-    nw_metric_t *journal_segs;   /* journal segment files */
-    nw_metric_t *journal_recs;   /* journal records */
-    nw_metric_t *fsync;          /* journal sync durations */
-    nw_metric_t *replay_reqs;    /* replay requests */
-    nw_metric_t *replay_alerts;  /* alerts replayed */
+    nw_metrics_t *reg;          /* the registry */
+    nw_metrics_http_t *http;    /* GET /metrics */
+    void *xpub;                 /* the monitored alert socket (borrowed) */
+    void *monitor;              /* PAIR receiving its connection events, or NULL */
+    int64_t connected;          /* accepted minus disconnected */
+    nw_metric_t *done, *failed; /* articles by result */
+    nw_metric_t *alerts;        /* alerts published */
+    nw_metric_t *messages;      /* alert messages sent */
+    nw_metric_t *heartbeats;    /* heartbeats sent */
+    nw_metric_t *subscribers;   /* connections now */
+    nw_metric_t *subscriptions; /* (subscriber, filter) pairs now */
+    nw_metric_t *journal_bytes; /* journal size */
+    nw_metric_t *journal_segs;  /* journal segment files */
+    nw_metric_t *journal_recs;  /* journal records */
+    nw_metric_t *fsync;         /* journal sync durations */
+    nw_metric_t *replay_reqs;   /* replay requests */
+    nw_metric_t *replay_alerts; /* alerts replayed */
 };
 
 static int s_register(nw_pubmetrics_t *m)
 {
     /* From 100 us (a sync with nothing to write) to 10 s (a disk in trouble). */
-    static const double fsync_bounds[] = {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                          0.025,  0.05,   0.1,   0.25,   0.5,   1,
-                                          2.5,    10};
+    static const double fsync_bounds[] = {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                          0.05,   0.1,    0.25,  0.5,    1,     2.5,  10};
     nw_metrics_t *r = m->reg;
     const char *art = "Articles handled, by result: done (published) or failed (moved to "
                       "failed/).";
@@ -59,28 +58,26 @@ static int s_register(nw_pubmetrics_t *m)
         (rc = nw_metrics_counter(r, "newswire_pub_heartbeats_total", "Heartbeats sent.", NULL,
                                  &m->heartbeats)) != NW_OK ||
         (rc = nw_metrics_gauge(r, "newswire_pub_subscribers",
-                               "Connections to the alert socket now.", NULL,
-                               &m->subscribers)) != NW_OK ||
+                               "Connections to the alert socket now.", NULL, &m->subscribers)) !=
+            NW_OK ||
         (rc = nw_metrics_gauge(r, "newswire_pub_subscriptions",
                                "Subscriptions (subscriber, topic filter) now.", NULL,
                                &m->subscriptions)) != NW_OK ||
-        (rc = nw_metrics_gauge(r, "newswire_pub_journal_bytes",
-                               "Bytes of every journal segment.", NULL,
-                               &m->journal_bytes)) != NW_OK ||
-        (rc = nw_metrics_gauge(r, "newswire_pub_journal_segments", "Journal segment files.",
-                               NULL, &m->journal_segs)) != NW_OK ||
-        (rc = nw_metrics_gauge(r, "newswire_pub_journal_records",
-                               "Records the journal holds.", NULL, &m->journal_recs)) != NW_OK ||
-        (rc = nw_metrics_histogram(r, "newswire_pub_journal_fsync_seconds",
-                                   "Journal sync (fsync) durations.", NULL, fsync_bounds,
-                                   sizeof fsync_bounds / sizeof fsync_bounds[0], &m->fsync)) !=
-            NW_OK ||
+        (rc = nw_metrics_gauge(r, "newswire_pub_journal_bytes", "Bytes of every journal segment.",
+                               NULL, &m->journal_bytes)) != NW_OK ||
+        (rc = nw_metrics_gauge(r, "newswire_pub_journal_segments", "Journal segment files.", NULL,
+                               &m->journal_segs)) != NW_OK ||
+        (rc = nw_metrics_gauge(r, "newswire_pub_journal_records", "Records the journal holds.",
+                               NULL, &m->journal_recs)) != NW_OK ||
+        (rc = nw_metrics_histogram(
+             r, "newswire_pub_journal_fsync_seconds", "Journal sync (fsync) durations.", NULL,
+             fsync_bounds, sizeof fsync_bounds / sizeof fsync_bounds[0], &m->fsync)) != NW_OK ||
         (rc = nw_metrics_counter(r, "newswire_pub_replay_requests_total",
                                  "Replay requests received, good or bad.", NULL,
                                  &m->replay_reqs)) != NW_OK)
         return rc;
-    return nw_metrics_counter(r, "newswire_pub_replay_alerts_total", "Alerts sent by replay.",
-                              NULL, &m->replay_alerts);
+    return nw_metrics_counter(r, "newswire_pub_replay_alerts_total", "Alerts sent by replay.", NULL,
+                              &m->replay_alerts);
 }
 
 /* Reads the connection events queued on the monitor: [uint16 event, uint32 value][endpoint].
