@@ -1,9 +1,10 @@
 #!/bin/bash
 # The part of scripts/package-check.sh that runs in the clean container (as
 # root): install the .deb, inspect it, run it as its units would, purge it.
-# Usage: package-check-inside.sh ALERT_PORT REPLAY_PORT   (the .deb at /tmp/newswire.deb)
+# Usage: package-check-inside.sh ALERT_PORT REPLAY_PORT METRICS_PORT
+#        (the .deb at /tmp/newswire.deb)
 set -euo pipefail
-alert_port=$1 replay_port=$2
+alert_port=$1 replay_port=$2 metrics_port=$3
 say() { printf 'package-check: [container] %s\n' "$*"; }
 bad() {
     printf 'package-check: [container] FAILED: %s\n' "$*" >&2
@@ -84,7 +85,8 @@ say "user newswire (uid $uid, nologin) and folders under /var/lib/newswire, /var
 # --- run as the units would ---
 # The admin's edit: free ports on this (shared) network instead of 5556/5557.
 sed -i -e "s|^bind = .*|bind = tcp://127.0.0.1:$alert_port|" \
-    -e "s|^replay-bind = .*|replay-bind = tcp://127.0.0.1:$replay_port|" /etc/newswire/newswire-pub.conf
+    -e "s|^replay-bind = .*|replay-bind = tcp://127.0.0.1:$replay_port|" \
+    -e "s|^#metrics-bind = .*|metrics-bind = 127.0.0.1:$metrics_port|" /etc/newswire/newswire-pub.conf
 sed -e "s|^connect = .*|connect = tcp://127.0.0.1:$alert_port|" -e 's|log.state|check.state|' \
     -e 's|alerts.jsonl|check.jsonl|' /etc/newswire/sub-log.conf >/etc/newswire/sub-check.conf
 # unit_command UNIT INSTANCE: the unit's ExecStart, %i replaced.
@@ -123,6 +125,17 @@ done
 [ "${got:-0}" = "$expected" ] || bad "the subscriber logged ${got:-0} alerts, the dry run predicts $expected"
 [ -e /var/lib/newswire/spool/done/tariffs.txt ] || bad "the article did not reach spool/done/"
 say "published and received: $got alerts of $article, as the dry run predicts"
+
+# GET /metrics with bash alone (no curl in the image).
+exec 3<>"/dev/tcp/127.0.0.1/$metrics_port" || bad "cannot connect to the metrics port $metrics_port"
+printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+metrics=$(cat <&3)
+exec 3<&-
+grep -q '^newswire_pub_articles_total{result="done"} 1$' <<<"$metrics" ||
+    bad "metrics do not count the article: $(grep articles <<<"$metrics")"
+grep -q "^newswire_pub_alerts_total $expected\$" <<<"$metrics" ||
+    bad "metrics do not count $expected alerts: $(grep alerts_total <<<"$metrics")"
+say "metrics: GET /metrics counts 1 article and $expected alerts"
 
 kill -TERM "$sub_pid" "$pub_pid"
 rc=0

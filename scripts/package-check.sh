@@ -14,8 +14,9 @@
 #      user newswire, and a subscriber instance from the template unit's
 #      ExecStart (/etc/newswire/sub-check.conf); drops a sample article into
 #      the spool and sees every alert the dry run predicts in the
-#      subscriber's log; stops both with SIGTERM (exit 0); then purges the
-#      package and checks what the postrm keeps and removes;
+#      subscriber's log and in the publisher's GET /metrics; stops both
+#      with SIGTERM (exit 0); then purges the package and checks what the
+#      postrm keeps and removes;
 #   4. removes everything it made (the container, the image, podman's storage
 #      in a temporary folder, its own processes and mounts).
 #
@@ -113,12 +114,13 @@ main() {
     trap 'exit 143' TERM
     podman_config
     base_image
-    local alert_port replay_port
+    local alert_port replay_port metrics_port
     alert_port=$(free_port)
     replay_port=$(free_port)
+    metrics_port=$(free_port)
     podman run --name "$container" --network host \
         -v "$deb:/tmp/newswire.deb:ro" -v "$top/scripts/package-check-inside.sh:/inside.sh:ro" \
-        "$base_tag" bash /inside.sh "$alert_port" "$replay_port" ||
+        "$base_tag" bash /inside.sh "$alert_port" "$replay_port" "$metrics_port" ||
         fail "the check in the container (above)"
     log "PASSED (podman $(podman version -f '{{.Client.Version}}' 2>/dev/null))"
 }
