@@ -14,13 +14,13 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config libzmq3-dev libmsgpack-dev libuv1-dev \
-        libxml2-dev libjansson-dev \
+        libxml2-dev libjansson-dev libmicrohttpd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DNW_BUILD_TESTS=OFF \
         -DCMAKE_INSTALL_PREFIX=/usr/local \
- && cmake --build /build -j "$(nproc)" --target newswire-pub newswire-sub newswire-proxy \
+ && cmake --build /build -j "$(nproc)" --target newswire-pub newswire-sub newswire-proxy nw_man_pages \
  && DESTDIR=/staging cmake --install /build --strip \
  && for bin in newswire-pub newswire-sub newswire-proxy; do \
         test -x "/staging/usr/local/bin/$bin" || { \
@@ -32,7 +32,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DNW_BUILD_TESTS=OFF \
 FROM debian:bookworm-slim AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libzmq5 libuv1 libmsgpackc2 \
+ && apt-get install -y --no-install-recommends libzmq5 libuv1 libmsgpackc2 libmicrohttpd12 \
         libxml2 libjansson4 \
  && rm -rf /var/lib/apt/lists/*
 # A fixed, non-root uid/gid so that named volumes keep their owner across rebuilds.

@@ -5,9 +5,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Parses digits only: strtoull alone would accept "-1", " 7" and "0x10". */
 static int s_parse_digits(const char *value, uint64_t *out, const char **end)
@@ -162,4 +166,59 @@ int nw_opt_endpoint(const char *flag, const char *value, char *err, size_t errle
 int nw_opt_bind_endpoint(const char *flag, const char *value, char *err, size_t errlen)
 {
     return s_check_endpoint(flag, value, 1, err, errlen);
+}
+
+int nw_opt_bind_resolve(const char *flag, const char *value, char *out, size_t outlen, char *err,
+                        size_t errlen)
+{
+    const char *host = value + strlen("tcp://");
+    const char *colon = strrchr(value, ':');
+    char name[256];
+    size_t hlen = colon != NULL && colon > host ? (size_t)(colon - host) : 0;
+    bool literal = hlen == 0 || hlen >= sizeof name || host[0] == '[' || host[0] == '*';
+    if (!literal) {
+        memcpy(name, host, hlen);
+        name[hlen] = '\0';
+        literal = strspn(name, "0123456789.") == hlen || if_nametoindex(name) != 0;
+    }
+    if (strncmp(value, "tcp://", 6) != 0 || literal) {
+        if ((size_t)snprintf(out, outlen, "%s", value) >= outlen) {
+            snprintf(err, errlen, "%s %s: too long", flag, value);
+            return NW_ERR_TOOBIG;
+        }
+        return NW_OK;
+    }
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    char addr[64];
+    if (getaddrinfo(name, NULL, &hints, &res) != 0 || res == NULL ||
+        getnameinfo(res->ai_addr, res->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST) !=
+            0) {
+        if (res != NULL)
+            freeaddrinfo(res);
+        snprintf(err, errlen,
+                 "%s %s: '%s' does not resolve to an IPv4 address; use an IP address "
+                 "(127.0.0.1) or * for every interface",
+                 flag, value, name);
+        return NW_ERR_ENDPOINT;
+    }
+    freeaddrinfo(res);
+    if ((size_t)snprintf(out, outlen, "tcp://%s%s", addr, colon) >= outlen) {
+        snprintf(err, errlen, "%s %s: too long", flag, value);
+        return NW_ERR_TOOBIG;
+    }
+    return NW_OK;
+}
+
+int nw_opt_file(const char *flag, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (path[0] == '\0') {
+        snprintf(err, errlen, "%s: empty file name", flag);
+        return NW_ERR_INVAL;
+    }
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: is a folder, not a file", flag, path);
+        return NW_ERR_INVAL;
+    }
+    return NW_OK;
 }

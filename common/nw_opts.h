@@ -37,4 +37,19 @@ int nw_opt_endpoint(const char *flag, const char *value, char *err, size_t errle
  * (every interface) and PORT may be "*" (a free port chosen by the system). */
 int nw_opt_bind_endpoint(const char *flag, const char *value, char *err, size_t errlen);
 
+/* For an endpoint to bind (already checked by nw_opt_bind_endpoint): a tcp:// HOST that is
+ * a name rather than an IP address, * or a network interface (lo, eth0) is resolved here,
+ * once, to its first IPv4 address, and out receives "tcp://ADDRESS:PORT" (ZeroMQ would take
+ * a name for an interface and fail later with "No such device"). Any other endpoint is
+ * copied to out unchanged. Returns NW_OK; NW_ERR_ENDPOINT when the name does not resolve
+ * ("--bind tcp://nosuch:5556: 'nosuch' does not resolve to an IPv4 address; use an IP
+ * address (127.0.0.1) or * for every interface"); NW_ERR_TOOBIG when out is too small. */
+int nw_opt_bind_resolve(const char *flag, const char *value, char *out, size_t outlen, char *err,
+                        size_t errlen);
+
+/* Checks that path names a file: when something exists at path it must not be a folder
+ * ("--topics /etc: is a folder, not a file"). A path that does not exist passes (the
+ * program creates it, or reports it missing when it opens it). */
+int nw_opt_file(const char *flag, const char *path, char *err, size_t errlen);
+
 #endif

@@ -13,7 +13,7 @@ packages="$packages liblinear-dev libxml2-dev libcurl4-openssl-dev libmicrohttpd
 packages="$packages libjansson-dev"
 for arg in "$@"; do
     case "$arg" in
-    --test) packages="$packages libcmocka-dev clang-format docker-compose clang-14 libclang-rt-14-dev python3-zmq man-db iproute2" ;;
+    --test) packages="$packages libcmocka-dev clang-format docker-compose clang-14 libclang-rt-14-dev python3-zmq man-db iproute2 bash-completion" ;;
     --bench) packages="$packages redis-server libhiredis-dev python3-zmq" ;;
     --containers) packages="$packages podman podman-compose debootstrap uidmap iptables runc netavark aardvark-dns docker-compose" ;;
     *) echo "setup.sh: unknown option '$arg' (use --test, --containers, --bench)" >&2; exit 2 ;;

@@ -6,13 +6,17 @@
  * exit path. See --help and docs/SUBSCRIBER.md.
  */
 #include "nw_catchup.h"
+#include "nw_config.h"
 #include "nw_error.h"
+#include "nw_compact.h"
 #include "nw_filter.h"
 #include "nw_format.h"
 #include "nw_log.h"
 #include "nw_logfile.h"
+#include "nw_metrics_http.h"
 #include "nw_opts.h"
 #include "nw_replay_msg.h"
+#include "nw_kinds.h"
 #include "nw_subd.h"
 #include "nw_topic.h"
 
@@ -24,16 +28,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define S_PROGRAM          NW_SUBD_PROGRAM
 #define S_DEFAULT_ENDPOINT "tcp://localhost:5556"
 #define S_RCVHWM           100000 /* messages queued before ZeroMQ drops */
 #define S_ENDPOINTS_MAX    64
+#define S_DEFAULT_CONFIG   "/etc/newswire/newswire-sub.conf"
+#define S_SHORTOPTS        "c:t:T:qC:W:hV"
 
 /* What the command line asked for; lives in main's frame. */
 typedef struct {
     nw_subd_opts_t subd;                    /* handed to the subscriber */
     const char *endpoints[S_ENDPOINTS_MAX]; /* storage for subd.endpoints: -c, into argv */
+    bool format_given;                      /* --format: no compact view by default */
+    bool full;                              /* --full: every field, never the compact view */
 } s_cmdline_t;
 
 /* ------------------------------------------------------------------ help */
@@ -59,6 +68,10 @@ static void s_usage(FILE *to)
         "    silent publishers are reported on standard error.\n"
         "\n"
         "OPTIONS\n"
+        "        --config FILE        read options from FILE first: 'key = value' lines,\n"
+        "                             keys are the long option names; the command line\n"
+        "                             overrides it (default " S_DEFAULT_CONFIG "\n"
+        "                             when it exists; none for no file)\n"
         "    -c, --connect ENDPOINT   publisher to connect to, tcp://HOST:PORT or ipc://PATH;\n"
         "                             repeatable (default " S_DEFAULT_ENDPOINT "). Reconnects\n"
         "                             by itself when the publisher restarts.\n"
@@ -70,8 +83,14 @@ static void s_usage(FILE *to)
         "        --min-priority LEVEL drop alerts below LEVEL: low, normal, high, urgent\n"
         "        --format FORMAT      text (default): time, [topics], priority, text,\n"
         "                             -- title (source); json: one JSON object per line\n"
-        "                             (JSON Lines) with every field; or a TEMPLATE (see\n"
-        "                             TEMPLATES)\n"
+        "                             (JSON Lines) with every field; compact: each title\n"
+        "                             once, its alerts indented under it, lines cut to the\n"
+        "                             terminal width (the default on a terminal); or a\n"
+        "                             TEMPLATE (see TEMPLATES)\n"
+        "        --full               on a terminal too, print every alert in full (text)\n"
+        "                             rather than the compact view\n"
+        "        --kind KINDS         show only these kinds, comma-separated: headline,\n"
+        "                             keypoint, paragraph (default: all)\n"
         "        --color WHEN         colour text output: auto (default: only on a terminal\n"
         "                             and when NO_COLOR is unset or empty), always, never\n"
         "        --log FILE           also append every alert to FILE as JSON Lines; each\n"
@@ -108,6 +127,8 @@ static void s_usage(FILE *to)
         "                             number SEQ (digits only), an ISO time in UTC\n"
         "                             (2026-11-27T21:14:55Z) or a duration ago (10m, 2h)\n"
         "        --last N             one-off look-back: the last N matching alerts, then live\n"
+        "        --once               with --since, --last or --state: print what the\n"
+        "                             look-back and replay cover, then exit 0\n"
         "        --on-new-stream WHEN with --state, where a stream not in FILE starts: now\n"
         "                             (default) or beginning (its oldest journaled alert)\n"
         "        --replay ENDPOINT    replay endpoint, when the one heartbeats advertise is not\n"
@@ -118,6 +139,10 @@ static void s_usage(FILE *to)
         "                             duplicates are dropped by stream and sequence number.\n"
         "        --rcvhwm N           messages ZeroMQ queues before it drops (0 = no limit;\n"
         "                             default %d)\n"
+        "        --metrics-bind HOST:PORT\n"
+        "                             serve Prometheus metrics on http://HOST:PORT/metrics\n"
+        "                             (HOST an IP address; PORT 0 or * for a free one,\n"
+        "                             logged as 'metrics: listening on ...'; default: off)\n"
         "        --log-level LEVEL    error, warn, info (default) or debug\n"
         "    -h, --help               show this help and exit\n"
         "    -V, --version            show the version and exit\n"
@@ -133,7 +158,7 @@ static void s_usage(FILE *to)
         "    SIGHUP           reopen the --log file\n"
         "\n"
         "EXIT STATUS\n"
-        "    0  stopped by a signal, -C reached, or --probe saw a heartbeat\n"
+        "    0  stopped by a signal, -C reached, --once done, or --probe saw a heartbeat\n"
         "    1  a runtime failure (socket, log file, event loop)\n"
         "    2  a usage error: a bad option or value, or a --state, --log or --exec\n"
         "       that cannot work (a missing or read-only folder, a hook that is not\n"
@@ -148,7 +173,9 @@ static void s_usage(FILE *to)
         "    " S_PROGRAM " -t energy --exec 'notify-send newswire'\n"
         "    " S_PROGRAM " -c tcp://pub.example:5556 --probe -W 5\n"
         "    " S_PROGRAM " -q --state alerts.state --log alerts.jsonl   # nothing lost\n"
-        "    " S_PROGRAM " -t trade --last 20                         # look back\n",
+        "    " S_PROGRAM " -t trade --last 20                         # look back\n"
+        "\n"
+        "See newswire-sub(1) for the config file and the service, newswire(7) for the wire.\n",
         NW_SUBD_EXEC_QUEUE, S_RCVHWM, nw_format_template_help());
 }
 
@@ -171,6 +198,11 @@ enum {
     S_OPT_LAST,
     S_OPT_ON_NEW_STREAM,
     S_OPT_REPLAY,
+    S_OPT_CONFIG,
+    S_OPT_METRICS_BIND,
+    S_OPT_KIND,
+    S_OPT_FULL,
+    S_OPT_ONCE,
 };
 
 static const struct option s_long_options[] = {
@@ -196,6 +228,11 @@ static const struct option s_long_options[] = {
     {"last", required_argument, NULL, S_OPT_LAST},
     {"on-new-stream", required_argument, NULL, S_OPT_ON_NEW_STREAM},
     {"replay", required_argument, NULL, S_OPT_REPLAY},
+    {"config", required_argument, NULL, S_OPT_CONFIG},
+    {"metrics-bind", required_argument, NULL, S_OPT_METRICS_BIND},
+    {"kind", required_argument, NULL, S_OPT_KIND},
+    {"full", no_argument, NULL, S_OPT_FULL},
+    {"once", no_argument, NULL, S_OPT_ONCE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -334,7 +371,7 @@ static int s_opt_delivery(nw_subd_opts_t *o, int c, const char *v, char *err, si
     static const char *const starts[] = {"now", "beginning", NULL};
     int choice, rc = NW_OK;
     switch (c) {
-    case S_OPT_STATE: o->state_path = v; return NW_OK;
+    case S_OPT_STATE: o->state_path = v; return nw_opt_file("--state", v, err, errlen);
     case S_OPT_SINCE: return s_opt_since(o, v, err, errlen);
     case S_OPT_LAST: return s_opt_last(o, v, err, errlen);
     case S_OPT_ON_NEW_STREAM:
@@ -361,12 +398,19 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
     case 't': return s_opt_topic(o->filter, true, v, err, errlen);
     case 'T': return s_opt_topic(o->filter, false, v, err, errlen);
     case S_OPT_MIN_PRIORITY: return s_opt_priority(o, v, err, errlen);
-    case S_OPT_FORMAT: o->format = v; return NW_OK;
+    case S_OPT_FORMAT:
+        cl->format_given = true;
+        o->compact = strcmp(v, "compact") == 0;
+        o->format = o->compact ? "text" : v;
+        return NW_OK;
+    case S_OPT_KIND: return nw_kinds_parse("--kind", v, &o->kinds, err, errlen);
+    case S_OPT_FULL: cl->full = true; return NW_OK;
+    case S_OPT_ONCE: o->once = true; return NW_OK;
     case S_OPT_COLOR:
         rc = nw_opt_choice("--color", v, colours, &choice, err, errlen);
         o->colour = (nw_subd_colour_t)choice;
         return rc;
-    case S_OPT_LOG: o->log_path = v; return NW_OK;
+    case S_OPT_LOG: o->log_path = v; return nw_opt_file("--log", v, err, errlen);
     case S_OPT_FSYNC:
         rc = nw_opt_choice("--fsync", v, nw_fsync_names(), &choice, err, errlen);
         o->fsync = (nw_fsync_t)choice;
@@ -395,6 +439,10 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
     case S_OPT_LAST:
     case S_OPT_ON_NEW_STREAM:
     case S_OPT_REPLAY: return s_opt_delivery(o, c, v, err, errlen);
+    case S_OPT_CONFIG: return NW_OK; /* read by nw_config_load */
+    case S_OPT_METRICS_BIND:
+        o->metrics_bind = v;
+        return nw_metrics_http_check("--metrics-bind", v, err, errlen);
     default: snprintf(err, errlen, "unexpected option"); return NW_ERR_INVAL;
     }
 }
@@ -402,12 +450,15 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
 /* Result of parsing: go on, or leave main with an exit status. */
 typedef enum { S_PARSE_RUN, S_PARSE_EXIT_OK, S_PARSE_USAGE } s_parse_t;
 
-static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, char *err, size_t errlen)
+/* Parses argv (the config file's options, then the command line's); a bad value from the
+ * file is reported with its FILE:LINE. */
+static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, const nw_config_t *cfg, char *err,
+                         size_t errlen)
 {
     nw_subd_opts_t *o = &cl->subd;
     int c;
     err[0] = '\0';
-    while ((c = getopt_long(argc, argv, "c:t:T:qC:W:hV", s_long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, S_SHORTOPTS, s_long_options, NULL)) != -1) {
         if (c == '?')
             return S_PARSE_USAGE; /* getopt said which option and why */
         if (c == 'h') {
@@ -418,8 +469,15 @@ static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, char *err, size
             printf("%s %s\n", S_PROGRAM, NW_VERSION);
             return S_PARSE_EXIT_OK;
         }
-        if (s_opt_one(cl, c, optarg, err, errlen) != NW_OK)
+        if (s_opt_one(cl, c, optarg, err, errlen) != NW_OK) {
+            const char *origin = nw_config_origin(cfg, optind - 1);
+            if (origin != NULL) {
+                char copy[512];
+                snprintf(copy, sizeof copy, "%s", err);
+                snprintf(err, errlen, "%s: %s", origin, copy);
+            }
             return S_PARSE_USAGE;
+        }
     }
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (topics go after -t)", argv[optind]);
@@ -427,6 +485,19 @@ static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, char *err, size
     }
     if (o->n_endpoints == 0)
         cl->endpoints[o->n_endpoints++] = S_DEFAULT_ENDPOINT;
+    if (o->once && ((!o->look_back && o->state_path == NULL) || o->probe)) {
+        snprintf(err, errlen,
+                 "--once needs --since, --last or --state: it prints what they "
+                 "cover, then exits");
+        return S_PARSE_USAGE;
+    }
+    /* The compact view: asked for, or the default on a terminal. */
+    if (cl->full)
+        o->compact = false;
+    else if (!cl->format_given && !o->quiet && isatty(STDOUT_FILENO))
+        o->compact = true;
+    if (o->compact)
+        o->compact_width = nw_compact_width(STDOUT_FILENO);
     const char *const *topics;
     if (nw_subd_catchup_wanted(o) &&
         nw_filter_includes(o->filter, &topics) > NW_REPLAY_FILTERS_MAX) {
@@ -445,7 +516,8 @@ int main(int argc, char **argv)
                                .exec_timeout_ms = NW_SUBD_EXEC_TIMEOUT_MS,
                                .rcvhwm = S_RCVHWM}};
     cl.subd.endpoints = cl.endpoints;
-    char err[512];
+    nw_config_t *cfg = NULL;
+    char err[1024];
     nw_log_set_program(S_PROGRAM);
     /* A reader that goes away (| head) or a hook that ignores its stdin must give EPIPE,
      * not kill us. */
@@ -455,7 +527,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", S_PROGRAM);
         goto cleanup;
     }
-    switch (s_parse(&cl, argc, argv, err, sizeof err)) {
+    if (nw_config_load(argc, argv, S_DEFAULT_CONFIG, S_SHORTOPTS, s_long_options, &cfg, err,
+                       sizeof err) != NW_OK) {
+        fprintf(stderr, "%s: %s\n", S_PROGRAM, err);
+        status = NW_SUBD_EXIT_USAGE;
+        goto cleanup;
+    }
+    switch (s_parse(&cl, nw_config_argc(cfg), nw_config_argv(cfg), cfg, err, sizeof err)) {
     case S_PARSE_EXIT_OK: status = NW_SUBD_EXIT_OK; break;
     case S_PARSE_USAGE:
         if (err[0] != '\0')
@@ -467,5 +545,6 @@ int main(int argc, char **argv)
     }
 cleanup:
     nw_filter_destroy(&cl.subd.filter);
+    nw_config_destroy(&cfg);
     return status;
 }

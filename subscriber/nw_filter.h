@@ -37,6 +37,7 @@ typedef enum {
     NW_FILTER_EXCLUDED = 2,  /* one of its topics matches an exclude filter */
     NW_FILTER_PRIORITY = 3,  /* below the minimum priority */
     NW_FILTER_DUPLICATE = 4, /* already passed on another topic */
+    NW_FILTER_KIND = 5,      /* not one of the --kind kinds */
 } nw_filter_verdict_t;
 
 /* Creates a filter that passes everything at any priority. Returns NW_OK with *out set,
@@ -55,6 +56,10 @@ int nw_filter_exclude(nw_filter_t *filter, const char *topic);
 
 /* Sets the lowest priority that passes (the default is NW_PRIORITY_LOW: all). */
 void nw_filter_set_min_priority(nw_filter_t *filter, nw_priority_t priority);
+
+/* Sets the kinds that pass (--kind: a mask of nw_kinds bits; 0, the default, passes every
+ * kind). */
+void nw_filter_set_kinds(nw_filter_t *filter, unsigned kinds);
 
 /* Returns true when frame topic topic matches an include filter (or there are none):
  * whether a frame is worth decoding and tracking at all. */

@@ -1,6 +1,7 @@
 #include "nw_sinks.h"
 
 #include "nw_buf.h"
+#include "nw_compact.h"
 #include "nw_error.h"
 #include "nw_format.h"
 #include "nw_log.h"
@@ -17,6 +18,7 @@ struct nw_sinks_t {
     uv_loop_t *loop;        /* for the time of rate-limited messages */
     nw_sinks_opts_t opts;   /* settings and callbacks (strings borrowed) */
     nw_format_t *format;    /* standard output records */
+    nw_compact_t *compact;  /* or the compact view, when asked for */
     nw_stdout_t *out;       /* standard output */
     nw_buf_t record;        /* scratch: one record or log line */
     nw_logfile_t *log;      /* --log, or NULL */
@@ -31,7 +33,10 @@ static void s_stdout_write(const nw_delivery_t *dv, void *self)
 {
     nw_sinks_t *s = self;
     nw_buf_reset(&s->record);
-    if (nw_format_alert(s->format, dv->alert, dv->topic, dv->json, &s->record) != NW_OK) {
+    int rc = s->compact != NULL
+                 ? nw_compact_alert(s->compact, dv->alert, &s->record)
+                 : nw_format_alert(s->format, dv->alert, dv->topic, dv->json, &s->record);
+    if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "out of memory formatting alert %s", dv->alert->id);
         return;
     }
@@ -146,6 +151,10 @@ static int s_open(nw_sinks_t *s, const nw_sinks_opts_t *o, nw_deliver_t *d, char
                   size_t errlen)
 {
     int rc = nw_format_new(o->format, s_want_colour(o->colour), &s->format, err, errlen);
+    if (rc == NW_OK && o->compact && nw_compact_new(o->compact_width, &s->compact) != NW_OK) {
+        snprintf(err, errlen, "out of memory");
+        rc = NW_ERR_NOMEM;
+    }
     if (rc != NW_OK)
         return rc;
     if ((rc = nw_stdout_new(s->loop, STDOUT_FILENO, s_on_stdout_gone, s, &s->out)) != NW_OK) {
@@ -196,6 +205,12 @@ int nw_sinks_new(uv_loop_t *loop, const nw_sinks_opts_t *opts, nw_deliver_t *d, 
     return NW_OK;
 }
 
+void nw_sinks_exec_stats(const nw_sinks_t *s, nw_exec_stats_t *stats)
+{
+    if (s->exec != NULL)
+        *stats = nw_exec_stats(s->exec);
+}
+
 void nw_sinks_close(nw_sinks_t **s_p, uint64_t stdout_grace_ms, uint64_t exec_grace_ms,
                     nw_exec_stats_t *exec_stats)
 {
@@ -209,6 +224,7 @@ void nw_sinks_close(nw_sinks_t **s_p, uint64_t stdout_grace_ms, uint64_t exec_gr
     nw_stdout_close(&s->out, stdout_grace_ms, NULL, NULL);
     nw_logfile_close(&s->log);
     nw_format_destroy(&s->format);
+    nw_compact_destroy(&s->compact);
     nw_buf_free(&s->record);
     free(s);
 }

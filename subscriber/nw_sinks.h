@@ -30,6 +30,8 @@ typedef enum {
 
 typedef struct {
     const char *format;       /* --format: text, json or a template */
+    bool compact;             /* the compact view (nw_compact) on standard output instead */
+    unsigned compact_width;   /* its line width, 0 = no cut */
     nw_sinks_colour_t colour; /* --color: ANSI colour in the text form */
     bool quiet;               /* -q: no records on standard output */
     const char *log_path;     /* --log, or NULL */
@@ -61,6 +63,9 @@ void nw_sinks_reopen_log(nw_sinks_t *s);
 
 /* Each second: syncs the log under --fsync interval (a failed sync is logged, retried). */
 void nw_sinks_tick(nw_sinks_t *s);
+
+/* Copies the --exec hook's counters so far into *stats; leaves it alone without a hook. */
+void nw_sinks_exec_stats(const nw_sinks_t *s, nw_exec_stats_t *stats);
 
 /* Returns true when an --exec hook is set up. */
 bool nw_sinks_has_exec(const nw_sinks_t *s);

@@ -12,6 +12,9 @@
  */
 #include "nw_subd.h"
 
+#include "nw_nopub.h"
+#include "nw_submetrics.h"
+
 #include "nw_catchup.h"
 #include "nw_deliver.h"
 #include "nw_error.h"
@@ -52,14 +55,16 @@ typedef struct {
     nw_sinks_t *sinks;           /* standard output, --log, --exec */
     nw_exec_stats_t exec_end;    /* the hook's counters, taken when it closes */
     uv_signal_t sigint, sigterm, sighup;
-    uv_timer_t tick;         /* each second: rate-limited logs, fsync, silence */
-    uv_timer_t idle;         /* -W, and --probe's bound */
-    uv_timer_t save;         /* --state: saved every NW_STATE_SAVE_MS */
-    size_t unsaved;          /* --log bytes written since the last state save */
-    nw_ratelimit_t state_rl; /* --state save failures */
-    nw_ratelimit_t fail_rl;  /* replay failure log lines */
-    bool stopping;           /* s_stop ran */
-    int exit_code;           /* what nw_subd_run returns */
+    uv_timer_t tick;          /* each second: rate-limited logs, fsync, silence */
+    uv_timer_t idle;          /* -W, and --probe's bound */
+    uv_timer_t save;          /* --state: saved every NW_STATE_SAVE_MS */
+    size_t unsaved;           /* --log bytes written since the last state save */
+    nw_ratelimit_t state_rl;  /* --state save failures */
+    nw_ratelimit_t fail_rl;   /* replay failure log lines */
+    nw_submetrics_t *metrics; /* --metrics-bind, or NULL */
+    nw_nopub_t nopub;         /* warns once when no publisher is ever heard */
+    bool stopping;            /* s_stop ran */
+    int exit_code;            /* what nw_subd_run returns */
 } s_sub_t;
 
 bool nw_subd_catchup_wanted(const nw_subd_opts_t *o)
@@ -128,6 +133,32 @@ static nw_deliver_counts_t s_counts(const s_sub_t *sub)
     c.duplicates += cs.duplicates;
     c.bad += ss.bad;
     return c;
+}
+
+/* --metrics-bind: the summary line's totals into the metrics. */
+static void s_metrics_update(const s_sub_t *sub)
+{
+    if (sub->metrics == NULL)
+        return;
+    nw_deliver_counts_t c = s_counts(sub);
+    nw_submetrics_counts_t m = {.received = c.received,
+                                .printed = c.delivered,
+                                .filtered = c.filtered,
+                                .duplicates = c.duplicates,
+                                .bad = c.bad};
+    nw_gaps_stats(sub->gaps, &m.gaps, &m.missed);
+    nw_exec_stats_t es = sub->exec_end;
+    if (sub->sinks != NULL)
+        nw_sinks_exec_stats(sub->sinks, &es);
+    m.exec_runs = es.started;
+    m.exec_failures = es.failed;
+    nw_submetrics_update(sub->metrics, &m);
+}
+
+/* A sink of the delivery path: each delivered alert's lag into the metrics. */
+static void s_metrics_write(const nw_delivery_t *dv, void *self)
+{
+    nw_submetrics_lag(self, dv->alert->published_ms);
 }
 
 static void s_print_summary(s_sub_t *sub)
@@ -219,7 +250,15 @@ static void s_on_tick(uv_timer_t *handle)
     s_sub_t *sub = handle->data;
     nw_subsock_tick(sub->sock);
     nw_sinks_tick(sub->sinks);
-    nw_gaps_tick(sub->gaps, (int64_t)uv_now(&sub->loop));
+    int64_t now = (int64_t)uv_now(&sub->loop);
+    nw_gaps_tick(sub->gaps, now);
+    s_metrics_update(sub);
+    if (nw_nopub_due(&sub->nopub, now))
+        nw_log(NW_LOG_WARN,
+               "no publisher heard from in %d s on %s%s: check that the host resolves, the port "
+               "is open and newswire-pub runs there",
+               NW_NOPUB_AFTER_MS / 1000, sub->opts->endpoints[0],
+               sub->opts->n_endpoints > 1 ? " and the others" : "");
 }
 
 /* ------------------------------------------------------------------ the delivery path */
@@ -229,6 +268,7 @@ static void s_on_tick(uv_timer_t *handle)
 static void s_on_heartbeat(const nw_heartbeat_t *hb, void *arg)
 {
     s_sub_t *sub = arg;
+    nw_nopub_heard(&sub->nopub);
     nw_gaps_heartbeat(sub->gaps, hb, (int64_t)uv_now(&sub->loop));
     if (sub->stopping)
         return;
@@ -251,6 +291,7 @@ static void s_on_heartbeat(const nw_heartbeat_t *hb, void *arg)
 static void s_on_alert(nw_alert_t *alert, const char *topic, void *arg)
 {
     s_sub_t *sub = arg;
+    nw_nopub_heard(&sub->nopub);
     int ti = nw_alert_find_topic(alert, topic);
     nw_gaps_alert(sub->gaps, alert->stream, topic, alert->topics[ti].seq, alert->seq,
                   (int64_t)uv_now(&sub->loop));
@@ -294,6 +335,8 @@ static void s_cu_event(const nw_catchup_event_t *ev, void *arg)
         return;
     const char *ep = sub->replays ? nw_replays_endpoint(sub->replays, ev->stream) : "";
     nw_sublog_catchup(ev, ep, sub->opts->on_new_stream == NW_CATCHUP_BEGINNING);
+    if (ev->kind == NW_CATCHUP_EV_LIVE && sub->opts->once)
+        s_stop(sub, NW_SUBD_EXIT_OK); /* --once: the look-back is delivered */
 }
 
 static void s_rp_alert(const nw_alert_t *alert, const char *topic, void *arg)
@@ -343,7 +386,10 @@ static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NW_ERR_NOMEM;
     }
+    nw_filter_set_kinds(o->filter, o->kinds);
     nw_sinks_opts_t so = {.format = o->format,
+                          .compact = o->compact,
+                          .compact_width = o->compact_width,
                           .colour = (nw_sinks_colour_t)o->colour, /* same values */
                           .quiet = o->quiet,
                           .log_path = o->log_path,
@@ -356,7 +402,16 @@ static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
                           .on_logged = s_on_logged,
                           .on_stdout_gone = s_on_stdout_gone,
                           .arg = sub};
-    return nw_sinks_new(&sub->loop, &so, sub->deliver, &sub->sinks, err, errlen);
+    int rc = nw_sinks_new(&sub->loop, &so, sub->deliver, &sub->sinks, err, errlen);
+    if (rc == NW_OK && o->metrics_bind != NULL) {
+        if ((rc = nw_submetrics_start(o->metrics_bind, &sub->metrics, err, errlen)) != NW_OK)
+            return rc;
+        rc = nw_deliver_add_sink(sub->deliver,
+                                 &(nw_sink_t){"metrics", false, s_metrics_write, sub->metrics});
+        if (rc != NW_OK)
+            snprintf(err, errlen, "too many outputs");
+    }
+    return rc;
 }
 
 /* The state (the file, or memory), what the --log tail shows as handled, the detector and
@@ -442,6 +497,7 @@ static int s_start_handles(s_sub_t *sub, char *err, size_t errlen)
     rc = rc ? rc : uv_signal_start(&sub->sigterm, s_on_signal, SIGTERM);
     rc = rc ? rc : uv_signal_start(&sub->sighup, s_on_signal, SIGHUP);
     rc = rc ? rc : uv_timer_start(&sub->tick, s_on_tick, 1000, 1000);
+    nw_nopub_init(&sub->nopub, (int64_t)uv_now(&sub->loop), NW_NOPUB_AFTER_MS);
     uint64_t idle_ms = o->timeout_ms ? o->timeout_ms : (o->probe ? S_PROBE_DEFAULT_MS : 0);
     if (rc == 0 && idle_ms > 0)
         rc = uv_timer_start(&sub->idle, s_on_idle_timeout, idle_ms, idle_ms);
@@ -490,6 +546,7 @@ int nw_subd_run(const nw_subd_opts_t *opts)
         status = sub.exit_code;
         if (!opts->probe)
             s_print_summary(&sub);
+        s_metrics_update(&sub);
     } else {
         fprintf(stderr, "%s: %s\n", NW_SUBD_PROGRAM, err);
         s_stop(&sub, status);
@@ -503,5 +560,6 @@ int nw_subd_run(const nw_subd_opts_t *opts)
     nw_state_destroy(&sub.state);
     nw_gaps_destroy(&sub.gaps);
     nw_deliver_destroy(&sub.deliver);
+    nw_submetrics_destroy(&sub.metrics);
     return status;
 }

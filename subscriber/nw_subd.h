@@ -77,6 +77,11 @@ typedef struct {
     nw_replay_request_t back;              /* their range (start, from_seq/since/last) */
     nw_catchup_new_stream_t on_new_stream; /* --on-new-stream */
     const char *replay_ep;                 /* --replay, NULL: the heartbeat's */
+    const char *metrics_bind;              /* --metrics-bind HOST:PORT, NULL: no metrics */
+    bool compact;                          /* the compact view (nw_compact) instead of format */
+    unsigned compact_width;                /* its line width, 0 = no cut */
+    unsigned kinds;                        /* --kind mask (nw_kinds), 0 = every kind */
+    bool once;                             /* --once: stop once the look-back is delivered */
 } nw_subd_opts_t;
 
 /* Returns true when alerts go through the live/replay merge (nw_catchup): with --state,

@@ -45,7 +45,9 @@ if command -v podman-compose >/dev/null 2>&1 &&
 fi
 
 if command -v shellcheck >/dev/null 2>&1; then
-    shellcheck docker/healthcheck.sh docker/feed-articles.sh scripts/compose-check.sh \
+    shellcheck -x docker/healthcheck.sh docker/feed-articles.sh scripts/compose-check.sh \
+        scripts/lib-podman.sh scripts/package-check.sh scripts/package-check-inside.sh \
+        scripts/package.sh \
         tests/compose_config_test.sh || fail "shellcheck on the container scripts"
 fi
 

@@ -154,7 +154,8 @@ static void test_fail_moves_the_article_with_a_one_line_reason(void **state)
     snprintf(path, sizeof path, "%s/failed/bad.txt.error", f->dir);
     char *text = nw_test_read_file(path, NULL);
     assert_non_null(text);
-    assert_string_equal(text, "bad.txt: empty article\n");
+    assert_string_equal(text, "bad.txt: empty article; to retry, fix the cause and move it from "
+                              "failed/ back into incoming/\n");
     free(text);
     assert_false(s_exists(f, "failed", ".bad.txt.error.tmp"));
 }

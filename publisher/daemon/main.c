@@ -4,11 +4,13 @@
  * as JSON Lines and exits.
  */
 #include "nw_buf.h"
+#include "nw_config.h"
 #include "nw_error.h"
 #include "nw_extract.h"
 #include "nw_ingest.h"
 #include "nw_json.h"
 #include "nw_log.h"
+#include "nw_metrics_http.h"
 #include "nw_opts.h"
 #include "nw_pubd.h"
 #include "nw_replay.h"
@@ -23,6 +25,8 @@
 #include <time.h>
 
 #define S_PROGRAM           "newswire-pub"
+#define S_DEFAULT_CONFIG    "/etc/newswire/newswire-pub.conf"
+#define S_SHORTOPTS         ":s:b:t:nhV"
 #define S_DEFAULT_BIND      "tcp://*:5556"
 #define S_DEFAULT_SPOOL     "./spool"
 #define S_DEFAULT_JOURNAL   "./journal"
@@ -31,18 +35,21 @@
 #define S_DEFAULT_HEARTBEAT 1000
 #define S_LINGER_MS         500 /* shutdown waits at most this long to flush */
 #define S_MAX_BINDS         32
+#define S_ENDPOINT_MAX      1100 /* bytes of an endpoint once its host name is resolved */
 
 /* What the command line asked for: the daemon's options plus main's own. */
 typedef struct {
-    nw_pubd_opts_t pubd;            /* handed to the daemon */
-    const char *binds[S_MAX_BINDS]; /* storage for pubd.binds */
-    bool dry_run;                   /* print alerts as JSON Lines, publish nothing */
-    bool help;                      /* print help and exit */
-    bool version;                   /* print the version and exit */
-    bool no_journal;                /* --no-journal */
-    bool extract;                   /* --extract: print the FILEs' articles, untagged */
-    bool extract_json;              /* --format json (with --extract) */
-    bool format_given;              /* --format was on the command line */
+    nw_pubd_opts_t pubd;                            /* handed to the daemon */
+    const char *binds[S_MAX_BINDS];                 /* storage for pubd.binds */
+    char resolved[S_MAX_BINDS + 1][S_ENDPOINT_MAX]; /* --bind, then --replay-bind, with host
+                                                       names resolved (nw_opt_bind_resolve) */
+    bool dry_run;      /* print alerts as JSON Lines, publish nothing */
+    bool help;         /* print help and exit */
+    bool version;      /* print the version and exit */
+    bool no_journal;   /* --no-journal */
+    bool extract;      /* --extract: print the FILEs' articles, untagged */
+    bool extract_json; /* --format json (with --extract) */
+    bool format_given; /* --format was on the command line */
 } s_cmdline_t;
 
 enum {
@@ -61,6 +68,8 @@ enum {
     S_OPT_HTML_RULES,
     S_OPT_EXTRACT,
     S_OPT_FORMAT,
+    S_OPT_CONFIG,
+    S_OPT_METRICS_BIND,
 };
 
 static const char *const s_format_names[] = {"text", "json", NULL};
@@ -87,6 +96,8 @@ static const struct option s_long_options[] = {
     {"journal-max-size", required_argument, NULL, S_OPT_JOURNAL_MAX_SIZE},
     {"journal-max-age", required_argument, NULL, S_OPT_JOURNAL_MAX_AGE},
     {"replay-bind", required_argument, NULL, S_OPT_REPLAY_BIND},
+    {"config", required_argument, NULL, S_OPT_CONFIG},
+    {"metrics-bind", required_argument, NULL, S_OPT_METRICS_BIND},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -107,7 +118,7 @@ static void s_print_help(FILE *out)
           "    incoming/ folder; each article that appears there is parsed (boilerplate\n"
           "    dropped), split into alerts (headline, key points, paragraphs), tagged with\n"
           "    topics, numbered and published on an XPUB socket as two frames, the topic\n"
-          "    and a MessagePack alert (proto/PROTOCOL.md), once per topic. Then the\n"
+          "    and a MessagePack alert (newswire(7)), once per topic. Then the\n"
           "    article moves to done/, or to failed/ with NAME.error saying why. Each FILE\n"
           "    (- for standard input, read to its end) is published once at start.\n"
           "    Every alert is appended to the journal before it is sent; after a crash,\n"
@@ -117,6 +128,10 @@ static void s_print_help(FILE *out)
           "    rest of the page dropped) or a ninjs JSON document.\n"
           "\n"
           "OPTIONS\n"
+          "        --config FILE        read options from FILE first: 'key = value' lines,\n"
+          "                             keys are the long option names; the command line\n"
+          "                             overrides it (default " S_DEFAULT_CONFIG "\n"
+          "                             when it exists; none for no file)\n"
           "    -s, --spool DIR          spool folder with incoming/, done/, failed/ (created\n"
           "                             if missing; default ./spool)\n"
           "    -b, --bind ENDPOINT      where subscribers connect: tcp://HOST:PORT or\n"
@@ -160,10 +175,14 @@ static void s_print_help(FILE *out)
           "                             older than DURATION (30m, 12h, 7d; default: none)\n"
           "        --replay-bind ENDPOINT\n"
           "                             where subscribers fetch missed alerts from the\n"
-          "                             journal (ROUTER, proto/PROTOCOL.md section 12);\n"
+          "                             journal (ROUTER, newswire(7) REPLAY);\n"
           "                             tcp://HOST:PORT, PORT may be * (logged as 'replay:\n"
           "                             listening on ...'); none to disable; off with\n"
           "                             --no-journal (default " NW_REPLAY_DEFAULT_ENDPOINT ")\n"
+          "        --metrics-bind HOST:PORT\n"
+          "                             serve Prometheus metrics on http://HOST:PORT/metrics\n"
+          "                             (HOST an IP address; PORT 0 or * for a free one,\n"
+          "                             logged as 'metrics: listening on ...'; default: off)\n"
           "        --log-level LEVEL    error, warn, info or debug (default info)\n"
           "    -h, --help               print this help and exit\n"
           "    -V, --version            print the version and exit\n"
@@ -196,7 +215,7 @@ static void s_print_help(FILE *out)
           "    DIR/incoming/  articles to publish\n"
           "    DIR/done/      published articles\n"
           "    DIR/failed/    articles that failed, and NAME.error with the reason\n"
-          "    JOURNAL/       segment files, stream-id, lock (docs/JOURNAL.md)\n"
+          "    JOURNAL/       segment files, stream-id, lock\n"
           "\n"
           "EXAMPLES\n"
           "    newswire-pub --spool /var/spool/newswire --bind tcp://*:5556\n"
@@ -206,7 +225,7 @@ static void s_print_help(FILE *out)
           "    mv /tmp/story.txt spool/incoming/   # publish an article\n"
           "    kill -HUP $(pidof newswire-pub)     # reload the taxonomy\n"
           "\n"
-          "See docs/PUBLISHER.md for log lines, a systemd unit and more.\n",
+          "See newswire-pub(1) for the config file and the service, newswire(7) for the wire.\n",
           out);
 }
 
@@ -260,9 +279,18 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
     int rc = NW_OK;
     switch (opt) {
     case 's': cl->pubd.spool_dir = value; break;
-    case 't': cl->pubd.topics_path = value; break;
-    case S_OPT_BOILERPLATE: cl->pubd.boilerplate_path = value; break;
-    case S_OPT_HTML_RULES: cl->pubd.html_rules_path = value; break;
+    case 't':
+        if ((rc = nw_opt_file("--topics", value, err, errlen)) == NW_OK)
+            cl->pubd.topics_path = value;
+        break;
+    case S_OPT_BOILERPLATE:
+        if ((rc = nw_opt_file("--boilerplate", value, err, errlen)) == NW_OK)
+            cl->pubd.boilerplate_path = value;
+        break;
+    case S_OPT_HTML_RULES:
+        if ((rc = nw_opt_file("--html-rules", value, err, errlen)) == NW_OK)
+            cl->pubd.html_rules_path = value;
+        break;
     case S_OPT_FORMAT:
         if ((rc = nw_opt_choice("--format", value, s_format_names, &choice, err, errlen)) ==
             NW_OK) {
@@ -275,8 +303,12 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
             snprintf(err, errlen, "--bind: at most %d endpoints", S_MAX_BINDS);
             return NW_ERR_INVAL;
         }
-        if ((rc = nw_opt_bind_endpoint("--bind", value, err, errlen)) == NW_OK)
-            cl->binds[cl->pubd.n_binds++] = value;
+        if ((rc = nw_opt_bind_endpoint("--bind", value, err, errlen)) == NW_OK &&
+            (rc = nw_opt_bind_resolve("--bind", value, cl->resolved[cl->pubd.n_binds],
+                                      S_ENDPOINT_MAX, err, errlen)) == NW_OK) {
+            cl->binds[cl->pubd.n_binds] = cl->resolved[cl->pubd.n_binds];
+            cl->pubd.n_binds++;
+        }
         break;
     case S_OPT_HEARTBEAT: rc = s_parse_heartbeat(value, &cl->pubd.heartbeat_ms, err, errlen); break;
     case S_OPT_SNDHWM:
@@ -307,8 +339,14 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
     case S_OPT_REPLAY_BIND:
         if (strcmp(value, "none") == 0)
             cl->pubd.replay_bind = NULL;
-        else if ((rc = nw_opt_bind_endpoint("--replay-bind", value, err, errlen)) == NW_OK)
-            cl->pubd.replay_bind = value;
+        else if ((rc = nw_opt_bind_endpoint("--replay-bind", value, err, errlen)) == NW_OK &&
+                 (rc = nw_opt_bind_resolve("--replay-bind", value, cl->resolved[S_MAX_BINDS],
+                                           S_ENDPOINT_MAX, err, errlen)) == NW_OK)
+            cl->pubd.replay_bind = cl->resolved[S_MAX_BINDS];
+        break;
+    case S_OPT_METRICS_BIND:
+        if ((rc = nw_metrics_http_check("--metrics-bind", value, err, errlen)) == NW_OK)
+            cl->pubd.metrics_bind = value;
         break;
     case S_OPT_LOG_LEVEL:
         if ((rc = nw_log_level_parse(value, &level)) == NW_OK)
@@ -348,14 +386,30 @@ static void s_describe_bad_option(char *const argv[], int opt, char *msg, size_t
         snprintf(msg, msglen, "unknown option '%s'", arg);
 }
 
-/* Fills cl from argv. Returns NW_PUBD_EXIT_OK, or NW_PUBD_EXIT_USAGE after printing why. */
-static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
+/* Prefixes err with the FILE:LINE of the option just parsed when it came from --config. */
+static void s_name_origin(const nw_config_t *cfg, char *err, size_t errlen)
+{
+    const char *origin = nw_config_origin(cfg, optind - 1);
+    size_t olen = origin != NULL ? strlen(origin) + 2 : 0, len = strlen(err);
+    if (origin == NULL || olen + 1 >= errlen)
+        return;
+    if (olen + len >= errlen)
+        len = errlen - olen - 1;
+    memmove(err + olen, err, len);
+    err[olen + len] = '\0';
+    memcpy(err, origin, olen - 2);
+    memcpy(err + olen - 2, ": ", 2);
+}
+
+/* Fills cl from argv (the config file's options, then the command line's). Returns
+ * NW_PUBD_EXIT_OK, or NW_PUBD_EXIT_USAGE after printing why. */
+static int s_parse(int argc, char *argv[], const nw_config_t *cfg, s_cmdline_t *cl)
 {
     char err[1024];
-    int opt;
+    int opt, rc;
     s_defaults(cl);
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":s:b:t:nhV", s_long_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, S_SHORTOPTS, s_long_options, NULL)) != -1) {
         if (opt == '?' || opt == ':') {
             s_describe_bad_option(argv, opt, err, sizeof err);
             return s_usage_error(err);
@@ -370,8 +424,15 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
             cl->no_journal = true;
         else if (opt == S_OPT_EXTRACT)
             cl->extract = true;
-        else if (s_apply_option(cl, opt, optarg, err, sizeof err) != NW_OK)
-            return s_usage_error(err);
+        else if (opt == S_OPT_CONFIG)
+            continue; /* read by nw_config_load */
+        else if ((rc = s_apply_option(cl, opt, optarg, err, sizeof err)) != NW_OK) {
+            s_name_origin(cfg, err, sizeof err);
+            if (rc != NW_ERR_ENDPOINT)
+                return s_usage_error(err);
+            fprintf(stderr, "%s: %s\n", S_PROGRAM, err); /* checked before anything exists */
+            return NW_PUBD_EXIT_ENDPOINT;
+        }
     }
     if (cl->no_journal) {
         cl->pubd.journal_dir = NULL;
@@ -497,21 +558,25 @@ cleanup:
 int main(int argc, char *argv[])
 {
     s_cmdline_t cl;
+    nw_config_t *cfg = NULL;
+    char err[1024];
     nw_log_set_program(S_PROGRAM);
     /* A reader that goes away (a closed pipe) is an error to report, not a signal to die of. */
     signal(SIGPIPE, SIG_IGN);
-    int status = s_parse(argc, argv, &cl);
-    if (status != NW_PUBD_EXIT_OK)
-        return status;
-    if (cl.help) {
-        s_print_help(stdout);
-        return NW_PUBD_EXIT_OK;
+    if (nw_config_load(argc, argv, S_DEFAULT_CONFIG, S_SHORTOPTS, s_long_options, &cfg, err,
+                       sizeof err) != NW_OK)
+        return s_usage_error(err);
+    int status = s_parse(nw_config_argc(cfg), nw_config_argv(cfg), cfg, &cl);
+    if (status == NW_PUBD_EXIT_OK) { /* else s_parse said why */
+        if (cl.help)
+            s_print_help(stdout);
+        else if (cl.version)
+            printf("%s %s\n", S_PROGRAM, NW_VERSION);
+        else if (cl.dry_run || cl.extract)
+            status = s_dry_run(&cl.pubd, cl.extract, cl.extract_json);
+        else
+            status = nw_pubd_run(&cl.pubd);
     }
-    if (cl.version) {
-        printf("%s %s\n", S_PROGRAM, NW_VERSION);
-        return NW_PUBD_EXIT_OK;
-    }
-    if (cl.dry_run || cl.extract)
-        return s_dry_run(&cl.pubd, cl.extract, cl.extract_json);
-    return nw_pubd_run(&cl.pubd);
+    nw_config_destroy(&cfg);
+    return status;
 }

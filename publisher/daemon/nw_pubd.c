@@ -1,4 +1,5 @@
 #include "nw_pubd.h"
+#include "nw_pubmetrics.h"
 
 #include "nw_codec.h"
 #include "nw_error.h"
@@ -59,6 +60,7 @@ typedef struct {
     int status;                  /* exit status to return */
     uint64_t n_published;        /* articles published */
     uint64_t n_failed;           /* articles that failed */
+    nw_pubmetrics_t *metrics;    /* --metrics-bind, or NULL */
 } s_daemon_t;
 
 static int64_t s_now_ms(void)
@@ -83,6 +85,7 @@ static void s_stop(s_daemon_t *d, int status)
         return;
     d->stopping = true;
     d->status = status;
+    nw_pubmetrics_close_monitor(d->metrics); /* before the socket it monitors */
     nw_pubsock_close(&d->sock, NULL, NULL);
     /* Before s_teardown destroys the journal it reads. */
     nw_replay_close(&d->replay, NULL, NULL);
@@ -218,6 +221,18 @@ static s_outcome_t s_publish_alert(s_daemon_t *d, nw_alert_t *alert, bool *sent)
     return S_DONE;
 }
 
+/* nw_journal_sync, timed for the metrics. */
+static int s_journal_sync(s_daemon_t *d)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = nw_journal_sync(d->journal);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    nw_pubmetrics_fsync(d->metrics,
+                        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return rc;
+}
+
 /* What publishing one article did, for its "published" log line. */
 typedef struct {
     size_t alerts;   /* alerts sent now */
@@ -253,7 +268,7 @@ static s_outcome_t s_publish_article(s_daemon_t *d, nw_ingest_result_t *res, s_r
     }
     /* The article leaves incoming/ next: make its records durable first. */
     if (d->journal != NULL && d->opts->journal_fsync != NW_JOURNAL_FSYNC_NEVER) {
-        int rc = nw_journal_sync(d->journal);
+        int rc = s_journal_sync(d);
         if (rc != NW_OK)
             return s_journal_failed(d, rc);
     }
@@ -304,11 +319,13 @@ static bool s_process_file(s_daemon_t *d, const char *path)
     switch (s_process(d, path, name, &report, err, sizeof err)) {
     case S_DONE:
         d->n_published++;
+        nw_pubmetrics_article(d->metrics, true, report.alerts, report.messages);
         s_log_published(name, &report);
         break;
     case S_GONE:
     case S_BAD:
         d->n_failed++;
+        nw_pubmetrics_article(d->metrics, false, 0, 0);
         nw_log(NW_LOG_ERROR, "%s", err);
         break;
     case S_PAUSE: return false;
@@ -321,6 +338,7 @@ static void s_fail_spool_article(s_daemon_t *d, const char *name, const char *re
 {
     char err[S_ERR_MAX];
     d->n_failed++;
+    nw_pubmetrics_article(d->metrics, false, 0, 0);
     if (nw_spool_fail(d->spool, name, reason, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "%s; spool: %s; stopping", reason, err);
         s_stop(d, NW_PUBD_EXIT_SPOOL);
@@ -339,6 +357,7 @@ static void s_finish_spool_article(s_daemon_t *d, const char *name, const s_repo
         return;
     }
     d->n_published++;
+    nw_pubmetrics_article(d->metrics, true, report->alerts, report->messages);
     s_log_published(name, report);
 }
 
@@ -478,7 +497,7 @@ static void s_on_journal_timer(uv_timer_t *timer)
     s_daemon_t *d = timer->data;
     if (d->stopping)
         return;
-    if (nw_journal_sync(d->journal) != NW_OK) {
+    if (s_journal_sync(d) != NW_OK) {
         s_stop_on_sync_failure(d);
         return;
     }
@@ -493,9 +512,10 @@ static void s_on_heartbeat(uv_timer_t *timer)
     int rc = d->journal
                  ? s_journal_heartbeat(d, &hb)
                  : nw_sequencer_heartbeat(d->seqr, s_now_ms(), d->opts->heartbeat_ms, "", &hb);
-    if (rc == NW_OK)
-        rc = nw_pubsock_send_heartbeat(d->sock, &hb);
+    if (rc == NW_OK && (rc = nw_pubsock_send_heartbeat(d->sock, &hb)) == NW_OK)
+        nw_pubmetrics_heartbeat(d->metrics);
     nw_heartbeat_clear(&hb);
+    nw_pubmetrics_sample(d->metrics, d->journal, d->replay, d->sock);
     if (rc != NW_OK)
         nw_log(NW_LOG_WARN, "heartbeat not sent: %s", nw_strerror(rc));
 }
@@ -637,6 +657,13 @@ static int s_open_socket(s_daemon_t *d)
         return (rc == NW_ERR_ADDRINUSE || rc == NW_ERR_ENDPOINT) ? NW_PUBD_EXIT_ENDPOINT
                                                                  : NW_PUBD_EXIT_FAILURE;
     }
+    if (d->opts->metrics_bind != NULL &&
+        (rc = nw_pubmetrics_start(d->opts->metrics_bind, d->zctx, d->sock, &d->metrics, err,
+                                  sizeof err)) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s", err);
+        return (rc == NW_ERR_ENDPOINT || rc == NW_ERR_INVAL) ? NW_PUBD_EXIT_ENDPOINT
+                                                             : NW_PUBD_EXIT_FAILURE;
+    }
     return NW_PUBD_EXIT_OK;
 }
 
@@ -747,6 +774,7 @@ static void s_teardown(s_daemon_t *d)
         if (uv_loop_close(&d->loop) != 0)
             nw_log(NW_LOG_WARN, "event loop closed with handles still open");
     }
+    nw_pubmetrics_destroy(&d->metrics);
     /* Waits at most the socket's linger for queued messages to leave. */
     if (d->zctx != NULL)
         zmq_ctx_term(d->zctx);

@@ -69,6 +69,7 @@ typedef struct {
     uint64_t max_article_size;        /* bytes; larger articles fail */
     const char *const *files;         /* articles to publish once at start ("-" = stdin) */
     size_t n_files;                   /* entries of files */
+    const char *metrics_bind;         /* --metrics-bind HOST:PORT, NULL for no metrics */
 } nw_pubd_opts_t;
 
 /* Runs the daemon until it is told to stop or cannot go on. Logs every failure (naming

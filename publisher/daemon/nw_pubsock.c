@@ -207,3 +207,13 @@ void nw_pubsock_close(nw_pubsock_t **ps_p, nw_pubsock_closed_fn *on_closed, void
     ps->closed_arg = arg;
     nw_zwatch_close(&ps->watch, s_on_watch_closed, ps);
 }
+
+void *nw_pubsock_socket(const nw_pubsock_t *ps)
+{
+    return ps->sock;
+}
+
+size_t nw_pubsock_subscriptions(const nw_pubsock_t *ps)
+{
+    return ps->subscriptions;
+}

@@ -54,6 +54,12 @@ int nw_pubsock_send_frame(nw_pubsock_t *ps, const nw_alert_t *alert, const void 
 /* Sends a heartbeat on NW_TOPIC_HEARTBEAT. Returns NW_OK, an encode error or NW_ERR_ZMQ. */
 int nw_pubsock_send_heartbeat(nw_pubsock_t *ps, const nw_heartbeat_t *hb);
 
+/* The XPUB socket (owned by ps), for a socket monitor (nw_pubmetrics). */
+void *nw_pubsock_socket(const nw_pubsock_t *ps);
+
+/* Active (subscriber, filter) pairs, as logged. */
+size_t nw_pubsock_subscriptions(const nw_pubsock_t *ps);
+
 /* Stops watching, closes the socket (waiting at most linger_ms, in the context's
  * termination, to flush), frees ps and then calls on_closed(arg) if not NULL; the
  * callback runs from the loop. Sets *ps_p to NULL. Safe on NULL and twice. */

@@ -1,6 +1,7 @@
 #include "nw_spool.h"
 
 #include "nw_error.h"
+#include "nw_log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -56,7 +57,12 @@ struct nw_spool_t {
     bool events_lost;        /* events were dropped: trust no rename until the next pass */
     s_look_t *looks;         /* files of the last settle pass, in name order */
     size_t n_looks;          /* entries of looks */
+    char **skipped;          /* names in incoming/ already logged as not regular files */
+    size_t n_skipped;        /* entries of skipped */
 };
+
+#define S_RETRY_HINT  "; to retry, fix the cause and move it from failed/ back into incoming/"
+#define S_SKIPPED_MAX 1024 /* names remembered as logged; past it, the oldest is forgotten */
 
 static const char *const s_temp_suffixes[] = {"~",    ".tmp", ".part",       ".partial",
                                               ".swp", ".swx", ".crdownload", NULL};
@@ -135,19 +141,68 @@ static int s_name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* True when incoming/name is a regular file (symlinks to one count). */
-static bool s_is_file(const nw_spool_t *spool, const struct dirent *de)
+/* What incoming/name is when it is not a regular file (nor a symlink to one), for the log. */
+static const char *s_not_file_kind(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return NULL; /* gone meanwhile */
+    if (S_ISLNK(st.st_mode))
+        return stat(path, &st) != 0 ? "a dangling symlink" : "a symlink to something else";
+    if (S_ISDIR(st.st_mode))
+        return "a folder";
+    if (S_ISFIFO(st.st_mode))
+        return "a FIFO";
+    if (S_ISSOCK(st.st_mode))
+        return "a socket";
+    return "a device";
+}
+
+/* Logs once per name that incoming/name is skipped, and why. */
+static void s_log_skipped(nw_spool_t *spool, const char *name, const char *path)
+{
+    for (size_t i = 0; i < spool->n_skipped; i++) {
+        if (strcmp(spool->skipped[i], name) == 0)
+            return;
+    }
+    const char *kind = s_not_file_kind(path);
+    if (kind == NULL)
+        return;
+    nw_log(NW_LOG_WARN, "%s/%s is %s, not a regular file; ignored", spool->incoming, name, kind);
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return;
+    if (spool->n_skipped == S_SKIPPED_MAX) {
+        free(spool->skipped[0]);
+        memmove(spool->skipped, spool->skipped + 1, (S_SKIPPED_MAX - 1) * sizeof *spool->skipped);
+        spool->n_skipped--;
+    } else {
+        char **grown = realloc(spool->skipped, (spool->n_skipped + 1) * sizeof *grown);
+        if (grown == NULL) {
+            free(copy);
+            return;
+        }
+        spool->skipped = grown;
+    }
+    spool->skipped[spool->n_skipped++] = copy;
+}
+
+/* True when incoming/name is a regular file (symlinks to one count). Anything else is
+ * logged, once per name. */
+static bool s_is_file(nw_spool_t *spool, const struct dirent *de)
 {
 #ifdef DT_REG
     if (de->d_type == DT_REG)
         return true;
-    if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
-        return false;
 #endif
     char path[PATH_MAX];
     struct stat st;
-    return s_join(path, sizeof path, spool->incoming, de->d_name) == NW_OK &&
-           stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    if (s_join(path, sizeof path, spool->incoming, de->d_name) != NW_OK)
+        return false;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return true;
+    s_log_skipped(spool, de->d_name, path);
+    return false;
 }
 
 static int s_push(char ***names, size_t *n, size_t *cap, const char *name)
@@ -166,7 +221,7 @@ static int s_push(char ***names, size_t *n, size_t *cap, const char *name)
     return NW_OK;
 }
 
-int nw_spool_scan(const nw_spool_t *spool, char ***names, size_t *n, char *err, size_t errlen)
+int nw_spool_scan(nw_spool_t *spool, char ***names, size_t *n, char *err, size_t errlen)
 {
     DIR *dir = opendir(spool->incoming);
     if (dir == NULL) {
@@ -430,7 +485,8 @@ static int s_write_line(const char *path, const char *reason, char *err, size_t 
     FILE *f = fopen(path, "w");
     if (f == NULL)
         goto fail;
-    bool ok = fwrite(reason, 1, len, f) == len && fputc('\n', f) != EOF;
+    bool ok =
+        fwrite(reason, 1, len, f) == len && fputs(S_RETRY_HINT, f) != EOF && fputc('\n', f) != EOF;
     if (fclose(f) != 0 || !ok)
         goto fail;
     return NW_OK;
@@ -485,6 +541,9 @@ void nw_spool_destroy(nw_spool_t **spool_p)
         close((*spool_p)->watch_fd);
     free((*spool_p)->events);
     free((*spool_p)->looks);
+    for (size_t i = 0; i < (*spool_p)->n_skipped; i++)
+        free((*spool_p)->skipped[i]);
+    free((*spool_p)->skipped);
     free(*spool_p);
     *spool_p = NULL;
 }

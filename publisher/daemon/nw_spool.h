@@ -36,7 +36,7 @@ bool nw_spool_name_ready(const char *name);
 /* Lists the ready regular files of incoming/ in byte-wise name order into a new array
  * *names of *n strings (free with nw_spool_names_free). Returns NW_OK, NW_ERR_IO /
  * NW_ERR_PERM / NW_ERR_NOTFOUND with the path in err, or NW_ERR_NOMEM. */
-int nw_spool_scan(const nw_spool_t *spool, char ***names, size_t *n, char *err, size_t errlen);
+int nw_spool_scan(nw_spool_t *spool, char ***names, size_t *n, char *err, size_t errlen);
 
 /* Frees an array from nw_spool_scan and sets *names to NULL. Safe on NULL. */
 void nw_spool_names_free(char ***names, size_t n);
@@ -71,7 +71,8 @@ int nw_spool_incoming_path(const nw_spool_t *spool, const char *name, char *buf,
  * or an NW_ERR_* from the rename with the paths in err. */
 int nw_spool_done(nw_spool_t *spool, const char *name, char *err, size_t errlen);
 
-/* Writes reason (its first line; a newline is added) to failed/name.error (name cut to
+/* Writes reason (its first line, then "; to retry, fix the cause and move it from failed/
+ * back into incoming/" and a newline) to failed/name.error (name cut to
  * NAME_MAX - 6 bytes there when longer, so the file name fits), then moves
  * incoming/name to failed/name, so whoever sees failed/name can read why. Returns NW_OK
  * or an NW_ERR_* with the paths in err. */

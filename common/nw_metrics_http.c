@@ -1,0 +1,189 @@
+/*
+ * nw_metrics_http: GET /metrics with libmicrohttpd's internal thread. See nw_metrics_http.h.
+ */
+#include "nw_metrics_http.h"
+
+#include "nw_error.h"
+#include "nw_log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define S_CONNECTIONS_MAX 8  /* scrapers served at once */
+#define S_TIMEOUT_S       10 /* an idle connection is closed after this */
+#define S_CONTENT_TYPE    "text/plain; version=0.0.4; charset=utf-8"
+
+struct _nw_metrics_http_t {
+    struct MHD_Daemon *daemon;   /* libmicrohttpd, with its own thread */
+    const nw_metrics_t *metrics; /* what is served (borrowed) */
+    unsigned port;               /* the port listened on */
+};
+
+/* A parsed HOST:PORT. */
+typedef struct {
+    struct sockaddr_storage addr; /* address and port */
+    socklen_t len;                /* bytes of addr used */
+    char host[64];                /* HOST as given, without brackets */
+} s_bind_t;
+
+static int s_parse(const char *flag, const char *value, s_bind_t *b, char *err, size_t errlen)
+{
+    memset(b, 0, sizeof *b);
+    const char *colon = strrchr(value, ':');
+    const char *host = value, *host_end = colon;
+    if (value[0] == '[') {
+        host = value + 1;
+        host_end = strchr(value, ']');
+        if (host_end == NULL || host_end + 1 != colon)
+            host_end = NULL;
+    }
+    if (colon == NULL || host_end == NULL || host_end == host ||
+        (size_t)(host_end - host) >= sizeof b->host) {
+        snprintf(err, errlen, "%s: '%s' is not HOST:PORT (e.g. 127.0.0.1:9556)", flag, value);
+        return NW_ERR_INVAL;
+    }
+    memcpy(b->host, host, (size_t)(host_end - host));
+    const char *port_s = colon + 1;
+    unsigned long port = 0;
+    if (strcmp(port_s, "*") != 0) {
+        char *end;
+        errno = 0;
+        port = strtoul(port_s, &end, 10);
+        if (port_s[0] < '0' || port_s[0] > '9' || *end != '\0' || errno != 0 || port > 65535) {
+            snprintf(err, errlen, "%s: '%s': the port must be 0-65535 or *", flag, value);
+            return NW_ERR_INVAL;
+        }
+    }
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&b->addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&b->addr;
+    if (value[0] != '[' && inet_pton(AF_INET, b->host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        b->len = sizeof *v4;
+    } else if (value[0] == '[' && inet_pton(AF_INET6, b->host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        b->len = sizeof *v6;
+    } else {
+        snprintf(err, errlen,
+                 "%s: '%s' is not an IP address (use 127.0.0.1, 0.0.0.0 or [::1], not a "
+                 "host name)",
+                 flag, b->host);
+        return NW_ERR_INVAL;
+    }
+    return NW_OK;
+}
+
+int nw_metrics_http_check(const char *flag, const char *value, char *err, size_t errlen)
+{
+    s_bind_t b;
+    return s_parse(flag, value, &b, err, errlen);
+}
+
+static enum MHD_Result s_reply(struct MHD_Connection *conn, unsigned status, const char *type,
+                               void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result r = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* Runs on libmicrohttpd's thread. */
+static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                    const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **req_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)req_cls;
+    nw_metrics_http_t *h = cls;
+    static char not_found[] = "not found: the metrics are at /metrics\n";
+    static char bad_method[] = "only GET\n";
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0; /* a body is ignored */
+        return MHD_YES;
+    }
+    if (strcmp(url, "/metrics") != 0)
+        return s_reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found, sizeof not_found - 1,
+                       MHD_RESPMEM_PERSISTENT);
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return s_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", bad_method,
+                       sizeof bad_method - 1, MHD_RESPMEM_PERSISTENT);
+    nw_buf_t body = {0};
+    if (nw_metrics_render(h->metrics, &body) != NW_OK) {
+        nw_buf_free(&body);
+        return MHD_NO; /* out of memory: drop the connection */
+    }
+    size_t len = body.len;
+    char *data = nw_buf_steal(&body);
+    enum MHD_Result r =
+        s_reply(conn, MHD_HTTP_OK, S_CONTENT_TYPE, data, len, MHD_RESPMEM_MUST_FREE);
+    if (r == MHD_NO && data != NULL)
+        free(data);
+    return r;
+}
+
+int nw_metrics_http_start(const char *flag, const char *bind, const nw_metrics_t *metrics,
+                          nw_metrics_http_t **out, char *err, size_t errlen)
+{
+    s_bind_t b;
+    int rc = s_parse(flag, bind, &b, err, errlen);
+    if (rc != NW_OK)
+        return rc;
+    nw_metrics_http_t *h = calloc(1, sizeof *h);
+    if (h == NULL) {
+        snprintf(err, errlen, "%s: out of memory", flag);
+        return NW_ERR_NOMEM;
+    }
+    h->metrics = metrics;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    if (b.addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    errno = 0;
+    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, s_on_request, h, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&b.addr, MHD_OPTION_CONNECTION_LIMIT,
+                                 (unsigned)S_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned)S_TIMEOUT_S, MHD_OPTION_END);
+    if (h->daemon == NULL) {
+        int e = errno;
+        snprintf(err, errlen, "%s %s: cannot listen: %s", flag, bind,
+                 e == EADDRINUSE ? "address already in use"
+                 : e != 0        ? strerror(e)
+                                 : "libmicrohttpd refused it");
+        free(h);
+        return NW_ERR_ENDPOINT;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info != NULL ? info->port : 0;
+    nw_log(NW_LOG_INFO, "metrics: listening on http://%s%s%s:%u/metrics",
+           b.addr.ss_family == AF_INET6 ? "[" : "", b.host, b.addr.ss_family == AF_INET6 ? "]" : "",
+           h->port);
+    *out = h;
+    return NW_OK;
+}
+
+unsigned nw_metrics_http_port(const nw_metrics_http_t *h)
+{
+    return h->port;
+}
+
+void nw_metrics_http_stop(nw_metrics_http_t **h_p)
+{
+    if (h_p == NULL || *h_p == NULL)
+        return;
+    MHD_stop_daemon((*h_p)->daemon);
+    free(*h_p);
+    *h_p = NULL;
+}

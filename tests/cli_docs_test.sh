@@ -1,0 +1,67 @@
+#!/bin/sh
+# The programs' --help, man pages and bash completion agree, and --help speaks
+# only of the installed product:
+#   - each man page in docs/man passes `man --warnings -l` without a warning;
+#   - every long option in a program's --help appears in its man page;
+#   - the bash completion offers exactly the long options of --help;
+#   - --help names no source-tree path (docs/, proto/, *.md, ../shared).
+# Usage: cli_docs_test.sh SOURCE_DIR PUB_BIN SUB_BIN
+set -u
+src=$1 pub=$2 sub=$3
+failed=0
+fail() {
+    echo "FAIL: $*" >&2
+    failed=1
+}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if command -v man >/dev/null 2>&1; then
+    for page in "$src"/docs/man/*.[1-8]; do
+        LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$page" >"$work/out" 2>"$work/warn"
+        if [ -s "$work/warn" ]; then
+            fail "$(basename "$page"): man --warnings says:"
+            cat "$work/warn" >&2
+        elif [ "$(wc -l <"$work/out")" -lt 20 ]; then
+            fail "$(basename "$page"): man rendered only $(wc -l <"$work/out") lines"
+        else
+            echo "ok: $(basename "$page") lints clean ($(wc -l <"$work/out") lines)"
+        fi
+    done
+else
+    echo "skip: man is not installed (Debian package man-db): man pages not linted"
+fi
+
+# long_options FILE: the --long-option names in FILE, one per line, sorted.
+long_options() { grep -o -- '--[a-z][a-z0-9-]*' "$1" | sort -u; }
+
+for prog in newswire-pub newswire-sub; do
+    case $prog in newswire-pub) bin=$pub ;; *) bin=$sub ;; esac
+    "$bin" --config none --help >"$work/help" || fail "$prog --help exited $?"
+    long_options "$work/help" >"$work/help.opts"
+    [ "$(wc -l <"$work/help.opts")" -ge 15 ] || fail "$prog --help lists only $(wc -l <"$work/help.opts") long options"
+    # The man page spells a dash \-.
+    sed 's/\\-/-/g' "$src/docs/man/$prog.1" >"$work/man"
+    long_options "$work/man" >"$work/man.opts"
+    missing=$(comm -23 "$work/help.opts" "$work/man.opts" | tr '\n' ' ')
+    [ -z "$missing" ] || fail "$prog: in --help, not in $prog.1: $missing"
+    long_options "$src/packaging/bash-completion/$prog" >"$work/comp.opts"
+    missing=$(comm -23 "$work/help.opts" "$work/comp.opts" | tr '\n' ' ')
+    [ -z "$missing" ] || fail "$prog: in --help, not in the bash completion: $missing"
+    extra=$(comm -13 "$work/help.opts" "$work/comp.opts" | tr '\n' ' ')
+    [ -z "$extra" ] || fail "$prog: the bash completion offers options --help does not know: $extra"
+    if grep -n -E '(docs|proto|shared)/|\.md\b' "$work/help" >"$work/paths"; then
+        fail "$prog --help names source-tree paths:"
+        cat "$work/paths" >&2
+    fi
+    echo "ok: $prog: $(wc -l <"$work/help.opts") long options in --help, man page and completion"
+done
+
+if command -v bash >/dev/null 2>&1; then
+    for prog in newswire-pub newswire-sub; do
+        bash -n "$src/packaging/bash-completion/$prog" || fail "$prog completion: bash -n failed"
+    done
+fi
+
+[ "$failed" = 0 ] || exit 1
+echo "PASS"
