@@ -342,6 +342,7 @@ static void s_cu_event(const nw_catchup_event_t *ev, void *arg)
 static void s_rp_alert(const nw_alert_t *alert, const char *topic, void *arg)
 {
     s_sub_t *sub = arg;
+    nw_submetrics_repaired(sub->metrics);
     if (!sub->stopping)
         nw_catchup_replayed(sub->catchup, alert, topic);
 }
