@@ -35,7 +35,8 @@ typedef struct {
                                   pass goes up to the head */
     bool retry;                /* the last replay failed: ask again at the next heartbeat */
     bool look_back_running;    /* the replay in progress is the one-off range */
-    bool went_live;            /* caught up once already (later ones are repairs) */
+    bool went_live;            /* went live once already (no more look-back) */
+    bool said_live;            /* "caught up" was reported (later ones are repairs) */
     uint64_t req;              /* number of the replay in progress */
     uint64_t replay_from;      /* its from_seq (0: look-back) */
     uint64_t replay_to;        /* its to_seq (0: up to the head) */
@@ -213,12 +214,16 @@ static void s_offer(nw_catchup_t *c, const nw_alert_t *alert, const char *topic)
     c->cb.deliver(alert, topic, c->cb.arg);
 }
 
-/* Caught up: drains the stream's queue while nothing starts another replay of it. */
-static void s_go_live(nw_catchup_t *c, s_stream_t *st)
+/* Live again: drains the stream's queue while nothing starts another replay of it. Caught
+ * up (announce: the replay succeeded, or none was needed) is reported as LIVE the first
+ * time, REPAIRED after that; after a failed replay nothing is (FAILED said it). */
+static void s_go_live(nw_catchup_t *c, s_stream_t *st, bool announce)
 {
     st->phase = NW_CATCHUP_LIVE;
-    s_event(c, st, st->went_live ? NW_CATCHUP_EV_REPAIRED : NW_CATCHUP_EV_LIVE,
-            nw_state_floor(c->opts.state, st->id), 0, NULL);
+    if (announce)
+        s_event(c, st, st->said_live ? NW_CATCHUP_EV_REPAIRED : NW_CATCHUP_EV_LIVE,
+                nw_state_floor(c->opts.state, st->id), 0, NULL);
+    st->said_live = st->said_live || announce;
     st->went_live = true;
     while (st->len > 0 && st->phase == NW_CATCHUP_LIVE) {
         s_item_t it = st->queue[st->head];
@@ -326,7 +331,7 @@ static void s_start_stream(nw_catchup_t *c, s_stream_t *st, const nw_heartbeat_t
         if (floor < hb->seq)
             s_start_replay(c, st, floor + 1, 0);
         else
-            s_go_live(c, st);
+            s_go_live(c, st, true);
         return;
     }
     s_event(c, st, NW_CATCHUP_EV_NEW_STREAM, hb->seq, 0, NULL);
@@ -337,7 +342,7 @@ static void s_start_stream(nw_catchup_t *c, s_stream_t *st, const nw_heartbeat_t
     }
     nw_state_use(state, st->id, s_now_floor(st, hb));
     s_adopt(c, st, hb->topics, hb->n_topics);
-    s_go_live(c, st);
+    s_go_live(c, st, true);
 }
 
 /* Report-only mode: a stream is taken from the first alert or heartbeat heard of it. */
@@ -452,7 +457,7 @@ static void s_replay_ok(nw_catchup_t *c, s_stream_t *st, const nw_replay_end_t *
      * known now (every alert dropped or reported missing meanwhile is at or below it). */
     if (st->again && s_repair(c, st, st->replay_to == 0 || st->again_head ? 0 : st->known))
         return;
-    s_go_live(c, st);
+    s_go_live(c, st, true);
 }
 
 /* The running replay of stream, or NULL when stream is not replaying. */
@@ -502,7 +507,7 @@ void nw_catchup_replay_failed(nw_catchup_t *c, const char *stream, const char *w
     } else {
         st->retry = true;
     }
-    s_go_live(c, st);
+    s_go_live(c, st, false);
 }
 
 void nw_catchup_gap(nw_catchup_t *c, const char *stream, uint64_t to_seq)

@@ -292,6 +292,8 @@ static void test_a_jump_while_live_is_repaired_in_order(void **state)
     s_end(fx, NW_REPLAY_OK, 16, 1);
     s_expect(fx, (uint64_t[]){14, 15, 16, 17}, 4);
     assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 1);     /* at the start */
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_REPAIRED), 1); /* after the repair */
 }
 
 static void test_a_heartbeat_showing_tail_loss_starts_a_repair(void **state)
@@ -336,8 +338,9 @@ static void test_a_failed_replay_goes_live_and_is_asked_again(void **state)
     s_end(fx, NW_REPLAY_ERROR, 0, 0);
     assert_true(s_saw(fx, NW_CATCHUP_EV_FAILED));
     assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
-    s_expect(fx, (uint64_t[]){13}, 1);                   /* live delivery goes on */
-    assert_int_equal(nw_state_floor(fx->state, S1), 10); /* 11-12 still owed */
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 0); /* not caught up: FAILED said so */
+    s_expect(fx, (uint64_t[]){13}, 1);                    /* live delivery goes on */
+    assert_int_equal(nw_state_floor(fx->state, S1), 10);  /* 11-12 still owed */
     s_beat(fx, S1, 13, 13);
     assert_int_equal(fx->n_rq, 2);
     assert_int_equal(fx->rq[1].from_seq, 11);
@@ -347,6 +350,8 @@ static void test_a_failed_replay_goes_live_and_is_asked_again(void **state)
     s_end(fx, NW_REPLAY_OK, 14, 1);
     s_expect(fx, (uint64_t[]){13, 11, 12}, 3);
     assert_int_equal(nw_state_floor(fx->state, S1), 13);
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 1); /* now it is, once */
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_REPAIRED), 0);
 }
 
 static void test_a_full_queue_is_dropped_and_fetched_by_another_pass(void **state)
