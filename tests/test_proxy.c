@@ -560,8 +560,23 @@ static void s_expect_exit(const char *const *argv, int status, nw_testproc_strea
 static void test_usage_and_endpoint_errors_have_their_exit_codes(void **state)
 {
     s_fx_t *f = *state;
-    s_expect_exit((const char *[]){NW_PROXY_BIN, "--help", NULL}, 0, NW_TESTPROC_STDOUT,
-                  "EXIT STATUS");
+    /* --help: every option, in lines a terminal shows whole. */
+    nw_testproc_t *help = nw_testproc_start((const char *[]){NW_PROXY_BIN, "--help", NULL}, NULL);
+    assert_non_null(help);
+    assert_int_equal(nw_testproc_wait_exit(help, S_START_MS), 0);
+    const char *out = nw_testproc_output(help, NW_TESTPROC_STDOUT);
+    const char *want[] = {"SYNOPSIS",    "--connect", "--bind",   "--replay-bind", "--control",
+                          "--hwm",       "--verbose", "--quiet",  "--log-level",   "SIGTERM",
+                          "EXIT STATUS", "EXAMPLES",  "--version"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (strstr(out, want[i]) == NULL)
+            fail_msg("--help does not mention %s", want[i]);
+    for (const char *line = out, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1)
+        if (nl - line > 80)
+            fail_msg("--help line over 80 columns: %.*s", (int)(nl - line), line);
+    nw_testproc_destroy(&help);
+    s_expect_exit((const char *[]){NW_PROXY_BIN, "--version", NULL}, 0, NW_TESTPROC_STDOUT,
+                  "newswire-proxy ");
     s_expect_exit((const char *[]){NW_PROXY_BIN, "--bind", f->px_ep[0], NULL}, 2,
                   NW_TESTPROC_STDERR, "--connect");
     s_expect_exit((const char *[]){NW_PROXY_BIN, "-c", "nowhere", NULL}, 2, NW_TESTPROC_STDERR,
