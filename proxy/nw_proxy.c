@@ -310,7 +310,7 @@ static void s_command(nw_proxy_t *p, const char *cmd, char *reply, size_t len)
         p->terminated = true;
     else
         answer = "ERROR unknown command (PAUSE, RESUME, TERMINATE, STATISTICS)";
-    if (answer[0] == 'O')
+    if (answer[0] == 'O' && reply != NULL) /* the stop pipe's TERMINATE is logged by its sender */
         nw_log(NW_LOG_INFO, "control: %s", cmd);
     if (reply != NULL)
         snprintf(reply, len, "%s", answer);
