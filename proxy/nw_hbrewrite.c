@@ -1,6 +1,7 @@
 #include "nw_hbrewrite.h"
 
 #include "nw_codec.h"
+#include "nw_heartbeat_patch.h"
 #include "nw_error.h"
 
 #include <stdio.h>
@@ -42,18 +43,11 @@ int nw_hbrewrite(const void *body, size_t size, const char *connected, const cha
         return rc;
     memset(info, 0, sizeof *info);
     snprintf(info->stream, sizeof info->stream, "%s", hb.stream);
-    char *replay = NULL;
-    if (nw_hbrewrite_resolve(hb.replay, connected, info->upstream, sizeof info->upstream) ==
-        NW_OK) {
-        replay = strdup(advertise != NULL ? advertise : info->upstream);
-        if (replay == NULL) {
-            nw_heartbeat_clear(&hb);
-            return NW_ERR_NOMEM;
-        }
-        free(hb.replay);
-        hb.replay = replay;
-    }
-    rc = nw_heartbeat_encode(&hb, out, out_size);
+    const char *replay = hb.replay; /* unresolvable: passed on as it came */
+    if (nw_hbrewrite_resolve(hb.replay, connected, info->upstream, sizeof info->upstream) == NW_OK)
+        replay = advertise != NULL ? advertise : info->upstream;
+    /* Patched, not re-encoded: keys this version does not know pass through. */
+    rc = nw_heartbeat_set_replay(body, size, replay, out, out_size);
     nw_heartbeat_clear(&hb);
     return rc;
 }

@@ -30,10 +30,11 @@ typedef struct {
  * out is untouched on error. */
 int nw_hbrewrite_resolve(const char *advertised, const char *connected, char *out, size_t outlen);
 
-/* Decodes the heartbeat body (size bytes), fills *info, and encodes a copy into a new
+/* Decodes the heartbeat body (size bytes), fills *info, and writes a copy into a new
  * buffer *out of *out_size bytes (caller frees) whose "replay" is `advertise` when the
  * publisher has a replay endpoint and advertise is not NULL, else the resolved upstream
- * endpoint ("" stays ""). connected is the upstream endpoint the body came from.
+ * endpoint ("" stays ""); every other key, unknown ones included, is kept
+ * (nw_heartbeat_set_replay). connected is the upstream endpoint the body came from.
  * Returns NW_OK, the decoder's NW_ERR_WIRE_* code for a bad body (nothing allocated), or
  * NW_ERR_NOMEM. A "*" host that cannot be resolved leaves the upstream "" and the replay
  * field unchanged (NW_OK). */

@@ -194,13 +194,15 @@ static void s_heartbeat(nw_proxy_t *p, size_t up, zmq_msg_t *body)
         return;
     }
     p->stats.heartbeats++;
+    /* The route first: a subscriber may ask for a replay as soon as it has the heartbeat,
+     * and the front end reads its pipe before it routes a request. */
+    if (p->replay != NULL && nw_proxy_replay_learn(p->replay, info.stream, info.upstream) != NW_OK)
+        nw_log(NW_LOG_DEBUG, "replay: route of stream %s not passed on", info.stream);
     zmq_msg_close(body);
     zmq_msg_init_size(body, size);
     memcpy(zmq_msg_data(body), out, size);
     free(out);
     s_send_down(p, body, false);
-    if (p->replay != NULL && nw_proxy_replay_learn(p->replay, info.stream, info.upstream) != NW_OK)
-        nw_log(NW_LOG_DEBUG, "replay: route of stream %s not passed on", info.stream);
 }
 
 /* Forwards one whole message from upstream up to the subscribers. Returns false when none
@@ -310,7 +312,7 @@ static void s_command(nw_proxy_t *p, const char *cmd, char *reply, size_t len)
         p->terminated = true;
     else
         answer = "ERROR unknown command (PAUSE, RESUME, TERMINATE, STATISTICS)";
-    if (answer[0] == 'O')
+    if (answer[0] == 'O' && reply != NULL) /* the stop pipe's TERMINATE is logged by its sender */
         nw_log(NW_LOG_INFO, "control: %s", cmd);
     if (reply != NULL)
         snprintf(reply, len, "%s", answer);

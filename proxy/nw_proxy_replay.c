@@ -307,28 +307,38 @@ static void s_expire(nw_proxy_replay_t *r)
     }
 }
 
-/* Handles one message from the owner: ["learn", stream, upstream] or ["stop"]. Returns
- * false on "stop". */
-static bool s_on_pipe(nw_proxy_replay_t *r)
+/* Handles one message waiting from the owner. Returns 1 when one was handled, 0 when
+ * none was waiting, -1 on "stop". */
+static int s_on_pipe_one(nw_proxy_replay_t *r)
 {
     char cmd[16], stream[NW_REPLAY_STREAM_MAX + 1], upstream[NW_HBREWRITE_ENDPOINT_MAX];
-    int n = zmq_recv(r->thread_pipe, cmd, sizeof cmd - 1, 0);
+    int n = zmq_recv(r->thread_pipe, cmd, sizeof cmd - 1, ZMQ_DONTWAIT);
     if (n < 0)
-        return true;
+        return 0;
     cmd[n < (int)sizeof cmd - 1 ? n : (int)sizeof cmd - 1] = '\0';
     if (strcmp(cmd, "learn") != 0) {
         s_drain(r->thread_pipe);
-        return false;
+        return -1;
     }
     int ns = zmq_recv(r->thread_pipe, stream, sizeof stream - 1, 0);
     int nu = ns < 0 ? -1 : zmq_recv(r->thread_pipe, upstream, sizeof upstream - 1, 0);
     s_drain(r->thread_pipe);
     if (nu < 0 || ns >= (int)sizeof stream - 1 || nu >= (int)sizeof upstream - 1)
-        return true;
+        return 1;
     stream[ns] = '\0';
     upstream[nu] = '\0';
     s_route_learn(r, stream, upstream);
-    return true;
+    return 1;
+}
+
+/* Handles every message waiting from the owner: ["learn", stream, upstream] or ["stop"].
+ * Returns false on "stop". */
+static bool s_on_pipe(nw_proxy_replay_t *r)
+{
+    int rv;
+    while ((rv = s_on_pipe_one(r)) > 0)
+        ;
+    return rv == 0;
 }
 
 static void *s_run(void *arg)
@@ -346,7 +356,9 @@ static void *s_run(void *arg)
             nw_log(NW_LOG_ERROR, "replay: poll failed: %s", zmq_strerror(errno));
             break;
         }
-        if ((items[0].revents & ZMQ_POLLIN) && !s_on_pipe(r))
+        /* Always, not only on POLLIN: routes learned just before a heartbeat went out
+         * must be known before the request that heartbeat prompted is routed. */
+        if (!s_on_pipe(r))
             break;
         /* Answers first, from the last client down: a dropped client is replaced by the
          * last one, which has already had its turn. */

@@ -28,7 +28,7 @@ typedef struct nw_proxy_replay_t nw_proxy_replay_t;
 typedef struct {
     uint64_t requests; /* requests forwarded upstream */
     uint64_t refused;  /* requests answered by the proxy with an "error" end marker */
-    uint64_t answers;  /* frames-sets (alerts and end markers) sent back to clients */
+    uint64_t answers;  /* messages (replayed alerts and end markers) passed back to clients */
 } nw_proxy_replay_stats_t;
 
 /* Binds a ROUTER on endpoint in zctx and starts the front end's thread. The endpoint

@@ -2,6 +2,7 @@
  * nw_hbrewrite: the proxy's heartbeat rewrite and replay endpoint resolution (pure).
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,6 +115,41 @@ static void test_rewrite_keeps_no_replay_as_none(void **state)
     nw_heartbeat_clear(&hb);
 }
 
+static bool s_contains(const char *hay, size_t n, const char *needle, size_t len)
+{
+    for (size_t i = 0; i + len <= n; i++)
+        if (memcmp(hay + i, needle, len) == 0)
+            return true;
+    return false;
+}
+
+static void test_rewrite_keeps_keys_it_does_not_know(void **state)
+{
+    (void)state;
+    size_t size, out_size;
+    char *body = s_heartbeat("tcp://*:5557", &size), *out = NULL;
+    /* One more entry, "xy": 5, in the top-level map (a fixmap: the count is in byte 0). */
+    assert_true(((unsigned char)body[0] & 0xf0) == 0x80 && ((unsigned char)body[0] & 0x0f) < 15);
+    char *grown = malloc(size + 4);
+    assert_non_null(grown);
+    memcpy(grown, body, size);
+    grown[0] = (char)(body[0] + 1);
+    memcpy(grown + size, "\xa2xy\x05", 4);
+    nw_hbrewrite_info_t info;
+    assert_int_equal(nw_hbrewrite(grown, size + 4, "tcp://10.0.1.1:5556", "tcp://*:6557", &info,
+                                  &out, &out_size),
+                     NW_OK);
+    assert_true(s_contains(out, out_size, "\xa2xy\x05", 4));
+    nw_heartbeat_t hb;
+    assert_int_equal(nw_heartbeat_decode(out, out_size, &hb), NW_OK);
+    assert_string_equal(hb.replay, "tcp://*:6557");
+    assert_int_equal(hb.seq, 42);
+    nw_heartbeat_clear(&hb);
+    free(out);
+    free(grown);
+    free(body);
+}
+
 static void test_rewrite_refuses_a_bad_body(void **state)
 {
     (void)state;
@@ -136,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_puts_the_proxy_front_end_in_replay),
         cmocka_unit_test(test_rewrite_without_front_end_resolves_the_star),
         cmocka_unit_test(test_rewrite_keeps_no_replay_as_none),
+        cmocka_unit_test(test_rewrite_keeps_keys_it_does_not_know),
         cmocka_unit_test(test_rewrite_refuses_a_bad_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

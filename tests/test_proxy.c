@@ -362,6 +362,44 @@ static void test_durable_subscriber_catches_up_through_the_proxy(void **state)
     s_stop(&f->pub[0], "newswire-pub");
 }
 
+static void test_proxy_kill9_loses_and_repeats_nothing_for_durable_subscribers(void **state)
+{
+    s_fx_t *f = *state;
+    char log[PATH_MAX], st[PATH_MAX];
+    snprintf(log, sizeof log, "%s/kill9.jsonl", f->dir);
+    snprintf(st, sizeof st, "%s/kill9.state", f->dir);
+    s_pub_start(f, 0);
+    s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL}, NULL);
+    s_sub_start(f, 0, f->px_ep[0],
+                (const char *[]){"-q", "-t", "alpha", "--state", st, "--log", log, "--fsync",
+                                 "never", "--on-new-stream", "beginning", NULL});
+    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    for (int a = 0; a < 4; a++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d.txt", a);
+        s_article(f, 0, name, "Zebra", 300);
+    }
+    s_wait_lines(f->sub[0], log, 100, "durable subscriber");
+    nw_testproc_signal(f->proxy[0], SIGKILL);
+    assert_int_equal(nw_testproc_wait_exit(f->proxy[0], S_START_MS), 128 + SIGKILL);
+    /* Published while the proxy is down: the subscriber can only get these by replay,
+     * through the restarted proxy. */
+    for (int a = 4; a < 8; a++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d.txt", a);
+        s_article(f, 0, name, "Zebra", 300);
+    }
+    s_expect(f->pub[0], "published k7.txt", S_LINES_MS, "newswire-pub");
+    s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL}, NULL);
+    s_wait_lines(f->sub[0], log, 8 * 301, "durable subscriber");
+    s_article(f, 0, "k8.txt", "Zebra", 10); /* and live again afterwards */
+    s_wait_lines(f->sub[0], log, 8 * 301 + 11, "durable subscriber");
+    s_stop(&f->sub[0], "durable subscriber");
+    s_assert_once_in_order(log, 8 * 301 + 11);
+    s_stop(&f->proxy[0], "newswire-proxy");
+    s_stop(&f->pub[0], "newswire-pub");
+}
+
 static void test_two_publishers_behind_one_proxy(void **state)
 {
     s_fx_t *f = *state;
@@ -560,8 +598,23 @@ static void s_expect_exit(const char *const *argv, int status, nw_testproc_strea
 static void test_usage_and_endpoint_errors_have_their_exit_codes(void **state)
 {
     s_fx_t *f = *state;
-    s_expect_exit((const char *[]){NW_PROXY_BIN, "--help", NULL}, 0, NW_TESTPROC_STDOUT,
-                  "EXIT STATUS");
+    /* --help: every option, in lines a terminal shows whole. */
+    nw_testproc_t *help = nw_testproc_start((const char *[]){NW_PROXY_BIN, "--help", NULL}, NULL);
+    assert_non_null(help);
+    assert_int_equal(nw_testproc_wait_exit(help, S_START_MS), 0);
+    const char *out = nw_testproc_output(help, NW_TESTPROC_STDOUT);
+    const char *want[] = {"SYNOPSIS",    "--connect", "--bind",   "--replay-bind", "--control",
+                          "--hwm",       "--verbose", "--quiet",  "--log-level",   "SIGTERM",
+                          "EXIT STATUS", "EXAMPLES",  "--version"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (strstr(out, want[i]) == NULL)
+            fail_msg("--help does not mention %s", want[i]);
+    for (const char *line = out, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1)
+        if (nl - line > 80)
+            fail_msg("--help line over 80 columns: %.*s", (int)(nl - line), line);
+    nw_testproc_destroy(&help);
+    s_expect_exit((const char *[]){NW_PROXY_BIN, "--version", NULL}, 0, NW_TESTPROC_STDOUT,
+                  "newswire-proxy ");
     s_expect_exit((const char *[]){NW_PROXY_BIN, "--bind", f->px_ep[0], NULL}, 2,
                   NW_TESTPROC_STDERR, "--connect");
     s_expect_exit((const char *[]){NW_PROXY_BIN, "-c", "nowhere", NULL}, 2, NW_TESTPROC_STDERR,
@@ -589,6 +642,9 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_durable_subscriber_catches_up_through_the_proxy,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_proxy_kill9_loses_and_repeats_nothing_for_durable_subscribers, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown(test_two_publishers_behind_one_proxy, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_control_socket_pauses_resumes_reports_and_terminates,
                                         s_setup, s_teardown),
