@@ -37,10 +37,10 @@ typedef struct {
     size_t text;       /* bytes of its whitespace-collapsed text */
     size_t link;       /* bytes of that text inside <a> */
     size_t commas;     /* commas in its text */
-    size_t n_p;        /* <p> elements inside */
+    size_t n_p;        /* paragraphs inside: <p>, and <div>s with no block inside */
     size_t n_img;      /* <img> elements inside */
     size_t n_li;       /* <li> elements inside */
-    size_t n_input;    /* <input> elements inside (counted before they are dropped) */
+    size_t n_input;    /* <input> elements inside (when the rules keep them) */
     size_t n_embed;    /* <embed>, <object>, <iframe> inside */
     bool block_inside; /* holds a block element (a div that is really a paragraph does not) */
 } s_info_t;
@@ -576,13 +576,12 @@ static xmlNode *s_best_candidate(s_ctx_t *ctx, xmlNode *body)
 
 /* Readability's sibling rule: a sibling of the best container is article too when it
  * scores well itself, or is a paragraph of real prose. */
-static bool s_sibling_belongs(const s_ctx_t *ctx, const xmlNode *top, xmlNode *s)
+static bool s_sibling_belongs(const xmlNode *top, xmlNode *s)
 {
     const s_info_t *ti = s_info(top), *si = s_info(s);
     double threshold = ti->score * 0.2 > 10 ? ti->score * 0.2 : 10;
     double bonus = 0;
     const char *tc = nw_html_attr(top, "class"), *sc = nw_html_attr(s, "class");
-    (void)ctx;
     if (tc != NULL && sc != NULL && tc[0] != '\0' && strcmp(tc, sc) == 0)
         bonus = ti->score * 0.2;
     if (s_is(top, "article") && s_is(s, "article"))
@@ -807,7 +806,7 @@ static int s_emit_article(s_ctx_t *ctx, xmlNode *top)
             continue;
         if (s == top)
             rc = s_emit_children(ctx, s, 1);
-        else if (s_sibling_belongs(ctx, top, s))
+        else if (s_sibling_belongs(top, s))
             rc = s_emit_element(ctx, s, 1);
         if (rc == NW_OK)
             rc = s_flush(ctx);
@@ -926,7 +925,7 @@ static int s_fill_meta(nw_article_t *art, nw_html_meta_t *meta)
     return art->place != NULL ? NW_OK : NW_ERR_NOMEM;
 }
 
-/* Parses data and runs one try; *doc_out receives the tree for metadata when asked. */
+/* Parses data and runs one try; fills *meta first when meta is not NULL. */
 static int s_parse_and_try(s_ctx_t *ctx, const char *data, size_t len, bool whole,
                            nw_html_meta_t *meta)
 {
@@ -986,14 +985,7 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     rc = s_parse_and_try(&ctx, data, len, false, &meta);
     if (rc == NW_OK && ctx.body_bytes < S_RETRY_BELOW) {
         /* Class rules can remove the article itself on an odd page: try once without. */
-        s_ctx_t again = ctx;
-        memset(&again.run, 0, sizeof again.run);
-        again.blocks = NULL;
-        again.hashes = NULL;
-        again.info = NULL;
-        again.n_blocks = again.cap_blocks = again.n_info = 0;
-        again.body_bytes = 0;
-        again.use_class = false;
+        s_ctx_t again = {.opts = ctx.opts, .rules = ctx.rules, .title = ctx.title};
         rc = s_parse_and_try(&again, data, len, false, NULL);
         if (rc == NW_OK && again.body_bytes > ctx.body_bytes) {
             s_ctx_reset(&ctx);
