@@ -28,6 +28,8 @@
 #define S_DEDUPE_MIN  20   /* repeated blocks at least this long are dropped */
 #define S_LD_SHARE    0.6  /* use JSON-LD articleBody when the page text is below this share */
 #define S_LD_MIN      200  /* bytes of articleBody needed to consider it */
+#define S_TITLE_CUT   120  /* bytes of body text that stand in for a missing title */
+#define S_HEADING_MAX 200  /* a "heading" longer than this is a paragraph in large type */
 
 /* Facts about one element, kept in its _private pointer. */
 typedef struct {
@@ -626,6 +628,8 @@ static int s_add_block(s_ctx_t *ctx, nw_block_kind_t kind, char *text)
 {
     nw_html_squeeze(text);
     size_t len = strlen(text);
+    if (kind == NW_BLOCK_HEADING && len > S_HEADING_MAX)
+        kind = NW_BLOCK_PARAGRAPH;
     if (len == 0 || ctx->ended || ctx->n_blocks >= S_MAX_BLOCKS || s_same_as_title(ctx, text)) {
         free(text);
         return NW_OK;
@@ -1018,7 +1022,11 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     if (article->title[0] == '\0') {
         /* No title anywhere: the first words of the body stand in. */
         free(article->title);
-        article->title = strndup(article->blocks[0].text, 120);
+        const char *first = article->blocks[0].text;
+        size_t cut = strlen(first) > S_TITLE_CUT ? S_TITLE_CUT : strlen(first);
+        while (cut > 0 && ((unsigned char)first[cut] & 0xc0) == 0x80)
+            cut--; /* never inside a UTF-8 character */
+        article->title = strndup(first, cut);
         if (article->title == NULL) {
             rc = NW_ERR_NOMEM;
             goto fail;
