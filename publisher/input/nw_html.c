@@ -56,6 +56,7 @@ typedef struct {
     size_t n_info;                /* used entries of info */
     xmlNode *top[S_TOP_N];        /* best candidates, best first */
     const char *title;            /* the article title, to drop its repeats */
+    const char *author;           /* the author from the metadata, to drop byline blocks */
     nw_block_t *blocks;           /* blocks emitted so far */
     size_t n_blocks;              /* used entries of blocks */
     size_t cap_blocks;            /* allocated entries of blocks */
@@ -617,9 +618,16 @@ static uint64_t s_hash(const char *s)
     return h | 1;
 }
 
-static bool s_same_as_title(const s_ctx_t *ctx, const char *text)
+/* The title again, or a byline that only repeats the author ("By Dana Reyes"). */
+static bool s_repeats_metadata(const s_ctx_t *ctx, const char *text)
 {
-    return ctx->title != NULL && strcasecmp(ctx->title, text) == 0;
+    if (ctx->title != NULL && strcasecmp(ctx->title, text) == 0)
+        return true;
+    if (ctx->author == NULL || ctx->author[0] == '\0')
+        return false;
+    if (strncasecmp(text, "by ", 3) == 0)
+        text += 3;
+    return strcasecmp(ctx->author, text) == 0;
 }
 
 /* Adds a block of text (squeezed in place, owned by the call) unless it is empty, the
@@ -630,7 +638,7 @@ static int s_add_block(s_ctx_t *ctx, nw_block_kind_t kind, char *text)
     size_t len = strlen(text);
     if (kind == NW_BLOCK_HEADING && len > S_HEADING_MAX)
         kind = NW_BLOCK_PARAGRAPH;
-    if (len == 0 || ctx->ended || ctx->n_blocks >= S_MAX_BLOCKS || s_same_as_title(ctx, text)) {
+    if (len == 0 || ctx->ended || ctx->n_blocks >= S_MAX_BLOCKS || s_repeats_metadata(ctx, text)) {
         free(text);
         return NW_OK;
     }
@@ -759,6 +767,9 @@ static int s_emit_element(s_ctx_t *ctx, xmlNode *n, int depth)
         ctx->run_space = true;
         return NW_OK;
     }
+    if (s_is(n, "time") && n->parent != NULL && !nw_html_is_inline(s_name(n->parent)) &&
+        !s_is(n->parent, "p") && !s_is(n->parent, "li") && !s_is(n->parent, "td"))
+        return NW_OK; /* a timestamp standing alone in a container is metadata, not prose */
     if (nw_html_is_inline(s_name(n)))
         return nw_html_node_text(n, &ctx->run, &ctx->run_space);
     if ((rc = s_flush(ctx)) != NW_OK)
@@ -941,6 +952,7 @@ static int s_parse_and_try(s_ctx_t *ctx, const char *data, size_t len, bool whol
         rc = nw_html_meta_collect(doc, meta);
     if (rc == NW_OK) {
         ctx->title = meta != NULL ? meta->title : ctx->title;
+        ctx->author = meta != NULL ? meta->author : ctx->author;
         rc = s_try(ctx, doc, whole);
     }
     xmlFreeDoc(doc);
@@ -989,7 +1001,8 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     rc = s_parse_and_try(&ctx, data, len, false, &meta);
     if (rc == NW_OK && ctx.body_bytes < S_RETRY_BELOW) {
         /* Class rules can remove the article itself on an odd page: try once without. */
-        s_ctx_t again = {.opts = ctx.opts, .rules = ctx.rules, .title = ctx.title};
+        s_ctx_t again = {
+            .opts = ctx.opts, .rules = ctx.rules, .title = ctx.title, .author = ctx.author};
         rc = s_parse_and_try(&again, data, len, false, NULL);
         if (rc == NW_OK && again.body_bytes > ctx.body_bytes) {
             s_ctx_reset(&ctx);
@@ -1062,6 +1075,7 @@ int nw_html_body(const char *data, size_t len, const nw_html_opts_t *opts, nw_ar
         goto done;
     ctx.use_class = true;
     ctx.title = article->title;
+    ctx.author = article->author;
     rc = s_parse_and_try(&ctx, data, len, true, NULL);
     if (rc == NW_ERR_ARTICLE_EMPTY)
         rc = NW_OK; /* nothing to read: no blocks */
