@@ -75,6 +75,7 @@ static void test_sniff_recognises_pages_by_their_markup(void **state)
         "Harbor Nations Cut Steel Tariffs\n\nTwo harbor nations agreed <on> Tuesday.",
         "{\"headline\": \"<p>x</p>\"}",
         "<one> tag only, then prose",
+        "<FRANKLIN FUND> SETS PAYOUT\n<ACME CORP> <BETA INC> <GAMMA LTD> <DELTA PLC> said...",
         "",
     };
     for (size_t i = 0; i < sizeof not_pages / sizeof not_pages[0]; i++)

@@ -120,6 +120,24 @@ static bool s_starts_ci(const char *p, const char *end, const char *word)
     return (size_t)(end - p) >= n && strncasecmp(p, word, n) == 0;
 }
 
+/* True when p starts an HTML element name (case ignored) followed by '>', '/' or a
+ * blank: "<FRANKLIN FUND>" in a wire story is no tag. */
+static bool s_known_tag(const char *p, const char *end)
+{
+    static const char *const names[] = {
+        "p",    "div",    "span",    "a",       "br",     "b",      "i",   "em",   "strong",
+        "ul",   "ol",     "li",      "h1",      "h2",     "h3",     "h4",  "img",  "table",
+        "tr",   "td",     "section", "article", "header", "footer", "nav", "main", "meta",
+        "link", "script", "style",   "title",   "figure", NULL};
+    for (size_t i = 0; names[i] != NULL; i++) {
+        size_t n = strlen(names[i]);
+        if ((size_t)(end - p) > n && strncasecmp(p, names[i], n) == 0 &&
+            (p[n] == '>' || p[n] == '/' || p[n] == ' ' || p[n] == '\t' || p[n] == '\n'))
+            return true;
+    }
+    return false;
+}
+
 bool nw_html_sniff(const char *data, size_t len)
 {
     const char *p = data, *end = data + (len < S_SNIFF_BYTES ? len : S_SNIFF_BYTES);
@@ -136,10 +154,9 @@ bool nw_html_sniff(const char *data, size_t len)
         s_starts_ci(p, end, "<!--") || s_starts_ci(p, end, "<?xml"))
         return true;
     size_t tags = 0;
-    for (const char *q = p; q + 1 < end; q++) {
-        if (*q == '<' &&
-            ((q[1] >= 'a' && q[1] <= 'z') || (q[1] >= 'A' && q[1] <= 'Z') || q[1] == '/'))
-            tags++;
+    for (const char *q = p; q < end; q++) {
+        if (*q == '<')
+            tags += s_known_tag(q + 1 + (q + 1 < end && q[1] == '/'), end);
     }
     return tags >= S_SNIFF_TAGS;
 }
