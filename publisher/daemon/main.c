@@ -477,7 +477,7 @@ static int s_dry_run(const nw_pubd_opts_t *opts, bool extract, bool json)
         goto cleanup;
     }
     nw_ingest_cfg_t cfg = {
-        .rules = rules, .taxonomy = tax, .max_size = opts->max_article_size, .html_rules = html};
+        .rules = rules, .taxonomy = tax, .max_size = opts->max_article_size, .html = html};
     nw_buf_t out = {0};
     status = NW_PUBD_EXIT_OK;
     for (size_t i = 0; i < opts->n_files; i++) {
