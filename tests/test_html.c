@@ -16,6 +16,7 @@
 #include "nw_error.h"
 #include "nw_html.h"
 #include "nw_html_rules.h"
+#include "nw_utf8.h"
 
 #define HARBOR_PAGE   NW_TEST_DATA_DIR "/html/harbor-steel.html"
 #define NO_ARTICLE    NW_TEST_DATA_DIR "/html/no-article.html"
@@ -74,6 +75,7 @@ static void test_sniff_recognises_pages_by_their_markup(void **state)
         "Harbor Nations Cut Steel Tariffs\n\nTwo harbor nations agreed <on> Tuesday.",
         "{\"headline\": \"<p>x</p>\"}",
         "<one> tag only, then prose",
+        "<FRANKLIN FUND> SETS PAYOUT\n<ACME CORP> <BETA INC> <GAMMA LTD> <DELTA PLC> said...",
         "",
     };
     for (size_t i = 0; i < sizeof not_pages / sizeof not_pages[0]; i++)
@@ -396,6 +398,38 @@ static void test_rules_judge_words_and_keep(void **state)
     nw_html_rules_destroy(&rules); /* twice is safe */
 }
 
+static void test_untitled_page_and_long_heading(void **state)
+{
+    (void)state;
+    nw_buf_t page = {0};
+    assert_int_equal(nw_buf_append_str(&page, "<html><body><article><p>"), NW_OK);
+    for (int i = 0; i < 40; i++) /* "Überseehäfen " repeated: two-byte characters throughout */
+        assert_int_equal(nw_buf_append_str(&page, "\xc3\x9c"
+                                                  "berseeh\xc3\xa4"
+                                                  "fen "),
+                         NW_OK);
+    assert_int_equal(nw_buf_append_str(&page, "</p><h2>"), NW_OK);
+    for (int i = 0; i < 30; i++)
+        assert_int_equal(nw_buf_append_str(&page, "a heading that goes on "), NW_OK);
+    assert_int_equal(nw_buf_append_str(&page, "</h2></article></body></html>"), NW_OK);
+    nw_article_t a;
+    char err[256] = "";
+    assert_int_equal(nw_html_extract(page.data, page.len, NULL, &a, err, sizeof err), NW_OK);
+    /* No title anywhere: the first body words, cut on a character boundary. */
+    assert_true(strlen(a.title) > 0 && strlen(a.title) <= 120);
+    assert_true(nw_utf8_valid(a.title, strlen(a.title)));
+    assert_int_equal(strncmp(a.title,
+                             "\xc3\x9c"
+                             "berseeh",
+                             9),
+                     0);
+    /* A 690-byte "heading" is prose in large type. */
+    assert_int_equal(a.n_blocks, 2);
+    assert_int_equal(a.blocks[1].kind, NW_BLOCK_PARAGRAPH);
+    nw_article_clear(&a);
+    nw_buf_free(&page);
+}
+
 static void test_installed_rules_file_is_the_built_in_one(void **state)
 {
     (void)state;
@@ -466,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_rules_file_steers_the_extractor),
         cmocka_unit_test(test_rules_errors_name_the_line),
         cmocka_unit_test(test_rules_judge_words_and_keep),
+        cmocka_unit_test(test_untitled_page_and_long_heading),
         cmocka_unit_test(test_installed_rules_file_is_the_built_in_one),
         cmocka_unit_test(test_parse_time_reads_iso_8601),
         cmocka_unit_test(test_body_path_reads_a_fragment_whole),

@@ -83,6 +83,20 @@ static void test_ninjs_2x_fields_and_html_body(void **state)
     free(doc);
 }
 
+static void test_html_body_drops_a_byline_repeating_the_author(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{\"headline\": \"Ferry resumes\", \"byline\": \"Dana Reyes\", \"body_html\": "
+        "\"<p>By Dana Reyes</p><p>The ferry resumed service on Monday.</p>\"}";
+    nw_article_t a;
+    char err[256] = "";
+    assert_int_equal(nw_ninjs_read(doc, strlen(doc), NULL, &a, err, sizeof err), NW_OK);
+    assert_int_equal(a.n_blocks, 1);
+    assert_string_equal(a.blocks[0].text, "The ferry resumed service on Monday.");
+    nw_article_clear(&a);
+}
+
 static void test_malformed_json_names_line_and_column(void **state)
 {
     (void)state;
@@ -105,6 +119,18 @@ static void test_not_an_object_and_duplicate_keys_are_refused(void **state)
     static const char dup[] = "{\"headline\": \"a\", \"headline\": \"b\", \"body_text\": \"x\"}";
     assert_int_equal(nw_ninjs_read(dup, strlen(dup), NULL, &a, err, sizeof err), NW_ERR_INVAL);
     assert_non_null(strstr(err, "duplicate"));
+}
+
+static void test_entity_bomb_in_body_html_is_refused(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{\"headline\": \"Bomb\", \"body_html\": \"<!DOCTYPE html [<!ENTITY a "
+        "\\\"aaaa\\\"><!ENTITY b \\\"&a;&a;&a;&a;\\\">]><p>&b;</p>\"}";
+    nw_article_t a;
+    char err[256] = "";
+    assert_int_equal(nw_ninjs_read(doc, strlen(doc), NULL, &a, err, sizeof err), NW_ERR_INVAL);
+    assert_non_null(strstr(err, "ninjs: body_html: the page's DOCTYPE declares entities"));
 }
 
 static void test_no_body_is_refused(void **state)
@@ -169,8 +195,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ninjs_1x_fields),
         cmocka_unit_test(test_ninjs_2x_fields_and_html_body),
+        cmocka_unit_test(test_html_body_drops_a_byline_repeating_the_author),
         cmocka_unit_test(test_malformed_json_names_line_and_column),
         cmocka_unit_test(test_not_an_object_and_duplicate_keys_are_refused),
+        cmocka_unit_test(test_entity_bomb_in_body_html_is_refused),
         cmocka_unit_test(test_no_body_is_refused),
         cmocka_unit_test(test_sniff_needs_a_ninjs_field),
         cmocka_unit_test(test_ingest_maps_subjects_to_topics),

@@ -200,9 +200,11 @@ static void s_print_help(FILE *out)
           "                     is reported (FILE:LINE) and the previous one kept\n"
           "\n"
           "EXIT STATUS\n"
-          "    0  stopped by a signal; with --dry-run, every FILE was parsed\n"
-          "    1  runtime failure; with --dry-run, some FILE failed (named on stderr)\n"
-          "    2  usage: bad option or value, or a bad --topics/--boilerplate file\n"
+          "    0  stopped by a signal; with --dry-run or --extract, every FILE was parsed\n"
+          "    1  runtime failure; with --dry-run or --extract, some FILE failed (named on\n"
+          "       stderr)\n"
+          "    2  usage: bad option or value, or a bad --topics/--boilerplate/--html-rules\n"
+          "       file\n"
           "    3  an --bind or --replay-bind endpoint cannot be used (address already in\n"
           "       use, bad address)\n"
           "    4  the spool or journal folder cannot be created, read or written (or\n"
@@ -536,7 +538,7 @@ static int s_dry_run(const nw_pubd_opts_t *opts, bool extract, bool json)
         goto cleanup;
     }
     nw_ingest_cfg_t cfg = {
-        .rules = rules, .taxonomy = tax, .max_size = opts->max_article_size, .html_rules = html};
+        .rules = rules, .taxonomy = tax, .max_size = opts->max_article_size, .html = html};
     nw_buf_t out = {0};
     status = NW_PUBD_EXIT_OK;
     for (size_t i = 0; i < opts->n_files; i++) {

@@ -30,37 +30,37 @@
 /* Everything one run of the daemon holds. The uv handles are embedded, so the struct lives
  * until the loop has closed them all (nw_pubd_run's stack frame outlives the loop). */
 typedef struct {
-    const nw_pubd_opts_t *opts;  /* the run's settings (borrowed) */
-    uv_loop_t loop;              /* the daemon's only loop */
-    bool loop_ready;             /* loop initialised (and must be closed) */
-    uv_signal_t sigterm;         /* stop */
-    uv_signal_t sigint;          /* stop */
-    uv_signal_t sighup;          /* reload taxonomy and boilerplate rules */
-    uv_poll_t spool_watch;       /* incoming/'s inotify descriptor is readable */
-    uv_timer_t rescan;           /* periodic fallback listing of incoming/ */
-    uv_timer_t heartbeat;        /* heartbeat period */
-    uv_idle_t work;              /* active while articles wait: one per loop turn */
-    void *zctx;                  /* ZeroMQ context */
-    nw_pubsock_t *sock;          /* the alert socket */
-    nw_spool_t *spool;           /* the spool folders */
-    nw_journal_t *journal;       /* numbers and keeps every alert; NULL with --no-journal */
-    nw_replay_t *replay;         /* serves the journal (--replay-bind); NULL when none */
-    nw_sequencer_t *seqr;        /* numbers alerts in memory when there is no journal */
-    uv_timer_t journal_timer;    /* periodic journal sync and retention */
-    bool paused;                 /* the journal could not be written: retry on rescan */
-    nw_taxonomy_t *taxonomy;     /* current taxonomy (replaced by SIGHUP) */
-    nw_boilerplate_t *rules;     /* current boilerplate rules (replaced by SIGHUP) */
-    nw_html_rules_t *html_rules; /* current HTML markup rules (replaced by SIGHUP) */
-    char **pending;              /* names of incoming/ from the last listing */
-    size_t n_pending;            /* entries of pending */
-    size_t next_pending;         /* next entry of pending to process */
-    size_t next_file;            /* next positional file to process */
-    bool rescan_wanted;          /* list incoming/ again once pending is done */
-    bool stopping;               /* shutting down: no new work */
-    int status;                  /* exit status to return */
-    uint64_t n_published;        /* articles published */
-    uint64_t n_failed;           /* articles that failed */
-    nw_pubmetrics_t *metrics;    /* --metrics-bind, or NULL */
+    const nw_pubd_opts_t *opts; /* the run's settings (borrowed) */
+    uv_loop_t loop;             /* the daemon's only loop */
+    bool loop_ready;            /* loop initialised (and must be closed) */
+    uv_signal_t sigterm;        /* stop */
+    uv_signal_t sigint;         /* stop */
+    uv_signal_t sighup;         /* reload taxonomy and boilerplate rules */
+    uv_poll_t spool_watch;      /* incoming/'s inotify descriptor is readable */
+    uv_timer_t rescan;          /* periodic fallback listing of incoming/ */
+    uv_timer_t heartbeat;       /* heartbeat period */
+    uv_idle_t work;             /* active while articles wait: one per loop turn */
+    void *zctx;                 /* ZeroMQ context */
+    nw_pubsock_t *sock;         /* the alert socket */
+    nw_spool_t *spool;          /* the spool folders */
+    nw_journal_t *journal;      /* numbers and keeps every alert; NULL with --no-journal */
+    nw_replay_t *replay;        /* serves the journal (--replay-bind); NULL when none */
+    nw_sequencer_t *seqr;       /* numbers alerts in memory when there is no journal */
+    uv_timer_t journal_timer;   /* periodic journal sync and retention */
+    bool paused;                /* the journal could not be written: retry on rescan */
+    nw_taxonomy_t *taxonomy;    /* current taxonomy (replaced by SIGHUP) */
+    nw_boilerplate_t *rules;    /* current boilerplate rules (replaced by SIGHUP) */
+    nw_html_rules_t *html;      /* current HTML markup rules (replaced by SIGHUP) */
+    char **pending;             /* names of incoming/ from the last listing */
+    size_t n_pending;           /* entries of pending */
+    size_t next_pending;        /* next entry of pending to process */
+    size_t next_file;           /* next positional file to process */
+    bool rescan_wanted;         /* list incoming/ again once pending is done */
+    bool stopping;              /* shutting down: no new work */
+    int status;                 /* exit status to return */
+    uint64_t n_published;       /* articles published */
+    uint64_t n_failed;          /* articles that failed */
+    nw_pubmetrics_t *metrics;   /* --metrics-bind, or NULL */
 } s_daemon_t;
 
 static int64_t s_now_ms(void)
@@ -287,10 +287,9 @@ static s_outcome_t s_publish_article(s_daemon_t *d, nw_ingest_result_t *res, s_r
 static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, s_report_t *r,
                              char *err, size_t errlen)
 {
-    nw_ingest_cfg_t cfg = {.rules = d->rules,
-                           .taxonomy = d->taxonomy,
-                           .max_size = d->opts->max_article_size,
-                           .html_rules = d->html_rules};
+    nw_ingest_cfg_t cfg = {
+        .rules = d->rules, .taxonomy = d->taxonomy, .max_size = d->opts->max_article_size};
+    cfg.html = d->html;
     nw_ingest_result_t res;
     int rc = nw_ingest_file(&cfg, path, name, s_now_ms(), &res, err, errlen);
     if (rc == NW_ERR_NOTFOUND)
@@ -529,8 +528,8 @@ static void s_reload_html_rules(s_daemon_t *d)
         nw_log(NW_LOG_ERROR, "reload: %s; keeping the previous HTML rules", err);
         return;
     }
-    nw_html_rules_destroy(&d->html_rules);
-    d->html_rules = rules;
+    nw_html_rules_destroy(&d->html);
+    d->html = rules;
     nw_log(NW_LOG_INFO, "reloaded HTML rules from %s", path ? path : "built-in");
 }
 
@@ -582,8 +581,7 @@ static int s_load_config(s_daemon_t *d)
         nw_log(NW_LOG_ERROR, "--boilerplate %s", err);
         return NW_PUBD_EXIT_USAGE;
     }
-    if (nw_ingest_load_html_rules(d->opts->html_rules_path, &d->html_rules, err, sizeof err) !=
-        NW_OK) {
+    if (nw_ingest_load_html_rules(d->opts->html_rules_path, &d->html, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "--html-rules %s", err);
         return NW_PUBD_EXIT_USAGE;
     }
@@ -788,7 +786,7 @@ static void s_teardown(s_daemon_t *d)
     nw_spool_destroy(&d->spool);
     nw_taxonomy_destroy(&d->taxonomy);
     nw_boilerplate_destroy(&d->rules);
-    nw_html_rules_destroy(&d->html_rules);
+    nw_html_rules_destroy(&d->html);
 }
 
 int nw_pubd_run(const nw_pubd_opts_t *opts)

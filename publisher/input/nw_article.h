@@ -39,7 +39,7 @@ typedef struct {
     bool latin1; /* the input was not valid UTF-8 and was read as Latin-1 */
     /* Metadata the structured readers (HTML page, ninjs) find; the text reader leaves
      * them empty. */
-    char *url;               /* canonical http(s) URL of the article, "" if unknown */
+    char *url;               /* canonical http(s) URL (ninjs: its uri), "" if unknown */
     char *section;           /* the site's section ("Business", "World"), "" if unknown */
     int64_t article_time_ms; /* original publication time, ms since the epoch UTC; 0 = unknown */
     char **subjects;         /* IPTC subject codes ("medtop:20000384"), n_subjects entries */

@@ -28,6 +28,8 @@
 #define S_DEDUPE_MIN  20   /* repeated blocks at least this long are dropped */
 #define S_LD_SHARE    0.6  /* use JSON-LD articleBody when the page text is below this share */
 #define S_LD_MIN      200  /* bytes of articleBody needed to consider it */
+#define S_TITLE_CUT   120  /* bytes of body text that stand in for a missing title */
+#define S_HEADING_MAX 200  /* a "heading" longer than this is a paragraph in large type */
 
 /* Facts about one element, kept in its _private pointer. */
 typedef struct {
@@ -37,10 +39,10 @@ typedef struct {
     size_t text;       /* bytes of its whitespace-collapsed text */
     size_t link;       /* bytes of that text inside <a> */
     size_t commas;     /* commas in its text */
-    size_t n_p;        /* <p> elements inside */
+    size_t n_p;        /* paragraphs inside: <p>, and <div>s with no block inside */
     size_t n_img;      /* <img> elements inside */
     size_t n_li;       /* <li> elements inside */
-    size_t n_input;    /* <input> elements inside (counted before they are dropped) */
+    size_t n_input;    /* <input> elements inside (when the rules keep them) */
     size_t n_embed;    /* <embed>, <object>, <iframe> inside */
     bool block_inside; /* holds a block element (a div that is really a paragraph does not) */
 } s_info_t;
@@ -54,6 +56,7 @@ typedef struct {
     size_t n_info;                /* used entries of info */
     xmlNode *top[S_TOP_N];        /* best candidates, best first */
     const char *title;            /* the article title, to drop its repeats */
+    const char *author;           /* the author from the metadata, to drop byline blocks */
     nw_block_t *blocks;           /* blocks emitted so far */
     size_t n_blocks;              /* used entries of blocks */
     size_t cap_blocks;            /* allocated entries of blocks */
@@ -117,6 +120,24 @@ static bool s_starts_ci(const char *p, const char *end, const char *word)
     return (size_t)(end - p) >= n && strncasecmp(p, word, n) == 0;
 }
 
+/* True when p starts an HTML element name (case ignored) followed by '>', '/' or a
+ * blank: "<FRANKLIN FUND>" in a wire story is no tag. */
+static bool s_known_tag(const char *p, const char *end)
+{
+    static const char *const names[] = {
+        "p",    "div",    "span",    "a",       "br",     "b",      "i",   "em",   "strong",
+        "ul",   "ol",     "li",      "h1",      "h2",     "h3",     "h4",  "img",  "table",
+        "tr",   "td",     "section", "article", "header", "footer", "nav", "main", "meta",
+        "link", "script", "style",   "title",   "figure", NULL};
+    for (size_t i = 0; names[i] != NULL; i++) {
+        size_t n = strlen(names[i]);
+        if ((size_t)(end - p) > n && strncasecmp(p, names[i], n) == 0 &&
+            (p[n] == '>' || p[n] == '/' || p[n] == ' ' || p[n] == '\t' || p[n] == '\n'))
+            return true;
+    }
+    return false;
+}
+
 bool nw_html_sniff(const char *data, size_t len)
 {
     const char *p = data, *end = data + (len < S_SNIFF_BYTES ? len : S_SNIFF_BYTES);
@@ -133,10 +154,9 @@ bool nw_html_sniff(const char *data, size_t len)
         s_starts_ci(p, end, "<!--") || s_starts_ci(p, end, "<?xml"))
         return true;
     size_t tags = 0;
-    for (const char *q = p; q + 1 < end; q++) {
-        if (*q == '<' &&
-            ((q[1] >= 'a' && q[1] <= 'z') || (q[1] >= 'A' && q[1] <= 'Z') || q[1] == '/'))
-            tags++;
+    for (const char *q = p; q < end; q++) {
+        if (*q == '<')
+            tags += s_known_tag(q + 1 + (q + 1 < end && q[1] == '/'), end);
     }
     return tags >= S_SNIFF_TAGS;
 }
@@ -576,13 +596,12 @@ static xmlNode *s_best_candidate(s_ctx_t *ctx, xmlNode *body)
 
 /* Readability's sibling rule: a sibling of the best container is article too when it
  * scores well itself, or is a paragraph of real prose. */
-static bool s_sibling_belongs(const s_ctx_t *ctx, const xmlNode *top, xmlNode *s)
+static bool s_sibling_belongs(const xmlNode *top, xmlNode *s)
 {
     const s_info_t *ti = s_info(top), *si = s_info(s);
     double threshold = ti->score * 0.2 > 10 ? ti->score * 0.2 : 10;
     double bonus = 0;
     const char *tc = nw_html_attr(top, "class"), *sc = nw_html_attr(s, "class");
-    (void)ctx;
     if (tc != NULL && sc != NULL && tc[0] != '\0' && strcmp(tc, sc) == 0)
         bonus = ti->score * 0.2;
     if (s_is(top, "article") && s_is(s, "article"))
@@ -616,9 +635,16 @@ static uint64_t s_hash(const char *s)
     return h | 1;
 }
 
-static bool s_same_as_title(const s_ctx_t *ctx, const char *text)
+/* The title again, or a byline that only repeats the author ("By Dana Reyes"). */
+static bool s_repeats_metadata(const s_ctx_t *ctx, const char *text)
 {
-    return ctx->title != NULL && strcasecmp(ctx->title, text) == 0;
+    if (ctx->title != NULL && strcasecmp(ctx->title, text) == 0)
+        return true;
+    if (ctx->author == NULL || ctx->author[0] == '\0')
+        return false;
+    if (strncasecmp(text, "by ", 3) == 0)
+        text += 3;
+    return strcasecmp(ctx->author, text) == 0;
 }
 
 /* Adds a block of text (squeezed in place, owned by the call) unless it is empty, the
@@ -627,7 +653,9 @@ static int s_add_block(s_ctx_t *ctx, nw_block_kind_t kind, char *text)
 {
     nw_html_squeeze(text);
     size_t len = strlen(text);
-    if (len == 0 || ctx->ended || ctx->n_blocks >= S_MAX_BLOCKS || s_same_as_title(ctx, text)) {
+    if (kind == NW_BLOCK_HEADING && len > S_HEADING_MAX)
+        kind = NW_BLOCK_PARAGRAPH;
+    if (len == 0 || ctx->ended || ctx->n_blocks >= S_MAX_BLOCKS || s_repeats_metadata(ctx, text)) {
         free(text);
         return NW_OK;
     }
@@ -756,6 +784,9 @@ static int s_emit_element(s_ctx_t *ctx, xmlNode *n, int depth)
         ctx->run_space = true;
         return NW_OK;
     }
+    if (s_is(n, "time") && n->parent != NULL && !nw_html_is_inline(s_name(n->parent)) &&
+        !s_is(n->parent, "p") && !s_is(n->parent, "li") && !s_is(n->parent, "td"))
+        return NW_OK; /* a timestamp standing alone in a container is metadata, not prose */
     if (nw_html_is_inline(s_name(n)))
         return nw_html_node_text(n, &ctx->run, &ctx->run_space);
     if ((rc = s_flush(ctx)) != NW_OK)
@@ -807,7 +838,7 @@ static int s_emit_article(s_ctx_t *ctx, xmlNode *top)
             continue;
         if (s == top)
             rc = s_emit_children(ctx, s, 1);
-        else if (s_sibling_belongs(ctx, top, s))
+        else if (s_sibling_belongs(top, s))
             rc = s_emit_element(ctx, s, 1);
         if (rc == NW_OK)
             rc = s_flush(ctx);
@@ -926,7 +957,7 @@ static int s_fill_meta(nw_article_t *art, nw_html_meta_t *meta)
     return art->place != NULL ? NW_OK : NW_ERR_NOMEM;
 }
 
-/* Parses data and runs one try; *doc_out receives the tree for metadata when asked. */
+/* Parses data and runs one try; fills *meta first when meta is not NULL. */
 static int s_parse_and_try(s_ctx_t *ctx, const char *data, size_t len, bool whole,
                            nw_html_meta_t *meta)
 {
@@ -938,6 +969,7 @@ static int s_parse_and_try(s_ctx_t *ctx, const char *data, size_t len, bool whol
         rc = nw_html_meta_collect(doc, meta);
     if (rc == NW_OK) {
         ctx->title = meta != NULL ? meta->title : ctx->title;
+        ctx->author = meta != NULL ? meta->author : ctx->author;
         rc = s_try(ctx, doc, whole);
     }
     xmlFreeDoc(doc);
@@ -986,14 +1018,8 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     rc = s_parse_and_try(&ctx, data, len, false, &meta);
     if (rc == NW_OK && ctx.body_bytes < S_RETRY_BELOW) {
         /* Class rules can remove the article itself on an odd page: try once without. */
-        s_ctx_t again = ctx;
-        memset(&again.run, 0, sizeof again.run);
-        again.blocks = NULL;
-        again.hashes = NULL;
-        again.info = NULL;
-        again.n_blocks = again.cap_blocks = again.n_info = 0;
-        again.body_bytes = 0;
-        again.use_class = false;
+        s_ctx_t again = {
+            .opts = ctx.opts, .rules = ctx.rules, .title = ctx.title, .author = ctx.author};
         rc = s_parse_and_try(&again, data, len, false, NULL);
         if (rc == NW_OK && again.body_bytes > ctx.body_bytes) {
             s_ctx_reset(&ctx);
@@ -1026,7 +1052,11 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     if (article->title[0] == '\0') {
         /* No title anywhere: the first words of the body stand in. */
         free(article->title);
-        article->title = strndup(article->blocks[0].text, 120);
+        const char *first = article->blocks[0].text;
+        size_t cut = strlen(first) > S_TITLE_CUT ? S_TITLE_CUT : strlen(first);
+        while (cut > 0 && ((unsigned char)first[cut] & 0xc0) == 0x80)
+            cut--; /* never inside a UTF-8 character */
+        article->title = strndup(first, cut);
         if (article->title == NULL) {
             rc = NW_ERR_NOMEM;
             goto fail;
@@ -1062,6 +1092,7 @@ int nw_html_body(const char *data, size_t len, const nw_html_opts_t *opts, nw_ar
         goto done;
     ctx.use_class = true;
     ctx.title = article->title;
+    ctx.author = article->author;
     rc = s_parse_and_try(&ctx, data, len, true, NULL);
     if (rc == NW_ERR_ARTICLE_EMPTY)
         rc = NW_OK; /* nothing to read: no blocks */

@@ -34,8 +34,9 @@ typedef struct {
 } nw_html_opts_t;
 
 /* Returns true when the first bytes of data look like an HTML document: after a BOM and
- * blanks, a doctype, <html, <head, <body or a comment, or a '<' start with at least a
- * few tags in the first 4 KiB. Plain-text articles never start with '<'. */
+ * blanks, a doctype, <html, <head, <body or a comment, or a '<' start with at least four
+ * HTML elements (p, div, a, span, li...) in the first 4 KiB. Plain-text articles rarely
+ * start with '<', and "<COMPANY NAME>" in a wire story is no element. */
 bool nw_html_sniff(const char *data, size_t len);
 
 /* Extracts the article of the HTML page data (len bytes) into *article (initialised by

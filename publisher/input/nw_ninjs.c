@@ -217,8 +217,10 @@ static int s_body(json_t *root, const nw_html_opts_t *opts, nw_article_t *art, c
     if (text == NULL)
         text = s_pick_value(bodies, "text/plain");
     int rc = NW_OK;
-    if (html != NULL && html[0] != '\0')
-        rc = nw_html_body(html, strlen(html), opts, art, err, errlen);
+    char why[256] = "";
+    if (html != NULL && html[0] != '\0' &&
+        (rc = nw_html_body(html, strlen(html), opts, art, why, sizeof why)) != NW_OK)
+        s_err(err, errlen, "ninjs: body_html: %s", why);
     if (rc == NW_OK && art->n_blocks == 0 && text != NULL)
         rc = s_text_blocks(art, text);
     return rc;

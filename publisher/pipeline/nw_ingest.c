@@ -151,7 +151,7 @@ int nw_ingest_article(const nw_ingest_cfg_t *cfg, const char *name, const char *
                  len, (unsigned long long)cfg->max_size);
         return NW_ERR_TOOBIG;
     }
-    nw_html_opts_t html = {.rules = cfg->html_rules, .lines = cfg->rules};
+    nw_html_opts_t html = {.rules = cfg->html, .lines = cfg->rules};
     if (s_name_ends(name, ".json") || nw_ninjs_sniff(data, len))
         rc = nw_ninjs_read(data, len, &html, article, why, sizeof why);
     else if (s_name_ends(name, ".html") || s_name_ends(name, ".htm") || nw_html_sniff(data, len))

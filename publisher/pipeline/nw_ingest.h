@@ -3,9 +3,10 @@
  *
  * Size check, a reader chosen by content (nw_article_parse with the loaded
  * boilerplate rules, nw_html_extract, nw_ninjs_read), nw_split, nw_tagger_tag
- * (plus the topics whose IPTC code a ninjs subject names). No sockets, no loop: the daemon and
- * --dry-run share it. Every failure comes with a one-line reason that names the article, fit for
- * the log and for a spool's failed/NAME.error file.
+ * (plus the topics whose IPTC code a ninjs subject names). No sockets, no
+ * loop: the daemon and --dry-run share it. Every failure comes with a
+ * one-line reason that names the article, fit for the log and for a spool's
+ * failed/NAME.error file.
  *
  *     nw_ingest_cfg_t cfg = {.rules = rules, .taxonomy = tax, .max_size = 4 << 20};
  *     nw_ingest_result_t res;
@@ -29,12 +30,11 @@
 #include <stdint.h>
 
 typedef struct {
-    const nw_boilerplate_t *rules;     /* boilerplate rules for the parser (borrowed) */
-    const nw_taxonomy_t *taxonomy;     /* taxonomy for the tagger (borrowed) */
-    uint64_t max_size;                 /* bytes; a larger article is refused (0 = no limit) */
-    size_t max_paragraph;              /* bytes before a paragraph is split; 0 = default */
-    const nw_html_rules_t *html_rules; /* markup rules for HTML pages (borrowed); NULL =
-                                          the built-in html.conf */
+    const nw_boilerplate_t *rules; /* boilerplate rules for the parser (borrowed) */
+    const nw_taxonomy_t *taxonomy; /* taxonomy for the tagger (borrowed) */
+    uint64_t max_size;             /* bytes; a larger article is refused (0 = no limit) */
+    size_t max_paragraph;          /* bytes before a paragraph is split; 0 = default */
+    const nw_html_rules_t *html;   /* markup rules for HTML pages (borrowed); NULL = built in */
 } nw_ingest_cfg_t;
 
 typedef struct {
