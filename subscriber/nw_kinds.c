@@ -17,8 +17,10 @@ int nw_kinds_parse(const char *flag, const char *list, unsigned *mask, char *err
         char word[32];
         nw_alert_kind_t kind;
         if (len == 0 || len >= sizeof word) {
-            snprintf(err, errlen, "%s: '%s': expected kinds separated by commas: headline, "
-                     "keypoint, paragraph", flag, list);
+            snprintf(err, errlen,
+                     "%s: '%s': expected kinds separated by commas: headline, "
+                     "keypoint, paragraph",
+                     flag, list);
             return NW_ERR_INVAL;
         }
         memcpy(word, p, len);

@@ -921,7 +921,8 @@ static int s_open_outputs(s_sub_t *sub, char *err, size_t errlen)
 {
     const nw_subd_opts_t *o = sub->opts;
     int rc = nw_format_new(o->format, s_want_colour(o), &sub->format, err, errlen);
-    if (rc == NW_OK && o->compact && nw_compact_new(o->compact_width, &sub->compact) != NW_OK) {
+    if (rc == NW_OK && o->compact &&
+        nw_compact_new(o->compact_width, s_want_colour(o), &sub->compact) != NW_OK) {
         snprintf(err, errlen, "out of memory");
         rc = NW_ERR_NOMEM;
     }

@@ -495,8 +495,11 @@ int main(int argc, char *argv[])
             printf("%s %s\n", S_PROGRAM, NW_VERSION);
         else if (cl.dry_run)
             status = s_dry_run(&cl.pubd);
-        else
+        else {
+            if (nw_config_path(cfg) != NULL)
+                nw_log(NW_LOG_INFO, "options from %s and the command line", nw_config_path(cfg));
             status = nw_pubd_run(&cl.pubd);
+        }
     }
     nw_config_destroy(&cfg);
     return status;
