@@ -16,19 +16,23 @@
 
 #define S_INDENT   "  "
 #define S_ELLIPSIS "\xE2\x80\xA6" /* U+2026 */
+#define S_BOLD     "\x1b[1m"
+#define S_RESET    "\x1b[0m"
 
 struct nw_compact_t {
     unsigned width; /* columns to cut at, 0 = none */
+    bool colour;    /* bold title lines */
     char last[64];  /* article id of the previous alert */
     nw_buf_t line;  /* scratch: one line before it is cut */
 };
 
-int nw_compact_new(unsigned width, nw_compact_t **out)
+int nw_compact_new(unsigned width, bool colour, nw_compact_t **out)
 {
     *out = calloc(1, sizeof **out);
     if (*out == NULL)
         return NW_ERR_NOMEM;
     (*out)->width = width;
+    (*out)->colour = colour;
     return NW_OK;
 }
 
@@ -41,8 +45,9 @@ void nw_compact_destroy(nw_compact_t **c_p)
     *c_p = NULL;
 }
 
-/* Appends line to out cut at width code points (the last one "…" when cut), then "\n". */
-static int s_emit(const nw_compact_t *c, const nw_buf_t *line, nw_buf_t *out)
+/* Appends line to out cut at width code points (the last one "…" when cut), then end
+ * (escapes that take no column, or "") and "\n". */
+static int s_emit(const nw_compact_t *c, const nw_buf_t *line, const char *end, nw_buf_t *out)
 {
     size_t i = 0, shown = 0, keep = line->len;
     bool cut = false;
@@ -62,6 +67,8 @@ static int s_emit(const nw_compact_t *c, const nw_buf_t *line, nw_buf_t *out)
     int rc = nw_buf_append(out, line->data, keep);
     if (rc == NW_OK && cut)
         rc = nw_buf_append_str(out, S_ELLIPSIS);
+    if (rc == NW_OK)
+        rc = nw_buf_append_str(out, end);
     return rc == NW_OK ? nw_buf_append_str(out, "\n") : rc;
 }
 
@@ -86,7 +93,9 @@ static int s_title_line(nw_compact_t *c, const nw_alert_t *a, nw_buf_t *out)
         if (rc == NW_OK)
             rc = s_visible(&c->line, a->source);
     }
-    return rc == NW_OK ? s_emit(c, &c->line, out) : rc;
+    if (rc == NW_OK && c->colour)
+        rc = nw_buf_append_str(out, S_BOLD);
+    return rc == NW_OK ? s_emit(c, &c->line, c->colour ? S_RESET : "", out) : rc;
 }
 
 int nw_compact_alert(nw_compact_t *c, const nw_alert_t *a, nw_buf_t *out)
@@ -119,7 +128,7 @@ int nw_compact_alert(nw_compact_t *c, const nw_alert_t *a, nw_buf_t *out)
     if (rc == NW_OK)
         rc = s_visible(&c->line, a->text);
     if (rc == NW_OK)
-        rc = s_emit(c, &c->line, out);
+        rc = s_emit(c, &c->line, "", out);
     if (rc != NW_OK)
         out->len = before;
     return rc;

@@ -21,11 +21,14 @@
 #include "nw_alert.h"
 #include "nw_buf.h"
 
+#include <stdbool.h>
+
 typedef struct nw_compact_t nw_compact_t;
 
-/* Creates a compact view cutting lines at width columns (code points; 0 = no cut).
+/* Creates a compact view cutting lines at width columns (code points; 0 = no cut); with
+ * colour, title lines are bold (ANSI; the escapes do not count toward the width).
  * Returns NW_OK with *out set, or NW_ERR_NOMEM. */
-int nw_compact_new(unsigned width, nw_compact_t **out);
+int nw_compact_new(unsigned width, bool colour, nw_compact_t **out);
 
 /* Frees c and sets *c_p to NULL. Safe on NULL and twice. */
 void nw_compact_destroy(nw_compact_t **c_p);

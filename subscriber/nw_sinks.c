@@ -151,7 +151,8 @@ static int s_open(nw_sinks_t *s, const nw_sinks_opts_t *o, nw_deliver_t *d, char
                   size_t errlen)
 {
     int rc = nw_format_new(o->format, s_want_colour(o->colour), &s->format, err, errlen);
-    if (rc == NW_OK && o->compact && nw_compact_new(o->compact_width, &s->compact) != NW_OK) {
+    if (rc == NW_OK && o->compact &&
+        nw_compact_new(o->compact_width, s_want_colour(o->colour), &s->compact) != NW_OK) {
         snprintf(err, errlen, "out of memory");
         rc = NW_ERR_NOMEM;
     }

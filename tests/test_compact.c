@@ -48,7 +48,7 @@ static void test_title_once_alerts_indented(void **state)
     s_alert(&a2, "aaaa", NW_KIND_KEYPOINT, "Duties rise");
     s_alert(&a3, "bbbb", NW_KIND_PARAGRAPH, "Another story");
     a3.priority = NW_PRIORITY_URGENT;
-    assert_int_equal(nw_compact_new(0, &c), NW_OK);
+    assert_int_equal(nw_compact_new(0, false, &c), NW_OK);
     assert_int_equal(nw_compact_alert(c, &a1, &out), NW_OK);
     assert_int_equal(nw_compact_alert(c, &a2, &out), NW_OK);
     assert_int_equal(nw_compact_alert(c, &a3, &out), NW_OK);
@@ -79,7 +79,7 @@ static void test_lines_cut_to_width(void **state)
     s_alert(&a, "cccc", NW_KIND_PARAGRAPH,
             "\xC3\xA9l\xC3\xA8ve: a very long paragraph that goes on and on well past the "
             "width of any reasonable terminal window");
-    assert_int_equal(nw_compact_new(30, &c), NW_OK);
+    assert_int_equal(nw_compact_new(30, false, &c), NW_OK);
     assert_int_equal(nw_compact_alert(c, &a, &out), NW_OK);
     assert_int_equal(nw_buf_append(&out, "", 1), NW_OK);
     const char *second = strchr(out.data, '\n') + 1;
@@ -98,10 +98,31 @@ static void test_control_characters_never_reach_the_terminal(void **state)
     nw_buf_t out = {0};
     nw_alert_t a;
     s_alert(&a, "dddd", NW_KIND_PARAGRAPH, "bell\x07 and \x1b[31mred");
-    assert_int_equal(nw_compact_new(0, &c), NW_OK);
+    assert_int_equal(nw_compact_new(0, false, &c), NW_OK);
     assert_int_equal(nw_compact_alert(c, &a, &out), NW_OK);
     for (size_t i = 0; i < out.len; i++)
         assert_true(out.data[i] == '\n' || (unsigned char)out.data[i] >= 0x20);
+    nw_buf_free(&out);
+    nw_compact_destroy(&c);
+    nw_alert_clear(&a);
+}
+
+/* With colour, the title line is bold and its escapes do not count toward the width. */
+static void test_colour_title_bold_width_kept(void **state)
+{
+    (void)state;
+    nw_compact_t *c = NULL;
+    nw_buf_t out = {0};
+    nw_alert_t a;
+    s_alert(&a, "eeee", NW_KIND_HEADLINE, "Steel tariffs widen");
+    assert_int_equal(nw_compact_new(20, true, &c), NW_OK);
+    assert_int_equal(nw_compact_alert(c, &a, &out), NW_OK);
+    assert_int_equal(nw_buf_append(&out, "", 1), NW_OK);
+    assert_int_equal(strncmp(out.data, "\x1b[1m", 4), 0);
+    const char *reset = strstr(out.data, "\x1b[0m\n");
+    assert_non_null(reset);
+    assert_int_equal(s_columns(out.data + 4), 20 + 4); /* 20 shown, then ESC [ 0 m */
+    assert_null(strstr(reset + 5, "\x1b"));            /* the alert line is plain */
     nw_buf_free(&out);
     nw_compact_destroy(&c);
     nw_alert_clear(&a);
@@ -120,8 +141,7 @@ static void test_kinds_parse_and_match(void **state)
     assert_int_equal(nw_kinds_parse("--kind", "headline,bogus", &mask, err, sizeof err),
                      NW_ERR_INVAL);
     assert_non_null(strstr(err, "--kind: 'bogus' is not a kind"));
-    assert_int_equal(nw_kinds_parse("--kind", "headline,", &mask, err, sizeof err),
-                     NW_ERR_INVAL);
+    assert_int_equal(nw_kinds_parse("--kind", "headline,", &mask, err, sizeof err), NW_ERR_INVAL);
     assert_int_equal(nw_kinds_parse("--kind", "", &mask, err, sizeof err), NW_ERR_INVAL);
 }
 
@@ -144,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_title_once_alerts_indented),
         cmocka_unit_test(test_lines_cut_to_width),
         cmocka_unit_test(test_control_characters_never_reach_the_terminal),
+        cmocka_unit_test(test_colour_title_bold_width_kept),
         cmocka_unit_test(test_kinds_parse_and_match),
         cmocka_unit_test(test_nopub_warns_once_after_the_timeout),
     };

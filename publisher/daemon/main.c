@@ -576,8 +576,11 @@ int main(int argc, char *argv[])
             printf("%s %s\n", S_PROGRAM, NW_VERSION);
         else if (cl.dry_run || cl.extract)
             status = s_dry_run(&cl.pubd, cl.extract, cl.extract_json);
-        else
+        else {
+            if (nw_config_path(cfg) != NULL)
+                nw_log(NW_LOG_INFO, "options from %s and the command line", nw_config_path(cfg));
             status = nw_pubd_run(&cl.pubd);
+        }
     }
     nw_config_destroy(&cfg);
     return status;
