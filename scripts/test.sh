@@ -10,6 +10,8 @@ scripts/check-format.sh
 # The container demo, for real (about two minutes; NW_SKIP_COMPOSE=1 leaves it out).
 # It runs first so that ctest's summary stays the last thing printed.
 scripts/compose-check.sh
+# The .deb installed in a clean container (NW_SKIP_PACKAGE=1 leaves it out).
+scripts/package-check.sh
 
 # Any sanitizer report ends the process with a failure that the tests see.
 ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=86"
