@@ -68,7 +68,8 @@ static int s_new_socket(nw_replay_client_t *c)
     int64_t max = S_RCV_MAX;
     if (s_setopt_int(c->sock, ZMQ_LINGER, 0) != NW_OK ||
         s_setopt_int(c->sock, ZMQ_RCVHWM, S_RCVHWM) != NW_OK ||
-        zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0) {
+        zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
+        nw_curve_client_apply(c->sock, c->opts.curve) != NW_OK) {
         s_drop_socket(c);
         return NW_ERR_ZMQ;
     }
@@ -268,6 +269,7 @@ int nw_replay_client_new(uv_loop_t *loop, void *zctx, const char *endpoint,
     c->cb = *cb;
     c->opts.timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : 5000;
     c->opts.retries = opts && opts->retries ? opts->retries : 3;
+    c->opts.curve = opts ? opts->curve : NULL;
     int rc = s_new_socket(c);
     if (rc != NW_OK) {
         free(c);

@@ -23,6 +23,7 @@
 #define NW_REPLAY_CLIENT_H
 
 #include "nw_alert.h"
+#include "nw_curve.h"
 #include "nw_replay_msg.h"
 
 #include <stdbool.h>
@@ -44,8 +45,9 @@ typedef struct {
 } nw_replay_client_callbacks_t;
 
 typedef struct {
-    uint32_t timeout_ms; /* silence that counts as a lost request (0: 5000) */
-    unsigned retries;    /* tries before on_failed (0: 3) */
+    uint32_t timeout_ms;            /* silence that counts as a lost request (0: 5000) */
+    unsigned retries;               /* tries before on_failed (0: 3) */
+    const nw_curve_client_t *curve; /* CURVE keys (borrowed, outlive the client); NULL: plain */
 } nw_replay_client_opts_t;
 
 typedef struct {

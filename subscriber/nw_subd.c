@@ -93,6 +93,7 @@ typedef struct {
     nw_ratelimit_t state_rl;         /* --state save failures */
     nw_ratelimit_t fail_rl;          /* replay failure log lines */
     bool stopping;                   /* s_stop ran */
+    nw_curve_watch_t curve_watch;    /* warns when a CURVE connection never comes up */
     bool stdout_gone;                /* standard output failed (EPIPE): write no more */
     bool out_held;                   /* stdout's reader stalled: out waits for the next turn */
     bool stdout_pipe;                /* standard output is a pipe: never block writing it */
@@ -412,6 +413,7 @@ static void s_on_heartbeat(s_sub_t *sub, const void *data, size_t size)
         return;
     }
     nw_log(NW_LOG_DEBUG, "heartbeat: stream %s seq %" PRIu64, hb.stream, hb.seq);
+    sub->curve_watch.heard = true;
     sub->gap_to = hb.seq; /* tail loss: at or below the heartbeat's seq */
     nw_gaps_heartbeat(sub->gaps, &hb, (int64_t)uv_now(&sub->loop));
     sub->gap_to = 0;
@@ -636,7 +638,8 @@ static void s_replay_connect(s_sub_t *sub, const char *advertised)
         s_replay_broken(sub, sub->replay_req, "the replay endpoint moved");
     nw_replay_client_close(&sub->replay, NULL, NULL);
     nw_replay_client_callbacks_t cb = {s_rc_alert, s_rc_end, s_rc_failed, sub};
-    int rc = nw_replay_client_new(&sub->loop, sub->zctx, ep, NULL, &cb, &sub->replay);
+    nw_replay_client_opts_t ro = {.curve = sub->opts->curve};
+    int rc = nw_replay_client_new(&sub->loop, sub->zctx, ep, &ro, &cb, &sub->replay);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "replay: cannot connect to %s: %s", ep, nw_strerror(rc));
         return;
@@ -799,6 +802,7 @@ static void s_on_tick(uv_timer_t *handle)
         nw_log(NW_LOG_ERROR, "--log: %s: written but not synced: %s (will retry)",
                nw_logfile_path(sub->log), nw_logfile_sync_error(sub->log));
     nw_gaps_tick(sub->gaps, now);
+    nw_curve_watch_tick(&sub->curve_watch, sub->opts->curve, now, sub->opts->endpoints[0]);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -843,7 +847,8 @@ static int s_open_socket(s_sub_t *sub)
 {
     if ((sub->zctx = zmq_ctx_new()) == NULL ||
         (sub->zsock = zmq_socket(sub->zctx, ZMQ_SUB)) == NULL ||
-        s_socket_options(sub->zsock, sub->opts->rcvhwm) != NW_OK || s_subscribe(sub) != NW_OK) {
+        s_socket_options(sub->zsock, sub->opts->rcvhwm) != NW_OK ||
+        nw_curve_client_apply(sub->zsock, sub->opts->curve) != NW_OK || s_subscribe(sub) != NW_OK) {
         nw_log(NW_LOG_ERROR, "cannot set up the SUB socket: %s", zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }

@@ -26,6 +26,7 @@
 #define NW_SUBD_H
 
 #include "nw_catchup.h"
+#include "nw_curve.h"
 #include "nw_filter.h"
 #include "nw_logfile.h"
 #include "nw_replay_msg.h"
@@ -76,6 +77,7 @@ typedef struct {
     nw_replay_request_t back;              /* their range (start, from_seq/since/last) */
     nw_catchup_new_stream_t on_new_stream; /* --on-new-stream */
     const char *replay_ep;                 /* --replay, NULL: the heartbeat's */
+    const nw_curve_client_t *curve;        /* --curve-server-key/--curve-secret; NULL: plain */
 } nw_subd_opts_t;
 
 /* Returns true when alerts go through the live/replay merge (nw_catchup): with --state,

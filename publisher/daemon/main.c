@@ -4,6 +4,7 @@
  * as JSON Lines and exits.
  */
 #include "nw_buf.h"
+#include "nw_cert.h"
 #include "nw_error.h"
 #include "nw_ingest.h"
 #include "nw_json.h"
@@ -22,7 +23,7 @@
 #include <time.h>
 
 #define S_PROGRAM           "newswire-pub"
-#define S_DEFAULT_BIND      "tcp://*:5556"
+#define S_DEFAULT_BIND      "tcp://127.0.0.1:5556"
 #define S_DEFAULT_SPOOL     "./spool"
 #define S_DEFAULT_JOURNAL   "./journal"
 #define S_DEFAULT_SNDHWM    100000
@@ -39,6 +40,7 @@ typedef struct {
     bool help;                      /* print help and exit */
     bool version;                   /* print the version and exit */
     bool no_journal;                /* --no-journal */
+    nw_cert_t curve;                /* --curve-secret, loaded */
 } s_cmdline_t;
 
 enum {
@@ -54,6 +56,8 @@ enum {
     S_OPT_JOURNAL_MAX_SIZE,
     S_OPT_JOURNAL_MAX_AGE,
     S_OPT_REPLAY_BIND,
+    S_OPT_CURVE_SECRET,
+    S_OPT_CURVE_ALLOW,
 };
 
 static const char *const s_fsync_names[] = {"never", "interval", "always", NULL};
@@ -75,6 +79,8 @@ static const struct option s_long_options[] = {
     {"journal-max-size", required_argument, NULL, S_OPT_JOURNAL_MAX_SIZE},
     {"journal-max-age", required_argument, NULL, S_OPT_JOURNAL_MAX_AGE},
     {"replay-bind", required_argument, NULL, S_OPT_REPLAY_BIND},
+    {"curve-secret", required_argument, NULL, S_OPT_CURVE_SECRET},
+    {"curve-allow", required_argument, NULL, S_OPT_CURVE_ALLOW},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -106,7 +112,8 @@ static void s_print_help(FILE *out)
           "    -b, --bind ENDPOINT      where subscribers connect: tcp://HOST:PORT or\n"
           "                             ipc://PATH; HOST may be *, PORT may be * for a free\n"
           "                             port (logged as 'listening on ...'); repeatable\n"
-          "                             (default tcp://*:5556)\n"
+          "                             (default tcp://127.0.0.1:5556; any other address\n"
+          "                             without --curve-secret is logged as a warning)\n"
           "    -t, --topics FILE        taxonomy file (default: the built-in taxonomy)\n"
           "        --boilerplate FILE   boilerplate rules file (default: the built-in rules)\n"
           "    -n, --dry-run            print the alerts the FILEs would give as JSON Lines\n"
@@ -142,6 +149,12 @@ static void s_print_help(FILE *out)
           "                             tcp://HOST:PORT, PORT may be * (logged as 'replay:\n"
           "                             listening on ...'); none to disable; off with\n"
           "                             --no-journal (default " NW_REPLAY_DEFAULT_ENDPOINT ")\n"
+          "        --curve-secret FILE  this publisher's secret certificate (newswire-keygen\n"
+          "                             NAME makes NAME.key_secret): both endpoints become\n"
+          "                             CURVE servers, encrypted; clients need NAME.key\n"
+          "        --curve-allow DIR    only clients whose public certificate (*.key) is in\n"
+          "                             DIR may connect; SIGHUP re-reads DIR (default: any\n"
+          "                             CURVE client, logged as a warning)\n"
           "        --log-level LEVEL    error, warn, info or debug (default info)\n"
           "    -h, --help               print this help and exit\n"
           "    -V, --version            print the version and exit\n"
@@ -155,8 +168,8 @@ static void s_print_help(FILE *out)
           "\n"
           "SIGNALS\n"
           "    SIGTERM, SIGINT  finish the current article, flush, exit 0 (within 1 s)\n"
-          "    SIGHUP           reload --topics and --boilerplate; a bad file is reported\n"
-          "                     (FILE:LINE) and the previous one kept\n"
+          "    SIGHUP           reload --topics, --boilerplate and --curve-allow; a bad\n"
+          "                     file is reported (FILE:LINE) and the previous one kept\n"
           "\n"
           "EXIT STATUS\n"
           "    0  stopped by a signal; with --dry-run, every FILE was parsed\n"
@@ -177,7 +190,8 @@ static void s_print_help(FILE *out)
           "    JOURNAL/       segment files, stream-id, lock (docs/JOURNAL.md)\n"
           "\n"
           "EXAMPLES\n"
-          "    newswire-pub --spool /var/spool/newswire --bind tcp://*:5556\n"
+          "    newswire-keygen pub && newswire-pub --curve-secret pub.key_secret \\\n"
+          "        --curve-allow clients/ --bind tcp://*:5556 --replay-bind tcp://*:5557\n"
           "    newswire-pub --bind tcp://127.0.0.1:* --bind ipc:///run/newswire/alerts\n"
           "    newswire-pub --dry-run --topics my-topics.conf article.txt | jq .topics\n"
           "    mv /tmp/story.txt spool/incoming/   # publish an article\n"
@@ -279,6 +293,15 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
         else if ((rc = nw_opt_bind_endpoint("--replay-bind", value, err, errlen)) == NW_OK)
             cl->pubd.replay_bind = value;
         break;
+    case S_OPT_CURVE_SECRET: {
+        char why[900];
+        if ((rc = nw_cert_load(value, true, &cl->curve, why, sizeof why)) == NW_OK)
+            cl->pubd.curve = &cl->curve;
+        else
+            snprintf(err, errlen, "--curve-secret %s", why);
+        break;
+    }
+    case S_OPT_CURVE_ALLOW: cl->pubd.curve_allow_dir = value; break;
     case S_OPT_LOG_LEVEL:
         if ((rc = nw_log_level_parse(value, &level)) == NW_OK)
             nw_log_set_level(level);
@@ -344,6 +367,8 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
         cl->pubd.journal_dir = NULL;
         cl->pubd.replay_bind = NULL; /* nothing to replay */
     }
+    if (cl->pubd.curve_allow_dir != NULL && cl->pubd.curve == NULL)
+        return s_usage_error("--curve-allow needs --curve-secret (the publisher's own key)");
     if (cl->pubd.n_binds == 0)
         cl->binds[cl->pubd.n_binds++] = S_DEFAULT_BIND;
     cl->pubd.files = (const char *const *)&argv[optind];

@@ -35,6 +35,7 @@
 #ifndef NW_PUBD_H
 #define NW_PUBD_H
 
+#include "nw_cert.h"
 #include "nw_journal.h"
 
 #include <stddef.h>
@@ -68,6 +69,8 @@ typedef struct {
     uint64_t max_article_size;        /* bytes; larger articles fail */
     const char *const *files;         /* articles to publish once at start ("-" = stdin) */
     size_t n_files;                   /* entries of files */
+    const nw_cert_t *curve;           /* --curve-secret: both endpoints CURVE; NULL: plaintext */
+    const char *curve_allow_dir;      /* --curve-allow: client public certificates; NULL: any */
 } nw_pubd_opts_t;
 
 /* Runs the daemon until it is told to stop or cannot go on. Logs every failure (naming

@@ -30,6 +30,9 @@ typedef struct {
     const nw_taxonomy_t *taxonomy; /* taxonomy for the tagger (borrowed) */
     uint64_t max_size;             /* bytes; a larger article is refused (0 = no limit) */
     size_t max_paragraph;          /* bytes before a paragraph is split; 0 = default */
+    bool only_plain_files;         /* nw_ingest_file: refuse symbolic links, files with more
+                                      than one hard link and anything not a regular file (the
+                                      spool: a link could publish any file we can read) */
 } nw_ingest_cfg_t;
 
 typedef struct {
