@@ -16,8 +16,9 @@
 #define S_DEPTH_MAX 8  /* levels of nesting a certificate may use */
 #define S_NAME_MAX  64 /* bytes of a ZPL name kept for the path */
 
-static const char s_z85_alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                     ".-:+=^!/*?&<>()[]{}@%$#";
+static const char s_z85_alphabet[] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    ".-:+=^!/*?&<>()[]{}@%$#";
 
 bool nw_cert_key_valid(const char *s)
 {
@@ -39,13 +40,13 @@ int nw_cert_key_decode(const char *z85, unsigned char out[32])
 
 /* The parser's position: the names of the enclosing sections. */
 typedef struct {
-    const char *file;                    /* name for messages */
-    size_t line;                         /* current line, from 1 */
-    size_t depth;                        /* levels open */
-    char path[S_DEPTH_MAX][S_NAME_MAX];  /* name at each level */
-    nw_cert_t *cert;                     /* what is filled */
-    char *err;                           /* message buffer */
-    size_t errlen;                       /* its size */
+    const char *file;                   /* name for messages */
+    size_t line;                        /* current line, from 1 */
+    size_t depth;                       /* levels open */
+    char path[S_DEPTH_MAX][S_NAME_MAX]; /* name at each level */
+    nw_cert_t *cert;                    /* what is filled */
+    char *err;                          /* message buffer */
+    size_t errlen;                      /* its size */
 } s_parser_t;
 
 static int s_fail(s_parser_t *p, const char *what)
@@ -184,7 +185,8 @@ static int s_check_pair(s_parser_t *p)
 int nw_cert_parse(const char *text, size_t len, const char *name, nw_cert_t *cert, char *err,
                   size_t errlen)
 {
-    s_parser_t p = {.file = name ? name : "certificate", .cert = cert, .err = err, .errlen = errlen};
+    s_parser_t p = {
+        .file = name ? name : "certificate", .cert = cert, .err = err, .errlen = errlen};
     memset(cert, 0, sizeof *cert);
     if (len > NW_CERT_FILE_MAX) {
         snprintf(err, errlen, "%s: larger than %d bytes: not a certificate", p.file,
@@ -255,8 +257,10 @@ int nw_cert_load(const char *path, bool want_secret, nw_cert_t *cert, char *err,
     }
     if ((rc = nw_cert_parse(buf, len, path, cert, err, errlen)) == NW_OK && want_secret &&
         cert->secret_key[0] == '\0') {
-        snprintf(err, errlen, "%s: no curve/secret-key: this is a public certificate; give the "
-                 "NAME.key_secret file", path);
+        snprintf(err, errlen,
+                 "%s: no curve/secret-key: this is a public certificate; give the "
+                 "NAME.key_secret file",
+                 path);
         rc = NW_ERR_CONFIG;
     }
 done:

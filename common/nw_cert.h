@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define NW_CERT_Z85_LEN  40         /* characters of a key in Z85 */
+#define NW_CERT_Z85_LEN  40          /* characters of a key in Z85 */
 #define NW_CERT_FILE_MAX (64 * 1024) /* bytes of a certificate file */
 #define NW_CERT_LINE_MAX 1024        /* bytes of one line */
 

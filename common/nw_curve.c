@@ -58,8 +58,8 @@ int nw_curve_client_apply(void *sock, const nw_curve_client_t *c)
 
 bool nw_curve_endpoint_local(const char *endpoint)
 {
-    static const char *const local[] = {"ipc://",          "inproc://",        "tcp://[::1]:",
-                                        "tcp://localhost:", "tcp://127.",       NULL};
+    static const char *const local[] = {
+        "ipc://", "inproc://", "tcp://[::1]:", "tcp://localhost:", "tcp://127.", NULL};
     for (size_t i = 0; local[i] != NULL; i++) {
         if (strncmp(endpoint, local[i], strlen(local[i])) == 0)
             return true;

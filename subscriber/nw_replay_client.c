@@ -349,14 +349,20 @@ int nw_replay_endpoint_resolve(const char *advertised, const char *connected, ch
     if (advertised == NULL || advertised[0] == '\0')
         return NW_ERR_NOTFOUND;
     size_t n;
+    bool tcp = connected != NULL && strncmp(connected, "tcp://", 6) == 0;
+    const char *host = tcp ? connected + 6 : NULL;
+    const char *colon = tcp ? strrchr(host, ':') : NULL;
     if (strncmp(advertised, star, sizeof star - 1) != 0) {
+        bool ipc = strncmp(advertised, "ipc://", 6) == 0;
+        bool same_host =
+            colon != NULL && strncmp(advertised, "tcp://", 6) == 0 &&
+            (strncmp(advertised + 6, host, (size_t)(colon - host + 1)) == 0 ||
+             (nw_curve_endpoint_local(advertised) && nw_curve_endpoint_local(connected)));
+        if (!same_host && !(ipc && connected != NULL && strncmp(connected, "ipc://", 6) == 0))
+            return NW_ERR_PERM;
         n = (size_t)snprintf(out, outlen, "%s", advertised);
         return n < outlen ? NW_OK : NW_ERR_TOOBIG;
     }
-    if (connected == NULL || strncmp(connected, "tcp://", 6) != 0)
-        return NW_ERR_ENDPOINT;
-    const char *host = connected + 6;
-    const char *colon = strrchr(host, ':');
     if (colon == NULL || colon == host)
         return NW_ERR_ENDPOINT;
     n = (size_t)snprintf(out, outlen, "tcp://%.*s:%s", (int)(colon - host), host,

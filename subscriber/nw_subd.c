@@ -39,7 +39,6 @@
 #include <uv.h>
 #include <zmq.h>
 
-#define S_FRAME_SLACK      1024        /* ZMQ_MAXMSGSIZE headroom over NW_FRAME_MAX */
 #define S_EXEC_GRACE_MS    500         /* how long hooks may run on after a stop */
 #define S_PROBE_DEFAULT_MS 10000       /* --probe without -W */
 #define S_STDOUT_HIGH      (64 * 1024) /* flush stdout at once past this many bytes */
@@ -354,7 +353,9 @@ static void s_on_gap_event(const nw_gaps_event_t *ev, void *arg)
     s_sub_t *sub = arg;
     if (sub->catchup != NULL && (ev->kind == NW_GAPS_MISSED || ev->kind == NW_GAPS_TAIL))
         nw_catchup_gap(sub->catchup, ev->stream, sub->gap_to);
-    unsigned long long first = ev->first, last = ev->last, n = ev->last - ev->first + 1;
+    unsigned long long first = ev->first, last = ev->last;
+    char n[128];
+    nw_gaps_count_text(ev->first, ev->last, n, sizeof n);
     switch (ev->kind) {
     case NW_GAPS_STREAM_NEW: nw_log(NW_LOG_INFO, "stream %s: receiving", ev->stream); break;
     case NW_GAPS_STREAM_CHANGED:
@@ -364,13 +365,13 @@ static void s_on_gap_event(const nw_gaps_event_t *ev, void *arg)
                ev->stream, ev->previous ? ev->previous : "?");
         break;
     case NW_GAPS_MISSED:
-        nw_log(NW_LOG_WARN, "gap: stream %s topic %s: missed seq %llu-%llu (%llu alerts)",
-               ev->stream, ev->topic, first, last, n);
+        nw_log(NW_LOG_WARN, "gap: stream %s topic %s: missed seq %llu-%llu (%s)", ev->stream,
+               ev->topic, first, last, n);
         break;
     case NW_GAPS_TAIL:
         nw_log(NW_LOG_WARN,
                "gap: stream %s topic %s: heartbeat shows seq %llu-%llu sent but not received "
-               "(%llu alerts)",
+               "(%s)",
                ev->stream, ev->topic, first, last, n);
         break;
     case NW_GAPS_LATE:
@@ -814,7 +815,10 @@ static int s_setsockopt_int(void *zsock, int option, int value)
 
 static int s_socket_options(void *zsock, int rcvhwm)
 {
-    int64_t maxmsg = NW_FRAME_MAX + S_FRAME_SLACK;
+    /* No ZMQ_MAXMSGSIZE: libzmq 4.3 drops a connection whose peer sends a bigger frame and
+     * never reconnects it, so one oversized frame would leave the subscriber deaf for good.
+     * Oversized frames are dropped by the decoder instead (NW_FRAME_MAX), and counted. */
+    int64_t maxmsg = -1;
     if (s_setsockopt_int(zsock, ZMQ_RCVHWM, rcvhwm) != 0 ||
         s_setsockopt_int(zsock, ZMQ_LINGER, 0) != 0 ||
         s_setsockopt_int(zsock, ZMQ_RECONNECT_IVL, 100) != 0 ||

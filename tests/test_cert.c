@@ -115,8 +115,7 @@ static void test_bounds_file_and_line_and_nul(void **state)
     assert_int_equal(nw_cert_parse(text, NW_CERT_LINE_MAX + 1, "x.key", &cert, err, sizeof err),
                      NW_ERR_CONFIG);
     assert_non_null(strstr(err, "longer than"));
-    assert_int_equal(nw_cert_parse("curve\0x", 7, "x.key", &cert, err, sizeof err),
-                     NW_ERR_CONFIG);
+    assert_int_equal(nw_cert_parse("curve\0x", 7, "x.key", &cert, err, sizeof err), NW_ERR_CONFIG);
     assert_non_null(strstr(err, "NUL"));
     free(text);
 }

@@ -34,11 +34,11 @@
 #define S_PY      "/usr/bin/python3"
 #define S_SECRET  "Lighthouse keepers ratify the quiet harbor tariff accord"
 
-static const char s_article[] = "Harbor Tariff Accord Signed\n"
-                                "\n"
-                                S_SECRET " on steel imports and trade exports, officials said.\n"
-                                "\n"
-                                "The trade pact lowers tariffs on aluminum imports next year.\n";
+static const char s_article[] =
+    "Harbor Tariff Accord Signed\n"
+    "\n" S_SECRET " on steel imports and trade exports, officials said.\n"
+    "\n"
+    "The trade pact lowers tariffs on aluminum imports next year.\n";
 
 typedef struct {
     char *dir;          /* everything of the test */
@@ -135,10 +135,22 @@ static void s_start_pub(s_fx_t *f, bool allow)
     char secret[1200], journal[1200];
     snprintf(secret, sizeof secret, "%s/pub.key_secret", f->dir);
     snprintf(journal, sizeof journal, "%s/journal", f->dir);
-    const char *argv[] = {NW_PUB_BIN,      "--spool",       f->spool,           "--journal",
-                          journal,         "--bind",        "tcp://127.0.0.1:*", "--replay-bind",
-                          "tcp://127.0.0.1:*", "--heartbeat", "200",          "--curve-secret",
-                          secret,          allow ? "--curve-allow" : NULL, f->clients, NULL};
+    const char *argv[] = {NW_PUB_BIN,
+                          "--spool",
+                          f->spool,
+                          "--journal",
+                          journal,
+                          "--bind",
+                          "tcp://127.0.0.1:*",
+                          "--replay-bind",
+                          "tcp://127.0.0.1:*",
+                          "--heartbeat",
+                          "200",
+                          "--curve-secret",
+                          secret,
+                          allow ? "--curve-allow" : NULL,
+                          f->clients,
+                          NULL};
     assert_non_null(f->pub = nw_testproc_start(argv, NULL));
     s_expect_log(f->pub, "ready: stream ");
     f->port = s_port_after(f->pub, "listening on tcp://127.0.0.1:");
@@ -378,8 +390,8 @@ static void test_pyzmq_with_zmq_auth_certificates_reads_alerts_and_replays(void 
         skip();
     }
     char code[4096];
-    snprintf(code, sizeof code,
-             "import zmq.auth; zmq.auth.create_certificates('%s', 'py')\n", f->clients);
+    snprintf(code, sizeof code, "import zmq.auth; zmq.auth.create_certificates('%s', 'py')\n",
+             f->clients);
     const char *mk[] = {S_PY, "-c", code, NULL};
     nw_testproc_t *p = nw_testproc_start(mk, NULL);
     assert_int_equal(nw_testproc_wait_exit(p, S_WAIT_MS), 0);
@@ -434,9 +446,13 @@ static void test_newswire_sub_with_keys_prints_and_a_wrong_server_key_warns(void
     snprintf(server, sizeof server, "%s/pub.key", f->dir);
     snprintf(wrong, sizeof wrong, "%s/mallory.key", f->dir);
     snprintf(secret, sizeof secret, "%s/alice.key_secret", f->dir);
-    const char *good_argv[] = {NW_SUB_BIN, "-c", ep, "--curve-server-key", server,
-                               "--curve-secret", secret, "--format", "json", "-C", "1", NULL};
-    const char *bad_argv[] = {NW_SUB_BIN, "-c", ep, "--curve-server-key", wrong,
+    const char *good_argv[] = {NW_SUB_BIN, "-c",
+                               ep,         "--curve-server-key",
+                               server,     "--curve-secret",
+                               secret,     "--format",
+                               "json",     "-C",
+                               "1",        NULL};
+    const char *bad_argv[] = {NW_SUB_BIN,       "-c",   ep,  "--curve-server-key", wrong,
                               "--curve-secret", secret, NULL};
     nw_testproc_t *good = nw_testproc_start(good_argv, NULL);
     nw_testproc_t *bad = nw_testproc_start(bad_argv, NULL);
@@ -480,7 +496,7 @@ static void test_default_binds_are_loopback_and_wide_binds_warn_once(void **stat
     nw_testproc_signal(p, SIGTERM);
     nw_testproc_wait_exit(p, S_WAIT_MS);
     nw_testproc_destroy(&p);
-    const char *wide[] = {NW_PUB_BIN, "--spool",  f->spool,    "--journal",   journal,
+    const char *wide[] = {NW_PUB_BIN, "--spool",   f->spool,        "--journal",       journal,
                           "--bind",   "tcp://*:*", "--replay-bind", "tcp://0.0.0.0:*", NULL};
     p = nw_testproc_start(wide, NULL);
     assert_true(nw_testproc_wait_output(p, NW_TESTPROC_STDERR, "ready: stream", S_WAIT_MS));
@@ -488,7 +504,8 @@ static void test_default_binds_are_loopback_and_wide_binds_warn_once(void **stat
                                              "not loopback and no --curve-secret: anyone who can "
                                              "reach it reads every alert"),
                      1);
-    assert_non_null(strstr(nw_testproc_output(p, NW_TESTPROC_STDERR), "tcp://*:*, tcp://0.0.0.0:*"));
+    assert_non_null(
+        strstr(nw_testproc_output(p, NW_TESTPROC_STDERR), "tcp://*:*, tcp://0.0.0.0:*"));
     nw_testproc_signal(p, SIGTERM);
     assert_int_equal(nw_testproc_wait_exit(p, S_WAIT_MS), 0);
     nw_testproc_destroy(&p);
@@ -508,8 +525,8 @@ static void test_bad_key_files_are_exit_2_naming_the_flag(void **state)
     const char *sub_argv[] = {NW_SUB_BIN, "--curve-server-key", "/nonexistent.key", NULL};
     p = nw_testproc_start(sub_argv, NULL);
     assert_int_equal(nw_testproc_wait_exit(p, S_WAIT_MS), 2);
-    assert_non_null(strstr(nw_testproc_output(p, NW_TESTPROC_STDERR),
-                           "--curve-server-key /nonexistent.key"));
+    assert_non_null(
+        strstr(nw_testproc_output(p, NW_TESTPROC_STDERR), "--curve-server-key /nonexistent.key"));
     nw_testproc_destroy(&p);
 }
 

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <zmq.h>
 
-#define S_KEY_LEN     32    /* bytes of a CURVE public key */
-#define S_FRAMES_MAX  8     /* frames of a ZAP request kept (more are counted) */
-#define S_FRAME_MAX   256   /* bytes of a frame kept */
-#define S_LOG_WINDOW  60000 /* ms: NW_ZAP_LOG_BURST refusal lines per window */
-#define S_ADDR_MAX    64    /* bytes of a peer address kept */
+#define S_KEY_LEN    32    /* bytes of a CURVE public key */
+#define S_FRAMES_MAX 8     /* frames of a ZAP request kept (more are counted) */
+#define S_FRAME_MAX  256   /* bytes of a frame kept */
+#define S_LOG_WINDOW 60000 /* ms: NW_ZAP_LOG_BURST refusal lines per window */
+#define S_ADDR_MAX   64    /* bytes of a peer address kept */
 
 /* A refused client, remembered so it is logged once. */
 typedef struct {
@@ -26,19 +26,19 @@ typedef struct {
 } s_seen_t;
 
 struct nw_zap_t {
-    uv_loop_t *loop;         /* the daemon's loop */
-    void *sock;              /* REP on NW_ZAP_ENDPOINT, owned */
-    nw_zwatch_t *watch;      /* requests arriving */
-    char *dir;               /* the --curve-allow folder, owned */
-    unsigned char *keys;     /* sorted allowlist, n_keys * S_KEY_LEN bytes, owned */
-    size_t n_keys;           /* keys in it */
-    s_seen_t *seen;          /* ring of refused pairs already logged, NW_ZAP_SEEN_MAX */
-    size_t n_seen;           /* entries used */
-    size_t next_seen;        /* ring position of the next entry */
-    uint64_t window_start;   /* loop time the current log window began */
-    unsigned window_lines;   /* refusal lines logged in it */
-    uint64_t held;           /* refusals not logged since the last line */
-    nw_zap_stats_t stats;    /* counters */
+    uv_loop_t *loop;       /* the daemon's loop */
+    void *sock;            /* REP on NW_ZAP_ENDPOINT, owned */
+    nw_zwatch_t *watch;    /* requests arriving */
+    char *dir;             /* the --curve-allow folder, owned */
+    unsigned char *keys;   /* sorted allowlist, n_keys * S_KEY_LEN bytes, owned */
+    size_t n_keys;         /* keys in it */
+    s_seen_t *seen;        /* ring of refused pairs already logged, NW_ZAP_SEEN_MAX */
+    size_t n_seen;         /* entries used */
+    size_t next_seen;      /* ring position of the next entry */
+    uint64_t window_start; /* loop time the current log window began */
+    unsigned window_lines; /* refusal lines logged in it */
+    uint64_t held;         /* refusals not logged since the last line */
+    nw_zap_stats_t stats;  /* counters */
 };
 
 static int s_key_cmp(const void *a, const void *b)
