@@ -5,6 +5,7 @@
  * nw_subd_opts_t, then run the subscriber (nw_subd) and leave through one
  * exit path. See --help and docs/SUBSCRIBER.md.
  */
+#include "nw_curve.h"
 #include "nw_catchup.h"
 #include "nw_config.h"
 #include "nw_error.h"
@@ -43,6 +44,9 @@ typedef struct {
     const char *endpoints[S_ENDPOINTS_MAX]; /* storage for subd.endpoints: -c, into argv */
     bool format_given;                      /* --format: no compact view by default */
     bool full;                              /* --full: every field, never the compact view */
+    const char *curve_server_path;          /* --curve-server-key */
+    const char *curve_secret_path;          /* --curve-secret */
+    nw_curve_client_t curve;                /* the keys they hold, for subd.curve */
 } s_cmdline_t;
 
 /* ------------------------------------------------------------------ help */
@@ -60,6 +64,7 @@ static void s_usage(FILE *to)
         "                 [--exec CMD [--exec-max N] [--exec-timeout SEC]] [-C N] [-W SEC]\n"
         "                 [--probe] [--state FILE] [--since TIME|SEQ | --last N]\n"
         "                 [--on-new-stream beginning|now] [--replay ENDPOINT] [--rcvhwm N]\n"
+        "                 [--curve-server-key FILE [--curve-secret FILE]]\n"
         "\n"
         "DESCRIPTION\n"
         "    Connects to one or more newswire publishers, receives the alerts of the topics\n"
@@ -143,6 +148,14 @@ static void s_usage(FILE *to)
         "                             serve Prometheus metrics on http://HOST:PORT/metrics\n"
         "                             (HOST an IP address; PORT 0 or * for a free one,\n"
         "                             logged as 'metrics: listening on ...'; default: off)\n"
+        "        --curve-server-key FILE\n"
+        "                             the publisher's public certificate (its NAME.key):\n"
+        "                             alerts and replays are encrypted (CURVE) and only\n"
+        "                             that publisher is accepted\n"
+        "        --curve-secret FILE  this subscriber's secret certificate (newswire-keygen\n"
+        "                             NAME); the publisher's --curve-allow folder must hold\n"
+        "                             NAME.key. Default: a new key pair for this run, which\n"
+        "                             only a publisher without --curve-allow accepts\n"
         "        --log-level LEVEL    error, warn, info (default) or debug\n"
         "    -h, --help               show this help and exit\n"
         "    -V, --version            show the version and exit\n"
@@ -203,6 +216,8 @@ enum {
     S_OPT_KIND,
     S_OPT_FULL,
     S_OPT_ONCE,
+    S_OPT_CURVE_SERVER_KEY,
+    S_OPT_CURVE_SECRET,
 };
 
 static const struct option s_long_options[] = {
@@ -233,6 +248,8 @@ static const struct option s_long_options[] = {
     {"kind", required_argument, NULL, S_OPT_KIND},
     {"full", no_argument, NULL, S_OPT_FULL},
     {"once", no_argument, NULL, S_OPT_ONCE},
+    {"curve-server-key", required_argument, NULL, S_OPT_CURVE_SERVER_KEY},
+    {"curve-secret", required_argument, NULL, S_OPT_CURVE_SECRET},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -443,6 +460,8 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
     case S_OPT_METRICS_BIND:
         o->metrics_bind = v;
         return nw_metrics_http_check("--metrics-bind", v, err, errlen);
+    case S_OPT_CURVE_SERVER_KEY: cl->curve_server_path = v; return NW_OK;
+    case S_OPT_CURVE_SECRET: cl->curve_secret_path = v; return NW_OK;
     default: snprintf(err, errlen, "unexpected option"); return NW_ERR_INVAL;
     }
 }
@@ -498,6 +517,16 @@ static s_parse_t s_parse(s_cmdline_t *cl, int argc, char **argv, const nw_config
         o->compact = true;
     if (o->compact)
         o->compact_width = nw_compact_width(STDOUT_FILENO);
+    if (cl->curve_secret_path != NULL && cl->curve_server_path == NULL) {
+        snprintf(err, errlen, "--curve-secret needs --curve-server-key (the publisher's key)");
+        return S_PARSE_USAGE;
+    }
+    if (cl->curve_server_path != NULL) {
+        if (nw_curve_client_load(cl->curve_server_path, cl->curve_secret_path, &cl->curve, err,
+                                 errlen) != NW_OK)
+            return S_PARSE_USAGE;
+        o->curve = &cl->curve;
+    }
     const char *const *topics;
     if (nw_subd_catchup_wanted(o) &&
         nw_filter_includes(o->filter, &topics) > NW_REPLAY_FILTERS_MAX) {

@@ -448,6 +448,12 @@ static void s_replay_ok(nw_catchup_t *c, s_stream_t *st, const nw_replay_end_t *
         s_event(c, st, NW_CATCHUP_EV_LOST, st->replay_from, gone, NULL);
     }
     uint64_t covered = end->next_seq > 0 ? end->next_seq - 1 : 0;
+    /* An answer never vouches for more than its own head or what the stream has shown: a
+     * rogue replay server's next_seq 2^64-1 must not skip the rest of the stream. */
+    if (covered > end->head)
+        covered = end->head;
+    if (covered > st->known)
+        covered = st->known;
     if (covered > nw_state_floor(state, st->id))
         nw_state_set_floor(state, st->id, covered);
     /* Everything up to the heartbeat the replay started from is now handled. */

@@ -196,12 +196,18 @@ static void s_item_free(s_item_t *item)
     memset(item, 0, sizeof *item);
 }
 
-/* Appends "NAME=value" to env at *n. */
+/* Appends "NAME=value" to env at *n. Control characters of value (newlines, tabs, ESC,
+ * DEL) become spaces: the value comes from the wire, and a hook that reads `env` line by
+ * line must not see a forged "\nNW_SEQ=999" as a variable of its own. */
 static int s_env_add(char **env, size_t *n, const char *name, const char *value)
 {
     nw_buf_t b = {0};
     if (nw_buf_printf(&b, "%s=%s", name, value) != NW_OK)
         return NW_ERR_NOMEM;
+    for (size_t i = strlen(name) + 1; i < b.len; i++) {
+        if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f)
+            b.data[i] = ' ';
+    }
     env[(*n)++] = nw_buf_steal(&b);
     return NW_OK;
 }

@@ -2,6 +2,8 @@
 
 #include "nw_error.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -367,4 +369,14 @@ void nw_gaps_stats(const nw_gaps_t *gaps, uint64_t *gaps_out, uint64_t *missed_o
 {
     *gaps_out = gaps->gaps;
     *missed_out = gaps->missed;
+}
+
+const char *nw_gaps_count_text(uint64_t first, uint64_t last, char *buf, size_t len)
+{
+    uint64_t n = last >= first ? last - first + 1 : 0;
+    snprintf(buf, len, "%" PRIu64 " alerts%s", n,
+             n >= NW_GAPS_IMPLAUSIBLE
+                 ? ", an implausible number: a forged or broken heartbeat or alert?"
+                 : "");
+    return buf;
 }

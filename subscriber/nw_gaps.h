@@ -121,4 +121,11 @@ size_t nw_gaps_missing(const nw_gaps_t *gaps, const char *stream, const char *to
 /* Gap events (MISSED + TAIL) reported so far, and the alerts they named. */
 void nw_gaps_stats(const nw_gaps_t *gaps, uint64_t *gaps_out, uint64_t *missed_out);
 
+#define NW_GAPS_IMPLAUSIBLE (1ull << 32) /* a gap this large is a forged or broken number */
+
+/* Writes how many alerts first..last is, for a log line: "12 alerts", or for a gap of
+ * NW_GAPS_IMPLAUSIBLE or more "18446744073709551608 alerts, an implausible number: a forged
+ * or broken heartbeat or alert?". Returns buf. */
+const char *nw_gaps_count_text(uint64_t first, uint64_t last, char *buf, size_t len);
+
 #endif

@@ -63,7 +63,8 @@ static int s_new_socket(nw_replay_client_t *c)
         return NW_ERR_ZMQ;
     if (nw_zsock_set_int(c->sock, ZMQ_LINGER, 0) != NW_OK ||
         nw_zsock_set_int(c->sock, ZMQ_RCVHWM, S_RCVHWM) != NW_OK ||
-        nw_zsock_set_i64(c->sock, ZMQ_MAXMSGSIZE, S_RCV_MAX) != NW_OK) {
+        nw_zsock_set_i64(c->sock, ZMQ_MAXMSGSIZE, S_RCV_MAX) != NW_OK ||
+        nw_curve_client_apply(c->sock, c->opts.curve) != NW_OK) {
         s_drop_socket(c);
         return NW_ERR_ZMQ;
     }
@@ -263,6 +264,7 @@ int nw_replay_client_new(uv_loop_t *loop, void *zctx, const char *endpoint,
     c->cb = *cb;
     c->opts.timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : 5000;
     c->opts.retries = opts && opts->retries ? opts->retries : 3;
+    c->opts.curve = opts ? opts->curve : NULL;
     int rc = s_new_socket(c);
     if (rc != NW_OK) {
         free(c);
@@ -342,14 +344,24 @@ int nw_replay_endpoint_resolve(const char *advertised, const char *connected, ch
     if (advertised == NULL || advertised[0] == '\0')
         return NW_ERR_NOTFOUND;
     size_t n;
+    bool tcp = connected != NULL && strncmp(connected, "tcp://", 6) == 0;
+    const char *host = tcp ? connected + 6 : NULL;
+    const char *colon = tcp ? strrchr(host, ':') : NULL;
     if (strncmp(advertised, star, sizeof star - 1) != 0) {
+        bool ipc = strncmp(advertised, "ipc://", 6) == 0;
+        bool same_host =
+            colon != NULL && strncmp(advertised, "tcp://", 6) == 0 &&
+            (strncmp(advertised + 6, host, (size_t)(colon - host + 1)) == 0 ||
+             (nw_curve_endpoint_local(advertised) && nw_curve_endpoint_local(connected)));
+        if (!same_host && !(ipc && connected != NULL && strncmp(connected, "ipc://", 6) == 0))
+            return NW_ERR_PERM;
         n = (size_t)snprintf(out, outlen, "%s", advertised);
         return n < outlen ? NW_OK : NW_ERR_TOOBIG;
     }
-    char host[512];
+    char name[512];
     const char *port;
-    if (nw_zsock_tcp_split(connected, host, sizeof host, &port) != NW_OK)
+    if (nw_zsock_tcp_split(connected, name, sizeof name, &port) != NW_OK)
         return NW_ERR_ENDPOINT;
-    n = (size_t)snprintf(out, outlen, "tcp://%s:%s", host, advertised + sizeof star - 1);
+    n = (size_t)snprintf(out, outlen, "tcp://%s:%s", name, advertised + sizeof star - 1);
     return n < outlen ? NW_OK : NW_ERR_TOOBIG;
 }

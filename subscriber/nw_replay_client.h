@@ -23,6 +23,7 @@
 #define NW_REPLAY_CLIENT_H
 
 #include "nw_alert.h"
+#include "nw_curve.h"
 #include "nw_replay_msg.h"
 
 #include <stdbool.h>
@@ -44,8 +45,9 @@ typedef struct {
 } nw_replay_client_callbacks_t;
 
 typedef struct {
-    uint32_t timeout_ms; /* silence that counts as a lost request (0: 5000) */
-    unsigned retries;    /* tries before on_failed (0: 3) */
+    uint32_t timeout_ms;            /* silence that counts as a lost request (0: 5000) */
+    unsigned retries;               /* tries before on_failed (0: 3) */
+    const nw_curve_client_t *curve; /* CURVE keys (borrowed, outlive the client); NULL: plain */
 } nw_replay_client_opts_t;
 
 typedef struct {
@@ -86,9 +88,11 @@ void nw_replay_client_close(nw_replay_client_t **c_p, void (*on_closed)(void *ar
 
 /* Turns the replay endpoint a heartbeat advertises into one to connect to: a "*" host
  * (tcp://\*:PORT) becomes the host of connected (the alert endpoint the subscriber used,
- * tcp://HOST:PORT); anything else is copied. Returns NW_OK, NW_ERR_NOTFOUND (advertised is
+ * tcp://HOST:PORT); another tcp endpoint is copied only when its host is connected's host,
+ * an ipc one only when connected is ipc too. A heartbeat is not trusted to send the
+ * subscriber elsewhere (--replay does that). Returns NW_OK, NW_ERR_NOTFOUND (advertised is
  * empty: the publisher has no replay endpoint), NW_ERR_ENDPOINT (a "*" host but connected
- * is not tcp://HOST:PORT) or NW_ERR_TOOBIG (out too small). */
+ * is not tcp://HOST:PORT), NW_ERR_PERM (another host) or NW_ERR_TOOBIG (out too small). */
 int nw_replay_endpoint_resolve(const char *advertised, const char *connected, char *out,
                                size_t outlen);
 

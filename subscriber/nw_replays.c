@@ -24,6 +24,7 @@ struct nw_replays_t {
     uv_loop_t *loop;                        /* the event loop */
     void *zctx;                             /* ZeroMQ context for the clients */
     char *fixed;                            /* --replay, or NULL */
+    const nw_curve_client_t *curve;         /* CURVE keys (borrowed), or NULL */
     char *connected;                        /* first -c endpoint, or NULL */
     nw_replays_callbacks_t cb;              /* the caller */
     s_slot_t slots[NW_REPLAYS_STREAMS_MAX]; /* one per stream */
@@ -113,7 +114,8 @@ void nw_replays_heartbeat(nw_replays_t *r, const char *stream, const char *adver
     nw_replay_client_close(&sl->client, NULL, NULL);
     sl->endpoint[0] = '\0';
     nw_replay_client_callbacks_t cb = {s_rc_alert, s_rc_end, s_rc_failed, sl};
-    int rc = nw_replay_client_new(r->loop, r->zctx, ep, NULL, &cb, &sl->client);
+    nw_replay_client_opts_t ro = {.curve = r->curve};
+    int rc = nw_replay_client_new(r->loop, r->zctx, ep, &ro, &cb, &sl->client);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "replay: stream %s: cannot connect to %s: %s", stream, ep,
                nw_strerror(rc));
@@ -164,6 +166,7 @@ int nw_replays_new(uv_loop_t *loop, void *zctx, const nw_replays_opts_t *opts,
     r->loop = loop;
     r->zctx = zctx;
     r->cb = *cb;
+    r->curve = opts->curve;
     if ((opts->fixed != NULL && (r->fixed = strdup(opts->fixed)) == NULL) ||
         (opts->connected != NULL && (r->connected = strdup(opts->connected)) == NULL)) {
         free(r->fixed);

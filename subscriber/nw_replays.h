@@ -17,6 +17,7 @@
 #define NW_REPLAYS_H
 
 #include "nw_alert.h"
+#include "nw_curve.h"
 #include "nw_replay_msg.h"
 
 #include <stdint.h>
@@ -38,8 +39,9 @@ typedef struct {
 } nw_replays_callbacks_t;
 
 typedef struct {
-    const char *fixed;     /* --replay, or NULL: what each stream's heartbeats advertise */
-    const char *connected; /* the first -c endpoint, to resolve a "*" host */
+    const char *fixed;              /* --replay, or NULL: what each stream's heartbeats advertise */
+    const char *connected;          /* the first -c endpoint, to resolve a "*" host */
+    const nw_curve_client_t *curve; /* CURVE keys for the replay clients, NULL: plaintext */
 } nw_replays_opts_t;
 
 /* Creates the set (no client yet) on loop, sockets in zctx. Strings in opts are copied.

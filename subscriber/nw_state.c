@@ -36,11 +36,13 @@ typedef struct {
     s_topic_t *topics;         /* sorted by name */
     size_t n_topics;           /* used entries */
     size_t cap_topics;         /* allocated entries */
+    bool proven;               /* read from the file, or an alert or replay of it handled */
 } s_stream_t;
 
 struct nw_state_t {
     char *path;                                /* the file, NULL in memory */
     s_stream_t *streams[NW_STATE_STREAMS_MAX]; /* most recently used first */
+    s_stream_t *last_marked;                   /* stream of the last alert handled, or NULL */
     size_t n_streams;                          /* used entries */
     bool dirty;                                /* changed since the last save */
     bool saved_once;                           /* last_save_ms is meaningful */
@@ -79,6 +81,29 @@ static s_stream_t *s_find(const nw_state_t *s, const char *stream)
     return NULL;
 }
 
+/* Forgets one stream to make room: the least recently used of those never proven (streams
+ * only heartbeats named, which anyone reaching the socket can forge), else the least
+ * recently used one, never the one that handled an alert last. So a flood of made-up
+ * stream ids cannot push out the real stream and its backlog. */
+static void s_evict(nw_state_t *s)
+{
+    size_t victim = s->n_streams;
+    for (size_t i = s->n_streams; i-- > 0 && victim == s->n_streams;) {
+        if (!s->streams[i]->proven)
+            victim = i;
+    }
+    for (size_t i = s->n_streams; i-- > 0 && victim == s->n_streams;) {
+        if (s->streams[i] != s->last_marked)
+            victim = i;
+    }
+    if (s->streams[victim] == s->last_marked)
+        s->last_marked = NULL;
+    s_stream_free(s->streams[victim]);
+    memmove(&s->streams[victim], &s->streams[victim + 1],
+            (s->n_streams - victim - 1) * sizeof s->streams[0]);
+    s->n_streams--;
+}
+
 /* Appends a new stream at the end (file order), or NULL when out of memory. */
 static s_stream_t *s_add(nw_state_t *s, const char *stream, uint64_t floor)
 {
@@ -88,7 +113,7 @@ static s_stream_t *s_add(nw_state_t *s, const char *stream, uint64_t floor)
     snprintf(st->id, sizeof st->id, "%s", stream);
     st->floor = floor;
     if (s->n_streams == NW_STATE_STREAMS_MAX)
-        s_stream_free(s->streams[--s->n_streams]); /* the least recently used */
+        s_evict(s);
     s->streams[s->n_streams++] = st;
     return st;
 }
@@ -182,6 +207,7 @@ int nw_state_set_floor(nw_state_t *s, const char *stream, uint64_t floor)
         s_range_remove(st, 0, i);
     }
     st->floor = floor;
+    st->proven = true; /* a replay or a restart check of it came back */
     s_absorb_floor(st);
     s->dirty = true;
     return NW_OK;
@@ -237,6 +263,8 @@ int nw_state_mark(nw_state_t *s, const char *stream, uint64_t seq)
     s_stream_t *st = s_find(s, stream);
     if (st == NULL)
         return NW_ERR_NOTFOUND;
+    st->proven = true;
+    s->last_marked = st;
     if (nw_state_handled(s, stream, seq))
         return NW_OK;
     int rc = s_range_add(st, s_range_search(st, seq), seq);
@@ -527,7 +555,11 @@ static int s_parse_stream(nw_state_t *s, s_parse_t *p, char **tok, size_t n)
         return s_bad(p, "stream: listed twice");
     if (s->n_streams == NW_STATE_STREAMS_MAX)
         return s_bad(p, "stream: too many streams");
-    return s_add(s, tok[1], floor) ? NW_OK : NW_ERR_NOMEM;
+    s_stream_t *st = s_add(s, tok[1], floor);
+    if (st == NULL)
+        return NW_ERR_NOMEM;
+    st->proven = true;
+    return NW_OK;
 }
 
 static int s_parse_range(s_stream_t *st, s_parse_t *p, char *tok)

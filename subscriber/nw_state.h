@@ -60,8 +60,10 @@ const char *nw_state_current(const nw_state_t *s);
 /* Returns true when stream is known. */
 bool nw_state_has_stream(const nw_state_t *s, const char *stream);
 
-/* Makes stream the current one, creating it with floor (and no topics) if unknown (the
- * least recently used stream is forgotten past NW_STATE_STREAMS_MAX). A known stream keeps
+/* Makes stream the current one, creating it with floor (and no topics) if unknown (past
+ * NW_STATE_STREAMS_MAX one is forgotten: the least recently used of the streams that no
+ * handled alert, replay or state file vouches for, else the least recently used one other
+ * than the stream of the last handled alert). A known stream keeps
  * its numbers. Returns NW_OK, NW_ERR_INVAL (stream empty or over 64 bytes, or not
  * printable ASCII without spaces), NW_ERR_NOMEM. */
 int nw_state_use(nw_state_t *s, const char *stream, uint64_t floor);

@@ -55,16 +55,17 @@ typedef struct {
     nw_sinks_t *sinks;           /* standard output, --log, --exec */
     nw_exec_stats_t exec_end;    /* the hook's counters, taken when it closes */
     uv_signal_t sigint, sigterm, sighup;
-    uv_timer_t tick;          /* each second: rate-limited logs, fsync, silence */
-    uv_timer_t idle;          /* -W, and --probe's bound */
-    uv_timer_t save;          /* --state: saved every NW_STATE_SAVE_MS */
-    size_t unsaved;           /* --log bytes written since the last state save */
-    nw_ratelimit_t state_rl;  /* --state save failures */
-    nw_ratelimit_t fail_rl;   /* replay failure log lines */
-    nw_submetrics_t *metrics; /* --metrics-bind, or NULL */
-    nw_nopub_t nopub;         /* warns once when no publisher is ever heard */
-    bool stopping;            /* s_stop ran */
-    int exit_code;            /* what nw_subd_run returns */
+    uv_timer_t tick;              /* each second: rate-limited logs, fsync, silence */
+    uv_timer_t idle;              /* -W, and --probe's bound */
+    uv_timer_t save;              /* --state: saved every NW_STATE_SAVE_MS */
+    size_t unsaved;               /* --log bytes written since the last state save */
+    nw_ratelimit_t state_rl;      /* --state save failures */
+    nw_ratelimit_t fail_rl;       /* replay failure log lines */
+    nw_submetrics_t *metrics;     /* --metrics-bind, or NULL */
+    nw_nopub_t nopub;             /* warns once when no publisher is ever heard */
+    nw_curve_watch_t curve_watch; /* warns when a CURVE connection never comes up */
+    bool stopping;                /* s_stop ran */
+    int exit_code;                /* what nw_subd_run returns */
 } s_sub_t;
 
 bool nw_subd_catchup_wanted(const nw_subd_opts_t *o)
@@ -252,6 +253,7 @@ static void s_on_tick(uv_timer_t *handle)
     nw_sinks_tick(sub->sinks);
     int64_t now = (int64_t)uv_now(&sub->loop);
     nw_gaps_tick(sub->gaps, now);
+    nw_curve_watch_tick(&sub->curve_watch, sub->opts->curve, now, sub->opts->endpoints[0]);
     s_metrics_update(sub);
     if (nw_nopub_due(&sub->nopub, now))
         nw_log(NW_LOG_WARN,
@@ -269,6 +271,7 @@ static void s_on_heartbeat(const nw_heartbeat_t *hb, void *arg)
 {
     s_sub_t *sub = arg;
     nw_nopub_heard(&sub->nopub);
+    sub->curve_watch.heard = true;
     nw_gaps_heartbeat(sub->gaps, hb, (int64_t)uv_now(&sub->loop));
     if (sub->stopping)
         return;
@@ -465,12 +468,13 @@ static int s_open_sockets(s_sub_t *sub, char *err, size_t errlen)
                             .topics = topics,
                             .n_topics = n,
                             .rcvhwm = o->rcvhwm,
-                            .alerts = !o->probe};
+                            .alerts = !o->probe,
+                            .curve = o->curve};
     nw_subsock_callbacks_t cb = {s_on_alert, s_on_heartbeat, sub};
     int rc = nw_subsock_new(&sub->loop, sub->zctx, &so, &cb, &sub->sock, err, errlen);
     if (rc != NW_OK || !nw_subd_catchup_wanted(o))
         return rc;
-    nw_replays_opts_t ro = {.fixed = o->replay_ep, .connected = o->endpoints[0]};
+    nw_replays_opts_t ro = {.fixed = o->replay_ep, .connected = o->endpoints[0], .curve = o->curve};
     nw_replays_callbacks_t rcb = {s_rp_alert, s_rp_end, s_rp_failed, sub};
     if ((rc = nw_replays_new(&sub->loop, sub->zctx, &ro, &rcb, &sub->replays)) != NW_OK)
         snprintf(err, errlen, "replay: cannot set up: %s", nw_strerror(rc));

@@ -26,6 +26,7 @@
 #define NW_SUBD_H
 
 #include "nw_catchup.h"
+#include "nw_curve.h"
 #include "nw_filter.h"
 #include "nw_logfile.h"
 #include "nw_replay_msg.h"
@@ -82,6 +83,7 @@ typedef struct {
     unsigned compact_width;                /* its line width, 0 = no cut */
     unsigned kinds;                        /* --kind mask (nw_kinds), 0 = every kind */
     bool once;                             /* --once: stop once the look-back is delivered */
+    const nw_curve_client_t *curve;        /* --curve-server-key/--curve-secret; NULL: plain */
 } nw_subd_opts_t;
 
 /* Returns true when alerts go through the live/replay merge (nw_catchup): with --state,

@@ -25,17 +25,19 @@ static void s_stream_event(const nw_gaps_event_t *ev)
 
 void nw_sublog_gap(const nw_gaps_event_t *ev, bool repairing)
 {
-    unsigned long long first = ev->first, last = ev->last, n = ev->last - ev->first + 1;
+    unsigned long long first = ev->first, last = ev->last;
+    char n[128];
+    nw_gaps_count_text(ev->first, ev->last, n, sizeof n);
     const char *then = repairing ? "; repairing from the journal" : "";
     switch (ev->kind) {
     case NW_GAPS_MISSED:
-        nw_log(NW_LOG_WARN, "gap: stream %s topic %s: missed seq %llu-%llu (%llu alerts)%s",
-               ev->stream, ev->topic, first, last, n, then);
+        nw_log(NW_LOG_WARN, "gap: stream %s topic %s: missed seq %llu-%llu (%s)%s", ev->stream,
+               ev->topic, first, last, n, then);
         break;
     case NW_GAPS_TAIL:
         nw_log(NW_LOG_WARN,
                "gap: stream %s topic %s: heartbeat shows seq %llu-%llu sent but not received "
-               "(%llu alerts)%s",
+               "(%s)%s",
                ev->stream, ev->topic, first, last, n, then);
         break;
     case NW_GAPS_LATE:

@@ -16,8 +16,6 @@
 #include <string.h>
 #include <zmq.h>
 
-#define S_FRAME_SLACK 1024 /* ZMQ_MAXMSGSIZE headroom over NW_FRAME_MAX */
-
 struct nw_subsock_t {
     uv_loop_t *loop;              /* for the time of bad-frame reports */
     void *sock;                   /* the SUB socket, owned */
@@ -163,7 +161,11 @@ static int s_configure(void *sock, const nw_subsock_opts_t *opts)
         nw_zsock_set_int(sock, ZMQ_RECONNECT_IVL_MAX, 2000) != NW_OK ||
         nw_zsock_set_int(sock, ZMQ_HEARTBEAT_IVL, 5000) != NW_OK ||
         nw_zsock_set_int(sock, ZMQ_HEARTBEAT_TIMEOUT, 15000) != NW_OK ||
-        nw_zsock_set_i64(sock, ZMQ_MAXMSGSIZE, NW_FRAME_MAX + S_FRAME_SLACK) != NW_OK)
+        /* No ZMQ_MAXMSGSIZE: libzmq 4.3 drops a connection whose peer sends a bigger frame
+         * and never reconnects it, so one oversized frame would leave the subscriber deaf
+         * for good. Oversized frames are dropped by the decoder instead, and counted. */
+        nw_zsock_set_i64(sock, ZMQ_MAXMSGSIZE, -1) != NW_OK ||
+        nw_curve_client_apply(sock, opts->curve) != NW_OK)
         return NW_ERR_ZMQ;
     return NW_OK;
 }

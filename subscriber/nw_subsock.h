@@ -21,6 +21,7 @@
 #define NW_SUBSOCK_H
 
 #include "nw_alert.h"
+#include "nw_curve.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,12 +31,13 @@
 typedef struct nw_subsock_t nw_subsock_t;
 
 typedef struct {
-    const char *const *endpoints; /* -c, at least one */
-    size_t n_endpoints;           /* entries of endpoints */
-    const char *const *topics;    /* -t filters; none: everything */
-    size_t n_topics;              /* entries of topics */
-    int rcvhwm;                   /* ZMQ_RCVHWM (0: no limit) */
-    bool alerts;                  /* false (--probe): alert frames are counted, not decoded */
+    const char *const *endpoints;   /* -c, at least one */
+    size_t n_endpoints;             /* entries of endpoints */
+    const char *const *topics;      /* -t filters; none: everything */
+    size_t n_topics;                /* entries of topics */
+    int rcvhwm;                     /* ZMQ_RCVHWM (0: no limit) */
+    bool alerts;                    /* false (--probe): alert frames are counted, not decoded */
+    const nw_curve_client_t *curve; /* CURVE keys (--curve-server-key), NULL: plaintext */
 } nw_subsock_opts_t;
 
 typedef struct {

@@ -188,6 +188,7 @@ static void s_end(fx_t *fx, nw_replay_status_t status, uint64_t next_seq, uint64
     e.status = status;
     e.next_seq = next_seq;
     e.oldest = oldest;
+    e.head = next_seq > 0 ? next_seq - 1 : 0; /* a real server's answer never passes its head */
     if (status == NW_REPLAY_ERROR)
         snprintf(e.error, sizeof e.error, "busy: too many replays in progress");
     nw_catchup_replay_end(fx->c, fx->rq[fx->n_rq - 1].stream, &e);
@@ -513,6 +514,25 @@ static void test_look_back_last_n_then_live(void **state)
     s_expect(fx, (uint64_t[]){49, 50, 51, 52}, 4);
 }
 
+/* F7: an answer (from a rogue replay server) claiming next_seq 2^64-1 cannot raise the floor
+ * past what the stream has shown. */
+static void test_an_answer_past_the_known_head_is_not_believed(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 10, 10);
+    nw_catchup_gap(fx->c, S1, 14);
+    assert_int_equal(fx->n_rq, 1);
+    nw_replay_end_t e;
+    memset(&e, 0, sizeof e);
+    e.req = fx->rq[0].req;
+    e.status = NW_REPLAY_OK;
+    e.next_seq = UINT64_MAX;
+    e.head = UINT64_MAX - 1;
+    nw_catchup_replay_end(fx->c, S1, &e);
+    assert_int_equal(nw_state_floor(fx->state, S1), 14);
+}
+
 static void test_gap_from_the_callers_tracker(void **state)
 {
     fx_t *fx = *state;
@@ -628,6 +648,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_new_stream_now_starts_at_the_heartbeat_without_a_replay),
         T(test_new_stream_beginning_replays_from_one),
+        T(test_an_answer_past_the_known_head_is_not_believed),
         T(test_resume_merges_live_and_replay_without_hole_or_duplicate),
         T(test_up_to_date_state_goes_live_at_once),
         T(test_a_jump_while_live_is_repaired_in_order),

@@ -177,6 +177,31 @@ static void test_alert_json_on_stdin_fields_in_env(void **state)
     nw_alert_clear(&a);
 }
 
+/* F13: a title with a newline cannot forge another variable for a hook that reads `env`. */
+static void test_env_values_carry_no_control_characters(void **state)
+{
+    s_fixture_t *fx = *state;
+    char cmd[1024], env[600];
+    snprintf(env, sizeof env, "%s/forged.env", fx->dir);
+    snprintf(cmd, sizeof cmd, "/bin/sh -c 'cat >/dev/null; env > \"$1\"' sh '%s'", env);
+    nw_exec_t *ex = NULL;
+    char err[256];
+    assert_int_equal(nw_exec_new(&fx->loop, cmd, 1, 8, &ex, err, sizeof err), NW_OK);
+    nw_alert_t a;
+    s_alert(&a, "Duties rise");
+    assert_int_equal(nw_alert_set(&a.title, "Calm\nNW_SEQ=999\r\x1b[2J\tend"), NW_OK);
+    assert_int_equal(nw_exec_run(ex, &a, "tariffs", NULL), NW_OK);
+    s_run_until_idle(fx, ex, 1);
+    s_close(fx, &ex, 1000);
+    char *vars = nw_test_read_file(env, NULL);
+    assert_non_null(vars);
+    assert_non_null(strstr(vars, "NW_TITLE=Calm NW_SEQ=999  [2J end\n"));
+    assert_null(strstr(vars, "\nNW_SEQ=999"));
+    assert_non_null(strstr(vars, "\nNW_SEQ=11\n"));
+    free(vars);
+    nw_alert_clear(&a);
+}
+
 static void test_alert_text_executes_nothing(void **state)
 {
     s_fixture_t *fx = *state;
@@ -359,6 +384,8 @@ int main(void)
         cmocka_unit_test(test_split_expands_nothing),
         cmocka_unit_test(test_split_errors_name_the_flag),
         cmocka_unit_test_setup_teardown(test_alert_json_on_stdin_fields_in_env, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_env_values_carry_no_control_characters, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_alert_text_executes_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_concurrency_bound_and_full_queue_drops, s_setup,

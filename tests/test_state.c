@@ -129,6 +129,42 @@ static void test_streams_are_kept_apart_most_recent_first(void **state)
     nw_state_destroy(&s);
 }
 
+/* F8: heartbeats with made-up stream ids (no alert of theirs handled) cannot push out the
+ * stream that delivered alerts; among streams that all delivered, the least recently used
+ * goes but never the stream of the last handled alert. */
+static void test_forged_streams_cannot_evict_the_real_one(void **state)
+{
+    (void)state;
+    nw_state_t *s = NULL;
+    assert_int_equal(nw_state_open(NULL, &s, NULL, 0), NW_OK);
+    nw_state_use(s, S1, 100);
+    assert_int_equal(nw_state_mark(s, S1, 101), NW_OK);
+    char id[32];
+    for (int i = 0; i < NW_STATE_STREAMS_MAX + 1; i++) {
+        snprintf(id, sizeof id, "%016x", 0xf000 + i);
+        assert_int_equal(nw_state_use(s, id, 5), NW_OK);
+    }
+    assert_true(nw_state_has_stream(s, S1));
+    assert_true(nw_state_handled(s, S1, 101));
+    /* Now every stream delivered an alert; the first delivered last, though used least
+     * recently. */
+    nw_state_t *t = NULL;
+    assert_int_equal(nw_state_open(NULL, &t, NULL, 0), NW_OK);
+    for (int i = 0; i < NW_STATE_STREAMS_MAX; i++) {
+        snprintf(id, sizeof id, "%016x", 0xa000 + i);
+        nw_state_use(t, id, 0);
+        nw_state_mark(t, id, 1);
+    }
+    snprintf(id, sizeof id, "%016x", 0xa000);
+    nw_state_mark(t, id, 2);
+    assert_int_equal(nw_state_use(t, "00000000000000ff", 0), NW_OK);
+    assert_true(nw_state_has_stream(t, id));
+    snprintf(id, sizeof id, "%016x", 0xa001);
+    assert_false(nw_state_has_stream(t, id));
+    nw_state_destroy(&t);
+    nw_state_destroy(&s);
+}
+
 static void test_topics_only_go_up(void **state)
 {
     (void)state;
@@ -294,6 +330,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handled_is_floor_or_the_set),
         cmocka_unit_test(test_streams_are_kept_apart_most_recent_first),
+        cmocka_unit_test(test_forged_streams_cannot_evict_the_real_one),
         cmocka_unit_test(test_topics_only_go_up),
         cmocka_unit_test_setup_teardown(test_missing_file_is_an_empty_state, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_save_load_round_trip, s_setup, s_teardown),

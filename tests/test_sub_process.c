@@ -542,6 +542,36 @@ static void test_one_loss_is_one_line_and_one_bounded_repair(void **state)
     assert_non_null(strstr(err, "gaps 1 (2 alerts missed)"));
 }
 
+/* F9: a forged heartbeat numbers a gap of almost 2^64 alerts; the log says it is not
+ * believable rather than printing it as a real loss. */
+static void test_implausible_gap_is_called_so(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", "--format", "%i", NULL}, s_tariffs_subs);
+    s_pub(fx, 1, "one", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    s_heartbeat(fx, "tariffs", UINT64_MAX);
+    s_wait_err(fx, "alerts, an implausible number: a forged or broken heartbeat or alert?");
+    s_stop(fx);
+}
+
+/* F4: one frame larger than any alert (libzmq 4.3 would drop the link for good on
+ * ZMQ_MAXMSGSIZE) is dropped and counted, and the next alert still arrives. */
+static void test_oversized_frame_is_dropped_and_the_link_survives(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_start(fx, (const char *[]){"-t", "tariffs", "--format", "%i", NULL}, s_tariffs_subs);
+    size_t big = 300 * 1024;
+    char *junk = malloc(big);
+    assert_non_null(junk);
+    memset(junk, 0xc1, big);
+    s_send(fx, "tariffs", 7, junk, big);
+    free(junk);
+    s_wait_err(fx, "bad frame ignored");
+    s_pub(fx, 2, "after", (const char *[]){"tariffs", NULL}, NW_PRIORITY_NORMAL);
+    s_wait_out(fx, "0123456789abcdef.2\n");
+    s_stop(fx);
+}
+
 /* ---- exit codes and the command line ---- */
 
 static void test_count_exits_zero_after_n(void **state)
@@ -829,6 +859,8 @@ int main(void)
         S_T(test_exec_timeout_kills_a_stuck_hook),
         S_T(test_gaps_tail_loss_and_restart_reported),
         S_T(test_one_loss_is_one_line_and_one_bounded_repair),
+        S_T(test_implausible_gap_is_called_so),
+        S_T(test_oversized_frame_is_dropped_and_the_link_survives),
         S_T(test_count_exits_zero_after_n),
         S_T(test_timeout_exits_three),
         S_T(test_timeout_restarts_with_each_alert),

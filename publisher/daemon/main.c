@@ -4,6 +4,7 @@
  * as JSON Lines and exits.
  */
 #include "nw_buf.h"
+#include "nw_cert.h"
 #include "nw_config.h"
 #include "nw_error.h"
 #include "nw_extract.h"
@@ -27,7 +28,7 @@
 #define S_PROGRAM           "newswire-pub"
 #define S_DEFAULT_CONFIG    "/etc/newswire/newswire-pub.conf"
 #define S_SHORTOPTS         ":s:b:t:nhV"
-#define S_DEFAULT_BIND      "tcp://*:5556"
+#define S_DEFAULT_BIND      "tcp://127.0.0.1:5556"
 #define S_DEFAULT_SPOOL     "./spool"
 #define S_DEFAULT_JOURNAL   "./journal"
 #define S_DEFAULT_SNDHWM    100000
@@ -50,6 +51,7 @@ typedef struct {
     bool extract;      /* --extract: print the FILEs' articles, untagged */
     bool extract_json; /* --format json (with --extract) */
     bool format_given; /* --format was on the command line */
+    nw_cert_t curve;   /* --curve-secret, loaded */
 } s_cmdline_t;
 
 enum {
@@ -70,6 +72,8 @@ enum {
     S_OPT_FORMAT,
     S_OPT_CONFIG,
     S_OPT_METRICS_BIND,
+    S_OPT_CURVE_SECRET,
+    S_OPT_CURVE_ALLOW,
 };
 
 static const char *const s_format_names[] = {"text", "json", NULL};
@@ -98,6 +102,8 @@ static const struct option s_long_options[] = {
     {"replay-bind", required_argument, NULL, S_OPT_REPLAY_BIND},
     {"config", required_argument, NULL, S_OPT_CONFIG},
     {"metrics-bind", required_argument, NULL, S_OPT_METRICS_BIND},
+    {"curve-secret", required_argument, NULL, S_OPT_CURVE_SECRET},
+    {"curve-allow", required_argument, NULL, S_OPT_CURVE_ALLOW},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -137,7 +143,8 @@ static void s_print_help(FILE *out)
           "    -b, --bind ENDPOINT      where subscribers connect: tcp://HOST:PORT or\n"
           "                             ipc://PATH; HOST may be *, PORT may be * for a free\n"
           "                             port (logged as 'listening on ...'); repeatable\n"
-          "                             (default tcp://*:5556)\n"
+          "                             (default tcp://127.0.0.1:5556; any other address\n"
+          "                             without --curve-secret is logged as a warning)\n"
           "    -t, --topics FILE        taxonomy file (default: the built-in taxonomy)\n"
           "        --boilerplate FILE   boilerplate rules file (default: the built-in rules)\n"
           "        --html-rules FILE    HTML markup rules for web pages (default: the\n"
@@ -183,6 +190,12 @@ static void s_print_help(FILE *out)
           "                             serve Prometheus metrics on http://HOST:PORT/metrics\n"
           "                             (HOST an IP address; PORT 0 or * for a free one,\n"
           "                             logged as 'metrics: listening on ...'; default: off)\n"
+          "        --curve-secret FILE  this publisher's secret certificate (newswire-keygen\n"
+          "                             NAME makes NAME.key_secret): both endpoints become\n"
+          "                             CURVE servers, encrypted; clients need NAME.key\n"
+          "        --curve-allow DIR    only clients whose public certificate (*.key) is in\n"
+          "                             DIR may connect; SIGHUP re-reads DIR (default: any\n"
+          "                             CURVE client, logged as a warning)\n"
           "        --log-level LEVEL    error, warn, info or debug (default info)\n"
           "    -h, --help               print this help and exit\n"
           "    -V, --version            print the version and exit\n"
@@ -196,8 +209,8 @@ static void s_print_help(FILE *out)
           "\n"
           "SIGNALS\n"
           "    SIGTERM, SIGINT  finish the current article, flush, exit 0 (within 1 s)\n"
-          "    SIGHUP           reload --topics, --boilerplate and --html-rules; a bad file\n"
-          "                     is reported (FILE:LINE) and the previous one kept\n"
+          "    SIGHUP           reload --topics, --boilerplate, --html-rules and --curve-allow;\n"
+          "                     a bad file is reported (FILE:LINE) and the previous one kept\n"
           "\n"
           "EXIT STATUS\n"
           "    0  stopped by a signal; with --dry-run or --extract, every FILE was parsed\n"
@@ -220,7 +233,8 @@ static void s_print_help(FILE *out)
           "    JOURNAL/       segment files, stream-id, lock\n"
           "\n"
           "EXAMPLES\n"
-          "    newswire-pub --spool /var/spool/newswire --bind tcp://*:5556\n"
+          "    newswire-keygen pub && newswire-pub --curve-secret pub.key_secret \\\n"
+          "        --curve-allow clients/ --bind tcp://*:5556 --replay-bind tcp://*:5557\n"
           "    newswire-pub --bind tcp://127.0.0.1:* --bind ipc:///run/newswire/alerts\n"
           "    newswire-pub --dry-run --topics my-topics.conf article.txt | jq .topics\n"
           "    newswire-pub --extract --format json saved-page.html | jq .body\n"
@@ -350,6 +364,15 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
         if ((rc = nw_metrics_http_check("--metrics-bind", value, err, errlen)) == NW_OK)
             cl->pubd.metrics_bind = value;
         break;
+    case S_OPT_CURVE_SECRET: {
+        char why[900];
+        if ((rc = nw_cert_load(value, true, &cl->curve, why, sizeof why)) == NW_OK)
+            cl->pubd.curve = &cl->curve;
+        else
+            snprintf(err, errlen, "--curve-secret %s", why);
+        break;
+    }
+    case S_OPT_CURVE_ALLOW: cl->pubd.curve_allow_dir = value; break;
     case S_OPT_LOG_LEVEL:
         if ((rc = nw_log_level_parse(value, &level)) == NW_OK)
             nw_log_set_level(level);
@@ -440,6 +463,8 @@ static int s_parse(int argc, char *argv[], const nw_config_t *cfg, s_cmdline_t *
         cl->pubd.journal_dir = NULL;
         cl->pubd.replay_bind = NULL; /* nothing to replay */
     }
+    if (cl->pubd.curve_allow_dir != NULL && cl->pubd.curve == NULL)
+        return s_usage_error("--curve-allow needs --curve-secret (the publisher's own key)");
     if (cl->pubd.n_binds == 0)
         cl->binds[cl->pubd.n_binds++] = S_DEFAULT_BIND;
     cl->pubd.files = (const char *const *)&argv[optind];

@@ -1,7 +1,9 @@
 #include "nw_pubd.h"
 #include "nw_pubmetrics.h"
 
+#include "nw_buf.h"
 #include "nw_codec.h"
+#include "nw_curve.h"
 #include "nw_error.h"
 #include "nw_ingest.h"
 #include "nw_journal.h"
@@ -11,6 +13,7 @@
 #include "nw_sequencer.h"
 #include "nw_stream_id.h"
 #include "nw_spool.h"
+#include "nw_zap.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -45,6 +48,7 @@ typedef struct {
     nw_spool_t *spool;          /* the spool folders */
     nw_journal_t *journal;      /* numbers and keeps every alert; NULL with --no-journal */
     nw_replay_t *replay;        /* serves the journal (--replay-bind); NULL when none */
+    nw_zap_t *zap;              /* --curve-allow: decides which CURVE clients connect */
     nw_sequencer_t *seqr;       /* numbers alerts in memory when there is no journal */
     uv_timer_t journal_timer;   /* periodic journal sync and retention */
     bool paused;                /* the journal could not be written: retry on rescan */
@@ -89,6 +93,7 @@ static void s_stop(s_daemon_t *d, int status)
     nw_pubsock_close(&d->sock, NULL, NULL);
     /* Before s_teardown destroys the journal it reads. */
     nw_replay_close(&d->replay, NULL, NULL);
+    nw_zap_close(&d->zap);
     s_close_handle(&d->sigterm);
     s_close_handle(&d->sigint);
     s_close_handle(&d->sighup);
@@ -284,12 +289,14 @@ static s_outcome_t s_publish_article(s_daemon_t *d, nw_ingest_result_t *res, s_r
 }
 
 /* Ingests and publishes the article at path; err holds the reason for S_BAD. */
-static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, s_report_t *r,
-                             char *err, size_t errlen)
+static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, bool spool,
+                             s_report_t *r, char *err, size_t errlen)
 {
-    nw_ingest_cfg_t cfg = {
-        .rules = d->rules, .taxonomy = d->taxonomy, .max_size = d->opts->max_article_size};
-    cfg.html = d->html;
+    nw_ingest_cfg_t cfg = {.rules = d->rules,
+                           .taxonomy = d->taxonomy,
+                           .html = d->html,
+                           .max_size = d->opts->max_article_size,
+                           .only_plain_files = spool};
     nw_ingest_result_t res;
     int rc = nw_ingest_file(&cfg, path, name, s_now_ms(), &res, err, errlen);
     if (rc == NW_ERR_NOTFOUND)
@@ -315,7 +322,7 @@ static bool s_process_file(s_daemon_t *d, const char *path)
     char err[S_ERR_MAX];
     const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
     s_report_t report;
-    switch (s_process(d, path, name, &report, err, sizeof err)) {
+    switch (s_process(d, path, name, false, &report, err, sizeof err)) {
     case S_DONE:
         d->n_published++;
         nw_pubmetrics_article(d->metrics, true, report.alerts, report.messages);
@@ -370,7 +377,7 @@ static bool s_process_spool_name(s_daemon_t *d, const char *name)
         return true;
     }
     s_report_t report;
-    switch (s_process(d, path, name, &report, err, sizeof err)) {
+    switch (s_process(d, path, name, true, &report, err, sizeof err)) {
     case S_DONE: s_finish_spool_article(d, name, &report); break;
     case S_BAD: s_fail_spool_article(d, name, err); break;
     case S_GONE: nw_log(NW_LOG_DEBUG, "%s: gone before it was read", name); break;
@@ -555,6 +562,8 @@ static void s_reload(s_daemon_t *d)
         nw_log(NW_LOG_INFO, "reloaded boilerplate rules from %s", bpath ? bpath : "built-in");
     }
     s_reload_html_rules(d);
+    if (d->zap != NULL)
+        nw_zap_reload(d->zap);
 }
 
 static void s_on_signal(uv_signal_t *handle, int signum)
@@ -638,6 +647,43 @@ static int s_open_stream(s_daemon_t *d)
     return NW_PUBD_EXIT_OK;
 }
 
+/* With --curve-secret: the ZAP handler for --curve-allow (before any CURVE socket binds), or
+ * the log line saying any client key is accepted. Without it: one warning when an endpoint
+ * is reachable from other hosts. */
+static int s_open_curve(s_daemon_t *d)
+{
+    char err[S_ERR_MAX];
+    const nw_pubd_opts_t *o = d->opts;
+    if (o->curve != NULL && o->curve_allow_dir != NULL) {
+        int rc = nw_zap_new(&d->loop, d->zctx, o->curve_allow_dir, &d->zap, err, sizeof err);
+        if (rc != NW_OK) {
+            nw_log(NW_LOG_ERROR, "%s", err);
+            return rc == NW_ERR_NOMEM || rc == NW_ERR_UV ? NW_PUBD_EXIT_FAILURE
+                                                         : NW_PUBD_EXIT_USAGE;
+        }
+        return NW_PUBD_EXIT_OK;
+    }
+    if (o->curve != NULL) {
+        nw_log(NW_LOG_WARN, "curve: encrypted, but any client key is accepted (no --curve-allow)");
+        return NW_PUBD_EXIT_OK;
+    }
+    nw_buf_t exposed = {0};
+    for (size_t i = 0; i < o->n_binds; i++) {
+        if (!nw_curve_endpoint_local(o->binds[i]))
+            nw_buf_printf(&exposed, "%s%s", exposed.len ? ", " : "", o->binds[i]);
+    }
+    if (o->replay_bind != NULL && o->journal_dir != NULL &&
+        !nw_curve_endpoint_local(o->replay_bind))
+        nw_buf_printf(&exposed, "%s%s", exposed.len ? ", " : "", o->replay_bind);
+    if (exposed.len > 0)
+        nw_log(NW_LOG_WARN,
+               "%s: not loopback and no --curve-secret: anyone who can reach it reads every alert "
+               "and replays the journal",
+               exposed.data);
+    nw_buf_free(&exposed);
+    return NW_PUBD_EXIT_OK;
+}
+
 static int s_open_socket(s_daemon_t *d)
 {
     char err[S_ERR_MAX];
@@ -645,11 +691,15 @@ static int s_open_socket(s_daemon_t *d)
         nw_log(NW_LOG_ERROR, "cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno()));
         return NW_PUBD_EXIT_FAILURE;
     }
+    int rc = s_open_curve(d);
+    if (rc != NW_PUBD_EXIT_OK)
+        return rc;
     nw_pubsock_opts_t so = {.binds = d->opts->binds,
                             .n_binds = d->opts->n_binds,
                             .sndhwm = d->opts->sndhwm,
-                            .linger_ms = d->opts->linger_ms};
-    int rc = nw_pubsock_new(&d->loop, d->zctx, &so, &d->sock, err, sizeof err);
+                            .linger_ms = d->opts->linger_ms,
+                            .curve = d->opts->curve};
+    rc = nw_pubsock_new(&d->loop, d->zctx, &so, &d->sock, err, sizeof err);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "%s", err);
         return (rc == NW_ERR_ADDRINUSE || rc == NW_ERR_ENDPOINT) ? NW_PUBD_EXIT_ENDPOINT
@@ -671,7 +721,10 @@ static int s_open_replay(s_daemon_t *d)
     char err[S_ERR_MAX];
     if (d->journal == NULL || d->opts->replay_bind == NULL)
         return NW_PUBD_EXIT_OK;
-    int rc = nw_replay_new(&d->loop, d->zctx, d->opts->replay_bind, d->journal, NULL, &d->replay,
+    nw_replay_opts_t ro;
+    nw_replay_opts_default(&ro);
+    ro.curve = d->opts->curve;
+    int rc = nw_replay_new(&d->loop, d->zctx, d->opts->replay_bind, d->journal, &ro, &d->replay,
                            err, sizeof err);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "%s", err);

@@ -35,6 +35,7 @@
 #ifndef NW_PUBD_H
 #define NW_PUBD_H
 
+#include "nw_cert.h"
 #include "nw_journal.h"
 
 #include <stddef.h>
@@ -70,6 +71,8 @@ typedef struct {
     const char *const *files;         /* articles to publish once at start ("-" = stdin) */
     size_t n_files;                   /* entries of files */
     const char *metrics_bind;         /* --metrics-bind HOST:PORT, NULL for no metrics */
+    const nw_cert_t *curve;           /* --curve-secret: both endpoints CURVE; NULL: plaintext */
+    const char *curve_allow_dir;      /* --curve-allow: client public certificates; NULL: any */
 } nw_pubd_opts_t;
 
 /* Runs the daemon until it is told to stop or cannot go on. Logs every failure (naming

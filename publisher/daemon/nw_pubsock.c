@@ -1,6 +1,7 @@
 #include "nw_pubsock.h"
 
 #include "nw_codec.h"
+#include "nw_curve.h"
 #include "nw_error.h"
 #include "nw_log.h"
 #include "nw_topic.h"
@@ -100,6 +101,9 @@ static int s_configure(void *sock, const nw_pubsock_opts_t *opts, char *err, siz
         snprintf(err, errlen, "alert socket: cannot set options: %s", zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
+    if (opts->curve != NULL &&
+        (rc = nw_curve_server_apply(sock, opts->curve, err, errlen)) != NW_OK)
+        return rc;
     for (size_t i = 0; i < opts->n_binds && rc == NW_OK; i++)
         rc = s_bind(sock, opts->binds[i], err, errlen);
     return rc;

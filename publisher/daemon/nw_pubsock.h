@@ -20,6 +20,7 @@
 #define NW_PUBSOCK_H
 
 #include "nw_alert.h"
+#include "nw_cert.h"
 
 #include <stddef.h>
 #include <uv.h>
@@ -31,6 +32,7 @@ typedef struct {
     size_t n_binds;           /* entries of binds, at least 1 */
     int sndhwm;               /* ZMQ_SNDHWM, messages queued per subscriber (0 = unlimited) */
     int linger_ms;            /* ZMQ_LINGER: how long close may wait to flush */
+    const nw_cert_t *curve;   /* secret certificate: a CURVE server; NULL: plaintext */
 } nw_pubsock_opts_t;
 
 /* Called once the socket's watcher is closed and the socket itself closed. */

@@ -1,5 +1,6 @@
 #include "nw_replay.h"
 
+#include "nw_curve.h"
 #include "nw_error.h"
 #include "nw_log.h"
 #include "nw_replay_msg.h"
@@ -80,6 +81,7 @@ void nw_replay_opts_default(nw_replay_opts_t *opts)
     opts->sndhwm = 1000;
     opts->stall_ms = 30000;
     opts->retry_ms = 5;
+    opts->curve = NULL;
 }
 
 static void s_resolve_opts(const nw_replay_opts_t *in, nw_replay_opts_t *out)
@@ -598,6 +600,9 @@ static int s_bind(nw_replay_t *r, const char *endpoint, char *err, size_t errlen
                  zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
+    if (r->opts.curve != NULL &&
+        nw_curve_server_apply(r->sock, r->opts.curve, err, errlen) != NW_OK)
+        return NW_ERR_ZMQ;
     int rc = nw_zsock_bind(r->sock, "--replay-bind", endpoint, r->endpoint, sizeof r->endpoint, err,
                            errlen);
     if (rc != NW_OK)

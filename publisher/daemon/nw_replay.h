@@ -33,13 +33,14 @@
 #ifndef NW_REPLAY_H
 #define NW_REPLAY_H
 
+#include "nw_cert.h"
 #include "nw_journal.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
-#define NW_REPLAY_DEFAULT_ENDPOINT "tcp://*:5557"
+#define NW_REPLAY_DEFAULT_ENDPOINT "tcp://127.0.0.1:5557"
 #define NW_REPLAY_PER_REQUEST      10000 /* default alerts per answer */
 
 typedef struct nw_replay_t nw_replay_t;
@@ -52,6 +53,7 @@ typedef struct {
     int sndhwm;               /* ZMQ_SNDHWM: messages queued per client (0: 1000) */
     uint32_t stall_ms;        /* drop a client that takes nothing for this long (0: 30000) */
     uint32_t retry_ms;        /* wait before retrying clients whose queue is full (0: 5) */
+    const nw_cert_t *curve;   /* secret certificate: a CURVE server; NULL: plaintext */
 } nw_replay_opts_t;
 
 typedef struct {

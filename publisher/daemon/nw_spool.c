@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
 #include "nw_spool.h"
 
 #include "nw_error.h"
@@ -16,7 +17,8 @@
 #include <sys/inotify.h>
 #endif
 
-#define S_EVENTS_MAX 4096 /* file events kept between two settle passes */
+#define S_EVENTS_MAX      4096  /* file events kept between two settle passes */
+#define S_DONE_SUFFIX_MAX 10000 /* done/NAME.N tried at most up to this N */
 
 /* What a file event said about a name in incoming/. */
 typedef enum {
@@ -470,9 +472,58 @@ static int s_move(const char *from_dir, const char *name, const char *to_dir, co
     return NW_OK;
 }
 
+/* Renames from to to unless to exists: NW_OK, NW_ERR_INVAL (to exists) or an errno code. */
+static int s_rename_noreplace(const char *from, const char *to)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return NW_OK;
+    if (errno == EEXIST)
+        return NW_ERR_INVAL;
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return nw_error_from_errno(errno);
+    /* A file system without RENAME_NOREPLACE: link() refuses an existing name too. */
+    if (link(from, to) != 0)
+        return errno == EEXIST ? NW_ERR_INVAL : nw_error_from_errno(errno);
+    unlink(from);
+    return NW_OK;
+}
+
+/* Moves incoming/name into done/ under name, or name.N (N = 1, 2, ...) when an article of
+ * that name was published before: an earlier one is never replaced. */
+static int s_move_done(nw_spool_t *spool, const char *name, char *err, size_t errlen)
+{
+    char from[PATH_MAX], to[PATH_MAX], to_name[NAME_MAX + 1];
+    if (s_join(from, sizeof from, spool->incoming, name) != NW_OK) {
+        snprintf(err, errlen, "%.200s: path too long", name);
+        return NW_ERR_TOOBIG;
+    }
+    for (unsigned k = 0; k < S_DONE_SUFFIX_MAX; k++) {
+        if (k == 0)
+            snprintf(to_name, sizeof to_name, "%s", name);
+        else
+            snprintf(to_name, sizeof to_name, "%.*s.%u", NAME_MAX - 8, name, k);
+        if (s_join(to, sizeof to, spool->done, to_name) != NW_OK) {
+            snprintf(err, errlen, "%.200s: path too long", name);
+            return NW_ERR_TOOBIG;
+        }
+        int rc = s_rename_noreplace(from, to);
+        if (rc == NW_OK && k > 0)
+            nw_log(NW_LOG_INFO, "%s: done/ already holds that name; kept as done/%s", name,
+                   to_name);
+        if (rc != NW_ERR_INVAL) {
+            if (rc != NW_OK)
+                snprintf(err, errlen, "cannot move %s to %s: %s", from, to, nw_strerror(rc));
+            return rc;
+        }
+    }
+    snprintf(err, errlen, "cannot move %s to done/: %u files of that name there already", from,
+             S_DONE_SUFFIX_MAX);
+    return NW_ERR_INVAL;
+}
+
 int nw_spool_done(nw_spool_t *spool, const char *name, char *err, size_t errlen)
 {
-    int rc = s_move(spool->incoming, name, spool->done, name, err, errlen);
+    int rc = s_move_done(spool, name, err, errlen);
     if (rc == NW_OK)
         s_forget(spool, name);
     return rc;

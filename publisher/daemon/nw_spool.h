@@ -67,8 +67,9 @@ int nw_spool_settle(nw_spool_t *spool, char **names, size_t *n, int64_t now_ms, 
 /* Writes the path of incoming/name into buf. Returns NW_OK or NW_ERR_TOOBIG. */
 int nw_spool_incoming_path(const nw_spool_t *spool, const char *name, char *buf, size_t buflen);
 
-/* Moves incoming/name to done/name (replacing a file of that name there). Returns NW_OK,
- * or an NW_ERR_* from the rename with the paths in err. */
+/* Moves incoming/name to done/name, or to done/name.N (the first free N from 1, logged)
+ * when done/ already holds that name: nothing there is ever replaced. Returns NW_OK, or an
+ * NW_ERR_* from the rename with the paths in err. */
 int nw_spool_done(nw_spool_t *spool, const char *name, char *err, size_t errlen);
 
 /* Writes reason (its first line, then "; to retry, fix the cause and move it from failed/

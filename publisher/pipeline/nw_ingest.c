@@ -8,6 +8,10 @@
 #include "nw_split.h"
 #include "nw_tagger.h"
 
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,11 +86,58 @@ nomem:
     return NW_ERR_NOMEM;
 }
 
-int nw_ingest_read(const char *path, const char *name, uint64_t max_size, char **data, size_t *len,
-                   char *err, size_t errlen)
+/* Opens path for nw_ingest_file with only_plain_files: never through a symbolic link
+ * (O_NOFOLLOW), never blocking on a FIFO (O_NONBLOCK), and only a regular file with one link,
+ * checked on the descriptor that is then read (no window to swap the file). */
+static FILE *s_open_plain(const char *path, const char *name, char *err, size_t errlen, int *rc)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0) {
+        int e = errno;
+        if (e == ELOOP)
+            snprintf(err, errlen,
+                     "%s: refused: a symbolic link (spool articles must be regular "
+                     "files)",
+                     name);
+        else
+            snprintf(err, errlen, "%s: cannot open: %s", name, strerror(e));
+        *rc = e == ELOOP ? NW_ERR_PERM : nw_error_from_errno(e);
+        return NULL;
+    }
+    *rc = NW_ERR_PERM;
+    if (fstat(fd, &st) != 0) {
+        *rc = nw_error_from_errno(errno);
+        snprintf(err, errlen, "%s: cannot stat: %s", name, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: refused: not a regular file", name);
+    } else if (st.st_nlink != 1) {
+        snprintf(err, errlen, "%s: refused: %ju hard links (a spool article must have exactly one)",
+                 name, (uintmax_t)st.st_nlink);
+    } else {
+        FILE *f = fdopen(fd, "rb");
+        if (f != NULL) {
+            *rc = NW_OK;
+            return f;
+        }
+        *rc = NW_ERR_NOMEM;
+        snprintf(err, errlen, "%s: %s", name, nw_strerror(*rc));
+    }
+    close(fd);
+    return NULL;
+}
+
+/* Reads path (or standard input for "-") whole, as nw_ingest_read; plain: s_open_plain. */
+static int s_read_path(const char *path, const char *name, uint64_t max_size, bool plain,
+                       char **data, size_t *len, char *err, size_t errlen)
 {
     bool is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    int orc = NW_OK;
+    FILE *f = is_stdin ? stdin
+              : plain  ? s_open_plain(path, name, err, errlen, &orc)
+                       : fopen(path, "rb");
+    if (f == NULL && orc != NW_OK)
+        return orc;
     if (f == NULL) {
         int e = errno;
         snprintf(err, errlen, "%s: cannot open: %s", name, strerror(e));
@@ -107,6 +158,12 @@ int nw_ingest_read(const char *path, const char *name, uint64_t max_size, char *
     else
         snprintf(err, errlen, "%s: %s", name, nw_strerror(rc));
     return rc;
+}
+
+int nw_ingest_read(const char *path, const char *name, uint64_t max_size, char **data, size_t *len,
+                   char *err, size_t errlen)
+{
+    return s_read_path(path, name, max_size, false, data, len, err, errlen);
 }
 
 /* Encodes each alert as it will look once numbered, with the largest numbers, so an alert
@@ -223,7 +280,8 @@ int nw_ingest_file(const nw_ingest_cfg_t *cfg, const char *path, const char *nam
     char *data = NULL;
     size_t len = 0;
     memset(res, 0, sizeof *res);
-    int rc = nw_ingest_read(path, name, cfg->max_size, &data, &len, err, errlen);
+    int rc =
+        s_read_path(path, name, cfg->max_size, cfg->only_plain_files, &data, &len, err, errlen);
     if (rc != NW_OK)
         return rc;
     rc = nw_ingest_bytes(cfg, name, data, len, published_ms, res, err, errlen);

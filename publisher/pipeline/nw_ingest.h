@@ -35,6 +35,9 @@ typedef struct {
     uint64_t max_size;             /* bytes; a larger article is refused (0 = no limit) */
     size_t max_paragraph;          /* bytes before a paragraph is split; 0 = default */
     const nw_html_rules_t *html;   /* markup rules for HTML pages (borrowed); NULL = built in */
+    bool only_plain_files;         /* nw_ingest_file: refuse symbolic links, files with more
+                                      than one hard link and anything not a regular file (the
+                                      spool: a link could publish any file we can read) */
 } nw_ingest_cfg_t;
 
 typedef struct {
