@@ -13,7 +13,9 @@
 # mean size of a log line of the run. ROUNDS (default 1) repeats the whole set interleaved;
 # the summary takes each mode's median. Prints alerts/s, stories/s, the peak RSS (VmHWM) of
 # both processes and the ratios. Spool and journal live under /var/tmp (a real disk: fsync on
-# a tmpfs costs nothing). Timing never fails the script; a missing corpus or a run that
+# a tmpfs costs nothing). NW_BENCH_PIPELINE_BASE=DIR (another build tree, e.g. a copy of the
+# one before a change) runs each mode with that tree's programs first, interleaved, and
+# prints candidate / base per mode. Timing never fails the script; a missing corpus or a run that
 # does not complete within 300 s does.
 set -eu
 bdir=$(cd "${1:?usage: bench_pipeline.sh BUILD_DIR [N] [ROUNDS]}" && pwd)
@@ -54,8 +56,14 @@ now_ms() { date +%s%3N; }
 hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-run() { # LABEL, then newswire-pub flags; appends "LABEL ms alerts stories pubkb subkb" to results
+base=${NW_BENCH_PIPELINE_BASE:+$(cd "$NW_BENCH_PIPELINE_BASE" && pwd)}
+
+run() { # LABEL, then newswire-pub flags; appends "LABEL ms pubkb subkb" to results
     label=$1; shift
+    pub=$bdir/publisher/newswire-pub; sub=$bdir/subscriber/newswire-sub
+    case "$label" in base:*)
+        pub=$base/publisher/newswire-pub; sub=$base/subscriber/newswire-sub ;;
+    esac
     w=$dir/run
     rm -rf "$w"; mkdir -p "$w/spool/incoming" "$w/stage"
     ln "$dir/src"/* "$w/stage/"
@@ -97,12 +105,16 @@ run() { # LABEL, then newswire-pub flags; appends "LABEL ms alerts stories pubkb
 }
 
 : >"$dir/results"; : >"$dir/sizes"
+both() { # LABEL FLAGS...: the base first when there is one, then the candidate
+    [ -z "$base" ] || run "base:$@"
+    run "$@"
+}
 i=0
 while [ "$i" -lt "$rounds" ]; do
-    run "interval(default)"
-    run "never" --journal-fsync never
-    run "always" --journal-fsync always
-    run "no-journal" --no-journal
+    both "interval(default)"
+    both "never" --journal-fsync never
+    both "always" --journal-fsync always
+    both "no-journal" --no-journal
     size=$(awk '{ b += $1; l += $2 } END { printf "%d", b / l }' "$dir/sizes")
     rawline=$("$raw" "$size" 200000)
     echo "$rawline"
@@ -126,4 +138,7 @@ END {
     printf "pipeline ratio default / raw libzmq   %6.3f\n", rate["interval(default)"] / rawr
     printf "pipeline ratio default / no-journal   %6.3f\n", rate["interval(default)"] / rate["no-journal"]
     printf "pipeline ratio always / interval      %6.3f\n", rate["always"] / rate["interval(default)"]
+    for (i = 1; i <= 4; i++) { k = modes[i]; if (cnt["base:" k] == 0) continue; ms = med("base:" k)
+        printf "pipeline base %-18s %9.0f alerts/s  candidate / base %6.2f  pub %6d kB  sub %6d kB\n",
+            k, e * 1000 / ms, rate[k] / (e * 1000 / ms), p["base:" k], s["base:" k] }
 }' "$dir/results"
