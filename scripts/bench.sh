@@ -47,6 +47,7 @@ run journal "$bin/bench_journal" "$jdir" "$secs"
 run codec "$bin/bench_codec" "$secs"
 run pubsub "$bin/bench_pubsub" "$(echo "$secs" | awk '{print $1 * 2}')"
 run ingest bench/bench_ingest.sh "$bin/.." "${NW_BENCH_INGEST_N:-200000}"
+run durable bench/bench_durable.sh "$bin/.." "${NW_BENCH_DURABLE_N:-200000}"
 if [ -d ../shared/corpus/reuters/train ] || [ -n "${NW_BENCH_PIPELINE_CORPUS:-}" ]; then
     run pipeline bench/bench_pipeline.sh "$bin/.." "${NW_BENCH_PIPELINE_N:-0}" \
         "${NW_BENCH_PIPELINE_ROUNDS:-1}"
@@ -91,3 +92,6 @@ $1 == "ingest" && $2 == "raw" { raw = $(NF - 1) }
 $1 == "ingest" && $4 == "alerts/s" { r[$2] = $3; hwm[$2] = $9 }
 END { for (k in r) printf "%-34s %9.0f /s %9.0f msg/s %8.3f\n", "sub ingest " k " (replay), sub " hwm[k] " kB", r[k], raw, r[k] / raw }
 ' "$logs/ingest"
+awk '
+$1 == "durable" && $2 == "ratio" { printf "%-34s %14s %14s %8.2f\n", $3 " " $4 " / " $6 " " $7, "", "", $NF }
+' "$logs/durable"
