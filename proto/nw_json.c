@@ -42,9 +42,17 @@ int nw_json_string(nw_buf_t *buf, const char *s, size_t len)
         size_t run = i;
         uint32_t cp = 0;
         size_t n = 0;
-        while (run < len && (n = nw_utf8_next((const char *)p + run, len - run, &cp)) > 0 &&
-               cp >= 0x20 && cp != '"' && cp != '\\' && !s_escape_raw(cp))
-            run += n;
+        for (;;) {
+            /* Printable ASCII other than '"' and '\\' (most text) needs no decoding. */
+            while (run < len && p[run] >= 0x20 && p[run] < 0x7F && p[run] != '"' && p[run] != '\\')
+                run++;
+            if (run < len && (n = nw_utf8_next((const char *)p + run, len - run, &cp)) > 0 &&
+                cp >= 0x20 && cp != '"' && cp != '\\' && !s_escape_raw(cp)) {
+                run += n;
+                continue;
+            }
+            break;
+        }
         if (run > i)
             rc = nw_buf_append(buf, p + i, run - i);
         i = run;
