@@ -12,7 +12,8 @@
 # default), never, always, and --no-journal; then raw libzmq PUB->SUB (bench_zmq_raw) at the
 # mean size of a log line of the run. ROUNDS (default 1) repeats the whole set interleaved;
 # the summary takes each mode's median. Prints alerts/s, stories/s, the peak RSS (VmHWM) of
-# both processes and the ratios. Spool and journal live under /var/tmp (a real disk: fsync on
+# both processes, their CPU time (user + system: what the run cost, whatever the load of the
+# machine) and the ratios. Spool and journal live under /var/tmp (a real disk: fsync on
 # a tmpfs costs nothing). NW_BENCH_PIPELINE_BASE=DIR (another build tree, e.g. a copy of the
 # one before a change) runs each mode with that tree's programs first, interleaved, and
 # prints candidate / base per mode. Timing never fails the script; a missing corpus or a run that
@@ -53,6 +54,9 @@ expected=$(wc -l <"$dir/ids")
 echo "bench_pipeline: $n stories, $expected unique alerts expected, work dir $dir"
 
 now_ms() { date +%s%3N; }
+cpu_ms() { # user + system CPU time of a process so far, in ms (load-independent cost)
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
 hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -92,6 +96,7 @@ run() { # LABEL, then newswire-pub flags; appends "LABEL ms pubkb subkb" to resu
     done
     t1=$(now_ms)
     pk=$(hwm_kb "$ppid_"); sk=$(hwm_kb "$spid")
+    pc=$(cpu_ms "$ppid_"); sc=$(cpu_ms "$spid")
     kill "$ppid_" "$spid"; wait "$ppid_" || true; wait "$spid" || true
     pids=""
     uniq_=$(awk -F'"' '$2 == "id" { print $4 }' "$w/alerts.jsonl" | sort -u | wc -l)
@@ -99,8 +104,9 @@ run() { # LABEL, then newswire-pub flags; appends "LABEL ms pubkb subkb" to resu
     bytes=$(wc -c <"$w/alerts.jsonl"); lines=$(wc -l <"$w/alerts.jsonl")
     echo "$bytes $lines" >>"$dir/sizes"
     ms=$((t1 - t0 > 0 ? t1 - t0 : 1))
-    printf '%-26s %7d ms %9.0f alerts/s %8.0f stories/s  pub %6d kB  sub %6d kB\n' "$label" "$ms" \
-        "$(echo "$expected * 1000 / $ms" | bc -l)" "$(echo "$n * 1000 / $ms" | bc -l)" "$pk" "$sk"
+    printf '%-26s %7d ms %9.0f alerts/s %8.0f stories/s  pub %6d kB  sub %6d kB  cpu pub %6d ms sub %6d ms\n' \
+        "$label" "$ms" "$(echo "$expected * 1000 / $ms" | bc -l)" "$(echo "$n * 1000 / $ms" | bc -l)" \
+        "$pk" "$sk" "$pc" "$sc"
     echo "$label $ms $pk $sk" >>"$dir/results"
 }
 
