@@ -14,8 +14,9 @@
  *                     pre-check nw_wire_check alone, msgpack_unpack behind the
  *                     pre-check, and nw_alert_decode without the pre-check (derived:
  *                     the pre-check's time per op subtracted; the library cannot skip it);
- * and prints ops/s with the ratio ours/baseline. The baseline's bytes are checked to
- * equal ours, so both sides handle the same frame.
+ * and prints ops/s with the ratio ours/baseline. Each measure runs interleaved with its
+ * baseline in 20 ms turns, so load on the machine slows both alike. The baseline's bytes are
+ * checked to equal ours, so both sides handle the same frame.
  *
  * Then, each in a forked child (address space capped at 4 GiB), the peak memory of one
  * decode: ru_maxrss (resident) and VmPeak (virtual) growth over the child's state just
@@ -69,23 +70,37 @@ static double s_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs op on c for secs seconds; returns ops/s, or -1 after printing op's error. */
-static double s_rate(s_op_fn *op, s_case_t *c, double secs, const char *name)
+#define S_SLICE 0.02 /* seconds of one turn when two operations are interleaved */
+
+/* Runs a and b on c in alternating slices of S_SLICE seconds, secs seconds each in total,
+ * so that a loaded machine slows both alike; sets *ra and *rb to their ops/s. Returns 0, or
+ * -1 after printing an operation's error. */
+static int s_rate2(s_op_fn *a, s_op_fn *b, s_case_t *c, double secs, const char *name, double *ra,
+                   double *rb)
 {
-    uint64_t ops = 0;
-    double t0 = s_now(), t = t0;
-    while (t - t0 < secs) {
-        for (int i = 0; i < S_BLOCK; i++) {
-            int rc = op(c);
-            if (rc != NW_OK) {
-                fprintf(stderr, "bench_codec: %s: %s\n", name, nw_strerror(rc));
-                return -1;
+    uint64_t ops[2] = {0, 0};
+    double spent[2] = {0, 0};
+    s_op_fn *op[2] = {a, b};
+    while (spent[0] < secs || spent[1] < secs) {
+        for (int k = 0; k < 2; k++) {
+            double t0 = s_now(), t = t0;
+            while (t - t0 < S_SLICE) {
+                for (int i = 0; i < S_BLOCK; i++) {
+                    int rc = op[k](c);
+                    if (rc != NW_OK) {
+                        fprintf(stderr, "bench_codec: %s: %s\n", name, nw_strerror(rc));
+                        return -1;
+                    }
+                }
+                ops[k] += S_BLOCK;
+                t = s_now();
             }
+            spent[k] += t - t0;
         }
-        ops += S_BLOCK;
-        t = s_now();
     }
-    return (double)ops / (t - t0);
+    *ra = (double)ops[0] / spent[0];
+    *rb = (double)ops[1] / spent[1];
+    return 0;
 }
 
 /* ---------------------------------------------------------------- our codec */
@@ -512,16 +527,13 @@ static int s_speed(s_case_t *c, double secs)
         fprintf(stderr, "bench_codec: the raw packing differs from nw_alert_encode\n");
         return 1;
     }
-    double both = s_rate(s_ours_both, c, secs, "encode+decode");
-    double raw_both = s_rate(s_raw_both, c, secs, "raw encode+decode");
-    double enc = s_rate(s_ours_encode, c, secs, "encode");
-    double raw_enc = s_rate(s_raw_encode, c, secs, "raw encode");
-    double dec = s_rate(s_ours_decode, c, secs, "decode");
-    double raw_dec = s_rate(s_raw_decode, c, secs, "raw decode");
-    double check = s_rate(s_check_only, c, secs, "pre-check");
-    double raw_checked = s_rate(s_raw_checked_decode, c, secs, "checked raw decode");
-    if (both < 0 || raw_both < 0 || enc < 0 || raw_enc < 0 || dec < 0 || raw_dec < 0 || check < 0 ||
-        raw_checked < 0)
+    /* Each measure is interleaved with its baseline (s_rate2): compare the ratios. */
+    double both, raw_both, enc, raw_enc, dec, raw_dec, check, raw_checked;
+    if (s_rate2(s_ours_both, s_raw_both, c, secs, "encode+decode", &both, &raw_both) != 0 ||
+        s_rate2(s_ours_encode, s_raw_encode, c, secs, "encode", &enc, &raw_enc) != 0 ||
+        s_rate2(s_ours_decode, s_raw_decode, c, secs, "decode", &dec, &raw_dec) != 0 ||
+        s_rate2(s_check_only, s_raw_checked_decode, c, secs, "pre-check", &check, &raw_checked) !=
+            0)
         return 1;
     /* Time per op of the decode minus that of the pre-check alone. */
     double unchecked = 1.0 / (1.0 / dec - 1.0 / check);

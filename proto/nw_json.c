@@ -42,9 +42,17 @@ int nw_json_string(nw_buf_t *buf, const char *s, size_t len)
         size_t run = i;
         uint32_t cp = 0;
         size_t n = 0;
-        while (run < len && (n = nw_utf8_next((const char *)p + run, len - run, &cp)) > 0 &&
-               cp >= 0x20 && cp != '"' && cp != '\\' && !s_escape_raw(cp))
-            run += n;
+        for (;;) {
+            /* Printable ASCII other than '"' and '\\' (most text) needs no decoding. */
+            while (run < len && p[run] >= 0x20 && p[run] < 0x7F && p[run] != '"' && p[run] != '\\')
+                run++;
+            if (run < len && (n = nw_utf8_next((const char *)p + run, len - run, &cp)) > 0 &&
+                cp >= 0x20 && cp != '"' && cp != '\\' && !s_escape_raw(cp)) {
+                run += n;
+                continue;
+            }
+            break;
+        }
         if (run > i)
             rc = nw_buf_append(buf, p + i, run - i);
         i = run;
@@ -83,11 +91,24 @@ static int s_field_str(nw_buf_t *buf, const char *key, const char *value)
     return rc;
 }
 
+/* Appends value in decimal (what "%" PRIu64 prints, without the two vsnprintf passes of
+ * nw_buf_printf: alerts carry several numbers and this runs for every alert logged). */
+static int s_u64(nw_buf_t *buf, uint64_t value)
+{
+    char digits[20];
+    size_t n = sizeof digits;
+    do {
+        digits[--n] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value > 0);
+    return nw_buf_append(buf, digits + n, sizeof digits - n);
+}
+
 static int s_field_u64(nw_buf_t *buf, const char *key, uint64_t value)
 {
     int rc = s_key(buf, key, 0);
     if (rc == NW_OK)
-        rc = nw_buf_printf(buf, "%" PRIu64, value);
+        rc = s_u64(buf, value);
     return rc;
 }
 
@@ -129,7 +150,9 @@ static int s_topics(nw_buf_t *buf, const nw_alert_t *alert)
         if (rc == NW_OK)
             rc = nw_json_string(buf, alert->topics[i].name, strlen(alert->topics[i].name));
         if (rc == NW_OK)
-            rc = nw_buf_printf(buf, ":%" PRIu64, alert->topics[i].seq);
+            rc = nw_buf_append(buf, ":", 1);
+        if (rc == NW_OK)
+            rc = s_u64(buf, alert->topics[i].seq);
     }
     if (rc == NW_OK)
         rc = nw_buf_append(buf, "}", 1);

@@ -103,6 +103,12 @@ static int s_header(const unsigned char *p, size_t avail, s_header_t *h)
 
 int nw_wire_check(const void *data, size_t size, unsigned max_depth)
 {
+    return nw_wire_walk(data, size, max_depth, NULL, NULL);
+}
+
+int nw_wire_walk(const void *data, size_t size, unsigned max_depth, nw_wire_visit_fn *visit,
+                 void *ctx)
+{
     const unsigned char *p = data;
     /* left[d] is how many values the container open at depth d still holds; depth 0
      * is a virtual root holding the one top-level value. pending is the sum of left[],
@@ -115,6 +121,10 @@ int nw_wire_check(const void *data, size_t size, unsigned max_depth)
 
     if (max_depth > NW_WIRE_CHECK_DEPTH_LIMIT)
         max_depth = NW_WIRE_CHECK_DEPTH_LIMIT;
+    /* The visitor sees the values of a top-level map: fixmap, map 16, map 32. */
+    if (visit != NULL && !(size > 0 && ((p[0] & 0xf0) == 0x80 || p[0] == 0xde || p[0] == 0xdf)))
+        visit = NULL;
+    uint64_t top = 0; /* values of the top-level map */
     left[0] = 1;
     for (;;) {
         if (left[depth] == 0) {
@@ -130,12 +140,15 @@ int nw_wire_check(const void *data, size_t size, unsigned max_depth)
         s_header_t h;
         if ((rv = s_header(p + pos, size - pos, &h)) != NW_OK)
             return rv;
+        size_t at = pos;
         if (h.head > size - pos)
             return NW_ERR_WIRE_TRUNCATED;
         pos += h.head;
         if (h.payload > size - pos)
             return NW_ERR_WIRE_TRUNCATED;
         pos += (size_t)h.payload;
+        if (depth == 1 && visit != NULL)
+            visit(ctx, (size_t)(top - left[1] - 1), p + at);
         if (!h.container)
             continue;
         if (depth + 1 > max_depth)
@@ -145,6 +158,8 @@ int nw_wire_check(const void *data, size_t size, unsigned max_depth)
             return NW_ERR_WIRE_TRUNCATED;
         pending += h.children;
         left[++depth] = h.children;
+        if (depth == 1)
+            top = h.children;
     }
     return pos == size ? NW_OK : NW_ERR_WIRE_TRAILING;
 }

@@ -31,4 +31,16 @@
  * nothing, no state. */
 int nw_wire_check(const void *data, size_t size, unsigned max_depth);
 
+/* Called by nw_wire_walk for each value directly inside a top-level map, in order: the
+ * keys at even i, each key's value at i + 1. at is the value's first byte; its header is
+ * complete and its payload (for a string) fits the frame. A decoder records positions here and
+ * reads them once the walk has accepted the whole frame. */
+typedef void nw_wire_visit_fn(void *ctx, size_t i, const unsigned char *at);
+
+/* nw_wire_check, calling visit (when not NULL and the value is a map) with ctx for each
+ * value of the top-level map as the walk reaches it. Returns as nw_wire_check; on an error,
+ * visit may have seen values of the rejected frame. */
+int nw_wire_walk(const void *data, size_t size, unsigned max_depth, nw_wire_visit_fn *visit,
+                 void *ctx);
+
 #endif

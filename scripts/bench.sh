@@ -6,7 +6,9 @@
 #   scripts/bench.sh --bin DIR    run the benches of another build tree's bench/ dir, no build
 # Environment: NW_BENCH_SECS (seconds per case, default 1; bench_pubsub uses twice that),
 # NW_BENCH_CORPUS (bench_tagger's corpus; default ../shared/corpus/reuters/train when
-# ../shared exists, else examples/articles). Timing never fails the script; a bench that
+# ../shared exists, else examples/articles), NW_BENCH_PIPELINE_N (stories for
+# bench_pipeline.sh, default all of ../shared/corpus/reuters/train; it is skipped with a note
+# when that corpus is missing), NW_BENCH_PIPELINE_ROUNDS (default 1). Timing never fails the script; a bench that
 # crashes or cannot run does.
 set -eu
 cd "$(dirname "$0")/.."
@@ -45,6 +47,15 @@ run journal "$bin/bench_journal" "$jdir" "$secs"
 run codec "$bin/bench_codec" "$secs"
 run pubsub "$bin/bench_pubsub" "$(echo "$secs" | awk '{print $1 * 2}')"
 run fanout "$bin/bench_fanout"
+run ingest bench/bench_ingest.sh "$bin/.." "${NW_BENCH_INGEST_N:-200000}"
+run durable bench/bench_durable.sh "$bin/.." "${NW_BENCH_DURABLE_N:-200000}"
+if [ -d ../shared/corpus/reuters/train ] || [ -n "${NW_BENCH_PIPELINE_CORPUS:-}" ]; then
+    run pipeline bench/bench_pipeline.sh "$bin/.." "${NW_BENCH_PIPELINE_N:-0}" \
+        "${NW_BENCH_PIPELINE_ROUNDS:-1}"
+else
+    echo "== pipeline: skipped, ../shared/corpus/reuters/train not found"
+    : >"$logs/pipeline"
+fi
 
 echo "== summary (ours vs the baseline of the same run; ratio > 1 means ours is faster)"
 printf '%-34s %14s %14s %8s\n' "measure" "ours" "baseline" "ratio"
@@ -80,3 +91,15 @@ $2 == "newswire" {
     printf "%-34s %12.0f us %12.0f us %8.2f\n", "fanout " $1 " subs: p99 latency", $5, p99[$1], p99[$1] / $5
 }
 ' "$logs/fanout"
+awk '
+/^pipeline ratio/ { r = $NF; $1 = ""; $2 = ""; $NF = ""; printf "%-34s %14s %14s %8.3f\n", "pipeline: " $0, "", "", r }
+$1 == "pipeline" && $4 == "alerts/s" { printf "%-34s %9.0f /s %14s %8.3f\n", "pipeline " $2 " alerts/s", $3, "raw libzmq", $7 }
+' "$logs/pipeline"
+awk '
+$1 == "ingest" && $2 == "raw" { raw = $(NF - 1) }
+$1 == "ingest" && $4 == "alerts/s" { r[$2] = $3; hwm[$2] = $9 }
+END { for (k in r) printf "%-34s %9.0f /s %9.0f msg/s %8.3f\n", "sub ingest " k " (replay), sub " hwm[k] " kB", r[k], raw, r[k] / raw }
+' "$logs/ingest"
+awk '
+$1 == "durable" && $2 == "ratio" { printf "%-34s %14s %14s %8.2f\n", $3 " " $4 " / " $6 " " $7, "", "", $NF }
+' "$logs/durable"

@@ -126,8 +126,9 @@ static void s_pause(nw_testproc_t *any, int ms)
 }
 
 /* Starts the publisher on the fixture's endpoints, journal and spool, plus extra args
- * (NULL-terminated, may be NULL); waits until it is ready. */
-static void s_pub_start(s_fx_t *f, const char *const *extra)
+ * (NULL-terminated, may be NULL) and environment entries env ("NAME=VALUE", NULL-terminated,
+ * may be NULL); waits until it is ready. */
+static void s_pub_start_env(s_fx_t *f, const char *const *extra, const char *const *env)
 {
     const char *argv[40] = {NW_PUB_BIN, "--spool",         f->spool, "--journal",
                             f->jdir,    "--bind",          f->ep,    "--replay-bind",
@@ -138,8 +139,13 @@ static void s_pub_start(s_fx_t *f, const char *const *extra)
         argv[n++] = extra[i];
     argv[n] = NULL;
     nw_testproc_destroy(&f->pub);
-    assert_non_null(f->pub = nw_testproc_start(argv, NULL));
+    assert_non_null(f->pub = nw_testproc_start(argv, env));
     s_expect(f->pub, "ready: stream ", S_START_MS, "newswire-pub");
+}
+
+static void s_pub_start(s_fx_t *f, const char *const *extra)
+{
+    s_pub_start_env(f, extra, NULL);
 }
 
 /* Starts a durable subscriber (--state DIR/state, --log log) plus extra args. */
@@ -471,6 +477,87 @@ static void test_publisher_kill9_mid_article(void **state)
     s_stop(&f->pub, "newswire-pub");
 }
 
+/* --- kill -9 between the group fsync and done/ ------------------------------------------- */
+
+/* Entries of spool/sub (incoming, done) that are not dotfiles. */
+static size_t s_spool_count(const s_fx_t *f, const char *sub)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", f->spool, sub);
+    DIR *d = opendir(path);
+    size_t n = 0;
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* Several articles wait in incoming/, so the publisher takes them as one batch; the test hook
+ * NW_TEST_CRASH_BEFORE_DONE makes it SIGKILL itself after the batch's one fsync, before any
+ * article moves to done/. The restart finds every alert journaled: it sends none again and
+ * moves the articles to done/; a durable subscriber gets every alert once. */
+static void s_crash_before_done(s_fx_t *f, const char *fsync)
+{
+    const int articles = 6, paras = 30;
+    const size_t total = (size_t)articles * (size_t)(paras + 1);
+    const char *const mode[] = {"--journal-fsync", fsync, NULL};
+    char incoming[PATH_MAX];
+    snprintf(incoming, sizeof incoming, "%s/incoming", f->spool);
+    assert_int_equal(mkdir(f->spool, 0700), 0);
+    assert_int_equal(mkdir(incoming, 0700), 0);
+    for (int a = 0; a < articles; a++) {
+        char name[32];
+        snprintf(name, sizeof name, "g%d.txt", a);
+        s_article(f, name, a % 2 ? "Yak" : "Zebra", paras);
+    }
+    s_pub_start_env(f, mode, (const char *const[]){"NW_TEST_CRASH_BEFORE_DONE=1", NULL});
+    int status = nw_testproc_wait_exit(f->pub, S_LINES_MS);
+    if (status != 128 + SIGKILL) {
+        s_dump(f->pub, "newswire-pub");
+        fail_msg("the crash hook did not fire: exit %d", status);
+    }
+    nw_testproc_destroy(&f->pub);
+    assert_int_equal(s_spool_count(f, "incoming"), (size_t)articles);
+    assert_int_equal(s_spool_count(f, "done"), 0);
+    s_pub_start(f, mode);
+    char last[32];
+    snprintf(last, sizeof last, "published g%d.txt", articles - 1);
+    s_expect(f->pub, last, S_LINES_MS, "newswire-pub");
+    /* Every article was whole in the journal: the restart sent nothing of any. */
+    assert_int_equal(s_resumed_articles(f->pub), (size_t)articles);
+    assert_int_equal(nw_testproc_count_lines(f->pub, NW_TESTPROC_STDERR, ": 0 alerts,"),
+                     (size_t)articles);
+    assert_int_equal(s_spool_count(f, "done"), (size_t)articles);
+    assert_int_equal(s_spool_count(f, "incoming"), 0);
+    s_log_t log;
+    s_log_init(&log, f, "sub.jsonl");
+    s_sub_start(f, &log, NULL);
+    if (!s_log_wait(f, &log, total, S_LINES_MS)) {
+        s_dump(f->sub, "newswire-sub");
+        fail_msg("the subscriber's log holds %zu lines, want %zu", log.lines, total);
+    }
+    s_stop(&f->sub, "newswire-sub");
+    s_assert_once(log.path, total, true);
+    char dump[PATH_MAX];
+    snprintf(dump, sizeof dump, "%s/dump.jsonl", f->dir);
+    s_dump_journal(f, dump);
+    s_assert_once(dump, total, true);
+    s_stop(&f->pub, "newswire-pub");
+}
+
+static void test_kill9_after_group_fsync_interval(void **state)
+{
+    s_crash_before_done(*state, "interval");
+}
+
+/* --journal-fsync always holds a batch's alerts until its fsync, then sends them. */
+static void test_kill9_after_group_fsync_always(void **state)
+{
+    s_crash_before_done(*state, "always");
+}
+
 /* --- a frozen subscriber ---------------------------------------------------------------- */
 
 /* SIGSTOP a durable subscriber with a small receive HWM while alerts pour in past it (the
@@ -701,6 +788,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_disk_full_pauses_then_resumes, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_publisher_kill9_mid_article, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_kill9_after_group_fsync_interval, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_kill9_after_group_fsync_always, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_subscriber_kill9_loses_and_repeats_nothing, s_setup,
                                         s_teardown),
     };

@@ -29,6 +29,38 @@
 #define S_RESCAN_MS       2000 /* incoming/ is listed this often even without a file event */
 #define S_ERR_MAX         1024 /* bytes of an error message */
 #define S_JOURNAL_SYNC_MS 1000 /* journal sync and retention period */
+#define S_BATCH_ARTICLES  64   /* articles one loop turn takes from incoming/ at most */
+#define S_BATCH_ALERTS    4096 /* ... and no new article once the turn's alerts reach this */
+
+/* An alert journaled but held back until the group fsync (--journal-fsync always). */
+typedef struct {
+    const nw_alert_t *alert; /* the alert (owned by the batch's ingest results) */
+    char *frame;             /* its encoded frame (owned) */
+    size_t size;             /* bytes of frame */
+} s_held_t;
+
+/* What publishing one article did, for its "published" log line. */
+typedef struct {
+    size_t alerts;   /* alerts sent now */
+    size_t skipped;  /* alerts the journal already held */
+    size_t messages; /* messages sent (one per alert and topic) */
+    uint64_t first;  /* global seq of the first alert sent (0 = none) */
+    uint64_t last;   /* global seq of the last alert sent (0 = none) */
+} s_report_t;
+
+/* The articles of one loop turn, committed together (group commit): all their alerts are
+ * journaled, then one fsync, then (always) the held alerts are sent, then the articles move
+ * to done/. The ingest results live until then, because held alerts point into them. */
+typedef struct {
+    nw_ingest_result_t res[S_BATCH_ARTICLES]; /* each article's alerts */
+    const char *names[S_BATCH_ARTICLES];      /* each article's name (the daemon's pending) */
+    s_report_t reports[S_BATCH_ARTICLES];     /* what publishing each did */
+    size_t n;                                 /* articles fully journaled */
+    size_t n_res;    /* used entries of res: n, or n + 1 when the last stopped part way */
+    s_held_t *held;  /* alerts waiting for the group fsync */
+    size_t n_held;   /* used entries of held */
+    size_t cap_held; /* allocated entries of held */
+} s_batch_t;
 
 /* Everything one run of the daemon holds. The uv handles are embedded, so the struct lives
  * until the loop has closed them all (nw_pubd_run's stack frame outlives the loop). */
@@ -50,6 +82,9 @@ typedef struct {
     nw_replay_t *replay;        /* serves the journal (--replay-bind); NULL when none */
     nw_zap_t *zap;              /* --curve-allow: decides which CURVE clients connect */
     nw_sequencer_t *seqr;       /* numbers alerts in memory when there is no journal */
+    s_batch_t batch;            /* the articles of the current loop turn (group commit) */
+    bool hold_sends;            /* --journal-fsync always: send only after the group fsync */
+    bool crash_hook;            /* test hook: SIGKILL between the group fsync and done/ */
     uv_timer_t journal_timer;   /* periodic journal sync and retention */
     bool paused;                /* the journal could not be written: retry on rescan */
     nw_taxonomy_t *taxonomy;    /* current taxonomy (replaced by SIGHUP) */
@@ -193,6 +228,28 @@ static s_outcome_t s_number_and_keep(s_daemon_t *d, nw_alert_t *alert, char **fr
     return S_DONE;
 }
 
+/* Keeps alert's frame (taking it over) until the group fsync, which sends it (s_commit);
+ * sets *sent. */
+static s_outcome_t s_hold(s_daemon_t *d, const nw_alert_t *alert, char *frame, size_t size,
+                          bool *sent)
+{
+    s_batch_t *b = &d->batch;
+    if (b->n_held == b->cap_held) {
+        size_t cap = b->cap_held ? 2 * b->cap_held : 256;
+        s_held_t *held = realloc(b->held, cap * sizeof *held);
+        if (held == NULL) {
+            free(frame);
+            nw_log(NW_LOG_ERROR, "alert %s: %s; stopping", alert->id, nw_strerror(NW_ERR_NOMEM));
+            return S_FATAL;
+        }
+        b->held = held;
+        b->cap_held = cap;
+    }
+    b->held[b->n_held++] = (s_held_t){.alert = alert, .frame = frame, .size = size};
+    *sent = true;
+    return S_DONE;
+}
+
 /* The one path every alert takes to the wire: skip it if the journal already holds it
  * (published before a crash), number it, journal it, send it. *sent says whether it went
  * out now. */
@@ -214,6 +271,8 @@ static s_outcome_t s_publish_alert(s_daemon_t *d, nw_alert_t *alert, bool *sent)
     s_outcome_t out = s_number_and_keep(d, alert, &frame, &size);
     if (out != S_DONE)
         return out;
+    if (d->hold_sends)
+        return s_hold(d, alert, frame, size, sent);
     int rc = nw_pubsock_send_frame(d->sock, alert, frame, size);
     free(frame);
     if (rc != NW_OK) {
@@ -237,15 +296,6 @@ static int s_journal_sync(s_daemon_t *d)
                         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     return rc;
 }
-
-/* What publishing one article did, for its "published" log line. */
-typedef struct {
-    size_t alerts;   /* alerts sent now */
-    size_t skipped;  /* alerts the journal already held */
-    size_t messages; /* messages sent (one per alert and topic) */
-    uint64_t first;  /* global seq of the first alert sent (0 = none) */
-    uint64_t last;   /* global seq of the last alert sent (0 = none) */
-} s_report_t;
 
 /* Logs the line the demo and the tests wait for, once the article is fully handled. */
 static void s_log_published(const char *name, const s_report_t *r)
@@ -271,15 +321,6 @@ static s_outcome_t s_publish_article(s_daemon_t *d, nw_ingest_result_t *res, s_r
             messages += res->alerts[i].n_topics;
         }
     }
-    /* The article leaves incoming/ next: make its records durable first. */
-    if (d->journal != NULL && d->opts->journal_fsync != NW_JOURNAL_FSYNC_NEVER) {
-        int rc = s_journal_sync(d);
-        if (rc != NW_OK)
-            return s_journal_failed(d, rc);
-    }
-    if (d->paused)
-        nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
-    d->paused = false;
     *r = (s_report_t){.alerts = sent_count,
                       .skipped = res->n - sent_count,
                       .messages = messages,
@@ -288,17 +329,65 @@ static s_outcome_t s_publish_article(s_daemon_t *d, nw_ingest_result_t *res, s_r
     return S_DONE;
 }
 
-/* Ingests and publishes the article at path; err holds the reason for S_BAD. */
-static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, bool spool,
-                             s_report_t *r, char *err, size_t errlen)
+/* Sends the alerts held for the group fsync, in order, and forgets them. */
+static s_outcome_t s_send_held(s_daemon_t *d)
+{
+    s_batch_t *b = &d->batch;
+    s_outcome_t out = S_DONE;
+    for (size_t i = 0; i < b->n_held; i++) {
+        s_held_t *h = &b->held[i];
+        int rc =
+            out == S_DONE ? nw_pubsock_send_frame(d->sock, h->alert, h->frame, h->size) : NW_OK;
+        if (rc != NW_OK) {
+            nw_log(NW_LOG_ERROR, "alert %s: cannot send: %s; stopping", h->alert->id,
+                   nw_strerror(rc));
+            out = S_FATAL;
+        }
+        free(h->frame);
+    }
+    b->n_held = 0;
+    return out;
+}
+
+/* Drops the held alerts unsent (after a commit there are none) and frees the batch's ingest
+ * results. */
+static void s_batch_reset(s_daemon_t *d)
+{
+    s_batch_t *b = &d->batch;
+    for (size_t i = 0; i < b->n_held; i++)
+        free(b->held[i].frame);
+    b->n_held = 0;
+    for (size_t i = 0; i < b->n_res; i++)
+        nw_ingest_result_clear(&b->res[i]);
+    b->n = b->n_res = 0;
+}
+
+/* The group commit: makes every record journaled since the last commit durable with one
+ * fsync (none with --journal-fsync never), then sends the alerts held for it (--journal-fsync
+ * always). A failed fsync stops the daemon (S_FATAL) with nothing held sent. */
+static s_outcome_t s_commit(s_daemon_t *d)
+{
+    if (d->journal != NULL && d->opts->journal_fsync != NW_JOURNAL_FSYNC_NEVER) {
+        int rc = s_journal_sync(d);
+        if (rc != NW_OK)
+            return s_journal_failed(d, rc);
+    }
+    if (d->paused)
+        nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
+    d->paused = false;
+    return s_send_held(d);
+}
+
+/* Reads and parses the article at path into *res; err holds the reason for S_BAD. */
+static s_outcome_t s_ingest(s_daemon_t *d, const char *path, const char *name, bool spool,
+                            nw_ingest_result_t *res, char *err, size_t errlen)
 {
     nw_ingest_cfg_t cfg = {.rules = d->rules,
                            .taxonomy = d->taxonomy,
                            .html = d->html,
                            .max_size = d->opts->max_article_size,
                            .only_plain_files = spool};
-    nw_ingest_result_t res;
-    int rc = nw_ingest_file(&cfg, path, name, s_now_ms(), &res, err, errlen);
+    int rc = nw_ingest_file(&cfg, path, name, s_now_ms(), res, err, errlen);
     if (rc == NW_ERR_NOTFOUND)
         return S_GONE;
     if (rc == NW_ERR_NOMEM) {
@@ -307,11 +396,27 @@ static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, 
     }
     if (rc != NW_OK)
         return S_BAD;
-    if (res.latin1)
+    if (res->latin1)
         nw_log(NW_LOG_WARN, "%s: not valid UTF-8, read as Latin-1", name);
-    s_outcome_t out = s_publish_article(d, &res, r);
-    nw_ingest_result_clear(&res);
-    return out;
+    return S_DONE;
+}
+
+/* Ingests the article at path into the batch and journals (and sends or holds) its alerts;
+ * err holds the reason for S_BAD. On S_DONE the article is the batch's newest entry; on
+ * S_PAUSE or S_FATAL its result is kept too (held alerts may point into it). */
+static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, bool spool,
+                             char *err, size_t errlen)
+{
+    s_batch_t *b = &d->batch;
+    nw_ingest_result_t *res = &b->res[b->n_res];
+    s_outcome_t out = s_ingest(d, path, name, spool, res, err, errlen);
+    if (out != S_DONE)
+        return out;
+    b->n_res++;
+    if ((out = s_publish_article(d, res, &b->reports[b->n])) != S_DONE)
+        return out;
+    b->names[b->n++] = name;
+    return S_DONE;
 }
 
 /* --- Articles from the command line and from the spool ------------------------------ */
@@ -321,13 +426,19 @@ static bool s_process_file(s_daemon_t *d, const char *path)
 {
     char err[S_ERR_MAX];
     const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
-    s_report_t report;
-    switch (s_process(d, path, name, false, &report, err, sizeof err)) {
-    case S_DONE:
+    s_outcome_t out = s_process(d, path, name, false, err, sizeof err);
+    /* What was journaled is made durable and sent, also before a pause. */
+    if ((out == S_DONE || out == S_PAUSE) && !d->stopping && s_commit(d) == S_FATAL)
+        out = S_FATAL;
+    if (out == S_DONE) {
         d->n_published++;
-        nw_pubmetrics_article(d->metrics, true, report.alerts, report.messages);
-        s_log_published(name, &report);
-        break;
+        nw_pubmetrics_article(d->metrics, true, d->batch.reports[0].alerts,
+                              d->batch.reports[0].messages);
+        s_log_published(name, &d->batch.reports[0]);
+    }
+    s_batch_reset(d);
+    switch (out) {
+    case S_DONE: break;
     case S_GONE:
     case S_BAD:
         d->n_failed++;
@@ -367,24 +478,57 @@ static void s_finish_spool_article(s_daemon_t *d, const char *name, const s_repo
     s_log_published(name, report);
 }
 
-/* Processes incoming/name. Returns false when the work must wait (paused). */
-static bool s_process_spool_name(s_daemon_t *d, const char *name)
+/* Takes incoming/name into the batch (or moves it to failed/). Returns S_DONE to go on with
+ * the next name, S_PAUSE or S_FATAL to end the batch there (the name stays pending). */
+static s_outcome_t s_take_spool_name(s_daemon_t *d, const char *name)
 {
     char path[PATH_MAX], err[S_ERR_MAX];
     if (nw_spool_incoming_path(d->spool, name, path, sizeof path) != NW_OK) {
         snprintf(err, sizeof err, "%s: name too long", name);
         s_fail_spool_article(d, name, err);
-        return true;
+        return S_DONE;
     }
-    s_report_t report;
-    switch (s_process(d, path, name, true, &report, err, sizeof err)) {
-    case S_DONE: s_finish_spool_article(d, name, &report); break;
-    case S_BAD: s_fail_spool_article(d, name, err); break;
-    case S_GONE: nw_log(NW_LOG_DEBUG, "%s: gone before it was read", name); break;
-    case S_PAUSE: return false;
-    case S_FATAL: s_stop(d, NW_PUBD_EXIT_FAILURE); break;
+    s_outcome_t out = s_process(d, path, name, true, err, sizeof err);
+    switch (out) {
+    case S_BAD: s_fail_spool_article(d, name, err); return S_DONE;
+    case S_GONE: nw_log(NW_LOG_DEBUG, "%s: gone before it was read", name); return S_DONE;
+    default: return out;
     }
-    return true;
+}
+
+/* Group commit: takes the waiting articles of incoming/ (at most S_BATCH_ARTICLES, and none
+ * once S_BATCH_ALERTS alerts are in), journals all their alerts, makes them durable with one
+ * fsync, then moves the articles to done/. An article alone is committed at once: a batch is
+ * what is waiting now, never a wait for more. A pause (journal full) part way commits what
+ * was journaled before it. Returns false when the work must wait (paused). */
+static bool s_process_spool_batch(s_daemon_t *d)
+{
+    s_batch_t *b = &d->batch;
+    s_outcome_t out = S_DONE;
+    size_t alerts = 0;
+    while (out == S_DONE && !d->stopping && d->next_pending < d->n_pending &&
+           b->n < S_BATCH_ARTICLES && alerts < S_BATCH_ALERTS) {
+        size_t before = b->n;
+        if ((out = s_take_spool_name(d, d->pending[d->next_pending])) == S_DONE) {
+            d->next_pending++;
+            if (b->n > before)
+                alerts += b->res[b->n - 1].n;
+        }
+    }
+    /* A stop (sync failure, spool error, out of memory) leaves the batch in incoming/: the
+     * restart skips what the journal holds. */
+    if (!d->stopping && s_commit(d) == S_FATAL)
+        out = S_FATAL;
+    if (!d->stopping) {
+        if (d->crash_hook && b->n > 0)
+            raise(SIGKILL); /* test hook: a crash between the group fsync and done/ */
+        for (size_t i = 0; i < b->n && !d->stopping; i++)
+            s_finish_spool_article(d, b->names[i], &b->reports[i]);
+    }
+    s_batch_reset(d);
+    if (out == S_FATAL)
+        s_stop(d, NW_PUBD_EXIT_FAILURE);
+    return out != S_PAUSE;
 }
 
 static void s_on_rescan_timer(uv_timer_t *timer);
@@ -435,8 +579,8 @@ static void s_on_work(uv_idle_t *idle)
             s_rescan(d);
         if (d->next_pending == d->n_pending)
             go_on = false;
-        else if ((go_on = s_process_spool_name(d, d->pending[d->next_pending])))
-            d->next_pending++;
+        else
+            go_on = s_process_spool_batch(d);
     }
     /* Idle until a file event or the rescan timer; a paused journal is retried then. */
     if (!go_on && !d->stopping)
@@ -609,6 +753,14 @@ static int s_open_journal(s_daemon_t *d)
     nw_journal_recovery_t rec;
     nw_journal_opts_default(&jo);
     jo.fsync = d->opts->journal_fsync;
+    if (jo.fsync == NW_JOURNAL_FSYNC_ALWAYS) {
+        /* Group commit: the daemon syncs once per batch, before it sends any of the batch's
+         * alerts (s_commit), instead of the journal syncing in every append. */
+        jo.fsync = NW_JOURNAL_FSYNC_INTERVAL;
+        jo.sync_every = 0;
+        jo.sync_interval_ms = 0;
+        d->hold_sends = true;
+    }
     if (d->opts->journal_segment_max > 0)
         jo.segment_max = d->opts->journal_segment_max;
     jo.retain_bytes = d->opts->journal_max_size;
@@ -830,6 +982,8 @@ static void s_teardown(s_daemon_t *d)
     if (d->zctx != NULL)
         zmq_ctx_term(d->zctx);
     nw_spool_names_free(&d->pending, d->n_pending);
+    s_batch_reset(d);
+    free(d->batch.held);
     /* A failed fsync was reported when it happened; the journal refuses to sync since. */
     if (d->journal != NULL && !nw_journal_sync_failed(d->journal) &&
         nw_journal_sync(d->journal) != NW_OK)
@@ -847,6 +1001,9 @@ int nw_pubd_run(const nw_pubd_opts_t *opts)
     s_daemon_t d;
     memset(&d, 0, sizeof d);
     d.opts = opts;
+    /* Test hook (tests/test_delivery.c): SIGKILL between a batch's group fsync and the moves
+     * of its articles to done/. */
+    d.crash_hook = getenv("NW_TEST_CRASH_BEFORE_DONE") != NULL;
     s_mask_signals(SIG_BLOCK);
     int status = s_start(&d);
     if (status == NW_PUBD_EXIT_OK) {

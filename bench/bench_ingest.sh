@@ -1,0 +1,80 @@
+#!/bin/sh
+# bench_ingest.sh BUILD_DIR [N]: the subscriber's own ceiling and the publisher's replay rate,
+# beside raw libzmq at the same message size, in one run.
+#
+# Writes a journal of N (default 1,000,000) real alerts of 511-byte frames (bench_journal_gen)
+# under /var/tmp, starts newswire-pub on it (empty spool), then for each sink runs
+# `newswire-sub --since 1 -C N` (the whole journal replayed, then exit after N alerts):
+#   log:  -q --log FILE   (JSON Lines into a file, --fsync interval, the default)
+#   json: --format json   (JSON Lines on standard output, into /dev/null)
+# and times it from the subscriber's start to its exit: alerts/s is what the replay sent and
+# the subscriber wrote. Prints the peak RSS (VmHWM) of the subscriber, and the publisher's
+# resident size after opening the N-record journal and after each replay (flat = no growth
+# per alert served). Then raw libzmq PUB->SUB (bench_zmq_raw) with N messages of the same
+# size. A run that does not finish within 600 s fails the script; timing never does.
+set -eu
+bdir=$(cd "${1:?usage: bench_ingest.sh BUILD_DIR [N]}" && pwd)
+n=${2:-1000000}
+size=511
+pub=$bdir/publisher/newswire-pub
+sub=$bdir/subscriber/newswire-sub
+for f in "$pub" "$sub" "$bdir/bench/bench_journal_gen" "$bdir/bench/bench_zmq_raw"; do
+    [ -x "$f" ] || { echo "bench_ingest: $f missing: build first" >&2; exit 1; }
+done
+dir=$(mktemp -d /var/tmp/nw-bench-ingest.XXXXXX)
+pids=""
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+now_ms() { date +%s%3N; }
+kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+"$bdir/bench/bench_journal_gen" "$dir/journal" "$n" "$size" | sed 's/^/journal: /'
+mkdir -p "$dir/spool"
+p=$(port); r=$(port)
+"$pub" --spool "$dir/spool" --journal "$dir/journal" --bind "tcp://127.0.0.1:$p" \
+    --replay-bind "tcp://127.0.0.1:$r" 2>"$dir/pub.log" &
+ppid_=$!
+pids=$ppid_
+t=0
+while ! grep -q "ready: stream" "$dir/pub.log"; do
+    t=$((t + 1)); [ "$t" -lt 1200 ] || { echo "bench_ingest: publisher not ready" >&2; cat "$dir/pub.log" >&2; exit 1; }
+    sleep 0.05
+done
+echo "publisher: $(kb "$ppid_" VmRSS) kB resident with the $n-record journal open"
+
+run() { # SINK: log or json
+    t0=$(now_ms)
+    if [ "$1" = log ]; then
+        "$sub" -c "tcp://127.0.0.1:$p" --since 1 -C "$n" -q --log "$dir/alerts.jsonl" 2>"$dir/sub.log" &
+    else
+        "$sub" -c "tcp://127.0.0.1:$p" --since 1 -C "$n" --format json >/dev/null 2>"$dir/sub.log" &
+    fi
+    spid=$!
+    pids="$ppid_ $spid"
+    hwm=0
+    while kill -0 "$spid" 2>/dev/null; do
+        h=$(kb "$spid" VmHWM); [ -z "$h" ] || hwm=$h
+        [ $(( $(now_ms) - t0 )) -lt 600000 ] || { echo "bench_ingest: $1: not done after 600 s" >&2; exit 1; }
+        sleep 0.1
+    done
+    st=0; wait "$spid" || st=$?
+    t1=$(now_ms)
+    pids=$ppid_
+    [ "$st" -eq 0 ] || { echo "bench_ingest: $1: newswire-sub exit $st" >&2; tail "$dir/sub.log" >&2; exit 1; }
+    if [ "$1" = log ]; then
+        lines=$(wc -l <"$dir/alerts.jsonl"); rm -f "$dir/alerts.jsonl"
+        [ "$lines" -eq "$n" ] || echo "bench_ingest: log: $lines lines, $n expected" >&2
+    fi
+    ms=$((t1 - t0 > 0 ? t1 - t0 : 1))
+    printf 'ingest %-5s %9.0f alerts/s  %7d ms  sub peak %6d kB  pub resident %6d kB\n' "$1" \
+        "$(echo "$n * 1000 / $ms" | bc -l)" "$ms" "$hwm" "$(kb "$ppid_" VmRSS)"
+}
+run log
+run json
+kill "$ppid_"; wait "$ppid_" || true
+pids=""
+"$bdir/bench/bench_zmq_raw" "$size" "$n" | sed 's/^/ingest /'
