@@ -30,11 +30,18 @@ enum {
     S_A_AUTHOR,
     S_A_PLACE,
     S_A_TEXT,
+    S_A_URL,
+    S_A_ARTICLE_TIME,
+    S_A_REVISION,
     S_A_COUNT
 };
+/* Keys from S_A_URL on are optional and written only when they hold something (a link, a
+ * known time, a revision past 1), so an alert without them encodes as before they existed. */
+#define S_A_ALWAYS S_A_URL
 static const char *const s_alert_keys[S_A_COUNT] = {
-    "v",   "type",   "id",   "article", "index",   "kind",   "priority", "published", "stream",
-    "seq", "topics", "tseq", "title",   "section", "source", "author",   "place",     "text",
+    "v",         "type",   "id",    "article", "index", "kind",         "priority",
+    "published", "stream", "seq",   "topics",  "tseq",  "title",        "section",
+    "source",    "author", "place", "text",    "url",   "article_time", "revision",
 };
 
 /* Wire keys of a heartbeat, in the order the encoder writes them. */
@@ -83,6 +90,7 @@ enum {
     S_L_SECTION,
     S_L_STREAM,
     S_L_TEXT,
+    S_L_URL,
     S_L_COUNT
 };
 
@@ -111,7 +119,7 @@ static int s_check_topics(const nw_alert_topic_t *topics, size_t n)
 static int s_check_alert(const nw_alert_t *a, s_alert_enc_t *e)
 {
     const char *fields[S_L_COUNT] = {a->id,    a->article_id, a->title,  a->source, a->author,
-                                     a->place, a->section,    a->stream, a->text};
+                                     a->place, a->section,    a->stream, a->text,   a->url};
     int rv;
     e->a = a;
     for (size_t i = 0; i < S_L_COUNT; i++) {
@@ -153,7 +161,9 @@ static int s_pack_alert(msgpack_packer *pk, const void *obj)
     const nw_alert_t *a = enc->a;
     const size_t *len = enc->len;
     const char *const *k = s_alert_keys;
-    int e = msgpack_pack_map(pk, S_A_COUNT);
+    bool has_url = len[S_L_URL] > 0, has_time = a->article_time_ms != 0;
+    bool has_revision = a->revision > 1;
+    int e = msgpack_pack_map(pk, S_A_ALWAYS + has_url + has_time + has_revision);
     e |= nw_msgpack_pack_kv_uint(pk, k[S_A_V], NW_PROTO_VERSION);
     e |= nw_msgpack_pack_kv_str(pk, k[S_A_TYPE], S_TYPE_ALERT);
     e |= s_pack_kv_strn(pk, k[S_A_ID], a->id, len[S_L_ID]);
@@ -174,6 +184,12 @@ static int s_pack_alert(msgpack_packer *pk, const void *obj)
     e |= s_pack_kv_strn(pk, k[S_A_AUTHOR], a->author, len[S_L_AUTHOR]);
     e |= s_pack_kv_strn(pk, k[S_A_PLACE], a->place, len[S_L_PLACE]);
     e |= s_pack_kv_strn(pk, k[S_A_TEXT], a->text, len[S_L_TEXT]);
+    if (has_url)
+        e |= s_pack_kv_strn(pk, k[S_A_URL], a->url, len[S_L_URL]);
+    if (has_time)
+        e |= nw_msgpack_pack_kv_int(pk, k[S_A_ARTICLE_TIME], a->article_time_ms);
+    if (has_revision)
+        e |= nw_msgpack_pack_kv_uint(pk, k[S_A_REVISION], a->revision);
     return e;
 }
 
@@ -345,8 +361,19 @@ static int s_get_alert(const msgpack_object **f, nw_alert_t *a)
         (rv = s_get_str(f[S_A_SOURCE], NW_ALERT_FIELD_MAX, false, &a->source)) != NW_OK ||
         (rv = s_get_str(f[S_A_AUTHOR], NW_ALERT_FIELD_MAX, false, &a->author)) != NW_OK ||
         (rv = s_get_str(f[S_A_PLACE], NW_ALERT_FIELD_MAX, false, &a->place)) != NW_OK ||
-        (rv = s_get_str(f[S_A_TEXT], NW_ALERT_TEXT_MAX, true, &a->text)) != NW_OK)
+        (rv = s_get_str(f[S_A_TEXT], NW_ALERT_TEXT_MAX, true, &a->text)) != NW_OK ||
+        (rv = s_get_str(f[S_A_URL], NW_ALERT_FIELD_MAX, false, &a->url)) != NW_OK ||
+        (f[S_A_ARTICLE_TIME] != NULL &&
+         (rv = nw_msgpack_get_int(f[S_A_ARTICLE_TIME], &a->article_time_ms)) != NW_OK))
         return rv;
+    a->revision = 1;
+    if (f[S_A_REVISION] != NULL) {
+        if ((rv = nw_msgpack_get_uint(f[S_A_REVISION], UINT32_MAX, &u)) != NW_OK)
+            return rv;
+        if (u == 0)
+            return NW_ERR_WIRE_RANGE; /* revisions count from 1 */
+        a->revision = (uint32_t)u;
+    }
     return NW_OK;
 }
 
@@ -356,7 +383,7 @@ int nw_alert_decode(const void *data, size_t size, nw_alert_t *alert)
     msgpack_unpacked msg;
     int rv;
 
-    /* nw_alert_init's state without its 9 strdup(""): s_get_alert sets every string
+    /* nw_alert_init's state without its 10 strdup(""): s_get_alert sets every string
      * on success, and nw_alert_clear frees NULLs on failure. */
     memset(alert, 0, sizeof *alert);
     alert->kind = NW_KIND_HEADLINE;

@@ -946,5 +946,7 @@ void nw_article_clear(nw_article_t *article)
     free(article->source);
     free(article->place);
     free(article->author);
+    free(article->url);
+    free(article->section);
     memset(article, 0, sizeof(*article));
 }

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     NW_BLOCK_HEADING = 0,   /* a section heading; what follows falls under it */
@@ -35,7 +36,10 @@ typedef struct {
     char *author;       /* byline author, "" if none */
     nw_block_t *blocks; /* body blocks in reading order */
     size_t n_blocks;
-    bool latin1; /* the input was not valid UTF-8 and was read as Latin-1 */
+    bool latin1;          /* the input was not valid UTF-8 and was read as Latin-1 */
+    char *url;            /* canonical link of the article, NULL or "" if unknown */
+    char *section;        /* the publication's section (e.g. "Business"), NULL or "" if none */
+    int64_t published_ms; /* original publication time, ms since the epoch; 0 = unknown */
 } nw_article_t;
 
 /* Parses len bytes of article text with the given boilerplate rules into *article
