@@ -19,6 +19,7 @@ struct nw_filter_t {
     s_list_t includes;                 /* -t: frame topic must match one (none = all) */
     s_list_t excludes;                 /* -T: no alert topic may match one */
     nw_priority_t min_priority;        /* lowest priority that passes */
+    bool no_updates;                   /* drop alerts of revision 2 or more (--updates none) */
     uint64_t recent[NW_FILTER_RECENT]; /* keys of passed alerts, a ring, oldest at next */
     size_t next;                       /* ring position overwritten next */
     size_t used;                       /* ring entries in use */
@@ -85,6 +86,11 @@ int nw_filter_exclude(nw_filter_t *filter, const char *topic)
 void nw_filter_set_min_priority(nw_filter_t *filter, nw_priority_t priority)
 {
     filter->min_priority = priority;
+}
+
+void nw_filter_set_updates(nw_filter_t *filter, bool updates)
+{
+    filter->no_updates = !updates;
 }
 
 size_t nw_filter_includes(const nw_filter_t *filter, const char *const **topics)
@@ -198,6 +204,8 @@ nw_filter_verdict_t nw_filter_check(nw_filter_t *filter, const nw_alert_t *alert
         return NW_FILTER_EXCLUDED;
     if (alert->priority < filter->min_priority)
         return NW_FILTER_PRIORITY;
+    if (filter->no_updates && alert->revision > 1)
+        return NW_FILTER_UPDATE;
     if (s_seen(filter, s_alert_key(alert)))
         return NW_FILTER_DUPLICATE;
     return NW_FILTER_PASS;

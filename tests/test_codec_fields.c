@@ -110,14 +110,20 @@ static void test_decode_checks_the_new_fields(void **state)
         size_t len;
         int want;
     } cases[] = {
-        {"\xa8revision\x00", 10, NW_ERR_WIRE_RANGE},              /* revisions count from 1 */
-        {"\xa8revision\xa1" "2", 11, NW_ERR_WIRE_TYPE},           /* a str */
+        {"\xa8revision\x00", 10, NW_ERR_WIRE_RANGE}, /* revisions count from 1 */
+        {"\xa8revision\xa1"
+         "2",
+         11, NW_ERR_WIRE_TYPE},                                                      /* a str */
         {"\xa8revision\xcf\x00\x00\x00\x01\x00\x00\x00\x00", 18, NW_ERR_WIRE_RANGE}, /* 2^32 */
-        {"\xa8revision\xd2\x00\x00\x00\x02", 14, NW_OK},          /* any integer width */
-        {"\xac" "article_time\xcb\x00\x00\x00\x00\x00\x00\x00\x00", 22, NW_ERR_WIRE_TYPE}, /* float */
-        {"\xac" "article_time\xff", 14, NW_OK},                      /* -1: before 1970 */
-        {"\xa3url\xc4\x01x", 7, NW_ERR_WIRE_TYPE},                /* bin */
-        {"\xa3url\xa2\xc3\x28", 7, NW_ERR_WIRE_UTF8},             /* not UTF-8 */
+        {"\xa8revision\xd2\x00\x00\x00\x02", 14, NW_OK}, /* any integer width */
+        {"\xac"
+         "article_time\xcb\x00\x00\x00\x00\x00\x00\x00\x00",
+         22, NW_ERR_WIRE_TYPE}, /* float */
+        {"\xac"
+         "article_time\xff",
+         14, NW_OK},                                  /* -1: before 1970 */
+        {"\xa3url\xc4\x01x", 7, NW_ERR_WIRE_TYPE},    /* bin */
+        {"\xa3url\xa2\xc3\x28", 7, NW_ERR_WIRE_UTF8}, /* not UTF-8 */
         {"\xa3url\xa1x", 6, NW_OK},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

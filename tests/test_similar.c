@@ -106,8 +106,8 @@ static void s_ingest(const nw_ingest_meta_t *meta, nw_ingest_result_t *res)
     assert_int_equal(nw_ingest_load_taxonomy(NULL, &tax, err, sizeof err), NW_OK);
     assert_int_equal(nw_ingest_load_rules(NULL, &rules, err, sizeof err), NW_OK);
     nw_ingest_cfg_t cfg = {.rules = rules, .taxonomy = tax};
-    int rc = nw_ingest_bytes_meta(&cfg, "a.txt", s_article, strlen(s_article), 1000, meta, res,
-                                  err, sizeof err);
+    int rc = nw_ingest_bytes_meta(&cfg, "a.txt", s_article, strlen(s_article), 1000, meta, res, err,
+                                  sizeof err);
     if (rc != NW_OK)
         fail_msg("ingest: %s", err);
     nw_taxonomy_destroy(&tax);

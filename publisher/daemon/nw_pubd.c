@@ -7,6 +7,7 @@
 #include "nw_log.h"
 #include "nw_pubsock.h"
 #include "nw_replay.h"
+#include "nw_revisions.h"
 #include "nw_sequencer.h"
 #include "nw_stream_id.h"
 #include "nw_spool.h"
@@ -58,6 +59,8 @@ typedef struct {
     int status;                 /* exit status to return */
     uint64_t n_published;       /* articles published */
     uint64_t n_failed;          /* articles that failed */
+    nw_revisions_t *revisions;  /* articles published before, for updates (nw_revisions) */
+    uint64_t n_unchanged;       /* re-deliveries that changed nothing and sent nothing */
 } s_daemon_t;
 
 static int64_t s_now_ms(void)
@@ -267,6 +270,41 @@ static s_outcome_t s_publish_article(s_daemon_t *d, nw_ingest_result_t *res, s_r
     return S_DONE;
 }
 
+/* Publishes res as an update when its identity (its link, else fallback_identity) was
+ * published before: only the alerts whose text is new, as the next revision
+ * (nw_revisions). An unchanged re-delivery sends nothing. The revision index records the
+ * article once all of it is journaled. */
+static s_outcome_t s_publish_update(s_daemon_t *d, nw_ingest_result_t *res,
+                                    const char *fallback_identity, const char *name, s_report_t *r)
+{
+    const char *identity = res->alerts[0].url[0] ? res->alerts[0].url : fallback_identity;
+    nw_revisions_plan_t plan;
+    char err[S_ERR_MAX];
+    int rc = nw_revisions_plan(d->revisions, identity, res->alerts, &res->n, &plan);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(rc));
+        return S_FATAL;
+    }
+    if (res->n == 0) {
+        d->n_unchanged++;
+        nw_log(NW_LOG_INFO, "%s: unchanged since revision %u of %s; nothing sent", name,
+               (unsigned)plan.revision, plan.article_id);
+        *r = (s_report_t){0};
+        nw_revisions_plan_clear(&plan);
+        return S_DONE;
+    }
+    if (plan.known)
+        nw_log(NW_LOG_INFO,
+               "%s: update of %s, revision %u: %zu new or changed alerts, %zu unchanged", name,
+               plan.article_id, (unsigned)plan.revision, res->n, plan.n_unchanged);
+    s_outcome_t out = s_publish_article(d, res, r);
+    if (out == S_DONE && (rc = nw_revisions_commit(d->revisions, &plan, err, sizeof err)) != NW_OK)
+        nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)",
+               rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
+    nw_revisions_plan_clear(&plan);
+    return out;
+}
+
 /* Ingests and publishes the article at path; err holds the reason for S_BAD. */
 static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, s_report_t *r,
                              char *err, size_t errlen)
@@ -285,7 +323,7 @@ static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, 
         return S_BAD;
     if (res.latin1)
         nw_log(NW_LOG_WARN, "%s: not valid UTF-8, read as Latin-1", name);
-    s_outcome_t out = s_publish_article(d, &res, r);
+    s_outcome_t out = s_publish_update(d, &res, name, name, r);
     nw_ingest_result_clear(&res);
     return out;
 }
@@ -580,9 +618,29 @@ static int s_open_journal(s_daemon_t *d)
     return NW_PUBD_EXIT_OK;
 }
 
+/* Opens the index of published articles in the journal folder (in memory without one). */
+static int s_open_revisions(s_daemon_t *d)
+{
+    char warn[S_ERR_MAX], err[S_ERR_MAX];
+    int rc =
+        nw_revisions_open(d->opts->journal_dir, &d->revisions, warn, sizeof warn, err, sizeof err);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--journal %s", rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
+        return rc == NW_ERR_NOMEM ? NW_PUBD_EXIT_FAILURE : NW_PUBD_EXIT_SPOOL;
+    }
+    if (warn[0])
+        nw_log(NW_LOG_WARN, "revisions: %s", warn);
+    if (d->opts->journal_dir != NULL)
+        nw_log(NW_LOG_INFO, "revisions: %zu articles known", nw_revisions_count(d->revisions));
+    return NW_PUBD_EXIT_OK;
+}
+
 /* Picks the stream: the journal's, or without one a new random stream for this run. */
 static int s_open_stream(s_daemon_t *d)
 {
+    int status = s_open_revisions(d);
+    if (status != NW_PUBD_EXIT_OK)
+        return status;
     if (d->opts->journal_dir != NULL)
         return s_open_journal(d);
     char stream[NW_STREAM_ID_LEN + 1];
@@ -733,6 +791,7 @@ static void s_teardown(s_daemon_t *d)
         nw_journal_sync(d->journal) != NW_OK)
         nw_log(NW_LOG_ERROR, "journal: %s", s_journal_reason(d));
     nw_journal_destroy(&d->journal);
+    nw_revisions_destroy(&d->revisions);
     nw_sequencer_destroy(&d->seqr);
     nw_spool_destroy(&d->spool);
     nw_taxonomy_destroy(&d->taxonomy);
