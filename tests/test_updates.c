@@ -39,7 +39,6 @@ static const char s_v2[] =
     "\n"
     "Officials said a joint committee on tariffs would review the pact every year.\n";
 
-
 static int s_setup(void **state)
 {
     nw_testpub_t *p = nw_testpub_new(NW_PUB_BIN);

@@ -60,6 +60,7 @@ typedef struct {
     uint64_t n_published;       /* articles published */
     uint64_t n_failed;          /* articles that failed */
     nw_revisions_t *revisions;  /* articles published before, for updates (nw_revisions) */
+    nw_feeds_t *feeds;          /* the polled feeds (--feed); NULL when none */
     uint64_t n_unchanged;       /* re-deliveries that changed nothing and sent nothing */
 } s_daemon_t;
 
@@ -77,6 +78,24 @@ static void s_close_handle(void *handle)
         uv_close(h, NULL);
 }
 
+/* Logs the feeds' poll counters, once, at shutdown. */
+static void s_log_feed_counters(const s_daemon_t *d)
+{
+    if (d->feeds == NULL)
+        return;
+    const nw_feeds_counters_t *c = nw_feeds_counters(d->feeds);
+    nw_log(NW_LOG_INFO,
+           "feeds: %llu polls (%llu ok, %llu not modified, %llu HTTP errors, %llu timeouts, %llu "
+           "too big, %llu network errors, %llu not feeds), %llu items taken, %llu pages fetched, "
+           "%llu pages failed",
+           (unsigned long long)c->polls, (unsigned long long)c->ok,
+           (unsigned long long)c->not_modified, (unsigned long long)c->http_errors,
+           (unsigned long long)c->timeouts, (unsigned long long)c->too_big,
+           (unsigned long long)c->net_errors, (unsigned long long)c->parse_errors,
+           (unsigned long long)c->items_new, (unsigned long long)c->pages_ok,
+           (unsigned long long)c->pages_failed);
+}
+
 /* Begins shutdown: closes every handle and the socket; the loop ends once they are gone.
  * The first status given wins. */
 static void s_stop(s_daemon_t *d, int status)
@@ -86,6 +105,8 @@ static void s_stop(s_daemon_t *d, int status)
     d->stopping = true;
     d->status = status;
     nw_pubsock_close(&d->sock, NULL, NULL);
+    s_log_feed_counters(d);
+    nw_feeds_close(&d->feeds);
     /* Before s_teardown destroys the journal it reads. */
     nw_replay_close(&d->replay, NULL, NULL);
     s_close_handle(&d->sigterm);
@@ -326,6 +347,73 @@ static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, 
     s_outcome_t out = s_publish_update(d, &res, name, name, r);
     nw_ingest_result_clear(&res);
     return out;
+}
+
+/* --- Articles from feeds ------------------------------------------------------------- */
+
+/* nw_feeds_article_fn: ingests and publishes one feed item, named in the log by its link
+ * (else its guid). Returns NW_OK when the item is done with, published or bad; an error to
+ * have it taken again (the journal is paused, or the daemon is stopping). */
+static int s_on_feed_article(void *arg, const nw_feed_article_t *a)
+{
+    s_daemon_t *d = arg;
+    if (d->stopping)
+        return NW_ERR_STOPPED;
+    const char *name = a->link[0] ? a->link : a->guid;
+    nw_ingest_cfg_t cfg = {
+        .rules = d->rules, .taxonomy = d->taxonomy, .max_size = d->opts->max_article_size};
+    nw_ingest_meta_t meta = {
+        .url = a->link, .author = a->author, .article_time_ms = a->published_ms};
+    nw_ingest_result_t res;
+    char err[S_ERR_MAX];
+    int rc =
+        nw_ingest_bytes_meta(&cfg, name, a->text, a->len, s_now_ms(), &meta, &res, err, sizeof err);
+    if (rc == NW_ERR_NOMEM) {
+        nw_log(NW_LOG_ERROR, "%s; stopping", err);
+        s_stop(d, NW_PUBD_EXIT_FAILURE);
+        return rc;
+    }
+    if (rc != NW_OK) {
+        d->n_failed++;
+        nw_log(NW_LOG_ERROR, "feed %s: %s", a->feed, err);
+        return NW_OK;
+    }
+    s_report_t report;
+    s_outcome_t out = s_publish_update(d, &res, a->guid, name, &report);
+    nw_ingest_result_clear(&res);
+    switch (out) {
+    case S_DONE:
+        d->n_published++;
+        s_log_published(name, &report);
+        return NW_OK;
+    case S_PAUSE: return NW_ERR_JOURNAL_FULL;
+    case S_FATAL: s_stop(d, NW_PUBD_EXIT_FAILURE); return NW_ERR_STOPPED;
+    default: d->n_failed++; return NW_OK;
+    }
+}
+
+/* Starts polling the --feed/--feeds feeds on the loop. */
+static int s_open_feeds(s_daemon_t *d)
+{
+    if (d->opts->n_feeds == 0)
+        return NW_PUBD_EXIT_OK;
+    nw_feeds_opts_t fo = {.interval_ms = d->opts->feed_interval_ms,
+                          .timeout_ms = d->opts->feed_timeout_ms,
+                          .max_size = d->opts->feed_max_size,
+                          .state_dir = d->opts->journal_dir,
+                          .on_article = s_on_feed_article,
+                          .arg = d};
+    char warn[S_ERR_MAX], err[S_ERR_MAX];
+    int rc = nw_feeds_new(&d->loop, &fo, d->opts->feeds, d->opts->n_feeds, &d->feeds, warn,
+                          sizeof warn, err, sizeof err);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s", err);
+        return rc == NW_ERR_INVAL ? NW_PUBD_EXIT_USAGE : NW_PUBD_EXIT_FAILURE;
+    }
+    if (warn[0])
+        nw_log(NW_LOG_WARN, "feeds: %s", warn);
+    nw_log(NW_LOG_INFO, "feeds: polling %zu feeds", d->opts->n_feeds);
+    return NW_PUBD_EXIT_OK;
 }
 
 /* --- Articles from the command line and from the spool ------------------------------ */
@@ -753,7 +841,8 @@ static int s_start(s_daemon_t *d)
     d->loop_ready = true;
     if ((status = s_open_socket(d)) != NW_PUBD_EXIT_OK ||
         (status = s_open_replay(d)) != NW_PUBD_EXIT_OK ||
-        (status = s_start_handles(d)) != NW_PUBD_EXIT_OK)
+        (status = s_start_handles(d)) != NW_PUBD_EXIT_OK ||
+        (status = s_open_feeds(d)) != NW_PUBD_EXIT_OK)
         return status;
     nw_log(NW_LOG_INFO, "ready: stream %s, spool %s, %zu topics", s_stream(d),
            nw_spool_dir(d->spool), nw_taxonomy_topic_count(d->taxonomy));

@@ -12,19 +12,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#define S_FILE            "revisions"
-#define S_COMPACT_MIN     1024 /* superseded lines tolerated before the file is rewritten */
-#define S_ARTICLE_ID_LEN  16   /* hex characters of an article id */
-#define S_HASHES_MAX      100000 /* alert hashes kept per identity */
+#define S_FILE           "revisions"
+#define S_COMPACT_MIN    1024   /* superseded lines tolerated before the file is rewritten */
+#define S_ARTICLE_ID_LEN 16     /* hex characters of an article id */
+#define S_HASHES_MAX     100000 /* alert hashes kept per identity */
 
 /* One identity's history. */
 typedef struct s_entry {
-    char *identity;                         /* the key */
-    char article_id[S_ARTICLE_ID_LEN + 1];  /* the first publication's article id */
-    uint32_t revision;                      /* latest revision sent */
-    uint64_t *hashes;                       /* sorted hashes of every alert text sent */
-    size_t n_hashes;                        /* entries of hashes */
-    struct s_entry *next;                   /* the next entry in the same bucket */
+    char *identity;                        /* the key */
+    char article_id[S_ARTICLE_ID_LEN + 1]; /* the first publication's article id */
+    uint32_t revision;                     /* latest revision sent */
+    uint64_t *hashes;                      /* sorted hashes of every alert text sent */
+    size_t n_hashes;                       /* entries of hashes */
+    struct s_entry *next;                  /* the next entry in the same bucket */
 } s_entry_t;
 
 struct nw_revisions_t {
@@ -96,8 +96,8 @@ static void s_grow(nw_revisions_t *r)
 }
 
 /* Sets identity's history, taking ownership of hashes (sorted, distinct). */
-static int s_put(nw_revisions_t *r, const char *identity, const char *article_id,
-                 uint32_t revision, uint64_t *hashes, size_t n_hashes)
+static int s_put(nw_revisions_t *r, const char *identity, const char *article_id, uint32_t revision,
+                 uint64_t *hashes, size_t n_hashes)
 {
     s_entry_t *e = s_find(r, identity);
     if (e == NULL) {
@@ -166,8 +166,8 @@ static bool s_unescape(char *s)
 }
 
 /* Writes one entry's line to f. */
-static int s_write_line(FILE *f, const char *identity, const char *article_id,
-                        uint32_t revision, const uint64_t *hashes, size_t n)
+static int s_write_line(FILE *f, const char *identity, const char *article_id, uint32_t revision,
+                        const uint64_t *hashes, size_t n)
 {
     if (fprintf(f, "%" PRIu32 " %s ", revision, article_id) < 0)
         return -1;
@@ -279,8 +279,8 @@ static int s_compact(nw_revisions_t *r, char *err, size_t errlen)
         goto fail;
     for (size_t b = 0; b < r->n_buckets; b++) {
         for (const s_entry_t *e = r->buckets[b]; e != NULL; e = e->next) {
-            if (s_write_line(f, e->identity, e->article_id, e->revision, e->hashes,
-                             e->n_hashes) != 0)
+            if (s_write_line(f, e->identity, e->article_id, e->revision, e->hashes, e->n_hashes) !=
+                0)
                 goto fail;
         }
     }
@@ -315,8 +315,8 @@ fail:;
     return nw_error_from_errno(e);
 }
 
-int nw_revisions_open(const char *dir, nw_revisions_t **out, char *warn, size_t warnlen,
-                      char *err, size_t errlen)
+int nw_revisions_open(const char *dir, nw_revisions_t **out, char *warn, size_t warnlen, char *err,
+                      size_t errlen)
 {
     *out = NULL;
     warn[0] = '\0';
@@ -436,7 +436,9 @@ int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_
     plan->n_unchanged = count - kept;
     plan->revision = e == NULL ? 1 : kept > 0 ? e->revision + 1 : e->revision;
     snprintf(plan->article_id, sizeof plan->article_id, "%s",
-             e != NULL ? e->article_id : count > 0 ? alerts[0].article_id : "");
+             e != NULL   ? e->article_id
+             : count > 0 ? alerts[0].article_id
+                         : "");
     int rc = NW_OK;
     for (size_t i = 0; e != NULL && rc == NW_OK && i < count; i++) {
         if (keep[i])
@@ -501,8 +503,8 @@ int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *pl
     if (copy == NULL)
         return NW_ERR_NOMEM;
     memcpy(copy, plan->hashes, plan->n_hashes * sizeof *copy);
-    int rc = s_put(revisions, plan->identity, plan->article_id, plan->revision, copy,
-                   plan->n_hashes);
+    int rc =
+        s_put(revisions, plan->identity, plan->article_id, plan->revision, copy, plan->n_hashes);
     if (rc != NW_OK) {
         free(copy);
         return rc;

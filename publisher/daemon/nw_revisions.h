@@ -34,21 +34,21 @@ typedef struct nw_revisions_t nw_revisions_t;
 
 /* What nw_revisions_plan decided for one article, to commit once it is journaled. */
 typedef struct {
-    char *identity;       /* the article's identity (owned) */
-    char article_id[17];  /* the first publication's article id */
-    uint32_t revision;    /* revision of the alerts to send (or the latest, when none) */
-    uint64_t *hashes;     /* every alert text hash sent for the identity after this plan */
-    size_t n_hashes;      /* entries of hashes */
-    size_t n_unchanged;   /* alerts left out because their text was sent before */
-    int known;            /* the identity was published before */
+    char *identity;      /* the article's identity (owned) */
+    char article_id[17]; /* the first publication's article id */
+    uint32_t revision;   /* revision of the alerts to send (or the latest, when none) */
+    uint64_t *hashes;    /* every alert text hash sent for the identity after this plan */
+    size_t n_hashes;     /* entries of hashes */
+    size_t n_unchanged;  /* alerts left out because their text was sent before */
+    int known;           /* the identity was published before */
 } nw_revisions_plan_t;
 
 /* Opens the index file "revisions" in dir (created on the first commit), or an index kept
  * in memory only when dir is NULL. A line that cannot be read is skipped and named in
  * warn ("FILE:LINE: reason", "" when none). Returns NW_OK with *out set; NW_ERR_IO,
  * NW_ERR_PERM (message in err), NW_ERR_NOMEM. */
-int nw_revisions_open(const char *dir, nw_revisions_t **out, char *warn, size_t warnlen,
-                      char *err, size_t errlen);
+int nw_revisions_open(const char *dir, nw_revisions_t **out, char *warn, size_t warnlen, char *err,
+                      size_t errlen);
 
 /* Frees the index and sets *revisions_p to NULL. Safe on NULL and twice. */
 void nw_revisions_destroy(nw_revisions_t **revisions_p);

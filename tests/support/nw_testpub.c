@@ -54,9 +54,17 @@ bool nw_testpub_wait_log(nw_testpub_t *p, const char *needle, size_t n, int time
 
 bool nw_testpub_start(nw_testpub_t *p, const char *const *extra)
 {
-    const char *argv[40] = {p->bin,     "--spool",           p->spool,    "--journal",
-                            p->journal, "--bind",            "tcp://127.0.0.1:*",
-                            "--heartbeat", "100", "--replay-bind", "tcp://127.0.0.1:*"};
+    const char *argv[40] = {p->bin,
+                            "--spool",
+                            p->spool,
+                            "--journal",
+                            p->journal,
+                            "--bind",
+                            "tcp://127.0.0.1:*",
+                            "--heartbeat",
+                            "100",
+                            "--replay-bind",
+                            "tcp://127.0.0.1:*"};
     size_t n = 11;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 39; i++)
         argv[n++] = extra[i];

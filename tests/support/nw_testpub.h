@@ -22,13 +22,13 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *bin;      /* the newswire-pub binary */
-    char *dir;            /* temporary folder */
-    char spool[1024];     /* DIR/spool */
-    char journal[1024];   /* DIR/journal */
-    nw_testproc_t *proc;  /* the running daemon, NULL when stopped */
-    void *zctx;           /* ZeroMQ context */
-    void *sub;            /* SUB socket on the daemon, NULL when stopped */
+    const char *bin;             /* the newswire-pub binary */
+    char *dir;                   /* temporary folder */
+    char spool[1024];            /* DIR/spool */
+    char journal[1024];          /* DIR/journal */
+    nw_testproc_t *proc;         /* the running daemon, NULL when stopped */
+    void *zctx;                  /* ZeroMQ context */
+    void *sub;                   /* SUB socket on the daemon, NULL when stopped */
     unsigned long long last_seq; /* the last global seq handed out, to fold topic copies */
 } nw_testpub_t;
 
