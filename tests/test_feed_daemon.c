@@ -159,8 +159,8 @@ static void test_feed_items_become_alerts_with_url_once_across_restarts(void **s
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(
-            test_feed_items_become_alerts_with_url_once_across_restarts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_feed_items_become_alerts_with_url_once_across_restarts,
+                                        s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

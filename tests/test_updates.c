@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,14 +69,21 @@ static void s_receive(nw_testpub_t *p, nw_alert_t *out, size_t n)
 
 /* Drops a marker article (its headline names it) and checks the next alert received is
  * that headline: proves nothing else was sent in between. */
-static void s_expect_only_marker_next(nw_testpub_t *p, const char *name, size_t published)
+static void s_drop_marker(nw_testpub_t *p, const char *name, char *headline, size_t len,
+                          size_t published)
 {
-    char text[512], headline[128];
-    snprintf(headline, sizeof headline, "Marker Story About Oil Prices %s", name);
+    char text[512];
+    snprintf(headline, len, "Marker Story About Oil Prices %s", name);
     snprintf(text, sizeof text, "%s\n\nOil prices rose on Wednesday after a pipeline outage.\n",
              headline);
     assert_int_equal(nw_testpub_drop(p, name, text), 0);
     assert_true(nw_testpub_wait_log(p, "published ", published, S_WAIT_MS));
+}
+
+static void s_expect_only_marker_next(nw_testpub_t *p, const char *name, size_t published)
+{
+    char headline[128];
+    s_drop_marker(p, name, headline, sizeof headline, published);
     nw_alert_t a;
     s_receive(p, &a, 1);
     assert_string_equal(a.text, headline);
@@ -136,6 +144,47 @@ static void test_identical_redrop_sends_nothing_also_after_a_restart(void **stat
     s_expect_only_marker_next(p, "marker2.txt", 2);
 }
 
+/* Two real subscribers: --updates none sees first publications only, the default
+ * (changed) sees the update too. */
+static void test_subscriber_updates_none_drops_revisions(void **state)
+{
+    nw_testpub_t *p = *state;
+    assert_true(nw_testpub_start(p, NULL));
+    const char *none_argv[] = {NW_SUB_BIN, "-c",       p->endpoint, "--updates",
+                               "none",     "--format", "%v:%m",     NULL};
+    const char *all_argv[] = {NW_SUB_BIN, "-c", p->endpoint, "--format", "%v:%m", NULL};
+    nw_testproc_t *none = nw_testproc_start(none_argv, NULL);
+    nw_testproc_t *all = nw_testproc_start(all_argv, NULL);
+    assert_non_null(none);
+    assert_non_null(all);
+    /* The test's own SUB, then both subscribers (each subscribes to everything: ""). */
+    assert_true(nw_testpub_wait_log(p, "subscriber subscribed", 3, S_WAIT_MS));
+    assert_int_equal(nw_testpub_drop(p, "story.txt", s_v1), 0);
+    assert_true(nw_testpub_wait_log(p, "published story.txt: 4 alerts", 1, S_WAIT_MS));
+    assert_int_equal(nw_testpub_drop(p, "story.txt", s_v2), 0);
+    assert_true(nw_testpub_wait_log(p, "published story.txt: 1 alerts", 1, S_WAIT_MS));
+    char headline[128];
+    s_drop_marker(p, "marker.txt", headline, sizeof headline, 3);
+    /* Alerts reach a subscriber in order: the marker's headline comes after the update. */
+    const char *marker = "1:Marker Story About Oil Prices marker.txt";
+    assert_true(nw_testproc_wait_output(all, NW_TESTPROC_STDOUT, marker, S_WAIT_MS));
+    assert_true(nw_testproc_wait_output(none, NW_TESTPROC_STDOUT, marker, S_WAIT_MS));
+    const char *update = "2:Negotiators said the tariff cuts would take effect in stages over "
+                         "three years.";
+    assert_int_equal(nw_testproc_count_lines(all, NW_TESTPROC_STDOUT, update), 1);
+    assert_int_equal(nw_testproc_count_lines(none, NW_TESTPROC_STDOUT, update), 0);
+    /* Every line it printed is of revision 1 (the story's 4 and the marker's). */
+    assert_int_equal(nw_testproc_count_lines(none, NW_TESTPROC_STDOUT, "1:"),
+                     nw_testproc_count_lines(none, NW_TESTPROC_STDOUT, ""));
+    assert_true(nw_testproc_count_lines(none, NW_TESTPROC_STDOUT, "") >= 5);
+    nw_testproc_signal(none, SIGTERM);
+    nw_testproc_signal(all, SIGTERM);
+    assert_int_equal(nw_testproc_wait_exit(none, S_WAIT_MS), 0);
+    assert_int_equal(nw_testproc_wait_exit(all, S_WAIT_MS), 0);
+    nw_testproc_destroy(&none);
+    nw_testproc_destroy(&all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +192,8 @@ int main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_identical_redrop_sends_nothing_also_after_a_restart,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_subscriber_updates_none_drops_revisions, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,14 +31,13 @@ static bool s_name_in(const xmlChar *name, const char *const *names)
     return false;
 }
 
-static const char *const s_dropped[] = {"script", "style",    "nav",    "header", "footer",
-                                        "aside",  "form",     "figcaption", "noscript",
-                                        "iframe", "template", "svg",    "button", "select",
-                                        NULL};
+static const char *const s_dropped[] = {"script",   "style", "nav",        "header",   "footer",
+                                        "aside",    "form",  "figcaption", "noscript", "iframe",
+                                        "template", "svg",   "button",     "select",   NULL};
 static const char *const s_blocks[] = {
-    "p",       "div",     "li",      "h1",  "h2",  "h3",     "h4",     "h5",   "h6",
-    "br",      "blockquote", "pre",  "tr",  "ul",  "ol",     "section", "article", "main",
-    "figure",  "table",   "dd",      "dt",  "hr",  "address", "body",  NULL};
+    "p",      "div",        "li",  "h1", "h2", "h3",      "h4",      "h5",      "h6",
+    "br",     "blockquote", "pre", "tr", "ul", "ol",      "section", "article", "main",
+    "figure", "table",      "dd",  "dt", "hr", "address", "body",    NULL};
 
 /* Ends the current paragraph: trims the trailing space and puts a blank line. */
 static int s_break(nw_buf_t *b)
@@ -234,7 +233,7 @@ static int64_t s_date(const char *s)
 
 static uint64_t s_hash_str(uint64_t h, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); ; p++) {
+    for (const unsigned char *p = (const unsigned char *)(s ? s : "");; p++) {
         h = (h ^ *p) * 1099511628211ULL;
         if (*p == '\0')
             return h;
@@ -405,8 +404,8 @@ static bool s_declares_entities(const xmlDoc *doc)
            (doc->extSubset != NULL && doc->extSubset->entities != NULL);
 }
 
-int nw_feed_parse(const char *data, size_t len, const char *url, nw_feed_item_t **items,
-                  size_t *n, char *err, size_t errlen)
+int nw_feed_parse(const char *data, size_t len, const char *url, nw_feed_item_t **items, size_t *n,
+                  char *err, size_t errlen)
 {
     *items = NULL;
     *n = 0;

@@ -29,8 +29,8 @@ typedef struct {
  * link are skipped. Returns NW_OK; NW_ERR_INVAL with a reason in err for bytes that are
  * not well-formed XML, a DTD that declares entities, or a root that is neither <rss> nor
  * Atom <feed>; NW_ERR_NOMEM. */
-int nw_feed_parse(const char *data, size_t len, const char *url, nw_feed_item_t **items,
-                  size_t *n, char *err, size_t errlen);
+int nw_feed_parse(const char *data, size_t len, const char *url, nw_feed_item_t **items, size_t *n,
+                  char *err, size_t errlen);
 
 /* Frees an array from nw_feed_parse and sets *items to NULL. Safe on NULL. */
 void nw_feed_items_free(nw_feed_item_t **items, size_t n);

@@ -36,8 +36,7 @@ static int s_find(const nw_feed_seen_t *s, const char *feed, const char *guid)
     return -1;
 }
 
-bool nw_feed_seen_has(const nw_feed_seen_t *seen, const char *feed, const char *guid,
-                      uint64_t hash)
+bool nw_feed_seen_has(const nw_feed_seen_t *seen, const char *feed, const char *guid, uint64_t hash)
 {
     int i = s_find(seen, feed, guid);
     return i >= 0 && seen->recs[i].hash == hash;
@@ -70,8 +69,7 @@ int nw_feed_seen_add(nw_feed_seen_t *seen, const char *feed, const char *guid, u
     return NW_OK;
 }
 
-void nw_feed_seen_retain(nw_feed_seen_t *seen, const char *feed, const char *const *guids,
-                         size_t n)
+void nw_feed_seen_retain(nw_feed_seen_t *seen, const char *feed, const char *const *guids, size_t n)
 {
     size_t w = 0;
     for (size_t i = 0; i < seen->n; i++) {
@@ -173,8 +171,8 @@ static int s_load(nw_feed_seen_t *s, char *warn, size_t warnlen, char *err, size
     return NW_OK;
 }
 
-int nw_feed_seen_open(const char *dir, nw_feed_seen_t **out, char *warn, size_t warnlen,
-                      char *err, size_t errlen)
+int nw_feed_seen_open(const char *dir, nw_feed_seen_t **out, char *warn, size_t warnlen, char *err,
+                      size_t errlen)
 {
     *out = NULL;
     warn[0] = '\0';

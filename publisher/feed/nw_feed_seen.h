@@ -20,8 +20,8 @@ typedef struct nw_feed_seen_t nw_feed_seen_t;
  * only when dir is NULL. A line that cannot be read is skipped and named in warn ("" when
  * none). Returns NW_OK with *out set; NW_ERR_IO or NW_ERR_PERM with the file named in err;
  * NW_ERR_NOMEM. */
-int nw_feed_seen_open(const char *dir, nw_feed_seen_t **out, char *warn, size_t warnlen,
-                      char *err, size_t errlen);
+int nw_feed_seen_open(const char *dir, nw_feed_seen_t **out, char *warn, size_t warnlen, char *err,
+                      size_t errlen);
 
 /* Frees the set and sets *seen_p to NULL. Safe on NULL and twice. */
 void nw_feed_seen_destroy(nw_feed_seen_t **seen_p);

@@ -37,39 +37,39 @@ typedef struct s_fetch {
 } s_fetch_t;
 
 struct s_feed {
-    nw_feeds_t *owner;      /* the poller */
-    char *url;              /* the feed */
-    uint64_t interval_ms;   /* its period */
-    uv_timer_t timer;       /* the next poll */
-    char *etag;             /* the last ETag, NULL if none */
-    char *last_modified;    /* the last Last-Modified, NULL if none */
-    unsigned failures;      /* errors in a row, for the backoff */
-    bool busy;              /* a fetch of the feed is running */
+    nw_feeds_t *owner;    /* the poller */
+    char *url;            /* the feed */
+    uint64_t interval_ms; /* its period */
+    uv_timer_t timer;     /* the next poll */
+    char *etag;           /* the last ETag, NULL if none */
+    char *last_modified;  /* the last Last-Modified, NULL if none */
+    unsigned failures;    /* errors in a row, for the backoff */
+    bool busy;            /* a fetch of the feed is running */
 };
 
 /* A socket curl asked to watch. Freed in its close callback. */
 typedef struct s_sock {
-    uv_poll_t poll;            /* readable / writable */
-    curl_socket_t fd;          /* the socket */
-    nw_feeds_t *owner;         /* the poller */
+    uv_poll_t poll;             /* readable / writable */
+    curl_socket_t fd;           /* the socket */
+    nw_feeds_t *owner;          /* the poller */
     struct s_sock *prev, *next; /* the poller's list of watched sockets */
 } s_sock_t;
 
 struct nw_feeds_t {
-    uv_loop_t *loop;             /* the daemon's loop */
-    nw_feeds_opts_t opts;        /* settings, defaults filled in */
-    CURLM *multi;                /* every transfer */
-    uv_timer_t curl_timer;       /* curl's own timeout */
-    s_feed_t *feeds;             /* the feeds */
-    size_t n_feeds;              /* entries of feeds */
-    s_fetch_t *fetches;          /* transfers running */
-    nw_feed_seen_t *seen;        /* items taken */
+    uv_loop_t *loop;              /* the daemon's loop */
+    nw_feeds_opts_t opts;         /* settings, defaults filled in */
+    CURLM *multi;                 /* every transfer */
+    uv_timer_t curl_timer;        /* curl's own timeout */
+    s_feed_t *feeds;              /* the feeds */
+    size_t n_feeds;               /* entries of feeds */
+    s_fetch_t *fetches;           /* transfers running */
+    nw_feed_seen_t *seen;         /* items taken */
     nw_feeds_counters_t counters; /* polls by result */
-    s_sock_t *socks;             /* sockets watched */
-    int open_handles;            /* uv handles not yet closed */
-    bool closing;                /* nw_feeds_close was called */
-    bool dispatching;            /* inside s_check_done: closing waits until it returns */
-    bool curl_ready;             /* curl_global_init succeeded */
+    s_sock_t *socks;              /* sockets watched */
+    int open_handles;             /* uv handles not yet closed */
+    bool closing;                 /* nw_feeds_close was called */
+    bool dispatching;             /* inside s_check_done: closing waits until it returns */
+    bool curl_ready;              /* curl_global_init succeeded */
 };
 
 static void s_check_done(nw_feeds_t *f);
@@ -168,7 +168,8 @@ static int s_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void
         f->socks = s;
         curl_multi_assign(f->multi, fd, s);
     }
-    int events = ((what & CURL_POLL_IN) ? UV_READABLE : 0) | ((what & CURL_POLL_OUT) ? UV_WRITABLE : 0);
+    int events =
+        ((what & CURL_POLL_IN) ? UV_READABLE : 0) | ((what & CURL_POLL_OUT) ? UV_WRITABLE : 0);
     return uv_poll_start(&s->poll, events, s_on_poll) == 0 ? 0 : -1;
 }
 
@@ -187,8 +188,7 @@ static int s_on_timeout(CURLM *multi, long timeout_ms, void *userp)
     nw_feeds_t *f = userp;
     if (timeout_ms < 0)
         return uv_timer_stop(&f->curl_timer) == 0 ? 0 : -1;
-    return uv_timer_start(&f->curl_timer, s_on_curl_timer, (uint64_t)timeout_ms, 0) == 0 ? 0
-                                                                                         : -1;
+    return uv_timer_start(&f->curl_timer, s_on_curl_timer, (uint64_t)timeout_ms, 0) == 0 ? 0 : -1;
 }
 
 /* --- Transfers ----------------------------------------------------------------------- */
@@ -307,8 +307,8 @@ static void s_schedule(s_feed_t *feed, bool failed)
         feed->failures++;
         unsigned shifts = feed->failures < S_BACKOFF_SHIFTS ? feed->failures : S_BACKOFF_SHIFTS;
         wait = feed->interval_ms << shifts;
-        uint64_t cap = f->opts.backoff_max_ms > feed->interval_ms ? f->opts.backoff_max_ms
-                                                                  : feed->interval_ms;
+        uint64_t cap =
+            f->opts.backoff_max_ms > feed->interval_ms ? f->opts.backoff_max_ms : feed->interval_ms;
         if (wait > cap || wait < feed->interval_ms)
             wait = cap;
     } else {
@@ -371,8 +371,7 @@ static bool s_deliver(s_feed_t *feed, const nw_feed_item_t *it, const char *para
     char err[S_ERR_MAX];
     if (nw_feed_seen_add(f->seen, feed->url, it->guid, it->hash) != NW_OK ||
         nw_feed_seen_save(f->seen, err, sizeof err) != NW_OK)
-        nw_log(NW_LOG_WARN, "feed %s: cannot remember item %s: %s", feed->url, it->guid,
-               err);
+        nw_log(NW_LOG_WARN, "feed %s: cannot remember item %s: %s", feed->url, it->guid, err);
     return true;
 }
 
@@ -467,9 +466,8 @@ static void s_feed_done(s_fetch_t *x, long status)
     if (rc != NW_OK) {
         f->counters.parse_errors++;
         /* err already starts with the feed's URL */
-        const char *reason = strncmp(err, feed->url, strlen(feed->url)) == 0
-                                 ? err + strlen(feed->url) + 2
-                                 : err;
+        const char *reason =
+            strncmp(err, feed->url, strlen(feed->url)) == 0 ? err + strlen(feed->url) + 2 : err;
         s_feed_failed(feed, reason);
         return;
     }
@@ -518,8 +516,8 @@ static void s_transfer_failed(s_fetch_t *x, CURLcode code)
     }
     if (x->item != NULL) {
         f->counters.pages_failed++;
-        nw_log(NW_LOG_WARN, "feed %s: page %s: %s; taken again when the feed changes",
-               x->feed->url, x->item->link, reason);
+        nw_log(NW_LOG_WARN, "feed %s: page %s: %s; taken again when the feed changes", x->feed->url,
+               x->item->link, reason);
         return;
     }
     (*counter)++;
@@ -602,12 +600,12 @@ static int s_list_line(char *line, nw_feed_source_t *src, bool *empty, char *why
         return NW_ERR_CONFIG;
     src->interval_ms = 0;
     if (interval != NULL) {
-        int rc = strspn(interval, "0123456789") == strlen(interval)
-                     ? nw_opt_uint("interval", interval, 1000, NW_FEEDS_BACKOFF_MAX_MS * 24ull,
-                                   &src->interval_ms, why, whylen)
-                     : nw_opt_duration_ms("interval", interval, 1000,
-                                          NW_FEEDS_BACKOFF_MAX_MS * 24ull, &src->interval_ms,
-                                          why, whylen);
+        int rc =
+            strspn(interval, "0123456789") == strlen(interval)
+                ? nw_opt_uint("interval", interval, 1000, NW_FEEDS_BACKOFF_MAX_MS * 24ull,
+                              &src->interval_ms, why, whylen)
+                : nw_opt_duration_ms("interval", interval, 1000, NW_FEEDS_BACKOFF_MAX_MS * 24ull,
+                                     &src->interval_ms, why, whylen);
         if (rc != NW_OK)
             return NW_ERR_CONFIG;
     }
@@ -727,8 +725,7 @@ static int s_start(nw_feeds_t *f, const nw_feed_source_t *feeds, char *err, size
 }
 
 int nw_feeds_new(uv_loop_t *loop, const nw_feeds_opts_t *opts, const nw_feed_source_t *feeds,
-                 size_t n, nw_feeds_t **out, char *warn, size_t warnlen, char *err,
-                 size_t errlen)
+                 size_t n, nw_feeds_t **out, char *warn, size_t warnlen, char *err, size_t errlen)
 {
     *out = NULL;
     warn[0] = '\0';
@@ -756,8 +753,7 @@ int nw_feeds_new(uv_loop_t *loop, const nw_feeds_opts_t *opts, const nw_feed_sou
         if ((f->feeds[i].url = strdup(feeds[i].url)) == NULL)
             goto fail;
     }
-    if ((rc = nw_feed_seen_open(opts->state_dir, &f->seen, warn, warnlen, err, errlen)) !=
-            NW_OK ||
+    if ((rc = nw_feed_seen_open(opts->state_dir, &f->seen, warn, warnlen, err, errlen)) != NW_OK ||
         (rc = s_start(f, feeds, err, errlen)) != NW_OK)
         goto fail;
     *out = f;

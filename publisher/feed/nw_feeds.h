@@ -31,10 +31,10 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define NW_FEEDS_INTERVAL_DEFAULT_MS (5 * 60 * 1000) /* a feed's poll period */
-#define NW_FEEDS_MAX_SIZE_DEFAULT    (8u << 20)      /* bytes of one feed or page */
-#define NW_FEEDS_TIMEOUT_DEFAULT_MS  30000           /* a whole transfer */
-#define NW_FEEDS_CONNECT_DEFAULT_MS  10000           /* connecting */
+#define NW_FEEDS_INTERVAL_DEFAULT_MS (5 * 60 * 1000)  /* a feed's poll period */
+#define NW_FEEDS_MAX_SIZE_DEFAULT    (8u << 20)       /* bytes of one feed or page */
+#define NW_FEEDS_TIMEOUT_DEFAULT_MS  30000            /* a whole transfer */
+#define NW_FEEDS_CONNECT_DEFAULT_MS  10000            /* connecting */
 #define NW_FEEDS_BACKOFF_MAX_MS      (60 * 60 * 1000) /* the longest wait after errors */
 #define NW_FEEDS_MAX_REDIRECTS       5
 
@@ -64,27 +64,27 @@ typedef int nw_feeds_article_fn(void *arg, const nw_feed_article_t *article);
 
 /* Feed polls by result, for logs and metrics. */
 typedef struct {
-    uint64_t polls;         /* feed fetches finished */
-    uint64_t ok;            /* 200 with a feed parsed */
-    uint64_t not_modified;  /* 304 Not Modified */
-    uint64_t http_errors;   /* any other HTTP status */
-    uint64_t timeouts;      /* connect or total timeout */
-    uint64_t too_big;       /* body over max_size */
-    uint64_t net_errors;    /* refused, unresolvable, too many redirects, TLS... */
-    uint64_t parse_errors;  /* not XML, not a feed, entities declared */
-    uint64_t items_new;     /* items handed over as articles */
-    uint64_t items_retry;   /* items the owner asked to have again later */
-    uint64_t pages_ok;      /* linked pages fetched */
-    uint64_t pages_failed;  /* linked pages that could not be fetched */
+    uint64_t polls;        /* feed fetches finished */
+    uint64_t ok;           /* 200 with a feed parsed */
+    uint64_t not_modified; /* 304 Not Modified */
+    uint64_t http_errors;  /* any other HTTP status */
+    uint64_t timeouts;     /* connect or total timeout */
+    uint64_t too_big;      /* body over max_size */
+    uint64_t net_errors;   /* refused, unresolvable, too many redirects, TLS... */
+    uint64_t parse_errors; /* not XML, not a feed, entities declared */
+    uint64_t items_new;    /* items handed over as articles */
+    uint64_t items_retry;  /* items the owner asked to have again later */
+    uint64_t pages_ok;     /* linked pages fetched */
+    uint64_t pages_failed; /* linked pages that could not be fetched */
 } nw_feeds_counters_t;
 
 typedef struct {
-    uint64_t interval_ms;        /* default poll period; 0 = NW_FEEDS_INTERVAL_DEFAULT_MS */
-    uint64_t max_size;           /* bytes of a feed or page; 0 = NW_FEEDS_MAX_SIZE_DEFAULT */
-    uint64_t timeout_ms;         /* one transfer; 0 = NW_FEEDS_TIMEOUT_DEFAULT_MS */
-    uint64_t connect_timeout_ms; /* connecting; 0 = NW_FEEDS_CONNECT_DEFAULT_MS */
-    uint64_t backoff_max_ms;     /* longest wait after errors; 0 = NW_FEEDS_BACKOFF_MAX_MS */
-    const char *state_dir;       /* folder of feeds.seen (the journal's); NULL = memory only */
+    uint64_t interval_ms;            /* default poll period; 0 = NW_FEEDS_INTERVAL_DEFAULT_MS */
+    uint64_t max_size;               /* bytes of a feed or page; 0 = NW_FEEDS_MAX_SIZE_DEFAULT */
+    uint64_t timeout_ms;             /* one transfer; 0 = NW_FEEDS_TIMEOUT_DEFAULT_MS */
+    uint64_t connect_timeout_ms;     /* connecting; 0 = NW_FEEDS_CONNECT_DEFAULT_MS */
+    uint64_t backoff_max_ms;         /* longest wait after errors; 0 = NW_FEEDS_BACKOFF_MAX_MS */
+    const char *state_dir;           /* folder of feeds.seen (the journal's); NULL = memory only */
     nw_feeds_article_fn *on_article; /* publishes an item */
     void *arg;                       /* for on_article */
 } nw_feeds_opts_t;
@@ -108,8 +108,7 @@ void nw_feeds_list_free(nw_feed_source_t **feeds, size_t n);
  * unreadable, in err), NW_ERR_UV, NW_ERR_NOMEM. warn gets a non-fatal problem ("" when
  * none): an unreadable line of feeds.seen. */
 int nw_feeds_new(uv_loop_t *loop, const nw_feeds_opts_t *opts, const nw_feed_source_t *feeds,
-                 size_t n, nw_feeds_t **out, char *warn, size_t warnlen, char *err,
-                 size_t errlen);
+                 size_t n, nw_feeds_t **out, char *warn, size_t warnlen, char *err, size_t errlen);
 
 /* Stops every transfer and timer, closes the handles, and sets *feeds_p to NULL; the memory
  * is freed in the last close callback, so the loop must run once more. No callback comes

@@ -30,6 +30,7 @@ typedef struct {
     void *zctx;                  /* ZeroMQ context */
     void *sub;                   /* SUB socket on the daemon, NULL when stopped */
     unsigned long long last_seq; /* the last global seq handed out, to fold topic copies */
+    char endpoint[64];           /* where the running daemon listens: tcp://127.0.0.1:PORT */
 } nw_testpub_t;
 
 /* Makes a fixture with a fresh temporary folder. Returns NULL on failure. */
