@@ -50,6 +50,8 @@ static const char *const s_v1[] = {"Steel tariffs widened", "Parts are covered."
 static const char *const s_v2[] = {"Steel tariffs widened", "Parts are covered.",
                                    "Importers have 60 days.", NULL};
 
+static int64_t s_clock = 1000; /* commit times: one ms apart */
+
 /* Plans and commits one article; returns the plan's revision, leaves the kept alerts. */
 static uint32_t s_publish(nw_revisions_t *r, const char *identity, s_article_t *art)
 {
@@ -58,18 +60,25 @@ static uint32_t s_publish(nw_revisions_t *r, const char *identity, s_article_t *
     assert_int_equal(nw_revisions_plan(r, identity, art->a, &art->n, &plan), NW_OK);
     uint32_t rev = plan.revision;
     if (art->n > 0)
-        assert_int_equal(nw_revisions_commit(r, &plan, err, sizeof err), NW_OK);
+        assert_int_equal(nw_revisions_commit(r, &plan, s_clock++, err, sizeof err), NW_OK);
     nw_revisions_plan_clear(&plan);
     return rev;
 }
 
-static nw_revisions_t *s_open(const char *dir)
+static nw_revisions_t *s_open_limited(const char *dir, int64_t max_age_ms, size_t max_entries)
 {
     nw_revisions_t *r = NULL;
     char warn[256], err[256];
-    assert_int_equal(nw_revisions_open(dir, &r, warn, sizeof warn, err, sizeof err), NW_OK);
+    nw_revisions_opts_t o = {
+        .dir = dir, .max_age_ms = max_age_ms, .max_entries = max_entries, .now_ms = s_clock};
+    assert_int_equal(nw_revisions_open(&o, &r, warn, sizeof warn, err, sizeof err), NW_OK);
     assert_string_equal(warn, "");
     return r;
+}
+
+static nw_revisions_t *s_open(const char *dir)
+{
+    return s_open_limited(dir, 0, 0);
 }
 
 static void test_first_publication_is_revision_one_unchanged(void **state)
@@ -197,25 +206,47 @@ static void test_torn_last_line_is_ignored_and_bad_lines_named(void **state)
     char *dir = nw_test_tmpdir("nw-revisions");
     char path[1024], warn[256], err[256];
     snprintf(path, sizeof path, "%s/revisions", dir);
-    const char text[] = "1 aaaaaaaaaaaaaaaa 00000000000000ff a.txt\n"
-                        "x bbbbbbbbbbbbbbbb 00000000000000ff b.txt\n"
-                        "2 cccccccccccccccc 00000000000000ff c.t"; /* torn: no newline */
+    const char text[] = "5 1 aaaaaaaaaaaaaaaa 00000000000000ff a.txt\n"
+                        "6 x bbbbbbbbbbbbbbbb 00000000000000ff b.txt\n"
+                        "7 2 cccccccccccccccc 00000000000000ff c.t"; /* torn: no newline */
     assert_int_equal(nw_test_write_file(path, text, sizeof text - 1), 0);
     nw_revisions_t *r = NULL;
-    assert_int_equal(nw_revisions_open(dir, &r, warn, sizeof warn, err, sizeof err), NW_OK);
+    nw_revisions_opts_t o = {.dir = dir};
+    assert_int_equal(nw_revisions_open(&o, &r, warn, sizeof warn, err, sizeof err), NW_OK);
     assert_non_null(strstr(warn, "revisions:2: unreadable line skipped"));
     assert_int_equal(nw_revisions_count(r), 1);
+    /* The torn tail was cut, so the next line is whole and read back. */
+    s_article_t art;
+    s_article(&art, "dddddddddddddddd", s_v1);
+    s_publish(r, "d.txt", &art);
+    s_article_clear(&art);
+    nw_revisions_destroy(&r);
+    assert_int_equal(nw_revisions_open(&o, &r, warn, sizeof warn, err, sizeof err), NW_OK);
+    assert_int_equal(nw_revisions_count(r), 2);
     nw_revisions_destroy(&r);
     nw_test_rmtree(dir);
     free(dir);
+}
+
+static size_t s_file_lines(const char *path)
+{
+    size_t len = 0, lines = 0;
+    char *text = nw_test_read_file(path, &len);
+    for (size_t i = 0; text != NULL && i < len; i++)
+        lines += text[i] == '\n';
+    free(text);
+    return lines;
 }
 
 static void test_superseded_lines_are_compacted(void **state)
 {
     (void)state;
     char *dir = nw_test_tmpdir("nw-revisions");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/revisions", dir);
     nw_revisions_t *r = s_open(dir);
-    for (int i = 0; i < 1100; i++) {
+    const int commits = 1100;
+    for (int i = 0; i < commits; i++) {
         char text[64];
         snprintf(text, sizeof text, "Version %d of the story.", i);
         const char *const v[] = {text, NULL};
@@ -224,21 +255,53 @@ static void test_superseded_lines_are_compacted(void **state)
         s_publish(r, "a.txt", &art);
         s_article_clear(&art);
     }
+    size_t lines = s_file_lines(path);
+    printf("index file: %zu lines after %d commits of one article\n", lines, commits);
+    assert_true(lines < (size_t)commits); /* rewritten on the way */
     nw_revisions_destroy(&r);
-    char path[1024];
-    size_t before = 0, after = 0;
-    snprintf(path, sizeof path, "%s/revisions", dir);
-    free(nw_test_read_file(path, &before));
-    r = s_open(dir); /* 1100 lines for 1 identity: rewritten */
-    free(nw_test_read_file(path, &after));
-    printf("index file: %zu bytes before compaction, %zu after\n", before, after);
-    assert_true(after < before / 100);
+    r = s_open(dir);
     s_article_t art;
-    const char *const v[] = {"Version 1099 of the story.", NULL};
+    const char *const v[] = {"Version 1099 of the story.", "Version 3 of the story.", NULL};
     s_article(&art, "aaaaaaaaaaaaaaaa", v);
     s_publish(r, "a.txt", &art);
     assert_int_equal(art.n, 0); /* still known, with every text */
     s_article_clear(&art);
+    nw_revisions_destroy(&r);
+    nw_test_rmtree(dir);
+    free(dir);
+}
+
+static void test_least_recently_published_are_forgotten_first(void **state)
+{
+    (void)state;
+    char *dir = nw_test_tmpdir("nw-revisions");
+    nw_revisions_t *r = s_open_limited(dir, 0, 2);
+    const char *names[] = {"a.txt", "b.txt", "c.txt"};
+    for (size_t i = 0; i < 3; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "Story %zu", i);
+        const char *const v[] = {text, NULL};
+        s_article_t art;
+        s_article(&art, "aaaaaaaaaaaaaaaa", v);
+        s_publish(r, names[i], &art);
+        s_article_clear(&art);
+    }
+    assert_int_equal(nw_revisions_count(r), 2); /* a.txt went first */
+    nw_revisions_destroy(&r);
+    r = s_open_limited(dir, 0, 2);
+    s_article_t art;
+    const char *const v0[] = {"Story 0", NULL};
+    s_article(&art, "aaaaaaaaaaaaaaaa", v0);
+    nw_revisions_plan_t plan;
+    assert_int_equal(nw_revisions_plan(r, "a.txt", art.a, &art.n, &plan), NW_OK);
+    assert_false(plan.known);
+    nw_revisions_plan_clear(&plan);
+    s_article_clear(&art);
+    nw_revisions_destroy(&r);
+    /* By age: everything older than 1 ms before the clock is forgotten at open. */
+    s_clock += 1000;
+    r = s_open_limited(dir, 1, 0);
+    assert_int_equal(nw_revisions_count(r), 0);
     nw_revisions_destroy(&r);
     nw_test_rmtree(dir);
     free(dir);
@@ -255,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_index_survives_a_restart),
         cmocka_unit_test(test_torn_last_line_is_ignored_and_bad_lines_named),
         cmocka_unit_test(test_superseded_lines_are_compacted),
+        cmocka_unit_test(test_least_recently_published_are_forgotten_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

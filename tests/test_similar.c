@@ -90,6 +90,31 @@ static void test_drop_repeats_keeps_order_and_the_first(void **state)
         nw_alert_clear(&alerts[i]);
 }
 
+/* A repeat is looked for among the NW_SIMILAR_WINDOW alerts kept before: within it the copy
+ * goes, beyond it the copy stays (the bound that keeps a huge article linear). */
+static void test_repeats_are_looked_for_within_the_window(void **state)
+{
+    (void)state;
+    size_t n = NW_SIMILAR_WINDOW + 4;
+    nw_alert_t *alerts = calloc(n, sizeof *alerts);
+    assert_non_null(alerts);
+    for (size_t i = 0; i < n; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "Alpha%zu beta%zu gamma%zu delta%zu epsilon%zu.", i, i, i, i,
+                 i);
+        s_alert(&alerts[i], i == 1 || i == 2 || i == n - 1 ? s_para : text);
+    }
+    /* Alert 2 repeats alert 1 (inside the window) and goes; alert n-1 repeats alert 1 too,
+     * but the NW_SIMILAR_WINDOW kept alerts 3 .. n-2 lie between them. */
+    size_t count = n;
+    assert_int_equal(nw_similar_drop_repeats(alerts, &count), 1);
+    assert_int_equal(count, n - 1);
+    assert_string_equal(alerts[count - 1].text, s_para);
+    for (size_t i = 0; i < n; i++)
+        nw_alert_clear(&alerts[i]);
+    free(alerts);
+}
+
 static const char s_article[] = "Steel tariffs reach auto parts\n"
                                 "\n"
                                 "The tariffs now cover axles, seat frames and brake rotors.\n"
@@ -155,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_a_rewording_is_not_a_repeat),
         cmocka_unit_test(test_short_texts_repeat_only_word_for_word),
         cmocka_unit_test(test_drop_repeats_keeps_order_and_the_first),
+        cmocka_unit_test(test_repeats_are_looked_for_within_the_window),
         cmocka_unit_test(test_ingest_sends_a_repeated_paragraph_once),
         cmocka_unit_test(test_ingest_carries_the_meta_onto_every_alert),
     };

@@ -61,7 +61,6 @@ typedef struct {
     uint64_t n_failed;          /* articles that failed */
     nw_revisions_t *revisions;  /* articles published before, for updates (nw_revisions) */
     nw_feeds_t *feeds;          /* the polled feeds (--feed); NULL when none */
-    uint64_t n_unchanged;       /* re-deliveries that changed nothing and sent nothing */
 } s_daemon_t;
 
 static int64_t s_now_ms(void)
@@ -307,7 +306,6 @@ static s_outcome_t s_publish_update(s_daemon_t *d, nw_ingest_result_t *res,
         return S_FATAL;
     }
     if (res->n == 0) {
-        d->n_unchanged++;
         nw_log(NW_LOG_INFO, "%s: unchanged since revision %u of %s; nothing sent", name,
                (unsigned)plan.revision, plan.article_id);
         *r = (s_report_t){0};
@@ -319,7 +317,8 @@ static s_outcome_t s_publish_update(s_daemon_t *d, nw_ingest_result_t *res,
                "%s: update of %s, revision %u: %zu new or changed alerts, %zu unchanged", name,
                plan.article_id, (unsigned)plan.revision, res->n, plan.n_unchanged);
     s_outcome_t out = s_publish_article(d, res, r);
-    if (out == S_DONE && (rc = nw_revisions_commit(d->revisions, &plan, err, sizeof err)) != NW_OK)
+    if (out == S_DONE &&
+        (rc = nw_revisions_commit(d->revisions, &plan, s_now_ms(), err, sizeof err)) != NW_OK)
         nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)",
                rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
     nw_revisions_plan_clear(&plan);
@@ -710,8 +709,10 @@ static int s_open_journal(s_daemon_t *d)
 static int s_open_revisions(s_daemon_t *d)
 {
     char warn[S_ERR_MAX], err[S_ERR_MAX];
-    int rc =
-        nw_revisions_open(d->opts->journal_dir, &d->revisions, warn, sizeof warn, err, sizeof err);
+    nw_revisions_opts_t ro = {.dir = d->opts->journal_dir,
+                              .max_age_ms = d->opts->journal_max_age_ms,
+                              .now_ms = s_now_ms()};
+    int rc = nw_revisions_open(&ro, &d->revisions, warn, sizeof warn, err, sizeof err);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "--journal %s", rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
         return rc == NW_ERR_NOMEM ? NW_PUBD_EXIT_FAILURE : NW_PUBD_EXIT_SPOOL;

@@ -24,7 +24,9 @@ typedef struct s_entry {
     uint32_t revision;                     /* latest revision sent */
     uint64_t *hashes;                      /* sorted hashes of every alert text sent */
     size_t n_hashes;                       /* entries of hashes */
+    int64_t time_ms;                       /* when it was last published */
     struct s_entry *next;                  /* the next entry in the same bucket */
+    struct s_entry *older, *newer;         /* the list of entries by time_ms */
 } s_entry_t;
 
 struct nw_revisions_t {
@@ -34,6 +36,10 @@ struct nw_revisions_t {
     size_t n_buckets;    /* a power of two */
     size_t n_entries;    /* identities held */
     size_t n_lines;      /* lines in the file (live and superseded) */
+    s_entry_t *oldest;   /* least recently published; evicted first */
+    s_entry_t *newest;   /* most recently published */
+    int64_t max_age_ms;  /* forget identities not published for this long; 0 = never */
+    size_t max_entries;  /* identities kept at most */
 };
 
 static uint64_t s_fnv(const void *data, size_t len)
@@ -95,9 +101,46 @@ static void s_grow(nw_revisions_t *r)
     r->n_buckets = nb;
 }
 
-/* Sets identity's history, taking ownership of hashes (sorted, distinct). */
+static void s_unlink_time(nw_revisions_t *r, s_entry_t *e)
+{
+    if (e->older != NULL)
+        e->older->newer = e->newer;
+    else if (r->oldest == e)
+        r->oldest = e->newer;
+    if (e->newer != NULL)
+        e->newer->older = e->older;
+    else if (r->newest == e)
+        r->newest = e->older;
+    e->older = e->newer = NULL;
+}
+
+/* Forgets e. */
+static void s_remove(nw_revisions_t *r, s_entry_t *e)
+{
+    size_t b = s_fnv(e->identity, strlen(e->identity)) & (r->n_buckets - 1);
+    s_entry_t **pp = &r->buckets[b];
+    while (*pp != e)
+        pp = &(*pp)->next;
+    *pp = e->next;
+    s_unlink_time(r, e);
+    s_entry_free(e);
+    r->n_entries--;
+}
+
+/* Forgets the least recently published identities past max_entries or max_age_ms: their
+ * alerts have left (or will soon leave) the journal, and the index must not grow forever. */
+static void s_evict(nw_revisions_t *r, int64_t now_ms)
+{
+    while (r->oldest != NULL &&
+           (r->n_entries > r->max_entries ||
+            (r->max_age_ms > 0 && r->oldest->time_ms < now_ms - r->max_age_ms)))
+        s_remove(r, r->oldest);
+}
+
+/* Sets identity's history as published at time_ms, taking ownership of hashes (sorted,
+ * distinct). */
 static int s_put(nw_revisions_t *r, const char *identity, const char *article_id, uint32_t revision,
-                 uint64_t *hashes, size_t n_hashes)
+                 uint64_t *hashes, size_t n_hashes, int64_t time_ms)
 {
     s_entry_t *e = s_find(r, identity);
     if (e == NULL) {
@@ -116,6 +159,14 @@ static int s_put(nw_revisions_t *r, const char *identity, const char *article_id
     free(e->hashes);
     e->hashes = hashes;
     e->n_hashes = n_hashes;
+    e->time_ms = time_ms;
+    s_unlink_time(r, e);
+    e->older = r->newest;
+    if (r->newest != NULL)
+        r->newest->newer = e;
+    r->newest = e;
+    if (r->oldest == NULL)
+        r->oldest = e;
     return NW_OK;
 }
 
@@ -166,10 +217,10 @@ static bool s_unescape(char *s)
 }
 
 /* Writes one entry's line to f. */
-static int s_write_line(FILE *f, const char *identity, const char *article_id, uint32_t revision,
-                        const uint64_t *hashes, size_t n)
+static int s_write_line(FILE *f, int64_t time_ms, const char *identity, const char *article_id,
+                        uint32_t revision, const uint64_t *hashes, size_t n)
 {
-    if (fprintf(f, "%" PRIu32 " %s ", revision, article_id) < 0)
+    if (fprintf(f, "%" PRId64 " %" PRIu32 " %s ", time_ms, revision, article_id) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (fprintf(f, "%s%016" PRIx64, i ? "," : "", hashes[i]) < 0)
@@ -198,7 +249,8 @@ static bool s_parse_hashes(char *list, uint64_t **out, size_t *n)
     if (h == NULL)
         return false;
     size_t used = 0;
-    for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
         char *end;
         errno = 0;
         if (strlen(tok) != 16 || (h[used] = strtoull(tok, &end, 16), *end != '\0') || errno) {
@@ -216,14 +268,18 @@ static bool s_parse_hashes(char *list, uint64_t **out, size_t *n)
 /* Reads one complete line (without its newline) into the index. */
 static bool s_load_line(nw_revisions_t *r, char *line)
 {
-    char *rev = strtok(line, " "), *art = strtok(NULL, " "), *list = strtok(NULL, " ");
-    char *ident = strtok(NULL, " ");
-    if (rev == NULL || art == NULL || list == NULL || ident == NULL || strtok(NULL, " "))
+    char *save = NULL;
+    char *when = strtok_r(line, " ", &save), *rev = strtok_r(NULL, " ", &save);
+    char *art = strtok_r(NULL, " ", &save), *list = strtok_r(NULL, " ", &save);
+    char *ident = strtok_r(NULL, " ", &save);
+    if (when == NULL || rev == NULL || art == NULL || list == NULL || ident == NULL ||
+        strtok_r(NULL, " ", &save))
         return false;
-    char *end;
+    char *end, *tend;
     errno = 0;
     unsigned long v = strtoul(rev, &end, 10);
-    if (*end != '\0' || errno || v == 0 || v > UINT32_MAX)
+    long long t = strtoll(when, &tend, 10);
+    if (*end != '\0' || *tend != '\0' || errno || v == 0 || v > UINT32_MAX)
         return false;
     if (strlen(art) != S_ARTICLE_ID_LEN || !s_unescape(ident))
         return false;
@@ -231,7 +287,7 @@ static bool s_load_line(nw_revisions_t *r, char *line)
     size_t n;
     if (!s_parse_hashes(list, &hashes, &n))
         return false;
-    if (s_put(r, ident, art, (uint32_t)v, hashes, n) != NW_OK) {
+    if (s_put(r, ident, art, (uint32_t)v, hashes, n, (int64_t)t) != NW_OK) {
         free(hashes);
         return false;
     }
@@ -251,11 +307,16 @@ static int s_load(nw_revisions_t *r, char *warn, size_t warnlen, char *err, size
     }
     char *line = NULL;
     size_t cap = 0, lineno = 0, bad = 0;
+    off_t whole = 0; /* bytes of complete lines */
+    bool torn = false;
     ssize_t got;
     while ((got = getline(&line, &cap, f)) > 0) {
         lineno++;
-        if (line[got - 1] != '\n')
-            break; /* torn by a crash mid-append: never committed */
+        if (line[got - 1] != '\n') {
+            torn = true; /* by a crash mid-append: never committed */
+            break;
+        }
+        whole += got;
         line[got - 1] = '\0';
         r->n_lines++;
         if (!s_load_line(r, line) && bad++ == 0)
@@ -263,6 +324,12 @@ static int s_load(nw_revisions_t *r, char *warn, size_t warnlen, char *err, size
     }
     free(line);
     fclose(f);
+    /* Cut the torn tail, or the next append would be glued to it and lost. */
+    if (torn && truncate(r->path, whole) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot cut a torn last line: %s", r->path, strerror(e));
+        return nw_error_from_errno(e);
+    }
     if (bad > 1)
         snprintf(warn + strlen(warn), warnlen - strlen(warn), " (and %zu more)", bad - 1);
     return NW_OK;
@@ -277,12 +344,11 @@ static int s_compact(nw_revisions_t *r, char *err, size_t errlen)
     FILE *f = fopen(tmp, "w");
     if (f == NULL)
         goto fail;
-    for (size_t b = 0; b < r->n_buckets; b++) {
-        for (const s_entry_t *e = r->buckets[b]; e != NULL; e = e->next) {
-            if (s_write_line(f, e->identity, e->article_id, e->revision, e->hashes, e->n_hashes) !=
-                0)
-                goto fail;
-        }
+    /* Oldest first, as appends would have left them: loading keeps the order of eviction. */
+    for (const s_entry_t *e = r->oldest; e != NULL; e = e->newer) {
+        if (s_write_line(f, e->time_ms, e->identity, e->article_id, e->revision, e->hashes,
+                         e->n_hashes) != 0)
+            goto fail;
     }
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         goto fail;
@@ -293,6 +359,10 @@ static int s_compact(nw_revisions_t *r, char *err, size_t errlen)
     f = NULL;
     if (rename(tmp, r->path) != 0)
         goto fail;
+    if (r->fd >= 0) { /* it appends to the replaced file: open the new one on the next commit */
+        close(r->fd);
+        r->fd = -1;
+    }
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", r->path);
     char *slash = strrchr(dir, '/');
@@ -315,15 +385,18 @@ fail:;
     return nw_error_from_errno(e);
 }
 
-int nw_revisions_open(const char *dir, nw_revisions_t **out, char *warn, size_t warnlen, char *err,
-                      size_t errlen)
+int nw_revisions_open(const nw_revisions_opts_t *opts, nw_revisions_t **out, char *warn,
+                      size_t warnlen, char *err, size_t errlen)
 {
+    const char *dir = opts->dir;
     *out = NULL;
     warn[0] = '\0';
     nw_revisions_t *r = calloc(1, sizeof *r);
     if (r == NULL)
         return NW_ERR_NOMEM;
     r->fd = -1;
+    r->max_age_ms = opts->max_age_ms;
+    r->max_entries = opts->max_entries ? opts->max_entries : NW_REVISIONS_MAX;
     r->n_buckets = 256;
     if ((r->buckets = calloc(r->n_buckets, sizeof *r->buckets)) == NULL)
         goto nomem;
@@ -333,6 +406,7 @@ int nw_revisions_open(const char *dir, nw_revisions_t **out, char *warn, size_t 
             goto nomem;
         snprintf(r->path, n, "%s/%s", dir, S_FILE);
         int rc = s_load(r, warn, warnlen, err, errlen);
+        s_evict(r, opts->now_ms);
         if (rc == NW_OK && r->n_lines > 2 * r->n_entries + S_COMPACT_MIN)
             rc = s_compact(r, err, errlen);
         if (rc != NW_OK) {
@@ -468,7 +542,8 @@ int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_
 }
 
 /* Appends plan's line to the file and syncs it. */
-static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, char *err, size_t errlen)
+static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, int64_t now_ms, char *err,
+                    size_t errlen)
 {
     if (r->fd < 0 && (r->fd = open(r->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
         goto fail;
@@ -477,8 +552,8 @@ static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, char *er
     FILE *mem = open_memstream(&text, &len);
     if (mem == NULL)
         return NW_ERR_NOMEM;
-    int w = s_write_line(mem, plan->identity, plan->article_id, plan->revision, plan->hashes,
-                         plan->n_hashes);
+    int w = s_write_line(mem, now_ms, plan->identity, plan->article_id, plan->revision,
+                         plan->hashes, plan->n_hashes);
     if (fclose(mem) != 0 || w != 0) {
         free(text);
         return NW_ERR_NOMEM;
@@ -496,18 +571,25 @@ fail:;
     return nw_error_from_errno(e);
 }
 
-int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, char *err,
-                        size_t errlen)
+int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, int64_t now_ms,
+                        char *err, size_t errlen)
 {
     uint64_t *copy = malloc((plan->n_hashes + 1) * sizeof *copy);
     if (copy == NULL)
         return NW_ERR_NOMEM;
     memcpy(copy, plan->hashes, plan->n_hashes * sizeof *copy);
-    int rc =
-        s_put(revisions, plan->identity, plan->article_id, plan->revision, copy, plan->n_hashes);
+    int rc = s_put(revisions, plan->identity, plan->article_id, plan->revision, copy,
+                   plan->n_hashes, now_ms);
     if (rc != NW_OK) {
         free(copy);
         return rc;
     }
-    return revisions->path != NULL ? s_append(revisions, plan, err, errlen) : NW_OK;
+    s_evict(revisions, now_ms);
+    if (revisions->path == NULL)
+        return NW_OK;
+    if ((rc = s_append(revisions, plan, now_ms, err, errlen)) != NW_OK)
+        return rc;
+    if (revisions->n_lines > 2 * revisions->n_entries + S_COMPACT_MIN)
+        rc = s_compact(revisions, err, errlen);
+    return rc;
 }

@@ -15,9 +15,11 @@
  *
  * nw_revisions_commit() records a plan once its alerts are journaled. The index lives in
  * the journal folder as "revisions": one line per commit, appended and synced
- * ("<revision> <article id> <hash>,<hash>... <identity, %-escaped>"); the last line of an
- * identity wins, a torn last line (a crash mid-append) is ignored, and the file is
- * rewritten (temporary file, fsync, rename) when most of its lines are superseded. A
+ * ("<time ms> <revision> <article id> <hash>,<hash>... <identity, %-escaped>"); the last
+ * line of an identity wins, a torn last line (a crash mid-append) is cut off, and the
+ * file is rewritten (temporary file, fsync, rename) when most of its lines are
+ * superseded. Identities not published for max_age_ms (the journal's retention), or past
+ * max_entries, are forgotten, least recently published first: the index stays bounded. A
  * crash between journaling an update and committing it is harmless: the article is still
  * in incoming/, the restart plans the same revision with the same ids, and the journal
  * skips the alerts it already holds (docs/DELIVERY.md, "Updates").
@@ -32,6 +34,16 @@
 
 typedef struct nw_revisions_t nw_revisions_t;
 
+#define NW_REVISIONS_MAX 200000 /* identities kept by default */
+
+typedef struct {
+    const char *dir;    /* folder of the file "revisions"; NULL = kept in memory only */
+    int64_t max_age_ms; /* forget identities not published for this long; 0 = never */
+    size_t max_entries; /* identities kept, the least recently published forgotten first;
+                         * 0 = NW_REVISIONS_MAX */
+    int64_t now_ms;     /* the time now (ms since the epoch), for max_age_ms */
+} nw_revisions_opts_t;
+
 /* What nw_revisions_plan decided for one article, to commit once it is journaled. */
 typedef struct {
     char *identity;      /* the article's identity (owned) */
@@ -43,12 +55,13 @@ typedef struct {
     int known;           /* the identity was published before */
 } nw_revisions_plan_t;
 
-/* Opens the index file "revisions" in dir (created on the first commit), or an index kept
- * in memory only when dir is NULL. A line that cannot be read is skipped and named in
- * warn ("FILE:LINE: reason", "" when none). Returns NW_OK with *out set; NW_ERR_IO,
- * NW_ERR_PERM (message in err), NW_ERR_NOMEM. */
-int nw_revisions_open(const char *dir, nw_revisions_t **out, char *warn, size_t warnlen, char *err,
-                      size_t errlen);
+/* Opens the index file "revisions" in opts->dir (created on the first commit), or an index
+ * kept in memory only when dir is NULL, and forgets what is past opts' limits. A line that
+ * cannot be read is skipped and named in warn ("FILE:LINE: reason", "" when none); a torn
+ * last line is cut off. Returns NW_OK with *out set; NW_ERR_IO, NW_ERR_PERM (message in
+ * err), NW_ERR_NOMEM. */
+int nw_revisions_open(const nw_revisions_opts_t *opts, nw_revisions_t **out, char *warn,
+                      size_t warnlen, char *err, size_t errlen);
 
 /* Frees the index and sets *revisions_p to NULL. Safe on NULL and twice. */
 void nw_revisions_destroy(nw_revisions_t **revisions_p);
@@ -65,12 +78,13 @@ size_t nw_revisions_count(const nw_revisions_t *revisions);
 int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_alert_t *alerts,
                       size_t *n, nw_revisions_plan_t *plan);
 
-/* Records plan in the index and, with a file, appends and syncs its line. Call it once the
- * plan's alerts are journaled. Returns NW_OK; NW_ERR_IO or NW_ERR_NOSPACE with the file
- * named in err (the index in memory is updated all the same); NW_ERR_NOMEM (index
- * unchanged). */
-int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, char *err,
-                        size_t errlen);
+/* Records plan as published at now_ms and, with a file, appends and syncs its line
+ * (rewriting the file when most of its lines are superseded); forgets what is past the
+ * limits. Call it once the plan's alerts are journaled. Returns NW_OK; NW_ERR_IO or
+ * NW_ERR_NOSPACE with the file named in err (the index in memory is updated all the
+ * same); NW_ERR_NOMEM (index unchanged). */
+int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, int64_t now_ms,
+                        char *err, size_t errlen);
 
 /* Frees what plan owns and zeroes it. Safe on a zeroed plan and twice. */
 void nw_revisions_plan_clear(nw_revisions_plan_t *plan);

@@ -133,8 +133,10 @@ static bool s_unescape(char *s)
 
 static bool s_load_line(nw_feed_seen_t *s, char *line)
 {
-    char *hash = strtok(line, " "), *feed = strtok(NULL, " "), *guid = strtok(NULL, " ");
-    if (hash == NULL || feed == NULL || guid == NULL || strtok(NULL, " ") != NULL ||
+    char *save = NULL;
+    char *hash = strtok_r(line, " ", &save), *feed = strtok_r(NULL, " ", &save);
+    char *guid = strtok_r(NULL, " ", &save);
+    if (hash == NULL || feed == NULL || guid == NULL || strtok_r(NULL, " ", &save) != NULL ||
         strlen(hash) != 16)
         return false;
     char *end;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define S_ERR_MAX        1024
 #define S_CONNECTIONS    8 /* transfers at once; more wait inside the multi handle */
@@ -591,8 +592,9 @@ static int s_list_line(char *line, nw_feed_source_t *src, bool *empty, char *why
         *empty = true;
         return NW_OK;
     }
-    char *url = strtok(p, " \t\r\n"), *interval = strtok(NULL, " \t\r\n");
-    if (strtok(NULL, " \t\r\n") != NULL) {
+    char *save = NULL;
+    char *url = strtok_r(p, " \t\r\n", &save), *interval = strtok_r(NULL, " \t\r\n", &save);
+    if (strtok_r(NULL, " \t\r\n", &save) != NULL) {
         snprintf(why, whylen, "expected 'URL [INTERVAL]'");
         return NW_ERR_CONFIG;
     }

@@ -139,7 +139,8 @@ size_t nw_similar_drop_repeats(nw_alert_t *alerts, size_t *n)
         if (s_set_make(alerts[i].text, &s) != 0)
             s.n = 0, s.h = NULL; /* out of memory: this one is compared with nothing */
         bool repeat = false;
-        for (size_t k = 0; k < kept && i > 0 && !repeat; k++)
+        size_t from = kept > NW_SIMILAR_WINDOW ? kept - NW_SIMILAR_WINDOW : 0;
+        for (size_t k = from; k < kept && i > 0 && !repeat; k++)
             repeat = s_set_jaccard(&s, &sets[k]) >= NW_SIMILAR_REPEAT;
         if (repeat) {
             free(s.h);
