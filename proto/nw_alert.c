@@ -11,6 +11,7 @@ static const size_t s_string_offsets[] = {
     offsetof(nw_alert_t, id),    offsetof(nw_alert_t, article_id), offsetof(nw_alert_t, text),
     offsetof(nw_alert_t, title), offsetof(nw_alert_t, source),     offsetof(nw_alert_t, author),
     offsetof(nw_alert_t, place), offsetof(nw_alert_t, section),    offsetof(nw_alert_t, stream),
+    offsetof(nw_alert_t, url),
 };
 #define S_N_STRINGS (sizeof s_string_offsets / sizeof s_string_offsets[0])
 
@@ -27,6 +28,7 @@ int nw_alert_init(nw_alert_t *alert)
     memset(alert, 0, sizeof *alert);
     alert->kind = NW_KIND_HEADLINE;
     alert->priority = NW_PRIORITY_NORMAL;
+    alert->revision = 1;
     for (size_t i = 0; i < S_N_STRINGS; i++) {
         if ((*s_field(alert, i) = strdup("")) == NULL) {
             nw_alert_clear(alert);

@@ -56,7 +56,12 @@ typedef struct {
     char *stream; /* publisher stream id (NW_STREAM_ID_LEN hex chars), "" before numbering */
     uint64_t seq; /* global sequence number in the stream (0 before numbering) */
     nw_alert_topic_t topics[NW_ALERT_TOPICS_MAX]; /* topics with their sequence numbers */
-    size_t n_topics; /* used entries of topics, 1 or more on the wire */
+    size_t n_topics;         /* used entries of topics, 1 or more on the wire */
+    char *url;               /* the article's canonical link, "" if unknown */
+    int64_t article_time_ms; /* the article's original publication time, ms since the epoch;
+                              * 0 = unknown */
+    uint32_t revision;       /* 1 for an article's first publication, 2, 3... for its updates;
+                              * 0 is read as 1 */
 } nw_alert_t;
 
 typedef struct {
@@ -70,7 +75,8 @@ typedef struct {
 } nw_heartbeat_t;
 
 /* Sets every field of alert to its empty value: strings "" (allocated), numbers 0,
- * kind headline, priority normal. Returns NW_OK or NW_ERR_NOMEM (alert then cleared). */
+ * kind headline, priority normal, revision 1. Returns NW_OK or NW_ERR_NOMEM (alert then cleared).
+ */
 int nw_alert_init(nw_alert_t *alert);
 
 /* Frees every string alert owns and zeroes the struct. Safe on a zeroed struct and twice. */

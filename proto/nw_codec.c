@@ -31,11 +31,18 @@ enum {
     S_A_AUTHOR,
     S_A_PLACE,
     S_A_TEXT,
+    S_A_URL,
+    S_A_ARTICLE_TIME,
+    S_A_REVISION,
     S_A_COUNT
 };
+/* Keys from S_A_URL on are optional and written only when they hold something (a link, a
+ * known time, a revision past 1), so an alert without them encodes as before they existed. */
+#define S_A_ALWAYS S_A_URL
 static const char *const s_alert_keys[S_A_COUNT] = {
-    "v",   "type",   "id",   "article", "index",   "kind",   "priority", "published", "stream",
-    "seq", "topics", "tseq", "title",   "section", "source", "author",   "place",     "text",
+    "v",         "type",   "id",    "article", "index", "kind",         "priority",
+    "published", "stream", "seq",   "topics",  "tseq",  "title",        "section",
+    "source",    "author", "place", "text",    "url",   "article_time", "revision",
 };
 
 /* Wire keys of a heartbeat, in the order the encoder writes them. */
@@ -84,6 +91,7 @@ enum {
     S_L_SECTION,
     S_L_STREAM,
     S_L_TEXT,
+    S_L_URL,
     S_L_COUNT
 };
 
@@ -112,7 +120,7 @@ static int s_check_topics(const nw_alert_topic_t *topics, size_t n)
 static int s_check_alert(const nw_alert_t *a, s_alert_enc_t *e)
 {
     const char *fields[S_L_COUNT] = {a->id,    a->article_id, a->title,  a->source, a->author,
-                                     a->place, a->section,    a->stream, a->text};
+                                     a->place, a->section,    a->stream, a->text,   a->url};
     int rv;
     e->a = a;
     for (size_t i = 0; i < S_L_COUNT; i++) {
@@ -154,7 +162,9 @@ static int s_pack_alert(msgpack_packer *pk, const void *obj)
     const nw_alert_t *a = enc->a;
     const size_t *len = enc->len;
     const char *const *k = s_alert_keys;
-    int e = msgpack_pack_map(pk, S_A_COUNT);
+    bool has_url = len[S_L_URL] > 0, has_time = a->article_time_ms != 0;
+    bool has_revision = a->revision > 1;
+    int e = msgpack_pack_map(pk, S_A_ALWAYS + has_url + has_time + has_revision);
     e |= nw_msgpack_pack_kv_uint(pk, k[S_A_V], NW_PROTO_VERSION);
     e |= nw_msgpack_pack_kv_str(pk, k[S_A_TYPE], S_TYPE_ALERT);
     e |= s_pack_kv_strn(pk, k[S_A_ID], a->id, len[S_L_ID]);
@@ -175,6 +185,12 @@ static int s_pack_alert(msgpack_packer *pk, const void *obj)
     e |= s_pack_kv_strn(pk, k[S_A_AUTHOR], a->author, len[S_L_AUTHOR]);
     e |= s_pack_kv_strn(pk, k[S_A_PLACE], a->place, len[S_L_PLACE]);
     e |= s_pack_kv_strn(pk, k[S_A_TEXT], a->text, len[S_L_TEXT]);
+    if (has_url)
+        e |= s_pack_kv_strn(pk, k[S_A_URL], a->url, len[S_L_URL]);
+    if (has_time)
+        e |= nw_msgpack_pack_kv_int(pk, k[S_A_ARTICLE_TIME], a->article_time_ms);
+    if (has_revision)
+        e |= nw_msgpack_pack_kv_uint(pk, k[S_A_REVISION], a->revision);
     return e;
 }
 

@@ -23,6 +23,8 @@ typedef enum {
     S_F_U32,      /* an unsigned integer up to max, into a uint32_t */
     S_F_U64,      /* an unsigned integer, into a uint64_t */
     S_F_I64,      /* a signed integer, into an int64_t */
+    S_F_I64_OPT,  /* as S_F_I64; absent gives 0 */
+    S_F_REVISION, /* an unsigned integer from 1 up to max, into a uint32_t; absent gives 1 */
     S_F_KIND,     /* "headline", "keypoint" or "paragraph", into an nw_alert_kind_t */
     S_F_PRIORITY, /* an unsigned integer up to max, into an nw_priority_t */
     S_F_TOPICS,   /* the "topics" array, numbered by the next line's "tseq" map */
@@ -62,6 +64,9 @@ static const s_field_t s_fields[] = {
     {S_KEY("author"), S_F_STR_OPT, offsetof(nw_alert_t, author), NW_ALERT_FIELD_MAX},
     {S_KEY("place"), S_F_STR_OPT, offsetof(nw_alert_t, place), NW_ALERT_FIELD_MAX},
     {S_KEY("text"), S_F_STR, offsetof(nw_alert_t, text), NW_ALERT_TEXT_MAX},
+    {S_KEY("url"), S_F_STR_OPT, offsetof(nw_alert_t, url), NW_ALERT_FIELD_MAX},
+    {S_KEY("article_time"), S_F_I64_OPT, offsetof(nw_alert_t, article_time_ms), 0},
+    {S_KEY("revision"), S_F_REVISION, offsetof(nw_alert_t, revision), UINT32_MAX},
 };
 #define S_N_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
@@ -430,6 +435,15 @@ static int s_get_field(const s_field_t *f, const unsigned char *const *found, si
         return rv;
     case S_F_U64: return s_get_uint(p, f->max, (uint64_t *)(base + f->offset));
     case S_F_I64: return s_get_int(p, (int64_t *)(base + f->offset));
+    case S_F_I64_OPT: return p == NULL ? NW_OK : s_get_int(p, (int64_t *)(base + f->offset));
+    case S_F_REVISION:
+        u = 1;
+        if (p != NULL && (rv = s_get_uint(p, f->max, &u)) != NW_OK)
+            return rv;
+        if (u == 0)
+            return NW_ERR_WIRE_RANGE; /* revisions count from 1 */
+        *(uint32_t *)(base + f->offset) = (uint32_t)u;
+        return NW_OK;
     case S_F_PRIORITY:
         if ((rv = s_get_uint(p, f->max, &u)) == NW_OK)
             *(nw_priority_t *)(base + f->offset) = (nw_priority_t)u;

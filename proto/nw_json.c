@@ -131,6 +131,19 @@ static int s_field_time(nw_buf_t *buf, const char *key, int64_t ms)
     return nw_buf_printf(buf, "\"%s.%03dZ\"", text, (int)frac);
 }
 
+/* The article's link, original time (ISO-8601, null when unknown) and revision. */
+static int s_article_fields(nw_buf_t *buf, const nw_alert_t *alert)
+{
+    int rc = s_field_str(buf, "url", alert->url);
+    if (rc == NW_OK && alert->article_time_ms != 0)
+        rc = s_field_time(buf, "article_time", alert->article_time_ms);
+    else if (rc == NW_OK && (rc = s_key(buf, "article_time", 0)) == NW_OK)
+        rc = nw_buf_append_str(buf, "null");
+    if (rc == NW_OK)
+        rc = s_field_u64(buf, "revision", alert->revision > 1 ? alert->revision : 1);
+    return rc;
+}
+
 static int s_topics(nw_buf_t *buf, const nw_alert_t *alert)
 {
     int rc = s_key(buf, "topics", 0);
@@ -199,6 +212,8 @@ int nw_json_alert(nw_buf_t *buf, const nw_alert_t *alert, const char *topic)
         rc = s_field_str(buf, "place", alert->place);
     if (rc == NW_OK)
         rc = s_field_str(buf, "section", alert->section);
+    if (rc == NW_OK)
+        rc = s_article_fields(buf, alert);
     if (rc == NW_OK)
         rc = s_field_str(buf, "text", alert->text);
     if (rc == NW_OK)

@@ -60,6 +60,7 @@ static void s_usage(FILE *to)
         "\n"
         "SYNOPSIS\n"
         "    " S_PROGRAM " [-c ENDPOINT]... [-t TOPIC]... [-T TOPIC]... [--min-priority LEVEL]\n"
+        "                 [--updates none|changed]\n"
         "                 [--format text|json|TEMPLATE] [--log FILE [--fsync WHEN]] [-q]\n"
         "                 [--exec CMD [--exec-max N] [--exec-timeout SEC]] [-C N] [-W SEC]\n"
         "                 [--probe] [--state FILE] [--since TIME|SEQ | --last N]\n"
@@ -86,6 +87,9 @@ static void s_usage(FILE *to)
         "    -T, --exclude TOPIC      drop alerts that carry TOPIC (or one below it) among\n"
         "                             their topics; repeatable\n"
         "        --min-priority LEVEL drop alerts below LEVEL: low, normal, high, urgent\n"
+        "        --updates WHICH      changed (default): show the new or changed alerts of an\n"
+        "                             updated article (revision 2, 3...); none: only first\n"
+        "                             publications\n"
         "        --format FORMAT      text (default): time, [topics], priority, text,\n"
         "                             -- title (source); json: one JSON object per line\n"
         "                             (JSON Lines) with every field; compact: each title\n"
@@ -218,6 +222,7 @@ enum {
     S_OPT_ONCE,
     S_OPT_CURVE_SERVER_KEY,
     S_OPT_CURVE_SECRET,
+    S_OPT_UPDATES,
 };
 
 static const struct option s_long_options[] = {
@@ -250,6 +255,7 @@ static const struct option s_long_options[] = {
     {"once", no_argument, NULL, S_OPT_ONCE},
     {"curve-server-key", required_argument, NULL, S_OPT_CURVE_SERVER_KEY},
     {"curve-secret", required_argument, NULL, S_OPT_CURVE_SECRET},
+    {"updates", required_argument, NULL, S_OPT_UPDATES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -278,6 +284,17 @@ static int s_opt_endpoint(s_cmdline_t *cl, const char *value, char *err, size_t 
     int rc = nw_opt_endpoint("-c/--connect", value, err, errlen);
     if (rc == NW_OK)
         cl->endpoints[cl->subd.n_endpoints++] = value;
+    return rc;
+}
+
+/* --updates none|changed. */
+static int s_opt_updates(nw_subd_opts_t *o, const char *value, char *err, size_t errlen)
+{
+    static const char *const choices[] = {"none", "changed", NULL};
+    int choice;
+    int rc = nw_opt_choice("--updates", value, choices, &choice, err, errlen);
+    if (rc == NW_OK)
+        nw_filter_set_updates(o->filter, choice == 1);
     return rc;
 }
 
@@ -423,6 +440,7 @@ static int s_opt_one(s_cmdline_t *cl, int c, const char *v, char *err, size_t er
     case S_OPT_KIND: return nw_kinds_parse("--kind", v, &o->kinds, err, errlen);
     case S_OPT_FULL: cl->full = true; return NW_OK;
     case S_OPT_ONCE: o->once = true; return NW_OK;
+    case S_OPT_UPDATES: return s_opt_updates(o, v, err, errlen);
     case S_OPT_COLOR:
         rc = nw_opt_choice("--color", v, colours, &choice, err, errlen);
         o->colour = (nw_subd_colour_t)choice;

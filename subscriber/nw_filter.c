@@ -22,6 +22,7 @@ struct nw_filter_t {
     s_list_t excludes;                 /* -T: no alert topic may match one */
     nw_priority_t min_priority;        /* lowest priority that passes */
     unsigned kinds;                    /* nw_kinds mask of kinds that pass, 0 = all */
+    bool no_updates;                   /* drop alerts of revision 2 or more (--updates none) */
     uint64_t recent[NW_FILTER_RECENT]; /* keys of passed alerts, a ring, oldest at next */
     size_t next;                       /* ring position overwritten next */
     size_t used;                       /* ring entries in use */
@@ -93,6 +94,11 @@ void nw_filter_set_min_priority(nw_filter_t *filter, nw_priority_t priority)
 void nw_filter_set_kinds(nw_filter_t *filter, unsigned kinds)
 {
     filter->kinds = kinds;
+}
+
+void nw_filter_set_updates(nw_filter_t *filter, bool updates)
+{
+    filter->no_updates = !updates;
 }
 
 size_t nw_filter_includes(const nw_filter_t *filter, const char *const **topics)
@@ -208,6 +214,8 @@ nw_filter_verdict_t nw_filter_check(nw_filter_t *filter, const nw_alert_t *alert
         return NW_FILTER_PRIORITY;
     if (!nw_kinds_match(filter->kinds, alert->kind))
         return NW_FILTER_KIND;
+    if (filter->no_updates && alert->revision > 1)
+        return NW_FILTER_UPDATE;
     if (s_seen(filter, s_alert_key(alert)))
         return NW_FILTER_DUPLICATE;
     return NW_FILTER_PASS;

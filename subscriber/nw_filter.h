@@ -7,7 +7,8 @@
  *      subscription lets "defenseless" through for "defense";
  *   2. none of the alert's topics matches an exclude filter, so
  *      `-t trade -T trade.tariffs` drops an alert tagged with both;
- *   3. its priority is at least the minimum;
+ *   3. its priority is at least the minimum, and it is not an update (revision
+ *      2 or more) when updates are not wanted (--updates none);
  *   4. it was not already passed: an alert tagged with several subscribed
  *      topics arrives once per topic, with the same stream and global
  *      sequence number, and is shown once. The filter remembers the last
@@ -38,6 +39,7 @@ typedef enum {
     NW_FILTER_PRIORITY = 3,  /* below the minimum priority */
     NW_FILTER_DUPLICATE = 4, /* already passed on another topic */
     NW_FILTER_KIND = 5,      /* not one of the --kind kinds */
+    NW_FILTER_UPDATE = 6,    /* an update of an article, and updates are not wanted */
 } nw_filter_verdict_t;
 
 /* Creates a filter that passes everything at any priority. Returns NW_OK with *out set,
@@ -60,6 +62,10 @@ void nw_filter_set_min_priority(nw_filter_t *filter, nw_priority_t priority);
 /* Sets the kinds that pass (--kind: a mask of nw_kinds bits; 0, the default, passes every
  * kind). */
 void nw_filter_set_kinds(nw_filter_t *filter, unsigned kinds);
+
+/* Sets whether updates of published articles (alerts of revision 2 or more) pass (the
+ * default: they do). */
+void nw_filter_set_updates(nw_filter_t *filter, bool updates);
 
 /* Returns true when frame topic topic matches an include filter (or there are none):
  * whether a frame is worth decoding and tracking at all. */

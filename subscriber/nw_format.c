@@ -35,6 +35,8 @@ static const char s_help[] =
     "    %Q  sequence number on the topic it arrived on    %r  stream id\n"
     "    %j  the whole alert as JSON    %I  published time, ISO-8601 UTC\n"
     "    %U  published time, Unix milliseconds\n"
+    "    %u  the article's link    %v  revision (1, then 2, 3... for updates)\n"
+    "    %o  the article's original publication time, ISO-8601 UTC (empty if unknown)\n"
     "    %{FMT}  published time in local time through strftime FMT, e.g. %{%H:%M}\n"
     "    %%  a percent sign    \\n  newline    \\t  tab    \\\\  backslash\n";
 
@@ -44,7 +46,7 @@ const char *nw_format_template_help(void)
 }
 
 /* Placeholders that take no argument. */
-static const char s_simple[] = "tTkpmhsalSiAnqQrjIU";
+static const char s_simple[] = "tTkpmhsalSiAnqQrjIUuvo";
 
 /* Checks template tpl; on error writes a message naming --format into err. */
 static int s_template_check(const char *tpl, char *err, size_t errlen)
@@ -255,6 +257,9 @@ static int s_placeholder(nw_buf_t *out, char c, const nw_alert_t *a, const char 
     case 'j': return json != NULL ? nw_buf_append_str(out, json) : nw_json_alert(out, a, topic);
     case 'I': return s_iso(out, a->published_ms);
     case 'U': return nw_buf_printf(out, "%" PRId64, a->published_ms);
+    case 'u': return s_visible_str(out, a->url);
+    case 'v': return nw_buf_printf(out, "%" PRIu32, a->revision > 1 ? a->revision : 1);
+    case 'o': return a->article_time_ms != 0 ? s_iso(out, a->article_time_ms) : NW_OK;
     default: return nw_buf_append(out, &c, 1); /* '%': checked at creation */
     }
 }
@@ -296,7 +301,23 @@ static s_palette_t s_palette(bool colour, nw_priority_t priority)
     return (s_palette_t){"\033[2m", "\033[36m", prio, "\033[2m", "\033[0m"};
 }
 
-/* "2026-11-27 21:14:55 [tariffs,trade] high: text -- title (source)" */
+/* The text form's tail for an update (" [revision N]") and a linked article (" <URL>"). */
+static int s_text_update_and_link(const nw_alert_t *alert, nw_buf_t *out)
+{
+    int rc = NW_OK;
+    if (alert->revision > 1)
+        rc = nw_buf_printf(out, " [revision %" PRIu32 "]", alert->revision);
+    if (rc == NW_OK && alert->url != NULL && alert->url[0] != '\0') {
+        rc = nw_buf_append(out, " <", 2);
+        if (rc == NW_OK)
+            rc = s_visible_str(out, alert->url);
+        if (rc == NW_OK)
+            rc = nw_buf_append(out, ">", 1);
+    }
+    return rc;
+}
+
+/* "2026-11-27 21:14:55 [tariffs,trade] high: text -- title (source) [revision 2] <URL>" */
 static int s_text(const nw_format_t *format, const nw_alert_t *alert, nw_buf_t *out)
 {
     s_palette_t c = s_palette(format->colour, alert->priority);
@@ -330,7 +351,7 @@ static int s_text(const nw_format_t *format, const nw_alert_t *alert, nw_buf_t *
         rc = nw_buf_append(out, ")", 1);
     if (rc == NW_OK && (title || source))
         rc = nw_buf_append_str(out, c.reset);
-    return rc;
+    return rc == NW_OK ? s_text_update_and_link(alert, out) : rc;
 }
 
 bool nw_format_wants_json(const nw_format_t *format)

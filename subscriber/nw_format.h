@@ -33,6 +33,7 @@ const char *nw_format_template_help(void);
  *   %i alert id       %A article id  %n index in the article
  *   %q global seq     %Q seq on the frame topic   %r stream id
  *   %j the alert as JSON      %I published time, ISO-8601 UTC   %U published, Unix ms
+ *   %u the article's link     %v revision     %o the article's original time, ISO-8601
  *   %{FMT} published time in local time through strftime(3) FMT    %% a percent sign
  * and escapes \n (newline), \t (tab), \\ (backslash). colour enables ANSI colour in the
  * text form (the caller decides: a TTY and no NO_COLOR). Returns NW_OK with *out set;

@@ -58,6 +58,9 @@ static void s_alert(nw_alert_t *a, size_t n_topics, size_t text_len)
     a->kind = NW_KIND_KEYPOINT;
     a->priority = NW_PRIORITY_URGENT;
     a->published_ms = 1796605908256;
+    assert_int_equal(nw_alert_set(&a->url, "https://example.org/story"), NW_OK);
+    a->article_time_ms = 1796605900000;
+    a->revision = 3;
 }
 
 static void s_assert_same(const nw_alert_t *x, const nw_alert_t *y)
@@ -76,6 +79,9 @@ static void s_assert_same(const nw_alert_t *x, const nw_alert_t *y)
     assert_int_equal(x->priority, y->priority);
     assert_int_equal(x->published_ms, y->published_ms);
     assert_int_equal(x->seq, y->seq);
+    assert_string_equal(x->url, y->url);
+    assert_int_equal(x->article_time_ms, y->article_time_ms);
+    assert_int_equal(x->revision, y->revision);
     assert_int_equal(x->n_topics, y->n_topics);
     for (size_t i = 0; i < x->n_topics; i++) {
         assert_string_equal(x->topics[i].name, y->topics[i].name);

@@ -210,6 +210,26 @@ static void test_recent_set_is_bounded_and_exact(void **state)
     nw_filter_destroy(&f);
 }
 
+/* --updates none drops revisions 2, 3...; the default (changed) passes them. */
+static void test_updates_none_drops_later_revisions(void **state)
+{
+    (void)state;
+    nw_filter_t *f;
+    assert_int_equal(nw_filter_new(&f), NW_OK);
+    nw_alert_t a;
+    s_alert(&a, "aaaaaaaaaaaaaaaa", 1, (const char *[]){"trade", NULL});
+    a.revision = 2;
+    assert_int_equal(nw_filter_check(f, &a, "trade"), NW_FILTER_PASS);
+    nw_filter_set_updates(f, false);
+    a.seq = 2;
+    assert_int_equal(nw_filter_check(f, &a, "trade"), NW_FILTER_UPDATE);
+    a.seq = 3;
+    a.revision = 1;
+    assert_int_equal(nw_filter_check(f, &a, "trade"), NW_FILTER_PASS);
+    nw_alert_clear(&a);
+    nw_filter_destroy(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_unnumbered_alert_deduplicated_by_id),
         cmocka_unit_test(test_filtered_alert_is_not_remembered),
         cmocka_unit_test(test_recent_set_is_bounded_and_exact),
+        cmocka_unit_test(test_updates_none_drops_later_revisions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

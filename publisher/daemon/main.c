@@ -44,14 +44,16 @@ typedef struct {
     const char *binds[S_MAX_BINDS];                 /* storage for pubd.binds */
     char resolved[S_MAX_BINDS + 1][S_ENDPOINT_MAX]; /* --bind, then --replay-bind, with host
                                                        names resolved (nw_opt_bind_resolve) */
-    bool dry_run;      /* print alerts as JSON Lines, publish nothing */
-    bool help;         /* print help and exit */
-    bool version;      /* print the version and exit */
-    bool no_journal;   /* --no-journal */
-    bool extract;      /* --extract: print the FILEs' articles, untagged */
-    bool extract_json; /* --format json (with --extract) */
-    bool format_given; /* --format was on the command line */
-    nw_cert_t curve;   /* --curve-secret, loaded */
+    bool dry_run;            /* print alerts as JSON Lines, publish nothing */
+    bool help;               /* print help and exit */
+    bool version;            /* print the version and exit */
+    bool no_journal;         /* --no-journal */
+    bool extract;            /* --extract: print the FILEs' articles, untagged */
+    bool extract_json;       /* --format json (with --extract) */
+    bool format_given;       /* --format was on the command line */
+    nw_cert_t curve;         /* --curve-secret, loaded */
+    nw_feed_source_t *feeds; /* --feed and --feeds, in order (URLs owned) */
+    size_t n_feeds;          /* entries of feeds */
 } s_cmdline_t;
 
 enum {
@@ -74,6 +76,11 @@ enum {
     S_OPT_METRICS_BIND,
     S_OPT_CURVE_SECRET,
     S_OPT_CURVE_ALLOW,
+    S_OPT_FEED,
+    S_OPT_FEEDS,
+    S_OPT_FEED_INTERVAL,
+    S_OPT_FEED_TIMEOUT,
+    S_OPT_FEED_MAX_SIZE,
 };
 
 static const char *const s_format_names[] = {"text", "json", NULL};
@@ -104,6 +111,11 @@ static const struct option s_long_options[] = {
     {"metrics-bind", required_argument, NULL, S_OPT_METRICS_BIND},
     {"curve-secret", required_argument, NULL, S_OPT_CURVE_SECRET},
     {"curve-allow", required_argument, NULL, S_OPT_CURVE_ALLOW},
+    {"feed", required_argument, NULL, S_OPT_FEED},
+    {"feeds", required_argument, NULL, S_OPT_FEEDS},
+    {"feed-interval", required_argument, NULL, S_OPT_FEED_INTERVAL},
+    {"feed-timeout", required_argument, NULL, S_OPT_FEED_TIMEOUT},
+    {"feed-max-size", required_argument, NULL, S_OPT_FEED_MAX_SIZE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -196,6 +208,15 @@ static void s_print_help(FILE *out)
           "        --curve-allow DIR    only clients whose public certificate (*.key) is in\n"
           "                             DIR may connect; SIGHUP re-reads DIR (default: any\n"
           "                             CURVE client, logged as a warning)\n"
+          "        --feed URL           poll the RSS 2.0 or Atom 1.0 feed at URL (http or\n"
+          "                             https) and publish each new item; repeatable\n"
+          "        --feeds FILE         feeds to poll, one per line: URL [INTERVAL]\n"
+          "        --feed-interval DURATION\n"
+          "                             how often a feed is polled (90s, 5m, 1h; default\n"
+          "                             5m); after errors the wait doubles, up to 1 h\n"
+          "        --feed-timeout DURATION\n"
+          "                             longest feed or page transfer (default 30s)\n"
+          "        --feed-max-size SIZE largest feed or page (suffixes K, M, G; default 8M)\n"
           "        --log-level LEVEL    error, warn, info or debug (default info)\n"
           "    -h, --help               print this help and exit\n"
           "    -V, --version            print the version and exit\n"
@@ -230,7 +251,9 @@ static void s_print_help(FILE *out)
           "    DIR/incoming/  articles to publish\n"
           "    DIR/done/      published articles\n"
           "    DIR/failed/    articles that failed, and NAME.error with the reason\n"
-          "    JOURNAL/       segment files, stream-id, lock\n"
+          "    JOURNAL/       segment files, stream-id, lock (docs/JOURNAL.md); revisions\n"
+          "                   (articles published, for updates) and feeds.seen (feed\n"
+          "                   items taken)\n"
           "\n"
           "EXAMPLES\n"
           "    newswire-keygen pub && newswire-pub --curve-secret pub.key_secret \\\n"
@@ -238,6 +261,7 @@ static void s_print_help(FILE *out)
           "    newswire-pub --bind tcp://127.0.0.1:* --bind ipc:///run/newswire/alerts\n"
           "    newswire-pub --dry-run --topics my-topics.conf article.txt | jq .topics\n"
           "    newswire-pub --extract --format json saved-page.html | jq .body\n"
+          "    newswire-pub --feed https://news.example/rss.xml --feed-interval 2m\n"
           "    mv /tmp/story.txt spool/incoming/   # publish an article\n"
           "    kill -HUP $(pidof newswire-pub)     # reload the taxonomy\n"
           "\n"
@@ -283,6 +307,46 @@ static int s_parse_age(const char *value, int64_t *out, char *err, size_t errlen
     }
     if (rc == NW_OK)
         *out = (int64_t)ms;
+    return rc;
+}
+
+/* Appends one feed (url copied) to cl's list. */
+static int s_add_feed(s_cmdline_t *cl, const char *url, uint64_t interval_ms)
+{
+    nw_feed_source_t *grown = realloc(cl->feeds, (cl->n_feeds + 1) * sizeof *grown);
+    if (grown == NULL)
+        return NW_ERR_NOMEM;
+    cl->feeds = grown;
+    char *copy = strdup(url);
+    if (copy == NULL)
+        return NW_ERR_NOMEM;
+    cl->feeds[cl->n_feeds++] = (nw_feed_source_t){.url = copy, .interval_ms = interval_ms};
+    return NW_OK;
+}
+
+/* --feed URL and --feeds FILE. */
+static int s_apply_feed_option(s_cmdline_t *cl, int opt, const char *value, char *err,
+                               size_t errlen)
+{
+    int rc;
+    if (opt == S_OPT_FEED) {
+        if ((rc = nw_feeds_check_url("--feed", value, err, errlen)) == NW_OK &&
+            (rc = s_add_feed(cl, value, 0)) != NW_OK)
+            snprintf(err, errlen, "--feed: %s", nw_strerror(rc));
+        return rc;
+    }
+    nw_feed_source_t *list = NULL;
+    size_t n = 0;
+    char why[900];
+    if ((rc = nw_feeds_list_load(value, &list, &n, why, sizeof why)) != NW_OK) {
+        snprintf(err, errlen, "--feeds %.900s", why);
+        return rc;
+    }
+    for (size_t i = 0; i < n && rc == NW_OK; i++)
+        rc = s_add_feed(cl, list[i].url, list[i].interval_ms);
+    nw_feeds_list_free(&list, n);
+    if (rc != NW_OK)
+        snprintf(err, errlen, "--feeds: %s", nw_strerror(rc));
     return rc;
 }
 
@@ -373,6 +437,20 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
         break;
     }
     case S_OPT_CURVE_ALLOW: cl->pubd.curve_allow_dir = value; break;
+    case S_OPT_FEED:
+    case S_OPT_FEEDS: rc = s_apply_feed_option(cl, opt, value, err, errlen); break;
+    case S_OPT_FEED_INTERVAL:
+        rc = nw_opt_duration_ms("--feed-interval", value, 1000, 24ull * 3600 * 1000,
+                                &cl->pubd.feed_interval_ms, err, errlen);
+        break;
+    case S_OPT_FEED_TIMEOUT:
+        rc = nw_opt_duration_ms("--feed-timeout", value, 100, 3600 * 1000,
+                                &cl->pubd.feed_timeout_ms, err, errlen);
+        break;
+    case S_OPT_FEED_MAX_SIZE:
+        rc = nw_opt_size("--feed-max-size", value, 1024, 1ull << 30, &cl->pubd.feed_max_size, err,
+                         errlen);
+        break;
     case S_OPT_LOG_LEVEL:
         if ((rc = nw_log_level_parse(value, &level)) == NW_OK)
             nw_log_set_level(level);
@@ -477,6 +555,10 @@ static int s_parse(int argc, char *argv[], const nw_config_t *cfg, s_cmdline_t *
         return s_usage_error("--extract needs at least one FILE (or - for standard input)");
     if (cl->format_given && !cl->extract)
         return s_usage_error("--format applies to --extract only");
+    if (cl->dry_run && cl->n_feeds > 0)
+        return s_usage_error("--feed and --feeds cannot be used with --dry-run");
+    cl->pubd.feeds = cl->feeds;
+    cl->pubd.n_feeds = cl->n_feeds;
     return NW_PUBD_EXIT_OK;
 }
 
@@ -582,6 +664,8 @@ cleanup:
     return status;
 }
 
+/* Does what the parsed command line asks. Returns the exit status. */
+
 int main(int argc, char *argv[])
 {
     s_cmdline_t cl;
@@ -608,5 +692,6 @@ int main(int argc, char *argv[])
         }
     }
     nw_config_destroy(&cfg);
+    nw_feeds_list_free(&cl.feeds, cl.n_feeds);
     return status;
 }

@@ -10,6 +10,7 @@
 #include "nw_log.h"
 #include "nw_pubsock.h"
 #include "nw_replay.h"
+#include "nw_revisions.h"
 #include "nw_sequencer.h"
 #include "nw_stream_id.h"
 #include "nw_spool.h"
@@ -100,6 +101,8 @@ typedef struct {
     uint64_t n_published;       /* articles published */
     uint64_t n_failed;          /* articles that failed */
     nw_pubmetrics_t *metrics;   /* --metrics-bind, or NULL */
+    nw_revisions_t *revisions;  /* articles published before, for updates (nw_revisions) */
+    nw_feeds_t *feeds;          /* the polled feeds (--feed); NULL when none */
 } s_daemon_t;
 
 static int64_t s_now_ms(void)
@@ -116,6 +119,24 @@ static void s_close_handle(void *handle)
         uv_close(h, NULL);
 }
 
+/* Logs the feeds' poll counters, once, at shutdown. */
+static void s_log_feed_counters(const s_daemon_t *d)
+{
+    if (d->feeds == NULL)
+        return;
+    const nw_feeds_counters_t *c = nw_feeds_counters(d->feeds);
+    nw_log(NW_LOG_INFO,
+           "feeds: %llu polls (%llu ok, %llu not modified, %llu HTTP errors, %llu timeouts, %llu "
+           "too big, %llu network errors, %llu not feeds), %llu items taken, %llu pages fetched, "
+           "%llu pages failed",
+           (unsigned long long)c->polls, (unsigned long long)c->ok,
+           (unsigned long long)c->not_modified, (unsigned long long)c->http_errors,
+           (unsigned long long)c->timeouts, (unsigned long long)c->too_big,
+           (unsigned long long)c->net_errors, (unsigned long long)c->parse_errors,
+           (unsigned long long)c->items_new, (unsigned long long)c->pages_ok,
+           (unsigned long long)c->pages_failed);
+}
+
 /* Begins shutdown: closes every handle and the socket; the loop ends once they are gone.
  * The first status given wins. */
 static void s_stop(s_daemon_t *d, int status)
@@ -126,6 +147,8 @@ static void s_stop(s_daemon_t *d, int status)
     d->status = status;
     nw_pubmetrics_close_monitor(d->metrics); /* before the socket it monitors */
     nw_pubsock_close(&d->sock, NULL, NULL);
+    s_log_feed_counters(d);
+    nw_feeds_close(&d->feeds);
     /* Before s_teardown destroys the journal it reads. */
     nw_replay_close(&d->replay, NULL, NULL);
     nw_zap_close(&d->zap);
@@ -329,6 +352,41 @@ static s_outcome_t s_publish_article(s_daemon_t *d, nw_ingest_result_t *res, s_r
     return S_DONE;
 }
 
+/* Publishes res as an update when its identity (its link, else fallback_identity) was
+ * published before: only the alerts whose text is new, as the next revision
+ * (nw_revisions). An unchanged re-delivery sends nothing. The revision index records the
+ * article once all of it is journaled. */
+static s_outcome_t s_publish_update(s_daemon_t *d, nw_ingest_result_t *res,
+                                    const char *fallback_identity, const char *name, s_report_t *r)
+{
+    const char *identity = res->alerts[0].url[0] ? res->alerts[0].url : fallback_identity;
+    nw_revisions_plan_t plan;
+    char err[S_ERR_MAX];
+    int rc = nw_revisions_plan(d->revisions, identity, res->alerts, &res->n, &plan);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(rc));
+        return S_FATAL;
+    }
+    if (res->n == 0) {
+        nw_log(NW_LOG_INFO, "%s: unchanged since revision %u of %s; nothing sent", name,
+               (unsigned)plan.revision, plan.article_id);
+        *r = (s_report_t){0};
+        nw_revisions_plan_clear(&plan);
+        return S_DONE;
+    }
+    if (plan.known)
+        nw_log(NW_LOG_INFO,
+               "%s: update of %s, revision %u: %zu new or changed alerts, %zu unchanged", name,
+               plan.article_id, (unsigned)plan.revision, res->n, plan.n_unchanged);
+    s_outcome_t out = s_publish_article(d, res, r);
+    if (out == S_DONE &&
+        (rc = nw_revisions_commit(d->revisions, &plan, s_now_ms(), err, sizeof err)) != NW_OK)
+        nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)",
+               rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
+    nw_revisions_plan_clear(&plan);
+    return out;
+}
+
 /* Sends the alerts held for the group fsync, in order, and forgets them. */
 static s_outcome_t s_send_held(s_daemon_t *d)
 {
@@ -413,10 +471,85 @@ static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, 
     if (out != S_DONE)
         return out;
     b->n_res++;
-    if ((out = s_publish_article(d, res, &b->reports[b->n])) != S_DONE)
+    if ((out = s_publish_update(d, res, name, name, &b->reports[b->n])) != S_DONE)
         return out;
     b->names[b->n++] = name;
     return S_DONE;
+}
+
+/* --- Articles from feeds ------------------------------------------------------------- */
+
+/* nw_feeds_article_fn: ingests and publishes one feed item, named in the log by its link
+ * (else its guid). Returns NW_OK when the item is done with, published or bad; an error to
+ * have it taken again (the journal is paused, or the daemon is stopping). */
+static int s_on_feed_article(void *arg, const nw_feed_article_t *a)
+{
+    s_daemon_t *d = arg;
+    if (d->stopping)
+        return NW_ERR_STOPPED;
+    const char *name = a->link[0] ? a->link : a->guid;
+    nw_ingest_cfg_t cfg = {.rules = d->rules,
+                           .taxonomy = d->taxonomy,
+                           .html = d->html,
+                           .max_size = d->opts->max_article_size};
+    nw_ingest_meta_t meta = {
+        .url = a->link, .author = a->author, .article_time_ms = a->published_ms};
+    nw_ingest_result_t res;
+    char err[S_ERR_MAX];
+    int rc =
+        nw_ingest_bytes_meta(&cfg, name, a->text, a->len, s_now_ms(), &meta, &res, err, sizeof err);
+    if (rc == NW_ERR_NOMEM) {
+        nw_log(NW_LOG_ERROR, "%s; stopping", err);
+        s_stop(d, NW_PUBD_EXIT_FAILURE);
+        return rc;
+    }
+    if (rc != NW_OK) {
+        d->n_failed++;
+        nw_pubmetrics_article(d->metrics, false, 0, 0);
+        nw_log(NW_LOG_ERROR, "feed %s: %s", a->feed, err);
+        return NW_OK;
+    }
+    s_report_t report;
+    s_outcome_t out = s_publish_update(d, &res, a->guid, name, &report);
+    /* As for a spool batch: one fsync makes it durable, then held alerts are sent. */
+    if ((out == S_DONE || out == S_PAUSE) && !d->stopping && s_commit(d) == S_FATAL)
+        out = S_FATAL;
+    s_batch_reset(d);
+    nw_ingest_result_clear(&res);
+    switch (out) {
+    case S_DONE:
+        d->n_published++;
+        nw_pubmetrics_article(d->metrics, true, report.alerts, report.messages);
+        s_log_published(name, &report);
+        return NW_OK;
+    case S_PAUSE: return NW_ERR_JOURNAL_FULL;
+    case S_FATAL: s_stop(d, NW_PUBD_EXIT_FAILURE); return NW_ERR_STOPPED;
+    default: d->n_failed++; return NW_OK;
+    }
+}
+
+/* Starts polling the --feed/--feeds feeds on the loop. */
+static int s_open_feeds(s_daemon_t *d)
+{
+    if (d->opts->n_feeds == 0)
+        return NW_PUBD_EXIT_OK;
+    nw_feeds_opts_t fo = {.interval_ms = d->opts->feed_interval_ms,
+                          .timeout_ms = d->opts->feed_timeout_ms,
+                          .max_size = d->opts->feed_max_size,
+                          .state_dir = d->opts->journal_dir,
+                          .on_article = s_on_feed_article,
+                          .arg = d};
+    char warn[S_ERR_MAX], err[S_ERR_MAX];
+    int rc = nw_feeds_new(&d->loop, &fo, d->opts->feeds, d->opts->n_feeds, &d->feeds, warn,
+                          sizeof warn, err, sizeof err);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s", err);
+        return rc == NW_ERR_INVAL ? NW_PUBD_EXIT_USAGE : NW_PUBD_EXIT_FAILURE;
+    }
+    if (warn[0])
+        nw_log(NW_LOG_WARN, "feeds: %s", warn);
+    nw_log(NW_LOG_INFO, "feeds: polling %zu feeds", d->opts->n_feeds);
+    return NW_PUBD_EXIT_OK;
 }
 
 /* --- Articles from the command line and from the spool ------------------------------ */
@@ -782,9 +915,31 @@ static int s_open_journal(s_daemon_t *d)
     return NW_PUBD_EXIT_OK;
 }
 
+/* Opens the index of published articles in the journal folder (in memory without one). */
+static int s_open_revisions(s_daemon_t *d)
+{
+    char warn[S_ERR_MAX], err[S_ERR_MAX];
+    nw_revisions_opts_t ro = {.dir = d->opts->journal_dir,
+                              .max_age_ms = d->opts->journal_max_age_ms,
+                              .now_ms = s_now_ms()};
+    int rc = nw_revisions_open(&ro, &d->revisions, warn, sizeof warn, err, sizeof err);
+    if (rc != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--journal %s", rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
+        return rc == NW_ERR_NOMEM ? NW_PUBD_EXIT_FAILURE : NW_PUBD_EXIT_SPOOL;
+    }
+    if (warn[0])
+        nw_log(NW_LOG_WARN, "revisions: %s", warn);
+    if (d->opts->journal_dir != NULL)
+        nw_log(NW_LOG_INFO, "revisions: %zu articles known", nw_revisions_count(d->revisions));
+    return NW_PUBD_EXIT_OK;
+}
+
 /* Picks the stream: the journal's, or without one a new random stream for this run. */
 static int s_open_stream(s_daemon_t *d)
 {
+    int status = s_open_revisions(d);
+    if (status != NW_PUBD_EXIT_OK)
+        return status;
     if (d->opts->journal_dir != NULL)
         return s_open_journal(d);
     char stream[NW_STREAM_ID_LEN + 1];
@@ -948,7 +1103,8 @@ static int s_start(s_daemon_t *d)
     d->loop_ready = true;
     if ((status = s_open_socket(d)) != NW_PUBD_EXIT_OK ||
         (status = s_open_replay(d)) != NW_PUBD_EXIT_OK ||
-        (status = s_start_handles(d)) != NW_PUBD_EXIT_OK)
+        (status = s_start_handles(d)) != NW_PUBD_EXIT_OK ||
+        (status = s_open_feeds(d)) != NW_PUBD_EXIT_OK)
         return status;
     nw_log(NW_LOG_INFO, "ready: stream %s, spool %s, %zu topics", s_stream(d),
            nw_spool_dir(d->spool), nw_taxonomy_topic_count(d->taxonomy));
@@ -989,6 +1145,7 @@ static void s_teardown(s_daemon_t *d)
         nw_journal_sync(d->journal) != NW_OK)
         nw_log(NW_LOG_ERROR, "journal: %s", s_journal_reason(d));
     nw_journal_destroy(&d->journal);
+    nw_revisions_destroy(&d->revisions);
     nw_sequencer_destroy(&d->seqr);
     nw_spool_destroy(&d->spool);
     nw_taxonomy_destroy(&d->taxonomy);

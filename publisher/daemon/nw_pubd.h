@@ -27,6 +27,8 @@
  *     ready: stream ID, spool DIR
  *     subscriber subscribed to 'TOPIC' (N subscriptions)
  *     published NAME: N alerts, M messages, seq A-B
+ *     NAME: unchanged since revision N of ARTICLE; nothing sent
+ *     feed URL: N items, K new  /  feed URL: REASON; next poll in S s
  *     NAME: REASON; moved to failed/
  *     journal: MESSAGE; publishing paused
  *     journal: fsync failed: MESSAGE; stopping: ...
@@ -36,6 +38,7 @@
 #define NW_PUBD_H
 
 #include "nw_cert.h"
+#include "nw_feeds.h"
 #include "nw_journal.h"
 
 #include <stddef.h>
@@ -73,6 +76,11 @@ typedef struct {
     const char *metrics_bind;         /* --metrics-bind HOST:PORT, NULL for no metrics */
     const nw_cert_t *curve;           /* --curve-secret: both endpoints CURVE; NULL: plaintext */
     const char *curve_allow_dir;      /* --curve-allow: client public certificates; NULL: any */
+    const nw_feed_source_t *feeds;    /* feeds to poll (--feed, --feeds); NULL when none */
+    size_t n_feeds;                   /* entries of feeds */
+    uint64_t feed_interval_ms;        /* default poll period; 0 = NW_FEEDS_INTERVAL_DEFAULT_MS */
+    uint64_t feed_timeout_ms;         /* one feed or page transfer; 0 = the default */
+    uint64_t feed_max_size;           /* bytes of a feed or page; 0 = the default */
 } nw_pubd_opts_t;
 
 /* Runs the daemon until it is told to stop or cannot go on. Logs every failure (naming

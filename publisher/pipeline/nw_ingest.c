@@ -5,6 +5,7 @@
 #include "nw_error.h"
 #include "nw_html.h"
 #include "nw_ninjs.h"
+#include "nw_similar.h"
 #include "nw_split.h"
 #include "nw_tagger.h"
 
@@ -220,6 +221,39 @@ int nw_ingest_article(const nw_ingest_cfg_t *cfg, const char *name, const char *
     return rc;
 }
 
+/* Picks the article's own value when it states one, else meta's, else "". */
+static const char *s_pick(const char *own, const char *from_meta)
+{
+    if (own != NULL && own[0] != '\0')
+        return own;
+    return from_meta != NULL ? from_meta : "";
+}
+
+/* Gives every alert the article's link, original time, author and section. */
+static int s_carry_meta(const nw_article_t *article, const nw_ingest_meta_t *meta,
+                        nw_ingest_result_t *res)
+{
+    nw_ingest_meta_t none = {0};
+    if (meta == NULL)
+        meta = &none;
+    const char *url = s_pick(article->url, meta->url);
+    const char *section = s_pick(article->section, meta->section);
+    const char *author = s_pick(article->author, meta->author);
+    int64_t when = article->article_time_ms != 0 ? article->article_time_ms : meta->article_time_ms;
+    for (size_t i = 0; i < res->n; i++) {
+        nw_alert_t *a = &res->alerts[i];
+        int rc = nw_alert_set(&a->url, url);
+        if (rc == NW_OK && a->author[0] == '\0')
+            rc = nw_alert_set(&a->author, author);
+        if (rc == NW_OK && a->section[0] == '\0')
+            rc = nw_alert_set(&a->section, section);
+        if (rc != NW_OK)
+            return rc;
+        a->article_time_ms = when;
+    }
+    return NW_OK;
+}
+
 /* Gives the headline the topics whose IPTC code one of the article's subjects names
  * (ninjs), ahead of the catch-all topic the tagger gives an untagged article. */
 static int s_subject_topics(const nw_ingest_cfg_t *cfg, const nw_article_t *article,
@@ -247,6 +281,13 @@ static int s_subject_topics(const nw_ingest_cfg_t *cfg, const nw_article_t *arti
 int nw_ingest_bytes(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
                     int64_t published_ms, nw_ingest_result_t *res, char *err, size_t errlen)
 {
+    return nw_ingest_bytes_meta(cfg, name, data, len, published_ms, NULL, res, err, errlen);
+}
+
+int nw_ingest_bytes_meta(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
+                         int64_t published_ms, const nw_ingest_meta_t *meta,
+                         nw_ingest_result_t *res, char *err, size_t errlen)
+{
     memset(res, 0, sizeof *res);
     nw_article_t article = {0};
     int rc = nw_ingest_article(cfg, name, data, len, &article, err, errlen);
@@ -256,6 +297,10 @@ int nw_ingest_bytes(const nw_ingest_cfg_t *cfg, const char *name, const char *da
     rc = nw_split(&article, published_ms, &opts, &res->alerts, &res->n);
     if (rc == NW_OK && res->n == 0)
         rc = NW_ERR_ARTICLE_BOILERPLATE;
+    if (rc == NW_OK)
+        res->n_repeats = nw_similar_drop_repeats(res->alerts, &res->n);
+    if (rc == NW_OK)
+        rc = s_carry_meta(&article, meta, res);
     if (rc == NW_OK)
         rc = nw_tagger_tag(cfg->taxonomy, res->alerts, res->n);
     if (rc == NW_OK)

@@ -40,10 +40,20 @@ typedef struct {
                                       spool: a link could publish any file we can read) */
 } nw_ingest_cfg_t;
 
+/* What is known about an article from outside its bytes (a feed item's link, byline and
+ * date). A field the article itself states wins over the same field here. */
+typedef struct {
+    const char *url;         /* the article's link, NULL or "" if unknown */
+    const char *author;      /* byline author, NULL or "" if unknown */
+    const char *section;     /* the publication's section, NULL or "" if unknown */
+    int64_t article_time_ms; /* original publication time, ms since the epoch; 0 = unknown */
+} nw_ingest_meta_t;
+
 typedef struct {
     nw_alert_t *alerts; /* the article's alerts, headline first, tagged, unnumbered */
     size_t n;           /* entries of alerts, at least 1 */
     bool latin1;        /* the text was not UTF-8 and was read as Latin-1 */
+    size_t n_repeats;   /* alerts dropped as repeats of earlier ones (nw_similar) */
 } nw_ingest_result_t;
 
 /* Loads the taxonomy at path, or the built-in default when path is NULL. Returns NW_OK
@@ -67,7 +77,8 @@ int nw_ingest_read(const char *path, const char *name, uint64_t max_size, char *
                    char *err, size_t errlen);
 
 /* Turns len bytes of article text into alerts in *res (cleared by this call; clear it
- * with nw_ingest_result_clear after NW_OK). published_ms stamps every alert. Returns
+ * with nw_ingest_result_clear after NW_OK). published_ms stamps every alert. An alert whose
+ * text repeats an earlier one of the article (nw_similar_drop_repeats) is left out. Returns
  * NW_OK; NW_ERR_TOOBIG, NW_ERR_ARTICLE_EMPTY, NW_ERR_ARTICLE_BINARY,
  * NW_ERR_ARTICLE_ENCODING, NW_ERR_ARTICLE_BOILERPLATE, NW_ERR_NOMEM, or an error of
  * nw_alert_encode when an alert could not be sent (a field over a protocol limit), with
@@ -84,6 +95,14 @@ int nw_ingest_bytes(const nw_ingest_cfg_t *cfg, const char *name, const char *da
  * in err; NW_ERR_TOOBIG past cfg->max_size. */
 int nw_ingest_article(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
                       nw_article_t *article, char *err, size_t errlen);
+
+/* nw_ingest_bytes, then gives every alert the article's link, original time, author and
+ * section: the article's own (parsed from its bytes) when it states them, else meta's (may
+ * be NULL). An alert under no heading takes the article's section. Returns as
+ * nw_ingest_bytes. */
+int nw_ingest_bytes_meta(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
+                         int64_t published_ms, const nw_ingest_meta_t *meta,
+                         nw_ingest_result_t *res, char *err, size_t errlen);
 
 /* nw_ingest_read then nw_ingest_bytes. Returns as they do. */
 int nw_ingest_file(const nw_ingest_cfg_t *cfg, const char *path, const char *name,

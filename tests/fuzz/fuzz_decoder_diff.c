@@ -44,6 +44,10 @@ static void s_build_base(void)
     a.kind = NW_KIND_PARAGRAPH;
     a.priority = NW_PRIORITY_HIGH;
     a.published_ms = -5;
+    a.article_time_ms = 1796605900000;
+    a.revision = 2;
+    if (nw_alert_set(&a.url, "https://example.org/a") != 0)
+        abort();
     if (nw_alert_encode(&a, &s_base, &s_base_len) != 0)
         abort();
     nw_alert_clear(&a);
@@ -62,7 +66,8 @@ static void s_compare(const nw_alert_t *x, const nw_alert_t *y)
                s_same_str(x->author, y->author) && s_same_str(x->place, y->place) &&
                s_same_str(x->section, y->section) && x->priority == y->priority &&
                x->published_ms == y->published_ms && s_same_str(x->stream, y->stream) &&
-               x->seq == y->seq && x->n_topics == y->n_topics;
+               x->seq == y->seq && x->n_topics == y->n_topics && s_same_str(x->url, y->url) &&
+               x->article_time_ms == y->article_time_ms && x->revision == y->revision;
     for (size_t i = 0; same && i < x->n_topics; i++)
         same = s_same_str(x->topics[i].name, y->topics[i].name) &&
                x->topics[i].seq == y->topics[i].seq;

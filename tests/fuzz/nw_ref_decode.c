@@ -38,11 +38,15 @@ enum {
     S_A_AUTHOR,
     S_A_PLACE,
     S_A_TEXT,
+    S_A_URL,
+    S_A_ARTICLE_TIME,
+    S_A_REVISION,
     S_A_COUNT
 };
 static const char *const s_alert_keys[S_A_COUNT] = {
-    "v",   "type",   "id",   "article", "index",   "kind",   "priority", "published", "stream",
-    "seq", "topics", "tseq", "title",   "section", "source", "author",   "place",     "text",
+    "v",         "type",   "id",    "article", "index", "kind",         "priority",
+    "published", "stream", "seq",   "topics",  "tseq",  "title",        "section",
+    "source",    "author", "place", "text",    "url",   "article_time", "revision",
 };
 
 /* Sets *out (NULL on entry: nothing is freed) to a new NUL-terminated copy of the str
@@ -169,8 +173,19 @@ static int s_get_alert(const msgpack_object **f, nw_alert_t *a)
         (rv = s_get_str(f[S_A_SOURCE], NW_ALERT_FIELD_MAX, false, &a->source)) != NW_OK ||
         (rv = s_get_str(f[S_A_AUTHOR], NW_ALERT_FIELD_MAX, false, &a->author)) != NW_OK ||
         (rv = s_get_str(f[S_A_PLACE], NW_ALERT_FIELD_MAX, false, &a->place)) != NW_OK ||
-        (rv = s_get_str(f[S_A_TEXT], NW_ALERT_TEXT_MAX, true, &a->text)) != NW_OK)
+        (rv = s_get_str(f[S_A_TEXT], NW_ALERT_TEXT_MAX, true, &a->text)) != NW_OK ||
+        (rv = s_get_str(f[S_A_URL], NW_ALERT_FIELD_MAX, false, &a->url)) != NW_OK ||
+        (f[S_A_ARTICLE_TIME] != NULL &&
+         (rv = nw_msgpack_get_int(f[S_A_ARTICLE_TIME], &a->article_time_ms)) != NW_OK))
         return rv;
+    a->revision = 1;
+    if (f[S_A_REVISION] != NULL) {
+        if ((rv = nw_msgpack_get_uint(f[S_A_REVISION], UINT32_MAX, &u)) != NW_OK)
+            return rv;
+        if (u == 0)
+            return NW_ERR_WIRE_RANGE; /* revisions count from 1 */
+        a->revision = (uint32_t)u;
+    }
     return NW_OK;
 }
 

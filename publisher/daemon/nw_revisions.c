@@ -1,0 +1,595 @@
+#include "nw_revisions.h"
+
+#include "nw_error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_FILE           "revisions"
+#define S_COMPACT_MIN    1024   /* superseded lines tolerated before the file is rewritten */
+#define S_ARTICLE_ID_LEN 16     /* hex characters of an article id */
+#define S_HASHES_MAX     100000 /* alert hashes kept per identity */
+
+/* One identity's history. */
+typedef struct s_entry {
+    char *identity;                        /* the key */
+    char article_id[S_ARTICLE_ID_LEN + 1]; /* the first publication's article id */
+    uint32_t revision;                     /* latest revision sent */
+    uint64_t *hashes;                      /* sorted hashes of every alert text sent */
+    size_t n_hashes;                       /* entries of hashes */
+    int64_t time_ms;                       /* when it was last published */
+    struct s_entry *next;                  /* the next entry in the same bucket */
+    struct s_entry *older, *newer;         /* the list of entries by time_ms */
+} s_entry_t;
+
+struct nw_revisions_t {
+    char *path;          /* the index file, NULL when kept in memory only */
+    int fd;              /* the file, open for appending; -1 before the first commit */
+    s_entry_t **buckets; /* hash table of entries by identity */
+    size_t n_buckets;    /* a power of two */
+    size_t n_entries;    /* identities held */
+    size_t n_lines;      /* lines in the file (live and superseded) */
+    s_entry_t *oldest;   /* least recently published; evicted first */
+    s_entry_t *newest;   /* most recently published */
+    int64_t max_age_ms;  /* forget identities not published for this long; 0 = never */
+    size_t max_entries;  /* identities kept at most */
+};
+
+static uint64_t s_fnv(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int s_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool s_has_hash(const s_entry_t *e, uint64_t h)
+{
+    return e != NULL && bsearch(&h, e->hashes, e->n_hashes, sizeof h, s_cmp_u64) != NULL;
+}
+
+static s_entry_t *s_find(const nw_revisions_t *r, const char *identity)
+{
+    size_t b = s_fnv(identity, strlen(identity)) & (r->n_buckets - 1);
+    for (s_entry_t *e = r->buckets[b]; e != NULL; e = e->next) {
+        if (strcmp(e->identity, identity) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void s_entry_free(s_entry_t *e)
+{
+    free(e->identity);
+    free(e->hashes);
+    free(e);
+}
+
+/* Doubles the table when it is full enough. Failure only costs speed. */
+static void s_grow(nw_revisions_t *r)
+{
+    if (r->n_entries < r->n_buckets)
+        return;
+    size_t nb = r->n_buckets * 2;
+    s_entry_t **fresh = calloc(nb, sizeof *fresh);
+    if (fresh == NULL)
+        return;
+    for (size_t i = 0; i < r->n_buckets; i++) {
+        for (s_entry_t *e = r->buckets[i], *next; e != NULL; e = next) {
+            next = e->next;
+            size_t b = s_fnv(e->identity, strlen(e->identity)) & (nb - 1);
+            e->next = fresh[b];
+            fresh[b] = e;
+        }
+    }
+    free(r->buckets);
+    r->buckets = fresh;
+    r->n_buckets = nb;
+}
+
+static void s_unlink_time(nw_revisions_t *r, s_entry_t *e)
+{
+    if (e->older != NULL)
+        e->older->newer = e->newer;
+    else if (r->oldest == e)
+        r->oldest = e->newer;
+    if (e->newer != NULL)
+        e->newer->older = e->older;
+    else if (r->newest == e)
+        r->newest = e->older;
+    e->older = e->newer = NULL;
+}
+
+/* Forgets e. */
+static void s_remove(nw_revisions_t *r, s_entry_t *e)
+{
+    size_t b = s_fnv(e->identity, strlen(e->identity)) & (r->n_buckets - 1);
+    s_entry_t **pp = &r->buckets[b];
+    while (*pp != e)
+        pp = &(*pp)->next;
+    *pp = e->next;
+    s_unlink_time(r, e);
+    s_entry_free(e);
+    r->n_entries--;
+}
+
+/* Forgets the least recently published identities past max_entries or max_age_ms: their
+ * alerts have left (or will soon leave) the journal, and the index must not grow forever. */
+static void s_evict(nw_revisions_t *r, int64_t now_ms)
+{
+    while (r->oldest != NULL &&
+           (r->n_entries > r->max_entries ||
+            (r->max_age_ms > 0 && r->oldest->time_ms < now_ms - r->max_age_ms)))
+        s_remove(r, r->oldest);
+}
+
+/* Sets identity's history as published at time_ms, taking ownership of hashes (sorted,
+ * distinct). */
+static int s_put(nw_revisions_t *r, const char *identity, const char *article_id, uint32_t revision,
+                 uint64_t *hashes, size_t n_hashes, int64_t time_ms)
+{
+    s_entry_t *e = s_find(r, identity);
+    if (e == NULL) {
+        if ((e = calloc(1, sizeof *e)) == NULL || (e->identity = strdup(identity)) == NULL) {
+            free(e);
+            return NW_ERR_NOMEM;
+        }
+        s_grow(r);
+        size_t b = s_fnv(identity, strlen(identity)) & (r->n_buckets - 1);
+        e->next = r->buckets[b];
+        r->buckets[b] = e;
+        r->n_entries++;
+    }
+    snprintf(e->article_id, sizeof e->article_id, "%s", article_id);
+    e->revision = revision;
+    free(e->hashes);
+    e->hashes = hashes;
+    e->n_hashes = n_hashes;
+    e->time_ms = time_ms;
+    s_unlink_time(r, e);
+    e->older = r->newest;
+    if (r->newest != NULL)
+        r->newest->newer = e;
+    r->newest = e;
+    if (r->oldest == NULL)
+        r->oldest = e;
+    return NW_OK;
+}
+
+/* --- The file ---------------------------------------------------------------------- */
+
+/* Appends identity to line, %-escaping bytes that would break the line format. */
+static int s_escape(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p <= 0x20 || *p == '%' || *p == 0x7f) {
+            if (fprintf(f, "%%%02X", *p) < 0)
+                return -1;
+        } else if (fputc(*p, f) == EOF) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int s_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Undoes s_escape in place. Returns false for a bad escape or an empty result. */
+static bool s_unescape(char *s)
+{
+    char *out = s;
+    for (char *p = s; *p != '\0'; p++) {
+        if (*p != '%') {
+            *out++ = *p;
+            continue;
+        }
+        int hi = s_hexval(p[1]), lo = hi >= 0 ? s_hexval(p[2]) : -1;
+        if (lo < 0 || (hi == 0 && lo == 0))
+            return false;
+        *out++ = (char)(hi * 16 + lo);
+        p += 2;
+    }
+    *out = '\0';
+    return out != s;
+}
+
+/* Writes one entry's line to f. */
+static int s_write_line(FILE *f, int64_t time_ms, const char *identity, const char *article_id,
+                        uint32_t revision, const uint64_t *hashes, size_t n)
+{
+    if (fprintf(f, "%" PRId64 " %" PRIu32 " %s ", time_ms, revision, article_id) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (fprintf(f, "%s%016" PRIx64, i ? "," : "", hashes[i]) < 0)
+            return -1;
+    }
+    if (n == 0 && fputc('-', f) == EOF)
+        return -1;
+    if (fputc(' ', f) == EOF || s_escape(f, identity) != 0 || fputc('\n', f) == EOF)
+        return -1;
+    return 0;
+}
+
+/* Parses the hash list "h,h,..." (or "-" for none) into a sorted, distinct array. */
+static bool s_parse_hashes(char *list, uint64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (strcmp(list, "-") == 0)
+        return true;
+    size_t count = 1;
+    for (const char *p = list; *p; p++)
+        count += *p == ',';
+    if (count > S_HASHES_MAX)
+        return false;
+    uint64_t *h = malloc(count * sizeof *h);
+    if (h == NULL)
+        return false;
+    size_t used = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        char *end;
+        errno = 0;
+        if (strlen(tok) != 16 || (h[used] = strtoull(tok, &end, 16), *end != '\0') || errno) {
+            free(h);
+            return false;
+        }
+        used++;
+    }
+    qsort(h, used, sizeof *h, s_cmp_u64);
+    *out = h;
+    *n = used;
+    return used > 0;
+}
+
+/* Reads one complete line (without its newline) into the index. */
+static bool s_load_line(nw_revisions_t *r, char *line)
+{
+    char *save = NULL;
+    char *when = strtok_r(line, " ", &save), *rev = strtok_r(NULL, " ", &save);
+    char *art = strtok_r(NULL, " ", &save), *list = strtok_r(NULL, " ", &save);
+    char *ident = strtok_r(NULL, " ", &save);
+    if (when == NULL || rev == NULL || art == NULL || list == NULL || ident == NULL ||
+        strtok_r(NULL, " ", &save))
+        return false;
+    char *end, *tend;
+    errno = 0;
+    unsigned long v = strtoul(rev, &end, 10);
+    long long t = strtoll(when, &tend, 10);
+    if (*end != '\0' || *tend != '\0' || errno || v == 0 || v > UINT32_MAX)
+        return false;
+    if (strlen(art) != S_ARTICLE_ID_LEN || !s_unescape(ident))
+        return false;
+    uint64_t *hashes;
+    size_t n;
+    if (!s_parse_hashes(list, &hashes, &n))
+        return false;
+    if (s_put(r, ident, art, (uint32_t)v, hashes, n, (int64_t)t) != NW_OK) {
+        free(hashes);
+        return false;
+    }
+    return true;
+}
+
+/* Loads the file, if any. A torn last line is ignored; other bad lines go in warn. */
+static int s_load(nw_revisions_t *r, char *warn, size_t warnlen, char *err, size_t errlen)
+{
+    FILE *f = fopen(r->path, "r");
+    if (f == NULL) {
+        if (errno == ENOENT)
+            return NW_OK;
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot open: %s", r->path, strerror(e));
+        return nw_error_from_errno(e);
+    }
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, bad = 0;
+    off_t whole = 0; /* bytes of complete lines */
+    bool torn = false;
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (line[got - 1] != '\n') {
+            torn = true; /* by a crash mid-append: never committed */
+            break;
+        }
+        whole += got;
+        line[got - 1] = '\0';
+        r->n_lines++;
+        if (!s_load_line(r, line) && bad++ == 0)
+            snprintf(warn, warnlen, "%s:%zu: unreadable line skipped", r->path, lineno);
+    }
+    free(line);
+    fclose(f);
+    /* Cut the torn tail, or the next append would be glued to it and lost. */
+    if (torn && truncate(r->path, whole) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot cut a torn last line: %s", r->path, strerror(e));
+        return nw_error_from_errno(e);
+    }
+    if (bad > 1)
+        snprintf(warn + strlen(warn), warnlen - strlen(warn), " (and %zu more)", bad - 1);
+    return NW_OK;
+}
+
+/* Rewrites the file with one line per identity: temporary file, fsync, rename, and an
+ * fsync of the folder, so a crash leaves the old file or the new one whole. */
+static int s_compact(nw_revisions_t *r, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s.tmp", r->path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        goto fail;
+    /* Oldest first, as appends would have left them: loading keeps the order of eviction. */
+    for (const s_entry_t *e = r->oldest; e != NULL; e = e->newer) {
+        if (s_write_line(f, e->time_ms, e->identity, e->article_id, e->revision, e->hashes,
+                         e->n_hashes) != 0)
+            goto fail;
+    }
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        goto fail;
+    if (fclose(f) != 0) {
+        f = NULL;
+        goto fail;
+    }
+    f = NULL;
+    if (rename(tmp, r->path) != 0)
+        goto fail;
+    if (r->fd >= 0) { /* it appends to the replaced file: open the new one on the next commit */
+        close(r->fd);
+        r->fd = -1;
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", r->path);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            (void)fsync(dfd); /* best effort: the rename is already visible */
+            close(dfd);
+        }
+    }
+    r->n_lines = r->n_entries;
+    return NW_OK;
+fail:;
+    int e = errno;
+    if (f != NULL)
+        fclose(f);
+    unlink(tmp);
+    snprintf(err, errlen, "%s: cannot rewrite: %s", r->path, strerror(e));
+    return nw_error_from_errno(e);
+}
+
+int nw_revisions_open(const nw_revisions_opts_t *opts, nw_revisions_t **out, char *warn,
+                      size_t warnlen, char *err, size_t errlen)
+{
+    const char *dir = opts->dir;
+    *out = NULL;
+    warn[0] = '\0';
+    nw_revisions_t *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NW_ERR_NOMEM;
+    r->fd = -1;
+    r->max_age_ms = opts->max_age_ms;
+    r->max_entries = opts->max_entries ? opts->max_entries : NW_REVISIONS_MAX;
+    r->n_buckets = 256;
+    if ((r->buckets = calloc(r->n_buckets, sizeof *r->buckets)) == NULL)
+        goto nomem;
+    if (dir != NULL) {
+        size_t n = strlen(dir) + sizeof "/" S_FILE;
+        if ((r->path = malloc(n)) == NULL)
+            goto nomem;
+        snprintf(r->path, n, "%s/%s", dir, S_FILE);
+        int rc = s_load(r, warn, warnlen, err, errlen);
+        s_evict(r, opts->now_ms);
+        if (rc == NW_OK && r->n_lines > 2 * r->n_entries + S_COMPACT_MIN)
+            rc = s_compact(r, err, errlen);
+        if (rc != NW_OK) {
+            nw_revisions_destroy(&r);
+            return rc;
+        }
+    }
+    *out = r;
+    return NW_OK;
+nomem:
+    nw_revisions_destroy(&r);
+    return NW_ERR_NOMEM;
+}
+
+void nw_revisions_destroy(nw_revisions_t **revisions_p)
+{
+    nw_revisions_t *r = *revisions_p;
+    if (r == NULL)
+        return;
+    for (size_t b = 0; r->buckets != NULL && b < r->n_buckets; b++) {
+        for (s_entry_t *e = r->buckets[b], *next; e != NULL; e = next) {
+            next = e->next;
+            s_entry_free(e);
+        }
+    }
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->buckets);
+    free(r->path);
+    free(r);
+    *revisions_p = NULL;
+}
+
+size_t nw_revisions_count(const nw_revisions_t *revisions)
+{
+    return revisions->n_entries;
+}
+
+/* --- Planning and committing ------------------------------------------------------- */
+
+void nw_revisions_plan_clear(nw_revisions_plan_t *plan)
+{
+    free(plan->identity);
+    free(plan->hashes);
+    memset(plan, 0, sizeof *plan);
+}
+
+/* Gives a kept alert of an update its article id, revision and id. */
+static int s_mark_update(nw_alert_t *a, const char *article_id, uint32_t revision)
+{
+    char id[NW_ALERT_FIELD_MAX];
+    snprintf(id, sizeof id, "%s.%" PRIu32 ".r%" PRIu32, article_id, a->index, revision);
+    char *new_id = strdup(id), *new_article = strdup(article_id);
+    if (new_id == NULL || new_article == NULL) {
+        free(new_id);
+        free(new_article);
+        return NW_ERR_NOMEM;
+    }
+    free(a->id);
+    free(a->article_id);
+    a->id = new_id;
+    a->article_id = new_article;
+    a->revision = revision;
+    return NW_OK;
+}
+
+int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_alert_t *alerts,
+                      size_t *n, nw_revisions_plan_t *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    if (identity == NULL || identity[0] == '\0')
+        return NW_ERR_INVAL;
+    const s_entry_t *e = s_find(revisions, identity);
+    size_t prior = e ? e->n_hashes : 0, count = *n;
+    uint64_t *hashes = malloc((prior + count + 1) * sizeof *hashes);
+    bool *keep = calloc(count + 1, sizeof *keep);
+    if ((plan->identity = strdup(identity)) == NULL || hashes == NULL || keep == NULL) {
+        free(hashes);
+        free(keep);
+        nw_revisions_plan_clear(plan);
+        return NW_ERR_NOMEM;
+    }
+    if (prior > 0)
+        memcpy(hashes, e->hashes, prior * sizeof *hashes);
+    size_t total = prior, kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t h = s_fnv(alerts[i].text, strlen(alerts[i].text));
+        keep[i] = !s_has_hash(e, h);
+        kept += keep[i];
+        hashes[total++] = h;
+    }
+    qsort(hashes, total, sizeof *hashes, s_cmp_u64);
+    size_t u = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (u == 0 || hashes[u - 1] != hashes[i])
+            hashes[u++] = hashes[i];
+    }
+    plan->hashes = hashes;
+    plan->n_hashes = u;
+    plan->known = e != NULL;
+    plan->n_unchanged = count - kept;
+    plan->revision = e == NULL ? 1 : kept > 0 ? e->revision + 1 : e->revision;
+    snprintf(plan->article_id, sizeof plan->article_id, "%s",
+             e != NULL   ? e->article_id
+             : count > 0 ? alerts[0].article_id
+                         : "");
+    int rc = NW_OK;
+    for (size_t i = 0; e != NULL && rc == NW_OK && i < count; i++) {
+        if (keep[i])
+            rc = s_mark_update(&alerts[i], plan->article_id, plan->revision);
+    }
+    if (rc != NW_OK) {
+        free(keep);
+        nw_revisions_plan_clear(plan);
+        return rc;
+    }
+    /* Only now, when nothing can fail, drop the alerts sent before. */
+    size_t w = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!keep[i]) {
+            nw_alert_clear(&alerts[i]);
+            continue;
+        }
+        if (w != i) {
+            alerts[w] = alerts[i];
+            memset(&alerts[i], 0, sizeof alerts[i]);
+        }
+        w++;
+    }
+    *n = w;
+    free(keep);
+    return NW_OK;
+}
+
+/* Appends plan's line to the file and syncs it. */
+static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, int64_t now_ms, char *err,
+                    size_t errlen)
+{
+    if (r->fd < 0 && (r->fd = open(r->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
+        goto fail;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem == NULL)
+        return NW_ERR_NOMEM;
+    int w = s_write_line(mem, now_ms, plan->identity, plan->article_id, plan->revision,
+                         plan->hashes, plan->n_hashes);
+    if (fclose(mem) != 0 || w != 0) {
+        free(text);
+        return NW_ERR_NOMEM;
+    }
+    /* One write per line: O_APPEND keeps lines whole, and a torn one is ignored on load. */
+    ssize_t put = write(r->fd, text, len);
+    free(text);
+    if (put != (ssize_t)len || fdatasync(r->fd) != 0)
+        goto fail;
+    r->n_lines++;
+    return NW_OK;
+fail:;
+    int e = errno;
+    snprintf(err, errlen, "%s: cannot append: %s", r->path, strerror(e));
+    return nw_error_from_errno(e);
+}
+
+int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, int64_t now_ms,
+                        char *err, size_t errlen)
+{
+    uint64_t *copy = malloc((plan->n_hashes + 1) * sizeof *copy);
+    if (copy == NULL)
+        return NW_ERR_NOMEM;
+    memcpy(copy, plan->hashes, plan->n_hashes * sizeof *copy);
+    int rc = s_put(revisions, plan->identity, plan->article_id, plan->revision, copy,
+                   plan->n_hashes, now_ms);
+    if (rc != NW_OK) {
+        free(copy);
+        return rc;
+    }
+    s_evict(revisions, now_ms);
+    if (revisions->path == NULL)
+        return NW_OK;
+    if ((rc = s_append(revisions, plan, now_ms, err, errlen)) != NW_OK)
+        return rc;
+    if (revisions->n_lines > 2 * revisions->n_entries + S_COMPACT_MIN)
+        rc = s_compact(revisions, err, errlen);
+    return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * nw_revisions: which articles were published before, so a changed article goes out as an
+ * update and an unchanged one not at all.
+ *
+ * An article's identity is a string the daemon picks: its canonical URL, else its feed
+ * guid, else the name it was dropped under. For each identity the index holds the id of
+ * the article's first publication, its latest revision and a 64-bit hash of the text of
+ * every alert sent for it. nw_revisions_plan() applies the update rule to a freshly
+ * ingested article:
+ *
+ *   - an identity never seen: revision 1, every alert, ids as ingested;
+ *   - a known identity: only the alerts whose text was never sent for it, with the first
+ *     publication's article id, revision N+1 and ids "<article>.<index>.r<N+1>"; none
+ *     left means an unchanged re-delivery, and nothing is sent.
+ *
+ * nw_revisions_commit() records a plan once its alerts are journaled. The index lives in
+ * the journal folder as "revisions": one line per commit, appended and synced
+ * ("<time ms> <revision> <article id> <hash>,<hash>... <identity, %-escaped>"); the last
+ * line of an identity wins, a torn last line (a crash mid-append) is cut off, and the
+ * file is rewritten (temporary file, fsync, rename) when most of its lines are
+ * superseded. Identities not published for max_age_ms (the journal's retention), or past
+ * max_entries, are forgotten, least recently published first: the index stays bounded. A
+ * crash between journaling an update and committing it is harmless: the article is still
+ * in incoming/, the restart plans the same revision with the same ids, and the journal
+ * skips the alerts it already holds (docs/DELIVERY.md, "Updates").
+ */
+#ifndef NW_REVISIONS_H
+#define NW_REVISIONS_H
+
+#include "nw_alert.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct nw_revisions_t nw_revisions_t;
+
+#define NW_REVISIONS_MAX 200000 /* identities kept by default */
+
+typedef struct {
+    const char *dir;    /* folder of the file "revisions"; NULL = kept in memory only */
+    int64_t max_age_ms; /* forget identities not published for this long; 0 = never */
+    size_t max_entries; /* identities kept, the least recently published forgotten first;
+                         * 0 = NW_REVISIONS_MAX */
+    int64_t now_ms;     /* the time now (ms since the epoch), for max_age_ms */
+} nw_revisions_opts_t;
+
+/* What nw_revisions_plan decided for one article, to commit once it is journaled. */
+typedef struct {
+    char *identity;      /* the article's identity (owned) */
+    char article_id[17]; /* the first publication's article id */
+    uint32_t revision;   /* revision of the alerts to send (or the latest, when none) */
+    uint64_t *hashes;    /* every alert text hash sent for the identity after this plan */
+    size_t n_hashes;     /* entries of hashes */
+    size_t n_unchanged;  /* alerts left out because their text was sent before */
+    int known;           /* the identity was published before */
+} nw_revisions_plan_t;
+
+/* Opens the index file "revisions" in opts->dir (created on the first commit), or an index
+ * kept in memory only when dir is NULL, and forgets what is past opts' limits. A line that
+ * cannot be read is skipped and named in warn ("FILE:LINE: reason", "" when none); a torn
+ * last line is cut off. Returns NW_OK with *out set; NW_ERR_IO, NW_ERR_PERM (message in
+ * err), NW_ERR_NOMEM. */
+int nw_revisions_open(const nw_revisions_opts_t *opts, nw_revisions_t **out, char *warn,
+                      size_t warnlen, char *err, size_t errlen);
+
+/* Frees the index and sets *revisions_p to NULL. Safe on NULL and twice. */
+void nw_revisions_destroy(nw_revisions_t **revisions_p);
+
+/* Returns the number of identities the index holds. */
+size_t nw_revisions_count(const nw_revisions_t *revisions);
+
+/* Applies the update rule (above) to alerts[0 .. *n - 1], an article as nw_ingest made it:
+ * clears the alerts whose text was sent before for identity, closes the gaps, updates *n
+ * (0 = unchanged re-delivery), and gives the others their article id, revision and id.
+ * Fills *plan (cleared by this call; clear it with nw_revisions_plan_clear). Returns NW_OK,
+ * NW_ERR_NOMEM (alerts and *n unchanged, plan empty) or NW_ERR_INVAL for an empty
+ * identity. */
+int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_alert_t *alerts,
+                      size_t *n, nw_revisions_plan_t *plan);
+
+/* Records plan as published at now_ms and, with a file, appends and syncs its line
+ * (rewriting the file when most of its lines are superseded); forgets what is past the
+ * limits. Call it once the plan's alerts are journaled. Returns NW_OK; NW_ERR_IO or
+ * NW_ERR_NOSPACE with the file named in err (the index in memory is updated all the
+ * same); NW_ERR_NOMEM (index unchanged). */
+int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, int64_t now_ms,
+                        char *err, size_t errlen);
+
+/* Frees what plan owns and zeroes it. Safe on a zeroed plan and twice. */
+void nw_revisions_plan_clear(nw_revisions_plan_t *plan);
+
+#endif

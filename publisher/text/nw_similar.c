@@ -1,0 +1,163 @@
+#include "nw_similar.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_SHINGLE 4 /* words per shingle */
+
+/* A text's shingles as sorted, distinct 64-bit hashes. */
+typedef struct {
+    uint64_t *h; /* the hashes, ascending */
+    size_t n;    /* entries of h */
+} s_set_t;
+
+static int s_word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+static unsigned char s_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* FNV-1a of each word of text, lowercased, into a new array *words of *n entries. */
+static int s_words(const char *text, uint64_t **words, size_t *n)
+{
+    size_t cap = 0, used = 0;
+    uint64_t *w = NULL;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p != '\0') {
+        while (*p != '\0' && !s_word_byte(*p))
+            p++;
+        if (*p == '\0')
+            break;
+        uint64_t h = 14695981039346656037ULL;
+        while (*p != '\0' && s_word_byte(*p)) {
+            h = (h ^ s_lower(*p)) * 1099511628211ULL;
+            p++;
+        }
+        if (used == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            uint64_t *grown = realloc(w, ncap * sizeof *w);
+            if (grown == NULL) {
+                free(w);
+                return -1;
+            }
+            w = grown;
+            cap = ncap;
+        }
+        w[used++] = h;
+    }
+    *words = w;
+    *n = used;
+    return 0;
+}
+
+static int s_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Builds the shingle set of text. Returns 0, or -1 when out of memory. */
+static int s_set_make(const char *text, s_set_t *set)
+{
+    uint64_t *w;
+    size_t nw;
+    set->h = NULL;
+    set->n = 0;
+    if (s_words(text, &w, &nw) != 0)
+        return -1;
+    if (nw == 0) {
+        free(w);
+        return 0;
+    }
+    size_t ns = nw < S_SHINGLE ? 1 : nw - S_SHINGLE + 1;
+    size_t span = nw < S_SHINGLE ? nw : S_SHINGLE;
+    for (size_t i = 0; i < ns; i++) {
+        uint64_t h = 0x9e3779b97f4a7c15ULL;
+        for (size_t k = 0; k < span; k++)
+            h = (h ^ w[i + k]) * 0x100000001b3ULL + (h >> 29);
+        w[i] = h; /* in place: later windows start at i + 1 and never read w[i] again */
+    }
+    qsort(w, ns, sizeof *w, s_cmp_u64);
+    size_t u = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (u == 0 || w[u - 1] != w[i])
+            w[u++] = w[i];
+    }
+    set->h = w;
+    set->n = u;
+    return 0;
+}
+
+static double s_set_jaccard(const s_set_t *a, const s_set_t *b)
+{
+    if (a->n == 0 || b->n == 0)
+        return 0.0;
+    size_t i = 0, j = 0, both = 0;
+    while (i < a->n && j < b->n) {
+        if (a->h[i] == b->h[j]) {
+            both++;
+            i++;
+            j++;
+        } else if (a->h[i] < b->h[j]) {
+            i++;
+        } else {
+            j++;
+        }
+    }
+    return (double)both / (double)(a->n + b->n - both);
+}
+
+double nw_similar_jaccard(const char *a, const char *b)
+{
+    s_set_t sa, sb;
+    if (s_set_make(a, &sa) != 0)
+        return 0.0;
+    if (s_set_make(b, &sb) != 0) {
+        free(sa.h);
+        return 0.0;
+    }
+    double j = s_set_jaccard(&sa, &sb);
+    free(sa.h);
+    free(sb.h);
+    return j;
+}
+
+size_t nw_similar_drop_repeats(nw_alert_t *alerts, size_t *n)
+{
+    size_t count = *n, kept = 0, dropped = 0;
+    s_set_t *sets = calloc(count ? count : 1, sizeof *sets);
+    if (sets == NULL)
+        return 0; /* out of memory: nothing is called a repeat */
+    for (size_t i = 0; i < count; i++) {
+        s_set_t s;
+        if (s_set_make(alerts[i].text, &s) != 0)
+            s.n = 0, s.h = NULL; /* out of memory: this one is compared with nothing */
+        bool repeat = false;
+        size_t from = kept > NW_SIMILAR_WINDOW ? kept - NW_SIMILAR_WINDOW : 0;
+        for (size_t k = from; k < kept && i > 0 && !repeat; k++)
+            repeat = s_set_jaccard(&s, &sets[k]) >= NW_SIMILAR_REPEAT;
+        if (repeat) {
+            free(s.h);
+            nw_alert_clear(&alerts[i]);
+            dropped++;
+            continue;
+        }
+        sets[kept] = s;
+        if (kept != i)
+            alerts[kept] = alerts[i]; /* moves the strings; the old slot is forgotten */
+        kept++;
+    }
+    for (size_t k = 0; k < kept; k++)
+        free(sets[k].h);
+    free(sets);
+    if (kept < count)
+        memset(&alerts[kept], 0, (count - kept) * sizeof *alerts);
+    *n = kept;
+    return dropped;
+}
