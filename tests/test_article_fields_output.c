@@ -38,7 +38,7 @@ static char *s_format(const char *spec, const nw_alert_t *a)
     char err[256];
     assert_int_equal(nw_format_new(spec, false, &f, err, sizeof err), NW_OK);
     nw_buf_t b = {0};
-    assert_int_equal(nw_format_alert(f, a, "trade", &b), NW_OK);
+    assert_int_equal(nw_format_alert(f, a, "trade", NULL, &b), NW_OK);
     nw_format_destroy(&f);
     return b.data;
 }

@@ -40,6 +40,7 @@ struct nw_revisions_t {
     s_entry_t *newest;   /* most recently published */
     int64_t max_age_ms;  /* forget identities not published for this long; 0 = never */
     size_t max_entries;  /* identities kept at most */
+    bool unsynced;       /* lines appended since the last nw_revisions_sync */
 };
 
 static uint64_t s_fnv(const void *data, size_t len)
@@ -558,17 +559,32 @@ static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, int64_t 
         free(text);
         return NW_ERR_NOMEM;
     }
-    /* One write per line: O_APPEND keeps lines whole, and a torn one is ignored on load. */
+    /* One write per line: O_APPEND keeps lines whole, and a torn one is ignored on load.
+     * Made durable by nw_revisions_sync, with the journal's group commit. */
     ssize_t put = write(r->fd, text, len);
     free(text);
-    if (put != (ssize_t)len || fdatasync(r->fd) != 0)
+    if (put != (ssize_t)len)
         goto fail;
     r->n_lines++;
+    r->unsynced = true;
     return NW_OK;
 fail:;
     int e = errno;
     snprintf(err, errlen, "%s: cannot append: %s", r->path, strerror(e));
     return nw_error_from_errno(e);
+}
+
+int nw_revisions_sync(nw_revisions_t *revisions, char *err, size_t errlen)
+{
+    if (!revisions->unsynced || revisions->fd < 0)
+        return NW_OK;
+    if (fdatasync(revisions->fd) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot sync: %s", revisions->path, strerror(e));
+        return nw_error_from_errno(e);
+    }
+    revisions->unsynced = false;
+    return NW_OK;
 }
 
 int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, int64_t now_ms,

@@ -15,7 +15,8 @@
  *
  * nw_revisions_commit() records a plan once its alerts are journaled. The index lives in
  * the journal folder as "revisions": one line per commit, appended and synced
- * ("<time ms> <revision> <article id> <hash>,<hash>... <identity, %-escaped>"); the last
+ * ("<time ms> <revision> <article id> <hash>,<hash>... <identity, %-escaped>"), synced
+ * with the journal's group commit (nw_revisions_sync); the last
  * line of an identity wins, a torn last line (a crash mid-append) is cut off, and the
  * file is rewritten (temporary file, fsync, rename) when most of its lines are
  * superseded. Identities not published for max_age_ms (the journal's retention), or past
@@ -85,6 +86,12 @@ int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_
  * same); NW_ERR_NOMEM (index unchanged). */
 int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, int64_t now_ms,
                         char *err, size_t errlen);
+
+/* Makes the lines nw_revisions_commit appended since the last call durable (one fdatasync;
+ * nothing to do in memory or when none were appended). The daemon calls it with the
+ * journal's group fsync, so a batch of articles costs one sync of each file. Returns NW_OK,
+ * or the error with the file named in err. */
+int nw_revisions_sync(nw_revisions_t *revisions, char *err, size_t errlen);
 
 /* Frees what plan owns and zeroes it. Safe on a zeroed plan and twice. */
 void nw_revisions_plan_clear(nw_revisions_plan_t *plan);
