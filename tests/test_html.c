@@ -283,6 +283,36 @@ static void test_json_ld_article_body_stands_in_for_a_script_page(void **state)
     nw_article_clear(&a);
 }
 
+static void test_json_ld_article_body_picks_its_container(void **state)
+{
+    (void)state;
+    /* The side column has more, longer, comma-rich paragraphs than the story: scoring alone
+     * would pick it. The JSON-LD articleBody (with a raw line break, as sites write it)
+     * names the story's first and last words. */
+    static const char page[] =
+        "<html><head><script type=\"application/ld+json\">{\"@type\": \"NewsArticle\", "
+        "\"headline\": \"Ferry service resumes\", \"articleBody\": \"The ferry between the "
+        "two harbors resumed service on Monday after a week of storms kept every boat in port.\n"
+        "Operators said timetables would be back to normal by the weekend, with extra crossings "
+        "for freight.\"}</script></head>"
+        "<body><div class=\"wrap\"><div class=\"col\"><p>The ferry between the two harbors "
+        "resumed service on Monday after a week of storms kept every boat in port.</p><p>"
+        "Operators said timetables would be back to normal by the weekend, with extra crossings "
+        "for freight.</p></div></div><div class=\"other\"><div "
+        "class=\"col2\"><p>Elsewhere, in other news, on other days, a long paragraph, with many "
+        "commas, about something else, entirely, goes on, and on, and on, for a while.</p><p>And "
+        "another one, with commas, too, and more, and more, and more, so it scores, high.</p><p>"
+        "A third, of the same kind, with commas, to outweigh, the story, above, by far.</p></div>"
+        "</div></body></html>";
+    nw_article_t a;
+    char err[256] = "";
+    assert_int_equal(s_extract_str(page, &a, err, sizeof err), NW_OK);
+    assert_int_equal(a.n_blocks, 2);
+    assert_non_null(strstr(a.blocks[0].text, "resumed service on Monday"));
+    assert_non_null(strstr(a.blocks[1].text, "extra crossings for freight."));
+    nw_article_clear(&a);
+}
+
 static void test_rules_file_steers_the_extractor(void **state)
 {
     (void)state;
@@ -497,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_truncated_markup_is_read_as_far_as_it_goes),
         cmocka_unit_test(test_binary_and_empty_input_fail_cleanly),
         cmocka_unit_test(test_json_ld_article_body_stands_in_for_a_script_page),
+        cmocka_unit_test(test_json_ld_article_body_picks_its_container),
         cmocka_unit_test(test_rules_file_steers_the_extractor),
         cmocka_unit_test(test_rules_errors_name_the_line),
         cmocka_unit_test(test_rules_judge_words_and_keep),

@@ -28,6 +28,7 @@
 #define S_DEDUPE_MIN  20   /* repeated blocks at least this long are dropped */
 #define S_LD_SHARE    0.6  /* use JSON-LD articleBody when the page text is below this share */
 #define S_LD_MIN      200  /* bytes of articleBody needed to consider it */
+#define S_PROBE       48   /* bytes of articleBody's start and end looked for in the page */
 #define S_TITLE_CUT   120  /* bytes of body text that stand in for a missing title */
 #define S_HEADING_MAX 200  /* a "heading" longer than this is a paragraph in large type */
 
@@ -57,6 +58,7 @@ typedef struct {
     xmlNode *top[S_TOP_N];        /* best candidates, best first */
     const char *title;            /* the article title, to drop its repeats */
     const char *author;           /* the author from the metadata, to drop byline blocks */
+    const char *ld_body;          /* JSON-LD articleBody, "" or NULL when none */
     nw_block_t *blocks;           /* blocks emitted so far */
     size_t n_blocks;              /* used entries of blocks */
     size_t cap_blocks;            /* allocated entries of blocks */
@@ -508,6 +510,68 @@ static void s_title_article(s_ctx_t *ctx, xmlNode *body)
     }
 }
 
+/* Copies the probe of text, squeezed: its first (tail false) or last S_PROBE bytes, cut
+ * at word boundaries, into out (S_PROBE + 1 bytes). Returns false when text is short. */
+static bool s_probe(const char *text, bool tail, char *out)
+{
+    size_t len = strlen(text);
+    if (len < 2 * S_PROBE)
+        return false;
+    const char *start = tail ? text + len - S_PROBE : text;
+    size_t n = S_PROBE;
+    if (tail) {
+        while (n > 0 && *start != ' ') /* start after a blank: a whole word */
+            start++, n--;
+    } else {
+        while (n > 0 && start[n] != ' ') /* end before a blank */
+            n--;
+    }
+    while (n > 0 && *start == ' ')
+        start++, n--;
+    if (n < S_PROBE / 2)
+        return false;
+    memcpy(out, start, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* The element that holds the JSON-LD articleBody: the nearest common ancestor of the
+ * paragraph its first words are in and the paragraph its last words are in. A strong
+ * candidate when the page carries one; NULL when the body is not found in the page. */
+static xmlNode *s_ld_container(const s_ctx_t *ctx, xmlNode *body)
+{
+    char head[S_PROBE + 1], tail[S_PROBE + 1];
+    if (ctx->ld_body == NULL || strlen(ctx->ld_body) < S_LD_MIN)
+        return NULL;
+    char *ld = strdup(ctx->ld_body);
+    bool ok = ld != NULL && s_probe(nw_html_squeeze(ld), false, head) && s_probe(ld, true, tail);
+    free(ld);
+    if (!ok)
+        return NULL;
+    xmlNode *first = NULL, *last = NULL;
+    nw_buf_t t = {0};
+    for (xmlNode *n = body; n != NULL; n = s_next(n, body, true)) {
+        if (n->type != XML_ELEMENT_NODE ||
+            !(s_is_paragraph(n) || s_is(n, "li") || s_is(n, "blockquote")))
+            continue;
+        nw_buf_reset(&t);
+        if (nw_html_node_text(n, &t, &(bool){false}) != NW_OK || t.len == 0)
+            continue;
+        if (first == NULL && strstr(t.data, head) != NULL)
+            first = n;
+        if (first != NULL && strstr(t.data, tail) != NULL)
+            last = n;
+    }
+    nw_buf_free(&t);
+    if (first == NULL || last == NULL)
+        return NULL;
+    for (xmlNode *a = first->parent; a != NULL && a != body; a = a->parent) {
+        if (s_contains(a, last))
+            return s_info(a) != NULL ? a : NULL;
+    }
+    return NULL;
+}
+
 /* Finds the best container of the article under body, as readability does: scores,
  * link-density scaling, a common ancestor of close runners-up, a climb to a parent that
  * scores better. Returns NULL when no paragraph scored. */
@@ -542,6 +606,9 @@ static xmlNode *s_best_candidate(s_ctx_t *ctx, xmlNode *body)
     xmlNode *top = ctx->top[0];
     if (top == NULL)
         return NULL;
+    xmlNode *ld = s_ld_container(ctx, body);
+    if (ld != NULL)
+        return ld;
     double best = s_info(top)->score;
     /* An <article> element is one self-contained composition: the climbs below never
      * leave the one the best candidate is in (its siblings are other stories). */
@@ -970,6 +1037,7 @@ static int s_parse_and_try(s_ctx_t *ctx, const char *data, size_t len, bool whol
     if (rc == NW_OK) {
         ctx->title = meta != NULL ? meta->title : ctx->title;
         ctx->author = meta != NULL ? meta->author : ctx->author;
+        ctx->ld_body = meta != NULL ? meta->ld_body : ctx->ld_body;
         rc = s_try(ctx, doc, whole);
     }
     xmlFreeDoc(doc);
@@ -1018,8 +1086,11 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     rc = s_parse_and_try(&ctx, data, len, false, &meta);
     if (rc == NW_OK && ctx.body_bytes < S_RETRY_BELOW) {
         /* Class rules can remove the article itself on an odd page: try once without. */
-        s_ctx_t again = {
-            .opts = ctx.opts, .rules = ctx.rules, .title = ctx.title, .author = ctx.author};
+        s_ctx_t again = {.opts = ctx.opts,
+                         .rules = ctx.rules,
+                         .title = ctx.title,
+                         .author = ctx.author,
+                         .ld_body = ctx.ld_body};
         rc = s_parse_and_try(&again, data, len, false, NULL);
         if (rc == NW_OK && again.body_bytes > ctx.body_bytes) {
             s_ctx_reset(&ctx);
