@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -262,6 +263,29 @@ static void test_binary_and_empty_input_fail_cleanly(void **state)
     assert_true(err[0] != '\0');
     assert_int_equal(nw_html_extract("  \n", 3, NULL, &a, err, sizeof err), NW_ERR_ARTICLE_EMPTY);
     assert_int_equal(nw_html_extract(NULL, 0, NULL, &a, NULL, 0), NW_ERR_ARTICLE_EMPTY);
+}
+
+static void test_bad_bytes_for_the_charset_write_nothing_to_stderr(void **state)
+{
+    (void)state;
+    static const char page[] = "<html><head><meta charset=\"shift_jis\"></head><body><p>"
+                               "\xff\xfe\x80\x81 text</p></body></html>";
+    FILE *capture = tmpfile();
+    assert_non_null(capture);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(capture), STDERR_FILENO) >= 0);
+    nw_article_t a;
+    char err[256] = "";
+    int rc = s_extract_str(page, &a, err, sizeof err);
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    assert_int_not_equal(rc, NW_OK); /* nothing readable: no article */
+    assert_true(err[0] != '\0');
+    assert_int_equal(ftell(capture), 0); /* libxml2 said nothing on its own */
+    fclose(capture);
 }
 
 static void test_json_ld_article_body_stands_in_for_a_script_page(void **state)
@@ -526,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_page_over_the_limit_is_refused_before_parsing),
         cmocka_unit_test(test_truncated_markup_is_read_as_far_as_it_goes),
         cmocka_unit_test(test_binary_and_empty_input_fail_cleanly),
+        cmocka_unit_test(test_bad_bytes_for_the_charset_write_nothing_to_stderr),
         cmocka_unit_test(test_json_ld_article_body_stands_in_for_a_script_page),
         cmocka_unit_test(test_json_ld_article_body_picks_its_container),
         cmocka_unit_test(test_rules_file_steers_the_extractor),

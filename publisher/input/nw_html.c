@@ -191,6 +191,14 @@ static bool s_has_internal_subset(const char *data, size_t len)
 
 /* ---- Parsing --------------------------------------------------------------------------- */
 
+static void s_quiet(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_quiet(void *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    (void)fmt;
+}
+
 /* Parses data with libxml2's HTML parser: no network, no error output, recovering from
  * broken markup. Entities are never loaded (no HTML_PARSE_NOENT, no DTD). When the page
  * declares no charset but is valid UTF-8, it is read as UTF-8 (libxml2 would guess
@@ -208,7 +216,15 @@ static htmlDocPtr s_parse(const char *data, size_t len)
         encoding = "UTF-8";
     if (len > INT32_MAX)
         return NULL;
-    return htmlReadMemory(data, (int)len, NULL, encoding, options);
+    /* HTML_PARSE_NOERROR silences the parser, but libxml2 2.9 reports encoding errors
+     * ("input conversion failed") through its generic handler, which writes to stderr:
+     * a page's bad bytes are not the log's business. Restored right after. */
+    xmlGenericErrorFunc saved = xmlGenericError;
+    void *saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, s_quiet);
+    htmlDocPtr doc = htmlReadMemory(data, (int)len, NULL, encoding, options);
+    xmlSetGenericErrorFunc(saved_ctx, saved);
+    return doc;
 }
 
 /* ---- Cleaning ---------------------------------------------------------------------------- */
