@@ -288,6 +288,23 @@ static void test_bad_bytes_for_the_charset_write_nothing_to_stderr(void **state)
     fclose(capture);
 }
 
+static void test_bytes_outside_the_declared_charset_are_read_as_latin1(void **state)
+{
+    (void)state;
+    /* 0xff is no Shift_JIS byte: libxml2 would stop there and find no article. */
+    static const char page[] =
+        "<html><head><meta charset=\"shift_jis\"><title>Mislabelled</title></head><body><p>The "
+        "caf\xe9 on the harbor front reopened on Monday \xff after the storms, and the owners "
+        "said the season had started well despite the week of closures.</p></body></html>";
+    nw_article_t a;
+    char err[256] = "";
+    assert_int_equal(s_extract_str(page, &a, err, sizeof err), NW_OK);
+    assert_string_equal(a.title, "Mislabelled");
+    assert_non_null(strstr(a.blocks[0].text, "caf\xc3\xa9 on the harbor")); /* Latin-1 */
+    assert_non_null(strstr(a.blocks[0].text, "despite the week of closures."));
+    nw_article_clear(&a);
+}
+
 static void test_json_ld_article_body_stands_in_for_a_script_page(void **state)
 {
     (void)state;
@@ -551,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_truncated_markup_is_read_as_far_as_it_goes),
         cmocka_unit_test(test_binary_and_empty_input_fail_cleanly),
         cmocka_unit_test(test_bad_bytes_for_the_charset_write_nothing_to_stderr),
+        cmocka_unit_test(test_bytes_outside_the_declared_charset_are_read_as_latin1),
         cmocka_unit_test(test_json_ld_article_body_stands_in_for_a_script_page),
         cmocka_unit_test(test_json_ld_article_body_picks_its_container),
         cmocka_unit_test(test_rules_file_steers_the_extractor),

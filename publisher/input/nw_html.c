@@ -68,6 +68,7 @@ typedef struct {
     nw_buf_t run;                 /* inline text gathered for the next block */
     bool run_space;               /* a separator is pending in run */
     nw_block_kind_t run_kind;     /* kind the run becomes: paragraph, or bullet inside <li> */
+    const char *encoding;         /* read the bytes in this encoding, NULL = as declared */
 } s_ctx_t;
 
 static void s_err(char *err, size_t errlen, const char *fmt, ...)
@@ -200,19 +201,26 @@ static void s_quiet(void *ctx, const char *fmt, ...)
 }
 
 /* Parses data with libxml2's HTML parser: no network, no error output, recovering from
- * broken markup. Entities are never loaded (no HTML_PARSE_NOENT, no DTD). When the page
- * declares no charset but is valid UTF-8, it is read as UTF-8 (libxml2 would guess
- * Latin-1). */
-static htmlDocPtr s_parse(const char *data, size_t len)
+ * broken markup. Entities are never loaded (no HTML_PARSE_NOENT, no DTD). encoding
+ * overrides the page's own; when the page declares no charset but is valid UTF-8, it is
+ * read as UTF-8 (libxml2 would guess Latin-1). */
+static bool s_declares_charset(const char *data, size_t len)
 {
-    const int options = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                        HTML_PARSE_RECOVER | HTML_PARSE_COMPACT;
     size_t head = len < S_SNIFF_BYTES * 4 ? len : S_SNIFF_BYTES * 4;
-    bool declared = false;
-    for (size_t i = 0; i + 7 <= head && !declared; i++)
-        declared = strncasecmp(data + i, "charset", 7) == 0;
-    const char *encoding = NULL;
-    if (!declared && nw_utf8_valid(data, len))
+    for (size_t i = 0; i + 7 <= head; i++) {
+        if (strncasecmp(data + i, "charset", 7) == 0)
+            return true;
+    }
+    return false;
+}
+
+static htmlDocPtr s_parse(const char *data, size_t len, const char *encoding)
+{
+    int options = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                  HTML_PARSE_RECOVER | HTML_PARSE_COMPACT;
+    if (encoding != NULL)
+        options |= HTML_PARSE_IGNORE_ENC; /* the caller's encoding, whatever the page says */
+    else if (!s_declares_charset(data, len) && nw_utf8_valid(data, len))
         encoding = "UTF-8";
     if (len > INT32_MAX)
         return NULL;
@@ -1044,7 +1052,7 @@ static int s_fill_meta(nw_article_t *art, nw_html_meta_t *meta)
 static int s_parse_and_try(s_ctx_t *ctx, const char *data, size_t len, bool whole,
                            nw_html_meta_t *meta)
 {
-    htmlDocPtr doc = s_parse(data, len);
+    htmlDocPtr doc = s_parse(data, len, ctx->encoding);
     if (doc == NULL)
         return NW_ERR_ARTICLE_EMPTY;
     int rc = NW_OK;
@@ -1058,6 +1066,28 @@ static int s_parse_and_try(s_ctx_t *ctx, const char *data, size_t len, bool whol
     }
     xmlFreeDoc(doc);
     return rc;
+}
+
+/* Parses data again into a fresh attempt with use_class and encoding, and keeps it in
+ * *ctx when it finds more body text. Returns NW_OK or the attempt's error. */
+static int s_try_again(s_ctx_t *ctx, bool use_class, const char *encoding, const char *data,
+                       size_t len)
+{
+    s_ctx_t again = {.opts = ctx->opts,
+                     .rules = ctx->rules,
+                     .use_class = use_class,
+                     .title = ctx->title,
+                     .author = ctx->author,
+                     .ld_body = ctx->ld_body,
+                     .encoding = encoding};
+    int rc = s_parse_and_try(&again, data, len, false, NULL);
+    if (rc == NW_OK && again.body_bytes > ctx->body_bytes) {
+        s_ctx_reset(ctx);
+        *ctx = again;
+    } else {
+        s_ctx_reset(&again);
+    }
+    return rc == NW_ERR_ARTICLE_EMPTY ? NW_OK : rc;
 }
 
 static int s_check_size(size_t len, char *err, size_t errlen)
@@ -1100,21 +1130,14 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
         goto fail;
     ctx.use_class = true;
     rc = s_parse_and_try(&ctx, data, len, false, &meta);
-    if (rc == NW_OK && ctx.body_bytes < S_RETRY_BELOW) {
-        /* Class rules can remove the article itself on an odd page: try once without. */
-        s_ctx_t again = {.opts = ctx.opts,
-                         .rules = ctx.rules,
-                         .title = ctx.title,
-                         .author = ctx.author,
-                         .ld_body = ctx.ld_body};
-        rc = s_parse_and_try(&again, data, len, false, NULL);
-        if (rc == NW_OK && again.body_bytes > ctx.body_bytes) {
-            s_ctx_reset(&ctx);
-            ctx = again;
-        } else {
-            s_ctx_reset(&again);
-        }
-    }
+    /* Class rules can remove the article itself on an odd page: try once without. */
+    if (rc == NW_OK && ctx.body_bytes < S_RETRY_BELOW)
+        rc = s_try_again(&ctx, false, NULL, data, len);
+    /* Bytes that are not in the charset the page declares stop libxml2 at the first bad
+     * one: read the page as UTF-8 when it is, else as Latin-1 (every byte is a character
+     * there; Windows-1252 leaves five undefined). */
+    if (rc == NW_OK && ctx.body_bytes < S_MIN_ARTICLE && s_declares_charset(data, len))
+        rc = s_try_again(&ctx, true, nw_utf8_valid(data, len) ? "UTF-8" : "ISO-8859-1", data, len);
     if (rc == NW_ERR_ARTICLE_EMPTY) {
         s_err(err, errlen, "not an HTML document libxml2 can read");
         goto fail;
