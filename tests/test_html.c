@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -264,6 +265,46 @@ static void test_binary_and_empty_input_fail_cleanly(void **state)
     assert_int_equal(nw_html_extract(NULL, 0, NULL, &a, NULL, 0), NW_ERR_ARTICLE_EMPTY);
 }
 
+static void test_bad_bytes_for_the_charset_write_nothing_to_stderr(void **state)
+{
+    (void)state;
+    static const char page[] = "<html><head><meta charset=\"shift_jis\"></head><body><p>"
+                               "\xff\xfe\x80\x81 text</p></body></html>";
+    FILE *capture = tmpfile();
+    assert_non_null(capture);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(capture), STDERR_FILENO) >= 0);
+    nw_article_t a;
+    char err[256] = "";
+    int rc = s_extract_str(page, &a, err, sizeof err);
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    assert_int_not_equal(rc, NW_OK); /* nothing readable: no article */
+    assert_true(err[0] != '\0');
+    assert_int_equal(ftell(capture), 0); /* libxml2 said nothing on its own */
+    fclose(capture);
+}
+
+static void test_bytes_outside_the_declared_charset_are_read_as_latin1(void **state)
+{
+    (void)state;
+    /* 0xff is no Shift_JIS byte: libxml2 would stop there and find no article. */
+    static const char page[] =
+        "<html><head><meta charset=\"shift_jis\"><title>Mislabelled</title></head><body><p>The "
+        "caf\xe9 on the harbor front reopened on Monday \xff after the storms, and the owners "
+        "said the season had started well despite the week of closures.</p></body></html>";
+    nw_article_t a;
+    char err[256] = "";
+    assert_int_equal(s_extract_str(page, &a, err, sizeof err), NW_OK);
+    assert_string_equal(a.title, "Mislabelled");
+    assert_non_null(strstr(a.blocks[0].text, "caf\xc3\xa9 on the harbor")); /* Latin-1 */
+    assert_non_null(strstr(a.blocks[0].text, "despite the week of closures."));
+    nw_article_clear(&a);
+}
+
 static void test_json_ld_article_body_stands_in_for_a_script_page(void **state)
 {
     (void)state;
@@ -280,6 +321,36 @@ static void test_json_ld_article_body_stands_in_for_a_script_page(void **state)
     assert_string_equal(a.title, "Ferry service resumes");
     assert_int_equal(a.n_blocks, 2);
     assert_non_null(strstr(a.blocks[1].text, "back to normal by the weekend"));
+    nw_article_clear(&a);
+}
+
+static void test_json_ld_article_body_picks_its_container(void **state)
+{
+    (void)state;
+    /* The side column has more, longer, comma-rich paragraphs than the story: scoring alone
+     * would pick it. The JSON-LD articleBody (with a raw line break, as sites write it)
+     * names the story's first and last words. */
+    static const char page[] =
+        "<html><head><script type=\"application/ld+json\">{\"@type\": \"NewsArticle\", "
+        "\"headline\": \"Ferry service resumes\", \"articleBody\": \"The ferry between the "
+        "two harbors resumed service on Monday after a week of storms kept every boat in port.\n"
+        "Operators said timetables would be back to normal by the weekend, with extra crossings "
+        "for freight.\"}</script></head>"
+        "<body><div class=\"wrap\"><div class=\"col\"><p>The ferry between the two harbors "
+        "resumed service on Monday after a week of storms kept every boat in port.</p><p>"
+        "Operators said timetables would be back to normal by the weekend, with extra crossings "
+        "for freight.</p></div></div><div class=\"other\"><div "
+        "class=\"col2\"><p>Elsewhere, in other news, on other days, a long paragraph, with many "
+        "commas, about something else, entirely, goes on, and on, and on, for a while.</p><p>And "
+        "another one, with commas, too, and more, and more, and more, so it scores, high.</p><p>"
+        "A third, of the same kind, with commas, to outweigh, the story, above, by far.</p></div>"
+        "</div></body></html>";
+    nw_article_t a;
+    char err[256] = "";
+    assert_int_equal(s_extract_str(page, &a, err, sizeof err), NW_OK);
+    assert_int_equal(a.n_blocks, 2);
+    assert_non_null(strstr(a.blocks[0].text, "resumed service on Monday"));
+    assert_non_null(strstr(a.blocks[1].text, "extra crossings for freight."));
     nw_article_clear(&a);
 }
 
@@ -496,7 +567,10 @@ int main(void)
         cmocka_unit_test(test_page_over_the_limit_is_refused_before_parsing),
         cmocka_unit_test(test_truncated_markup_is_read_as_far_as_it_goes),
         cmocka_unit_test(test_binary_and_empty_input_fail_cleanly),
+        cmocka_unit_test(test_bad_bytes_for_the_charset_write_nothing_to_stderr),
+        cmocka_unit_test(test_bytes_outside_the_declared_charset_are_read_as_latin1),
         cmocka_unit_test(test_json_ld_article_body_stands_in_for_a_script_page),
+        cmocka_unit_test(test_json_ld_article_body_picks_its_container),
         cmocka_unit_test(test_rules_file_steers_the_extractor),
         cmocka_unit_test(test_rules_errors_name_the_line),
         cmocka_unit_test(test_rules_judge_words_and_keep),

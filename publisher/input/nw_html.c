@@ -28,6 +28,7 @@
 #define S_DEDUPE_MIN  20   /* repeated blocks at least this long are dropped */
 #define S_LD_SHARE    0.6  /* use JSON-LD articleBody when the page text is below this share */
 #define S_LD_MIN      200  /* bytes of articleBody needed to consider it */
+#define S_PROBE       48   /* bytes of articleBody's start and end looked for in the page */
 #define S_TITLE_CUT   120  /* bytes of body text that stand in for a missing title */
 #define S_HEADING_MAX 200  /* a "heading" longer than this is a paragraph in large type */
 
@@ -57,6 +58,7 @@ typedef struct {
     xmlNode *top[S_TOP_N];        /* best candidates, best first */
     const char *title;            /* the article title, to drop its repeats */
     const char *author;           /* the author from the metadata, to drop byline blocks */
+    const char *ld_body;          /* JSON-LD articleBody, "" or NULL when none */
     nw_block_t *blocks;           /* blocks emitted so far */
     size_t n_blocks;              /* used entries of blocks */
     size_t cap_blocks;            /* allocated entries of blocks */
@@ -66,6 +68,7 @@ typedef struct {
     nw_buf_t run;                 /* inline text gathered for the next block */
     bool run_space;               /* a separator is pending in run */
     nw_block_kind_t run_kind;     /* kind the run becomes: paragraph, or bullet inside <li> */
+    const char *encoding;         /* read the bytes in this encoding, NULL = as declared */
 } s_ctx_t;
 
 static void s_err(char *err, size_t errlen, const char *fmt, ...)
@@ -189,24 +192,47 @@ static bool s_has_internal_subset(const char *data, size_t len)
 
 /* ---- Parsing --------------------------------------------------------------------------- */
 
-/* Parses data with libxml2's HTML parser: no network, no error output, recovering from
- * broken markup. Entities are never loaded (no HTML_PARSE_NOENT, no DTD). When the page
- * declares no charset but is valid UTF-8, it is read as UTF-8 (libxml2 would guess
- * Latin-1). */
-static htmlDocPtr s_parse(const char *data, size_t len)
+static void s_quiet(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_quiet(void *ctx, const char *fmt, ...)
 {
-    const int options = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                        HTML_PARSE_RECOVER | HTML_PARSE_COMPACT;
+    (void)ctx;
+    (void)fmt;
+}
+
+/* Parses data with libxml2's HTML parser: no network, no error output, recovering from
+ * broken markup. Entities are never loaded (no HTML_PARSE_NOENT, no DTD). encoding
+ * overrides the page's own; when the page declares no charset but is valid UTF-8, it is
+ * read as UTF-8 (libxml2 would guess Latin-1). */
+static bool s_declares_charset(const char *data, size_t len)
+{
     size_t head = len < S_SNIFF_BYTES * 4 ? len : S_SNIFF_BYTES * 4;
-    bool declared = false;
-    for (size_t i = 0; i + 7 <= head && !declared; i++)
-        declared = strncasecmp(data + i, "charset", 7) == 0;
-    const char *encoding = NULL;
-    if (!declared && nw_utf8_valid(data, len))
+    for (size_t i = 0; i + 7 <= head; i++) {
+        if (strncasecmp(data + i, "charset", 7) == 0)
+            return true;
+    }
+    return false;
+}
+
+static htmlDocPtr s_parse(const char *data, size_t len, const char *encoding)
+{
+    int options = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                  HTML_PARSE_RECOVER | HTML_PARSE_COMPACT;
+    if (encoding != NULL)
+        options |= HTML_PARSE_IGNORE_ENC; /* the caller's encoding, whatever the page says */
+    else if (!s_declares_charset(data, len) && nw_utf8_valid(data, len))
         encoding = "UTF-8";
     if (len > INT32_MAX)
         return NULL;
-    return htmlReadMemory(data, (int)len, NULL, encoding, options);
+    /* HTML_PARSE_NOERROR silences the parser, but libxml2 2.9 reports encoding errors
+     * ("input conversion failed") through its generic handler, which writes to stderr:
+     * a page's bad bytes are not the log's business. Restored right after. */
+    xmlGenericErrorFunc saved = xmlGenericError;
+    void *saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, s_quiet);
+    htmlDocPtr doc = htmlReadMemory(data, (int)len, NULL, encoding, options);
+    xmlSetGenericErrorFunc(saved_ctx, saved);
+    return doc;
 }
 
 /* ---- Cleaning ---------------------------------------------------------------------------- */
@@ -508,6 +534,68 @@ static void s_title_article(s_ctx_t *ctx, xmlNode *body)
     }
 }
 
+/* Copies the probe of text, squeezed: its first (tail false) or last S_PROBE bytes, cut
+ * at word boundaries, into out (S_PROBE + 1 bytes). Returns false when text is short. */
+static bool s_probe(const char *text, bool tail, char *out)
+{
+    size_t len = strlen(text);
+    if (len < 2 * S_PROBE)
+        return false;
+    const char *start = tail ? text + len - S_PROBE : text;
+    size_t n = S_PROBE;
+    if (tail) {
+        while (n > 0 && *start != ' ') /* start after a blank: a whole word */
+            start++, n--;
+    } else {
+        while (n > 0 && start[n] != ' ') /* end before a blank */
+            n--;
+    }
+    while (n > 0 && *start == ' ')
+        start++, n--;
+    if (n < S_PROBE / 2)
+        return false;
+    memcpy(out, start, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* The element that holds the JSON-LD articleBody: the nearest common ancestor of the
+ * paragraph its first words are in and the paragraph its last words are in. A strong
+ * candidate when the page carries one; NULL when the body is not found in the page. */
+static xmlNode *s_ld_container(const s_ctx_t *ctx, xmlNode *body)
+{
+    char head[S_PROBE + 1], tail[S_PROBE + 1];
+    if (ctx->ld_body == NULL || strlen(ctx->ld_body) < S_LD_MIN)
+        return NULL;
+    char *ld = strdup(ctx->ld_body);
+    bool ok = ld != NULL && s_probe(nw_html_squeeze(ld), false, head) && s_probe(ld, true, tail);
+    free(ld);
+    if (!ok)
+        return NULL;
+    xmlNode *first = NULL, *last = NULL;
+    nw_buf_t t = {0};
+    for (xmlNode *n = body; n != NULL; n = s_next(n, body, true)) {
+        if (n->type != XML_ELEMENT_NODE ||
+            !(s_is_paragraph(n) || s_is(n, "li") || s_is(n, "blockquote")))
+            continue;
+        nw_buf_reset(&t);
+        if (nw_html_node_text(n, &t, &(bool){false}) != NW_OK || t.len == 0)
+            continue;
+        if (first == NULL && strstr(t.data, head) != NULL)
+            first = n;
+        if (first != NULL && strstr(t.data, tail) != NULL)
+            last = n;
+    }
+    nw_buf_free(&t);
+    if (first == NULL || last == NULL)
+        return NULL;
+    for (xmlNode *a = first->parent; a != NULL && a != body; a = a->parent) {
+        if (s_contains(a, last))
+            return s_info(a) != NULL ? a : NULL;
+    }
+    return NULL;
+}
+
 /* Finds the best container of the article under body, as readability does: scores,
  * link-density scaling, a common ancestor of close runners-up, a climb to a parent that
  * scores better. Returns NULL when no paragraph scored. */
@@ -542,6 +630,9 @@ static xmlNode *s_best_candidate(s_ctx_t *ctx, xmlNode *body)
     xmlNode *top = ctx->top[0];
     if (top == NULL)
         return NULL;
+    xmlNode *ld = s_ld_container(ctx, body);
+    if (ld != NULL)
+        return ld;
     double best = s_info(top)->score;
     /* An <article> element is one self-contained composition: the climbs below never
      * leave the one the best candidate is in (its siblings are other stories). */
@@ -961,7 +1052,7 @@ static int s_fill_meta(nw_article_t *art, nw_html_meta_t *meta)
 static int s_parse_and_try(s_ctx_t *ctx, const char *data, size_t len, bool whole,
                            nw_html_meta_t *meta)
 {
-    htmlDocPtr doc = s_parse(data, len);
+    htmlDocPtr doc = s_parse(data, len, ctx->encoding);
     if (doc == NULL)
         return NW_ERR_ARTICLE_EMPTY;
     int rc = NW_OK;
@@ -970,10 +1061,33 @@ static int s_parse_and_try(s_ctx_t *ctx, const char *data, size_t len, bool whol
     if (rc == NW_OK) {
         ctx->title = meta != NULL ? meta->title : ctx->title;
         ctx->author = meta != NULL ? meta->author : ctx->author;
+        ctx->ld_body = meta != NULL ? meta->ld_body : ctx->ld_body;
         rc = s_try(ctx, doc, whole);
     }
     xmlFreeDoc(doc);
     return rc;
+}
+
+/* Parses data again into a fresh attempt with use_class and encoding, and keeps it in
+ * *ctx when it finds more body text. Returns NW_OK or the attempt's error. */
+static int s_try_again(s_ctx_t *ctx, bool use_class, const char *encoding, const char *data,
+                       size_t len)
+{
+    s_ctx_t again = {.opts = ctx->opts,
+                     .rules = ctx->rules,
+                     .use_class = use_class,
+                     .title = ctx->title,
+                     .author = ctx->author,
+                     .ld_body = ctx->ld_body,
+                     .encoding = encoding};
+    int rc = s_parse_and_try(&again, data, len, false, NULL);
+    if (rc == NW_OK && again.body_bytes > ctx->body_bytes) {
+        s_ctx_reset(ctx);
+        *ctx = again;
+    } else {
+        s_ctx_reset(&again);
+    }
+    return rc == NW_ERR_ARTICLE_EMPTY ? NW_OK : rc;
 }
 
 static int s_check_size(size_t len, char *err, size_t errlen)
@@ -1016,18 +1130,14 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
         goto fail;
     ctx.use_class = true;
     rc = s_parse_and_try(&ctx, data, len, false, &meta);
-    if (rc == NW_OK && ctx.body_bytes < S_RETRY_BELOW) {
-        /* Class rules can remove the article itself on an odd page: try once without. */
-        s_ctx_t again = {
-            .opts = ctx.opts, .rules = ctx.rules, .title = ctx.title, .author = ctx.author};
-        rc = s_parse_and_try(&again, data, len, false, NULL);
-        if (rc == NW_OK && again.body_bytes > ctx.body_bytes) {
-            s_ctx_reset(&ctx);
-            ctx = again;
-        } else {
-            s_ctx_reset(&again);
-        }
-    }
+    /* Class rules can remove the article itself on an odd page: try once without. */
+    if (rc == NW_OK && ctx.body_bytes < S_RETRY_BELOW)
+        rc = s_try_again(&ctx, false, NULL, data, len);
+    /* Bytes that are not in the charset the page declares stop libxml2 at the first bad
+     * one: read the page as UTF-8 when it is, else as Latin-1 (every byte is a character
+     * there; Windows-1252 leaves five undefined). */
+    if (rc == NW_OK && ctx.body_bytes < S_MIN_ARTICLE && s_declares_charset(data, len))
+        rc = s_try_again(&ctx, true, nw_utf8_valid(data, len) ? "UTF-8" : "ISO-8859-1", data, len);
     if (rc == NW_ERR_ARTICLE_EMPTY) {
         s_err(err, errlen, "not an HTML document libxml2 can read");
         goto fail;

@@ -322,6 +322,12 @@ static int s_ld_script(s_found_t *f, const xmlNode *script)
     }
     int rc = NW_OK;
     if (text.len > 0 && text.len <= S_LD_MAX) {
+        /* Sites often write raw line breaks and tabs inside JSON-LD strings, which JSON
+         * forbids: outside strings they are blanks anyway, inside they become spaces. */
+        for (size_t i = 0; i < text.len; i++) {
+            if ((unsigned char)text.data[i] < 0x20)
+                text.data[i] = ' ';
+        }
         json_error_t jerr;
         /* Pages often hold broken JSON-LD: such a script is simply not used. */
         json_t *root = json_loadb(text.data, text.len, 0, &jerr);
