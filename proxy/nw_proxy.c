@@ -21,7 +21,8 @@
 
 struct nw_proxy_t {
     void *zctx;                      /* not owned */
-    nw_proxy_opts_t opts;            /* the caller's, kept for the upstream endpoints */
+    nw_proxy_opts_t opts;            /* the caller's; its pointers are used only in nw_proxy_new */
+    char **upstreams;                /* copies of opts.upstreams, opts.n_upstreams entries */
     void *xpub;                      /* subscribers' side */
     void **xsubs;                    /* one per upstream, opts.n_upstreams */
     void *control;                   /* REP, NULL without --control */
@@ -74,7 +75,7 @@ static int s_open_xpub(nw_proxy_t *p, char *err, size_t errlen)
 static int s_open_xsubs(nw_proxy_t *p, char *err, size_t errlen)
 {
     for (size_t i = 0; i < p->opts.n_upstreams; i++) {
-        const char *ep = p->opts.upstreams[i];
+        const char *ep = p->upstreams[i];
         void *s = p->xsubs[i] = zmq_socket(p->zctx, ZMQ_XSUB);
         if (s == NULL || s_setopt_int(s, ZMQ_RCVHWM, p->opts.hwm) != NW_OK ||
             s_setopt_int(s, ZMQ_LINGER, 0) != NW_OK ||
@@ -123,9 +124,16 @@ int nw_proxy_new(void *zctx, const nw_proxy_opts_t *opts, nw_proxy_t **out, char
     p->zctx = zctx;
     p->opts = *opts;
     p->xsubs = calloc(opts->n_upstreams, sizeof *p->xsubs);
+    p->upstreams = calloc(opts->n_upstreams, sizeof *p->upstreams);
+    for (size_t i = 0; p->upstreams != NULL && i < opts->n_upstreams; i++) {
+        if ((p->upstreams[i] = strdup(opts->upstreams[i])) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
     p->bound = calloc(opts->n_binds, sizeof *p->bound);
     p->items = calloc(S_ITEMS_FIXED + opts->n_upstreams, sizeof *p->items);
-    if (p->xsubs == NULL || p->bound == NULL || p->items == NULL) {
+    if (p->xsubs == NULL || p->upstreams == NULL || p->bound == NULL || p->items == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -184,11 +192,11 @@ static void s_heartbeat(nw_proxy_t *p, size_t up, zmq_msg_t *body)
     char *out = NULL;
     size_t size = 0;
     const char *advertise = p->replay != NULL ? p->advertised : NULL;
-    int rc = nw_hbrewrite(zmq_msg_data(body), zmq_msg_size(body), p->opts.upstreams[up], advertise,
+    int rc = nw_hbrewrite(zmq_msg_data(body), zmq_msg_size(body), p->upstreams[up], advertise,
                           &info, &out, &size);
     if (rc != NW_OK) {
         p->stats.bad_heartbeats++;
-        nw_log(NW_LOG_DEBUG, "heartbeat from %s forwarded as is: %s", p->opts.upstreams[up],
+        nw_log(NW_LOG_DEBUG, "heartbeat from %s forwarded as is: %s", p->upstreams[up],
                nw_strerror(rc));
         s_send_down(p, body, false);
         return;
@@ -423,6 +431,9 @@ void nw_proxy_destroy(nw_proxy_t **p_p)
         zmq_close(p->control);
     if (p->stop != NULL)
         zmq_close(p->stop);
+    for (size_t i = 0; p->upstreams != NULL && i < p->opts.n_upstreams; i++)
+        free(p->upstreams[i]);
+    free(p->upstreams);
     free(p->xsubs);
     free(p->bound);
     free(p->items);

@@ -47,7 +47,8 @@ typedef struct {
 } nw_proxy_stats_t;
 
 /* Creates the sockets in zctx: binds the XPUB (and the replay front end and control
- * socket), connects every upstream. Returns NW_OK with *out set; NW_ERR_ADDRINUSE or
+ * socket), connects every upstream. Nothing in opts is used after this returns (the
+ * upstream endpoints are copied). Returns NW_OK with *out set; NW_ERR_ADDRINUSE or
  * NW_ERR_ENDPOINT when an endpoint cannot be used; NW_ERR_ZMQ or NW_ERR_NOMEM otherwise;
  * err then says which flag and endpoint. *out stays NULL on error. */
 int nw_proxy_new(void *zctx, const nw_proxy_opts_t *opts, nw_proxy_t **out, char *err,
