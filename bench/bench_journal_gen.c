@@ -38,7 +38,8 @@ static int s_alert(nw_alert_t *a, uint64_t i, size_t text_len)
     for (size_t k = 0; k < text_len; k++)
         text[k] = filler[k % (sizeof filler - 1)];
     text[text_len] = '\0';
-    snprintf(id, sizeof id, "%016llx.%llu", (unsigned long long)(i / 8), (unsigned long long)(i % 8));
+    snprintf(id, sizeof id, "%016llx.%llu", (unsigned long long)(i / 8),
+             (unsigned long long)(i % 8));
     if ((rc = nw_alert_init(a)) != NW_OK || (rc = nw_alert_set(&a->id, id)) != NW_OK ||
         (rc = nw_alert_set(&a->article_id, "0123456789abcdef")) != NW_OK ||
         (rc = nw_alert_set(&a->title, "Steel duties rise")) != NW_OK ||
@@ -78,7 +79,8 @@ int main(int argc, char **argv)
         char *frame = NULL;
         size_t size = 0;
         if ((rc = s_alert(&a, nw_journal_next_seq(j), text_len)) == NW_OK &&
-            (rc = nw_journal_number(j, &a)) == NW_OK && (rc = nw_alert_encode(&a, &frame, &size)) == NW_OK) {
+            (rc = nw_journal_number(j, &a)) == NW_OK &&
+            (rc = nw_alert_encode(&a, &frame, &size)) == NW_OK) {
             if (i == 0 && size != want && text_len + want > size) {
                 text_len = text_len + want - size; /* the next frames hit the size */
             }

@@ -30,11 +30,11 @@ typedef enum {
 } s_ftype_t;
 
 typedef struct {
-    const char *key;  /* wire key */
-    size_t key_len;   /* its bytes */
-    s_ftype_t type;   /* how it is read */
-    size_t offset;    /* where it goes in nw_alert_t */
-    uint64_t max;     /* longest string, largest integer */
+    const char *key; /* wire key */
+    size_t key_len;  /* its bytes */
+    s_ftype_t type;  /* how it is read */
+    size_t offset;   /* where it goes in nw_alert_t */
+    uint64_t max;    /* longest string, largest integer */
 } s_field_t;
 
 /* A key and its length, for the table below. */
@@ -67,7 +67,18 @@ static const s_field_t s_fields[] = {
 
 /* What a value is, in msgpack-c's terms (the reference the strictness rules were written
  * against): an integer of any width that is not negative is S_UINT. */
-typedef enum { S_NIL, S_BOOL, S_UINT, S_NINT, S_FLOAT, S_STR, S_BIN, S_EXT, S_ARRAY, S_MAP } s_type_t;
+typedef enum {
+    S_NIL,
+    S_BOOL,
+    S_UINT,
+    S_NINT,
+    S_FLOAT,
+    S_STR,
+    S_BIN,
+    S_EXT,
+    S_ARRAY,
+    S_MAP
+} s_type_t;
 
 /* One value's header, read from bytes the walk has accepted. */
 typedef struct {
@@ -121,8 +132,8 @@ static const unsigned char *s_read(const unsigned char *p, s_val_t *v)
     case 0xda:
     case 0xdb:
         w = (size_t)1 << (c <= 0xc6 ? c - 0xc4 : c - 0xd9);
-        *v = (s_val_t){.type = c <= 0xc6 ? S_BIN : S_STR, .ptr = p + 1 + w,
-                       .n = (uint32_t)s_be(p + 1, w)};
+        *v = (s_val_t){
+            .type = c <= 0xc6 ? S_BIN : S_STR, .ptr = p + 1 + w, .n = (uint32_t)s_be(p + 1, w)};
         return p + 1 + w + v->n;
     case 0xc7:
     case 0xc8:
@@ -412,7 +423,7 @@ static int s_get_field(const s_field_t *f, const unsigned char *const *found, si
             NW_OK)
             return rv;
         return f->type == S_F_ID && **(char **)(base + f->offset) == '\0' ? NW_ERR_WIRE_RANGE
-                                                                           : NW_OK;
+                                                                          : NW_OK;
     case S_F_U32:
         if ((rv = s_get_uint(p, f->max, &u)) == NW_OK)
             *(uint32_t *)(base + f->offset) = (uint32_t)u;

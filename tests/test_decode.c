@@ -91,8 +91,8 @@ static int s_diff(const void *frame, size_t size)
     int ra = nw_alert_decode(frame, size, &a);
     int rb = nw_ref_alert_decode(frame, size, &b);
     if (ra != rb)
-        fail_msg("%zu-byte frame: nw_alert_decode gives %d (%s), the reference %d (%s)", size,
-                 ra, nw_strerror(ra), rb, nw_strerror(rb));
+        fail_msg("%zu-byte frame: nw_alert_decode gives %d (%s), the reference %d (%s)", size, ra,
+                 nw_strerror(ra), rb, nw_strerror(rb));
     if (ra == NW_OK)
         s_assert_same(&a, &b);
     nw_alert_clear(&a);
@@ -165,10 +165,9 @@ static void test_mutated_frames_agree(void **state)
     nw_alert_clear(&a);
     unsigned char *m = malloc(size + 8);
     assert_non_null(m);
-    static const unsigned char interesting[] = {0x00, 0x01, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0,
-                                                0xbf, 0xc0, 0xc1, 0xc2, 0xc4, 0xca, 0xcb, 0xcc,
-                                                0xcf, 0xd0, 0xd3, 0xd4, 0xd9, 0xdc, 0xdd, 0xde,
-                                                0xdf, 0xe0, 0xff};
+    static const unsigned char interesting[] = {
+        0x00, 0x01, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc4, 0xca,
+        0xcb, 0xcc, 0xcf, 0xd0, 0xd3, 0xd4, 0xd9, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff};
     srand(20261207);
     size_t ok = 0, runs = 200000;
     for (size_t r = 0; r < runs; r++) {
@@ -186,8 +185,7 @@ static void test_mutated_frames_agree(void **state)
             m[len++] = (unsigned char)rand();
         ok += s_diff(m, len) == NW_OK;
     }
-    print_message("%zu mutated frames, %zu still accepted, every one the same in both\n", runs,
-                  ok);
+    print_message("%zu mutated frames, %zu still accepted, every one the same in both\n", runs, ok);
     assert_true(ok > 0);
     free(m);
     free(frame);

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *s_base;     /* a valid alert frame to edit */
+static char *s_base;      /* a valid alert frame to edit */
 static size_t s_base_len; /* its bytes */
 
 static void s_build_base(void)

@@ -196,4 +196,3 @@ cleanup:
     msgpack_unpacked_destroy(&msg);
     return rv;
 }
-
