@@ -245,6 +245,7 @@ static int s_env_alert(char **env, size_t *n, const nw_alert_t *a, const char *t
         {"NW_SECTION", a->section},
         {"NW_STREAM", a->stream},
         {"NW_PUBLISHED", iso},
+        {"NW_URL", a->url ? a->url : ""},
     };
     for (size_t i = 0; rc == NW_OK && i < sizeof strs / sizeof strs[0]; i++)
         rc = s_env_add(env, n, strs[i].name, strs[i].value);
@@ -254,6 +255,8 @@ static int s_env_alert(char **env, size_t *n, const nw_alert_t *a, const char *t
         rc = s_env_u64(env, n, "NW_SEQ", a->seq);
     if (rc == NW_OK)
         rc = s_env_u64(env, n, "NW_TOPIC_SEQ", ti >= 0 ? a->topics[ti].seq : 0);
+    if (rc == NW_OK)
+        rc = s_env_u64(env, n, "NW_REVISION", a->revision > 1 ? a->revision : 1);
     char ms[32];
     snprintf(ms, sizeof ms, "%" PRId64, a->published_ms);
     if (rc == NW_OK)
@@ -262,7 +265,7 @@ static int s_env_alert(char **env, size_t *n, const nw_alert_t *a, const char *t
     return rc;
 }
 
-#define S_ENV_OWN 16 /* variables s_env_alert sets, at most */
+#define S_ENV_OWN 18 /* variables s_env_alert sets, at most */
 
 /* The parent's environment without its NW_ variables, plus the alert's. */
 static char **s_env_build(const nw_alert_t *alert, const char *topic)

@@ -171,6 +171,8 @@ static void test_alert_json_on_stdin_fields_in_env(void **state)
     assert_non_null(strstr(vars, "NW_TOPIC_SEQ=3\n"));
     assert_non_null(strstr(vars, "NW_TITLE=T \"q\" $(x) `y`\n"));
     assert_non_null(strstr(vars, "NW_PRIORITY=normal\n"));
+    assert_non_null(strstr(vars, "NW_URL=\n"));
+    assert_non_null(strstr(vars, "NW_REVISION=1\n"));
     assert_null(strstr(vars, "NW_TEXT"));
     free(json);
     free(vars);

@@ -571,6 +571,30 @@ static void test_item_without_content_is_read_from_its_page(void **state)
                                       "Prices rose on the news.\n");
 }
 
+static bool s_one_page_failed(const s_fx_t *fx, const nw_feeds_counters_t *c)
+{
+    (void)fx;
+    return c->pages_failed >= 1;
+}
+
+/* An item whose page is 50 MB: the page is cut off at the size limit, nothing is
+ * published, the feed itself counts as fine. */
+static void test_item_with_a_50_mb_page_is_not_taken(void **state)
+{
+    s_fx_t *fx = *state;
+    char doc[1024];
+    snprintf(doc, sizeof doc,
+             "<rss version='2.0'><channel><item><title>Huge</title>"
+             "<link>http://127.0.0.1:%d/bigcl</link><guid>urn:big:1</guid></item>"
+             "</channel></rss>",
+             fx->port);
+    s_serve(fx, "huge.xml", doc);
+    s_start(fx, (const char *[]){"/huge.xml", NULL}, 10000);
+    assert_true(s_run_until(fx, s_one_page_failed));
+    assert_int_equal(fx->n_articles, 0);
+    assert_true(nw_feeds_counters(fx->feeds)->ok >= 1);
+}
+
 static void test_bad_urls_are_refused(void **state)
 {
     (void)state;
@@ -606,6 +630,8 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_item_without_content_is_read_from_its_page, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_item_with_a_50_mb_page_is_not_taken, s_setup,
                                         s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -321,8 +321,13 @@ static void s_schedule(s_feed_t *feed, bool failed)
 static void s_feed_failed(s_feed_t *feed, const char *reason)
 {
     s_schedule(feed, true);
-    nw_log(NW_LOG_WARN, "feed %s: %s; next poll in %llu s", feed->url, reason,
-           (unsigned long long)(uv_timer_get_due_in(&feed->timer) + 999) / 1000);
+    uint64_t due = uv_timer_get_due_in(&feed->timer);
+    if (due < 10000)
+        nw_log(NW_LOG_WARN, "feed %s: %s; next poll in %llu ms", feed->url, reason,
+               (unsigned long long)due);
+    else
+        nw_log(NW_LOG_WARN, "feed %s: %s; next poll in %llu s", feed->url, reason,
+               (unsigned long long)(due + 999) / 1000);
 }
 
 static void s_on_feed_timer(uv_timer_t *timer)

@@ -22,7 +22,7 @@
  *
  * Log lines (stable wording, see docs/PUBLISHER.md):
  *     feed URL: N items, K new
- *     feed URL: REASON; next poll in S s
+ *     feed URL: REASON; next poll in S s   (or N ms under 10 s)
  */
 #ifndef NW_FEEDS_H
 #define NW_FEEDS_H
