@@ -87,23 +87,6 @@ static int s_walk(const xmlNode *node, nw_buf_t *b, int depth)
     return rc;
 }
 
-/* The first element named name below node, depth first, or NULL. */
-static const xmlNode *s_find(const xmlNode *node, const char *name, int depth)
-{
-    if (depth > S_DEPTH_MAX)
-        return NULL;
-    for (const xmlNode *c = node->children; c != NULL; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
-        if (xmlStrcasecmp(c->name, (const xmlChar *)name) == 0)
-            return c;
-        const xmlNode *found = s_find(c, name, depth + 1);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
-
 /* Trims b's trailing whitespace and hands its bytes over. */
 static int s_finish(nw_buf_t *b, char **text)
 {
@@ -116,25 +99,18 @@ static int s_finish(nw_buf_t *b, char **text)
     return *text != NULL ? NW_OK : NW_ERR_NOMEM;
 }
 
-int nw_feed_html_text(const char *html, size_t len, int whole_page, char **text)
+int nw_feed_html_text(const char *html, size_t len, char **text)
 {
     *text = NULL;
     nw_buf_t b = {0};
     int opts = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER |
                HTML_PARSE_NOIMPLIED;
-    /* A feed's HTML came out of an XML document: UTF-8. A page says its own encoding. */
-    htmlDocPtr doc = len > 0 && len <= INT32_MAX
-                         ? htmlReadMemory(html, (int)len, NULL, whole_page ? NULL : "UTF-8", opts)
-                         : NULL;
+    /* A feed's HTML came out of an XML document: UTF-8. */
+    htmlDocPtr doc =
+        len > 0 && len <= INT32_MAX ? htmlReadMemory(html, (int)len, NULL, "UTF-8", opts) : NULL;
     int rc = NW_OK;
     if (doc != NULL) {
-        const xmlNode *top = (const xmlNode *)doc, *pick = NULL;
-        if (whole_page) {
-            const char *const prefer[] = {"article", "main", "body"};
-            for (size_t i = 0; i < 3 && pick == NULL; i++)
-                pick = s_find(top, prefer[i], 0);
-        }
-        rc = s_walk(pick != NULL ? pick : top, &b, 0);
+        rc = s_walk((const xmlNode *)doc, &b, 0);
         xmlFreeDoc(doc);
     }
     if (rc == NW_OK)
@@ -256,7 +232,7 @@ static int s_html_content(const char *html, char **content)
     *content = NULL;
     if (html == NULL || html[0] == '\0')
         return NW_OK;
-    int rc = nw_feed_html_text(html, strlen(html), 0, content);
+    int rc = nw_feed_html_text(html, strlen(html), content);
     if (rc == NW_OK && (*content)[0] == '\0') {
         free(*content);
         *content = NULL;

@@ -38,9 +38,9 @@ void nw_feed_items_free(nw_feed_item_t **items, size_t n);
 /* Turns len bytes of HTML into its readable text in a new string *text (caller frees):
  * one paragraph per block (p, li, h1-h6, blockquote, div, br...), separated by blank
  * lines, whitespace collapsed; script, style, nav, header, footer, aside, form and
- * figcaption are dropped. With whole_page, only the first <article> (else <main>, else
- * <body>) is read. Returns NW_OK (*text may be "" when nothing readable is left) or
+ * figcaption are dropped. (A linked page goes to the ingest whole: its HTML reader
+ * extracts the article.) Returns NW_OK (*text may be "" when nothing readable is left) or
  * NW_ERR_NOMEM. */
-int nw_feed_html_text(const char *html, size_t len, int whole_page, char **text);
+int nw_feed_html_text(const char *html, size_t len, char **text);
 
 #endif

@@ -345,14 +345,18 @@ static void s_on_feed_timer(uv_timer_t *timer)
 
 /* --- Items --------------------------------------------------------------------------- */
 
-/* Hands one item to the owner as an article with the given paragraphs. Returns true when
- * the item is done with. */
-static bool s_deliver(s_feed_t *feed, const nw_feed_item_t *it, const char *paragraphs)
+/* Hands one item to the owner as an article: the item's title over its paragraphs, or,
+ * with page, the linked page's own bytes (the ingest extracts the article from the HTML).
+ * Returns true when the item is done with. */
+static bool s_deliver(s_feed_t *feed, const nw_feed_item_t *it, const char *paragraphs,
+                      const nw_buf_t *page)
 {
     nw_feeds_t *f = feed->owner;
     nw_buf_t text = {0};
     const char *title = it->title[0] ? it->title : it->link[0] ? it->link : it->guid;
-    if (nw_buf_printf(&text, "%s\n\n%s\n", title, paragraphs) != NW_OK) {
+    int brc = page != NULL ? nw_buf_append(&text, page->data ? page->data : "", page->len)
+                           : nw_buf_printf(&text, "%s\n\n%s\n", title, paragraphs);
+    if (brc != NW_OK) {
         nw_buf_free(&text);
         return false;
     }
@@ -415,7 +419,7 @@ static void s_take_items(s_feed_t *feed, nw_feed_item_t *items, size_t n)
             continue;
         fresh++;
         if (it->content != NULL) {
-            s_deliver(feed, it, it->content);
+            s_deliver(feed, it, it->content, NULL);
         } else if (s_http_url(it->link)) {
             nw_feed_item_t *copy = malloc(sizeof *copy);
             if (copy == NULL)
@@ -495,14 +499,8 @@ static void s_page_done(s_fetch_t *x, long status)
                x->feed->url, x->item->link, status);
         return;
     }
-    char *text = NULL;
-    if (nw_feed_html_text(x->body.data ? x->body.data : "", x->body.len, 1, &text) != NW_OK) {
-        f->counters.pages_failed++;
-        return;
-    }
     f->counters.pages_ok++;
-    s_deliver(x->feed, x->item, text);
-    free(text);
+    s_deliver(x->feed, x->item, NULL, &x->body);
 }
 
 /* Why a transfer failed, counted by kind. */
