@@ -88,7 +88,7 @@ awk '
 $2 == "zmq_proxy" { raw[$1] = $3; p99[$1] = $5 }
 $2 == "newswire" {
     printf "%-34s %9.0f msg/s %9.0f msg/s %8.2f\n", "fanout " $1 " subs: delivered/s", $3, raw[$1], $6
-    printf "%-34s %12.0f us %12.0f us %8.2f\n", "fanout " $1 " subs: p99 latency", $5, p99[$1], p99[$1] / $5
+    printf "%-34s %12.0f us %12.0f us %8.2f\n", "fanout " $1 " subs: p99 latency", $5, p99[$1], ($7 > 0 ? 1 / $7 : 0)
 }
 ' "$logs/fanout"
 awk '
