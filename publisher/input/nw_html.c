@@ -97,7 +97,7 @@ static bool s_is(const xmlNode *n, const char *name)
 static bool s_is_heading(const xmlNode *n)
 {
     const char *s = s_name(n);
-    return s[0] == 'h' && s[1] >= '1' && s[1] <= '6' && s[2] == '\0';
+    return strlen(s) == 2 && s[0] == 'h' && s[1] >= '1' && s[1] <= '6';
 }
 
 static s_info_t *s_info(const xmlNode *n)
