@@ -27,7 +27,7 @@ done
 
 # Look-back from several streams at once needs the subscriber's per-stream catch-up; until
 # it has that, this check only reports what happens (set to 1 to enforce it).
-check_multi_stream_lookback=${NW_NETNS_MULTI_LOOKBACK:-0}
+check_multi_stream_lookback=${NW_NETNS_MULTI_LOOKBACK:-1}
 
 if [ "$(id -u)" != 0 ]; then
     echo "proxy_netns: SKIP: needs root to create network namespaces"
