@@ -39,6 +39,7 @@ typedef struct {
     bool help;                      /* print help and exit */
     bool version;                   /* print the version and exit */
     bool no_journal;                /* --no-journal */
+    bool explain;                   /* --explain: with --dry-run, say why each topic */
 } s_cmdline_t;
 
 enum {
@@ -54,6 +55,8 @@ enum {
     S_OPT_JOURNAL_MAX_SIZE,
     S_OPT_JOURNAL_MAX_AGE,
     S_OPT_REPLAY_BIND,
+    S_OPT_MODEL,
+    S_OPT_EXPLAIN,
 };
 
 static const char *const s_fsync_names[] = {"never", "interval", "always", NULL};
@@ -63,6 +66,8 @@ static const struct option s_long_options[] = {
     {"bind", required_argument, NULL, 'b'},
     {"topics", required_argument, NULL, 't'},
     {"boilerplate", required_argument, NULL, S_OPT_BOILERPLATE},
+    {"model", required_argument, NULL, S_OPT_MODEL},
+    {"explain", no_argument, NULL, S_OPT_EXPLAIN},
     {"dry-run", no_argument, NULL, 'n'},
     {"heartbeat", required_argument, NULL, S_OPT_HEARTBEAT},
     {"sndhwm", required_argument, NULL, S_OPT_SNDHWM},
@@ -109,6 +114,11 @@ static void s_print_help(FILE *out)
           "                             (default tcp://*:5556)\n"
           "    -t, --topics FILE        taxonomy file (default: the built-in taxonomy)\n"
           "        --boilerplate FILE   boilerplate rules file (default: the built-in rules)\n"
+          "        --model FILE         topic model made by newswire-train (default: the\n"
+          "                             built-in model; 'none': the taxonomy alone)\n"
+          "        --explain            with --dry-run: each alert gets an \"explain\" object\n"
+          "                             with, per topic, its score, threshold and the terms\n"
+          "                             and features that decided it\n"
           "    -n, --dry-run            print the alerts the FILEs would give as JSON Lines\n"
           "                             on standard output; bind and publish nothing\n"
           "        --heartbeat MS       heartbeat period in milliseconds, or with a unit\n"
@@ -155,8 +165,9 @@ static void s_print_help(FILE *out)
           "\n"
           "SIGNALS\n"
           "    SIGTERM, SIGINT  finish the current article, flush, exit 0 (within 1 s)\n"
-          "    SIGHUP           reload --topics and --boilerplate; a bad file is reported\n"
-          "                     (FILE:LINE) and the previous one kept\n"
+          "    SIGHUP           reload --topics, --model and --boilerplate; a bad file is\n"
+          "                     reported (FILE:LINE) and the previous one kept (the taxonomy\n"
+          "                     and the model are replaced together or not at all)\n"
           "\n"
           "EXIT STATUS\n"
           "    0  stopped by a signal; with --dry-run, every FILE was parsed\n"
@@ -239,6 +250,7 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
     case 's': cl->pubd.spool_dir = value; break;
     case 't': cl->pubd.topics_path = value; break;
     case S_OPT_BOILERPLATE: cl->pubd.boilerplate_path = value; break;
+    case S_OPT_MODEL: cl->pubd.model_path = value; break;
     case 'b':
         if (cl->pubd.n_binds == S_MAX_BINDS) {
             snprintf(err, errlen, "--bind: at most %d endpoints", S_MAX_BINDS);
@@ -337,6 +349,8 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
             cl->version = true;
         else if (opt == S_OPT_NO_JOURNAL)
             cl->no_journal = true;
+        else if (opt == S_OPT_EXPLAIN)
+            cl->explain = true;
         else if (s_apply_option(cl, opt, optarg, err, sizeof err) != NW_OK)
             return s_usage_error(err);
     }
@@ -348,6 +362,8 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
         cl->binds[cl->pubd.n_binds++] = S_DEFAULT_BIND;
     cl->pubd.files = (const char *const *)&argv[optind];
     cl->pubd.n_files = (size_t)(argc - optind);
+    if (cl->explain && !cl->dry_run)
+        return s_usage_error("--explain works with --dry-run only");
     if (cl->dry_run && cl->pubd.n_files == 0 && !cl->help && !cl->version)
         return s_usage_error("--dry-run needs at least one FILE (or - for standard input)");
     return NW_PUBD_EXIT_OK;
@@ -377,7 +393,13 @@ static int s_dry_run_file(const nw_ingest_cfg_t *cfg, const char *path, nw_buf_t
         nw_log(NW_LOG_WARN, "%s: not valid UTF-8, read as Latin-1", name);
     nw_buf_reset(out);
     for (size_t i = 0; i < res.n && rc == NW_OK; i++) {
-        if ((rc = nw_json_alert(out, &res.alerts[i], NULL)) == NW_OK)
+        size_t start = out->len;
+        rc = nw_json_alert(out, &res.alerts[i], NULL);
+        if (rc == NW_OK && res.explain && out->len > start && out->data[out->len - 1] == '}') {
+            out->len--; /* the alert's closing brace: the explanation goes inside */
+            rc = nw_buf_printf(out, ",\"explain\":%s}", res.explain[i]);
+        }
+        if (rc == NW_OK)
             rc = nw_buf_append_str(out, "\n");
     }
     nw_ingest_result_clear(&res);
@@ -388,21 +410,30 @@ static int s_dry_run_file(const nw_ingest_cfg_t *cfg, const char *path, nw_buf_t
     return rc;
 }
 
-static int s_dry_run(const nw_pubd_opts_t *opts)
+static int s_dry_run(const nw_pubd_opts_t *opts, bool explain)
 {
     char err[1024];
     nw_taxonomy_t *tax = NULL;
+    nw_model_t *model = NULL;
     nw_boilerplate_t *rules = NULL;
     int status = NW_PUBD_EXIT_USAGE;
     if (nw_ingest_load_taxonomy(opts->topics_path, &tax, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "--topics %s", err);
         goto cleanup;
     }
+    if (nw_ingest_load_model(opts->model_path, tax, &model, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--model %s", err);
+        goto cleanup;
+    }
     if (nw_ingest_load_rules(opts->boilerplate_path, &rules, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "--boilerplate %s", err);
         goto cleanup;
     }
-    nw_ingest_cfg_t cfg = {.rules = rules, .taxonomy = tax, .max_size = opts->max_article_size};
+    nw_ingest_cfg_t cfg = {.rules = rules,
+                           .taxonomy = tax,
+                           .model = model,
+                           .explain = explain,
+                           .max_size = opts->max_article_size};
     nw_buf_t out = {0};
     status = NW_PUBD_EXIT_OK;
     for (size_t i = 0; i < opts->n_files; i++) {
@@ -414,6 +445,7 @@ static int s_dry_run(const nw_pubd_opts_t *opts)
         status = NW_PUBD_EXIT_FAILURE;
 cleanup:
     nw_taxonomy_destroy(&tax);
+    nw_model_destroy(&model);
     nw_boilerplate_destroy(&rules);
     return status;
 }
@@ -436,6 +468,6 @@ int main(int argc, char *argv[])
         return NW_PUBD_EXIT_OK;
     }
     if (cl.dry_run)
-        return s_dry_run(&cl.pubd);
+        return s_dry_run(&cl.pubd, cl.explain);
     return nw_pubd_run(&cl.pubd);
 }

@@ -3,6 +3,7 @@
 #include "nw_article.h"
 #include "nw_codec.h"
 #include "nw_error.h"
+#include "nw_log.h"
 #include "nw_split.h"
 #include "nw_tagger.h"
 
@@ -19,6 +20,26 @@ int nw_ingest_load_taxonomy(const char *path, nw_taxonomy_t **out, char *err, si
     if (rc != NW_OK)
         snprintf(err, errlen, "built-in taxonomy: %s", nw_strerror(rc));
     return rc;
+}
+
+int nw_ingest_load_model(const char *path, const nw_taxonomy_t *tax, nw_model_t **out, char *err,
+                         size_t errlen)
+{
+    *out = NULL;
+    if (path != NULL && strcmp(path, "none") == 0)
+        return NW_OK;
+    int rc = path ? nw_model_load(path, out, err, errlen) : nw_model_default(out);
+    if (rc != NW_OK) {
+        if (path == NULL)
+            snprintf(err, errlen, "built-in model: %s", nw_strerror(rc));
+        return rc;
+    }
+    char missing[256];
+    size_t n = nw_model_unmatched(*out, tax, missing, sizeof missing);
+    if (n > 0)
+        nw_log(NW_LOG_WARN, "model %s: %zu topic(s) not in the taxonomy, unused: %s",
+               path ? path : "(built in)", n, missing);
+    return NW_OK;
 }
 
 int nw_ingest_load_rules(const char *path, nw_boilerplate_t **out, char *err, size_t errlen)
@@ -142,7 +163,8 @@ int nw_ingest_bytes(const nw_ingest_cfg_t *cfg, const char *name, const char *da
     if (rc == NW_OK && res->n == 0)
         rc = NW_ERR_ARTICLE_BOILERPLATE;
     if (rc == NW_OK)
-        rc = nw_tagger_tag(cfg->taxonomy, res->alerts, res->n);
+        rc = nw_tagger_tag_model(cfg->taxonomy, cfg->model, res->alerts, res->n,
+                                 cfg->explain ? &res->explain : NULL);
     res->latin1 = article.latin1;
     nw_article_clear(&article);
     if (rc != NW_OK) {
@@ -173,6 +195,9 @@ int nw_ingest_file(const nw_ingest_cfg_t *cfg, const char *path, const char *nam
 
 void nw_ingest_result_clear(nw_ingest_result_t *res)
 {
+    for (size_t i = 0; res->explain && i < res->n; i++)
+        free(res->explain[i]);
+    free(res->explain);
     nw_split_free(&res->alerts, res->n);
     memset(res, 0, sizeof *res);
 }
