@@ -46,8 +46,8 @@ static void test_features_tokens_and_bigrams(void **state)
     assert_string_equal(s.names[0], "tariffs");
     assert_string_equal(s.names[1], "rose");
     assert_string_equal(s.names[2], "tariffs rose");
-    assert_string_equal(s.names[3], "0"); /* numbers are one token */
-    assert_string_equal(s.names[5], "now"); /* curly quotes separate */
+    assert_string_equal(s.names[3], "0");           /* numbers are one token */
+    assert_string_equal(s.names[5], "now");         /* curly quotes separate */
     assert_string_equal(s.names[7], "caf\xc3\xa9"); /* accented letters stay in the word */
     /* the fast path gives the same ids; case does not matter */
     s_seen_t f = {0};
@@ -117,8 +117,7 @@ static nw_model_t *s_tiny_model(void)
     nw_features_scan_named("tariff missile", 14, s_collect, &s);
     assert_int_equal(nw_model_add_row(m, s.ids[0], "tariff", (const float[]){4.0f, 0}), NW_OK);
     assert_int_equal(nw_model_add_row(m, s.ids[1], "missile", (const float[]){0, 4.0f}), NW_OK);
-    assert_int_equal(nw_model_add_row(m, s.ids[0], "again", (const float[]){1, 1}),
-                     NW_ERR_INVAL);
+    assert_int_equal(nw_model_add_row(m, s.ids[0], "again", (const float[]){1, 1}), NW_ERR_INVAL);
     return m;
 }
 
@@ -241,9 +240,9 @@ static void test_default_model_loads_with_the_default_taxonomy(void **state)
     char missing[256];
     assert_int_equal(nw_model_unmatched(m, tax, missing, sizeof missing), 0);
     assert_true(nw_model_taxonomy_features(m));
-    static const char *const want[] = {"trade",    "energy",        "economy", "markets",
-                                       "business", "entertainment", "politics", "sport",
-                                       "technology", "tariffs",     "defense", "diplomacy"};
+    static const char *const want[] = {"trade",      "energy",        "economy",  "markets",
+                                       "business",   "entertainment", "politics", "sport",
+                                       "technology", "tariffs",       "defense",  "diplomacy"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         if (nw_model_topic_find(m, want[i]) < 0)
             fail_msg("the built-in model has no topic '%s'", want[i]);

@@ -81,8 +81,7 @@ static void s_expect(const s_fixture_t *f, const char *prefix, const char *want,
             if (has == (pass == 1)) {
                 char got[512] = "";
                 for (size_t k = 0; k < a->n_topics; k++)
-                    snprintf(got + strlen(got), sizeof got - strlen(got), " %s",
-                             a->topics[k].name);
+                    snprintf(got + strlen(got), sizeof got - strlen(got), " %s", a->topics[k].name);
                 fail_msg("'%s': %s '%s' (topics:%s)", prefix, pass ? "unwanted" : "missing", t,
                          got);
             }

@@ -88,7 +88,7 @@ static void s_term(uint32_t term, size_t segment, void *ctx)
 }
 
 /* Sorts n features by id, stably: insertion sort for a few, else a radix sort of the
- * NW_FEATURES_BITS-bit ids in two passes through tmp (n entries). */
+ * NW_FEATURES_BITS-bit ids, 7 bits a pass (small count tables), through tmp (n entries). */
 static void s_sort(nw_feat_t *f, size_t n, nw_feat_t *tmp)
 {
     if (n < 48) {
@@ -103,17 +103,16 @@ static void s_sort(nw_feat_t *f, size_t n, nw_feat_t *tmp)
         }
         return;
     }
-    enum { S_HALF = NW_FEATURES_BITS / 2, S_BUCKETS = 1 << (NW_FEATURES_BITS - S_HALF) };
-    size_t count[S_BUCKETS];
+    enum { S_RADIX = 7, S_BUCKETS = 1 << S_RADIX };
+    uint32_t count[S_BUCKETS];
     nw_feat_t *from = f, *to = tmp;
-    for (int pass = 0; pass < 2; pass++) {
-        unsigned shift = pass ? S_HALF : 0;
+    for (unsigned shift = 0; shift < NW_FEATURES_BITS; shift += S_RADIX) {
         memset(count, 0, sizeof count);
         for (size_t i = 0; i < n; i++)
             count[(from[i].id >> shift) & (S_BUCKETS - 1)]++;
-        size_t sum = 0;
+        uint32_t sum = 0;
         for (size_t b = 0; b < S_BUCKETS; b++) {
-            size_t c = count[b];
+            uint32_t c = count[b];
             count[b] = sum;
             sum += c;
         }
@@ -123,7 +122,8 @@ static void s_sort(nw_feat_t *f, size_t n, nw_feat_t *tmp)
         from = to;
         to = swap;
     }
-    /* two passes: the sorted run is back in f */
+    if (from != f)
+        memcpy(f, from, n * sizeof(*f));
 }
 
 /* Sorts n features, merges repeats into 1 + ln(count), scales the block to length scale.
@@ -187,8 +187,8 @@ int nw_docvec_build(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t
     return nw_docvec_build_ex(v, tax, seg, n, taxonomy_features, name, ctx, NULL, NULL);
 }
 
-int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t *seg,
-                       size_t n, bool taxonomy_features, nw_docvec_name_fn *name, void *ctx,
+int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t *seg, size_t n,
+                       bool taxonomy_features, nw_docvec_name_fn *name, void *ctx,
                        nw_segment_evidence_t *segs, bool *urgent)
 {
     s_build_t b = {.v = v, .name = name, .ctx = ctx};
@@ -245,15 +245,28 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
         v->feat[v->n - 1].value = (float)(S_SCORE_SCALE * (ratio > 2 ? 2 : ratio));
     }
     if (v->n > n_words) {
-        /* merge the blocks; an id in two of them (a collision) sums its values */
-        s_sort(v->feat, v->n, v->scratch);
-        size_t m = 0;
-        for (size_t i = 0; i < v->n; i++) {
-            if (m > 0 && v->feat[m - 1].id == v->feat[i].id)
-                v->feat[m - 1].value += v->feat[i].value;
+        /* merge the three sorted runs (words, terms, scores); an id in two of them (a
+         * collision) sums its values */
+        s_sort(v->feat + n_words + n_terms, v->n - n_words - n_terms, v->scratch);
+        size_t w = 0, t = n_words, k = n_words + n_terms, m = 0;
+        const size_t w_end = n_words, t_end = n_words + n_terms, k_end = v->n;
+        while (w < w_end || t < t_end || k < k_end) {
+            uint32_t iw = w < w_end ? v->feat[w].id : UINT32_MAX;
+            uint32_t it = t < t_end ? v->feat[t].id : UINT32_MAX;
+            uint32_t ik = k < k_end ? v->feat[k].id : UINT32_MAX;
+            nw_feat_t next;
+            if (iw <= it && iw <= ik)
+                next = v->feat[w++];
+            else if (it <= ik)
+                next = v->feat[t++];
             else
-                v->feat[m++] = v->feat[i];
+                next = v->feat[k++];
+            if (m > 0 && v->scratch[m - 1].id == next.id)
+                v->scratch[m - 1].value += next.value;
+            else
+                v->scratch[m++] = next;
         }
+        memcpy(v->feat, v->scratch, m * sizeof(*v->feat));
         v->n = m;
     }
     return NW_OK;

@@ -16,16 +16,12 @@
 #define NW_DOCVEC_H
 
 #include "nw_evidence.h"
+#include "nw_features.h"
 #include "nw_taxonomy.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-typedef struct {
-    uint32_t id;
-    float value;
-} nw_feat_t;
 
 typedef struct {
     nw_feat_t *feat; /* sorted by id, distinct */
@@ -49,8 +45,8 @@ int nw_docvec_build(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t
 
 /* As nw_docvec_build, and also fills segs and *urgent as nw_evidence_score does (either
  * may be NULL). */
-int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t *seg,
-                       size_t n, bool taxonomy_features, nw_docvec_name_fn *name, void *ctx,
+int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t *seg, size_t n,
+                       bool taxonomy_features, nw_docvec_name_fn *name, void *ctx,
                        nw_segment_evidence_t *segs, bool *urgent);
 
 /* Returns the name of taxonomy feature kind 'T' (term index) or 'S' (topic index) into

@@ -19,7 +19,8 @@ static inline uint32_t s_reduce(uint64_t h)
 /* Bytes that separate tokens: ASCII that is not a letter or digit. */
 static inline bool s_ascii_sep(unsigned char b)
 {
-    return b < 0x80 && !((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'));
+    return b < 0x80 &&
+           !((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'));
 }
 
 /* The length of the UTF-8 punctuation sequence at p (0 if none): U+0080-U+00BF (C2 80-BF)
@@ -33,8 +34,7 @@ static inline size_t s_utf8_punct(const unsigned char *p, const unsigned char *e
     return 0;
 }
 
-static inline size_t s_scan(const char *text, size_t len, nw_features_fn *fn, void *ctx,
-                            bool names)
+static inline size_t s_scan(const char *text, size_t len, nw_features_fn *fn, void *ctx, bool names)
 {
     const unsigned char *p = (const unsigned char *)text, *end = p + len;
     size_t tokens = 0;

@@ -26,6 +26,12 @@
 #define NW_FEATURES_BITS 20
 #define NW_FEATURES_MASK ((1u << NW_FEATURES_BITS) - 1u)
 
+/* A feature with its value in a story's vector (nw_docvec). */
+typedef struct {
+    uint32_t id;
+    float value;
+} nw_feat_t;
+
 /* Called once per feature occurrence: unigram, then the bigram it ends (if any).
  * name/len is the feature's text ("tariff", "import duties"); it points into a buffer
  * that lives until the callback returns. */

@@ -32,13 +32,13 @@ struct nw_model_t {
     s_topic_t *topics;
     size_t n_topics;
     bool taxonomy_features;
-    uint32_t *ids;   /* per row */
-    char **names;    /* per row */
-    float *weights;  /* rows x n_topics */
+    uint32_t *ids;  /* per row */
+    char **names;   /* per row */
+    float *weights; /* rows x n_topics */
     size_t n_rows, cap_rows;
     s_slot_t *slots; /* open addressing by id; row 0 = empty; mask + 1 entries */
     size_t mask;
-    uint64_t *bits;  /* bit id set: a row may have that id (ids within NW_FEATURES_MASK) */
+    uint64_t *bits; /* bit id set: a row may have that id (ids within NW_FEATURES_MASK) */
 };
 
 static int s_fail(char *err, size_t errlen, const char *origin, size_t line, const char *fmt, ...)
@@ -311,7 +311,8 @@ int nw_model_parse(const char *text, size_t len, const char *origin, nw_model_t 
     unsigned long version = 0;
     int used = 0;
     if (sscanf(line, "newswire-model %lu %n", &version, &used) != 1 || line[used] != '\0') {
-        rc = s_fail(err, errlen, p.origin, 1, "not a newswire model (first line 'newswire-model 1')");
+        rc = s_fail(err, errlen, p.origin, 1,
+                    "not a newswire model (first line 'newswire-model 1')");
         goto done;
     }
     if (version != NW_MODEL_VERSION) {
@@ -350,8 +351,9 @@ int nw_model_parse(const char *text, size_t len, const char *origin, nw_model_t 
         goto done;
     }
     if (p.m->n_rows != p.declared_rows) {
-        rc = s_fail(err, errlen, p.origin, p.line, "'weights %zu' but %zu weight lines (truncated?)",
-                    p.declared_rows, p.m->n_rows);
+        rc =
+            s_fail(err, errlen, p.origin, p.line, "'weights %zu' but %zu weight lines (truncated?)",
+                   p.declared_rows, p.m->n_rows);
         goto done;
     }
 done:
@@ -413,8 +415,7 @@ int nw_model_default(nw_model_t **out)
                           "model.txt (built in)", out, err, sizeof(err));
 }
 
-size_t nw_model_unmatched(const nw_model_t *m, const nw_taxonomy_t *tax, char *missing,
-                          size_t len)
+size_t nw_model_unmatched(const nw_model_t *m, const nw_taxonomy_t *tax, char *missing, size_t len)
 {
     size_t n = 0, used = 0;
     if (len)
@@ -481,6 +482,51 @@ long nw_model_row_of(const nw_model_t *m, uint32_t id)
             return -1;
         if (m->slots[s].id == id)
             return (long)m->slots[s].row1 - 1;
+    }
+}
+
+void nw_model_margins(const nw_model_t *m, const nw_feat_t *f, size_t n, double *margin)
+{
+    enum { S_CHUNK = 256 };
+    size_t nt = m->n_topics;
+    for (size_t t = 0; t < nt; t++)
+        margin[t] = m->topics[t].bias;
+    if (!m->slots)
+        return;
+    float value[S_CHUNK];
+    size_t slot[S_CHUNK];
+    uint32_t id[S_CHUNK];
+    for (size_t start = 0; start < n; start += S_CHUNK) {
+        size_t end = start + S_CHUNK < n ? start + S_CHUNK : n, k = 0;
+        /* 1: the bit table (small, cached) drops most ids; fetch the slots of the rest */
+        for (size_t i = start; i < end; i++) {
+            uint32_t x = f[i].id;
+            if (x <= NW_FEATURES_MASK && !((m->bits[x / 64] >> (x % 64)) & 1))
+                continue;
+            id[k] = x;
+            value[k] = f[i].value;
+            slot[k] = s_slot_hash(x) & m->mask;
+            __builtin_prefetch(&m->slots[slot[k]]);
+            k++;
+        }
+        /* 2: probe, and fetch the weight rows found */
+        size_t found = 0;
+        for (size_t j = 0; j < k; j++) {
+            size_t s = slot[j];
+            while (m->slots[s].row1 && m->slots[s].id != id[j])
+                s = (s + 1) & m->mask;
+            if (!m->slots[s].row1)
+                continue;
+            slot[found] = m->slots[s].row1 - 1; /* now the row */
+            value[found++] = value[j];
+            __builtin_prefetch(&m->weights[(m->slots[s].row1 - 1) * nt]);
+        }
+        /* 3: add them up */
+        for (size_t j = 0; j < found; j++) {
+            const float *w = &m->weights[slot[j] * nt];
+            for (size_t t = 0; t < nt; t++)
+                margin[t] += (double)w[t] * value[j];
+        }
     }
 }
 

@@ -20,6 +20,7 @@
 #ifndef NW_MODEL_H
 #define NW_MODEL_H
 
+#include "nw_features.h"
 #include "nw_taxonomy.h"
 
 #include <stdbool.h>
@@ -46,8 +47,7 @@ int nw_model_default(nw_model_t **out);
 /* Says which model topics tax lacks: they are not used with it (the tagger decides the
  * taxonomy's topics; a model topic needs a taxonomy topic of its name). Writes their
  * names, comma-separated, into missing ("" when none). Returns how many. */
-size_t nw_model_unmatched(const nw_model_t *m, const nw_taxonomy_t *tax, char *missing,
-                          size_t len);
+size_t nw_model_unmatched(const nw_model_t *m, const nw_taxonomy_t *tax, char *missing, size_t len);
 
 /* Returns how many topics the model has; topic i's name, threshold and bias. */
 size_t nw_model_topic_count(const nw_model_t *m);
@@ -68,6 +68,11 @@ long nw_model_row_of(const nw_model_t *m, uint32_t id);
 const float *nw_model_row_weights(const nw_model_t *m, size_t r);
 uint32_t nw_model_row_id(const nw_model_t *m, size_t r);
 const char *nw_model_row_name(const nw_model_t *m, size_t r);
+
+/* Sets margin[t] = bias(t) + sum of value x weight(id, t) over the n features f, for
+ * every model topic t (margin has nw_model_topic_count entries). The lookups of a story
+ * are issued ahead of their use, so their cache misses overlap. */
+void nw_model_margins(const nw_model_t *m, const nw_feat_t *f, size_t n, double *margin);
 
 /* ---- building and writing (newswire-train) ---- */
 

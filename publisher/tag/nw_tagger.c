@@ -47,17 +47,7 @@ static nw_position_t s_position(const nw_alert_t *alerts, size_t i, bool *lead_s
 /* margin[t] = bias + sum of value x weight, for every model topic. */
 static void s_margins(const nw_model_t *m, const nw_docvec_t *v, double *margin)
 {
-    size_t mt = nw_model_topic_count(m);
-    for (size_t t = 0; t < mt; t++)
-        margin[t] = nw_model_topic_bias(m, t);
-    for (size_t i = 0; i < v->n; i++) {
-        long r = nw_model_row_of(m, v->feat[i].id);
-        if (r < 0)
-            continue;
-        const float *w = nw_model_row_weights(m, (size_t)r);
-        for (size_t t = 0; t < mt; t++)
-            margin[t] += (double)w[t] * v->feat[i].value;
-    }
+    nw_model_margins(m, v->feat, v->n, margin);
 }
 
 /* The article level: which topics the article has, and how clearly. */

@@ -48,6 +48,7 @@ static void s_help(void)
            "                          per topic (taxonomy, words-only model, combination);\n"
            "                          C and thresholds are chosen inside each training part\n"
            "    --oof FILE            with --evaluate: the combination's out-of-fold topics\n"
+           "    --only TOPIC,...      with --evaluate: score these topics only\n"
            "    --show MODEL          print each topic's threshold and strongest features\n"
            "    --top N               with --show: features per topic and sign (default 15)\n"
            "    -h, --help            this help\n"
@@ -127,7 +128,19 @@ static bool s_size(const char *s, size_t lo, size_t hi, size_t *out)
 
 int main(int argc, char *argv[])
 {
-    enum { O_SET = 256, O_MAP, O_FOLDS, O_WORDS, O_PRUNE, O_MAXPT, O_EVAL, O_OOF, O_SHOW, O_TOP };
+    enum {
+        O_SET = 256,
+        O_MAP,
+        O_FOLDS,
+        O_WORDS,
+        O_PRUNE,
+        O_MAXPT,
+        O_EVAL,
+        O_OOF,
+        O_ONLY,
+        O_SHOW,
+        O_TOP
+    };
     static const struct option opts[] = {
         {"set", required_argument, NULL, O_SET},
         {"map", required_argument, NULL, O_MAP},
@@ -139,6 +152,7 @@ int main(int argc, char *argv[])
         {"max-per-topic", required_argument, NULL, O_MAXPT},
         {"evaluate", required_argument, NULL, O_EVAL},
         {"oof", required_argument, NULL, O_OOF},
+        {"only", required_argument, NULL, O_ONLY},
         {"show", required_argument, NULL, O_SHOW},
         {"top", required_argument, NULL, O_TOP},
         {"help", no_argument, NULL, 'h'},
@@ -189,6 +203,7 @@ int main(int argc, char *argv[])
                 return s_usage("--evaluate: a whole number from 2 to 20");
             break;
         case O_OOF: oof_path = optarg; break;
+        case O_ONLY: o.only = optarg; break;
         case O_SHOW: show = optarg; break;
         case O_TOP:
             if (!s_size(optarg, 1, 10000, &top))

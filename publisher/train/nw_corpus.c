@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_DOC_MAX (4 * 1024 * 1024) /* bytes of one document */
+#define S_DOC_MAX  (4 * 1024 * 1024) /* bytes of one document */
 #define S_SETS_MAX 32
 
 static char *s_read_file(const char *path, size_t *len)
@@ -186,8 +186,8 @@ static int s_topic(nw_corpus_t *c, const char *name, uint32_t set, bool extra, l
         return NW_ERR_CONFIG;
     }
     int rc = s_grow_labels(c, c->n_topics + 1);
-    nw_corpus_topic_t *grown = rc == NW_OK ? realloc(c->topics, (c->n_topics + 1) * sizeof(*grown))
-                                           : NULL;
+    nw_corpus_topic_t *grown =
+        rc == NW_OK ? realloc(c->topics, (c->n_topics + 1) * sizeof(*grown)) : NULL;
     if (!grown)
         return NW_ERR_NOMEM;
     c->topics = grown;
@@ -257,9 +257,8 @@ int nw_corpus_add(nw_corpus_t *c, const char *labels, const char *dir, const nw_
     }
     for (size_t k = 0; k < nh; k++) {
         col_topic[k] = -1;
-        if (binary[k] &&
-            (rc = s_topic(c, s_mapped(head[k], maps, n_maps), set, extra_negatives, &col_topic[k],
-                          err, errlen, labels)) != NW_OK)
+        if (binary[k] && (rc = s_topic(c, s_mapped(head[k], maps, n_maps), set, extra_negatives,
+                                       &col_topic[k], err, errlen, labels)) != NW_OK)
             goto done;
     }
     size_t lineno = 1;

@@ -26,17 +26,17 @@
 #define NW_CORPUS_UNLABELLED (-1)
 
 typedef struct {
-    char *path;        /* real path of the text file */
-    nw_docvec_t vec;   /* features with the taxonomy's (T:, S:) */
-    nw_feat_t *words;  /* the words-only features (no T:, S:), sorted */
+    char *path;       /* real path of the text file */
+    nw_docvec_t vec;  /* features with the taxonomy's (T:, S:) */
+    nw_feat_t *words; /* the words-only features (no T:, S:), sorted */
     size_t n_words;
     int8_t *label;     /* per corpus topic: 1, 0, or NW_CORPUS_UNLABELLED */
     uint32_t set_mask; /* bit s: labelled by label file s */
 } nw_corpus_doc_t;
 
 typedef struct {
-    char *name;        /* a taxonomy topic */
-    uint32_t set;      /* the label file it comes from */
+    char *name;           /* a taxonomy topic */
+    uint32_t set;         /* the label file it comes from */
     bool extra_negatives; /* documents of other files count as negatives (see nw_train) */
 } nw_corpus_topic_t;
 

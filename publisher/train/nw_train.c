@@ -312,8 +312,9 @@ int nw_train_model(const nw_corpus_t *c, const nw_train_opts_t *o, FILE *log, nw
                                      scored)) != NW_OK)
             goto done;
         if (log)
-            fprintf(log, "%-14s %5zu documents (%4zu positive, %zu more negatives)  %s  C %-4g  "
-                         "threshold %+.4f  cv F1 %.3f  weights %zu\n",
+            fprintf(log,
+                    "%-14s %5zu documents (%4zu positive, %zu more negatives)  %s  C %-4g  "
+                    "threshold %+.4f  cv F1 %.3f  weights %zu\n",
                     c->topics[t].name, scored, positives, extra,
                     v ? "words+taxonomy" : "words only    ", C, thr, f1,
                     nz < o->max_per_topic ? nz : o->max_per_topic);
@@ -361,6 +362,20 @@ static void s_print(FILE *out, const char *what, const s_count_t *k)
     (void)what;
 }
 
+/* Whether name is an item of the comma-separated list. */
+static bool s_listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p += len + (comma ? 1 : 0);
+    }
+    return false;
+}
+
 int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t outer_folds, FILE *out,
                       FILE *oof, char *err, size_t errlen)
 {
@@ -378,6 +393,8 @@ int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t out
     fprintf(out, "| topic | docs | pos | taxonomy P R F1 | model (words) P R F1 | combination P R "
                  "F1 |\n|---|---|---|---|---|---|\n");
     for (size_t t = 0; t < c->n_topics; t++) {
+        if (o->only && !s_listed(o->only, c->topics[t].name))
+            continue;
         size_t tt = s_tax_topic(c, t);
         s_count_t k[3] = {{0}};
         size_t docs = 0, pos = 0;
@@ -401,8 +418,8 @@ int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t out
                 }
                 s_set_free(&s);
                 for (size_t i = 0; i < test.n; i++) {
-                    bool allowed =
-                        !variant[v].rules || nw_evidence_allowed(&c->docs[test.doc[i]].vec.topics[tt]);
+                    bool allowed = !variant[v].rules ||
+                                   nw_evidence_allowed(&c->docs[test.doc[i]].vec.topics[tt]);
                     bool y = allowed && s_margin(&ctx[v], &fit, fv, test.doc[i]) >= thr;
                     s_count(&k[1 + v], test.y[i] > 0, y);
                     if (v == 1)
@@ -412,7 +429,8 @@ int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t out
             }
             for (size_t i = 0; i < test.n; i++) {
                 const nw_corpus_doc_t *d = &c->docs[test.doc[i]];
-                s_count(&k[0], test.y[i] > 0, nw_evidence_taxonomy_has(c->tax, tt, &d->vec.topics[tt]));
+                s_count(&k[0], test.y[i] > 0,
+                        nw_evidence_taxonomy_has(c->tax, tt, &d->vec.topics[tt]));
                 docs++;
                 pos += test.y[i] > 0;
             }

@@ -26,11 +26,12 @@
 #include <stdio.h>
 
 typedef struct {
-    size_t folds;             /* k of the cross-validation that picks C and thresholds */
-    bool taxonomy_features;   /* read the T: and S: features (false: words only) */
-    bool rules;               /* apply the taxonomy's vetoes and require: lines */
-    double prune;             /* weights of smaller magnitude are dropped from the model */
-    size_t max_per_topic;     /* at most this many weights per topic (largest first) */
+    size_t folds;           /* k of the cross-validation that picks C and thresholds */
+    bool taxonomy_features; /* read the T: and S: features (false: words only) */
+    bool rules;             /* apply the taxonomy's vetoes and require: lines */
+    double prune;           /* weights of smaller magnitude are dropped from the model */
+    size_t max_per_topic;   /* at most this many weights per topic (largest first) */
+    const char *only;       /* nw_train_evaluate: comma-separated topics to score (NULL: all) */
 } nw_train_opts_t;
 
 /* Trains every topic of the corpus on all its documents and returns the model in *out.
