@@ -116,9 +116,9 @@ static void test_sighup_with_a_bad_model_keeps_the_old_pair(void **state)
     free(text);
     char spool[4200];
     snprintf(spool, sizeof spool, "%s/spool", f->dir);
-    const char *argv[] = {NW_PUB_BIN,    "--spool",       spool,  "--no-journal",
-                          "--bind",      "tcp://127.0.0.1:*", "--model", f->model,
-                          "--log-level", "info",          NULL};
+    const char *argv[] = {
+        NW_PUB_BIN, "--spool", spool,         "--no-journal", "--bind", "tcp://127.0.0.1:*",
+        "--model",  f->model,  "--log-level", "info",         NULL};
     nw_testproc_t *p = nw_testproc_start(argv, NULL);
     assert_non_null(p);
     if (!nw_testproc_wait_output(p, NW_TESTPROC_STDERR, "ready: stream ", S_WAIT_MS))
@@ -126,8 +126,8 @@ static void test_sighup_with_a_bad_model_keeps_the_old_pair(void **state)
     static const char bad[] = "newswire-model 1\ntopics 1\n";
     assert_int_equal(nw_test_write_file(f->model, bad, strlen(bad)), 0);
     assert_int_equal(nw_testproc_signal(p, SIGHUP), 0);
-    if (!nw_testproc_wait_output(p, NW_TESTPROC_STDERR,
-                                 "keeping the previous taxonomy and model", S_WAIT_MS))
+    if (!nw_testproc_wait_output(p, NW_TESTPROC_STDERR, "keeping the previous taxonomy and model",
+                                 S_WAIT_MS))
         fail_msg("no reload error: %s", nw_testproc_output(p, NW_TESTPROC_STDERR));
     assert_non_null(strstr(nw_testproc_output(p, NW_TESTPROC_STDERR), "my.model:"));
     /* the daemon still runs and stops cleanly */

@@ -137,7 +137,7 @@ static size_t s_block(nw_feat_t *f, size_t n, double scale, nw_feat_t *tmp)
         size_t j = i + 1;
         while (j < n && f[j].id == f[i].id)
             j++;
-        double tf = 1.0 + log((double)(j - i));
+        double tf = j - i == 1 ? 1.0 : 1.0 + log((double)(j - i));
         norm += tf * tf;
         f[out++] = (nw_feat_t){.id = f[i].id, .value = (float)tf};
         i = j;

@@ -519,7 +519,9 @@ void nw_model_margins(const nw_model_t *m, const nw_feat_t *f, size_t n, double 
                 continue;
             slot[found] = m->slots[s].row1 - 1; /* now the row */
             value[found++] = value[j];
-            __builtin_prefetch(&m->weights[(m->slots[s].row1 - 1) * nt]);
+            const float *w = &m->weights[(m->slots[s].row1 - 1) * nt];
+            __builtin_prefetch(w);
+            __builtin_prefetch(w + nt - 1); /* a row may end on the next cache line */
         }
         /* 3: add them up */
         for (size_t j = 0; j < found; j++) {

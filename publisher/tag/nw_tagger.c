@@ -29,6 +29,8 @@ typedef struct {
     bool *has;                    /* per taxonomy topic: the article has it */
     bool urgent;
     size_t scored_alert; /* 1 + the alert alert_margin and one are for; 0: none */
+    size_t n_alerts;     /* alerts of the article */
+    bool one_borrowed;   /* one.feat is art.feat (a two-alert article) */
 } s_state_t;
 
 static nw_position_t s_position(const nw_alert_t *alerts, size_t i, bool *lead_seen)
@@ -84,11 +86,22 @@ static size_t s_rank(const s_state_t *s, size_t *order)
     return n;
 }
 
-/* Scores alert i read as an article of its own, once (s->scored_alert remembers it). */
+/* Scores alert i read as an article of its own, once (s->scored_alert remembers it). The
+ * only alert besides the headline is the article's whole body: it is read with the
+ * article, whose margins are already known. */
 static int s_alert_margins(s_state_t *s, size_t i)
 {
     if (s->scored_alert == i + 1)
         return NW_OK;
+    if (s->n_alerts == 2) {
+        memcpy(s->alert_margin, s->margin, nw_model_topic_count(s->model) * sizeof(double));
+        nw_docvec_free(&s->one);
+        s->one.feat = s->art.feat; /* borrowed for explanations; see s_state_free */
+        s->one.n = s->art.n;
+        s->one_borrowed = true;
+        s->scored_alert = i + 1;
+        return NW_OK;
+    }
     int rc = nw_docvec_build(&s->one, s->tax, &s->seg[i], 1, nw_model_taxonomy_features(s->model),
                              NULL, NULL);
     if (rc != NW_OK)
@@ -280,6 +293,8 @@ static void s_state_free(s_state_t *s)
     free(s->alert_margin);
     free(s->strength);
     free(s->has);
+    if (s->one_borrowed)
+        s->one.feat = NULL;
     nw_docvec_free(&s->art);
     nw_docvec_free(&s->one);
 }
@@ -288,7 +303,7 @@ int nw_tagger_tag_model(const nw_taxonomy_t *tax, const nw_model_t *model, nw_al
                         size_t n, char ***explain)
 {
     int rc = NW_ERR_NOMEM;
-    s_state_t s = {.tax = tax, .model = model, .nt = nw_taxonomy_topic_count(tax)};
+    s_state_t s = {.tax = tax, .model = model, .nt = nw_taxonomy_topic_count(tax), .n_alerts = n};
     size_t nt = s.nt ? s.nt : 1, mt = model ? nw_model_topic_count(model) : 1;
     size_t *order = calloc(nt, sizeof(size_t));
     char **ex = explain ? calloc(n ? n : 1, sizeof(char *)) : NULL;
