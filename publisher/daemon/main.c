@@ -54,6 +54,7 @@ typedef struct {
     nw_cert_t curve;         /* --curve-secret, loaded */
     nw_feed_source_t *feeds; /* --feed and --feeds, in order (URLs owned) */
     size_t n_feeds;          /* entries of feeds */
+    bool explain;            /* --explain: with --dry-run, say why each topic */
 } s_cmdline_t;
 
 enum {
@@ -81,6 +82,8 @@ enum {
     S_OPT_FEED_INTERVAL,
     S_OPT_FEED_TIMEOUT,
     S_OPT_FEED_MAX_SIZE,
+    S_OPT_MODEL,
+    S_OPT_EXPLAIN,
 };
 
 static const char *const s_format_names[] = {"text", "json", NULL};
@@ -95,6 +98,8 @@ static const struct option s_long_options[] = {
     {"html-rules", required_argument, NULL, S_OPT_HTML_RULES},
     {"extract", no_argument, NULL, S_OPT_EXTRACT},
     {"format", required_argument, NULL, S_OPT_FORMAT},
+    {"model", required_argument, NULL, S_OPT_MODEL},
+    {"explain", no_argument, NULL, S_OPT_EXPLAIN},
     {"dry-run", no_argument, NULL, 'n'},
     {"heartbeat", required_argument, NULL, S_OPT_HEARTBEAT},
     {"sndhwm", required_argument, NULL, S_OPT_SNDHWM},
@@ -165,6 +170,11 @@ static void s_print_help(FILE *out)
           "                             time, url, section, body) without tagging; publish\n"
           "                             nothing\n"
           "        --format FORMAT      with --extract: text (default) or json\n"
+          "        --model FILE         topic model made by newswire-train (default: the\n"
+          "                             built-in model; 'none': the taxonomy alone)\n"
+          "        --explain            with --dry-run: each alert gets an \"explain\" object\n"
+          "                             with, per topic, its score, threshold and the terms\n"
+          "                             and features that decided it\n"
           "    -n, --dry-run            print the alerts the FILEs would give as JSON Lines\n"
           "                             on standard output; bind and publish nothing\n"
           "        --heartbeat MS       heartbeat period in milliseconds, or with a unit\n"
@@ -230,8 +240,10 @@ static void s_print_help(FILE *out)
           "\n"
           "SIGNALS\n"
           "    SIGTERM, SIGINT  finish the current article, flush, exit 0 (within 1 s)\n"
-          "    SIGHUP           reload --topics, --boilerplate, --html-rules and --curve-allow;\n"
-          "                     a bad file is reported (FILE:LINE) and the previous one kept\n"
+          "    SIGHUP           reload --topics, --model, --boilerplate, --html-rules and\n"
+          "                     --curve-allow; a bad file is reported (FILE:LINE) and the\n"
+          "                     previous one kept (the taxonomy and the model are replaced\n"
+          "                     together or not at all)\n"
           "\n"
           "EXIT STATUS\n"
           "    0  stopped by a signal; with --dry-run or --extract, every FILE was parsed\n"
@@ -377,6 +389,11 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
             cl->extract_json = choice == 1;
             cl->format_given = true;
         }
+        break;
+    case S_OPT_MODEL:
+        if (strcmp(value, "none") == 0 ||
+            (rc = nw_opt_file("--model", value, err, errlen)) == NW_OK)
+            cl->pubd.model_path = value;
         break;
     case 'b':
         if (cl->pubd.n_binds == S_MAX_BINDS) {
@@ -527,6 +544,8 @@ static int s_parse(int argc, char *argv[], const nw_config_t *cfg, s_cmdline_t *
             cl->no_journal = true;
         else if (opt == S_OPT_EXTRACT)
             cl->extract = true;
+        else if (opt == S_OPT_EXPLAIN)
+            cl->explain = true;
         else if (opt == S_OPT_CONFIG)
             continue; /* read by nw_config_load */
         else if ((rc = s_apply_option(cl, opt, optarg, err, sizeof err)) != NW_OK) {
@@ -547,6 +566,8 @@ static int s_parse(int argc, char *argv[], const nw_config_t *cfg, s_cmdline_t *
         cl->binds[cl->pubd.n_binds++] = S_DEFAULT_BIND;
     cl->pubd.files = (const char *const *)&argv[optind];
     cl->pubd.n_files = (size_t)(argc - optind);
+    if (cl->explain && !cl->dry_run)
+        return s_usage_error("--explain works with --dry-run only");
     if (cl->dry_run && cl->pubd.n_files == 0 && !cl->help && !cl->version)
         return s_usage_error("--dry-run needs at least one FILE (or - for standard input)");
     if (cl->extract && cl->dry_run)
@@ -586,7 +607,13 @@ static int s_dry_run_file(const nw_ingest_cfg_t *cfg, const char *path, nw_buf_t
         nw_log(NW_LOG_WARN, "%s: not valid UTF-8, read as Latin-1", name);
     nw_buf_reset(out);
     for (size_t i = 0; i < res.n && rc == NW_OK; i++) {
-        if ((rc = nw_json_alert(out, &res.alerts[i], NULL)) == NW_OK)
+        size_t start = out->len;
+        rc = nw_json_alert(out, &res.alerts[i], NULL);
+        if (rc == NW_OK && res.explain && out->len > start && out->data[out->len - 1] == '}') {
+            out->len--; /* the alert's closing brace: the explanation goes inside */
+            rc = nw_buf_printf(out, ",\"explain\":%s}", res.explain[i]);
+        }
+        if (rc == NW_OK)
             rc = nw_buf_append_str(out, "\n");
     }
     nw_ingest_result_clear(&res);
@@ -625,15 +652,20 @@ static int s_extract_file(const nw_ingest_cfg_t *cfg, const char *path, bool jso
 }
 
 /* --dry-run (alerts as JSON Lines) or, when extract, --extract (articles). */
-static int s_dry_run(const nw_pubd_opts_t *opts, bool extract, bool json)
+static int s_dry_run(const nw_pubd_opts_t *opts, bool extract, bool json, bool explain)
 {
     char err[1024];
     nw_taxonomy_t *tax = NULL;
+    nw_model_t *model = NULL;
     nw_boilerplate_t *rules = NULL;
     nw_html_rules_t *html = NULL;
     int status = NW_PUBD_EXIT_USAGE;
     if (nw_ingest_load_taxonomy(opts->topics_path, &tax, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "--topics %s", err);
+        goto cleanup;
+    }
+    if (nw_ingest_load_model(opts->model_path, tax, &model, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--model %s", err);
         goto cleanup;
     }
     if (nw_ingest_load_rules(opts->boilerplate_path, &rules, err, sizeof err) != NW_OK) {
@@ -644,8 +676,12 @@ static int s_dry_run(const nw_pubd_opts_t *opts, bool extract, bool json)
         nw_log(NW_LOG_ERROR, "--html-rules %s", err);
         goto cleanup;
     }
-    nw_ingest_cfg_t cfg = {
-        .rules = rules, .taxonomy = tax, .max_size = opts->max_article_size, .html = html};
+    nw_ingest_cfg_t cfg = {.rules = rules,
+                           .taxonomy = tax,
+                           .html = html,
+                           .model = model,
+                           .explain = explain,
+                           .max_size = opts->max_article_size};
     nw_buf_t out = {0};
     status = NW_PUBD_EXIT_OK;
     for (size_t i = 0; i < opts->n_files; i++) {
@@ -659,6 +695,7 @@ static int s_dry_run(const nw_pubd_opts_t *opts, bool extract, bool json)
         status = NW_PUBD_EXIT_FAILURE;
 cleanup:
     nw_taxonomy_destroy(&tax);
+    nw_model_destroy(&model);
     nw_boilerplate_destroy(&rules);
     nw_html_rules_destroy(&html);
     return status;
@@ -684,7 +721,7 @@ int main(int argc, char *argv[])
         else if (cl.version)
             printf("%s %s\n", S_PROGRAM, NW_VERSION);
         else if (cl.dry_run || cl.extract)
-            status = s_dry_run(&cl.pubd, cl.extract, cl.extract_json);
+            status = s_dry_run(&cl.pubd, cl.extract, cl.extract_json, cl.explain);
         else {
             if (nw_config_path(cfg) != NULL)
                 nw_log(NW_LOG_INFO, "options from %s and the command line", nw_config_path(cfg));

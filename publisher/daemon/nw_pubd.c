@@ -89,6 +89,7 @@ typedef struct {
     uv_timer_t journal_timer;   /* periodic journal sync and retention */
     bool paused;                /* the journal could not be written: retry on rescan */
     nw_taxonomy_t *taxonomy;    /* current taxonomy (replaced by SIGHUP) */
+    nw_model_t *model;          /* current topic model, NULL for none (replaced with it) */
     nw_boilerplate_t *rules;    /* current boilerplate rules (replaced by SIGHUP) */
     nw_html_rules_t *html;      /* current HTML markup rules (replaced by SIGHUP) */
     char **pending;             /* names of incoming/ from the last listing */
@@ -446,6 +447,7 @@ static s_outcome_t s_ingest(s_daemon_t *d, const char *path, const char *name, b
     nw_ingest_cfg_t cfg = {.rules = d->rules,
                            .taxonomy = d->taxonomy,
                            .html = d->html,
+                           .model = d->model,
                            .max_size = d->opts->max_article_size,
                            .only_plain_files = spool};
     int rc = nw_ingest_file(&cfg, path, name, s_now_ms(), res, err, errlen);
@@ -494,6 +496,7 @@ static int s_on_feed_article(void *arg, const nw_feed_article_t *a)
     nw_ingest_cfg_t cfg = {.rules = d->rules,
                            .taxonomy = d->taxonomy,
                            .html = d->html,
+                           .model = d->model,
                            .max_size = d->opts->max_article_size};
     nw_ingest_meta_t meta = {
         .url = a->link, .author = a->author, .article_time_ms = a->published_ms};
@@ -824,15 +827,23 @@ static void s_reload(s_daemon_t *d)
 {
     char err[S_ERR_MAX];
     nw_taxonomy_t *tax = NULL;
+    nw_model_t *model = NULL;
     nw_boilerplate_t *rules = NULL;
     const char *tpath = d->opts->topics_path, *bpath = d->opts->boilerplate_path;
-    if (nw_ingest_load_taxonomy(tpath, &tax, err, sizeof err) != NW_OK) {
-        nw_log(NW_LOG_ERROR, "reload: %s; keeping the previous taxonomy", err);
+    const char *mpath = d->opts->model_path;
+    /* The taxonomy and the model go together: both load, or the old pair stays. */
+    if (nw_ingest_load_taxonomy(tpath, &tax, err, sizeof err) != NW_OK ||
+        nw_ingest_load_model(mpath, tax, &model, err, sizeof err) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "reload: %s; keeping the previous taxonomy and model", err);
+        nw_taxonomy_destroy(&tax);
     } else {
         nw_taxonomy_destroy(&d->taxonomy);
+        nw_model_destroy(&d->model);
         d->taxonomy = tax;
-        nw_log(NW_LOG_INFO, "reloaded taxonomy from %s (%zu topics)", tpath ? tpath : "built-in",
-               nw_taxonomy_topic_count(tax));
+        d->model = model;
+        nw_log(NW_LOG_INFO, "reloaded taxonomy from %s (%zu topics) and model from %s",
+               tpath ? tpath : "built-in", nw_taxonomy_topic_count(tax),
+               mpath ? mpath : "built-in");
     }
     if (nw_ingest_load_rules(bpath, &rules, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "reload: %s; keeping the previous boilerplate rules", err);
@@ -864,6 +875,11 @@ static int s_load_config(s_daemon_t *d)
     char err[S_ERR_MAX];
     if (nw_ingest_load_taxonomy(d->opts->topics_path, &d->taxonomy, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "--topics %s", err);
+        return NW_PUBD_EXIT_USAGE;
+    }
+    if (nw_ingest_load_model(d->opts->model_path, d->taxonomy, &d->model, err, sizeof err) !=
+        NW_OK) {
+        nw_log(NW_LOG_ERROR, "--model %s", err);
         return NW_PUBD_EXIT_USAGE;
     }
     if (nw_ingest_load_rules(d->opts->boilerplate_path, &d->rules, err, sizeof err) != NW_OK) {
@@ -1152,6 +1168,7 @@ static void s_teardown(s_daemon_t *d)
     nw_sequencer_destroy(&d->seqr);
     nw_spool_destroy(&d->spool);
     nw_taxonomy_destroy(&d->taxonomy);
+    nw_model_destroy(&d->model);
     nw_boilerplate_destroy(&d->rules);
     nw_html_rules_destroy(&d->html);
 }

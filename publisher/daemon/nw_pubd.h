@@ -61,6 +61,7 @@ typedef struct {
     const char *topics_path;          /* taxonomy file, NULL for the built-in one */
     const char *boilerplate_path;     /* boilerplate rules file, NULL for the built-in ones */
     const char *html_rules_path;      /* HTML markup rules file, NULL for the built-in ones */
+    const char *model_path;           /* topic model file, NULL for the built-in one, "none" */
     const char *journal_dir;          /* journal folder; NULL runs without one (--no-journal) */
     nw_journal_fsync_t journal_fsync; /* when journal appends are forced to the disk */
     uint64_t journal_segment_max;     /* segment rotation size in bytes; 0 = the default */

@@ -6,6 +6,7 @@
 #include "nw_html.h"
 #include "nw_ninjs.h"
 #include "nw_similar.h"
+#include "nw_log.h"
 #include "nw_split.h"
 #include "nw_tagger.h"
 
@@ -27,6 +28,26 @@ int nw_ingest_load_taxonomy(const char *path, nw_taxonomy_t **out, char *err, si
     if (rc != NW_OK)
         snprintf(err, errlen, "built-in taxonomy: %s", nw_strerror(rc));
     return rc;
+}
+
+int nw_ingest_load_model(const char *path, const nw_taxonomy_t *tax, nw_model_t **out, char *err,
+                         size_t errlen)
+{
+    *out = NULL;
+    if (path != NULL && strcmp(path, "none") == 0)
+        return NW_OK;
+    int rc = path ? nw_model_load(path, out, err, errlen) : nw_model_default(out);
+    if (rc != NW_OK) {
+        if (path == NULL)
+            snprintf(err, errlen, "built-in model: %s", nw_strerror(rc));
+        return rc;
+    }
+    char missing[256];
+    size_t n = nw_model_unmatched(*out, tax, missing, sizeof missing);
+    if (n > 0)
+        nw_log(NW_LOG_WARN, "model %s: %zu topic(s) not in the taxonomy, unused: %s",
+               path ? path : "(built in)", n, missing);
+    return NW_OK;
 }
 
 int nw_ingest_load_rules(const char *path, nw_boilerplate_t **out, char *err, size_t errlen)
@@ -302,7 +323,8 @@ int nw_ingest_bytes_meta(const nw_ingest_cfg_t *cfg, const char *name, const cha
     if (rc == NW_OK)
         rc = s_carry_meta(&article, meta, res);
     if (rc == NW_OK)
-        rc = nw_tagger_tag(cfg->taxonomy, res->alerts, res->n);
+        rc = nw_tagger_tag_model(cfg->taxonomy, cfg->model, res->alerts, res->n,
+                                 cfg->explain ? &res->explain : NULL);
     if (rc == NW_OK)
         rc = s_subject_topics(cfg, &article, &res->alerts[0]);
     res->latin1 = article.latin1;
@@ -336,6 +358,9 @@ int nw_ingest_file(const nw_ingest_cfg_t *cfg, const char *path, const char *nam
 
 void nw_ingest_result_clear(nw_ingest_result_t *res)
 {
+    for (size_t i = 0; res->explain && i < res->n; i++)
+        free(res->explain[i]);
+    free(res->explain);
     nw_split_free(&res->alerts, res->n);
     memset(res, 0, sizeof *res);
 }

@@ -23,6 +23,7 @@
 #include "nw_article.h"
 #include "nw_boilerplate.h"
 #include "nw_html_rules.h"
+#include "nw_model.h"
 #include "nw_taxonomy.h"
 
 #include <stdbool.h>
@@ -32,6 +33,8 @@
 typedef struct {
     const nw_boilerplate_t *rules; /* boilerplate rules for the parser (borrowed) */
     const nw_taxonomy_t *taxonomy; /* taxonomy for the tagger (borrowed) */
+    const nw_model_t *model;       /* topic model for the tagger (borrowed); NULL: none */
+    bool explain;                  /* fill nw_ingest_result_t.explain */
     uint64_t max_size;             /* bytes; a larger article is refused (0 = no limit) */
     size_t max_paragraph;          /* bytes before a paragraph is split; 0 = default */
     const nw_html_rules_t *html;   /* markup rules for HTML pages (borrowed); NULL = built in */
@@ -54,12 +57,21 @@ typedef struct {
     size_t n;           /* entries of alerts, at least 1 */
     bool latin1;        /* the text was not UTF-8 and was read as Latin-1 */
     size_t n_repeats;   /* alerts dropped as repeats of earlier ones (nw_similar) */
+    char **explain;     /* with cfg->explain: per alert, why it has its topics (a JSON
+                         * object, see nw_tagger_tag_model); else NULL */
 } nw_ingest_result_t;
 
 /* Loads the taxonomy at path, or the built-in default when path is NULL. Returns NW_OK
  * with *out set, or an error of nw_taxonomy_load with "FILE:LINE: reason" or the path in
  * err. */
 int nw_ingest_load_taxonomy(const char *path, nw_taxonomy_t **out, char *err, size_t errlen);
+
+/* Loads the topic model at path, the built-in default when path is NULL, or none (*out
+ * NULL: the taxonomy alone) when path is "none". Model topics that tax lacks are logged
+ * as unused. Returns NW_OK, or an error of nw_model_load with "FILE:LINE: reason" or the
+ * path in err. */
+int nw_ingest_load_model(const char *path, const nw_taxonomy_t *tax, nw_model_t **out, char *err,
+                         size_t errlen);
 
 /* Loads the boilerplate rules at path, or the built-in default when path is NULL.
  * Returns as nw_ingest_load_taxonomy. */

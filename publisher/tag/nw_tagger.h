@@ -1,16 +1,21 @@
 /*
  * nw_tagger: decides the topics and priority of an article's alerts.
  *
- * Two levels: the article's topics come from all of its text (title and lead
- * weighted, veto terms applied, per-topic score thresholds); each alert then
- * gets those article topics its own text gives evidence for, and the
- * headline alert gets all of them. A passing mention of trade in a sports
- * story reaches no trade subscriber.
+ * Two levels. The article's topics come from all of its text: for a topic the
+ * model has, the model's margin over the article's features (nw_docvec, which
+ * include the taxonomy's evidence) must reach the model's threshold and the
+ * taxonomy's hard rules (vetoes, require: lines) must allow it; a topic the
+ * model lacks is decided by the taxonomy alone (score, min-terms, require:,
+ * veto). Each alert then gets those article topics its own text gives
+ * evidence for (see docs/TAXONOMY.md, "Alert level"), and the headline gets
+ * all of them. A passing mention of trade in a sports story reaches no trade
+ * subscriber.
  */
 #ifndef NW_TAGGER_H
 #define NW_TAGGER_H
 
 #include "nw_alert.h"
+#include "nw_model.h"
 #include "nw_taxonomy.h"
 
 #include <stddef.h>
@@ -20,7 +25,15 @@
 
 /* Tags the n alerts of one article, as nw_split made them (alerts[0] the headline):
  * adds topics (replacing none already there) and sets each priority. An alert that no
- * topic applies to gets NW_TOPIC_GENERAL. Returns NW_OK or NW_ERR_NOMEM. */
+ * topic applies to gets NW_TOPIC_GENERAL. model may be NULL (the taxonomy alone); model
+ * topics the taxonomy lacks are not used. explain, when not NULL, receives n
+ * NUL-terminated JSON objects (caller frees each and the array) that say per topic the
+ * score, the threshold and the deciding terms and features. Returns NW_OK or
+ * NW_ERR_NOMEM. */
+int nw_tagger_tag_model(const nw_taxonomy_t *tax, const nw_model_t *model, nw_alert_t *alerts,
+                        size_t n, char ***explain);
+
+/* nw_tagger_tag_model with the taxonomy alone and no explanation. */
 int nw_tagger_tag(const nw_taxonomy_t *tax, nw_alert_t *alerts, size_t n);
 
 #endif

@@ -1,6 +1,7 @@
 #include "nw_taxonomy.h"
 
 #include "nw_error.h"
+#include "nw_features.h"
 #include "nw_matcher.h"
 #include "nw_topic.h"
 
@@ -29,6 +30,7 @@ typedef struct {
     size_t n_signals;            /* positive terms, at least one */
     size_t min_terms;            /* distinct positive terms an article needs */
     size_t n_requires;           /* "require:" terms; an article needs one when > 0 */
+    uint32_t feature;            /* id of the "S:NAME" feature */
 } s_topic_t;
 
 typedef struct {
@@ -216,7 +218,8 @@ static int s_item_parse(s_parser_t *p, const char *text, s_item_t *it)
     return NW_OK;
 }
 
-static int s_term_push(s_parser_t *p, nw_term_kind_t kind, size_t topic, double weight)
+static int s_term_push(s_parser_t *p, nw_term_kind_t kind, size_t topic, double weight,
+                       const char *text)
 {
     nw_taxonomy_t *tax = p->tax;
     if (tax->n_terms == tax->cap_terms) {
@@ -227,8 +230,11 @@ static int s_term_push(s_parser_t *p, nw_term_kind_t kind, size_t topic, double 
         tax->terms = terms;
         tax->cap_terms = cap;
     }
+    char *copy = strdup(text);
+    if (!copy)
+        return NW_ERR_NOMEM;
     tax->terms[tax->n_terms++] =
-        (nw_term_t){.kind = kind, .topic = topic, .weight = weight, .line = p->line};
+        (nw_term_t){.kind = kind, .topic = topic, .weight = weight, .line = p->line, .text = copy};
     return NW_OK;
 }
 
@@ -268,7 +274,7 @@ static int s_items(s_parser_t *p, char *list, nw_term_kind_t kind, size_t topic,
         s_item_t it;
         if ((rc = s_item_parse(p, item, &it)) != NW_OK)
             return rc;
-        if ((rc = s_term_push(p, kind, topic, weight)) != NW_OK)
+        if ((rc = s_term_push(p, kind, topic, weight, item)) != NW_OK)
             return rc;
         if ((rc = s_item_expand(p, &it, item, (uint32_t)(p->tax->n_terms - 1))) != NW_OK)
             return rc;
@@ -300,6 +306,9 @@ static int s_topic(s_parser_t *p, const char *name)
     memcpy(t->name, name, strlen(name) + 1);
     t->threshold = 3.0;
     t->min_terms = 1;
+    char feature[NW_TOPIC_MAX + 8];
+    snprintf(feature, sizeof feature, "S:%s", name);
+    t->feature = nw_features_named_id(feature);
     t->line = p->line;
     return NW_OK;
 }
@@ -584,6 +593,11 @@ size_t nw_taxonomy_topic_requires(const nw_taxonomy_t *tax, size_t i)
     return i < tax->n_topics ? tax->topics[i].n_requires : 0;
 }
 
+uint32_t nw_taxonomy_topic_feature(const nw_taxonomy_t *tax, size_t i)
+{
+    return i < tax->n_topics ? tax->topics[i].feature : 0;
+}
+
 int nw_taxonomy_topic_find(const nw_taxonomy_t *tax, const char *name)
 {
     for (size_t i = 0; i < tax->n_topics; i++) {
@@ -631,6 +645,8 @@ void nw_taxonomy_destroy(nw_taxonomy_t **tax_p)
     }
     free(tax->spellings);
     free(tax->topics);
+    for (size_t i = 0; i < tax->n_terms; i++)
+        free((char *)tax->terms[i].text);
     free(tax->terms);
     nw_matcher_destroy(&tax->matcher);
     free(tax);

@@ -44,6 +44,10 @@ size_t nw_taxonomy_topic_min_terms(const nw_taxonomy_t *tax, size_t i);
  * least one of them somewhere in its text to get the topic. */
 size_t nw_taxonomy_topic_requires(const nw_taxonomy_t *tax, size_t i);
 
+/* Returns the feature id of topic i's taxonomy score for topic models (nw_docvec:
+ * "S:TOPIC"). */
+uint32_t nw_taxonomy_topic_feature(const nw_taxonomy_t *tax, size_t i);
+
 /* Returns the index of the topic called name, or -1. */
 int nw_taxonomy_topic_find(const nw_taxonomy_t *tax, const char *name);
 
@@ -56,9 +60,11 @@ typedef enum {
 
 typedef struct {
     nw_term_kind_t kind;
-    size_t topic;  /* index of its topic (NW_TERM_URGENT: unused, 0) */
-    double weight; /* NW_TERM_SIGNAL: its weight; others: 0 */
-    size_t line;   /* line of the taxonomy file that defined it */
+    size_t topic;     /* index of its topic (NW_TERM_URGENT: unused, 0) */
+    double weight;    /* NW_TERM_SIGNAL: its weight; others: 0 */
+    size_t line;      /* line of the taxonomy file that defined it */
+    const char *text; /* the item as written ("import duty~"), owned by the taxonomy */
+    uint32_t feature; /* its hits' feature id for topic models (nw_docvec: "T:TOPIC:TEXT") */
 } nw_term_t;
 
 /* Where an alert sits in its article, for nw_taxonomy_position_weight(). */

@@ -1,0 +1,281 @@
+#include "nw_docvec.h"
+
+#include "nw_error.h"
+#include "nw_features.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_TITLE_SALT  0x7f4a7c15u
+#define S_SCORE_SCALE 0.25 /* S: features: a quarter of the score/threshold ratio */
+#define S_TERM_SCALE  0.5  /* length of the block of T: features */
+
+/* The state of one build. */
+typedef struct {
+    nw_docvec_t *v;
+    int rc;
+    nw_docvec_name_fn *name;
+    void *ctx;
+    bool title; /* scanning the headline: words also count as title: features */
+} s_build_t;
+
+static void s_push(s_build_t *b, uint32_t id)
+{
+    nw_docvec_t *v = b->v;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 1024;
+        nw_feat_t *grown = realloc(v->feat, cap * sizeof(*grown));
+        if (grown)
+            v->feat = grown;
+        nw_feat_t *scratch = grown ? realloc(v->scratch, cap * sizeof(*scratch)) : NULL;
+        if (!scratch) {
+            b->rc = NW_ERR_NOMEM;
+            return;
+        }
+        v->scratch = scratch;
+        v->cap = cap;
+    }
+    v->feat[v->n++] = (nw_feat_t){.id = id, .value = 1.0f};
+}
+
+static uint32_t s_title_id(uint32_t id)
+{
+    return (id * 2654435761u + S_TITLE_SALT) & NW_FEATURES_MASK;
+}
+
+static void s_word(uint32_t id, const char *name, size_t len, void *ctx)
+{
+    s_build_t *b = ctx;
+    s_push(b, id);
+    if (b->name)
+        b->name(id, name, len, b->ctx);
+    if (b->title && memchr(name, ' ', len) == NULL) {
+        uint32_t tid = s_title_id(id);
+        s_push(b, tid);
+        if (b->name) {
+            char buf[80];
+            int m = snprintf(buf, sizeof buf, "title:%.*s", (int)len, name);
+            b->name(tid, buf, (size_t)m < sizeof buf ? (size_t)m : sizeof buf - 1, b->ctx);
+        }
+    }
+}
+
+static void s_word_fast(uint32_t id, const char *name, size_t len, void *ctx)
+{
+    (void)name;
+    (void)len;
+    s_push(ctx, id);
+}
+
+typedef struct {
+    s_build_t *b;
+    const nw_taxonomy_t *tax;
+} s_term_ctx_t;
+
+static void s_term(uint32_t term, size_t segment, void *ctx)
+{
+    (void)segment;
+    s_term_ctx_t *t = ctx;
+    uint32_t id = nw_taxonomy_term(t->tax, term)->feature;
+    s_push(t->b, id);
+    if (t->b->name) {
+        char buf[160];
+        const char *name = nw_docvec_tax_name(t->tax, 'T', term, buf, sizeof buf);
+        t->b->name(id, name, strlen(name), t->b->ctx);
+    }
+}
+
+/* Sorts n features by id, stably: insertion sort for a few, else a radix sort of the
+ * NW_FEATURES_BITS-bit ids, 7 bits a pass (small count tables), through tmp (n entries). */
+static void s_sort(nw_feat_t *f, size_t n, nw_feat_t *tmp)
+{
+    if (n < 48) {
+        for (size_t i = 1; i < n; i++) {
+            nw_feat_t x = f[i];
+            size_t j = i;
+            while (j > 0 && f[j - 1].id > x.id) {
+                f[j] = f[j - 1];
+                j--;
+            }
+            f[j] = x;
+        }
+        return;
+    }
+    enum { S_RADIX = 7, S_BUCKETS = 1 << S_RADIX };
+    uint32_t count[S_BUCKETS];
+    nw_feat_t *from = f, *to = tmp;
+    for (unsigned shift = 0; shift < NW_FEATURES_BITS; shift += S_RADIX) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++)
+            count[(from[i].id >> shift) & (S_BUCKETS - 1)]++;
+        uint32_t sum = 0;
+        for (size_t b = 0; b < S_BUCKETS; b++) {
+            uint32_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[count[(from[i].id >> shift) & (S_BUCKETS - 1)]++] = from[i];
+        nw_feat_t *swap = from;
+        from = to;
+        to = swap;
+    }
+    if (from != f)
+        memcpy(f, from, n * sizeof(*f));
+}
+
+/* Sorts n features, merges repeats into 1 + ln(count), scales the block to length scale.
+ * Returns the distinct count. */
+static size_t s_block(nw_feat_t *f, size_t n, double scale, nw_feat_t *tmp)
+{
+    s_sort(f, n, tmp);
+    size_t out = 0;
+    double norm = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && f[j].id == f[i].id)
+            j++;
+        double tf = j - i == 1 ? 1.0 : 1.0 + log((double)(j - i));
+        norm += tf * tf;
+        f[out++] = (nw_feat_t){.id = f[i].id, .value = (float)tf};
+        i = j;
+    }
+    double k = norm > 0 ? scale / sqrt(norm) : 0;
+    for (size_t i = 0; i < out; i++)
+        f[i].value = (float)(f[i].value * k);
+    return out;
+}
+
+const char *nw_docvec_tax_name(const nw_taxonomy_t *tax, char kind, size_t index, char *buf,
+                               size_t buflen)
+{
+    if (kind == 'T') {
+        const nw_term_t *term = nw_taxonomy_term(tax, index);
+        snprintf(buf, buflen, "T:%s:%s", nw_taxonomy_topic_name(tax, term->topic), term->text);
+    } else {
+        snprintf(buf, buflen, "S:%s", nw_taxonomy_topic_name(tax, index));
+    }
+    return buf;
+}
+
+/* The headline on the fast path: title: features are for unigrams only, and the fast scan
+ * gives no names, so unigrams are told from bigrams by their order (u1, u2, b12, u3, b23...). */
+typedef struct {
+    s_build_t *b;
+    bool odd; /* the next call is a bigram */
+    size_t seen;
+} s_title_t;
+
+static void s_title_fast(uint32_t id, const char *name, size_t len, void *ctx)
+{
+    (void)name;
+    (void)len;
+    s_title_t *t = ctx;
+    s_push(t->b, id);
+    /* calls alternate unigram, bigram from the second token on */
+    if (!t->odd)
+        s_push(t->b, s_title_id(id));
+    t->seen++;
+    t->odd = t->seen >= 2 && !t->odd;
+}
+
+int nw_docvec_build(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t *seg, size_t n,
+                    bool taxonomy_features, nw_docvec_name_fn *name, void *ctx)
+{
+    return nw_docvec_build_ex(v, tax, seg, n, taxonomy_features, name, ctx, NULL, NULL);
+}
+
+int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t *seg, size_t n,
+                       bool taxonomy_features, nw_docvec_name_fn *name, void *ctx,
+                       nw_segment_evidence_t *segs, bool *urgent)
+{
+    s_build_t b = {.v = v, .name = name, .ctx = ctx};
+    size_t nt = nw_taxonomy_topic_count(tax);
+    v->n = 0;
+    v->tokens = 0;
+    if (v->n_topics < nt || v->topics == NULL) {
+        nw_topic_evidence_t *grown = realloc(v->topics, (nt ? nt : 1) * sizeof(*grown));
+        if (!grown)
+            return NW_ERR_NOMEM;
+        v->topics = grown;
+    }
+    v->n_topics = nt;
+    for (size_t i = 0; i < n; i++) {
+        b.title = seg[i].pos == NW_POS_TITLE;
+        if (name) {
+            v->tokens += nw_features_scan_named(seg[i].text, seg[i].len, s_word, &b);
+        } else if (b.title) {
+            s_title_t t = {.b = &b};
+            v->tokens += nw_features_scan(seg[i].text, seg[i].len, s_title_fast, &t);
+        } else {
+            v->tokens += nw_features_scan(seg[i].text, seg[i].len, s_word_fast, &b);
+        }
+    }
+    size_t n_words = v->n;
+    s_term_ctx_t tc = {.b = &b, .tax = tax};
+    int rc = nw_evidence_score(tax, seg, n, v->topics, segs, urgent,
+                               taxonomy_features ? s_term : NULL, &tc);
+    if (rc != NW_OK)
+        return rc;
+    if (b.rc != NW_OK)
+        return b.rc;
+    /* words, then terms: each block its own sublinear counts and unit length */
+    size_t term_start = n_words, n_terms = v->n - n_words;
+    n_words = s_block(v->feat, n_words, 1.0, v->scratch);
+    n_terms = s_block(v->feat + term_start, n_terms, S_TERM_SCALE, v->scratch);
+    memmove(v->feat + n_words, v->feat + term_start, n_terms * sizeof(*v->feat));
+    v->n = n_words + n_terms;
+    if (!taxonomy_features)
+        return NW_OK;
+    for (size_t t = 0; t < nt; t++) {
+        double ratio = v->topics[t].score / nw_taxonomy_topic_threshold(tax, t);
+        if (ratio <= 0)
+            continue;
+        uint32_t id = nw_taxonomy_topic_feature(tax, t);
+        if (name) {
+            char buf[96];
+            const char *sname = nw_docvec_tax_name(tax, 'S', t, buf, sizeof buf);
+            name(id, sname, strlen(sname), ctx);
+        }
+        s_push(&b, id);
+        if (b.rc != NW_OK)
+            return b.rc;
+        v->feat[v->n - 1].value = (float)(S_SCORE_SCALE * (ratio > 2 ? 2 : ratio));
+    }
+    if (v->n > n_words) {
+        /* merge the three sorted runs (words, terms, scores); an id in two of them (a
+         * collision) sums its values */
+        s_sort(v->feat + n_words + n_terms, v->n - n_words - n_terms, v->scratch);
+        size_t w = 0, t = n_words, k = n_words + n_terms, m = 0;
+        const size_t w_end = n_words, t_end = n_words + n_terms, k_end = v->n;
+        while (w < w_end || t < t_end || k < k_end) {
+            uint32_t iw = w < w_end ? v->feat[w].id : UINT32_MAX;
+            uint32_t it = t < t_end ? v->feat[t].id : UINT32_MAX;
+            uint32_t ik = k < k_end ? v->feat[k].id : UINT32_MAX;
+            nw_feat_t next;
+            if (iw <= it && iw <= ik)
+                next = v->feat[w++];
+            else if (it <= ik)
+                next = v->feat[t++];
+            else
+                next = v->feat[k++];
+            if (m > 0 && v->scratch[m - 1].id == next.id)
+                v->scratch[m - 1].value += next.value;
+            else
+                v->scratch[m++] = next;
+        }
+        memcpy(v->feat, v->scratch, m * sizeof(*v->feat));
+        v->n = m;
+    }
+    return NW_OK;
+}
+
+void nw_docvec_free(nw_docvec_t *v)
+{
+    free(v->feat);
+    free(v->topics);
+    free(v->scratch);
+    memset(v, 0, sizeof(*v));
+}

@@ -1,0 +1,52 @@
+/*
+ * nw_train: one linear classifier per topic, learned with liblinear (an
+ * L2-regularised L2-loss support vector machine), with its regularisation C
+ * and its decision threshold chosen by k-fold cross-validation on the
+ * training documents only.
+ *
+ * The decision rule a threshold is chosen for is the tagger's: a document has
+ * the topic when the taxonomy's hard rules allow it (no veto, a require: term
+ * when the topic has any) and the margin reaches the threshold. Documents of
+ * other label files may serve as negatives of a topic whose label file asks
+ * for it (nw_corpus_topic_t.extra_negatives): those the taxonomy scores under
+ * half the topic's threshold. They are never scored.
+ *
+ * Deterministic: folds are document positions modulo k, liblinear's random
+ * generator is reseeded before every training, so the same corpus gives the
+ * same model.
+ */
+#ifndef NW_TRAIN_H
+#define NW_TRAIN_H
+
+#include "nw_corpus.h"
+#include "nw_model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct {
+    size_t folds;           /* k of the cross-validation that picks C and thresholds */
+    bool taxonomy_features; /* read the T: and S: features (false: words only) */
+    bool rules;             /* apply the taxonomy's vetoes and require: lines */
+    double prune;           /* weights of smaller magnitude are dropped from the model */
+    size_t max_per_topic;   /* at most this many weights per topic (largest first) */
+    const char *only;       /* nw_train_evaluate: comma-separated topics to score (NULL: all) */
+} nw_train_opts_t;
+
+/* Trains every topic of the corpus on all its documents and returns the model in *out.
+ * log (NULL: quiet) gets one line per topic. Returns NW_OK, NW_ERR_NOMEM or NW_ERR_INVAL
+ * (a topic without positive or negative documents, named in err). */
+int nw_train_model(const nw_corpus_t *c, const nw_train_opts_t *o, FILE *log, nw_model_t **out,
+                   char *err, size_t errlen);
+
+/* Cross-validated quality: for each topic, outer_folds times, trains on the other folds
+ * (choosing C and threshold by inner cross-validation on them only) and predicts the
+ * held-out fold. Prints to out a table of precision, recall and F1 per topic for the
+ * taxonomy alone, the words-only model and the combination (taxonomy features + hard
+ * rules). oof (NULL: none) receives "PATH<TAB>topic,topic..." per labelled document, the
+ * combination's out-of-fold topics. Returns NW_OK, NW_ERR_NOMEM or NW_ERR_INVAL. */
+int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t outer_folds, FILE *out,
+                      FILE *oof, char *err, size_t errlen);
+
+#endif
