@@ -14,7 +14,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config libzmq3-dev libmsgpack-dev libuv1-dev \
-        libxml2-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev \
+        libxml2-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev liblinear-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -33,7 +33,7 @@ FROM debian:bookworm-slim AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libzmq5 libuv1 libmsgpackc2 libmicrohttpd12 \
-        libxml2 libjansson4 libcurl4 ca-certificates \
+        libxml2 libjansson4 libcurl4 liblinear4 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # A fixed, non-root uid/gid so that named volumes keep their owner across rebuilds.
 RUN groupadd --system --gid 10001 newswire \
