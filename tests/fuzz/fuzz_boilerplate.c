@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,7 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (nw_boilerplate_parse((const char *)data, size, "fuzz.conf", &rules, err, sizeof err) !=
         NW_OK)
         return 0;
-    nw_ingest_cfg_t cfg = {.rules = rules};
+    static nw_taxonomy_t *tax;
+    if (tax == NULL && nw_ingest_load_taxonomy(NULL, &tax, err, sizeof err) != NW_OK)
+        abort(); /* kept for the life of the process */
+    nw_ingest_cfg_t cfg = {.rules = rules, .taxonomy = tax};
     nw_ingest_result_t res;
     if (nw_ingest_bytes(&cfg, "a.txt", s_page, strlen(s_page), 1, &res, err, sizeof err) == NW_OK)
         nw_ingest_result_clear(&res);

@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     if (nw_cert_parse((const char *)data, size, "fuzz.key", &cert, err, sizeof err) == NW_OK) {
         unsigned char key[32];
-        if (!nw_cert_key_valid(cert.public_key) || nw_cert_key_decode(cert.public_key, key) != NW_OK)
+        if (!nw_cert_key_valid(cert.public_key) ||
+            nw_cert_key_decode(cert.public_key, key) != NW_OK)
             abort(); /* accepted keys are always usable */
     }
     return 0;
