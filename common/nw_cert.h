@@ -55,7 +55,8 @@ int nw_cert_generate(nw_cert_t *cert);
  * half-written file is left. */
 int nw_cert_save(const char *base, const nw_cert_t *cert, char *err, size_t errlen);
 
-/* Returns true when s is exactly 40 characters of the Z85 alphabet. */
+/* Returns true when s is exactly 40 characters of the Z85 alphabet that decode to 32 bytes
+ * (each 5-character group at most 2^32 - 1). */
 bool nw_cert_key_valid(const char *s);
 
 /* Writes the 32 bytes of a Z85 key into out. Returns NW_OK or NW_ERR_INVAL. */

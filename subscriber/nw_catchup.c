@@ -1,5 +1,7 @@
 #include "nw_catchup.h"
 
+#include "nw_gaps.h"
+
 #include "nw_error.h"
 
 #include <stdio.h>
@@ -448,11 +450,12 @@ static void s_replay_ok(nw_catchup_t *c, s_stream_t *st, const nw_replay_end_t *
         s_event(c, st, NW_CATCHUP_EV_LOST, st->replay_from, gone, NULL);
     }
     uint64_t covered = end->next_seq > 0 ? end->next_seq - 1 : 0;
-    /* An answer never vouches for more than its own head or what the stream has shown: a
-     * rogue replay server's next_seq 2^64-1 must not skip the rest of the stream. */
+    /* An answer never vouches for more than its own head, nor for an implausible distance
+     * past what the stream has shown (the publisher may be a little ahead of its last
+     * heartbeat): a rogue replay server's next_seq 2^64-1 must not skip the stream. */
     if (covered > end->head)
         covered = end->head;
-    if (covered > st->known)
+    if (covered > st->known && covered - st->known >= NW_GAPS_IMPLAUSIBLE)
         covered = st->known;
     if (covered > nw_state_floor(state, st->id))
         nw_state_set_floor(state, st->id, covered);

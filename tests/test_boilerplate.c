@@ -45,6 +45,27 @@ static void s_parse_fails(const char *text, const char *want_prefix)
     assert_null(strchr(err, '\n'));
 }
 
+/* F11: nested counted repetitions that glibc would expand into millions of states are
+ * refused (naming the line) before regcomp runs; modest counts still work. */
+static void test_costly_regex_is_refused(void **state)
+{
+    (void)state;
+    s_parse_fails("# ok\nregex ^(((a{1,255}){1,255}){1,255})$\n", "my.conf:2: ");
+    nw_boilerplate_t *rules = NULL;
+    char err[256] = "";
+    const char *bad = "regex ((x{100}){100}){100}\n";
+    assert_int_equal(nw_boilerplate_parse(bad, strlen(bad), "my.conf", &rules, err, sizeof err),
+                     NW_ERR_CONFIG);
+    assert_non_null(strstr(err, "too costly"));
+    const char *alt = "regex (a|b|c{1,300}){1,100}\n";
+    assert_int_equal(nw_boilerplate_parse(alt, strlen(alt), "my.conf", &rules, err, sizeof err),
+                     NW_ERR_CONFIG);
+    nw_boilerplate_t *ok = s_parse_ok("regex ^(Photo|Image) by [^.]{1,80}$\n"
+                                      "regex ^top stor(y|ies) ?[[:alpha:] &]{0,30}$\n"
+                                      "regex (ab{2,5}){3}\n");
+    nw_boilerplate_destroy(&ok);
+}
+
 static void test_default_rules_build(void **state)
 {
     (void)state;
@@ -293,6 +314,7 @@ static void test_destroy_and_null_rules_are_safe(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_costly_regex_is_refused),
         cmocka_unit_test(test_default_rules_build),
         cmocka_unit_test(test_default_drops_page_chrome),
         cmocka_unit_test(test_default_navigation_drops_next_headline),

@@ -90,6 +90,9 @@ static void test_bad_files_are_named_by_line(void **state)
         {"curve\n    public-key \"x\"\n", "x.key:2: expected '='"},
         {"metadata\n", "no curve/public-key"},
         {"", "no curve/public-key"},
+        /* fuzz_cert's finding: Z85 letters whose first group is over 2^32 - 1. */
+        {"curve\n    public-key = '%%%%%k1%kR.o@nmsLcm/%F@{H8]yf7rq:rM>}U?@'\n",
+         "x.key:2: public-key is not 40 characters of Z85"},
         {good_sec, "does not belong to the public key"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -15,12 +15,19 @@
 #include <string.h>
 #include <zmq.h>
 
-#define S_SHOWN_MAX 64 /* bytes of a subscription shown in a log line */
+#define S_SHOWN_MAX  64    /* bytes of a subscription shown in a log line */
+#define S_SUB_MAX    512   /* ZMQ_MAXMSGSIZE: a CURVE INITIATE (~300 B) and any useful filter */
+#define S_LOG_WINDOW 10000 /* ms: at most NW_PUBSOCK_LOG_BURST subscription lines per window */
 
 struct nw_pubsock_t {
     void *sock;                      /* the XPUB socket, owned */
     nw_zwatch_t *watch;              /* reads subscription messages from sock */
     size_t subscriptions;            /* active (subscriber, filter) pairs */
+    uv_loop_t *loop;                 /* for the log window's clock */
+    uint64_t window_start;           /* loop time the current log window began */
+    unsigned window_lines;           /* subscription lines logged in it */
+    uint64_t held;                   /* subscription changes not logged since */
+    bool over_warned;                /* the NW_PUBSOCK_SUBS_WARN warning is out */
     nw_pubsock_closed_fn *on_closed; /* close callback, once closing */
     void *closed_arg;                /* its argument */
 };
@@ -40,6 +47,20 @@ static void s_printable(const unsigned char *s, size_t len, char *out, size_t ou
     out[o] = '\0';
 }
 
+/* Starts a new log window once the last one is over, summarising what it held back. */
+static void s_log_window(nw_pubsock_t *ps)
+{
+    uint64_t now = uv_now(ps->loop);
+    if (now - ps->window_start < S_LOG_WINDOW)
+        return;
+    if (ps->held > 0)
+        nw_log(NW_LOG_INFO, "%llu more subscription changes not logged (%zu subscriptions)",
+               (unsigned long long)ps->held, ps->subscriptions);
+    ps->window_start = now;
+    ps->window_lines = 0;
+    ps->held = 0;
+}
+
 /* Handles one message from the XPUB socket: byte 1 or 0 then the filter. */
 static void s_on_subscription(nw_pubsock_t *ps, const unsigned char *data, size_t len)
 {
@@ -47,18 +68,34 @@ static void s_on_subscription(nw_pubsock_t *ps, const unsigned char *data, size_
         nw_log(NW_LOG_DEBUG, "ignoring a %zu-byte message from a subscriber", len);
         return;
     }
+    if (data[0] == 1)
+        ps->subscriptions++;
+    else if (ps->subscriptions > 0)
+        ps->subscriptions--;
+    if (ps->subscriptions > NW_PUBSOCK_SUBS_WARN && !ps->over_warned) {
+        ps->over_warned = true;
+        nw_log(NW_LOG_WARN,
+               "%zu subscriptions: more than %d; each costs publisher memory: if a client floods, "
+               "restrict who may connect (--curve-allow)",
+               ps->subscriptions, NW_PUBSOCK_SUBS_WARN);
+    } else if (ps->subscriptions <= NW_PUBSOCK_SUBS_WARN / 2) {
+        ps->over_warned = false;
+    }
+    /* One line per change while they are few; a flood is summarised, not logged line by line. */
+    s_log_window(ps);
+    if (ps->window_lines >= NW_PUBSOCK_LOG_BURST) {
+        ps->held++;
+        return;
+    }
+    ps->window_lines++;
     char shown[S_SHOWN_MAX * 4 + 8];
     s_printable(data + 1, len - 1, shown, sizeof shown);
-    if (data[0] == 1) {
-        ps->subscriptions++;
+    if (data[0] == 1)
         nw_log(NW_LOG_INFO, "subscriber subscribed to '%s' (%zu subscriptions)", shown,
                ps->subscriptions);
-    } else {
-        if (ps->subscriptions > 0)
-            ps->subscriptions--;
+    else
         nw_log(NW_LOG_INFO, "subscriber unsubscribed from '%s' (%zu subscriptions)", shown,
                ps->subscriptions);
-    }
 }
 
 static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
@@ -97,7 +134,8 @@ static int s_configure(void *sock, const nw_pubsock_opts_t *opts, char *err, siz
     int rc = NW_OK;
     if (nw_zsock_set_int(sock, ZMQ_SNDHWM, opts->sndhwm) != NW_OK ||
         nw_zsock_set_int(sock, ZMQ_LINGER, opts->linger_ms) != NW_OK ||
-        nw_zsock_set_int(sock, ZMQ_XPUB_VERBOSER, 1) != NW_OK) {
+        nw_zsock_set_int(sock, ZMQ_XPUB_VERBOSER, 1) != NW_OK ||
+        nw_zsock_set_i64(sock, ZMQ_MAXMSGSIZE, S_SUB_MAX) != NW_OK) {
         snprintf(err, errlen, "alert socket: cannot set options: %s", zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
@@ -129,6 +167,7 @@ int nw_pubsock_new(uv_loop_t *loop, void *zctx, const nw_pubsock_opts_t *opts, n
         return NW_ERR_NOMEM;
     }
     int rc = NW_ERR_ZMQ;
+    ps->loop = loop;
     if ((ps->sock = zmq_socket(zctx, ZMQ_XPUB)) == NULL) {
         snprintf(err, errlen, "alert socket: %s", zmq_strerror(errno));
         goto fail;
@@ -197,6 +236,7 @@ int nw_pubsock_send_heartbeat(nw_pubsock_t *ps, const nw_heartbeat_t *hb)
         return rc;
     rc = s_send_two(ps, NW_TOPIC_HEARTBEAT, data, size);
     free(data);
+    s_log_window(ps); /* the summary of a flood comes even when the flood is over */
     nw_zwatch_kick(ps->watch);
     return rc;
 }

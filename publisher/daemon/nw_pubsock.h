@@ -11,10 +11,14 @@
  *     subscriber unsubscribed from 'tariffs' (2 subscriptions)
  *
  * (these lines are a stable interface: the demo and the integration tests
- * wait for them). An alert goes out once per topic as two frames, the topic
- * and the MessagePack alert; a heartbeat as NW_TOPIC_HEARTBEAT and the
- * MessagePack heartbeat. Sends never block: past the send high-water mark
- * ZeroMQ drops for that subscriber, which sequence numbers make visible.
+ * wait for them). At most NW_PUBSOCK_LOG_BURST such lines are logged per 10 s;
+ * the rest of a flood is summarised ("N more subscription changes not logged").
+ * An inbound message over 512 bytes (ZMQ_MAXMSGSIZE; it also covers the CURVE
+ * handshake, about 300 bytes) drops that connection, so one client cannot make
+ * the publisher hold megabytes per filter. An alert goes out once per topic as
+ * two frames, the topic and the MessagePack alert; a heartbeat as NW_TOPIC_HEARTBEAT and the
+ * MessagePack heartbeat. Sends never block: past the send high-water mark ZeroMQ drops for that
+ * subscriber, which sequence numbers make visible.
  */
 #ifndef NW_PUBSOCK_H
 #define NW_PUBSOCK_H
@@ -24,6 +28,9 @@
 
 #include <stddef.h>
 #include <uv.h>
+
+#define NW_PUBSOCK_LOG_BURST 50     /* subscription lines per 10 s; more are summarised */
+#define NW_PUBSOCK_SUBS_WARN 100000 /* active subscriptions past which a warning is logged */
 
 typedef struct nw_pubsock_t nw_pubsock_t;
 

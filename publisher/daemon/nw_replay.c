@@ -18,6 +18,8 @@
 #define S_ENDPOINT_MAX 1024        /* bytes of an endpoint string */
 #define S_RCV_MAX      (64 * 1024) /* ZMQ_MAXMSGSIZE: bigger frames drop the peer */
 #define S_WINDOW_MIN   256         /* first window of a "last N" search, records */
+#define S_OWED_MAX     16384       /* refusals waiting for a full client queue, at most */
+#define S_PREEMPT_MS   1000        /* a job whose client took nothing this long yields its slot */
 
 typedef enum {
     S_LOCATE = 0, /* "last N": counting matches backwards, window by window */
@@ -54,6 +56,14 @@ typedef struct {
     uint64_t progress_ms;       /* loop time of the last successful send */
 } s_job_t;
 
+/* A refusal whose client's queue was full: sent as soon as the queue has room. */
+typedef struct {
+    unsigned char id[S_ID_MAX]; /* client's routing id */
+    size_t id_len;              /* bytes of id */
+    nw_replay_end_t end;        /* the "error" end marker */
+    uint64_t since_ms;          /* loop time it was first tried */
+} s_owed_t;
+
 struct nw_replay_t {
     uv_loop_t *loop;                 /* the daemon's loop */
     void *sock;                      /* ROUTER, owned */
@@ -65,6 +75,10 @@ struct nw_replay_t {
     s_job_t *jobs;                   /* opts.max_clients slots */
     size_t next_job;                 /* round-robin start of the next turn */
     nw_replay_stats_t stats;         /* counters */
+    s_owed_t *owed;                  /* ring of refusals not yet sent, S_OWED_MAX, lazily made */
+    size_t owed_head;                /* ring index of the oldest */
+    size_t n_owed;                   /* entries in the ring */
+    uint64_t owed_dropped;           /* refusals given up (client gone, stalled, ring full) */
     char endpoint[S_ENDPOINT_MAX];   /* bound endpoint */
     char advertised[S_ENDPOINT_MAX]; /* endpoint for heartbeats */
     int open_handles;                /* close callbacks still to come */
@@ -78,7 +92,7 @@ void nw_replay_opts_default(nw_replay_opts_t *opts)
     opts->batch = 64;
     opts->scan = 1024;
     opts->max_clients = 64;
-    opts->sndhwm = 1000;
+    opts->sndhwm = 100;
     opts->stall_ms = 30000;
     opts->retry_ms = 5;
     opts->curve = NULL;
@@ -376,12 +390,13 @@ static s_send_t s_job_turn(nw_replay_t *r, s_job_t *job)
 /* --- the pump: one bounded round of every job per loop turn ----------------------------- */
 
 static void s_on_retry(uv_timer_t *timer);
+static bool s_pay_owed(nw_replay_t *r);
 
 static void s_on_pump(uv_idle_t *handle)
 {
     nw_replay_t *r = handle->data;
     size_t n = r->opts.max_clients;
-    bool progress = false;
+    bool progress = s_pay_owed(r);
     for (size_t k = 0; k < n; k++) {
         s_job_t *job = &r->jobs[(r->next_job + k) % n];
         if (job->used && s_job_turn(r, job) != S_BLOCKED)
@@ -390,7 +405,7 @@ static void s_on_pump(uv_idle_t *handle)
     r->next_job = (r->next_job + 1) % n;
     /* Sends may have consumed the fd's edge announcing a request. */
     nw_zwatch_kick(r->watch);
-    if (r->stats.active == 0) {
+    if (r->stats.active == 0 && r->n_owed == 0) {
         uv_idle_stop(&r->pump);
     } else if (!progress) {
         /* Every client's queue is full: do not spin; look again shortly. */
@@ -412,6 +427,54 @@ static void s_on_retry(uv_timer_t *timer)
 
 /* --- requests --------------------------------------------------------------------------- */
 
+/* Keeps a refusal that could not be sent now; the pump sends it once the client's queue has
+ * room. A full ring (a client pipelining thousands of requests it does not read) drops it,
+ * counted and logged at most once per second. */
+static void s_owe(nw_replay_t *r, const s_job_t *tmp)
+{
+    if (r->owed == NULL && (r->owed = calloc(S_OWED_MAX, sizeof *r->owed)) == NULL) {
+        r->owed_dropped++;
+        return;
+    }
+    if (r->n_owed == S_OWED_MAX) {
+        if (r->owed_dropped++ % 1000 == 0)
+            nw_log(NW_LOG_WARN,
+                   "replay: %d refusals wait for clients that do not read; dropping more "
+                   "(%llu so far)",
+                   S_OWED_MAX, (unsigned long long)r->owed_dropped);
+        return;
+    }
+    s_owed_t *o = &r->owed[(r->owed_head + r->n_owed) % S_OWED_MAX];
+    memcpy(o->id, tmp->id, tmp->id_len);
+    o->id_len = tmp->id_len;
+    o->end = tmp->end;
+    o->since_ms = uv_now(r->loop);
+    r->n_owed++;
+    s_pump_start(r);
+}
+
+/* Sends waiting refusals in order. Returns true when any went out or was given up. */
+static bool s_pay_owed(nw_replay_t *r)
+{
+    bool progress = false;
+    while (r->n_owed > 0) {
+        s_owed_t *o = &r->owed[r->owed_head];
+        s_job_t tmp;
+        memcpy(tmp.id, o->id, o->id_len);
+        tmp.id_len = o->id_len;
+        tmp.end = o->end;
+        s_send_t st = s_send_end(r, &tmp);
+        if (st == S_BLOCKED && uv_now(r->loop) - o->since_ms <= r->opts.stall_ms)
+            return progress;
+        if (st != S_SENT)
+            r->owed_dropped++; /* the client left, or took nothing for stall_ms */
+        r->owed_head = (r->owed_head + 1) % S_OWED_MAX;
+        r->n_owed--;
+        progress = true;
+    }
+    return progress;
+}
+
 /* Answers a request that will not be served with an "error" end marker, at once. */
 static void s_refuse(nw_replay_t *r, const unsigned char *id, size_t id_len, uint64_t req,
                      const char *why)
@@ -426,9 +489,11 @@ static void s_refuse(nw_replay_t *r, const unsigned char *id, size_t id_len, uin
     tmp.end.head = nw_journal_next_seq(r->journal) - 1;
     nw_replay_end_set_error(&tmp.end, "%s", why);
     r->stats.errors++;
-    nw_log(NW_LOG_INFO, "replay: req %llu refused: %s", (unsigned long long)req, tmp.end.error);
-    if (s_send_end(r, &tmp) != S_SENT)
-        nw_log(NW_LOG_DEBUG, "replay: the refusal could not be sent");
+    nw_log(NW_LOG_DEBUG, "replay: req %llu refused: %s", (unsigned long long)req, tmp.end.error);
+    /* Refusals keep their order behind those already waiting for the same queue. */
+    if (r->n_owed == 0 && s_send_end(r, &tmp) == S_SENT)
+        return;
+    s_owe(r, &tmp);
 }
 
 static s_job_t *s_find_job(nw_replay_t *r, const unsigned char *id, size_t id_len)
@@ -441,13 +506,36 @@ static s_job_t *s_find_job(nw_replay_t *r, const unsigned char *id, size_t id_le
     return NULL;
 }
 
+/* Returns a free slot, or frees the slot of the job whose client has taken nothing for the
+ * longest, past S_PREEMPT_MS: clients that ask and do not read cannot hold every slot
+ * until the stall timeout while others wait. The abandoned client gets an "error" end
+ * marker (after what is already queued for it). */
 static s_job_t *s_free_slot(nw_replay_t *r)
 {
+    s_job_t *stalest = NULL;
+    uint64_t now = uv_now(r->loop);
     for (size_t i = 0; i < r->opts.max_clients; i++) {
-        if (!r->jobs[i].used)
-            return &r->jobs[i];
+        s_job_t *job = &r->jobs[i];
+        if (!job->used)
+            return job;
+        if (now - job->progress_ms > S_PREEMPT_MS &&
+            (stalest == NULL || job->progress_ms < stalest->progress_ms))
+            stalest = job;
     }
-    return NULL;
+    if (stalest == NULL)
+        return NULL;
+    nw_log(NW_LOG_INFO,
+           "replay: req %llu gave its slot to another client: its client took "
+           "nothing for %llu ms",
+           (unsigned long long)stalest->rq.req, (unsigned long long)(now - stalest->progress_ms));
+    nw_replay_end_set_error(&stalest->end,
+                            "preempted: nothing read for %llu ms while others waited; ask again",
+                            (unsigned long long)(now - stalest->progress_ms));
+    r->stats.dropped++;
+    s_owe(r, stalest);
+    s_job_free(stalest);
+    r->stats.active--;
+    return stalest;
 }
 
 /* Positions a new job where its request starts. */
@@ -622,6 +710,7 @@ static void s_on_closed(nw_replay_t *r)
     nw_replay_closed_fn *cb = r->on_closed;
     void *arg = r->closed_arg;
     free(r->jobs);
+    free(r->owed);
     free(r);
     if (cb != NULL)
         cb(arg);

@@ -50,7 +50,8 @@ typedef struct {
     unsigned batch;           /* messages sent per client per loop turn (0: 64) */
     unsigned scan;            /* journal records read per client per loop turn (0: 1024) */
     unsigned max_clients;     /* requests served at once (0: 64) */
-    int sndhwm;               /* ZMQ_SNDHWM: messages queued per client (0: 1000) */
+    int sndhwm;               /* ZMQ_SNDHWM: messages queued per client (0: 100; with
+                                 max_clients this bounds replay memory, docs/SECURITY.md) */
     uint32_t stall_ms;        /* drop a client that takes nothing for this long (0: 30000) */
     uint32_t retry_ms;        /* wait before retrying clients whose queue is full (0: 5) */
     const nw_cert_t *curve;   /* secret certificate: a CURVE server; NULL: plaintext */

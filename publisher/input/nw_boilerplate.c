@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,136 @@ static int s_grow(nw_boilerplate_t *self)
     return NW_OK;
 }
 
+/* The cost of a regular expression: glibc's regcomp expands every counted repetition
+ * x{m,n} into n copies of x, so nested counts multiply (^(((a{1,255}){1,255}){1,255})$
+ * compiles to 16 million states: seconds and a gigabyte). The cost is the number of
+ * atoms once every count is expanded, * + ? counting twice; rules over S_REGEX_COST_MAX
+ * are refused before regcomp sees them. */
+#define S_REGEX_COST_MAX 20000
+#define S_REGEX_LEN_MAX  512
+
+typedef struct {
+    const char *p;   /* next character */
+    const char *end; /* end of the pattern */
+    int depth;       /* groups open */
+} s_re_t;
+
+static uint64_t s_re_alt(s_re_t *re);
+
+/* Skips a bracket expression whose '[' was just read. */
+static void s_re_bracket(s_re_t *re)
+{
+    if (re->p < re->end && *re->p == '^')
+        re->p++;
+    if (re->p < re->end && *re->p == ']')
+        re->p++;
+    while (re->p < re->end && *re->p != ']') {
+        if (*re->p == '[' && re->p + 1 < re->end && strchr(":.=", re->p[1]) != NULL) {
+            const char *close = re->p + 2;
+            while (close + 1 < re->end && !(close[0] == re->p[1] && close[1] == ']'))
+                close++;
+            re->p = close + 1 < re->end ? close + 2 : re->end;
+            continue;
+        }
+        re->p++;
+    }
+    if (re->p < re->end)
+        re->p++;
+}
+
+/* Reads the multiplier after an atom: {m,n} gives its largest count, * + ? give 2. */
+static uint64_t s_re_count(s_re_t *re)
+{
+    uint64_t mul = 1;
+    while (re->p < re->end) {
+        if (*re->p == '*' || *re->p == '+' || *re->p == '?') {
+            re->p++;
+            mul *= 2;
+        } else if (*re->p == '{') {
+            uint64_t big = 0, n = 0;
+            for (re->p++; re->p < re->end && *re->p != '}'; re->p++) {
+                if (*re->p >= '0' && *re->p <= '9') {
+                    n = n * 10 + (uint64_t)(*re->p - '0');
+                    if (n > 100000)
+                        n = 100000;
+                    big = n > big ? n : big;
+                } else {
+                    n = 0;
+                }
+            }
+            if (re->p < re->end)
+                re->p++;
+            mul *= big > 0 ? big : 1;
+        } else {
+            break;
+        }
+        if (mul > S_REGEX_COST_MAX)
+            mul = S_REGEX_COST_MAX + 1;
+    }
+    return mul;
+}
+
+/* Cost of a sequence of atoms, up to '|', ')' or the end. */
+static uint64_t s_re_seq(s_re_t *re)
+{
+    uint64_t cost = 0;
+    while (re->p < re->end && *re->p != '|' && *re->p != ')') {
+        uint64_t atom = 1;
+        char c = *re->p++;
+        if (c == '\\' && re->p < re->end) {
+            re->p++;
+        } else if (c == '[') {
+            s_re_bracket(re);
+        } else if (c == '(' && re->depth < 64) {
+            re->depth++;
+            atom = s_re_alt(re);
+            re->depth--;
+            if (re->p < re->end && *re->p == ')')
+                re->p++;
+        }
+        cost += atom * s_re_count(re);
+        if (cost > S_REGEX_COST_MAX)
+            return S_REGEX_COST_MAX + 1;
+    }
+    return cost;
+}
+
+/* Cost of alternatives a|b|c: their sum. */
+static uint64_t s_re_alt(s_re_t *re)
+{
+    uint64_t cost = s_re_seq(re);
+    while (re->p < re->end && *re->p == '|' && cost <= S_REGEX_COST_MAX) {
+        re->p++;
+        cost += s_re_seq(re);
+    }
+    return cost;
+}
+
+/* Returns NW_OK when pattern is cheap enough to compile and match, else NW_ERR_CONFIG with
+ * why saying so. */
+static int s_regex_cost_ok(const char *pattern, size_t len, char *why, size_t whylen)
+{
+    if (len > S_REGEX_LEN_MAX) {
+        snprintf(why, whylen, "regular expression longer than %d bytes", S_REGEX_LEN_MAX);
+        return NW_ERR_CONFIG;
+    }
+    s_re_t re = {pattern, pattern + len, 0};
+    uint64_t cost = 0;
+    while (re.p < re.end && cost <= S_REGEX_COST_MAX) {
+        cost += s_re_alt(&re);
+        if (re.p < re.end)
+            re.p++; /* an unbalanced ')': regcomp reports it */
+    }
+    if (cost > S_REGEX_COST_MAX) {
+        snprintf(why, whylen,
+                 "regular expression '%.80s' too costly: its counted repetitions expand to more "
+                 "than %d states (nest fewer {m,n} or use smaller counts)",
+                 pattern, S_REGEX_COST_MAX);
+        return NW_ERR_CONFIG;
+    }
+    return NW_OK;
+}
+
 /* Adds one rule from its parts. On NW_ERR_CONFIG a reason (without file and line) is
  * written to why. */
 static int s_add_rule(nw_boilerplate_t *self, nw_bp_action_t action, s_kind_t kind,
@@ -211,6 +342,10 @@ static int s_add_rule(nw_boilerplate_t *self, nw_bp_action_t action, s_kind_t ki
     rule->pattern = strndup(pattern, plen);
     if (rule->pattern == NULL)
         return NW_ERR_NOMEM;
+    if (kind == S_REGEX && s_regex_cost_ok(rule->pattern, plen, why, whylen) != NW_OK) {
+        free(rule->pattern);
+        return NW_ERR_CONFIG;
+    }
     if (kind == S_REGEX) {
         int rv = regcomp(&rule->re, rule->pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB);
         if (rv != 0) {
