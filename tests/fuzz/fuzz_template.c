@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     if (nw_format_new(spec, size % 2 == 1, &fmt, err, sizeof err) == NW_OK) {
         nw_buf_t out = {0};
-        (void)nw_format_alert(fmt, &s_alert, "tariffs", &out);
+        (void)nw_format_alert(fmt, &s_alert, "tariffs", NULL, &out);
         nw_buf_free(&out);
         nw_format_destroy(&fmt);
     }
