@@ -1,6 +1,7 @@
 #!/bin/sh
-# The test command: installs what is missing, checks formatting, builds twice
-# (release, and ASan+UBSan) and runs every test in both builds.
+# The test command: installs what is missing, checks formatting, runs the container
+# and package checks and a short fuzzing pass, builds twice (release, and ASan+UBSan) and
+# runs every test in both builds.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ scripts/check-format.sh
 scripts/compose-check.sh
 # The .deb installed in a clean container (NW_SKIP_PACKAGE=1 leaves it out).
 scripts/package-check.sh
+# Every libFuzzer harness for 10 s under ASan + UBSan (clang-14); a finding fails.
+scripts/fuzz.sh --short
 
 # Any sanitizer report ends the process with a failure that the tests see.
 ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=86"
