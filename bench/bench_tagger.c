@@ -276,7 +276,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_tagger: %s: no readable article files there\n", dir);
         return 1;
     }
-    if (nw_taxonomy_default(&tax) != NW_OK || nw_model_default(&model) != NW_OK) {
+    if (nw_taxonomy_default(&tax) != NW_OK || nw_model_default(&model) != NW_OK ||
+        nw_model_bind(model, tax) != NW_OK) {
         fprintf(stderr, "bench_tagger: cannot build the built-in taxonomy and model\n");
         return 1;
     }

@@ -42,6 +42,11 @@ int nw_ingest_load_model(const char *path, const nw_taxonomy_t *tax, nw_model_t 
             snprintf(err, errlen, "built-in model: %s", nw_strerror(rc));
         return rc;
     }
+    if ((rc = nw_model_bind(*out, tax)) != NW_OK) {
+        snprintf(err, errlen, "%s: out of memory", path ? path : "built-in model");
+        nw_model_destroy(out);
+        return rc;
+    }
     char missing[256];
     size_t n = nw_model_unmatched(*out, tax, missing, sizeof missing);
     if (n > 0)

@@ -56,13 +56,11 @@ int nw_evidence_score(const nw_taxonomy_t *tax, const nw_segment_t *seg, size_t 
 {
     size_t nt = nw_taxonomy_topic_count(tax);
     s_pass_t a = {.tax = tax, .topics = topics, .hit = hit, .ctx = ctx};
-    a.seen = calloc(nw_taxonomy_term_count(tax) + 1, sizeof(uint32_t));
-    a.required = calloc(nt + 1, sizeof(bool));
-    if (!a.seen || !a.required) {
-        free(a.seen);
-        free(a.required);
+    size_t nterms = nw_taxonomy_term_count(tax) + 1;
+    a.seen = calloc(nterms * sizeof(uint32_t) + nt + 1, 1); /* seen, then required */
+    if (!a.seen)
         return NW_ERR_NOMEM;
-    }
+    a.required = (bool *)(a.seen + nterms);
     memset(topics, 0, nt * sizeof(*topics));
     if (segs)
         memset(segs, 0, n * nt * sizeof(*segs));
@@ -86,7 +84,6 @@ int nw_evidence_score(const nw_taxonomy_t *tax, const nw_segment_t *seg, size_t 
     if (urgent)
         *urgent = a.urgent;
     free(a.seen);
-    free(a.required);
     return NW_OK;
 }
 

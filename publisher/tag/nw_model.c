@@ -39,6 +39,8 @@ struct nw_model_t {
     s_slot_t *slots; /* open addressing by id; row 0 = empty; mask + 1 entries */
     size_t mask;
     uint64_t *bits; /* bit id set: a row may have that id (ids within NW_FEATURES_MASK) */
+    const nw_taxonomy_t *bound; /* the taxonomy of nw_model_bind, or NULL */
+    int *bound_topic;           /* per topic of bound: its model topic or -1 */
 };
 
 static int s_fail(char *err, size_t errlen, const char *origin, size_t line, const char *fmt, ...)
@@ -461,6 +463,28 @@ int nw_model_topic_find(const nw_model_t *m, const char *name)
     return -1;
 }
 
+int nw_model_bind(nw_model_t *m, const nw_taxonomy_t *tax)
+{
+    size_t n = nw_taxonomy_topic_count(tax);
+    int *map = malloc((n ? n : 1) * sizeof(*map));
+    free(m->bound_topic);
+    m->bound_topic = map;
+    m->bound = map ? tax : NULL;
+    if (!map)
+        return NW_ERR_NOMEM;
+    for (size_t t = 0; t < n; t++)
+        map[t] = nw_model_topic_find(m, nw_taxonomy_topic_name(tax, t));
+    return NW_OK;
+}
+
+int nw_model_topic_of(const nw_model_t *m, const nw_taxonomy_t *tax, size_t t)
+{
+    if (m->bound == tax && t < nw_taxonomy_topic_count(tax))
+        return m->bound_topic[t];
+    const char *name = nw_taxonomy_topic_name(tax, t);
+    return name ? nw_model_topic_find(m, name) : -1;
+}
+
 bool nw_model_taxonomy_features(const nw_model_t *m)
 {
     return m->taxonomy_features;
@@ -610,6 +634,7 @@ void nw_model_destroy(nw_model_t **m_p)
     free(m->weights);
     free(m->slots);
     free(m->bits);
+    free(m->bound_topic);
     free(m->topics);
     free(m);
     *m_p = NULL;

@@ -58,6 +58,15 @@ double nw_model_topic_bias(const nw_model_t *m, size_t i);
 /* Returns the index of the model topic called name, or -1. */
 int nw_model_topic_find(const nw_model_t *m, const char *name);
 
+/* Remembers which model topic each topic of tax is, so that tagging with this pair need
+ * not compare names per article. Call it again after pairing the model with another
+ * taxonomy. Returns NW_OK or NW_ERR_NOMEM (the model then looks names up). */
+int nw_model_bind(nw_model_t *m, const nw_taxonomy_t *tax);
+
+/* Returns the model topic of topic t of tax, or -1 when the model has none: from the
+ * binding when tax is the bound taxonomy, else by name. */
+int nw_model_topic_of(const nw_model_t *m, const nw_taxonomy_t *tax, size_t t);
+
 /* Returns whether the model reads the taxonomy features (T: and S:) of nw_docvec. */
 bool nw_model_taxonomy_features(const nw_model_t *m);
 

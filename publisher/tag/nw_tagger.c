@@ -324,7 +324,7 @@ int nw_tagger_tag_model(const nw_taxonomy_t *tax, const nw_model_t *model, nw_al
             .text = text, .len = strlen(text), .pos = s_position(alerts, i, &lead_seen)};
     }
     for (size_t t = 0; t < s.nt; t++)
-        s.mtopic[t] = model ? nw_model_topic_find(model, nw_taxonomy_topic_name(tax, t)) : -1;
+        s.mtopic[t] = model ? nw_model_topic_of(model, tax, t) : -1;
     if (model) {
         bool taxf = nw_model_taxonomy_features(model);
         rc = nw_docvec_build_ex(&s.art, tax, s.seg, n, taxf, NULL, NULL, s.segev, &s.urgent);
