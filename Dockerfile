@@ -20,9 +20,10 @@ WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DNW_BUILD_TESTS=OFF \
         -DCMAKE_INSTALL_PREFIX=/usr/local \
- && cmake --build /build -j "$(nproc)" --target newswire-pub newswire-sub newswire-proxy nw_man_pages \
+ && cmake --build /build -j "$(nproc)" --target newswire-pub newswire-sub newswire-proxy newswire-keygen \
+        newswire-train nw_man_pages \
  && DESTDIR=/staging cmake --install /build --strip \
- && for bin in newswire-pub newswire-sub newswire-proxy; do \
+ && for bin in newswire-pub newswire-sub newswire-proxy newswire-keygen newswire-train; do \
         test -x "/staging/usr/local/bin/$bin" || { \
             echo "Dockerfile: 'cmake --install' did not install $bin into bin/:" \
                  "it needs an install(TARGETS $bin) rule" >&2; exit 1; }; \
