@@ -8,7 +8,7 @@
 set(NW_PACKAGING_DIR ${PROJECT_SOURCE_DIR}/packaging)
 
 # Man pages: roff in docs/man, compressed as Debian ships them.
-set(NW_MAN_PAGES newswire-pub.1 newswire-sub.1 newswire.7)
+set(NW_MAN_PAGES newswire-pub.1 newswire-sub.1 newswire-proxy.1 newswire-keygen.1 newswire.7)
 set(NW_MAN_GZ "")
 foreach(page ${NW_MAN_PAGES})
   set(out ${CMAKE_BINARY_DIR}/man/${page}.gz)
@@ -25,6 +25,8 @@ add_custom_target(nw_man_pages ALL DEPENDS ${NW_MAN_GZ})
 
 install(FILES ${NW_PACKAGING_DIR}/bash-completion/newswire-pub
               ${NW_PACKAGING_DIR}/bash-completion/newswire-sub
+              ${NW_PACKAGING_DIR}/bash-completion/newswire-proxy
+              ${NW_PACKAGING_DIR}/bash-completion/newswire-keygen
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES ${NW_PACKAGING_DIR}/systemd/newswire-pub.service
               ${NW_PACKAGING_DIR}/systemd/newswire-sub@.service
@@ -51,7 +53,9 @@ set(CPACK_PACKAGE_DESCRIPTION
 alerts (headline, key points, paragraphs), tags them with topics, journals
 them and publishes them on ZeroMQ with MessagePack bodies. newswire-sub
 subscribes to topics and prints, logs or hands on the alerts, detecting and
-repairing loss from the publisher's journal.
+repairing loss from the publisher's journal. newswire-proxy fans the
+alerts out to more subscribers across hosts; newswire-keygen makes CURVE key
+pairs for encrypted, authenticated endpoints.
 
 Includes systemd units (newswire-pub.service, newswire-sub@.service), config
 files under /etc/newswire, man pages and bash completion.")

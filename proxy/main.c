@@ -127,7 +127,7 @@ static void s_print_help(FILE *out)
           "                   --replay-bind tcp://*:6557 --control ipc:///run/nw-proxy.ctl\n"
           "    newswire-sub -c tcp://proxy.example:5556 --state sub.state -t tariffs\n"
           "\n"
-          "See docs/SCALING.md for trees of proxies and their limits.\n",
+          "See newswire-proxy(1) for trees of proxies and their limits.\n",
           out);
 }
 

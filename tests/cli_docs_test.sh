@@ -2,12 +2,14 @@
 # The programs' --help, man pages and bash completion agree, and --help speaks
 # only of the installed product:
 #   - each man page in docs/man passes `man --warnings -l` without a warning;
-#   - every long option in a program's --help appears in its man page;
-#   - the bash completion offers exactly the long options of --help;
+#   - every long option a program's --help lists in its OPTIONS section (the
+#     lines that introduce an option, not options named in prose) appears in
+#     its man page;
+#   - the bash completion offers exactly those long options;
 #   - --help names no source-tree path (docs/, proto/, *.md, ../shared).
-# Usage: cli_docs_test.sh SOURCE_DIR PUB_BIN SUB_BIN
+# Usage: cli_docs_test.sh SOURCE_DIR PUB_BIN SUB_BIN PROXY_BIN KEYGEN_BIN
 set -u
-src=$1 pub=$2 sub=$3
+src=$1 pub=$2 sub=$3 proxy=$4 keygen=$5
 failed=0
 fail() {
     echo "FAIL: $*" >&2
@@ -34,34 +36,58 @@ fi
 
 # long_options FILE: the --long-option names in FILE, one per line, sorted.
 long_options() { grep -o -- '--[a-z][a-z0-9-]*' "$1" | sort -u; }
+# help_options FILE: the long options a --help output introduces in its
+# OPTIONS section: lines indented at most 8 spaces that start with
+# "-x, --name" or "--name" (continuation lines are indented further).
+help_options() {
+    sed -n '/^OPTIONS$/,/^[A-Z][A-Z ]*$/p' "$1" |
+        grep -o -E '^ {1,8}(-[A-Za-z0-9], )?--[a-z][a-z0-9-]*' |
+        grep -o -- '--[a-z][a-z0-9-]*' | sort -u
+}
 
-for prog in newswire-pub newswire-sub; do
-    case $prog in newswire-pub) bin=$pub ;; *) bin=$sub ;; esac
-    "$bin" --config none --help >"$work/help" || fail "$prog --help exited $?"
-    long_options "$work/help" >"$work/help.opts"
-    [ "$(wc -l <"$work/help.opts")" -ge 15 ] || fail "$prog --help lists only $(wc -l <"$work/help.opts") long options"
-    # The man page spells a dash \-.
-    sed 's/\\-/-/g' "$src/docs/man/$prog.1" >"$work/man"
-    long_options "$work/man" >"$work/man.opts"
-    missing=$(comm -23 "$work/help.opts" "$work/man.opts" | tr '\n' ' ')
-    [ -z "$missing" ] || fail "$prog: in --help, not in $prog.1: $missing"
-    long_options "$src/packaging/bash-completion/$prog" >"$work/comp.opts"
-    missing=$(comm -23 "$work/help.opts" "$work/comp.opts" | tr '\n' ' ')
-    [ -z "$missing" ] || fail "$prog: in --help, not in the bash completion: $missing"
-    extra=$(comm -13 "$work/help.opts" "$work/comp.opts" | tr '\n' ' ')
-    [ -z "$extra" ] || fail "$prog: the bash completion offers options --help does not know: $extra"
+for prog in newswire-pub newswire-sub newswire-proxy newswire-keygen; do
+    case $prog in
+        newswire-pub) bin=$pub min=15 ;;
+        newswire-sub) bin=$sub min=15 ;;
+        newswire-proxy) bin=$proxy min=8 ;;
+        *) bin=$keygen min=2 ;;
+    esac
+    # Programs that read a config file are kept from reading the system's.
+    case $prog in
+        newswire-pub | newswire-sub) "$bin" --config none --help >"$work/help" ;;
+        *) "$bin" --help >"$work/help" ;;
+    esac || fail "$prog --help exited $?"
+    help_options "$work/help" >"$work/help.opts"
+    [ "$(wc -l <"$work/help.opts")" -ge "$min" ] ||
+        fail "$prog --help lists only $(wc -l <"$work/help.opts") long options under OPTIONS"
+    if [ ! -f "$src/docs/man/$prog.1" ]; then
+        fail "$prog: no man page docs/man/$prog.1"
+    else
+        # The man page spells a dash \-.
+        sed 's/\\-/-/g' "$src/docs/man/$prog.1" >"$work/man"
+        long_options "$work/man" >"$work/man.opts"
+        missing=$(comm -23 "$work/help.opts" "$work/man.opts" | tr '\n' ' ')
+        [ -z "$missing" ] || fail "$prog: in --help, not in $prog.1: $missing"
+    fi
+    comp=$src/packaging/bash-completion/$prog
+    if [ ! -f "$comp" ]; then
+        fail "$prog: no bash completion packaging/bash-completion/$prog"
+    else
+        long_options "$comp" >"$work/comp.opts"
+        missing=$(comm -23 "$work/help.opts" "$work/comp.opts" | tr '\n' ' ')
+        [ -z "$missing" ] || fail "$prog: in --help, not in the bash completion: $missing"
+        extra=$(comm -13 "$work/help.opts" "$work/comp.opts" | tr '\n' ' ')
+        [ -z "$extra" ] || fail "$prog: the bash completion offers options --help does not know: $extra"
+        if command -v bash >/dev/null 2>&1; then
+            bash -n "$comp" || fail "$prog completion: bash -n failed"
+        fi
+    fi
     if grep -n -E '(docs|proto|shared)/|\.md\b' "$work/help" >"$work/paths"; then
         fail "$prog --help names source-tree paths:"
         cat "$work/paths" >&2
     fi
-    echo "ok: $prog: $(wc -l <"$work/help.opts") long options in --help, man page and completion"
+    echo "ok: $prog: $(wc -l <"$work/help.opts") long options checked in --help, man page and completion"
 done
-
-if command -v bash >/dev/null 2>&1; then
-    for prog in newswire-pub newswire-sub; do
-        bash -n "$src/packaging/bash-completion/$prog" || fail "$prog completion: bash -n failed"
-    done
-fi
 
 [ "$failed" = 0 ] || exit 1
 echo "PASS"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The bash completion of both programs, through bash-completion's own
+# The bash completion of every program, through bash-completion's own
 # machinery: option names, enumerated values, topics from the taxonomy.
 # Usage: completion_test.sh SOURCE_DIR    (exit 77: bash-completion not installed)
 set -u
@@ -13,6 +13,8 @@ fi
 source "$lib"
 source "$src/packaging/bash-completion/newswire-pub"
 source "$src/packaging/bash-completion/newswire-sub"
+source "$src/packaging/bash-completion/newswire-proxy"
+source "$src/packaging/bash-completion/newswire-keygen"
 failed=0
 
 # expect FUNCTION "WORDS..." WANT...: completes the last word of WORDS and checks
@@ -42,9 +44,18 @@ expect _newswire_sub "newswire-sub --ex" --exclude --exec --exec-max --exec-time
 expect _newswire_sub "newswire-sub --on-new-stream " now beginning
 expect _newswire_sub "newswire-sub --format j" json
 expect _newswire_sub "newswire-sub -t " general
+expect _newswire_sub "newswire-sub --updates " changed none
+expect _newswire_sub "newswire-sub --curve-" --curve-server-key --curve-secret
 expect _newswire_pub "newswire-pub --journal-f" --journal-fsync
 expect _newswire_pub "newswire-pub --journal-fsync a" always
 expect _newswire_pub "newswire-pub --replay-bind n" none
 expect _newswire_pub "newswire-pub --log-level " error warn info debug
+expect _newswire_pub "newswire-pub --format " text json
+expect _newswire_pub "newswire-pub --feed" --feed --feeds --feed-interval --feed-timeout --feed-max-size
+expect _newswire_pub "newswire-pub --curve-" --curve-secret --curve-allow
+expect _newswire_proxy "newswire-proxy --" --connect --bind --replay-bind --control --hwm --verbose --quiet
+expect _newswire_proxy "newswire-proxy --replay-bind n" none
+expect _newswire_proxy "newswire-proxy --log-level " error warn info debug
+expect _newswire_keygen "newswire-keygen --" --help --version
 [ "$failed" = 0 ] || exit 1
 echo "PASS"

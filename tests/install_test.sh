@@ -17,11 +17,15 @@ fail() {
 DESTDIR=$root cmake --install "$build" --prefix /usr >"$root.log" 2>&1 ||
     { cat "$root.log" >&2; rm -f "$root.log"; echo "FAIL: cmake --install" >&2; exit 1; }
 rm -f "$root.log"
-for f in usr/bin/newswire-pub usr/bin/newswire-sub \
+for f in usr/bin/newswire-pub usr/bin/newswire-sub usr/bin/newswire-proxy usr/bin/newswire-keygen \
     usr/share/man/man1/newswire-pub.1.gz usr/share/man/man1/newswire-sub.1.gz \
+    usr/share/man/man1/newswire-proxy.1.gz usr/share/man/man1/newswire-keygen.1.gz \
     usr/share/man/man7/newswire.7.gz \
     usr/share/bash-completion/completions/newswire-pub \
     usr/share/bash-completion/completions/newswire-sub \
+    usr/share/bash-completion/completions/newswire-proxy \
+    usr/share/bash-completion/completions/newswire-keygen \
+    usr/share/newswire/html.conf \
     usr/lib/systemd/system/newswire-pub.service usr/lib/systemd/system/newswire-sub@.service \
     usr/share/doc/newswire/README.md usr/share/doc/newswire/PROTOCOL.md \
     usr/share/newswire/topics.conf; do

@@ -30,6 +30,10 @@ static void s_help(FILE *out)
           "    Subscriber: newswire-sub --curve-server-key pub.key --curve-secret me.key_secret\n"
           "                (and copy me.key into the publisher's clients/ folder)\n"
           "\n"
+          "OPTIONS\n"
+          "    -h, --help      print this help and exit\n"
+          "    -V, --version   print the version and exit\n"
+          "\n"
           "EXIT STATUS\n"
           "    0 written, 1 cannot write (named on stderr), 2 usage\n",
           out);
