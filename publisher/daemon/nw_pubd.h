@@ -33,6 +33,9 @@
  *     journal: MESSAGE; publishing paused
  *     journal: fsync failed: MESSAGE; stopping: ...
  *     stopped: N articles published, M failed, last seq S
+ *     curve: N client keys allowed (--curve-allow DIR)
+ *     curve: refused client key KEY from ADDRESS (not in --curve-allow DIR)
+ *     EP[, EP]: not loopback and no --curve-secret: anyone who can reach it reads ...
  */
 #ifndef NW_PUBD_H
 #define NW_PUBD_H

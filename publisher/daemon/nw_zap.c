@@ -38,7 +38,6 @@ struct nw_zap_t {
     uint64_t window_start; /* loop time the current log window began */
     unsigned window_lines; /* refusal lines logged in it */
     uint64_t held;         /* refusals not logged since the last line */
-    nw_zap_stats_t stats;  /* counters */
 };
 
 static int s_key_cmp(const void *a, const void *b)
@@ -177,7 +176,6 @@ static void s_decide(nw_zap_t *zap, void *sock, zmq_msg_t *f, size_t n)
         nw_log(NW_LOG_WARN, "curve: malformed ZAP request (%zu frames); refused", n);
         if (n >= 2)
             s_reply(sock, &f[1], "500", "malformed request");
-        zap->stats.refused++;
         return;
     }
     char address[S_ADDR_MAX];
@@ -186,17 +184,14 @@ static void s_decide(nw_zap_t *zap, void *sock, zmq_msg_t *f, size_t n)
     address[alen] = '\0';
     bool curve = zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0;
     if (!curve || n < 7 || zmq_msg_size(&f[6]) != S_KEY_LEN) {
-        zap->stats.refused++;
         s_reply(sock, &f[1], "400", "CURVE required");
         return;
     }
     const unsigned char *key = zmq_msg_data(&f[6]);
     if (s_allowed(zap, key)) {
-        zap->stats.allowed++;
         s_reply(sock, &f[1], "200", "OK");
         return;
     }
-    zap->stats.refused++;
     s_log_refusal(zap, key, address);
     s_reply(sock, &f[1], "400", "key not allowed");
 }
@@ -284,7 +279,6 @@ int nw_zap_new(uv_loop_t *loop, void *zctx, const char *allow_dir, nw_zap_t **ou
         s_free(zap);
         return rc;
     }
-    zap->stats.keys = zap->n_keys;
     nw_log(NW_LOG_INFO, "curve: %zu client keys allowed (--curve-allow %s)", zap->n_keys,
            allow_dir);
     *out = zap;
@@ -304,17 +298,11 @@ int nw_zap_reload(nw_zap_t *zap)
     free(zap->keys);
     zap->keys = keys;
     zap->n_keys = n;
-    zap->stats.keys = n;
     /* A key refused before may be allowed now, and refused again later: log it anew. */
     zap->n_seen = 0;
     zap->next_seen = 0;
     nw_log(NW_LOG_INFO, "curve: allowlist reloaded from %s (%zu keys)", zap->dir, n);
     return NW_OK;
-}
-
-void nw_zap_stats(const nw_zap_t *zap, nw_zap_stats_t *stats)
-{
-    *stats = zap->stats;
 }
 
 void nw_zap_close(nw_zap_t **zap_p)

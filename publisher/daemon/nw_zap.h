@@ -31,12 +31,6 @@
 
 typedef struct nw_zap_t nw_zap_t;
 
-typedef struct {
-    uint64_t allowed; /* handshakes accepted */
-    uint64_t refused; /* handshakes refused */
-    size_t keys;      /* keys in the allowlist now */
-} nw_zap_stats_t;
-
 /* Reads the allowlist from allow_dir, binds the handler in zctx and starts answering on
  * loop. Returns NW_OK with *out set, or NW_ERR_CONFIG / NW_ERR_NOTFOUND (the folder, named in
  * err as "--curve-allow DIR: ..."), NW_ERR_ZMQ (the endpoint is taken: another handler),
@@ -47,9 +41,6 @@ int nw_zap_new(uv_loop_t *loop, void *zctx, const char *allow_dir, nw_zap_t **ou
 /* Re-reads the folder and logs "curve: allowlist reloaded from DIR (N keys)", or logs why
  * it could not and keeps the previous list. Returns NW_OK or the error. */
 int nw_zap_reload(nw_zap_t *zap);
-
-/* Copies the counters. */
-void nw_zap_stats(const nw_zap_t *zap, nw_zap_stats_t *stats);
 
 /* Stops answering, closes the socket and frees the handler once the loop has closed its
  * handle. Sets *zap_p to NULL. Safe on NULL and twice. */
