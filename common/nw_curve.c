@@ -67,23 +67,12 @@ bool nw_curve_endpoint_local(const char *endpoint)
     return false;
 }
 
-void nw_curve_watch_tick(nw_curve_watch_t *w, const nw_curve_client_t *c, int64_t now_ms,
-                         const char *endpoint)
+void nw_curve_client_hint(const nw_curve_client_t *c, char *buf, size_t len)
 {
-    if (c == NULL || w->heard || w->warned)
-        return;
-    if (w->deadline_ms == 0) {
-        w->deadline_ms = now_ms + NW_CURVE_SILENT_MS;
-        return;
-    }
-    if (now_ms < w->deadline_ms)
-        return;
-    w->warned = true;
-    nw_log(NW_LOG_WARN,
-           "curve: nothing from %s after %d s: check that --curve-server-key holds this "
-           "publisher's public key (%.8s...) and that its --curve-allow folder holds this "
-           "subscriber's public key (%.8s...%s)",
-           endpoint, NW_CURVE_SILENT_MS / 1000, c->server_key, c->client.public_key,
-           c->ephemeral ? ", made for this run: only a publisher without --curve-allow takes it"
-                        : "");
+    snprintf(buf, len,
+             "that --curve-server-key holds this publisher's public key (%.8s...) and that its "
+             "--curve-allow folder holds this subscriber's public key (%.8s...%s)",
+             c->server_key, c->client.public_key,
+             c->ephemeral ? ", made for this run: only a publisher without --curve-allow takes it"
+                          : "");
 }

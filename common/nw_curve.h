@@ -44,22 +44,10 @@ int nw_curve_client_load(const char *server_path, const char *secret_path, nw_cu
  * or NW_ERR_ZMQ. */
 int nw_curve_client_apply(void *sock, const nw_curve_client_t *c);
 
-/* The subscriber's watch on a CURVE connection that never comes up: a wrong server key or a
- * key the publisher does not allow look like silence (libzmq retries quietly). */
-typedef struct {
-    int64_t deadline_ms; /* warn if nothing was heard by then; 0: not started */
-    bool heard;          /* a heartbeat or an alert arrived */
-    bool warned;         /* the warning was logged */
-} nw_curve_watch_t;
-
-#define NW_CURVE_SILENT_MS 5000 /* silence after start that earns the warning */
-
-/* Call about every second with the loop time. With c NULL (plaintext), or once something was
- * heard, does nothing; otherwise logs once, NW_CURVE_SILENT_MS after the first call:
- * "curve: nothing from ENDPOINT after 5 s: check --curve-server-key ... and that the
- * publisher allows this key (...)". */
-void nw_curve_watch_tick(nw_curve_watch_t *w, const nw_curve_client_t *c, int64_t now_ms,
-                         const char *endpoint);
+/* Writes to buf (len bytes) what to check when a CURVE subscriber hears nothing (a wrong
+ * server key, or a key the publisher does not allow, look like silence: libzmq retries
+ * quietly): both keys, abridged, and whether the client's was made for this run. */
+void nw_curve_client_hint(const nw_curve_client_t *c, char *buf, size_t len);
 
 /* Returns true when endpoint can only be reached from this host: tcp:// on 127.0.0.0/8,
  * [::1] or localhost, ipc://, inproc://. A star, 0.0.0.0, an interface name or any other

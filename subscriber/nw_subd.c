@@ -55,17 +55,16 @@ typedef struct {
     nw_sinks_t *sinks;           /* standard output, --log, --exec */
     nw_exec_stats_t exec_end;    /* the hook's counters, taken when it closes */
     uv_signal_t sigint, sigterm, sighup;
-    uv_timer_t tick;              /* each second: rate-limited logs, fsync, silence */
-    uv_timer_t idle;              /* -W, and --probe's bound */
-    uv_timer_t save;              /* --state: saved every NW_STATE_SAVE_MS */
-    size_t unsaved;               /* --log bytes written since the last state save */
-    nw_ratelimit_t state_rl;      /* --state save failures */
-    nw_ratelimit_t fail_rl;       /* replay failure log lines */
-    nw_submetrics_t *metrics;     /* --metrics-bind, or NULL */
-    nw_nopub_t nopub;             /* warns once when no publisher is ever heard */
-    nw_curve_watch_t curve_watch; /* warns when a CURVE connection never comes up */
-    bool stopping;                /* s_stop ran */
-    int exit_code;                /* what nw_subd_run returns */
+    uv_timer_t tick;          /* each second: rate-limited logs, fsync, silence */
+    uv_timer_t idle;          /* -W, and --probe's bound */
+    uv_timer_t save;          /* --state: saved every NW_STATE_SAVE_MS */
+    size_t unsaved;           /* --log bytes written since the last state save */
+    nw_ratelimit_t state_rl;  /* --state save failures */
+    nw_ratelimit_t fail_rl;   /* replay failure log lines */
+    nw_submetrics_t *metrics; /* --metrics-bind, or NULL */
+    nw_nopub_t nopub;         /* warns once when no publisher is ever heard */
+    bool stopping;            /* s_stop ran */
+    int exit_code;            /* what nw_subd_run returns */
 } s_sub_t;
 
 bool nw_subd_catchup_wanted(const nw_subd_opts_t *o)
@@ -246,6 +245,24 @@ static void s_on_idle_timeout(uv_timer_t *handle)
     s_stop(sub, NW_SUBD_EXIT_TIMEOUT);
 }
 
+/* Nothing heard from any publisher since the start: a host that does not resolve, a closed
+ * port or, with CURVE, keys that do not match all look like silence. Said once. */
+static void s_warn_silence(const s_sub_t *sub)
+{
+    const nw_subd_opts_t *o = sub->opts;
+    char keys[512] = "";
+    if (o->curve != NULL) {
+        char hint[480];
+        nw_curve_client_hint(o->curve, hint, sizeof hint);
+        snprintf(keys, sizeof keys, "; and %s", hint);
+    }
+    nw_log(NW_LOG_WARN,
+           "no publisher heard from in %d s on %s%s: check that the host resolves, the port is "
+           "open and newswire-pub runs there%s",
+           NW_NOPUB_AFTER_MS / 1000, o->endpoints[0], o->n_endpoints > 1 ? " and the others" : "",
+           keys);
+}
+
 static void s_on_tick(uv_timer_t *handle)
 {
     s_sub_t *sub = handle->data;
@@ -253,14 +270,9 @@ static void s_on_tick(uv_timer_t *handle)
     nw_sinks_tick(sub->sinks);
     int64_t now = (int64_t)uv_now(&sub->loop);
     nw_gaps_tick(sub->gaps, now);
-    nw_curve_watch_tick(&sub->curve_watch, sub->opts->curve, now, sub->opts->endpoints[0]);
     s_metrics_update(sub);
     if (nw_nopub_due(&sub->nopub, now))
-        nw_log(NW_LOG_WARN,
-               "no publisher heard from in %d s on %s%s: check that the host resolves, the port "
-               "is open and newswire-pub runs there",
-               NW_NOPUB_AFTER_MS / 1000, sub->opts->endpoints[0],
-               sub->opts->n_endpoints > 1 ? " and the others" : "");
+        s_warn_silence(sub);
 }
 
 /* ------------------------------------------------------------------ the delivery path */
@@ -271,7 +283,6 @@ static void s_on_heartbeat(const nw_heartbeat_t *hb, void *arg)
 {
     s_sub_t *sub = arg;
     nw_nopub_heard(&sub->nopub);
-    sub->curve_watch.heard = true;
     nw_gaps_heartbeat(sub->gaps, hb, (int64_t)uv_now(&sub->loop));
     if (sub->stopping)
         return;
