@@ -161,28 +161,15 @@ static void s_metrics_write(const nw_delivery_t *dv, void *self)
     nw_submetrics_lag(self, dv->alert->published_ms);
 }
 
-static void s_print_summary(s_sub_t *sub)
+static void s_print_summary(const s_sub_t *sub)
 {
     uint64_t gaps = 0, missed = 0;
     nw_gaps_stats(sub->gaps, &gaps, &missed);
     nw_catchup_stats_t cs;
     nw_catchup_stats(sub->catchup, &cs);
     nw_deliver_counts_t c = s_counts(sub);
-    char replays[96] = "", exec[160] = "";
-    if (nw_subd_catchup_wanted(sub->opts))
-        snprintf(replays, sizeof replays, ", replays %" PRIu64, cs.replays);
-    if (sub->opts->exec_cmd != NULL)
-        snprintf(exec, sizeof exec,
-                 ", exec started %" PRIu64 " failed %" PRIu64 " dropped %" PRIu64
-                 " timed out %" PRIu64,
-                 sub->exec_end.started, sub->exec_end.failed, sub->exec_end.dropped,
-                 sub->exec_end.timed_out);
-    fprintf(stderr,
-            "%s: received %" PRIu64 ", printed %" PRIu64 ", filtered %" PRIu64
-            ", duplicates %" PRIu64 ", gaps %" PRIu64 " (%" PRIu64 " alerts missed)"
-            ", bad frames %" PRIu64 "%s%s\n",
-            NW_SUBD_PROGRAM, c.received, c.delivered, c.filtered, c.duplicates, gaps, missed, c.bad,
-            replays, exec);
+    nw_sublog_summary(NW_SUBD_PROGRAM, &c, gaps, missed, nw_subd_catchup_wanted(sub->opts),
+                      cs.replays, sub->opts->exec_cmd != NULL ? &sub->exec_end : NULL);
 }
 
 static void s_close_handle(uv_handle_t *handle)
@@ -245,24 +232,6 @@ static void s_on_idle_timeout(uv_timer_t *handle)
     s_stop(sub, NW_SUBD_EXIT_TIMEOUT);
 }
 
-/* Nothing heard from any publisher since the start: a host that does not resolve, a closed
- * port or, with CURVE, keys that do not match all look like silence. Said once. */
-static void s_warn_silence(const s_sub_t *sub)
-{
-    const nw_subd_opts_t *o = sub->opts;
-    char keys[512] = "";
-    if (o->curve != NULL) {
-        char hint[480];
-        nw_curve_client_hint(o->curve, hint, sizeof hint);
-        snprintf(keys, sizeof keys, "; and %s", hint);
-    }
-    nw_log(NW_LOG_WARN,
-           "no publisher heard from in %d s on %s%s: check that the host resolves, the port is "
-           "open and newswire-pub runs there%s",
-           NW_NOPUB_AFTER_MS / 1000, o->endpoints[0], o->n_endpoints > 1 ? " and the others" : "",
-           keys);
-}
-
 static void s_on_tick(uv_timer_t *handle)
 {
     s_sub_t *sub = handle->data;
@@ -272,7 +241,8 @@ static void s_on_tick(uv_timer_t *handle)
     nw_gaps_tick(sub->gaps, now);
     s_metrics_update(sub);
     if (nw_nopub_due(&sub->nopub, now))
-        s_warn_silence(sub);
+        nw_sublog_silence(NW_NOPUB_AFTER_MS, sub->opts->endpoints[0], sub->opts->n_endpoints,
+                          sub->opts->curve);
 }
 
 /* ------------------------------------------------------------------ the delivery path */

@@ -2,6 +2,9 @@
 
 #include "nw_log.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+
 /* The detector's stream events: a new stream, and what it turned out to be. */
 static void s_stream_event(const nw_gaps_event_t *ev)
 {
@@ -105,4 +108,39 @@ void nw_sublog_catchup(const nw_catchup_event_t *ev, const char *endpoint, bool 
                ev->stream, first);
         break;
     }
+}
+
+void nw_sublog_silence(int after_ms, const char *endpoint, size_t n_endpoints,
+                       const nw_curve_client_t *curve)
+{
+    char keys[512] = "";
+    if (curve != NULL) {
+        char hint[480];
+        nw_curve_client_hint(curve, hint, sizeof hint);
+        snprintf(keys, sizeof keys, "; and %s", hint);
+    }
+    nw_log(NW_LOG_WARN,
+           "no publisher heard from in %d s on %s%s: check that the host resolves, the port is "
+           "open and newswire-pub runs there%s",
+           after_ms / 1000, endpoint, n_endpoints > 1 ? " and the others" : "", keys);
+}
+
+void nw_sublog_summary(const char *program, const nw_deliver_counts_t *c, uint64_t gaps,
+                       uint64_t missed, bool with_replays, uint64_t replays,
+                       const nw_exec_stats_t *exec)
+{
+    char rp[96] = "", ex[160] = "";
+    if (with_replays)
+        snprintf(rp, sizeof rp, ", replays %" PRIu64, replays);
+    if (exec != NULL)
+        snprintf(ex, sizeof ex,
+                 ", exec started %" PRIu64 " failed %" PRIu64 " dropped %" PRIu64
+                 " timed out %" PRIu64,
+                 exec->started, exec->failed, exec->dropped, exec->timed_out);
+    fprintf(stderr,
+            "%s: received %" PRIu64 ", printed %" PRIu64 ", filtered %" PRIu64
+            ", duplicates %" PRIu64 ", gaps %" PRIu64 " (%" PRIu64 " alerts missed)"
+            ", bad frames %" PRIu64 "%s%s\n",
+            program, c->received, c->delivered, c->filtered, c->duplicates, gaps, missed, c->bad,
+            rp, ex);
 }
