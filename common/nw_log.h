@@ -37,6 +37,7 @@ int nw_log_level_parse(const char *name, nw_log_level_t *level);
 void nw_log(nw_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* As nw_log, with a va_list. */
-void nw_log_v(nw_log_level_t level, const char *fmt, va_list ap);
+void nw_log_v(nw_log_level_t level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #endif
