@@ -36,7 +36,6 @@ struct nw_zap_core_t {
     bool window_open;      /* window_start is set */
     unsigned window_lines; /* refusal lines logged in it */
     uint64_t held;         /* refusals not logged since the last line */
-    nw_zap_stats_t stats;  /* counters */
 };
 
 static int s_key_cmp(const void *a, const void *b)
@@ -176,7 +175,6 @@ static void s_decide(nw_zap_core_t *zap, void *sock, zmq_msg_t *f, size_t n, uin
         nw_log(NW_LOG_WARN, "curve: malformed ZAP request (%zu frames); refused", n);
         if (n >= 2)
             s_reply(sock, &f[1], "500", "malformed request");
-        zap->stats.refused++;
         return;
     }
     char address[S_ADDR_MAX];
@@ -185,17 +183,14 @@ static void s_decide(nw_zap_core_t *zap, void *sock, zmq_msg_t *f, size_t n, uin
     address[alen] = '\0';
     bool curve = zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0;
     if (!curve || n < 7 || zmq_msg_size(&f[6]) != S_KEY_LEN) {
-        zap->stats.refused++;
         s_reply(sock, &f[1], "400", "CURVE required");
         return;
     }
     const unsigned char *key = zmq_msg_data(&f[6]);
     if (s_allowed(zap, key)) {
-        zap->stats.allowed++;
         s_reply(sock, &f[1], "200", "OK");
         return;
     }
-    zap->stats.refused++;
     s_log_refusal(zap, key, address, now);
     s_reply(sock, &f[1], "400", "key not allowed");
 }
@@ -262,7 +257,6 @@ int nw_zap_core_open(void *zctx, const char *allow_dir, nw_zap_core_t **out, cha
         s_free(zap);
         return NW_ERR_ZMQ;
     }
-    zap->stats.keys = zap->n_keys;
     nw_log(NW_LOG_INFO, "curve: %zu client keys allowed (--curve-allow %s)", zap->n_keys,
            allow_dir);
     *out = zap;
@@ -287,17 +281,11 @@ int nw_zap_core_reload(nw_zap_core_t *zap)
     free(zap->keys);
     zap->keys = keys;
     zap->n_keys = n;
-    zap->stats.keys = n;
     /* A key refused before may be allowed now, and refused again later: log it anew. */
     zap->n_seen = 0;
     zap->next_seen = 0;
     nw_log(NW_LOG_INFO, "curve: allowlist reloaded from %s (%zu keys)", zap->dir, n);
     return NW_OK;
-}
-
-void nw_zap_core_stats(const nw_zap_core_t *zap, nw_zap_stats_t *stats)
-{
-    *stats = zap->stats;
 }
 
 void nw_zap_core_destroy(nw_zap_core_t **zap_p)

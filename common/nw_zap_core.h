@@ -34,12 +34,6 @@
 
 typedef struct nw_zap_core_t nw_zap_core_t;
 
-typedef struct {
-    uint64_t allowed; /* handshakes accepted */
-    uint64_t refused; /* handshakes refused */
-    size_t keys;      /* keys in the allowlist now */
-} nw_zap_stats_t;
-
 /* Reads the allowlist from allow_dir and binds the handler's REP socket in zctx. Returns
  * NW_OK with *out set, or NW_ERR_CONFIG / NW_ERR_NOTFOUND (the folder, named in err as
  * "--curve-allow DIR: ..."), NW_ERR_ZMQ (the endpoint is taken: another handler),
@@ -58,9 +52,6 @@ bool nw_zap_core_handle(nw_zap_core_t *zap, uint64_t now_ms);
 /* Re-reads the folder and logs "curve: allowlist reloaded from DIR (N keys)", or logs why
  * it could not and keeps the previous list. Returns NW_OK or the error. */
 int nw_zap_core_reload(nw_zap_core_t *zap);
-
-/* Copies the counters. */
-void nw_zap_core_stats(const nw_zap_core_t *zap, nw_zap_stats_t *stats);
 
 /* Closes the socket (without lingering), frees the handler and sets *zap_p to NULL. Safe
  * on NULL and twice. */

@@ -165,9 +165,9 @@ static void s_print_help(FILE *out)
           "    newswire-proxy -c tcp://pub1.example:5556 -c tcp://pub2.example:5556\n"
           "    newswire-proxy -c tcp://edge.example:5556 --bind tcp://*:6556 \\\n"
           "                   --replay-bind tcp://*:6557 --control ipc:///run/nw-proxy.ctl\n"
-          "    newswire-sub -c tcp://proxy.example:5556 --state sub.state -t tariffs\n"
           "    newswire-proxy -c tcp://pub.example:5556 --curve-server-key pub.key \\\n"
           "                   --curve-secret proxy.key_secret --curve-allow subscribers/\n"
+          "    newswire-sub -c tcp://proxy.example:5556 --state sub.state -t tariffs\n"
           "\n"
           "See docs/SCALING.md for trees of proxies and their limits.\n",
           out);

@@ -36,15 +36,15 @@
 static const char s_taxonomy[] = "topic: alpha\nthreshold: 1\n5: zebra\n";
 
 typedef struct {
-    char *dir;             /* temporary folder for everything */
-    char tax[PATH_MAX];    /* DIR/tax.conf */
-    char pub_allow[PATH_MAX];   /* DIR/pub-allow: the proxy's key */
-    char proxy_allow[PATH_MAX]; /* DIR/proxy-allow: alice's key */
+    char *dir;                    /* temporary folder for everything */
+    char tax[PATH_MAX];           /* DIR/tax.conf */
+    char pub_allow[PATH_MAX];     /* DIR/pub-allow: the proxy's key */
+    char proxy_allow[PATH_MAX];   /* DIR/proxy-allow: alice's key */
     char pub_ep[64], pub_rep[64]; /* publisher's endpoints */
     char px_ep[64], px_rep[64];   /* proxy's endpoints */
-    nw_testproc_t *pub;    /* the publisher */
-    nw_testproc_t *proxy;  /* the proxy */
-    nw_testproc_t *sub[3]; /* alice, mallory (a stranger), a plaintext subscriber */
+    nw_testproc_t *pub;           /* the publisher */
+    nw_testproc_t *proxy;         /* the proxy */
+    nw_testproc_t *sub[3];        /* alice, mallory (a stranger), a plaintext subscriber */
 } s_fx_t;
 
 static void s_dump(nw_testproc_t *p, const char *what)
@@ -164,11 +164,11 @@ static void s_pub_start(s_fx_t *f)
     s_path(f, "spool", spool, sizeof spool);
     s_path(f, "journal", journal, sizeof journal);
     s_path(f, "pub.key_secret", secret, sizeof secret);
-    const char *argv[] = {NW_PUB_BIN,       "--spool",         spool,         "--journal",
-                          journal,          "--bind",          f->pub_ep,     "--replay-bind",
-                          f->pub_rep,       "--topics",        f->tax,        "--heartbeat",
-                          "100",            "--journal-fsync", "never",       "--curve-secret",
-                          secret,           "--curve-allow",   f->pub_allow,  NULL};
+    const char *argv[] = {NW_PUB_BIN, "--spool",         spool,        "--journal",
+                          journal,    "--bind",          f->pub_ep,    "--replay-bind",
+                          f->pub_rep, "--topics",        f->tax,       "--heartbeat",
+                          "100",      "--journal-fsync", "never",      "--curve-secret",
+                          secret,     "--curve-allow",   f->pub_allow, NULL};
     assert_non_null(f->pub = nw_testproc_start(argv, NULL));
     s_expect(f->pub, "ready: stream ", S_START_MS, "newswire-pub");
 }
@@ -178,20 +178,13 @@ static void s_proxy_start(s_fx_t *f)
     char server[PATH_MAX], secret[PATH_MAX];
     s_path(f, "pub.key", server, sizeof server);
     s_path(f, "proxy.key_secret", secret, sizeof secret);
-    const char *argv[] = {NW_PROXY_BIN,
-                          "-c",
-                          f->pub_ep,
-                          "--bind",
-                          f->px_ep,
-                          "--replay-bind",
-                          f->px_rep,
-                          "--curve-server-key",
-                          server,
-                          "--curve-secret",
-                          secret,
-                          "--curve-allow",
-                          f->proxy_allow,
-                          NULL};
+    const char *argv[] = {NW_PROXY_BIN,   "-c",
+                          f->pub_ep,      "--bind",
+                          f->px_ep,       "--replay-bind",
+                          f->px_rep,      "--curve-server-key",
+                          server,         "--curve-secret",
+                          secret,         "--curve-allow",
+                          f->proxy_allow, NULL};
     assert_non_null(f->proxy = nw_testproc_start(argv, NULL));
     s_expect(f->proxy, "ready: ", S_START_MS, "newswire-proxy");
 }
@@ -311,9 +304,9 @@ static void test_allowed_key_gets_every_alert_and_repairs_through_the_proxy(void
     s_path(f, "alice.state", alice_state, sizeof alice_state);
     s_path(f, "mallory.jsonl", mallory_log, sizeof mallory_log);
     s_path(f, "plain.jsonl", plain_log, sizeof plain_log);
-    const char *const alice_args[] = {"-q",      "-t",    "alpha",           "--state",
-                                      alice_state, "--log", alice_log,       "--fsync",
-                                      "never",   "--on-new-stream", "beginning", NULL};
+    const char *const alice_args[] = {
+        "-q",      "-t",      "alpha", "--state",         alice_state, "--log",
+        alice_log, "--fsync", "never", "--on-new-stream", "beginning", NULL};
     s_pub_start(f);
     s_proxy_start(f);
     /* The proxy's key is in the publisher's allowlist: the proxy's subscription arrives. */
@@ -386,7 +379,7 @@ static void test_sighup_reloads_the_proxy_allowlist(void **state)
 static void test_plaintext_warning_and_key_errors(void **state)
 {
     s_fx_t *f = *state;
-    const char *open_argv[] = {NW_PROXY_BIN, "-c", f->pub_ep, "--bind", "tcp://*:*",
+    const char *open_argv[] = {NW_PROXY_BIN,    "-c",   f->pub_ep, "--bind", "tcp://*:*",
                                "--replay-bind", "none", NULL};
     nw_testproc_t *p = nw_testproc_start(open_argv, NULL);
     assert_non_null(p);
@@ -396,15 +389,15 @@ static void test_plaintext_warning_and_key_errors(void **state)
                      1);
     s_stop(&p, "newswire-proxy");
     nw_testproc_destroy(&p);
-    const char *allow_argv[] = {NW_PROXY_BIN, "-c", f->pub_ep, "--curve-allow", f->proxy_allow,
-                                NULL};
+    const char *allow_argv[] = {NW_PROXY_BIN,    "-c",           f->pub_ep,
+                                "--curve-allow", f->proxy_allow, NULL};
     assert_non_null(p = nw_testproc_start(allow_argv, NULL));
     assert_int_equal(nw_testproc_wait_exit(p, S_START_MS), 2);
-    assert_non_null(strstr(nw_testproc_output(p, NW_TESTPROC_STDERR),
-                           "--curve-allow needs --curve-secret"));
+    assert_non_null(
+        strstr(nw_testproc_output(p, NW_TESTPROC_STDERR), "--curve-allow needs --curve-secret"));
     nw_testproc_destroy(&p);
-    const char *key_argv[] = {NW_PROXY_BIN, "-c", f->pub_ep, "--curve-secret",
-                              "/nonexistent.key_secret", NULL};
+    const char *key_argv[] = {
+        NW_PROXY_BIN, "-c", f->pub_ep, "--curve-secret", "/nonexistent.key_secret", NULL};
     assert_non_null(p = nw_testproc_start(key_argv, NULL));
     assert_int_equal(nw_testproc_wait_exit(p, S_START_MS), 2);
     assert_non_null(strstr(nw_testproc_output(p, NW_TESTPROC_STDERR),
@@ -415,8 +408,7 @@ static void test_plaintext_warning_and_key_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_plaintext_warning_and_key_errors, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_plaintext_warning_and_key_errors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
             test_allowed_key_gets_every_alert_and_repairs_through_the_proxy, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sighup_reloads_the_proxy_allowlist, s_setup,

@@ -64,11 +64,6 @@ int nw_zap_reload(nw_zap_t *zap)
     return nw_zap_core_reload(zap->core);
 }
 
-void nw_zap_stats(const nw_zap_t *zap, nw_zap_stats_t *stats)
-{
-    nw_zap_core_stats(zap->core, stats);
-}
-
 void nw_zap_close(nw_zap_t **zap_p)
 {
     if (zap_p == NULL || *zap_p == NULL)

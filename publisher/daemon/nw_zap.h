@@ -27,9 +27,6 @@ int nw_zap_new(uv_loop_t *loop, void *zctx, const char *allow_dir, nw_zap_t **ou
 /* Re-reads the folder (nw_zap_core_reload). Returns NW_OK or the error. */
 int nw_zap_reload(nw_zap_t *zap);
 
-/* Copies the counters. */
-void nw_zap_stats(const nw_zap_t *zap, nw_zap_stats_t *stats);
-
 /* Stops answering, closes the socket and frees the handler once the loop has closed its
  * handle. Sets *zap_p to NULL. Safe on NULL and twice. */
 void nw_zap_close(nw_zap_t **zap_p);
