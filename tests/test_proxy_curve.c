@@ -374,8 +374,9 @@ static void test_sighup_reloads_the_proxy_allowlist(void **state)
     s_stop(&f->pub, "newswire-pub");
 }
 
-/* Without --curve-secret a bind other hosts can reach is one warning; --curve-allow alone
- * and an unreadable key file are usage errors naming the flag. */
+/* Without --curve-secret a bind other hosts can reach is one warning, and with it but no
+ * --curve-allow so is accepting any key; --curve-allow alone and an unreadable key file
+ * are usage errors naming the flag. */
 static void test_plaintext_warning_and_key_errors(void **state)
 {
     s_fx_t *f = *state;
@@ -387,6 +388,19 @@ static void test_plaintext_warning_and_key_errors(void **state)
     assert_int_equal(nw_testproc_count_lines(p, NW_TESTPROC_STDERR,
                                              "tcp://*:*: not loopback and no --curve-secret"),
                      1);
+    s_stop(&p, "newswire-proxy");
+    nw_testproc_destroy(&p);
+    /* Keys without an allowlist: encrypted, any client accepted, said once. */
+    char secret[PATH_MAX];
+    s_path(f, "proxy.key_secret", secret, sizeof secret);
+    const char *any_argv[] = {NW_PROXY_BIN,    "-c",   f->pub_ep,        "--bind", "tcp://*:*",
+                              "--replay-bind", "none", "--curve-secret", secret,   NULL};
+    assert_non_null(p = nw_testproc_start(any_argv, NULL));
+    s_expect(p, "ready: ", S_START_MS, "newswire-proxy");
+    assert_int_equal(nw_testproc_count_lines(p, NW_TESTPROC_STDERR,
+                                             "any client key is accepted (no --curve-allow)"),
+                     1);
+    assert_null(strstr(nw_testproc_output(p, NW_TESTPROC_STDERR), "not loopback"));
     s_stop(&p, "newswire-proxy");
     nw_testproc_destroy(&p);
     const char *allow_argv[] = {NW_PROXY_BIN,    "-c",           f->pub_ep,
