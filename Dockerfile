@@ -1,4 +1,5 @@
-# newswire container image: newswire-pub, newswire-sub and newswire-proxy on Debian 12.
+# newswire container image: newswire-pub, newswire-sub, newswire-proxy and
+# newswire-keygen on Debian 12.
 #
 #   docker build -t newswire .                 (compose.yaml does this for you)
 #   docker run --rm newswire newswire-pub --dry-run /usr/share/newswire/articles/*.txt
@@ -43,13 +44,16 @@ RUN groupadd --system --gid 10001 newswire \
  && install -d -o newswire -g newswire -m 0755 /var/lib/newswire \
         /var/lib/newswire/spool /var/lib/newswire/spool/incoming \
         /var/lib/newswire/spool/done /var/lib/newswire/spool/failed \
-        /var/lib/newswire/journal /var/log/newswire
+        /var/lib/newswire/journal /var/lib/newswire/keys /var/log/newswire
 COPY --from=build /staging/ /
 COPY examples/articles/ /usr/share/newswire/articles/
 COPY docker/healthcheck.sh /usr/local/libexec/newswire/healthcheck
 COPY docker/feed-articles.sh /usr/local/libexec/newswire/feed-articles
+COPY docker/make-keys.sh /usr/local/libexec/newswire/make-keys
 RUN chmod 0755 /usr/local/libexec/newswire/healthcheck /usr/local/libexec/newswire/feed-articles \
- && newswire-pub --version && newswire-sub --version && newswire-proxy --version
+        /usr/local/libexec/newswire/make-keys \
+ && newswire-pub --version && newswire-sub --version && newswire-proxy --version \
+ && newswire-keygen --version
 USER newswire
 WORKDIR /var/lib/newswire
 EXPOSE 5556 5557

@@ -1,8 +1,12 @@
 /*
- * newswire-proxy: fan-out for newswire. Parses options, blocks SIGTERM/SIGINT
- * in every thread but one that waits for them and sends TERMINATE to the
- * forwarder, runs nw_proxy and tears down through one exit path.
+ * newswire-proxy: fan-out for newswire. Parses options, blocks SIGTERM/SIGINT/
+ * SIGHUP in every thread but one that waits for them and sends TERMINATE (or
+ * RELOAD, on SIGHUP) to the forwarder, runs nw_proxy and tears down through
+ * one exit path.
  */
+#include "nw_buf.h"
+#include "nw_cert.h"
+#include "nw_curve.h"
 #include "nw_error.h"
 #include "nw_log.h"
 #include "nw_opts.h"
@@ -37,6 +41,10 @@ typedef struct {
     nw_proxy_opts_t proxy;                  /* handed to nw_proxy */
     const char *upstreams[S_MAX_ENDPOINTS]; /* storage for proxy.upstreams */
     const char *binds[S_MAX_ENDPOINTS];     /* storage for proxy.binds */
+    const char *curve_server_path;          /* --curve-server-key */
+    const char *curve_secret_path;          /* --curve-secret */
+    nw_cert_t curve;                        /* --curve-secret, loaded, for proxy.curve */
+    nw_curve_client_t curve_client;         /* upstream keys, for proxy.curve_client */
     bool help;                              /* print help and exit */
     bool version;                           /* print the version and exit */
 } s_cmdline_t;
@@ -46,11 +54,19 @@ typedef struct {
     pthread_t thread;    /* runs s_signal_thread */
     void *zctx;          /* context of the stop PAIR */
     const char *stop_ep; /* nw_proxy_stop_endpoint() */
-    sigset_t set;        /* SIGTERM, SIGINT */
+    sigset_t set;        /* SIGTERM, SIGINT, SIGHUP */
     atomic_bool done;    /* set by main before waking the thread to end it */
 } s_signals_t;
 
-enum { S_OPT_REPLAY_BIND = 256, S_OPT_CONTROL, S_OPT_HWM, S_OPT_LOG_LEVEL };
+enum {
+    S_OPT_REPLAY_BIND = 256,
+    S_OPT_CONTROL,
+    S_OPT_HWM,
+    S_OPT_LOG_LEVEL,
+    S_OPT_CURVE_SERVER_KEY,
+    S_OPT_CURVE_SECRET,
+    S_OPT_CURVE_ALLOW,
+};
 
 static const struct option s_long_options[] = {
     {"connect", required_argument, NULL, 'c'},
@@ -58,6 +74,9 @@ static const struct option s_long_options[] = {
     {"replay-bind", required_argument, NULL, S_OPT_REPLAY_BIND},
     {"control", required_argument, NULL, S_OPT_CONTROL},
     {"hwm", required_argument, NULL, S_OPT_HWM},
+    {"curve-server-key", required_argument, NULL, S_OPT_CURVE_SERVER_KEY},
+    {"curve-secret", required_argument, NULL, S_OPT_CURVE_SECRET},
+    {"curve-allow", required_argument, NULL, S_OPT_CURVE_ALLOW},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"log-level", required_argument, NULL, S_OPT_LOG_LEVEL},
@@ -73,7 +92,9 @@ static void s_print_help(FILE *out)
           "\n"
           "SYNOPSIS\n"
           "    newswire-proxy -c PUB_ENDPOINT... [--bind ENDPOINT]...\n"
-          "                   [--replay-bind ENDPOINT] [--control ENDPOINT] [OPTION]...\n"
+          "                   [--replay-bind ENDPOINT] [--control ENDPOINT]\n"
+          "                   [--curve-server-key FILE] [--curve-secret FILE\n"
+          "                   [--curve-allow DIR]] [OPTION]...\n"
           "\n"
           "DESCRIPTION\n"
           "    Runs in the foreground and logs to standard error. Connects to each\n"
@@ -100,9 +121,26 @@ static void s_print_help(FILE *out)
           "                             no front end, heartbeats then name the publisher's\n"
           "                             own replay endpoint (default " S_DEFAULT_REPLAY ")\n"
           "        --control ENDPOINT   bind a REP control socket: send PAUSE, RESUME,\n"
-          "                             TERMINATE (each answered OK) or STATISTICS (eight\n"
-          "                             uint64 frames in zmq_proxy_steerable's order);\n"
-          "                             default none\n"
+          "                             TERMINATE, RELOAD (each answered OK) or STATISTICS\n"
+          "                             (eight uint64 frames in zmq_proxy_steerable's\n"
+          "                             order); default none\n"
+          "        --curve-server-key FILE\n"
+          "                             the upstream publisher's (or proxy's) public\n"
+          "                             certificate: every --connect and the replay\n"
+          "                             requests passed upstream use CURVE (default:\n"
+          "                             plaintext upstream)\n"
+          "        --curve-secret FILE  this proxy's secret certificate (newswire-keygen\n"
+          "                             NAME makes NAME.key_secret): --bind and\n"
+          "                             --replay-bind become CURVE servers, encrypted,\n"
+          "                             and with --curve-server-key it is also the key the\n"
+          "                             proxy connects upstream with (the publisher's\n"
+          "                             --curve-allow must hold NAME.key; without it an\n"
+          "                             ephemeral key is used upstream). Without it, a\n"
+          "                             --bind or --replay-bind that is not loopback is\n"
+          "                             logged as a warning\n"
+          "        --curve-allow DIR    only subscribers whose public certificate (*.key)\n"
+          "                             is in DIR may connect; SIGHUP re-reads DIR\n"
+          "                             (default: any CURVE client, logged as a warning)\n"
           "        --hwm N              messages queued per publisher and per subscriber\n"
           "                             before ZeroMQ drops (0 = no limit; default 100000)\n"
           "    -v, --verbose            log every heartbeat and replay request (debug)\n"
@@ -113,6 +151,8 @@ static void s_print_help(FILE *out)
           "\n"
           "SIGNALS\n"
           "    SIGTERM, SIGINT  stop, print a summary line, exit 0\n"
+          "    SIGHUP           re-read the --curve-allow folder (a folder that cannot be\n"
+          "                     read keeps the previous list)\n"
           "\n"
           "EXIT STATUS\n"
           "    0  stopped by a signal or a TERMINATE command\n"
@@ -125,6 +165,8 @@ static void s_print_help(FILE *out)
           "    newswire-proxy -c tcp://pub1.example:5556 -c tcp://pub2.example:5556\n"
           "    newswire-proxy -c tcp://edge.example:5556 --bind tcp://*:6556 \\\n"
           "                   --replay-bind tcp://*:6557 --control ipc:///run/nw-proxy.ctl\n"
+          "    newswire-proxy -c tcp://pub.example:5556 --curve-server-key pub.key \\\n"
+          "                   --curve-secret proxy.key_secret --curve-allow subscribers/\n"
           "    newswire-sub -c tcp://proxy.example:5556 --state sub.state -t tariffs\n"
           "\n"
           "See newswire-proxy(1) for trees of proxies and their limits.\n",
@@ -178,6 +220,9 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
         if ((rc = nw_opt_uint("--hwm", value, 0, INT_MAX, &v, err, errlen)) == NW_OK)
             cl->proxy.hwm = (int)v;
         return rc;
+    case S_OPT_CURVE_SERVER_KEY: cl->curve_server_path = value; return NW_OK;
+    case S_OPT_CURVE_SECRET: cl->curve_secret_path = value; return NW_OK;
+    case S_OPT_CURVE_ALLOW: cl->proxy.curve_allow_dir = value; return NW_OK;
     case 'v': nw_log_set_level(NW_LOG_DEBUG); return NW_OK;
     case 'q': nw_log_set_level(NW_LOG_WARN); return NW_OK;
     case S_OPT_LOG_LEVEL:
@@ -200,6 +245,33 @@ static void s_describe_bad_option(char *const argv[], int opt, char *msg, size_t
         snprintf(msg, msglen, "unknown option '-%c'", optopt);
     else
         snprintf(msg, msglen, "unknown option '%s'", arg);
+}
+
+/* Loads the --curve-* files into cl->proxy. Returns NW_OK or an error with err naming the
+ * flag and file. */
+static int s_load_keys(s_cmdline_t *cl, char *err, size_t errlen)
+{
+    char why[900];
+    int rc;
+    if (cl->proxy.curve_allow_dir != NULL && cl->curve_secret_path == NULL) {
+        snprintf(err, errlen, "--curve-allow needs --curve-secret (the proxy's own key)");
+        return NW_ERR_INVAL;
+    }
+    if (cl->curve_secret_path != NULL) {
+        if ((rc = nw_cert_load(cl->curve_secret_path, true, &cl->curve, why, sizeof why)) !=
+            NW_OK) {
+            snprintf(err, errlen, "--curve-secret %s", why);
+            return rc;
+        }
+        cl->proxy.curve = &cl->curve;
+    }
+    if (cl->curve_server_path != NULL) {
+        if ((rc = nw_curve_client_load(cl->curve_server_path, cl->curve_secret_path,
+                                       &cl->curve_client, err, errlen)) != NW_OK)
+            return rc;
+        cl->proxy.curve_client = &cl->curve_client;
+    }
+    return NW_OK;
 }
 
 /* Fills cl from argv. Returns S_EXIT_OK, or S_EXIT_USAGE after printing why. */
@@ -233,7 +305,9 @@ static int s_parse(int argc, char *argv[], s_cmdline_t *cl)
         cl->binds[cl->proxy.n_binds++] = S_DEFAULT_BIND;
     if (cl->proxy.n_upstreams == 0 && !cl->help && !cl->version)
         return s_usage_error("--connect: give at least one publisher or proxy to connect to");
-    return S_EXIT_OK;
+    if (cl->help || cl->version)
+        return S_EXIT_OK;
+    return s_load_keys(cl, err, sizeof err) == NW_OK ? S_EXIT_OK : s_usage_error(err);
 }
 
 /* --- signals ------------------------------------------------------------------------------- */
@@ -243,22 +317,70 @@ static void s_on_signal(int sig)
     (void)sig; /* never runs: the signals are blocked and taken by sigwait() */
 }
 
+/* Sends cmd on the stop pipe, connecting *pair on first use. */
+static void s_send_stop_pipe(s_signals_t *s, void **pair, const char *cmd)
+{
+    if (*pair == NULL) {
+        if ((*pair = zmq_socket(s->zctx, ZMQ_PAIR)) == NULL)
+            return;
+        zmq_setsockopt(*pair, ZMQ_LINGER, &(int){1000}, sizeof(int));
+        if (zmq_connect(*pair, s->stop_ep) != 0) {
+            zmq_close(*pair);
+            *pair = NULL;
+            return;
+        }
+    }
+    zmq_send(*pair, cmd, strlen(cmd), 0);
+}
+
+/* SIGHUP becomes RELOAD and the thread waits on; SIGTERM/SIGINT becomes TERMINATE and
+ * the thread ends. */
 static void *s_signal_thread(void *arg)
 {
     s_signals_t *s = arg;
-    int sig = 0;
-    sigwait(&s->set, &sig);
-    if (atomic_load(&s->done))
-        return NULL;
-    nw_log(NW_LOG_INFO, "stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    void *pair = zmq_socket(s->zctx, ZMQ_PAIR);
-    if (pair == NULL)
-        return NULL;
-    zmq_setsockopt(pair, ZMQ_LINGER, &(int){1000}, sizeof(int));
-    if (zmq_connect(pair, s->stop_ep) == 0)
-        zmq_send(pair, "TERMINATE", 9, 0);
-    zmq_close(pair);
+    void *pair = NULL; /* one PAIR for the thread's life: the stop pipe takes one peer */
+    for (;;) {
+        int sig = 0;
+        sigwait(&s->set, &sig);
+        if (atomic_load(&s->done))
+            break;
+        if (sig == SIGHUP) {
+            nw_log(NW_LOG_INFO, "SIGHUP: reloading");
+            s_send_stop_pipe(s, &pair, "RELOAD");
+            continue;
+        }
+        nw_log(NW_LOG_INFO, "stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        s_send_stop_pipe(s, &pair, "TERMINATE");
+        break;
+    }
+    if (pair != NULL)
+        zmq_close(pair);
     return NULL;
+}
+
+/* Without --curve-secret: one warning naming every endpoint other hosts can reach. With it
+ * and no --curve-allow: one saying any client key is accepted. */
+static void s_warn_exposure(const nw_proxy_opts_t *o)
+{
+    if (o->curve != NULL) {
+        if (o->curve_allow_dir == NULL)
+            nw_log(NW_LOG_WARN,
+                   "curve: encrypted, but any client key is accepted (no --curve-allow)");
+        return;
+    }
+    nw_buf_t exposed = {0};
+    for (size_t i = 0; i < o->n_binds; i++) {
+        if (!nw_curve_endpoint_local(o->binds[i]))
+            nw_buf_printf(&exposed, "%s%s", exposed.len ? ", " : "", o->binds[i]);
+    }
+    if (o->replay_bind != NULL && !nw_curve_endpoint_local(o->replay_bind))
+        nw_buf_printf(&exposed, "%s%s", exposed.len ? ", " : "", o->replay_bind);
+    if (exposed.len > 0)
+        nw_log(NW_LOG_WARN,
+               "%s: not loopback and no --curve-secret: anyone who can reach it reads every alert "
+               "and replays the journal",
+               exposed.data);
+    nw_buf_free(&exposed);
 }
 
 /* Each subscriber holds a file descriptor: take the hard limit, not the soft one. */
@@ -288,10 +410,14 @@ static int s_run(s_cmdline_t *cl, s_signals_t *sig)
     }
     zmq_ctx_set(zctx, ZMQ_MAX_SOCKETS, 65536);
     s_raise_fd_limit();
+    s_warn_exposure(&cl->proxy);
     int rc = nw_proxy_new(zctx, &cl->proxy, &proxy, err, sizeof err);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "%s", err);
-        status = rc == NW_ERR_ADDRINUSE || rc == NW_ERR_ENDPOINT ? S_EXIT_ENDPOINT : S_EXIT_FAILURE;
+        status = rc == NW_ERR_ADDRINUSE || rc == NW_ERR_ENDPOINT ? S_EXIT_ENDPOINT
+                 : rc == NW_ERR_NOTFOUND || rc == NW_ERR_CONFIG || rc == NW_ERR_PERM
+                     ? S_EXIT_USAGE /* the --curve-allow folder */
+                     : S_EXIT_FAILURE;
         goto cleanup;
     }
     sig->zctx = zctx;
@@ -348,9 +474,11 @@ int main(int argc, char *argv[])
     sa.sa_handler = s_on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     sigemptyset(&sig.set);
     sigaddset(&sig.set, SIGTERM);
     sigaddset(&sig.set, SIGINT);
+    sigaddset(&sig.set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
     atomic_init(&sig.done, false);
     return s_run(&cl, &sig);

@@ -5,19 +5,21 @@
 #include "nw_hbrewrite.h"
 #include "nw_log.h"
 #include "nw_proxy_replay.h"
+#include "nw_zap_core.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #define S_BATCH        1000 /* messages taken from one socket per wake-up (as zmq_proxy) */
 #define S_SUB_MAX      4096 /* bytes of a subscription message from a subscriber */
 #define S_HEARTBEAT    "$nw.heartbeat"
 #define S_ENDPOINT_MAX NW_HBREWRITE_ENDPOINT_MAX
-#define S_ITEMS_FIXED  3 /* stop pipe, control, XPUB come before the XSUBs in the poll set */
+#define S_ITEMS_FIXED  4 /* stop pipe, control, XPUB, ZAP come before the XSUBs in the poll set */
 
 struct nw_proxy_t {
     void *zctx;                      /* not owned */
@@ -26,6 +28,8 @@ struct nw_proxy_t {
     void *xpub;                      /* subscribers' side */
     void **xsubs;                    /* one per upstream, opts.n_upstreams */
     void *control;                   /* REP, NULL without --control */
+    nw_zap_core_t *zap;              /* --curve-allow handler, NULL without */
+    nw_curve_client_t curve_client;  /* copy of *opts.curve_client */
     void *stop;                      /* PAIR bound at stop_ep */
     char stop_ep[64];                /* inproc endpoint of stop */
     char (*bound)[S_ENDPOINT_MAX];   /* actual endpoint per bind */
@@ -61,6 +65,12 @@ static int s_open_xpub(nw_proxy_t *p, char *err, size_t errlen)
         snprintf(err, errlen, "--bind: cannot create the XPUB socket: %s", zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
+    char why[256];
+    if (p->opts.curve != NULL &&
+        nw_curve_server_apply(p->xpub, p->opts.curve, why, sizeof why) != NW_OK) {
+        snprintf(err, errlen, "--curve-secret: %s", why);
+        return NW_ERR_ZMQ;
+    }
     for (size_t i = 0; i < p->opts.n_binds; i++) {
         if (zmq_bind(p->xpub, p->opts.binds[i]) != 0)
             return s_bind_error("--bind", p->opts.binds[i], err, errlen);
@@ -80,7 +90,7 @@ static int s_open_xsubs(nw_proxy_t *p, char *err, size_t errlen)
         if (s == NULL || s_setopt_int(s, ZMQ_RCVHWM, p->opts.hwm) != NW_OK ||
             s_setopt_int(s, ZMQ_LINGER, 0) != NW_OK ||
             zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &(int64_t){NW_FRAME_MAX}, sizeof(int64_t)) != 0 ||
-            zmq_connect(s, ep) != 0) {
+            nw_curve_client_apply(s, p->opts.curve_client) != NW_OK || zmq_connect(s, ep) != 0) {
             snprintf(err, errlen, "--connect %s: %s", ep, zmq_strerror(errno));
             return NW_ERR_ENDPOINT;
         }
@@ -123,6 +133,10 @@ int nw_proxy_new(void *zctx, const nw_proxy_opts_t *opts, nw_proxy_t **out, char
     }
     p->zctx = zctx;
     p->opts = *opts;
+    if (opts->curve_client != NULL) {
+        p->curve_client = *opts->curve_client;
+        p->opts.curve_client = &p->curve_client;
+    }
     p->xsubs = calloc(opts->n_upstreams, sizeof *p->xsubs);
     p->upstreams = calloc(opts->n_upstreams, sizeof *p->upstreams);
     for (size_t i = 0; p->upstreams != NULL && i < opts->n_upstreams; i++) {
@@ -137,12 +151,17 @@ int nw_proxy_new(void *zctx, const nw_proxy_opts_t *opts, nw_proxy_t **out, char
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    /* The ZAP handler first: libzmq asks it about handshakes as soon as a CURVE server binds. */
+    if (opts->curve != NULL && opts->curve_allow_dir != NULL &&
+        (rc = nw_zap_core_open(zctx, opts->curve_allow_dir, &p->zap, err, errlen)) != NW_OK)
+        goto fail;
     if ((rc = s_open_control(p, err, errlen)) != NW_OK ||
         (rc = s_open_xpub(p, err, errlen)) != NW_OK)
         goto fail;
     if (opts->replay_bind != NULL &&
-        (rc = nw_proxy_replay_new(zctx, opts->replay_bind, p->advertised, sizeof p->advertised,
-                                  &p->replay, err, errlen)) != NW_OK)
+        (rc = nw_proxy_replay_new(zctx, opts->replay_bind, opts->curve, p->opts.curve_client,
+                                  p->advertised, sizeof p->advertised, &p->replay, err, errlen)) !=
+            NW_OK)
         goto fail;
     if ((rc = s_open_xsubs(p, err, errlen)) != NW_OK)
         goto fail;
@@ -318,8 +337,12 @@ static void s_command(nw_proxy_t *p, const char *cmd, char *reply, size_t len)
         p->paused = false;
     else if (strcmp(cmd, "TERMINATE") == 0)
         p->terminated = true;
-    else
-        answer = "ERROR unknown command (PAUSE, RESUME, TERMINATE, STATISTICS)";
+    else if (strcmp(cmd, "RELOAD") == 0 && p->zap == NULL)
+        answer = "ERROR nothing to reload (no --curve-allow)";
+    else if (strcmp(cmd, "RELOAD") == 0 && nw_zap_core_reload(p->zap) != NW_OK)
+        answer = "ERROR --curve-allow folder not read; the previous allowlist is kept";
+    else if (strcmp(cmd, "RELOAD") != 0)
+        answer = "ERROR unknown command (PAUSE, RESUME, TERMINATE, RELOAD, STATISTICS)";
     if (answer[0] == 'O' && reply != NULL) /* the stop pipe's TERMINATE is logged by its sender */
         nw_log(NW_LOG_INFO, "control: %s", cmd);
     if (reply != NULL)
@@ -371,12 +394,21 @@ static void s_on_stop(nw_proxy_t *p)
 
 /* --- the loop ------------------------------------------------------------------------------ */
 
+static uint64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int nw_proxy_run(nw_proxy_t *p)
 {
     size_t n = S_ITEMS_FIXED + p->opts.n_upstreams;
     p->items[0] = (zmq_pollitem_t){.socket = p->stop, .events = ZMQ_POLLIN};
     p->items[1] = (zmq_pollitem_t){.socket = p->control, .events = ZMQ_POLLIN};
     p->items[2] = (zmq_pollitem_t){.socket = p->xpub, .events = ZMQ_POLLIN};
+    p->items[3] = (zmq_pollitem_t){.socket = p->zap ? nw_zap_core_socket(p->zap) : p->stop,
+                                   .events = p->zap ? ZMQ_POLLIN : 0};
     if (p->control == NULL) /* a NULL socket with fd 0 would poll standard input */
         p->items[1] = (zmq_pollitem_t){.socket = p->stop, .events = 0};
     while (!p->terminated) {
@@ -393,6 +425,11 @@ int nw_proxy_run(nw_proxy_t *p)
             s_on_stop(p);
         if (p->control != NULL && (p->items[1].revents & ZMQ_POLLIN))
             s_on_control(p);
+        if (p->zap != NULL && (p->items[3].revents & ZMQ_POLLIN)) {
+            uint64_t now = s_now_ms();
+            for (int k = 0; k < S_BATCH && nw_zap_core_handle(p->zap, now); k++)
+                ;
+        }
         if (p->items[2].revents & ZMQ_POLLIN) {
             for (int k = 0; k < S_BATCH && s_forward_up(p); k++)
                 ;
@@ -431,6 +468,7 @@ void nw_proxy_destroy(nw_proxy_t **p_p)
         zmq_close(p->control);
     if (p->stop != NULL)
         zmq_close(p->stop);
+    nw_zap_core_destroy(&p->zap);
     for (size_t i = 0; p->upstreams != NULL && i < p->opts.n_upstreams; i++)
         free(p->upstreams[i]);
     free(p->upstreams);

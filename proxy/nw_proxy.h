@@ -15,12 +15,21 @@
  * frames in zmq_proxy_steerable's order: upstream messages in, bytes in,
  * messages out, bytes out, then the same for the subscriber side); every
  * command gets a reply ("OK" or "ERROR ..."). TERMINATE sent by a PAIR to
- * nw_proxy_stop_endpoint() stops it too (the signal handler's way in).
+ * nw_proxy_stop_endpoint() stops it too (the signal handler's way in), and
+ * RELOAD there (or on the control socket) re-reads the --curve-allow folder.
+ *
+ * CURVE (zmq_curve(7)): with opts.curve the XPUB and the replay front end are
+ * CURVE servers, and with opts.curve_allow_dir only the clients in that folder
+ * may connect (nw_zap_core, answered in this loop); with opts.curve_client the
+ * XSUBs and the replay DEALERs upstream are CURVE clients.
  *
  * Everything here belongs to the thread that calls nw_proxy_run().
  */
 #ifndef NW_PROXY_H
 #define NW_PROXY_H
+
+#include "nw_cert.h"
+#include "nw_curve.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +44,9 @@ typedef struct {
     const char *replay_bind; /* replay front end (ROUTER), NULL for none */
     const char *control;     /* control socket (REP) to bind, NULL for none */
     int hwm;                 /* messages queued per peer before ZeroMQ drops (0 = no limit) */
+    const nw_cert_t *curve;  /* --curve-secret: downstream sockets are CURVE servers; NULL: plain */
+    const char *curve_allow_dir;           /* --curve-allow: allowlist folder, NULL: any key */
+    const nw_curve_client_t *curve_client; /* upstream CURVE keys (copied), NULL: plaintext */
 } nw_proxy_opts_t;
 
 typedef struct {
@@ -49,8 +61,9 @@ typedef struct {
 /* Creates the sockets in zctx: binds the XPUB (and the replay front end and control
  * socket), connects every upstream. Nothing in opts is used after this returns (the
  * upstream endpoints are copied). Returns NW_OK with *out set; NW_ERR_ADDRINUSE or
- * NW_ERR_ENDPOINT when an endpoint cannot be used; NW_ERR_ZMQ or NW_ERR_NOMEM otherwise;
- * err then says which flag and endpoint. *out stays NULL on error. */
+ * NW_ERR_ENDPOINT when an endpoint cannot be used; NW_ERR_CONFIG or NW_ERR_NOTFOUND when
+ * the --curve-allow folder cannot be read; NW_ERR_ZMQ or NW_ERR_NOMEM otherwise; err then
+ * says which flag and endpoint. *out stays NULL on error. */
 int nw_proxy_new(void *zctx, const nw_proxy_opts_t *opts, nw_proxy_t **out, char *err,
                  size_t errlen);
 

@@ -47,6 +47,8 @@ struct nw_proxy_replay_t {
     s_client_t clients[NW_PROXY_REPLAY_CLIENTS_MAX]; /* n_clients used */
     size_t n_clients;                                /* used entries of clients */
     nw_proxy_replay_stats_t stats;                   /* written by the thread, read after join */
+    nw_curve_client_t client;                        /* upstream CURVE keys, when has_client */
+    bool has_client;                                 /* DEALERs upstream speak CURVE */
 };
 
 static int64_t s_now_ms(void)
@@ -144,6 +146,7 @@ static int s_client_connect(nw_proxy_replay_t *r, s_client_t *c, const char *ups
     snprintf(c->upstream, sizeof c->upstream, "%s", upstream);
     if (s_setopt_int(c->dealer, ZMQ_LINGER, 0) != NW_OK ||
         s_setopt_int(c->dealer, ZMQ_RCVHWM, S_SNDHWM) != NW_OK ||
+        nw_curve_client_apply(c->dealer, r->has_client ? &r->client : NULL) != NW_OK ||
         zmq_connect(c->dealer, upstream) != 0) {
         nw_log(NW_LOG_WARN, "replay: cannot connect to %s: %s", upstream, zmq_strerror(errno));
         return NW_ERR_ZMQ;
@@ -398,9 +401,11 @@ static void s_advertise(const char *actual, char *out, size_t outlen)
     snprintf(out, outlen, "%s", actual);
 }
 
-static int s_bind(nw_proxy_replay_t *r, const char *endpoint, char *advertised, size_t advlen,
-                  char *err, size_t errlen)
+static int s_bind(nw_proxy_replay_t *r, const char *endpoint, const nw_cert_t *server,
+                  char *advertised, size_t advlen, char *err, size_t errlen)
 {
+    if (server != NULL && nw_curve_server_apply(r->router, server, err, errlen) != NW_OK)
+        return NW_ERR_ZMQ;
     if (s_setopt_int(r->router, ZMQ_ROUTER_MANDATORY, 1) != NW_OK ||
         s_setopt_int(r->router, ZMQ_SNDHWM, S_SNDHWM) != NW_OK ||
         s_setopt_int(r->router, ZMQ_LINGER, 0) != NW_OK ||
@@ -425,7 +430,8 @@ static int s_bind(nw_proxy_replay_t *r, const char *endpoint, char *advertised, 
     return NW_OK;
 }
 
-int nw_proxy_replay_new(void *zctx, const char *endpoint, char *advertised, size_t advlen,
+int nw_proxy_replay_new(void *zctx, const char *endpoint, const nw_cert_t *server,
+                        const nw_curve_client_t *client, char *advertised, size_t advlen,
                         nw_proxy_replay_t **out, char *err, size_t errlen)
 {
     char pipe_ep[64];
@@ -437,6 +443,10 @@ int nw_proxy_replay_new(void *zctx, const char *endpoint, char *advertised, size
         goto fail;
     }
     r->zctx = zctx;
+    if (client != NULL) {
+        r->client = *client;
+        r->has_client = true;
+    }
     snprintf(pipe_ep, sizeof pipe_ep, "inproc://nw-proxy-replay-%p", (void *)r);
     rc = NW_ERR_ZMQ;
     if ((r->pipe = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
@@ -448,7 +458,7 @@ int nw_proxy_replay_new(void *zctx, const char *endpoint, char *advertised, size
     }
     s_setopt_int(r->pipe, ZMQ_LINGER, 0);
     s_setopt_int(r->thread_pipe, ZMQ_LINGER, 0);
-    if ((rc = s_bind(r, endpoint, advertised, advlen, err, errlen)) != NW_OK)
+    if ((rc = s_bind(r, endpoint, server, advertised, advlen, err, errlen)) != NW_OK)
         goto fail;
     if (pthread_create(&r->thread, NULL, s_run, r) != 0) {
         snprintf(err, errlen, "replay: cannot start its thread");

@@ -17,6 +17,9 @@
 #ifndef NW_PROXY_REPLAY_H
 #define NW_PROXY_REPLAY_H
 
+#include "nw_cert.h"
+#include "nw_curve.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,9 +36,12 @@ typedef struct {
 
 /* Binds a ROUTER on endpoint in zctx and starts the front end's thread. The endpoint
  * subscribers should be told (a wildcard host written as "*") is copied to advertised.
+ * server (may be NULL: plaintext) makes the ROUTER a CURVE server; client (may be NULL:
+ * plaintext) is copied and makes every DEALER upstream a CURVE client of the publisher.
  * Returns NW_OK with *out set; NW_ERR_ADDRINUSE or NW_ERR_ENDPOINT when the bind fails
  * (err names the flag and endpoint); NW_ERR_ZMQ, NW_ERR_NOMEM. *out stays NULL on error. */
-int nw_proxy_replay_new(void *zctx, const char *endpoint, char *advertised, size_t advlen,
+int nw_proxy_replay_new(void *zctx, const char *endpoint, const nw_cert_t *server,
+                        const nw_curve_client_t *client, char *advertised, size_t advlen,
                         nw_proxy_replay_t **out, char *err, size_t errlen);
 
 /* Tells the front end that stream's requests go to upstream (a tcp:// or ipc:// endpoint,

@@ -194,7 +194,7 @@ container() { echo "${project}_$1_1"; }
 
 dump_logs() {
     local svc
-    for svc in publisher proxy sub-tariffs sub-defense sub-log feeder; do
+    for svc in keys publisher proxy sub-tariffs sub-defense sub-log feeder; do
         echo "----- logs of $svc ($(podman inspect -f '{{.State.Status}} exit {{.State.ExitCode}}' "$(container "$svc")" 2>/dev/null || echo 'no container')) -----" >&2
         podman logs "$(container "$svc")" 2>&1 | tail -n 60 | cut -c1-240 >&2 || true
     done
@@ -253,6 +253,8 @@ wait_for_alerts() {
     done
     [ "$(podman inspect -f '{{.State.ExitCode}}' "$(container feeder)")" = 0 ] ||
         { dump_logs; fail "the feeder did not exit 0"; }
+    [ "$(podman inspect -f '{{.State.ExitCode}}' "$(container keys)")" = 0 ] ||
+        { dump_logs; fail "the keys service did not exit 0"; }
 }
 
 # Stops the services as `down` would (SIGTERM, then SIGKILL after the grace

@@ -25,12 +25,12 @@ export DOCKER_HOST
 docker-compose -f compose.yaml config -q || fail "docker-compose config rejects compose.yaml"
 
 services=$(docker-compose -f compose.yaml config --services | sort | tr '\n' ' ')
-[ "$services" = "feeder proxy publisher sub-defense sub-log sub-tariffs " ] ||
-    fail "compose.yaml services are '$services', expected feeder proxy publisher sub-defense sub-log sub-tariffs"
+[ "$services" = "feeder keys proxy publisher sub-defense sub-log sub-tariffs " ] ||
+    fail "compose.yaml services are '$services', expected feeder keys proxy publisher sub-defense sub-log sub-tariffs"
 
 volumes=$(docker-compose -f compose.yaml config --volumes | sort | tr '\n' ' ')
-[ "$volumes" = "alerts journal spool " ] ||
-    fail "compose.yaml volumes are '$volumes', expected alerts journal spool"
+[ "$volumes" = "alerts journal keys spool " ] ||
+    fail "compose.yaml volumes are '$volumes', expected alerts journal keys spool"
 
 # Compose v2 accepts these top-level keys, docker-compose 1.29 does not (name)
 # or warns (version): keep both out.
@@ -45,7 +45,7 @@ if command -v podman-compose >/dev/null 2>&1 &&
 fi
 
 if command -v shellcheck >/dev/null 2>&1; then
-    shellcheck -x docker/healthcheck.sh docker/feed-articles.sh scripts/compose-check.sh \
+    shellcheck -x docker/healthcheck.sh docker/feed-articles.sh docker/make-keys.sh scripts/compose-check.sh \
         scripts/lib-podman.sh scripts/package-check.sh scripts/package-check-inside.sh \
         scripts/package.sh \
         tests/compose_config_test.sh || fail "shellcheck on the container scripts"
