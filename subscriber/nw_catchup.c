@@ -36,6 +36,9 @@ typedef struct {
     bool again_head;           /* a loss of unknown extent during the replay: the next
                                   pass goes up to the head */
     bool retry;                /* the last replay failed: ask again at the next heartbeat */
+    bool held;                 /* ... and live alerts stay queued until then (phase
+                                  REPLAYING, no replay running) */
+    unsigned failures;         /* replays failed in a row (0 after one that ends ok) */
     bool look_back_running;    /* the replay in progress is the one-off range */
     bool went_live;            /* went live once already (no more look-back) */
     bool said_live;            /* "caught up" was reported (later ones are repairs) */
@@ -247,7 +250,7 @@ static void s_request(nw_catchup_t *c, s_stream_t *st, nw_replay_request_t *rq, 
     snprintf(rq->stream, sizeof rq->stream, "%s", st->id);
     st->replay_from = from;
     st->replay_to = to;
-    st->again = st->again_head = st->overflowed = st->retry = false;
+    st->again = st->again_head = st->overflowed = st->retry = st->held = false;
     st->look_back_running = false;
     st->phase = NW_CATCHUP_REPLAYING;
     c->stats.replays++;
@@ -377,6 +380,18 @@ static void s_live_heartbeat(nw_catchup_t *c, s_stream_t *st, const nw_heartbeat
     s_adopt(c, st, hb->topics, hb->n_topics);
 }
 
+/* The heartbeat after a failed replay that holds the stream's live alerts: ask again, a
+ * catch-up at start (to the head) whole, a repair up to the highest seq known (every alert
+ * queued or lost meanwhile is at or below it). An empty range (all of it at or below the
+ * floor) has nothing to wait for: live. */
+static void s_retry_held(nw_catchup_t *c, s_stream_t *st)
+{
+    if (!s_repair(c, st, st->replay_to == 0 || st->again_head ? 0 : st->known)) {
+        st->retry = st->held = false;
+        s_go_live(c, st, false);
+    }
+}
+
 void nw_catchup_heartbeat(nw_catchup_t *c, const nw_heartbeat_t *hb)
 {
     s_stream_t *st = s_get(c, hb->stream);
@@ -391,6 +406,12 @@ void nw_catchup_heartbeat(nw_catchup_t *c, const nw_heartbeat_t *hb)
     }
     if (st->phase == NW_CATCHUP_WAITING)
         s_report_only_start(c, st, hb->seq);
+    if (st->held) {
+        s_beat_copy(&st->last_beat, hb);
+        s_retry_held(c, st);
+        if (st->phase == NW_CATCHUP_REPLAYING)
+            return;
+    }
     if (st->phase == NW_CATCHUP_REPLAYING)
         return; /* its end decides; the heartbeat it started from is kept */
     s_live_heartbeat(c, st, hb);
@@ -405,6 +426,10 @@ int nw_catchup_live(nw_catchup_t *c, nw_alert_t *alert, const char *topic)
         nw_alert_clear(alert);
         return NW_OK;
     }
+    /* Unfiltered, the seqs between the highest known and this one were lost (on whatever
+     * topics): repair them first, so this alert is queued behind the repair. */
+    if (c->opts.every_topic && alert->seq > st->known + 1)
+        nw_catchup_gap(c, st->id, alert->seq - 1);
     if (alert->seq > st->known)
         st->known = alert->seq; /* also when it is dropped: another pass fetches it */
     if (st->phase == NW_CATCHUP_WAITING && !c->opts.repair)
@@ -433,7 +458,7 @@ int nw_catchup_live(nw_catchup_t *c, nw_alert_t *alert, const char *topic)
 void nw_catchup_replayed(nw_catchup_t *c, const nw_alert_t *alert, const char *topic)
 {
     s_stream_t *st = s_find(c, alert->stream);
-    if (st == NULL || st->phase != NW_CATCHUP_REPLAYING) {
+    if (st == NULL || st->phase != NW_CATCHUP_REPLAYING || st->held) {
         c->stats.dropped++;
         return;
     }
@@ -443,6 +468,7 @@ void nw_catchup_replayed(nw_catchup_t *c, const nw_alert_t *alert, const char *t
 static void s_replay_ok(nw_catchup_t *c, s_stream_t *st, const nw_replay_end_t *end)
 {
     nw_state_t *state = c->opts.state;
+    st->failures = 0;
     if (st->replay_from > 0 && end->oldest > st->replay_from) {
         uint64_t gone = end->oldest - 1;
         if (st->replay_to > 0 && gone > st->replay_to)
@@ -473,7 +499,7 @@ static void s_replay_ok(nw_catchup_t *c, s_stream_t *st, const nw_replay_end_t *
 static s_stream_t *s_replaying(nw_catchup_t *c, const char *stream)
 {
     s_stream_t *st = stream ? s_find(c, stream) : NULL;
-    return st != NULL && st->phase == NW_CATCHUP_REPLAYING ? st : NULL;
+    return st != NULL && st->phase == NW_CATCHUP_REPLAYING && !st->held ? st : NULL;
 }
 
 void nw_catchup_replay_end(nw_catchup_t *c, const char *stream, const nw_replay_end_t *end)
@@ -515,6 +541,14 @@ void nw_catchup_replay_failed(nw_catchup_t *c, const char *stream, const char *w
         }
     } else {
         st->retry = true;
+        /* Delivering the queue now would show it before the alerts the replay still owed
+         * (they would come late, at the retry): hold it for the retry, unless the replays
+         * keep failing (then live delivery goes on, and what is owed comes late). */
+        if (++st->failures < NW_CATCHUP_HOLD_FAILS) {
+            st->held = true;
+            st->req = 0; /* no replay runs: any answer now is stale */
+            return;
+        }
     }
     s_go_live(c, st, false);
 }

@@ -36,9 +36,21 @@
  *     the live alerts queued meanwhile. A pass that must run again (loss or
  *     overflow during it) ends at the highest seq seen by then. A clean
  *     heartbeat raises the floor to its seq.
+ *   - With every_topic (no topic filter: every numbered alert of a stream
+ *     arrives, each has a topic), a live alert whose seq is past the highest
+ *     one known + 1 is a loss too, repaired before that alert (as if reported
+ *     with nw_catchup_gap(stream, seq - 1)): a topic's lost tail followed by
+ *     alerts of another topic shows in no per-topic number until the next
+ *     heartbeat, and repairing it then would bring it after later alerts.
+ *   - A replay that fails (no answer: its publisher was killed meanwhile) is
+ *     asked again at the stream's next heartbeat; the live alerts stay queued
+ *     until then, as they would come before what the replay still owed.
  * Alerts of a stream come out in seq order, except those a repair brings back
- * late. A replay answer "stream mismatch" (the endpoint now serves a new
- * journal) puts the stream back to waiting for its own heartbeat.
+ * late: with a topic filter, a loss that only a later heartbeat shows (a
+ * topic's lost tail, then alerts of another subscribed topic), and after
+ * NW_CATCHUP_HOLD_FAILS failed replays in a row (live delivery then resumes
+ * until a retry works). A replay answer "stream mismatch" (the endpoint now
+ * serves a new journal) puts the stream back to waiting for its own heartbeat.
  */
 #ifndef NW_CATCHUP_H
 #define NW_CATCHUP_H
@@ -53,12 +65,14 @@
 
 #define NW_CATCHUP_QUEUE_DEFAULT 100000 /* live alerts held per stream while it replays */
 #define NW_CATCHUP_STREAMS_MAX   16     /* streams followed at once (NW_STATE_STREAMS_MAX) */
+#define NW_CATCHUP_HOLD_FAILS    3      /* failed replays in a row that hold live alerts */
 
 typedef struct nw_catchup_t nw_catchup_t;
 
 typedef enum {
     NW_CATCHUP_WAITING = 0, /* no heartbeat of the stream yet: live alerts are queued */
-    NW_CATCHUP_REPLAYING,   /* a replay is running: live alerts are queued */
+    NW_CATCHUP_REPLAYING,   /* a replay is running, or a failed one waits for its retry:
+                               live alerts are queued */
     NW_CATCHUP_LIVE,        /* caught up */
 } nw_catchup_phase_t;
 
@@ -106,6 +120,9 @@ typedef struct {
     nw_catchup_new_stream_t on_new_stream; /* what an unknown stream starts with */
     size_t queue_max;                      /* per stream; 0: NW_CATCHUP_QUEUE_DEFAULT */
     bool repair;                           /* false: report only, never ask for a replay */
+    bool every_topic;                      /* every alert of a stream reaches the subscriber
+                                              (no topic filter): a jump in the global seqs
+                                              of live alerts is a loss */
 } nw_catchup_opts_t;
 
 typedef struct {
@@ -145,8 +162,10 @@ void nw_catchup_replayed(nw_catchup_t *c, const nw_alert_t *alert, const char *t
 void nw_catchup_replay_end(nw_catchup_t *c, const char *stream, const nw_replay_end_t *end);
 
 /* The replay of stream could not complete (no answer, socket error): why says so. The
- * floor stays; live delivery resumes and the replay is asked again at the stream's next
- * heartbeat. */
+ * floor stays and the replay is asked again at the stream's next heartbeat; until then
+ * live alerts stay queued (so none is shown before what the replay owed), except after
+ * NW_CATCHUP_HOLD_FAILS failures in a row: then live delivery resumes meanwhile. A
+ * one-off look-back is not retried: live from the heartbeat it started at. */
 void nw_catchup_replay_failed(nw_catchup_t *c, const char *stream, const char *why);
 
 /* The loss detector saw loss on stream: repair it now, with a replay from the floor + 1 to

@@ -426,7 +426,8 @@ static int s_open_catchup(s_sub_t *sub, char *err, size_t errlen)
                             .filters = &sub->filters,
                             .look_back = o->look_back ? &o->back : NULL,
                             .on_new_stream = o->on_new_stream,
-                            .repair = nw_subd_catchup_wanted(o)};
+                            .repair = nw_subd_catchup_wanted(o),
+                            .every_topic = n == 0};
     nw_catchup_callbacks_t cb = {s_cu_deliver, s_cu_request, s_cu_event, sub};
     if ((rc = nw_gaps_new(s_on_gap_event, s_gaps_subscribed, sub, &sub->gaps)) != NW_OK ||
         (rc = nw_catchup_new(&co, &cb, &sub->catchup)) != NW_OK)

@@ -32,6 +32,7 @@ typedef struct {
     nw_gaps_t *gaps;   /* the loss detector in front */
     size_t losses;     /* its MISSED and TAIL events */
     bool report_only;  /* s_make: without repair */
+    bool every_topic;  /* s_make: no topic filter (every alert of a stream arrives) */
     uint64_t got[MAX]; /* delivered seqs, in order */
     size_t n_got;
     nw_replay_request_t rq[16]; /* requests made */
@@ -104,7 +105,8 @@ static void s_make(fx_t *fx, nw_catchup_new_stream_t ns, size_t queue_max, bool 
                            .look_back = look_back ? &fx->look_back : NULL,
                            .on_new_stream = ns,
                            .queue_max = queue_max,
-                           .repair = !fx->report_only};
+                           .repair = !fx->report_only,
+                           .every_topic = fx->every_topic};
     assert_int_equal(nw_gaps_new(s_on_loss, NULL, fx, &fx->gaps), NW_OK);
     nw_catchup_callbacks_t cb = {s_deliver, s_request, s_event, fx};
     assert_int_equal(nw_catchup_new(&o, &cb, &fx->c), NW_OK);
@@ -329,7 +331,10 @@ static void test_a_clean_heartbeat_raises_the_floor_over_filtered_seqs(void **st
     assert_int_equal(nw_state_range_count(fx->state, S1), 0);
 }
 
-static void test_a_failed_replay_goes_live_and_is_asked_again(void **state)
+/* A replay that fails (its publisher killed meanwhile) holds the live alerts queued during
+ * it: shown now, they would come before 11-12, which the retry at the next heartbeat
+ * brings. Everything comes out in order. */
+static void test_a_failed_replay_holds_live_alerts_until_the_retry(void **state)
 {
     fx_t *fx = *state;
     nw_state_use(fx->state, S1, 10);
@@ -338,21 +343,68 @@ static void test_a_failed_replay_goes_live_and_is_asked_again(void **state)
     s_live(fx, S1, 13);
     s_end(fx, NW_REPLAY_ERROR, 0, 0);
     assert_true(s_saw(fx, NW_CATCHUP_EV_FAILED));
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_REPLAYING); /* held */
+    assert_int_equal(fx->n_got, 0);                                      /* 13 waits for 11-12 */
+    assert_int_equal(nw_state_floor(fx->state, S1), 10);                 /* 11-12 still owed */
+    s_live(fx, S1, 14);
+    s_beat(fx, S1, 14, 14);
+    assert_int_equal(fx->n_rq, 2);
+    assert_int_equal(fx->rq[1].from_seq, 11);
+    assert_false(fx->rq[1].has_to_seq); /* a catch-up at start: to the head again */
+    s_replayed(fx, S1, 11);
+    s_replayed(fx, S1, 12);
+    s_replayed(fx, S1, 13);
+    s_end(fx, NW_REPLAY_OK, 14, 1);
+    s_expect(fx, (uint64_t[]){11, 12, 13, 14}, 4);
+    assert_int_equal(nw_state_floor(fx->state, S1), 14);
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 1); /* caught up once */
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_REPAIRED), 0);
+}
+
+/* A stale answer to the failed request is ignored while the stream holds. */
+static void test_an_answer_to_a_failed_replay_is_ignored(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 10);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 12, 12);
+    nw_catchup_replay_failed(fx->c, S1, "no answer");
+    s_replayed(fx, S1, 11);
+    s_end(fx, NW_REPLAY_OK, 13, 1); /* the failed request's number */
+    assert_int_equal(fx->n_got, 0);
+    assert_int_equal(nw_state_floor(fx->state, S1), 10);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_REPLAYING);
+}
+
+/* Replays that keep failing do not hold the stream for ever: after NW_CATCHUP_HOLD_FAILS in a
+ * row live delivery goes on (what is owed comes late, once), and the retry still runs. */
+static void test_replays_that_keep_failing_let_live_delivery_go_on(void **state)
+{
+    fx_t *fx = *state;
+    nw_state_use(fx->state, S1, 10);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 12, 12);
+    s_live(fx, S1, 13);
+    for (unsigned i = 1; i < NW_CATCHUP_HOLD_FAILS; i++) {
+        s_end(fx, NW_REPLAY_ERROR, 0, 0);
+        assert_int_equal(fx->n_got, 0);
+        s_beat(fx, S1, 13, 13); /* the retry */
+        assert_int_equal(fx->n_rq, i + 1);
+    }
+    s_end(fx, NW_REPLAY_ERROR, 0, 0);
     assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
     assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 0); /* not caught up: FAILED said so */
     s_expect(fx, (uint64_t[]){13}, 1);                    /* live delivery goes on */
-    assert_int_equal(nw_state_floor(fx->state, S1), 10);  /* 11-12 still owed */
     s_beat(fx, S1, 13, 13);
-    assert_int_equal(fx->n_rq, 2);
-    assert_int_equal(fx->rq[1].from_seq, 11);
+    assert_int_equal(fx->n_rq, NW_CATCHUP_HOLD_FAILS + 1);
+    assert_int_equal(fx->rq[NW_CATCHUP_HOLD_FAILS].from_seq, 11);
     s_replayed(fx, S1, 11);
     s_replayed(fx, S1, 12);
     s_replayed(fx, S1, 13);
     s_end(fx, NW_REPLAY_OK, 14, 1);
     s_expect(fx, (uint64_t[]){13, 11, 12}, 3);
     assert_int_equal(nw_state_floor(fx->state, S1), 13);
-    assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 1); /* now it is, once */
-    assert_int_equal(s_count(fx, NW_CATCHUP_EV_REPAIRED), 0);
+    assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 1);
 }
 
 static void test_a_full_queue_is_dropped_and_fetched_by_another_pass(void **state)
@@ -601,6 +653,63 @@ static void test_a_jump_asks_one_bounded_range_over_several_holes(void **state)
     assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
 }
 
+/* A live alert on its first topic's frame: the detector, then the merge. */
+static void s_live_on(fx_t *fx, const char *topic, uint64_t seq, uint64_t tseq)
+{
+    nw_alert_t a = s_alert2(S1, seq, topic, tseq, NULL, 0);
+    nw_gaps_alert(fx->gaps, a.stream, topic, tseq, seq, 0);
+    assert_int_equal(nw_catchup_live(fx->c, &a, topic), NW_OK);
+}
+
+/* The tail of one topic is lost (tariffs 13, 14: a publisher killed, or its send queue
+ * full, at the end of an article), then alerts of another topic come on with their own
+ * numbers unbroken (defense 100 after the heartbeat's 99): no per-topic number shows the
+ * loss. An unfiltered subscriber receives every seq of the stream, so the global jump 12 ->
+ * 15 is the loss: repaired before 15 is shown, everything comes out in order. */
+static void
+test_unfiltered_a_lost_topic_tail_before_another_topic_is_repaired_in_order(void **state)
+{
+    fx_t *fx = *state;
+    nw_replay_request_init(&fx->filters); /* no -t: every topic */
+    fx->every_topic = true;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 10, 10);
+    s_live_on(fx, "tariffs", 11, 11);
+    s_live_on(fx, "tariffs", 12, 12);
+    s_live_on(fx, "defense", 15, 100); /* tariffs 13 and 14 were lost */
+    assert_int_equal(fx->losses, 0);   /* the per-topic numbers show nothing */
+    assert_int_equal(fx->n_rq, 1);
+    assert_int_equal(fx->rq[0].from_seq, 13);
+    assert_true(fx->rq[0].has_to_seq);
+    assert_int_equal(fx->rq[0].to_seq, 14);
+    assert_int_equal(fx->rq[0].n_filters, 0);
+    s_live_on(fx, "defense", 16, 101); /* queued behind the repair */
+    s_replayed(fx, S1, 13);
+    s_replayed(fx, S1, 14);
+    s_end(fx, NW_REPLAY_OK, 15, 1);
+    s_expect(fx, (uint64_t[]){11, 12, 13, 14, 15, 16}, 6);
+    assert_int_equal(nw_catchup_phase(fx->c, S1), NW_CATCHUP_LIVE);
+    /* The detector now sees tariffs 13-14 missing (replays do not pass it): all at or below
+     * the floor, nothing is asked. The same alert on another topic is no jump either. */
+    s_live_on(fx, "tariffs", 17, 15);
+    s_live_on(fx, "defense", 17, 102);
+    assert_int_equal(fx->n_rq, 1);
+    s_expect(fx, (uint64_t[]){11, 12, 13, 14, 15, 16, 17}, 7);
+}
+
+/* With a topic filter, a jump in global seqs is normal (other topics' alerts): it asks
+ * nothing. */
+static void test_filtered_a_global_jump_asks_nothing(void **state)
+{
+    fx_t *fx = *state;
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 10, 10);
+    s_live_on(fx, "tariffs", 11, 11);
+    s_live_on(fx, "tariffs", 20, 12); /* 12..19 were other topics */
+    assert_int_equal(fx->n_rq, 0);
+    s_expect(fx, (uint64_t[]){11, 20}, 2);
+}
+
 /* Live alerts dropped by a full queue during a bounded repair: the next pass ends at the
  * highest seq seen, not at the head. */
 static void test_an_overflow_during_a_repair_ends_the_next_pass_at_the_last_seq_seen(void **state)
@@ -654,7 +763,9 @@ int main(void)
         T(test_a_jump_while_live_is_repaired_in_order),
         T(test_a_heartbeat_showing_tail_loss_starts_a_repair),
         T(test_a_clean_heartbeat_raises_the_floor_over_filtered_seqs),
-        T(test_a_failed_replay_goes_live_and_is_asked_again),
+        T(test_a_failed_replay_holds_live_alerts_until_the_retry),
+        T(test_an_answer_to_a_failed_replay_is_ignored),
+        T(test_replays_that_keep_failing_let_live_delivery_go_on),
         T(test_a_full_queue_is_dropped_and_fetched_by_another_pass),
         T(test_stale_and_foreign_answers_are_ignored),
         T(test_stream_mismatch_waits_for_the_new_streams_heartbeat),
@@ -666,6 +777,8 @@ int main(void)
         T(test_a_jump_asks_one_bounded_range_over_several_holes),
         T(test_an_overflow_during_a_repair_ends_the_next_pass_at_the_last_seq_seen),
         T(test_tail_loss_at_or_below_the_floor_asks_nothing),
+        T(test_unfiltered_a_lost_topic_tail_before_another_topic_is_repaired_in_order),
+        T(test_filtered_a_global_jump_asks_nothing),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

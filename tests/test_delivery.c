@@ -301,23 +301,58 @@ static int s_cmp_id(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+/* Prints, for each of the first few places where the seqs do not increase, the lines around
+ * it (line number, seq, id), so a failure shows which alerts came late and how many. */
+static void s_print_disorder(const char *path, const s_lines_t *l)
+{
+    size_t shown = 0;
+    for (size_t i = 1; i < l->n && shown < 4; i++) {
+        if (l->seq[i] > l->seq[i - 1])
+            continue;
+        shown++;
+        size_t lo = i >= 4 ? i - 4 : 0, hi = i + 4 < l->n ? i + 4 : l->n - 1;
+        fprintf(stderr, "%s: out of order at line %zu (seq %" PRIu64 " after %" PRIu64 "):\n", path,
+                i + 1, l->seq[i], l->seq[i - 1]);
+        for (size_t j = lo; j <= hi; j++)
+            fprintf(stderr, "  %s line %zu seq %" PRIu64 " id %s\n", j == i ? ">" : " ", j + 1,
+                    l->seq[j], l->id[j]);
+        /* How far the late run reaches: the lines until the seqs pass the earlier high. */
+        size_t k = i;
+        while (k < l->n && l->seq[k] <= l->seq[i - 1])
+            k++;
+        fprintf(stderr, "  %zu late lines (seq %" PRIu64 "..%" PRIu64 ") after seq %" PRIu64 "\n",
+                k - i, l->seq[i], l->seq[k - 1], l->seq[i - 1]);
+    }
+}
+
 /* Asserts the lines hold want alerts, each (stream seq and alert id) once; in_order: seqs
- * strictly increasing. */
-static void s_assert_once(const char *path, size_t want, bool in_order)
+ * strictly increasing. On failure, dumps proc's stderr (NULL: none) and the out-of-order
+ * neighbourhood first. */
+static void s_assert_once_of(const char *path, size_t want, bool in_order, nw_testproc_t *proc,
+                             const char *what)
 {
     s_lines_t l;
     s_lines_read(path, &l);
     size_t disorder = 0, dup_ids = 0;
     for (size_t i = 1; i < l.n; i++)
         disorder += l.seq[i] <= l.seq[i - 1];
+    if (in_order && disorder != 0)
+        s_print_disorder(path, &l);
     qsort(l.id, l.n, sizeof l.id[0], s_cmp_id);
     for (size_t i = 1; i < l.n; i++)
         dup_ids += strcmp(l.id[i], l.id[i - 1]) == 0;
     size_t n = l.n;
     s_lines_free(&l);
-    if (n != want || dup_ids != 0 || (in_order && disorder != 0))
+    if (n != want || dup_ids != 0 || (in_order && disorder != 0)) {
+        s_dump(proc, what);
         fail_msg("%s: %zu lines (want %zu), %zu duplicate ids, %zu out of order", path, n, want,
                  dup_ids, disorder);
+    }
+}
+
+static void s_assert_once(const char *path, size_t want, bool in_order)
+{
+    s_assert_once_of(path, want, in_order, NULL, NULL);
 }
 
 /* Everything the publisher's journal serves, via a one-off `newswire-sub --since 1`, into
@@ -466,7 +501,7 @@ static void test_publisher_kill9_mid_article(void **state)
         fail_msg("the subscriber's log holds %zu lines, want %zu", log.lines, total);
     }
     s_stop(&f->sub, "newswire-sub");
-    s_assert_once(log.path, total, true);
+    s_assert_once_of(log.path, total, true, f->sub, "newswire-sub");
     char dump[PATH_MAX];
     snprintf(dump, sizeof dump, "%s/dump.jsonl", f->dir);
     s_dump_journal(f, dump);
