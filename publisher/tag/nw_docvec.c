@@ -19,25 +19,38 @@ typedef struct {
     nw_docvec_name_fn *name;
     void *ctx;
     bool title; /* scanning the headline: words also count as title: features */
+    size_t n;   /* ids pushed */
 } s_build_t;
 
-static void s_push(s_build_t *b, uint32_t id)
+/* Grows v's id and feature arrays to hold at least need entries. */
+static int s_grow(nw_docvec_t *v, size_t need)
 {
-    nw_docvec_t *v = b->v;
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 1024;
-        nw_feat_t *grown = realloc(v->feat, cap * sizeof(*grown));
-        if (grown)
-            v->feat = grown;
-        nw_feat_t *scratch = grown ? realloc(v->scratch, cap * sizeof(*scratch)) : NULL;
-        if (!scratch) {
-            b->rc = NW_ERR_NOMEM;
-            return;
-        }
-        v->scratch = scratch;
-        v->cap = cap;
-    }
-    v->feat[v->n++] = (nw_feat_t){.id = id, .value = 1.0f};
+    size_t cap = v->cap ? v->cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    uint32_t *ids = realloc(v->ids, cap * sizeof(*ids));
+    if (ids)
+        v->ids = ids;
+    uint32_t *tmp = ids ? realloc(v->tmp, cap * sizeof(*tmp)) : NULL;
+    if (tmp)
+        v->tmp = tmp;
+    nw_feat_t *feat = tmp ? realloc(v->feat, cap * sizeof(*feat)) : NULL;
+    if (feat)
+        v->feat = feat;
+    nw_feat_t *scratch = feat ? realloc(v->scratch, cap * sizeof(*scratch)) : NULL;
+    if (!scratch)
+        return NW_ERR_NOMEM;
+    v->scratch = scratch;
+    v->cap = cap;
+    return NW_OK;
+}
+
+/* Appends one occurrence of feature id (value 1) to the id list. */
+static inline void s_push(s_build_t *b, uint32_t id)
+{
+    if (__builtin_expect(b->n == b->v->cap, 0) && (b->rc = s_grow(b->v, b->n + 1)) != NW_OK)
+        return;
+    b->v->ids[b->n++] = id;
 }
 
 static uint32_t s_title_id(uint32_t id)
@@ -87,15 +100,15 @@ static void s_term(uint32_t term, size_t segment, void *ctx)
     }
 }
 
-/* Sorts n features by id, stably: insertion sort for a few, else a radix sort of the
- * NW_FEATURES_BITS-bit ids, 7 bits a pass (small count tables), through tmp (n entries). */
-static void s_sort(nw_feat_t *f, size_t n, nw_feat_t *tmp)
+/* Sorts n ids: insertion sort for a few, else a radix sort of the NW_FEATURES_BITS-bit
+ * ids, 7 bits a pass (small count tables, all counted in one pass), through tmp (n entries). */
+static void s_sort(uint32_t *f, size_t n, uint32_t *tmp)
 {
     if (n < 48) {
         for (size_t i = 1; i < n; i++) {
-            nw_feat_t x = f[i];
+            uint32_t x = f[i];
             size_t j = i;
-            while (j > 0 && f[j - 1].id > x.id) {
+            while (j > 0 && f[j - 1] > x) {
                 f[j] = f[j - 1];
                 j--;
             }
@@ -104,21 +117,24 @@ static void s_sort(nw_feat_t *f, size_t n, nw_feat_t *tmp)
         return;
     }
     enum { S_RADIX = 7, S_BUCKETS = 1 << S_RADIX };
-    uint32_t count[S_BUCKETS];
-    nw_feat_t *from = f, *to = tmp;
-    for (unsigned shift = 0; shift < NW_FEATURES_BITS; shift += S_RADIX) {
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < n; i++)
-            count[(from[i].id >> shift) & (S_BUCKETS - 1)]++;
-        uint32_t sum = 0;
+    enum { S_PASSES = (NW_FEATURES_BITS + S_RADIX - 1) / S_RADIX };
+    uint32_t count[S_PASSES][S_BUCKETS];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned p = 0; p < S_PASSES; p++)
+            count[p][(f[i] >> (p * S_RADIX)) & (S_BUCKETS - 1)]++;
+    }
+    uint32_t *from = f, *to = tmp;
+    for (unsigned p = 0; p < S_PASSES; p++) {
+        uint32_t sum = 0, *c = count[p];
         for (size_t b = 0; b < S_BUCKETS; b++) {
-            uint32_t c = count[b];
-            count[b] = sum;
-            sum += c;
+            uint32_t k = c[b];
+            c[b] = sum;
+            sum += k;
         }
         for (size_t i = 0; i < n; i++)
-            to[count[(from[i].id >> shift) & (S_BUCKETS - 1)]++] = from[i];
-        nw_feat_t *swap = from;
+            to[c[(from[i] >> (p * S_RADIX)) & (S_BUCKETS - 1)]++] = from[i];
+        uint32_t *swap = from;
         from = to;
         to = swap;
     }
@@ -126,26 +142,40 @@ static void s_sort(nw_feat_t *f, size_t n, nw_feat_t *tmp)
         memcpy(f, from, n * sizeof(*f));
 }
 
-/* Sorts n features, merges repeats into 1 + ln(count), scales the block to length scale.
- * Returns the distinct count. */
-static size_t s_block(nw_feat_t *f, size_t n, double scale, nw_feat_t *tmp)
+/* Sorts the n ids, writes each distinct one to out with value 1 + ln(count), the block
+ * scaled to length scale. Returns the distinct count. */
+static size_t s_block(uint32_t *ids, size_t n, double scale, uint32_t *tmp, nw_feat_t *out)
 {
-    s_sort(f, n, tmp);
-    size_t out = 0;
+    s_sort(ids, n, tmp);
+    size_t m = 0;
     double norm = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
-        while (j < n && f[j].id == f[i].id)
+        while (j < n && ids[j] == ids[i])
             j++;
         double tf = j - i == 1 ? 1.0 : 1.0 + log((double)(j - i));
         norm += tf * tf;
-        f[out++] = (nw_feat_t){.id = f[i].id, .value = (float)tf};
+        out[m++] = (nw_feat_t){.id = ids[i], .value = (float)tf};
         i = j;
     }
     double k = norm > 0 ? scale / sqrt(norm) : 0;
-    for (size_t i = 0; i < out; i++)
-        f[i].value = (float)(f[i].value * k);
-    return out;
+    for (size_t i = 0; i < m; i++)
+        out[i].value = (float)(out[i].value * k);
+    return m;
+}
+
+/* Sorts n features by id, stably (the few S: features). */
+static void s_sort_feat(nw_feat_t *f, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        nw_feat_t x = f[i];
+        size_t j = i;
+        while (j > 0 && f[j - 1].id > x.id) {
+            f[j] = f[j - 1];
+            j--;
+        }
+        f[j] = x;
+    }
 }
 
 const char *nw_docvec_tax_name(const nw_taxonomy_t *tax, char kind, size_t index, char *buf,
@@ -213,7 +243,7 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
             v->tokens += nw_features_scan(seg[i].text, seg[i].len, s_word_fast, &b);
         }
     }
-    size_t n_words = v->n;
+    size_t n_words = b.n;
     s_term_ctx_t tc = {.b = &b, .tax = tax};
     int rc = nw_evidence_score(tax, seg, n, v->topics, segs, urgent,
                                taxonomy_features ? s_term : NULL, &tc);
@@ -221,11 +251,12 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
         return rc;
     if (b.rc != NW_OK)
         return b.rc;
+    if (b.n + nt > v->cap && (rc = s_grow(v, b.n + nt)) != NW_OK)
+        return rc; /* room for the distinct features and the S: ones */
     /* words, then terms: each block its own sublinear counts and unit length */
-    size_t term_start = n_words, n_terms = v->n - n_words;
-    n_words = s_block(v->feat, n_words, 1.0, v->scratch);
-    n_terms = s_block(v->feat + term_start, n_terms, S_TERM_SCALE, v->scratch);
-    memmove(v->feat + n_words, v->feat + term_start, n_terms * sizeof(*v->feat));
+    size_t n_terms = s_block(v->ids + n_words, b.n - n_words, S_TERM_SCALE, v->tmp, v->scratch);
+    n_words = s_block(v->ids, n_words, 1.0, v->tmp, v->feat);
+    memcpy(v->feat + n_words, v->scratch, n_terms * sizeof(*v->feat));
     v->n = n_words + n_terms;
     if (!taxonomy_features)
         return NW_OK;
@@ -239,15 +270,13 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
             const char *sname = nw_docvec_tax_name(tax, 'S', t, buf, sizeof buf);
             name(id, sname, strlen(sname), ctx);
         }
-        s_push(&b, id);
-        if (b.rc != NW_OK)
-            return b.rc;
-        v->feat[v->n - 1].value = (float)(S_SCORE_SCALE * (ratio > 2 ? 2 : ratio));
+        v->feat[v->n++] =
+            (nw_feat_t){.id = id, .value = (float)(S_SCORE_SCALE * (ratio > 2 ? 2 : ratio))};
     }
     if (v->n > n_words) {
         /* merge the three sorted runs (words, terms, scores); an id in two of them (a
          * collision) sums its values */
-        s_sort(v->feat + n_words + n_terms, v->n - n_words - n_terms, v->scratch);
+        s_sort_feat(v->feat + n_words + n_terms, v->n - n_words - n_terms);
         size_t w = 0, t = n_words, k = n_words + n_terms, m = 0;
         const size_t w_end = n_words, t_end = n_words + n_terms, k_end = v->n;
         while (w < w_end || t < t_end || k < k_end) {
@@ -277,5 +306,7 @@ void nw_docvec_free(nw_docvec_t *v)
     free(v->feat);
     free(v->topics);
     free(v->scratch);
+    free(v->ids);
+    free(v->tmp);
     memset(v, 0, sizeof(*v));
 }

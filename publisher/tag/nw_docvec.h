@@ -26,11 +26,13 @@
 typedef struct {
     nw_feat_t *feat; /* sorted by id, distinct */
     size_t n;
-    size_t cap;
+    size_t cap;                  /* entries of feat, scratch, ids and tmp */
     size_t tokens;               /* T */
     nw_topic_evidence_t *topics; /* the taxonomy evidence, one per taxonomy topic */
     size_t n_topics;
-    nw_feat_t *scratch; /* sorting space, cap entries */
+    nw_feat_t *scratch; /* merging space */
+    uint32_t *ids;      /* the feature occurrences of a build, before counting */
+    uint32_t *tmp;      /* sorting space for ids */
 } nw_docvec_t;
 
 /* Called once per distinct feature of the vector with its name, when names are asked. */
