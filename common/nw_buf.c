@@ -29,6 +29,14 @@ static int s_reserve(nw_buf_t *buf, size_t extra)
 
 int nw_buf_append(nw_buf_t *buf, const void *bytes, size_t len)
 {
+    /* Room already there (the common case for output built in a reused buffer): no
+     * growth arithmetic. cap > len always holds once anything was appended. */
+    if (len < buf->cap - buf->len) {
+        memcpy(buf->data + buf->len, bytes, len);
+        buf->len += len;
+        buf->data[buf->len] = '\0';
+        return NW_OK;
+    }
     int rc = s_reserve(buf, len);
     if (rc != NW_OK)
         return rc;

@@ -3,6 +3,7 @@
 #include "nw_error.h"
 #include "nw_topic.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,12 +39,21 @@ int nw_alert_init(nw_alert_t *alert)
     return NW_OK;
 }
 
+/* Frees s unless it lies in alert's strings_block (freed once, by the caller). */
+static void s_free_string(const nw_alert_t *alert, char *s)
+{
+    uintptr_t at = (uintptr_t)s, block = (uintptr_t)alert->strings_block;
+    if (alert->strings_block == NULL || at < block || at - block >= alert->strings_size)
+        free(s);
+}
+
 void nw_alert_clear(nw_alert_t *alert)
 {
     for (size_t i = 0; i < S_N_STRINGS; i++)
-        free(*s_field(alert, i));
+        s_free_string(alert, *s_field(alert, i));
     for (size_t i = 0; i < alert->n_topics; i++)
-        free(alert->topics[i].name);
+        s_free_string(alert, alert->topics[i].name);
+    free(alert->strings_block);
     memset(alert, 0, sizeof *alert);
 }
 
@@ -86,6 +96,8 @@ int nw_alert_add_topic(nw_alert_t *alert, const char *name)
 int nw_alert_copy(nw_alert_t *dst, const nw_alert_t *src)
 {
     *dst = *src;
+    dst->strings_block = NULL;
+    dst->strings_size = 0;
     /* Null every owned pointer first so that a failure half-way can clear safely. */
     for (size_t i = 0; i < S_N_STRINGS; i++)
         *s_field(dst, i) = NULL;

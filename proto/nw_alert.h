@@ -6,6 +6,9 @@
  * subscriber detect loss. The structs are plain data: every string is a
  * NUL-terminated, heap-allocated UTF-8 string owned by the struct (NULL is
  * never stored; an absent optional string is ""), freed by nw_alert_clear().
+ * A decoded alert keeps all its strings in one block (strings_block): they
+ * are read-only; to change one, nw_alert_copy() the alert first (a copy owns
+ * each string on its own).
  * See proto/PROTOCOL.md for the wire form of every field.
  */
 #ifndef NW_ALERT_H
@@ -62,6 +65,9 @@ typedef struct {
                               * 0 = unknown */
     uint32_t revision;       /* 1 for an article's first publication, 2, 3... for its updates;
                               * 0 is read as 1 */
+    char *strings_block;     /* one allocation holding the strings the decoder set (they
+                              * point into it), NULL if none; freed by nw_alert_clear */
+    size_t strings_size;     /* bytes of strings_block */
 } nw_alert_t;
 
 typedef struct {
@@ -79,11 +85,13 @@ typedef struct {
  */
 int nw_alert_init(nw_alert_t *alert);
 
-/* Frees every string alert owns and zeroes the struct. Safe on a zeroed struct and twice. */
+/* Frees every string alert owns (strings_block once, with every string in it) and zeroes
+ * the struct. Safe on a zeroed struct and twice. */
 void nw_alert_clear(nw_alert_t *alert);
 
 /* Replaces the string *field (one of alert's char * fields) with a copy of value.
- * Returns NW_OK or NW_ERR_NOMEM (field unchanged). */
+ * Returns NW_OK or NW_ERR_NOMEM (field unchanged). Not for a decoded alert's strings,
+ * which live in its strings_block. */
 int nw_alert_set(char **field, const char *value);
 
 /* Appends topic name (copied) with sequence 0. Returns NW_OK, NW_ERR_TOPIC for an
@@ -94,7 +102,8 @@ int nw_alert_add_topic(nw_alert_t *alert, const char *name);
 /* Returns the index of topic name in alert->topics, or -1. */
 int nw_alert_find_topic(const nw_alert_t *alert, const char *name);
 
-/* Deep-copies src into dst (dst is overwritten, not cleared first).
+/* Deep-copies src into dst (dst is overwritten, not cleared first); dst owns each string
+ * on its own (no strings_block).
  * Returns NW_OK or NW_ERR_NOMEM (dst then cleared). */
 int nw_alert_copy(nw_alert_t *dst, const nw_alert_t *src);
 

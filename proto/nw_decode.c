@@ -257,9 +257,10 @@ static int s_str_check(const s_val_t *v, uint64_t max)
     return nw_utf8_valid_text((const char *)v->ptr, v->n) ? NW_OK : NW_ERR_WIRE_UTF8;
 }
 
-/* Sets *out to a new NUL-terminated copy of the string at p ("" when p is NULL and the
- * string is optional). *out is set only on NW_OK. */
-static int s_get_str(const unsigned char *p, uint64_t max, bool required, char **out)
+/* Sets *out to a NUL-terminated copy of the string at p ("" when p is NULL and the
+ * string is optional), placed at *next in the alert's strings block; advances *next past
+ * it. *out is set only on NW_OK. */
+static int s_get_str(const unsigned char *p, uint64_t max, bool required, char **next, char **out)
 {
     s_val_t v = {.type = S_STR, .ptr = NULL, .n = 0};
     int rv;
@@ -270,12 +271,11 @@ static int s_get_str(const unsigned char *p, uint64_t max, bool required, char *
         if ((rv = s_str_check(&v, max)) != NW_OK)
             return rv;
     }
-    char *copy = malloc((size_t)v.n + 1);
-    if (copy == NULL)
-        return NW_ERR_NOMEM;
+    char *copy = *next;
     if (v.n > 0)
         memcpy(copy, v.ptr, v.n);
     copy[v.n] = '\0';
+    *next = copy + v.n + 1;
     *out = copy;
     return NW_OK;
 }
@@ -351,7 +351,8 @@ static int s_get_enum(const unsigned char *p, const char *const *names, size_t n
 
 /* Fills alert's topics from the "topics" array at arr, then their numbers from the "tseq"
  * map at tseq, which must name exactly the same topics. */
-static int s_get_topics(const unsigned char *arr, const unsigned char *tseq, nw_alert_t *alert)
+static int s_get_topics(const unsigned char *arr, const unsigned char *tseq, char **next,
+                        nw_alert_t *alert)
 {
     s_val_t a, m, e;
     int rv;
@@ -374,12 +375,10 @@ static int s_get_topics(const unsigned char *arr, const unsigned char *tseq, nw_
         if (!nw_topic_valid((const char *)e.ptr, e.n))
             return NW_ERR_WIRE_RANGE;
         char *name = NULL;
-        if ((rv = s_get_str(at, NW_TOPIC_MAX, true, &name)) != NW_OK)
+        if ((rv = s_get_str(at, NW_TOPIC_MAX, true, next, &name)) != NW_OK)
             return rv;
-        if (nw_alert_find_topic(alert, name) >= 0) {
-            free(name);
+        if (nw_alert_find_topic(alert, name) >= 0)
             return NW_ERR_WIRE_RANGE;
-        }
         alert->topics[alert->n_topics].name = name;
         alert->topics[alert->n_topics].seq = 0;
         alert->n_topics++;
@@ -406,8 +405,8 @@ static int s_get_topics(const unsigned char *arr, const unsigned char *tseq, nw_
     return NW_OK;
 }
 
-/* Reads field f (its value at p, NULL when absent) into alert. */
-static int s_get_field(const s_field_t *f, const unsigned char *const *found, size_t k,
+/* Reads field f (its value at found[k], NULL when absent) into alert; strings go at *next. */
+static int s_get_field(const s_field_t *f, const unsigned char *const *found, size_t k, char **next,
                        nw_alert_t *alert)
 {
     const unsigned char *p = found[k];
@@ -424,8 +423,8 @@ static int s_get_field(const s_field_t *f, const unsigned char *const *found, si
     case S_F_ID:
     case S_F_STR:
     case S_F_STR_OPT:
-        if ((rv = s_get_str(p, f->max, f->type != S_F_STR_OPT, (char **)(base + f->offset))) !=
-            NW_OK)
+        if ((rv = s_get_str(p, f->max, f->type != S_F_STR_OPT, next,
+                            (char **)(base + f->offset))) != NW_OK)
             return rv;
         return f->type == S_F_ID && **(char **)(base + f->offset) == '\0' ? NW_ERR_WIRE_RANGE
                                                                           : NW_OK;
@@ -456,7 +455,7 @@ static int s_get_field(const s_field_t *f, const unsigned char *const *found, si
             *(nw_alert_kind_t *)(base + f->offset) = (nw_alert_kind_t)e;
         return rv;
     }
-    case S_F_TOPICS: return k + 1 < S_N_FIELDS ? s_get_topics(p, found[k + 1], alert) : NW_OK;
+    case S_F_TOPICS: return k + 1 < S_N_FIELDS ? s_get_topics(p, found[k + 1], next, alert) : NW_OK;
     case S_F_TSEQ: return NW_OK;
     }
     return NW_OK;
@@ -480,8 +479,14 @@ static int s_decode(const void *data, size_t size, size_t max_size, unsigned max
         return NW_ERR_WIRE_TYPE;
     if (ix.error != NW_OK)
         return ix.error;
+    /* One block for every string: each present one takes its payload plus a NUL, no more
+     * than its bytes in the frame (a header byte at least), and each absent one a NUL. */
+    alert->strings_size = size + S_N_FIELDS;
+    if ((alert->strings_block = malloc(alert->strings_size)) == NULL)
+        return NW_ERR_NOMEM;
+    char *next = alert->strings_block;
     for (size_t k = 0; k < S_N_FIELDS; k++) {
-        if ((rv = s_get_field(&s_fields[k], ix.found, k, alert)) != NW_OK)
+        if ((rv = s_get_field(&s_fields[k], ix.found, k, &next, alert)) != NW_OK)
             return rv;
     }
     return NW_OK;

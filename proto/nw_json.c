@@ -3,7 +3,6 @@
 #include "nw_error.h"
 #include "nw_utf8.h"
 
-#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,14 +70,20 @@ int nw_json_string(nw_buf_t *buf, const char *s, size_t len)
     return rc;
 }
 
+/* Appends [,]"key": in one append; key is one of this file's own names, plain ASCII that
+ * needs no escaping and is shorter than 32 bytes. */
 static int s_key(nw_buf_t *buf, const char *key, int first)
 {
-    int rc = first ? NW_OK : nw_buf_append(buf, ",", 1);
-    if (rc == NW_OK)
-        rc = nw_json_string(buf, key, strlen(key));
-    if (rc == NW_OK)
-        rc = nw_buf_append(buf, ":", 1);
-    return rc;
+    char text[40];
+    size_t n = 0, len = strlen(key);
+    if (!first)
+        text[n++] = ',';
+    text[n++] = '"';
+    memcpy(text + n, key, len);
+    n += len;
+    text[n++] = '"';
+    text[n++] = ':';
+    return nw_buf_append(buf, text, n);
 }
 
 static int s_field_str(nw_buf_t *buf, const char *key, const char *value)
@@ -112,7 +117,18 @@ static int s_field_u64(nw_buf_t *buf, const char *key, uint64_t value)
     return rc;
 }
 
-/* "published" as ISO-8601 UTC with milliseconds, or null for a time gmtime cannot show. */
+/* Writes value as width decimal digits, zero-padded, at out. */
+static void s_digits(char *out, unsigned value, size_t width)
+{
+    while (width-- > 0) {
+        out[width] = (char)('0' + value % 10);
+        value /= 10;
+    }
+}
+
+/* "published" as ISO-8601 UTC with milliseconds, or null for a time gmtime cannot show.
+ * Four-digit years are written digit by digit (this runs for every alert logged); any
+ * other year goes through strftime, whose %Y does not pad them. */
 static int s_field_time(nw_buf_t *buf, const char *key, int64_t ms)
 {
     int rc = s_key(buf, key, 0);
@@ -126,9 +142,31 @@ static int s_field_time(nw_buf_t *buf, const char *key, int64_t ms)
     time_t t = (time_t)sec;
     struct tm tm;
     char text[64];
-    if (gmtime_r(&t, &tm) == NULL || strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    if (gmtime_r(&t, &tm) == NULL)
+        return nw_buf_append_str(buf, "null");
+    if (tm.tm_year >= 1000 - 1900 && tm.tm_year <= 9999 - 1900) {
+        memcpy(text, "\"YYYY-MM-DDTHH:MM:SS.mmmZ\"", 26);
+        s_digits(text + 1, (unsigned)tm.tm_year + 1900, 4);
+        s_digits(text + 6, (unsigned)tm.tm_mon + 1, 2);
+        s_digits(text + 9, (unsigned)tm.tm_mday, 2);
+        s_digits(text + 12, (unsigned)tm.tm_hour, 2);
+        s_digits(text + 15, (unsigned)tm.tm_min, 2);
+        s_digits(text + 18, (unsigned)tm.tm_sec, 2);
+        s_digits(text + 21, (unsigned)frac, 3);
+        return nw_buf_append(buf, text, 26);
+    }
+    if (strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
         return nw_buf_append_str(buf, "null");
     return nw_buf_printf(buf, "\"%s.%03dZ\"", text, (int)frac);
+}
+
+/* Appends value in decimal, as "%" PRId64 prints it. */
+static int s_i64(nw_buf_t *buf, int64_t value)
+{
+    if (value >= 0)
+        return s_u64(buf, (uint64_t)value);
+    int rc = nw_buf_append(buf, "-", 1);
+    return rc == NW_OK ? s_u64(buf, (uint64_t) - (value + 1) + 1) : rc;
 }
 
 /* The article's link, original time (ISO-8601, null when unknown) and revision. */
@@ -201,7 +239,7 @@ int nw_json_alert(nw_buf_t *buf, const nw_alert_t *alert, const char *topic)
     if (rc == NW_OK)
         rc = s_key(buf, "published_ms", 0);
     if (rc == NW_OK)
-        rc = nw_buf_printf(buf, "%" PRId64, alert->published_ms);
+        rc = s_i64(buf, alert->published_ms);
     if (rc == NW_OK)
         rc = s_field_str(buf, "title", alert->title);
     if (rc == NW_OK)
