@@ -190,9 +190,22 @@ static void test_ingest_maps_subjects_to_topics(void **state)
     free(doc);
 }
 
+/* Found by fuzz_article: the sniff read past the bytes it was given (a lone tab, no NUL after
+ * it). Only len bytes may be read; ASan in the sanitize build checks it. */
+static void test_sniff_reads_only_len_bytes(void **state)
+{
+    (void)state;
+    char *tab = malloc(1);
+    assert_non_null(tab);
+    tab[0] = '\t';
+    assert_false(nw_ninjs_sniff(tab, 1));
+    free(tab);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sniff_reads_only_len_bytes),
         cmocka_unit_test(test_ninjs_1x_fields),
         cmocka_unit_test(test_ninjs_2x_fields_and_html_body),
         cmocka_unit_test(test_html_body_drops_a_byline_repeating_the_author),

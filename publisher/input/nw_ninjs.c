@@ -50,7 +50,9 @@ bool nw_ninjs_sniff(const char *data, size_t len)
 {
     if (data == NULL || len == 0)
         return false;
-    size_t i = strspn(data, " \t\r\n");
+    size_t i = 0; /* data need not be NUL-terminated: only len bytes are read */
+    while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+        i++;
     if (i >= len || data[i] != '{')
         return false;
     json_error_t jerr;
