@@ -1,6 +1,7 @@
 #include "nw_model.h"
 
 #include "nw_error.h"
+#include "nw_file.h"
 #include "nw_features.h"
 #include "nw_topic.h"
 
@@ -372,41 +373,12 @@ done:
 
 int nw_model_load(const char *path, nw_model_t **out, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(e));
-        return nw_error_from_errno(e);
-    }
-    int rc = NW_OK;
     char *data = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *grown = cap <= S_FILE_MAX ? realloc(data, cap) : NULL;
-            if (!grown) {
-                rc = cap > S_FILE_MAX ? NW_ERR_TOOBIG : NW_ERR_NOMEM;
-                snprintf(err, errlen, "%s: %s", path,
-                         rc == NW_ERR_TOOBIG ? "larger than 64 MB" : "out of memory");
-                goto done;
-            }
-            data = grown;
-        }
-        size_t got = fread(data + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        rc = NW_ERR_IO;
-        snprintf(err, errlen, "%s: read error", path);
-        goto done;
-    }
-    rc = nw_model_parse(data, len, path, out, err, errlen);
-done:
+    size_t len = 0;
+    int rc = nw_file_read_all(path, S_FILE_MAX, &data, &len, err, errlen);
+    if (rc == NW_OK)
+        rc = nw_model_parse(data, len, path, out, err, errlen);
     free(data);
-    fclose(f);
     return rc;
 }
 

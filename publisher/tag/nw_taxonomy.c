@@ -1,6 +1,7 @@
 #include "nw_taxonomy.h"
 
 #include "nw_error.h"
+#include "nw_file.h"
 #include "nw_features.h"
 #include "nw_matcher.h"
 #include "nw_topic.h"
@@ -518,41 +519,12 @@ fail:
 
 int nw_taxonomy_load(const char *path, nw_taxonomy_t **out, char *err, size_t errlen)
 {
-    int rc;
     char *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        rc = nw_error_from_errno(errno);
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return rc;
-    }
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 64 * 1024;
-            char *grown = cap <= S_FILE_MAX ? realloc(data, cap) : NULL;
-            if (!grown) {
-                rc = cap > S_FILE_MAX ? NW_ERR_TOOBIG : NW_ERR_NOMEM;
-                snprintf(err, errlen, "%s: %s", path,
-                         rc == NW_ERR_TOOBIG ? "larger than 16 MB" : "out of memory");
-                goto fail;
-            }
-            data = grown;
-        }
-        size_t got = fread(data + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        rc = NW_ERR_IO;
-        snprintf(err, errlen, "%s: read error", path);
-        goto fail;
-    }
-    rc = nw_taxonomy_parse(data, len, path, out, err, errlen);
-fail:
+    size_t len = 0;
+    int rc = nw_file_read_all(path, S_FILE_MAX, &data, &len, err, errlen);
+    if (rc == NW_OK)
+        rc = nw_taxonomy_parse(data, len, path, out, err, errlen);
     free(data);
-    fclose(f);
     return rc;
 }
 

@@ -1,0 +1,17 @@
+/*
+ * nw_file: a whole file into memory, bounded, for the loaders of rule, taxonomy and model
+ * files.
+ */
+#ifndef NW_FILE_H
+#define NW_FILE_H
+
+#include <stddef.h>
+
+/* Reads the file at path into a new NUL-terminated buffer *data of *len bytes (caller
+ * frees). Returns NW_OK; NW_ERR_TOOBIG when it holds more than max bytes; an error from
+ * errno (NW_ERR_NOTFOUND, NW_ERR_PERM...), NW_ERR_IO or NW_ERR_NOMEM. On error err says
+ * "PATH: reason" and *data is NULL. */
+int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, char *err,
+                     size_t errlen);
+
+#endif
