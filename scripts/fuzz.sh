@@ -31,6 +31,14 @@ work=build/fuzz/corpus
 mkdir -p "$out" "$work"
 harnesses=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
 
+# Extra seed folders for a harness: the readers' own test documents.
+extra_seeds() {
+  case "$1" in
+  fuzz_html) echo tests/data/html ;;
+  fuzz_ninjs) echo tests/data/ninjs ;;
+  esac
+}
+
 # Runs one harness; prints "NAME: N executions, OK|FINDING".
 run_one() {
   name=$1
@@ -39,7 +47,13 @@ run_one() {
   log=$out/$name.log
   status=0
   # -rss_limit_mb and -timeout make a blow-up (memory, a slow input) a finding too.
-  build/fuzz/tests/fuzz/"$name" "$corpus" "tests/fuzz/seeds/$name" \
+  # Seeds: the harness's own folder, and the test pages the readers' unit tests use.
+  seeds=""
+  for dir in "tests/fuzz/seeds/$name" $(extra_seeds "$name"); do
+    [ -d "$dir" ] && seeds="$seeds $dir"
+  done
+  # shellcheck disable=SC2086 # the seed folders are words
+  build/fuzz/tests/fuzz/"$name" "$corpus" $seeds \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="$out/$name-" -print_final_stats=1 >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

@@ -57,6 +57,11 @@ static void test_costly_regex_is_refused(void **state)
     assert_int_equal(nw_boilerplate_parse(bad, strlen(bad), "my.conf", &rules, err, sizeof err),
                      NW_ERR_CONFIG);
     assert_non_null(strstr(err, "too costly"));
+    /* Found by fuzz_boilerplate: repeated empty groups cost nothing in the estimate, but
+     * regcomp copies their nodes all the same (a gigabyte). */
+    const char *empty = "regex ((((((((((((((((((((((((()))))))))+++++++++++++++++++++++++\n";
+    assert_int_equal(nw_boilerplate_parse(empty, strlen(empty), "my.conf", &rules, err, sizeof err),
+                     NW_ERR_CONFIG);
     const char *alt = "regex (a|b|c{1,300}){1,100}\n";
     assert_int_equal(nw_boilerplate_parse(alt, strlen(alt), "my.conf", &rules, err, sizeof err),
                      NW_ERR_CONFIG);

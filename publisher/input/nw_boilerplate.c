@@ -279,6 +279,7 @@ static uint64_t s_re_seq(s_re_t *re)
         } else if (c == '(' && re->depth < 64) {
             re->depth++;
             atom = s_re_alt(re);
+            atom = atom > 0 ? atom : 1; /* regcomp copies an empty group's node too */
             re->depth--;
             if (re->p < re->end && *re->p == ')')
                 re->p++;
