@@ -45,6 +45,20 @@ static void s_parse_fails(const char *text, const char *want_prefix)
     assert_null(strchr(err, '\n'));
 }
 
+/* Parsing text fails with an error on its first line that contains words. */
+static void s_parse_fails_saying(const char *text, const char *words)
+{
+    nw_boilerplate_t *rules = NULL;
+    char err[256] = "";
+    assert_int_equal(nw_boilerplate_parse(text, strlen(text), "my.conf", &rules, err, sizeof err),
+                     NW_ERR_CONFIG);
+    assert_null(rules);
+    if (strncmp(err, "my.conf:1: ", 11) != 0 || strstr(err, words) == NULL)
+        print_error("error '%s' does not name my.conf:1 and say '%s'\n", err, words);
+    assert_int_equal(strncmp(err, "my.conf:1: ", 11), 0);
+    assert_non_null(strstr(err, words));
+}
+
 /* F11: nested counted repetitions that glibc would expand into millions of states are
  * refused (naming the line) before regcomp runs; modest counts still work. */
 static void test_costly_regex_is_refused(void **state)
@@ -67,7 +81,30 @@ static void test_costly_regex_is_refused(void **state)
                      NW_ERR_CONFIG);
     nw_boilerplate_t *ok = s_parse_ok("regex ^(Photo|Image) by [^.]{1,80}$\n"
                                       "regex ^top stor(y|ies) ?[[:alpha:] &]{0,30}$\n"
-                                      "regex (ab{2,5}){3}\n");
+                                      "regex (ab{2,5}){3}\n"
+                                      "regex ^listen( ?[0-9:]+ ?(min|minutes)?)?$\n");
+    nw_boilerplate_destroy(&ok);
+}
+
+/* Repeating what can match nothing makes regcomp's closure step superlinear (found by
+ * fuzz_boilerplate: ()+ repeated, 15 s under ASan; ((a*)*){1,2000} takes 30 s), and so does
+ * a long chain of optional copies (.{1,20000}, 6 s): all are refused with the reason. */
+static void test_slow_to_compile_regex_is_refused(void **state)
+{
+    (void)state;
+    const char *nullable[] = {
+        "regex ((a*)*){1,2000}\n",
+        "regex ()+\n",
+        "regex (|||||||||||||||||||)+\n",
+        "regex (a|){5}\n",
+        "regex (^)*x\n",
+        "regex ee )()))((((((())()))+++++++ee )()))((((((())()))++++++++++)))))\n",
+    };
+    for (size_t i = 0; i < sizeof nullable / sizeof nullable[0]; i++)
+        s_parse_fails_saying(nullable[i], "can match nothing");
+    s_parse_fails_saying("regex x(a**)\n", "two repetition operators in a row");
+    s_parse_fails_saying("regex ^.{1,20000}$\n", "too costly");
+    nw_boilerplate_t *ok = s_parse_ok("regex ^(a+b?)+$\nregex x{0,3}y{2}\n");
     nw_boilerplate_destroy(&ok);
 }
 
@@ -320,6 +357,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_costly_regex_is_refused),
+        cmocka_unit_test(test_slow_to_compile_regex_is_refused),
         cmocka_unit_test(test_default_rules_build),
         cmocka_unit_test(test_default_drops_page_chrome),
         cmocka_unit_test(test_default_navigation_drops_next_headline),

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,21 +197,33 @@ static int s_grow(nw_boilerplate_t *self)
     return NW_OK;
 }
 
-/* The cost of a regular expression: glibc's regcomp expands every counted repetition
- * x{m,n} into n copies of x, so nested counts multiply (^(((a{1,255}){1,255}){1,255})$
- * compiles to 16 million states: seconds and a gigabyte). The cost is the number of
- * atoms once every count is expanded, * + ? counting twice; rules over S_REGEX_COST_MAX
- * are refused before regcomp sees them. */
-#define S_REGEX_COST_MAX 20000
+/* The cost of a regular expression, checked before glibc's regcomp sees it. Two shapes make
+ * regcomp slow or huge, and both are refused:
+ * - repetition of something that can match nothing, such as (a*)*, ()+ or (a|)+, or two
+ *   repetition operators in a row (a**): the empty loops make regcomp's closure step
+ *   superlinear, ((a*)*){1,2000} takes 30 s;
+ * - counted repetitions that expand too far: regcomp copies x{m,n} into n copies of x, so
+ *   nested counts multiply (^(((a{1,255}){1,255}){1,255})$ is 16 million states) and a long
+ *   chain of optional copies costs the square of its length (.{1,20000} takes 6 s).
+ * The cost is the number of atoms once every count is expanded, * + ? counting twice; rules
+ * over S_REGEX_COST_MAX are refused. */
+#define S_REGEX_COST_MAX 2000
 #define S_REGEX_LEN_MAX  512
 
 typedef struct {
-    const char *p;   /* next character */
-    const char *end; /* end of the pattern */
-    int depth;       /* groups open */
+    const char *p;       /* next character */
+    const char *end;     /* end of the pattern */
+    int depth;           /* groups open */
+    const char *refused; /* why the pattern is refused, or NULL */
 } s_re_t;
 
-static uint64_t s_re_alt(s_re_t *re);
+/* What a piece of a pattern costs, and whether it can match the empty string. */
+typedef struct {
+    uint64_t cost;
+    bool nullable;
+} s_re_cost_t;
+
+static s_re_cost_t s_re_alt(s_re_t *re);
 
 /* Skips a bracket expression whose '[' was just read. */
 static void s_re_bracket(s_re_t *re)
@@ -233,73 +246,90 @@ static void s_re_bracket(s_re_t *re)
         re->p++;
 }
 
-/* Reads the multiplier after an atom: {m,n} gives its largest count, * + ? give 2. */
-static uint64_t s_re_count(s_re_t *re)
+static bool s_re_is_repeat(const s_re_t *re)
 {
-    uint64_t mul = 1;
-    while (re->p < re->end) {
-        if (*re->p == '*' || *re->p == '+' || *re->p == '?') {
-            re->p++;
-            mul *= 2;
-        } else if (*re->p == '{') {
-            uint64_t big = 0, n = 0;
-            for (re->p++; re->p < re->end && *re->p != '}'; re->p++) {
-                if (*re->p >= '0' && *re->p <= '9') {
-                    n = n * 10 + (uint64_t)(*re->p - '0');
-                    if (n > 100000)
-                        n = 100000;
-                    big = n > big ? n : big;
-                } else {
-                    n = 0;
-                }
-            }
-            if (re->p < re->end)
-                re->p++;
-            mul *= big > 0 ? big : 1;
-        } else {
-            break;
-        }
-        if (mul > S_REGEX_COST_MAX)
-            mul = S_REGEX_COST_MAX + 1;
-    }
-    return mul;
+    return re->p < re->end && strchr("*+?{", *re->p) != NULL;
 }
 
-/* Cost of a sequence of atoms, up to '|', ')' or the end. */
-static uint64_t s_re_seq(s_re_t *re)
+/* Applies the repetition operator after an atom, if any, to its cost: {m,n} multiplies by n,
+ * * + ? by 2. Refuses a repeated atom that can match nothing and a second operator. */
+static s_re_cost_t s_re_repeat(s_re_t *re, s_re_cost_t atom)
 {
-    uint64_t cost = 0;
-    while (re->p < re->end && *re->p != '|' && *re->p != ')') {
-        uint64_t atom = 1;
+    if (re->refused != NULL || !s_re_is_repeat(re))
+        return atom;
+    if (atom.nullable) {
+        re->refused = "repeats something that can match nothing, such as (a*)* or ()+";
+        return atom;
+    }
+    uint64_t mul = 2, low = 0;
+    char op = *re->p++;
+    if (op == '+') {
+        low = 1;
+    } else if (op == '{') {
+        uint64_t n = 0, first = UINT64_MAX;
+        mul = 0;
+        for (; re->p < re->end && *re->p != '}'; re->p++) {
+            if (*re->p >= '0' && *re->p <= '9') {
+                n = n * 10 + (uint64_t)(*re->p - '0');
+                n = n > 100000 ? 100000 : n;
+                mul = n > mul ? n : mul;
+            } else {
+                first = first == UINT64_MAX ? n : first;
+                n = 0;
+            }
+        }
+        if (re->p < re->end)
+            re->p++;
+        low = first == UINT64_MAX ? n : first;
+        mul = mul > 0 ? mul : 1;
+    }
+    if (s_re_is_repeat(re))
+        re->refused = "has two repetition operators in a row, such as a** or a+?";
+    return (s_re_cost_t){atom.cost * mul, low == 0};
+}
+
+/* A sequence of atoms, up to '|', ')' or the end: costs add up; nullable if every atom is. */
+static s_re_cost_t s_re_seq(s_re_t *re)
+{
+    s_re_cost_t seq = {0, true};
+    while (re->p < re->end && *re->p != '|' && *re->p != ')' && re->refused == NULL) {
+        s_re_cost_t atom = {1, false};
         char c = *re->p++;
         if (c == '\\' && re->p < re->end) {
             re->p++;
         } else if (c == '[') {
             s_re_bracket(re);
+        } else if (c == '^' || c == '$') {
+            atom.nullable = true;
         } else if (c == '(' && re->depth < 64) {
             re->depth++;
             atom = s_re_alt(re);
-            atom = atom > 0 ? atom : 1; /* regcomp copies an empty group's node too */
+            atom.cost = atom.cost > 0 ? atom.cost : 1; /* regcomp copies an empty group too */
             re->depth--;
             if (re->p < re->end && *re->p == ')')
                 re->p++;
         }
-        cost += atom * s_re_count(re);
-        if (cost > S_REGEX_COST_MAX)
-            return S_REGEX_COST_MAX + 1;
+        atom = s_re_repeat(re, atom);
+        seq.cost += atom.cost;
+        seq.nullable = seq.nullable && atom.nullable;
+        if (seq.cost > S_REGEX_COST_MAX)
+            break;
     }
-    return cost;
+    return seq;
 }
 
-/* Cost of alternatives a|b|c: their sum. */
-static uint64_t s_re_alt(s_re_t *re)
+/* Alternatives a|b|c: costs add up; nullable if any alternative is. */
+static s_re_cost_t s_re_alt(s_re_t *re)
 {
-    uint64_t cost = s_re_seq(re);
-    while (re->p < re->end && *re->p == '|' && cost <= S_REGEX_COST_MAX) {
+    s_re_cost_t alt = s_re_seq(re);
+    while (re->p < re->end && *re->p == '|' && alt.cost <= S_REGEX_COST_MAX &&
+           re->refused == NULL) {
         re->p++;
-        cost += s_re_seq(re);
+        s_re_cost_t next = s_re_seq(re);
+        alt.cost += next.cost;
+        alt.nullable = alt.nullable || next.nullable;
     }
-    return cost;
+    return alt;
 }
 
 /* Returns NW_OK when pattern is cheap enough to compile and match, else NW_ERR_CONFIG with
@@ -310,16 +340,20 @@ static int s_regex_cost_ok(const char *pattern, size_t len, char *why, size_t wh
         snprintf(why, whylen, "regular expression longer than %d bytes", S_REGEX_LEN_MAX);
         return NW_ERR_CONFIG;
     }
-    s_re_t re = {pattern, pattern + len, 0};
+    s_re_t re = {pattern, pattern + len, 0, NULL};
     uint64_t cost = 0;
-    while (re.p < re.end && cost <= S_REGEX_COST_MAX) {
-        cost += s_re_alt(&re);
+    while (re.p < re.end && cost <= S_REGEX_COST_MAX && re.refused == NULL) {
+        cost += s_re_alt(&re).cost;
         if (re.p < re.end)
             re.p++; /* an unbalanced ')': regcomp reports it */
     }
+    if (re.refused != NULL) {
+        snprintf(why, whylen, "regular expression '%.80s' %s", pattern, re.refused);
+        return NW_ERR_CONFIG;
+    }
     if (cost > S_REGEX_COST_MAX) {
         snprintf(why, whylen,
-                 "regular expression '%.80s' too costly: its counted repetitions expand to more "
+                 "regular expression '%.80s' too costly: its repetitions expand to more "
                  "than %d states (nest fewer {m,n} or use smaller counts)",
                  pattern, S_REGEX_COST_MAX);
         return NW_ERR_CONFIG;
