@@ -1,6 +1,8 @@
 #include "nw_error.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *nw_strerror(int code)
 {
@@ -54,4 +56,14 @@ int nw_error_from_errno(int errnum)
     case EINVAL: return NW_ERR_INVAL;
     default: return NW_ERR_IO;
     }
+}
+
+void nw_error_format(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

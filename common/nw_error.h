@@ -8,6 +8,8 @@
 #ifndef NW_ERROR_H
 #define NW_ERROR_H
 
+#include <stddef.h>
+
 enum {
     NW_OK = 0,
 
@@ -54,6 +56,11 @@ enum {
 /* Returns a static, never-NULL description of code (an NW_ERR_* value or NW_OK).
  * Unknown codes give "unknown error". */
 const char *nw_strerror(int code);
+
+/* Writes a printf-style message into err (errlen bytes, always terminated). Does nothing when
+ * err is NULL or errlen is 0, so callers may pass an optional error buffer straight through. */
+void nw_error_format(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Maps a positive errno value to the closest NW_ERR_* code (ENOMEM -> NW_ERR_NOMEM,
  * ENOSPC/EDQUOT -> NW_ERR_NOSPACE, ENOENT -> NW_ERR_NOTFOUND, EACCES/EPERM ->

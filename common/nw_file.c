@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, char *err,
                      size_t errlen)
@@ -13,28 +14,44 @@ int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, cha
     *data = NULL;
     *len = 0;
     FILE *f = fopen(path, "rb");
-    if (f == NULL) {
+    struct stat st;
+    if (f == NULL || fstat(fileno(f), &st) != 0) {
         int e = errno;
         snprintf(err, errlen, "%s: %s", path, strerror(e));
+        if (f != NULL)
+            fclose(f);
         return nw_error_from_errno(e);
     }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        fclose(f);
+        return NW_ERR_INVAL;
+    }
+    /* The buffer grows to max + 2 at most: room for one byte past the limit, to tell a file
+     * of exactly max bytes from a longer one, and the NUL. */
     char *buf = NULL;
     size_t used = 0, cap = 0;
     int rc = NW_OK;
     for (;;) {
         if (used + 1 >= cap) {
-            cap = cap ? cap * 2 : 64 * 1024;
-            char *grown = cap <= max + 1 ? realloc(buf, cap) : NULL;
+            size_t want = cap ? cap * 2 : 64 * 1024;
+            want = want < max + 2 ? want : max + 2;
+            char *grown = realloc(buf, want);
             if (grown == NULL) {
-                rc = cap > max + 1 ? NW_ERR_TOOBIG : NW_ERR_NOMEM;
-                snprintf(err, errlen, "%s: %s", path,
-                         rc == NW_ERR_TOOBIG ? "file too large" : "out of memory");
+                rc = NW_ERR_NOMEM;
+                snprintf(err, errlen, "%s: out of memory", path);
                 break;
             }
             buf = grown;
+            cap = want;
         }
         size_t got = fread(buf + used, 1, cap - used - 1, f);
         used += got;
+        if (used > max) {
+            rc = NW_ERR_TOOBIG;
+            snprintf(err, errlen, "%s: file larger than %zu bytes", path, max);
+            break;
+        }
         if (got == 0)
             break;
     }

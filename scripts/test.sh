@@ -25,5 +25,5 @@ for variant in release sanitize; do
     echo "== $variant build =="
     scripts/build.sh "$variant"
     echo "== $variant tests =="
-    (cd "build/$variant" && ctest --output-on-failure --timeout 300)
+    (cd "build/$variant" && ctest --output-on-failure --timeout 900)
 done

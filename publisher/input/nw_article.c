@@ -4,7 +4,6 @@
 #include "nw_error.h"
 #include "nw_utf8.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,19 +55,6 @@ typedef struct {
     nw_article_t *art; /* the result being filled */
 } s_parser_t;
 
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static bool s_is_ascii_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -108,18 +94,19 @@ static int s_check_input(const char *data, size_t len, char *err, size_t errlen)
             control++;
     }
     if (len == 0 || blank == len) {
-        s_err(err, errlen, "article is empty (%zu bytes, no text)", len);
+        nw_error_format(err, errlen, "article is empty (%zu bytes, no text)", len);
         return NW_ERR_ARTICLE_EMPTY;
     }
     if (nul != NULL) {
-        s_err(err, errlen, "binary data, not text: NUL byte at offset %zu",
-              (size_t)((const char *)nul - data));
+        nw_error_format(err, errlen, "binary data, not text: NUL byte at offset %zu",
+                        (size_t)((const char *)nul - data));
         return NW_ERR_ARTICLE_BINARY;
     }
     /* Text has next to no control characters besides line breaks and tabs. */
     if (control * 20 > len) {
-        s_err(err, errlen, "binary data, not text: %zu of %zu bytes are control characters",
-              control, len);
+        nw_error_format(err, errlen,
+                        "binary data, not text: %zu of %zu bytes are control characters", control,
+                        len);
         return NW_ERR_ARTICLE_BINARY;
     }
     return NW_OK;
@@ -369,7 +356,8 @@ static int s_find_title(s_parser_t *ps, char *err, size_t errlen)
 {
     size_t pick = s_title_line(ps);
     if (pick == SIZE_MAX) {
-        s_err(err, errlen, "nothing but boilerplate: no title or text left after the rules");
+        nw_error_format(err, errlen,
+                        "nothing but boilerplate: no title or text left after the rules");
         return NW_ERR_ARTICLE_BOILERPLATE;
     }
     for (size_t i = 0; i < pick; i++)
@@ -893,7 +881,7 @@ static int s_parse_text(s_parser_t *ps, const nw_boilerplate_t *rules, char *err
     if ((rc = s_split_lines(ps)) != NW_OK)
         return rc;
     if (!s_has_text(ps)) {
-        s_err(err, errlen, "article is empty (only whitespace and invisible characters)");
+        nw_error_format(err, errlen, "article is empty (only whitespace and invisible characters)");
         return NW_ERR_ARTICLE_EMPTY;
     }
     s_detect_wrapping(ps);
@@ -907,8 +895,9 @@ static int s_parse_text(s_parser_t *ps, const nw_boilerplate_t *rules, char *err
     if ((rc = s_find_dateline(ps)) != NW_OK || (rc = s_emit_blocks(ps)) != NW_OK)
         return rc;
     if (!s_has_body(ps->art)) {
-        s_err(err, errlen, "nothing but boilerplate: title \"%.60s\" but no body text left",
-              ps->art->title);
+        nw_error_format(err, errlen,
+                        "nothing but boilerplate: title \"%.60s\" but no body text left",
+                        ps->art->title);
         return NW_ERR_ARTICLE_BOILERPLATE;
     }
     return nw_article_set_id(ps->art);
@@ -933,7 +922,7 @@ int nw_article_parse(const char *data, size_t len, const nw_boilerplate_t *rules
     return NW_OK;
 fail:
     if (rc == NW_ERR_NOMEM)
-        s_err(err, errlen, "out of memory while parsing the article");
+        nw_error_format(err, errlen, "out of memory while parsing the article");
     s_parser_free(&ps);
     nw_article_clear(article);
     return rc;

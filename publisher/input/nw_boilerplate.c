@@ -1,9 +1,9 @@
 #include "nw_boilerplate.h"
 
 #include "nw_error.h"
+#include "nw_file.h"
 #include "nw_utf8.h"
 
-#include <errno.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 /* The default rules: publisher/boilerplate.conf, embedded by nw_embed_text(). */
 extern const char nw_boilerplate_default_text[];
@@ -479,50 +478,12 @@ fail:
     return rc;
 }
 
-/* Reads a whole file into a new NUL-terminated buffer. */
-static int s_read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
-{
-    int rc = NW_OK;
-    char *buf = NULL;
-    struct stat st;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL || fstat(fileno(f), &st) != 0)
-        goto fail_errno;
-    if (!S_ISREG(st.st_mode) || st.st_size > S_RULES_FILE_MAX) {
-        snprintf(err, errlen, "%s: not a regular file of at most %d bytes", path, S_RULES_FILE_MAX);
-        rc = NW_ERR_CONFIG;
-        goto fail;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        rc = NW_ERR_NOMEM;
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto fail;
-    }
-    size_t n = fread(buf, 1, (size_t)st.st_size, f);
-    if (ferror(f))
-        goto fail_errno;
-    buf[n] = '\0';
-    fclose(f);
-    *data = buf;
-    *len = n;
-    return NW_OK;
-fail_errno:
-    rc = nw_error_from_errno(errno);
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-fail:
-    free(buf);
-    if (f != NULL)
-        fclose(f);
-    return rc;
-}
-
 int nw_boilerplate_load(const char *path, nw_boilerplate_t **out, char *err, size_t errlen)
 {
     char *data = NULL;
     size_t len = 0;
     *out = NULL;
-    int rc = s_read_file(path, &data, &len, err, errlen);
+    int rc = nw_file_read_all(path, S_RULES_FILE_MAX, &data, &len, err, errlen);
     if (rc != NW_OK)
         return rc;
     rc = nw_boilerplate_parse(data, len, path, out, err, errlen);

@@ -7,7 +7,6 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,19 +69,6 @@ typedef struct {
     nw_block_kind_t run_kind;     /* kind the run becomes: paragraph, or bullet inside <li> */
     const char *encoding;         /* read the bytes in this encoding, NULL = as declared */
 } s_ctx_t;
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const char *s_name(const xmlNode *n)
 {
@@ -1093,8 +1079,9 @@ static int s_try_again(s_ctx_t *ctx, bool use_class, const char *encoding, const
 static int s_check_size(size_t len, char *err, size_t errlen)
 {
     if (len > NW_HTML_MAX_INPUT) {
-        s_err(err, errlen, "HTML page is %zu bytes, over the extractor's limit of %u bytes", len,
-              NW_HTML_MAX_INPUT);
+        nw_error_format(err, errlen,
+                        "HTML page is %zu bytes, over the extractor's limit of %u bytes", len,
+                        NW_HTML_MAX_INPUT);
         return NW_ERR_TOOBIG;
     }
     return NW_OK;
@@ -1104,9 +1091,9 @@ static int s_check_subset(const char *data, size_t len, char *err, size_t errlen
 {
     if (!s_has_internal_subset(data, len))
         return NW_OK;
-    s_err(err, errlen,
-          "the page's DOCTYPE declares entities (an internal DTD subset, the shape "
-          "of an entity bomb); HTML has none: refused unread");
+    nw_error_format(err, errlen,
+                    "the page's DOCTYPE declares entities (an internal DTD subset, the shape "
+                    "of an entity bomb); HTML has none: refused unread");
     return NW_ERR_INVAL;
 }
 
@@ -1121,7 +1108,7 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     if (rc != NW_OK)
         return rc;
     if (data == NULL || len == 0 || data[strspn(data, " \t\r\n")] == '\0') {
-        s_err(err, errlen, "HTML page is empty");
+        nw_error_format(err, errlen, "HTML page is empty");
         return NW_ERR_ARTICLE_EMPTY;
     }
     if ((rc = s_check_subset(data, len, err, errlen)) != NW_OK)
@@ -1139,7 +1126,7 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     if (rc == NW_OK && ctx.body_bytes < S_MIN_ARTICLE && s_declares_charset(data, len))
         rc = s_try_again(&ctx, true, nw_utf8_valid(data, len) ? "UTF-8" : "ISO-8859-1", data, len);
     if (rc == NW_ERR_ARTICLE_EMPTY) {
-        s_err(err, errlen, "not an HTML document libxml2 can read");
+        nw_error_format(err, errlen, "not an HTML document libxml2 can read");
         goto fail;
     }
     if (rc == NW_OK && strlen(meta.ld_body) >= S_LD_MIN &&
@@ -1150,10 +1137,11 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     if (rc != NW_OK)
         goto fail;
     if (ctx.body_bytes < S_MIN_ARTICLE) {
-        s_err(err, errlen,
-              "no article in the page: %zu bytes of body text found (title \"%.60s\"); an index "
-              "page, a link list or a page that needs JavaScript",
-              ctx.body_bytes, meta.title);
+        nw_error_format(
+            err, errlen,
+            "no article in the page: %zu bytes of body text found (title \"%.60s\"); an index "
+            "page, a link list or a page that needs JavaScript",
+            ctx.body_bytes, meta.title);
         rc = NW_ERR_ARTICLE_BOILERPLATE;
         goto fail;
     }
@@ -1180,7 +1168,7 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     return NW_OK;
 fail:
     if (rc == NW_ERR_NOMEM)
-        s_err(err, errlen, "out of memory while extracting the page");
+        nw_error_format(err, errlen, "out of memory while extracting the page");
     s_ctx_reset(&ctx);
     nw_html_meta_clear(&meta);
     nw_html_rules_destroy(&owned);
@@ -1210,7 +1198,7 @@ int nw_html_body(const char *data, size_t len, const nw_html_opts_t *opts, nw_ar
         rc = s_take_blocks(&ctx, article);
 done:
     if (rc == NW_ERR_NOMEM)
-        s_err(err, errlen, "out of memory while reading the HTML body");
+        nw_error_format(err, errlen, "out of memory while reading the HTML body");
     s_ctx_reset(&ctx);
     nw_html_rules_destroy(&owned);
     return rc;

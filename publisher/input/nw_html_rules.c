@@ -1,14 +1,13 @@
 #include "nw_html_rules.h"
 
 #include "nw_error.h"
+#include "nw_file.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 /* The default rules: publisher/input/html.conf, embedded by nw_embed_text(). */
 extern const char nw_html_rules_default_text[];
@@ -269,37 +268,14 @@ fail:
 
 int nw_html_rules_load(const char *path, nw_html_rules_t **out, char *err, size_t errlen)
 {
-    struct stat st;
-    char *buf = NULL;
-    int rc;
+    char *data = NULL;
+    size_t len = 0;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL || fstat(fileno(f), &st) != 0)
-        goto fail_errno;
-    if (!S_ISREG(st.st_mode) || st.st_size > S_RULES_FILE_MAX) {
-        snprintf(err, errlen, "%s: not a regular file of at most %d bytes", path, S_RULES_FILE_MAX);
-        fclose(f);
-        return NW_ERR_CONFIG;
-    }
-    if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        fclose(f);
-        return NW_ERR_NOMEM;
-    }
-    size_t n = fread(buf, 1, (size_t)st.st_size, f);
-    if (ferror(f))
-        goto fail_errno;
-    fclose(f);
-    buf[n] = '\0';
-    rc = nw_html_rules_parse(buf, n, path, out, err, errlen);
-    free(buf);
-    return rc;
-fail_errno:
-    rc = nw_error_from_errno(errno);
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    free(buf);
-    if (f != NULL)
-        fclose(f);
+    int rc = nw_file_read_all(path, S_RULES_FILE_MAX, &data, &len, err, errlen);
+    if (rc != NW_OK)
+        return rc;
+    rc = nw_html_rules_parse(data, len, path, out, err, errlen);
+    free(data);
     return rc;
 }
 

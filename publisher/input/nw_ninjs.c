@@ -5,7 +5,6 @@
 #include "nw_html_meta.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +13,6 @@
 #define S_FIELD_MAX    300  /* bytes of a headline, byline at most */
 #define S_URI_MAX      2048 /* bytes of a uri at most */
 #define S_SUBJECTS_MAX 64   /* subject codes kept at most */
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static json_t *s_load(const char *data, size_t len, json_error_t *jerr)
 {
@@ -222,7 +208,7 @@ static int s_body(json_t *root, const nw_html_opts_t *opts, nw_article_t *art, c
     char why[256] = "";
     if (html != NULL && html[0] != '\0' &&
         (rc = nw_html_body(html, strlen(html), opts, art, why, sizeof why)) != NW_OK)
-        s_err(err, errlen, "ninjs: body_html: %s", why);
+        nw_error_format(err, errlen, "ninjs: body_html: %s", why);
     if (rc == NW_OK && art->n_blocks == 0 && text != NULL)
         rc = s_text_blocks(art, text);
     return rc;
@@ -258,21 +244,21 @@ int nw_ninjs_read(const char *data, size_t len, const nw_html_opts_t *opts, nw_a
     json_error_t jerr;
     memset(article, 0, sizeof *article);
     if (len > NW_HTML_MAX_INPUT) {
-        s_err(err, errlen, "ninjs document is %zu bytes, over the limit of %u bytes", len,
-              NW_HTML_MAX_INPUT);
+        nw_error_format(err, errlen, "ninjs document is %zu bytes, over the limit of %u bytes", len,
+                        NW_HTML_MAX_INPUT);
         return NW_ERR_TOOBIG;
     }
     json_t *root = data != NULL ? s_load(data, len, &jerr) : NULL;
     if (root == NULL) {
-        s_err(err, errlen, "ninjs: not valid JSON at line %d column %d: %s",
-              data != NULL ? jerr.line : 0, data != NULL ? jerr.column : 0,
-              data != NULL ? jerr.text : "no data");
+        nw_error_format(err, errlen, "ninjs: not valid JSON at line %d column %d: %s",
+                        data != NULL ? jerr.line : 0, data != NULL ? jerr.column : 0,
+                        data != NULL ? jerr.text : "no data");
         return NW_ERR_INVAL;
     }
     int rc = NW_ERR_INVAL;
     if (!json_is_object(root)) {
-        s_err(err, errlen, "ninjs: the document is a JSON %s, not an object",
-              json_is_array(root) ? "array" : "value");
+        nw_error_format(err, errlen, "ninjs: the document is a JSON %s, not an object",
+                        json_is_array(root) ? "array" : "value");
         goto fail;
     }
     if ((rc = s_fields(root, article)) != NW_OK || (rc = s_time(root, &article->article_time_ms)) ||
@@ -280,9 +266,9 @@ int nw_ninjs_read(const char *data, size_t len, const nw_html_opts_t *opts, nw_a
         (rc = s_body(root, opts, article, err, errlen)) != NW_OK)
         goto fail;
     if (article->n_blocks == 0) {
-        s_err(err, errlen,
-              "ninjs: no body text (body_html, body_text and bodies are absent or "
-              "empty)");
+        nw_error_format(err, errlen,
+                        "ninjs: no body text (body_html, body_text and bodies are absent or "
+                        "empty)");
         rc = NW_ERR_ARTICLE_EMPTY;
         goto fail;
     }
@@ -299,7 +285,7 @@ int nw_ninjs_read(const char *data, size_t len, const nw_html_opts_t *opts, nw_a
     return NW_OK;
 fail:
     if (rc == NW_ERR_NOMEM)
-        s_err(err, errlen, "out of memory while reading the ninjs document");
+        nw_error_format(err, errlen, "out of memory while reading the ninjs document");
     json_decref(root);
     nw_article_clear(article);
     return rc;
