@@ -40,8 +40,7 @@ static void test_limit_is_inclusive(void **state)
     assert_int_equal(data[len], '\0');
     assert_int_equal(data[len - 1], 'x');
     free(data);
-    assert_int_equal(nw_file_read_all(path, max - 1, &data, &len, err, sizeof err),
-                     NW_ERR_TOOBIG);
+    assert_int_equal(nw_file_read_all(path, max - 1, &data, &len, err, sizeof err), NW_ERR_TOOBIG);
     assert_null(data);
     assert_non_null(strstr(err, path));
     unlink(path);

@@ -25,6 +25,7 @@
 #include <zmq.h>
 
 #include "nw_replay_msg.h"
+#include "nw_testcheck.h"
 #include "nw_testproc.h"
 
 #define S_START_MS 20000 /* a process start or a log line, generous for sanitizers */
@@ -76,13 +77,6 @@ static int s_setup(void **state)
     return 0;
 }
 
-static void s_dump(nw_testproc_t *p, const char *what)
-{
-    if (p != NULL)
-        fprintf(stderr, "--- %s stderr ---\n%s---\n", what,
-                nw_testproc_output(p, NW_TESTPROC_STDERR));
-}
-
 static int s_teardown(void **state)
 {
     s_fx_t *f = *state;
@@ -100,30 +94,6 @@ static int s_teardown(void **state)
 
 /* --- processes -------------------------------------------------------------------------- */
 
-static void s_expect(nw_testproc_t *p, const char *needle, int ms, const char *what)
-{
-    if (!nw_testproc_wait_output(p, NW_TESTPROC_STDERR, needle, ms)) {
-        s_dump(p, what);
-        fail_msg("%s never logged '%s'", what, needle);
-    }
-}
-
-/* Lets every live process run (draining its pipes) for ms. */
-static void s_pause(nw_testproc_t *any, int ms)
-{
-    nw_testproc_wait_output(any, NW_TESTPROC_STDERR, "\x01 never printed", ms);
-}
-
-static void s_stop(nw_testproc_t **p, const char *what)
-{
-    nw_testproc_signal(*p, SIGTERM);
-    int status = nw_testproc_wait_exit(*p, S_START_MS);
-    if (status != 0) {
-        s_dump(*p, what);
-        fail_msg("%s: exit %d after SIGTERM", what, status);
-    }
-}
-
 /* Starts publisher i with its own spool and journal; waits until it is ready. */
 static void s_pub_start(s_fx_t *f, size_t i)
 {
@@ -135,7 +105,7 @@ static void s_pub_start(s_fx_t *f, size_t i)
                           f->pub_rep[i], "--topics",        f->tax,       "--heartbeat",
                           "100",         "--journal-fsync", "never",      NULL};
     assert_non_null(f->pub[i] = nw_testproc_start(argv, NULL));
-    s_expect(f->pub[i], "ready: stream ", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub[i], "ready: stream ", S_START_MS, "newswire-pub");
 }
 
 /* Starts proxy i connected to the upstreams (NULL-terminated) plus extra arguments. */
@@ -153,7 +123,7 @@ static void s_proxy_start(s_fx_t *f, size_t i, const char *const *upstreams,
     argv[n] = NULL;
     nw_testproc_destroy(&f->proxy[i]);
     assert_non_null(f->proxy[i] = nw_testproc_start(argv, NULL));
-    s_expect(f->proxy[i], "ready: ", S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy[i], "ready: ", S_START_MS, "newswire-proxy");
 }
 
 /* Starts subscriber k on connect with args (NULL-terminated). */
@@ -166,7 +136,7 @@ static void s_sub_start(s_fx_t *f, size_t k, const char *connect, const char *co
     argv[n] = NULL;
     nw_testproc_destroy(&f->sub[k]);
     assert_non_null(f->sub[k] = nw_testproc_start(argv, NULL));
-    s_expect(f->sub[k], "subscribed; connecting", S_START_MS, "newswire-sub");
+    nw_check_logged(f->sub[k], "subscribed; connecting", S_START_MS, "newswire-sub");
 }
 
 /* Writes an article of a headline and paras paragraphs about word into publisher i's
@@ -189,36 +159,6 @@ static void s_article(const s_fx_t *f, size_t i, const char *name, const char *w
 }
 
 /* --- --log files ----------------------------------------------------------------------- */
-
-static size_t s_count_lines(const char *path, const char *needle)
-{
-    size_t len, n = 0;
-    char *text = nw_test_read_file(path, &len);
-    if (text == NULL)
-        return 0;
-    for (char *line = text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
-        *nl = '\0';
-        n += strstr(line, needle) != NULL;
-    }
-    free(text);
-    return n;
-}
-
-/* Waits until the file holds at least n complete lines. */
-static void s_wait_lines(nw_testproc_t *watch, const char *path, size_t n, const char *what)
-{
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    size_t have;
-    while ((have = s_count_lines(path, "")) < n) {
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > S_LINES_MS) {
-            s_dump(watch, what);
-            fail_msg("%s: %zu lines, want %zu", path, have, n);
-        }
-        s_pause(watch, 20);
-    }
-}
 
 /* Asserts the JSON Lines file holds exactly want alerts, ids all different, seqs of each
  * stream increasing. */
@@ -273,25 +213,25 @@ static void test_every_alert_through_the_proxy_filtered_at_the_publisher(void **
     s_sub_start(f, 0, f->px_ep[0], (const char *[]){"-q", "-t", "alpha", "--log", alpha, NULL});
     s_sub_start(f, 1, f->px_ep[0], (const char *[]){"-q", "-t", "beta", "--log", beta, NULL});
     /* The subscribers' topics reach the publisher through the proxy. */
-    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
-    s_expect(f->pub[0], "subscribed to 'beta'", S_START_MS, "newswire-pub");
-    s_expect(f->proxy[0], "subscription added 'alpha'", S_START_MS, "newswire-proxy");
+    nw_check_logged(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub[0], "subscribed to 'beta'", S_START_MS, "newswire-pub");
+    nw_check_logged(f->proxy[0], "subscription added 'alpha'", S_START_MS, "newswire-proxy");
     s_article(f, 0, "z1.txt", "Zebra", 200);
     s_article(f, 0, "y1.txt", "Yak", 100);
-    s_wait_lines(f->sub[0], alpha, 201, "alpha subscriber");
-    s_wait_lines(f->sub[1], beta, 101, "beta subscriber");
-    s_expect(f->pub[0], "published y1.txt", S_START_MS, "newswire-pub");
-    s_stop(&f->sub[0], "alpha subscriber");
-    s_stop(&f->sub[1], "beta subscriber");
+    nw_check_file_lines(f->sub[0], alpha, 201, S_LINES_MS, "alpha subscriber");
+    nw_check_file_lines(f->sub[1], beta, 101, S_LINES_MS, "beta subscriber");
+    nw_check_logged(f->pub[0], "published y1.txt", S_START_MS, "newswire-pub");
+    nw_check_stopped(&f->sub[0], S_START_MS, "alpha subscriber");
+    nw_check_stopped(&f->sub[1], S_START_MS, "beta subscriber");
     s_assert_once_in_order(alpha, 201);
     s_assert_once_in_order(beta, 101);
-    assert_int_equal(s_count_lines(alpha, "\"beta\""), 0);
-    assert_int_equal(s_count_lines(beta, "\"alpha\""), 0);
+    assert_int_equal(nw_test_count_file_lines(alpha, "\"beta\""), 0);
+    assert_int_equal(nw_test_count_file_lines(beta, "\"alpha\""), 0);
     /* Nobody asked for everything, so the publisher never saw an empty subscription. */
     assert_null(strstr(nw_testproc_output(f->pub[0], NW_TESTPROC_STDERR), "subscribed to ''"));
-    s_stop(&f->proxy[0], "newswire-proxy");
-    s_expect(f->proxy[0], "stopped: ", 0, "newswire-proxy");
-    s_stop(&f->pub[0], "newswire-pub");
+    nw_check_stopped(&f->proxy[0], S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy[0], "stopped: ", 0, "newswire-proxy");
+    nw_check_stopped(&f->pub[0], S_START_MS, "newswire-pub");
 }
 
 static void test_chained_proxies_carry_alerts_and_look_back(void **state)
@@ -303,10 +243,10 @@ static void test_chained_proxies_carry_alerts_and_look_back(void **state)
     s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL}, NULL);
     s_proxy_start(f, 1, (const char *[]){f->px_ep[0], NULL}, NULL);
     s_sub_start(f, 0, f->px_ep[1], (const char *[]){"-q", "-t", "alpha", "--log", live, NULL});
-    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
     s_article(f, 0, "z1.txt", "Zebra", 50);
-    s_wait_lines(f->sub[0], live, 51, "subscriber behind two proxies");
-    s_stop(&f->sub[0], "subscriber behind two proxies");
+    nw_check_file_lines(f->sub[0], live, 51, S_LINES_MS, "subscriber behind two proxies");
+    nw_check_stopped(&f->sub[0], S_START_MS, "subscriber behind two proxies");
     s_assert_once_in_order(live, 51);
     /* Look-back through both proxies: the request goes to proxy 1's front end, then proxy
      * 0's, then the publisher's journal. */
@@ -315,17 +255,17 @@ static void test_chained_proxies_carry_alerts_and_look_back(void **state)
         (const char *[]){"-t", "alpha", "--last", "5", "-C", "5", "--format", "json", NULL});
     int status = nw_testproc_wait_exit(f->sub[1], S_LINES_MS);
     if (status != 0) {
-        s_dump(f->proxy[1], "proxy 1");
-        s_dump(f->sub[1], "look-back subscriber");
+        nw_testproc_dump(f->proxy[1], "proxy 1");
+        nw_testproc_dump(f->sub[1], "look-back subscriber");
         fail_msg("look-back subscriber: exit %d", status);
     }
     assert_int_equal(nw_testproc_count_lines(f->sub[1], NW_TESTPROC_STDOUT, "\"alpha\""), 5);
     assert_non_null(strstr(nw_testproc_output(f->sub[1], NW_TESTPROC_STDERR), f->px_rep[1]));
-    s_stop(&f->proxy[1], "newswire-proxy 1");
-    s_expect(f->proxy[1], "replay: 1 requests forwarded", 0, "newswire-proxy 1");
-    s_stop(&f->proxy[0], "newswire-proxy 0");
-    s_expect(f->proxy[0], "replay: 1 requests forwarded", 0, "newswire-proxy 0");
-    s_stop(&f->pub[0], "newswire-pub");
+    nw_check_stopped(&f->proxy[1], S_START_MS, "newswire-proxy 1");
+    nw_check_logged(f->proxy[1], "replay: 1 requests forwarded", 0, "newswire-proxy 1");
+    nw_check_stopped(&f->proxy[0], S_START_MS, "newswire-proxy 0");
+    nw_check_logged(f->proxy[0], "replay: 1 requests forwarded", 0, "newswire-proxy 0");
+    nw_check_stopped(&f->pub[0], S_START_MS, "newswire-pub");
 }
 
 static void test_durable_subscriber_catches_up_through_the_proxy(void **state)
@@ -339,27 +279,27 @@ static void test_durable_subscriber_catches_up_through_the_proxy(void **state)
     s_pub_start(f, 0);
     s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL}, NULL);
     s_article(f, 0, "z1.txt", "Zebra", 100);
-    s_expect(f->pub[0], "published z1.txt", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub[0], "published z1.txt", S_START_MS, "newswire-pub");
     /* Started after the article: everything comes by replay from the beginning. */
     s_sub_start(f, 0, f->px_ep[0], args);
-    s_wait_lines(f->sub[0], log, 101, "durable subscriber");
-    s_stop(&f->sub[0], "durable subscriber");
+    nw_check_file_lines(f->sub[0], log, 101, S_LINES_MS, "durable subscriber");
+    nw_check_stopped(&f->sub[0], S_START_MS, "durable subscriber");
     /* Missed while it was down: repaired at its next start, through the proxy. */
     s_article(f, 0, "z2.txt", "Zebra", 100);
     s_article(f, 0, "y1.txt", "Yak", 20);
-    s_expect(f->pub[0], "published y1.txt", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub[0], "published y1.txt", S_START_MS, "newswire-pub");
     s_sub_start(f, 0, f->px_ep[0], args);
-    s_wait_lines(f->sub[0], log, 202, "durable subscriber");
+    nw_check_file_lines(f->sub[0], log, 202, S_LINES_MS, "durable subscriber");
     s_article(f, 0, "z3.txt", "Zebra", 30);
-    s_wait_lines(f->sub[0], log, 233, "durable subscriber");
-    s_stop(&f->sub[0], "durable subscriber");
+    nw_check_file_lines(f->sub[0], log, 233, S_LINES_MS, "durable subscriber");
+    nw_check_stopped(&f->sub[0], S_START_MS, "durable subscriber");
     s_assert_once_in_order(log, 233);
     /* The only replay endpoint it was told of is the proxy's. */
     const char *err = nw_testproc_output(f->sub[0], NW_TESTPROC_STDERR);
     assert_non_null(strstr(err, f->px_rep[0]));
     assert_null(strstr(err, f->pub_rep[0]));
-    s_stop(&f->proxy[0], "newswire-proxy");
-    s_stop(&f->pub[0], "newswire-pub");
+    nw_check_stopped(&f->proxy[0], S_START_MS, "newswire-proxy");
+    nw_check_stopped(&f->pub[0], S_START_MS, "newswire-pub");
 }
 
 static void test_proxy_kill9_loses_and_repeats_nothing_for_durable_subscribers(void **state)
@@ -373,13 +313,13 @@ static void test_proxy_kill9_loses_and_repeats_nothing_for_durable_subscribers(v
     s_sub_start(f, 0, f->px_ep[0],
                 (const char *[]){"-q", "-t", "alpha", "--state", st, "--log", log, "--fsync",
                                  "never", "--on-new-stream", "beginning", NULL});
-    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
     for (int a = 0; a < 4; a++) {
         char name[16];
         snprintf(name, sizeof name, "k%d.txt", a);
         s_article(f, 0, name, "Zebra", 300);
     }
-    s_wait_lines(f->sub[0], log, 100, "durable subscriber");
+    nw_check_file_lines(f->sub[0], log, 100, S_LINES_MS, "durable subscriber");
     nw_testproc_signal(f->proxy[0], SIGKILL);
     assert_int_equal(nw_testproc_wait_exit(f->proxy[0], S_START_MS), 128 + SIGKILL);
     /* Published while the proxy is down: the subscriber can only get these by replay,
@@ -389,15 +329,15 @@ static void test_proxy_kill9_loses_and_repeats_nothing_for_durable_subscribers(v
         snprintf(name, sizeof name, "k%d.txt", a);
         s_article(f, 0, name, "Zebra", 300);
     }
-    s_expect(f->pub[0], "published k7.txt", S_LINES_MS, "newswire-pub");
+    nw_check_logged(f->pub[0], "published k7.txt", S_LINES_MS, "newswire-pub");
     s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL}, NULL);
-    s_wait_lines(f->sub[0], log, 8 * 301, "durable subscriber");
+    nw_check_file_lines(f->sub[0], log, 8 * 301, S_LINES_MS, "durable subscriber");
     s_article(f, 0, "k8.txt", "Zebra", 10); /* and live again afterwards */
-    s_wait_lines(f->sub[0], log, 8 * 301 + 11, "durable subscriber");
-    s_stop(&f->sub[0], "durable subscriber");
+    nw_check_file_lines(f->sub[0], log, 8 * 301 + 11, S_LINES_MS, "durable subscriber");
+    nw_check_stopped(&f->sub[0], S_START_MS, "durable subscriber");
     s_assert_once_in_order(log, 8 * 301 + 11);
-    s_stop(&f->proxy[0], "newswire-proxy");
-    s_stop(&f->pub[0], "newswire-pub");
+    nw_check_stopped(&f->proxy[0], S_START_MS, "newswire-proxy");
+    nw_check_stopped(&f->pub[0], S_START_MS, "newswire-pub");
 }
 
 static void test_two_publishers_behind_one_proxy(void **state)
@@ -409,19 +349,19 @@ static void test_two_publishers_behind_one_proxy(void **state)
     s_pub_start(f, 1);
     s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], f->pub_ep[1], NULL}, NULL);
     s_sub_start(f, 0, f->px_ep[0], (const char *[]){"-q", "-t", "alpha", "--log", log, NULL});
-    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "publisher 0");
-    s_expect(f->pub[1], "subscribed to 'alpha'", S_START_MS, "publisher 1");
+    nw_check_logged(f->pub[0], "subscribed to 'alpha'", S_START_MS, "publisher 0");
+    nw_check_logged(f->pub[1], "subscribed to 'alpha'", S_START_MS, "publisher 1");
     s_article(f, 0, "z0.txt", "Zebra", 40);
     s_article(f, 1, "z1.txt", "Zebra", 60);
-    s_wait_lines(f->sub[0], log, 102, "subscriber");
+    nw_check_file_lines(f->sub[0], log, 102, S_LINES_MS, "subscriber");
     /* Both streams' heartbeats are learned for replay routing. */
-    s_expect(f->proxy[0], f->pub_rep[0], S_START_MS, "newswire-proxy");
-    s_expect(f->proxy[0], f->pub_rep[1], S_START_MS, "newswire-proxy");
-    s_stop(&f->sub[0], "subscriber");
+    nw_check_logged(f->proxy[0], f->pub_rep[0], S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy[0], f->pub_rep[1], S_START_MS, "newswire-proxy");
+    nw_check_stopped(&f->sub[0], S_START_MS, "subscriber");
     s_assert_once_in_order(log, 102);
-    s_stop(&f->proxy[0], "newswire-proxy");
-    s_stop(&f->pub[1], "publisher 1");
-    s_stop(&f->pub[0], "publisher 0");
+    nw_check_stopped(&f->proxy[0], S_START_MS, "newswire-proxy");
+    nw_check_stopped(&f->pub[1], S_START_MS, "publisher 1");
+    nw_check_stopped(&f->pub[0], S_START_MS, "publisher 0");
 }
 
 /* The stream id publisher i logged at start. */
@@ -483,10 +423,10 @@ static void test_replay_requests_are_routed_by_stream(void **state)
     s_sub_start(f, 0, f->px_ep[0], (const char *[]){"-q", "-t", "alpha", "--log", log, NULL});
     s_article(f, 0, "z0.txt", "Zebra", 3);
     s_article(f, 1, "z1.txt", "Zebra", 3);
-    s_expect(f->proxy[0], f->pub_rep[0], S_START_MS, "newswire-proxy");
-    s_expect(f->proxy[0], f->pub_rep[1], S_START_MS, "newswire-proxy");
-    s_expect(f->pub[0], "published z0.txt", S_START_MS, "publisher 0");
-    s_expect(f->pub[1], "published z1.txt", S_START_MS, "publisher 1");
+    nw_check_logged(f->proxy[0], f->pub_rep[0], S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy[0], f->pub_rep[1], S_START_MS, "newswire-proxy");
+    nw_check_logged(f->pub[0], "published z0.txt", S_START_MS, "publisher 0");
+    nw_check_logged(f->pub[1], "published z1.txt", S_START_MS, "publisher 1");
     void *zctx = zmq_ctx_new(), *dealer = zmq_socket(zctx, ZMQ_DEALER);
     zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &(int){S_START_MS}, sizeof(int));
     zmq_setsockopt(dealer, ZMQ_LINGER, &(int){0}, sizeof(int));
@@ -511,11 +451,11 @@ static void test_replay_requests_are_routed_by_stream(void **state)
     assert_non_null(strstr(end.error, "stream mismatch"));
     zmq_close(dealer);
     zmq_ctx_term(zctx);
-    s_stop(&f->sub[0], "subscriber");
-    s_stop(&f->proxy[0], "newswire-proxy");
-    s_expect(f->proxy[0], "replay: 2 requests forwarded, 2 refused", 0, "newswire-proxy");
-    s_stop(&f->pub[1], "publisher 1");
-    s_stop(&f->pub[0], "publisher 0");
+    nw_check_stopped(&f->sub[0], S_START_MS, "subscriber");
+    nw_check_stopped(&f->proxy[0], S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy[0], "replay: 2 requests forwarded, 2 refused", 0, "newswire-proxy");
+    nw_check_stopped(&f->pub[1], S_START_MS, "publisher 1");
+    nw_check_stopped(&f->pub[0], S_START_MS, "publisher 0");
 }
 
 /* Sends cmd on req and returns the number of frames of the reply; the first goes to out. */
@@ -550,7 +490,7 @@ static void test_control_socket_pauses_resumes_reports_and_terminates(void **sta
     s_proxy_start(f, 0, (const char *[]){f->pub_ep[0], NULL},
                   (const char *[]){"--control", ctl, NULL});
     s_sub_start(f, 0, f->px_ep[0], (const char *[]){"-q", "-t", "alpha", "--log", log, NULL});
-    s_expect(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub[0], "subscribed to 'alpha'", S_START_MS, "newswire-pub");
     void *zctx = zmq_ctx_new(), *req = zmq_socket(zctx, ZMQ_REQ);
     zmq_setsockopt(req, ZMQ_RCVTIMEO, &(int){S_START_MS}, sizeof(int));
     zmq_setsockopt(req, ZMQ_LINGER, &(int){0}, sizeof(int));
@@ -559,16 +499,16 @@ static void test_control_socket_pauses_resumes_reports_and_terminates(void **sta
     assert_string_equal(reply, "OK");
     assert_int_equal(s_control(req, "STATISTICS", NULL, 0, before), 8);
     s_article(f, 0, "z1.txt", "Zebra", 20);
-    s_expect(f->pub[0], "published z1.txt", S_START_MS, "newswire-pub");
-    s_pause(f->proxy[0], 300); /* heartbeats and the article reach the paused proxy */
+    nw_check_logged(f->pub[0], "published z1.txt", S_START_MS, "newswire-pub");
+    nw_testproc_pause(f->proxy[0], 300); /* heartbeats and the article reach the paused proxy */
     assert_int_equal(s_control(req, "STATISTICS", NULL, 0, after), 8);
     assert_int_equal(after[0], before[0]); /* nothing read upstream while paused */
-    assert_int_equal(s_count_lines(log, ""), 0);
+    assert_int_equal(nw_test_count_file_lines(log, ""), 0);
     s_control(req, "NONSENSE", reply, sizeof reply, NULL);
     assert_non_null(strstr(reply, "ERROR"));
     s_control(req, "RESUME", reply, sizeof reply, NULL);
     assert_string_equal(reply, "OK");
-    s_wait_lines(f->sub[0], log, 21, "subscriber");
+    nw_check_file_lines(f->sub[0], log, 21, S_LINES_MS, "subscriber");
     assert_int_equal(s_control(req, "STATISTICS", NULL, 0, after), 8);
     assert_true(after[0] >= before[0] + 21 * 1); /* the article's alerts came in */
     assert_true(after[6] >= before[6] + 21);     /* and went out */
@@ -577,8 +517,8 @@ static void test_control_socket_pauses_resumes_reports_and_terminates(void **sta
     assert_int_equal(nw_testproc_wait_exit(f->proxy[0], S_START_MS), 0);
     zmq_close(req);
     zmq_ctx_term(zctx);
-    s_stop(&f->sub[0], "subscriber");
-    s_stop(&f->pub[0], "newswire-pub");
+    nw_check_stopped(&f->sub[0], S_START_MS, "subscriber");
+    nw_check_stopped(&f->pub[0], S_START_MS, "newswire-pub");
 }
 
 /* Runs the proxy with argv and expects status and needle on stderr (or stdout). */

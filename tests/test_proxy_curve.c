@@ -27,6 +27,7 @@
 
 #include "nw_cert.h"
 #include "nw_error.h"
+#include "nw_testcheck.h"
 #include "nw_testproc.h"
 
 #define S_START_MS 20000 /* a process start or a log line, generous for sanitizers */
@@ -46,37 +47,6 @@ typedef struct {
     nw_testproc_t *proxy;         /* the proxy */
     nw_testproc_t *sub[3];        /* alice, mallory (a stranger), a plaintext subscriber */
 } s_fx_t;
-
-static void s_dump(nw_testproc_t *p, const char *what)
-{
-    if (p != NULL)
-        fprintf(stderr, "--- %s stderr ---\n%s---\n", what,
-                nw_testproc_output(p, NW_TESTPROC_STDERR));
-}
-
-static void s_expect(nw_testproc_t *p, const char *needle, int ms, const char *what)
-{
-    if (!nw_testproc_wait_output(p, NW_TESTPROC_STDERR, needle, ms)) {
-        s_dump(p, what);
-        fail_msg("%s never logged '%s'", what, needle);
-    }
-}
-
-/* Lets every live process run (draining its pipes) for ms. */
-static void s_pause(nw_testproc_t *any, int ms)
-{
-    nw_testproc_wait_output(any, NW_TESTPROC_STDERR, "\x01 never printed", ms);
-}
-
-static void s_stop(nw_testproc_t **p, const char *what)
-{
-    nw_testproc_signal(*p, SIGTERM);
-    int status = nw_testproc_wait_exit(*p, S_START_MS);
-    if (status != 0) {
-        s_dump(*p, what);
-        fail_msg("%s: exit %d after SIGTERM", what, status);
-    }
-}
 
 static void s_path(const s_fx_t *f, const char *name, char *out, size_t len)
 {
@@ -170,7 +140,7 @@ static void s_pub_start(s_fx_t *f)
                           "100",      "--journal-fsync", "never",      "--curve-secret",
                           secret,     "--curve-allow",   f->pub_allow, NULL};
     assert_non_null(f->pub = nw_testproc_start(argv, NULL));
-    s_expect(f->pub, "ready: stream ", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub, "ready: stream ", S_START_MS, "newswire-pub");
 }
 
 static void s_proxy_start(s_fx_t *f)
@@ -186,7 +156,7 @@ static void s_proxy_start(s_fx_t *f)
                           secret,         "--curve-allow",
                           f->proxy_allow, NULL};
     assert_non_null(f->proxy = nw_testproc_start(argv, NULL));
-    s_expect(f->proxy, "ready: ", S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy, "ready: ", S_START_MS, "newswire-proxy");
 }
 
 /* Starts subscriber k on the proxy with name's keys (NULL: plaintext) and args
@@ -209,7 +179,7 @@ static void s_sub_start(s_fx_t *f, size_t k, const char *name, const char *const
     argv[n] = NULL;
     nw_testproc_destroy(&f->sub[k]);
     assert_non_null(f->sub[k] = nw_testproc_start(argv, NULL));
-    s_expect(f->sub[k], "subscribed; connecting", S_START_MS, "newswire-sub");
+    nw_check_logged(f->sub[k], "subscribed; connecting", S_START_MS, "newswire-sub");
 }
 
 /* Writes an article of a headline and paras paragraphs about zebras into the spool
@@ -231,36 +201,6 @@ static void s_article(const s_fx_t *f, const char *name, int paras)
 }
 
 /* --- --log files ----------------------------------------------------------------------- */
-
-static size_t s_count_lines(const char *path, const char *needle)
-{
-    size_t len, n = 0;
-    char *text = nw_test_read_file(path, &len);
-    if (text == NULL)
-        return 0;
-    for (char *line = text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
-        *nl = '\0';
-        n += strstr(line, needle) != NULL;
-    }
-    free(text);
-    return n;
-}
-
-/* Waits until the file holds at least n complete lines. */
-static void s_wait_lines(nw_testproc_t *watch, const char *path, size_t n, const char *what)
-{
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    size_t have;
-    while ((have = s_count_lines(path, "")) < n) {
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > S_LINES_MS) {
-            s_dump(watch, what);
-            fail_msg("%s: %zu lines, want %zu", path, have, n);
-        }
-        s_pause(watch, 20);
-    }
-}
 
 /* Asserts the JSON Lines file holds exactly want alerts, with seqs strictly increasing
  * (one stream: so none repeated and none out of order). */
@@ -311,22 +251,22 @@ static void test_allowed_key_gets_every_alert_and_repairs_through_the_proxy(void
     s_proxy_start(f);
     /* The proxy's key is in the publisher's allowlist: the proxy's subscription arrives. */
     s_article(f, "z1.txt", 60);
-    s_expect(f->pub, "published z1.txt", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub, "published z1.txt", S_START_MS, "newswire-pub");
     /* Started after the article: all of it comes by replay, through the proxy. */
     s_sub_start(f, 0, "alice", alice_args);
     s_sub_start(f, 1, "mallory", (const char *[]){"-t", "alpha", "--log", mallory_log, NULL});
     s_sub_start(f, 2, NULL, (const char *[]){"-t", "alpha", "--log", plain_log, NULL});
-    s_expect(f->pub, "subscribed to 'alpha'", S_START_MS, "newswire-pub");
-    s_wait_lines(f->sub[0], alice_log, 61, "alice");
-    s_stop(&f->sub[0], "alice");
+    nw_check_logged(f->pub, "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    nw_check_file_lines(f->sub[0], alice_log, 61, S_LINES_MS, "alice");
+    nw_check_stopped(&f->sub[0], S_START_MS, "alice");
     /* Missed while she was down: repaired at her next start, through the proxy. */
     s_article(f, "z2.txt", 40);
-    s_expect(f->pub, "published z2.txt", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub, "published z2.txt", S_START_MS, "newswire-pub");
     s_sub_start(f, 0, "alice", alice_args);
-    s_wait_lines(f->sub[0], alice_log, 102, "alice");
+    nw_check_file_lines(f->sub[0], alice_log, 102, S_LINES_MS, "alice");
     s_article(f, "z3.txt", 20);
-    s_wait_lines(f->sub[0], alice_log, 123, "alice");
-    s_stop(&f->sub[0], "alice");
+    nw_check_file_lines(f->sub[0], alice_log, 123, S_LINES_MS, "alice");
+    nw_check_stopped(&f->sub[0], S_START_MS, "alice");
     s_assert_once_in_order(alice_log, 123);
     /* The only replay endpoint alice was told of is the proxy's. */
     const char *err = nw_testproc_output(f->sub[0], NW_TESTPROC_STDERR);
@@ -337,18 +277,18 @@ static void test_allowed_key_gets_every_alert_and_repairs_through_the_proxy(void
     char mallory[NW_CERT_Z85_LEN + 1], refused[128];
     s_public_key(f, "mallory", mallory, sizeof mallory);
     snprintf(refused, sizeof refused, "curve: refused client key %s from 127.0.0.1", mallory);
-    s_expect(f->proxy, refused, S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy, refused, S_START_MS, "newswire-proxy");
     assert_int_equal(nw_testproc_count_lines(f->proxy, NW_TESTPROC_STDERR, refused), 1);
-    s_expect(f->sub[1], "--curve-server-key holds this publisher's public key", S_START_MS,
-             "mallory's subscriber");
-    s_stop(&f->sub[1], "mallory's subscriber");
-    s_stop(&f->sub[2], "plaintext subscriber");
-    assert_int_equal(s_count_lines(mallory_log, ""), 0);
-    assert_int_equal(s_count_lines(plain_log, ""), 0);
-    s_stop(&f->proxy, "newswire-proxy");
-    s_expect(f->proxy, "replay: ", 0, "newswire-proxy");
+    nw_check_logged(f->sub[1], "--curve-server-key holds this publisher's public key", S_START_MS,
+                    "mallory's subscriber");
+    nw_check_stopped(&f->sub[1], S_START_MS, "mallory's subscriber");
+    nw_check_stopped(&f->sub[2], S_START_MS, "plaintext subscriber");
+    assert_int_equal(nw_test_count_file_lines(mallory_log, ""), 0);
+    assert_int_equal(nw_test_count_file_lines(plain_log, ""), 0);
+    nw_check_stopped(&f->proxy, S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy, "replay: ", 0, "newswire-proxy");
     assert_null(strstr(nw_testproc_output(f->proxy, NW_TESTPROC_STDERR), "replay: 0 requests"));
-    s_stop(&f->pub, "newswire-pub");
+    nw_check_stopped(&f->pub, S_START_MS, "newswire-pub");
     /* The publisher refused nobody: only the proxy connected to it. */
     assert_null(strstr(nw_testproc_output(f->pub, NW_TESTPROC_STDERR), "curve: refused"));
 }
@@ -361,18 +301,18 @@ static void test_sighup_reloads_the_proxy_allowlist(void **state)
     s_pub_start(f);
     s_proxy_start(f);
     s_sub_start(f, 1, "mallory", (const char *[]){"-t", "alpha", "--log", mallory_log, NULL});
-    s_expect(f->proxy, "curve: refused client key", S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy, "curve: refused client key", S_START_MS, "newswire-proxy");
     s_allow(f, f->proxy_allow, "mallory");
     nw_testproc_signal(f->proxy, SIGHUP);
-    s_expect(f->proxy, "curve: allowlist reloaded from", S_START_MS, "newswire-proxy");
+    nw_check_logged(f->proxy, "curve: allowlist reloaded from", S_START_MS, "newswire-proxy");
     /* libzmq does not retry a refused handshake: a new start is accepted now. */
     s_sub_start(f, 1, "mallory", (const char *[]){"-t", "alpha", "--log", mallory_log, NULL});
-    s_expect(f->pub, "subscribed to 'alpha'", S_START_MS, "newswire-pub");
+    nw_check_logged(f->pub, "subscribed to 'alpha'", S_START_MS, "newswire-pub");
     s_article(f, "z1.txt", 5);
-    s_wait_lines(f->sub[1], mallory_log, 6, "mallory's subscriber");
-    s_stop(&f->sub[1], "mallory's subscriber");
-    s_stop(&f->proxy, "newswire-proxy");
-    s_stop(&f->pub, "newswire-pub");
+    nw_check_file_lines(f->sub[1], mallory_log, 6, S_LINES_MS, "mallory's subscriber");
+    nw_check_stopped(&f->sub[1], S_START_MS, "mallory's subscriber");
+    nw_check_stopped(&f->proxy, S_START_MS, "newswire-proxy");
+    nw_check_stopped(&f->pub, S_START_MS, "newswire-pub");
 }
 
 /* Without --curve-secret a bind other hosts can reach is one warning, and with it but no
@@ -385,11 +325,11 @@ static void test_plaintext_warning_and_key_errors(void **state)
                                "--replay-bind", "none", NULL};
     nw_testproc_t *p = nw_testproc_start(open_argv, NULL);
     assert_non_null(p);
-    s_expect(p, "ready: ", S_START_MS, "newswire-proxy");
+    nw_check_logged(p, "ready: ", S_START_MS, "newswire-proxy");
     assert_int_equal(nw_testproc_count_lines(p, NW_TESTPROC_STDERR,
                                              "tcp://*:*: not loopback and no --curve-secret"),
                      1);
-    s_stop(&p, "newswire-proxy");
+    nw_check_stopped(&p, S_START_MS, "newswire-proxy");
     nw_testproc_destroy(&p);
     /* Keys without an allowlist: encrypted, any client accepted, said once. */
     char secret[PATH_MAX];
@@ -397,12 +337,12 @@ static void test_plaintext_warning_and_key_errors(void **state)
     const char *any_argv[] = {NW_PROXY_BIN,    "-c",   f->pub_ep,        "--bind", "tcp://*:*",
                               "--replay-bind", "none", "--curve-secret", secret,   NULL};
     assert_non_null(p = nw_testproc_start(any_argv, NULL));
-    s_expect(p, "ready: ", S_START_MS, "newswire-proxy");
+    nw_check_logged(p, "ready: ", S_START_MS, "newswire-proxy");
     assert_int_equal(nw_testproc_count_lines(p, NW_TESTPROC_STDERR,
                                              "any client key is accepted (no --curve-allow)"),
                      1);
     assert_null(strstr(nw_testproc_output(p, NW_TESTPROC_STDERR), "not loopback"));
-    s_stop(&p, "newswire-proxy");
+    nw_check_stopped(&p, S_START_MS, "newswire-proxy");
     nw_testproc_destroy(&p);
     const char *allow_argv[] = {NW_PROXY_BIN,    "-c",           f->pub_ep,
                                 "--curve-allow", f->proxy_allow, NULL};
