@@ -10,15 +10,20 @@
 # and times it from the subscriber's start to its exit: alerts/s is what the replay sent and
 # the subscriber wrote. Prints the peak RSS (VmHWM) of the subscriber, and the publisher's
 # resident size after opening the N-record journal and after each replay (flat = no growth
-# per alert served). Then raw libzmq PUB->SUB (bench_zmq_raw) with N messages of the same
-# size. A run that does not finish within 600 s fails the script; timing never does.
+# per alert served), and the CPU time per alert of both processes (user + system, from
+# /proc: on a loaded machine, wall-clock rates fall with the share of a CPU each process gets,
+# and CPU time per alert does not). Then the publisher's replay alone (bench_replay: the same
+# N alerts requested and counted by a bare DEALER, no decoding or output), and raw libzmq
+# PUB->SUB (bench_zmq_raw) with N messages of the same size. A run that does not finish
+# within 600 s fails the script; timing never does.
 set -eu
 bdir=$(cd "${1:?usage: bench_ingest.sh BUILD_DIR [N]}" && pwd)
 n=${2:-1000000}
 size=511
 pub=$bdir/publisher/newswire-pub
 sub=$bdir/subscriber/newswire-sub
-for f in "$pub" "$sub" "$bdir/bench/bench_journal_gen" "$bdir/bench/bench_zmq_raw"; do
+for f in "$pub" "$sub" "$bdir/bench/bench_journal_gen" "$bdir/bench/bench_zmq_raw" \
+    "$bdir/bench/bench_replay"; do
     [ -x "$f" ] || { echo "bench_ingest: $f missing: build first" >&2; exit 1; }
 done
 dir=$(mktemp -d /var/tmp/nw-bench-ingest.XXXXXX)
@@ -30,6 +35,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 now_ms() { date +%s%3N; }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# CPU time of a process, user + system, in clock ticks (the comm field has no spaces here).
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+hz=$(getconf CLK_TCK)
+us_per() { echo "$1 * 1000000 / $hz / $n" | bc -l; } # TICKS -> microseconds per alert
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 "$bdir/bench/bench_journal_gen" "$dir/journal" "$n" "$size" | sed 's/^/journal: /'
@@ -47,6 +56,7 @@ done
 echo "publisher: $(kb "$ppid_" VmRSS) kB resident with the $n-record journal open"
 
 run() { # SINK: log or json
+    p0=$(ticks "$ppid_")
     t0=$(now_ms)
     if [ "$1" = log ]; then
         "$sub" -c "tcp://127.0.0.1:$p" --since 1 -C "$n" -q --log "$dir/alerts.jsonl" 2>"$dir/sub.log" &
@@ -56,8 +66,10 @@ run() { # SINK: log or json
     spid=$!
     pids="$ppid_ $spid"
     hwm=0
+    cpu=0
     while kill -0 "$spid" 2>/dev/null; do
         h=$(kb "$spid" VmHWM); [ -z "$h" ] || hwm=$h
+        c=$(ticks "$spid"); [ -z "$c" ] || [ "$c" -eq 0 ] || cpu=$c
         [ $(( $(now_ms) - t0 )) -lt 600000 ] || { echo "bench_ingest: $1: not done after 600 s" >&2; exit 1; }
         sleep 0.1
     done
@@ -72,9 +84,17 @@ run() { # SINK: log or json
     ms=$((t1 - t0 > 0 ? t1 - t0 : 1))
     printf 'ingest %-5s %9.0f alerts/s  %7d ms  sub peak %6d kB  pub resident %6d kB\n' "$1" \
         "$(echo "$n * 1000 / $ms" | bc -l)" "$ms" "$hwm" "$(kb "$ppid_" VmRSS)"
+    printf 'ingest %-5s cpu per alert: sub %.2f us, pub %.2f us (sub ceiling %.0f alerts/s)\n' \
+        "$1" "$(us_per "$cpu")" "$(us_per "$(($(ticks "$ppid_") - p0))")" \
+        "$(echo "$n * $hz / ($cpu + 0.001)" | bc -l)"
 }
 run log
 run json
+p0=$(ticks "$ppid_")
+"$bdir/bench/bench_replay" "tcp://127.0.0.1:$r" "$n" | sed 's/^/ingest /'
+p1=$(ticks "$ppid_")
+printf 'ingest replay cpu per alert: pub %.2f us (pub ceiling %.0f alerts/s)\n' \
+    "$(us_per $((p1 - p0)))" "$(echo "$n * $hz / ($p1 - $p0 + 0.001)" | bc -l)"
 kill "$ppid_"; wait "$ppid_" || true
 pids=""
 "$bdir/bench/bench_zmq_raw" "$size" "$n" | sed 's/^/ingest /'

@@ -2,11 +2,16 @@
  * nw_decode: an alert frame (proto/PROTOCOL.md, section 5) straight into an nw_alert_t,
  * without building a MessagePack object tree.
  *
- * The bounds walk (nw_wire_walk) checks the whole frame and, as it goes, records where the
- * value of each known key of the top-level map starts; once the walk has accepted the frame,
- * each field is read from its bytes, in the fixed order of a table with one line per key.
- * Nothing is allocated but the alert's own strings, so a legal frame full of values the
- * alert does not use (an unknown key holding 200,000 nils) costs no memory.
+ * One pass reads a frame laid out as newswire encodes it: the top-level map once, each key
+ * found by a switch on its length and first bytes, each value bounds-checked as it is read and
+ * stored straight into the alert. It accepts only what the thorough path below accepts, with
+ * the same fields. Any frame it does not accept (a fault, a nested value under an unknown key,
+ * "tseq" before "topics") goes to the thorough path, which picks the error code: the bounds walk
+ * (nw_wire_walk) checks the whole frame and records where the value of each known key starts;
+ * once it has accepted the frame, each field is read from its bytes, in the fixed order of a
+ * table with one line per key. Nothing is allocated but the alert's own strings (one block),
+ * so a legal frame full of values the alert does not use (an unknown key holding 200,000 nils)
+ * costs no memory.
  */
 #ifndef NW_DECODE_H
 #define NW_DECODE_H

@@ -93,7 +93,15 @@ $1 == "pipeline" && $4 == "alerts/s" { printf "%-34s %9.0f /s %14s %8.3f\n", "pi
 awk '
 $1 == "ingest" && $2 == "raw" { raw = $(NF - 1) }
 $1 == "ingest" && $4 == "alerts/s" { r[$2] = $3; hwm[$2] = $9 }
-END { for (k in r) printf "%-34s %9.0f /s %9.0f msg/s %8.3f\n", "sub ingest " k " (replay), sub " hwm[k] " kB", r[k], raw, r[k] / raw }
+$1 == "ingest" && $3 == "cpu" && $2 != "replay" { c[$2] = $14 }
+$1 == "ingest" && $2 == "replay" && $3 == "count" { rp = $4 }
+$1 == "ingest" && $2 == "replay" && $3 == "cpu" { rpc = $11 }
+END {
+    for (k in r) printf "%-34s %9.0f /s %9.0f msg/s %8.3f\n", "sub ingest " k " (replay), sub " hwm[k] " kB", r[k], raw, r[k] / raw
+    for (k in c) printf "%-34s %9.0f /s %9.0f msg/s %8.3f\n", "sub ingest " k ": CPU ceiling", c[k], raw, c[k] / raw
+    if (rp > 0) printf "%-34s %9.0f /s %9.0f msg/s %8.3f\n", "replay alone (bench_replay)", rp, raw, rp / raw
+    if (rpc > 0) printf "%-34s %9.0f /s %9.0f msg/s %8.3f\n", "replay alone: publisher CPU ceiling", rpc, raw, rpc / raw
+}
 ' "$logs/ingest"
 awk '
 $1 == "durable" && $2 == "ratio" { printf "%-34s %14s %14s %8.2f\n", $3 " " $4 " / " $6 " " $7, "", "", $NF }

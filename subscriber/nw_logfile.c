@@ -11,8 +11,14 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#define S_PENDING_MAX (64 * 1024) /* bytes of lines held for one write(2) */
+
 struct nw_logfile_t {
     char *path;        /* as given, owned */
+    char *pending;     /* lines not written yet (all whole), S_PENDING_MAX bytes, owned */
+    size_t n_pending;  /* bytes used in pending */
+    size_t lines;      /* lines in pending */
+    size_t lost;       /* lines of pending the latest failed drain did not write */
     int fd;            /* O_APPEND descriptor */
     nw_fsync_t policy; /* when to fdatasync */
     bool dirty;        /* written since the last successful sync */
@@ -117,11 +123,13 @@ static void s_untear(nw_logfile_t *log, size_t n)
         return; /* nothing better to do: the caller reports the failed write */
 }
 
-int nw_logfile_write(nw_logfile_t *log, const char *line, size_t len)
+/* Writes the len bytes at data in one write(2), all or (as far as truncation can ensure)
+ * nothing. Returns NW_OK, NW_ERR_NOSPACE or NW_ERR_IO. */
+static int s_write_all(nw_logfile_t *log, const char *data, size_t len)
 {
     ssize_t n;
     do {
-        n = write(log->fd, line, len);
+        n = write(log->fd, data, len);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return nw_error_from_errno(errno) == NW_ERR_NOSPACE ? NW_ERR_NOSPACE : NW_ERR_IO;
@@ -131,14 +139,53 @@ int nw_logfile_write(nw_logfile_t *log, const char *line, size_t len)
         return NW_ERR_NOSPACE;
     }
     log->dirty = true;
-    return log->policy == NW_FSYNC_ALWAYS ? s_sync(log) : NW_OK;
+    return NW_OK;
+}
+
+int nw_logfile_drain(nw_logfile_t *log)
+{
+    if (log->n_pending == 0)
+        return NW_OK;
+    int rc = s_write_all(log, log->pending, log->n_pending);
+    log->lost = rc == NW_OK ? 0 : log->lines;
+    log->n_pending = 0;
+    log->lines = 0;
+    return rc;
+}
+
+int nw_logfile_write(nw_logfile_t *log, const char *line, size_t len)
+{
+    log->lost = 0;
+    if (log->policy == NW_FSYNC_ALWAYS) {
+        int rc = s_write_all(log, line, len);
+        return rc == NW_OK ? s_sync(log) : rc;
+    }
+    if (len > S_PENDING_MAX - log->n_pending) {
+        int rc = nw_logfile_drain(log);
+        if (rc != NW_OK)
+            return rc;
+    }
+    if (len > S_PENDING_MAX)
+        return s_write_all(log, line, len);
+    if (log->pending == NULL && (log->pending = malloc(S_PENDING_MAX)) == NULL)
+        return s_write_all(log, line, len);
+    memcpy(log->pending + log->n_pending, line, len);
+    log->n_pending += len;
+    log->lines++;
+    return NW_OK;
 }
 
 int nw_logfile_flush(nw_logfile_t *log)
 {
+    nw_logfile_drain(log); /* lost lines: the caller's nw_logfile_drain reports them */
     if (log->policy == NW_FSYNC_NEVER || !log->dirty)
         return NW_OK;
     return s_sync(log);
+}
+
+size_t nw_logfile_lost(const nw_logfile_t *log)
+{
+    return log->lost;
 }
 
 const char *nw_logfile_sync_error(const nw_logfile_t *log)
@@ -153,6 +200,7 @@ int nw_logfile_reopen(nw_logfile_t *log)
     int rc = s_open(log->path, &fd, &repaired);
     if (rc != NW_OK)
         return rc;
+    nw_logfile_drain(log); /* the lines held so far belong to the old file */
     if (log->policy != NW_FSYNC_NEVER && log->dirty)
         s_sync(log);
     close(log->fd);
@@ -177,9 +225,11 @@ void nw_logfile_close(nw_logfile_t **log_p)
     if (log_p == NULL || *log_p == NULL)
         return;
     nw_logfile_t *log = *log_p;
+    nw_logfile_drain(log);
     if (log->policy != NW_FSYNC_NEVER && log->dirty)
         s_sync(log);
     close(log->fd);
+    free(log->pending);
     free(log->path);
     free(log);
     *log_p = NULL;

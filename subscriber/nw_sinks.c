@@ -80,8 +80,19 @@ static void s_log_write(const nw_delivery_t *dv, void *self)
         nw_log(NW_LOG_ERROR, "--log: %s: alert %s written but not synced: %s (will retry)",
                nw_logfile_path(s->log), dv->alert->id, nw_logfile_sync_error(s->log));
     else
-        nw_log(NW_LOG_ERROR, "--log: cannot write %s: %s (alert %s not logged)",
-               nw_logfile_path(s->log), nw_strerror(rc), dv->alert->id);
+        nw_log(NW_LOG_ERROR, "--log: cannot write %s: %s (alert %s and %zu before it not logged)",
+               nw_logfile_path(s->log), nw_strerror(rc), dv->alert->id, nw_logfile_lost(s->log));
+}
+
+void nw_sinks_drain(nw_sinks_t *s)
+{
+    uint64_t held;
+    int rc;
+    if (s == NULL || s->log == NULL || (rc = nw_logfile_drain(s->log)) == NW_OK ||
+        !nw_ratelimit_hit(&s->log_rl, (int64_t)uv_now(s->loop), &held))
+        return;
+    nw_log(NW_LOG_ERROR, "--log: cannot write %s: %s (%zu alerts not logged)",
+           nw_logfile_path(s->log), nw_strerror(rc), nw_logfile_lost(s->log));
 }
 
 /* Says so when opening the log cut off a partial last line (left by a SIGKILL). */
@@ -109,6 +120,7 @@ void nw_sinks_reopen_log(nw_sinks_t *s)
 void nw_sinks_tick(nw_sinks_t *s)
 {
     uint64_t held;
+    nw_sinks_drain(s);
     if (s->log != NULL && nw_logfile_flush(s->log) != NW_OK &&
         nw_ratelimit_hit(&s->log_rl, (int64_t)uv_now(s->loop), &held))
         nw_log(NW_LOG_ERROR, "--log: %s: written but not synced: %s (will retry)",

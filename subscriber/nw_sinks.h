@@ -61,6 +61,10 @@ void nw_sinks_print(nw_sinks_t *s, const char *text, size_t len);
 /* SIGHUP: opens the --log path again (after logrotate). Logs the outcome. */
 void nw_sinks_reopen_log(nw_sinks_t *s);
 
+/* Writes out the --log lines held in its buffer (a failure is logged, rate-limited). The
+ * subscriber calls it once per loop turn and before every state save. Safe on NULL. */
+void nw_sinks_drain(nw_sinks_t *s);
+
 /* Each second: syncs the log under --fsync interval (a failed sync is logged, retried). */
 void nw_sinks_tick(nw_sinks_t *s);
 

@@ -58,6 +58,7 @@ typedef struct {
     uv_timer_t tick;          /* each second: rate-limited logs, fsync, silence */
     uv_timer_t idle;          /* -W, and --probe's bound */
     uv_timer_t save;          /* --state: saved every NW_STATE_SAVE_MS */
+    uv_check_t drain;         /* once per loop turn: the --log lines buffered in it */
     size_t unsaved;           /* --log bytes written since the last state save */
     nw_ratelimit_t state_rl;  /* --state save failures */
     nw_ratelimit_t fail_rl;   /* replay failure log lines */
@@ -88,6 +89,7 @@ static void s_state_save_now(s_sub_t *sub)
     uint64_t held;
     if (s_state_file(sub->opts) == NULL)
         return;
+    nw_sinks_drain(sub->sinks); /* the state must not mark a line still in the buffer */
     if (nw_state_save(sub->state, err, sizeof err) == NW_OK)
         sub->unsaved = 0;
     else if (nw_ratelimit_hit(&sub->state_rl, (int64_t)uv_now(&sub->loop), &held))
@@ -100,6 +102,7 @@ static void s_on_save(uv_timer_t *handle)
     char err[512];
     uint64_t held;
     bool dirty = nw_state_dirty(sub->state);
+    nw_sinks_drain(sub->sinks);
     if (nw_state_save_due(sub->state, (int64_t)uv_now(&sub->loop), err, sizeof err) != NW_OK) {
         if (nw_ratelimit_hit(&sub->state_rl, (int64_t)uv_now(&sub->loop), &held))
             nw_log(NW_LOG_ERROR, "--state: %s", err);
@@ -199,7 +202,8 @@ static void s_stop(s_sub_t *sub, int exit_code)
     nw_replays_close(&sub->replays);
     uv_handle_t *handles[] = {(uv_handle_t *)&sub->sigint, (uv_handle_t *)&sub->sigterm,
                               (uv_handle_t *)&sub->sighup, (uv_handle_t *)&sub->tick,
-                              (uv_handle_t *)&sub->idle,   (uv_handle_t *)&sub->save};
+                              (uv_handle_t *)&sub->idle,   (uv_handle_t *)&sub->save,
+                              (uv_handle_t *)&sub->drain};
     for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
         s_close_handle(handles[i]);
 }
@@ -230,6 +234,12 @@ static void s_on_idle_timeout(uv_timer_t *handle)
         nw_log(NW_LOG_INFO, "-W/--timeout: no alert for %.3g s; exiting with status %d", sec,
                NW_SUBD_EXIT_TIMEOUT);
     s_stop(sub, NW_SUBD_EXIT_TIMEOUT);
+}
+
+static void s_on_drain(uv_check_t *handle)
+{
+    s_sub_t *sub = handle->data;
+    nw_sinks_drain(sub->sinks);
 }
 
 static void s_on_tick(uv_timer_t *handle)
@@ -473,6 +483,8 @@ static void s_init_handles(s_sub_t *sub)
     uv_timer_init(&sub->loop, &sub->tick);
     uv_timer_init(&sub->loop, &sub->idle);
     uv_timer_init(&sub->loop, &sub->save);
+    uv_check_init(&sub->loop, &sub->drain);
+    sub->drain.data = sub;
     sub->sigint.data = sub->sigterm.data = sub->sighup.data = sub;
     sub->tick.data = sub->idle.data = sub->save.data = sub;
 }
@@ -484,6 +496,7 @@ static int s_start_handles(s_sub_t *sub, char *err, size_t errlen)
     rc = rc ? rc : uv_signal_start(&sub->sigterm, s_on_signal, SIGTERM);
     rc = rc ? rc : uv_signal_start(&sub->sighup, s_on_signal, SIGHUP);
     rc = rc ? rc : uv_timer_start(&sub->tick, s_on_tick, 1000, 1000);
+    rc = rc ? rc : uv_check_start(&sub->drain, s_on_drain);
     nw_nopub_init(&sub->nopub, (int64_t)uv_now(&sub->loop), NW_NOPUB_AFTER_MS);
     uint64_t idle_ms = o->timeout_ms ? o->timeout_ms : (o->probe ? S_PROBE_DEFAULT_MS : 0);
     if (rc == 0 && idle_ms > 0)

@@ -3,10 +3,13 @@
  * The codec's own behaviour (every strictness rule and error code) is test_codec's; here:
  * the decoder agrees with the msgpack-c object-tree decoder it replaced (tests/fuzz/
  * nw_ref_decode.c) on deterministic mutations of valid frames, and a legal frame full of
- * values the alert does not use costs no memory.
+ * values the alert does not use costs no memory. Frames laid out otherwise than newswire's
+ * encoder writes them (keys in another order, wider encodings, an unknown key holding a map)
+ * leave the decoder's single pass for its thorough path, and still agree.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include <sys/resource.h>
 
 #include <cmocka.h>
+#include <msgpack.h>
 
 #include "nw_alert.h"
 #include "nw_codec.h"
@@ -197,12 +201,116 @@ static void test_mutated_frames_agree(void **state)
     free(frame);
 }
 
+static void s_str(msgpack_packer *pk, const char *s, bool wide)
+{
+    size_t n = strlen(s);
+    if (wide) { /* str 8 even when a fixstr would do */
+        unsigned char h[2] = {0xd9, (unsigned char)n};
+        msgpack_pack_str_body(pk, h, 2);
+    } else {
+        msgpack_pack_str(pk, n);
+    }
+    msgpack_pack_str_body(pk, s, n);
+}
+
+/* A valid alert frame packed by hand: the keys in reverse order of newswire's encoder when
+ * reversed, keys as str 8 when wide, integers as int 64 when wide, and an unknown key holding
+ * a map when nested. */
+static void s_hand_frame(msgpack_sbuffer *sb, bool reversed, bool wide, bool nested)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    enum { N = 20 };
+    msgpack_pack_map(&pk, N + (nested ? 1 : 0));
+    if (nested) {
+        s_str(&pk, "x-future", wide);
+        msgpack_pack_map(&pk, 1);
+        s_str(&pk, "k", false);
+        msgpack_pack_array(&pk, 2);
+        msgpack_pack_nil(&pk);
+        msgpack_pack_true(&pk);
+    }
+    for (int k = 0; k < N; k++) {
+        int i = reversed ? N - 1 - k : k;
+        switch (i) {
+        case 0: s_str(&pk, "v", wide), msgpack_pack_uint8(&pk, 1); break;
+        case 1: s_str(&pk, "type", wide), s_str(&pk, "alert", false); break;
+        case 2: s_str(&pk, "id", wide), s_str(&pk, "0123456789abcdef.2", false); break;
+        case 3: s_str(&pk, "article", wide), s_str(&pk, "0123456789abcdef", false); break;
+        case 4:
+            s_str(&pk, "index", wide);
+            wide ? msgpack_pack_int64(&pk, 2) : msgpack_pack_uint8(&pk, 2);
+            break;
+        case 5: s_str(&pk, "kind", wide), s_str(&pk, "paragraph", false); break;
+        case 6: s_str(&pk, "priority", wide), msgpack_pack_uint8(&pk, 2); break;
+        case 7:
+            s_str(&pk, "published", wide);
+            wide ? msgpack_pack_int64(&pk, 1796605908256) : msgpack_pack_uint64(&pk, 1796605908256);
+            break;
+        case 8: s_str(&pk, "stream", wide), s_str(&pk, "00112233aabbccdd", false); break;
+        case 9: s_str(&pk, "seq", wide), msgpack_pack_uint32(&pk, 99); break;
+        case 10:
+            s_str(&pk, "topics", wide);
+            msgpack_pack_array(&pk, 2);
+            s_str(&pk, "markets", false);
+            s_str(&pk, "trade.tariffs", false);
+            break;
+        case 11:
+            s_str(&pk, "tseq", wide);
+            msgpack_pack_map(&pk, 2);
+            s_str(&pk, "trade.tariffs", false);
+            msgpack_pack_uint16(&pk, 300);
+            s_str(&pk, "markets", false);
+            msgpack_pack_uint8(&pk, 4);
+            break;
+        case 12: s_str(&pk, "title", wide), s_str(&pk, "T\xc3\xaftle", false); break;
+        case 13: s_str(&pk, "section", wide), s_str(&pk, "", false); break;
+        case 14: s_str(&pk, "source", wide), s_str(&pk, "Wire", false); break;
+        case 15: s_str(&pk, "place", wide), s_str(&pk, "Oslo", false); break;
+        case 16: s_str(&pk, "text", wide), s_str(&pk, "Duties rise.", false); break;
+        case 17: s_str(&pk, "url", wide), s_str(&pk, "https://example.org/", false); break;
+        case 18:
+            s_str(&pk, "article_time", wide);
+            wide ? msgpack_pack_int64(&pk, -5) : msgpack_pack_int8(&pk, -5);
+            break;
+        default: s_str(&pk, "revision", wide), msgpack_pack_uint8(&pk, 4); break;
+        }
+    }
+}
+
+/* Valid frames in shapes the single pass hands to the thorough path (and shapes it reads
+ * itself): both decoders accept them with the same fields, whichever path read them. */
+static void test_other_layouts_agree(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 8; shape++) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        s_hand_frame(&sb, shape & 1, shape & 2, shape & 4);
+        assert_int_equal(s_diff(sb.data, sb.size), NW_OK);
+        nw_alert_t a;
+        assert_int_equal(nw_alert_decode(sb.data, sb.size, &a), NW_OK);
+        assert_int_equal(a.n_topics, 2);
+        assert_string_equal(a.topics[1].name, "trade.tariffs");
+        assert_int_equal(a.topics[1].seq, 300);
+        assert_int_equal(a.published_ms, 1796605908256);
+        assert_int_equal(a.article_time_ms, -5);
+        assert_int_equal(a.revision, 4);
+        assert_string_equal(a.author, ""); /* absent: the empty string */
+        nw_alert_clear(&a);
+        /* The top-level map alone may nest 1 deep: the topics array is one too deep. */
+        assert_int_equal(nw_decode_alert(sb.data, sb.size, NW_FRAME_MAX, 1, &a), NW_ERR_WIRE_DEPTH);
+        msgpack_sbuffer_destroy(&sb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame_full_of_nils_costs_no_memory),
         cmocka_unit_test(test_valid_frames_agree),
         cmocka_unit_test(test_mutated_frames_agree),
+        cmocka_unit_test(test_other_layouts_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,6 +238,49 @@ static void test_always_failed_sync_reports_written_not_lost(void **state)
     close(rd);
 }
 
+/* Under interval, lines are held until a drain (or a full buffer) and then written whole and
+ * in order: a line longer than the buffer too, after the lines before it. */
+static void test_interval_holds_lines_until_drain(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_INTERVAL, &log), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "one\n", 4), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "two\n", 4), NW_OK);
+    char *text = nw_test_read_file(fx->path, NULL);
+    assert_string_equal(text, ""); /* held */
+    free(text);
+    assert_int_equal(nw_logfile_drain(log), NW_OK);
+    text = nw_test_read_file(fx->path, NULL);
+    assert_string_equal(text, "one\ntwo\n");
+    free(text);
+    /* 100 lines of 1000 bytes fill the buffer more than once; then one of 100,000 bytes. */
+    size_t big = 100000, total = 8;
+    char *line = malloc(big);
+    assert_non_null(line);
+    for (int i = 0; i < 100; i++) {
+        memset(line, 'a' + i % 26, 999);
+        line[999] = '\n';
+        assert_int_equal(nw_logfile_write(log, line, 1000), NW_OK);
+        total += 1000;
+    }
+    memset(line, 'Z', big - 1);
+    line[big - 1] = '\n';
+    assert_int_equal(nw_logfile_write(log, line, big), NW_OK);
+    total += big;
+    nw_logfile_close(&log);
+    size_t len = 0;
+    text = nw_test_read_file(fx->path, &len);
+    assert_int_equal(len, total);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(text[8 + (size_t)i * 1000], 'a' + i % 26);
+        assert_int_equal(text[8 + (size_t)i * 1000 + 999], '\n');
+    }
+    assert_memory_equal(text + total - big, line, big);
+    free(text);
+    free(line);
+}
+
 static void test_successful_sync_clears_dirty(void **state)
 {
     s_fixture_t *fx = *state;
@@ -277,6 +320,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_always_failed_sync_reports_written_not_lost, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_successful_sync_clears_dirty, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_interval_holds_lines_until_drain, s_setup, s_teardown),
         cmocka_unit_test(test_fsync_names_in_enum_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
