@@ -87,7 +87,8 @@ int main(int argc, char **argv)
         }
         const char *topic = zmq_msg_data(&part[0]);
         size_t tlen = zmq_msg_size(&part[0]);
-        if (n == 3 && tlen == strlen(NW_REPLAY_TOPIC) && memcmp(topic, NW_REPLAY_TOPIC, tlen) == 0) {
+        if (n == 3 && tlen == strlen(NW_REPLAY_TOPIC) &&
+            memcmp(topic, NW_REPLAY_TOPIC, tlen) == 0) {
             got++;
             t1 = s_now();
             if (decode) {
@@ -103,10 +104,11 @@ int main(int argc, char **argv)
             continue;
         }
         nw_replay_end_t end;
-        if (n != 2 || nw_replay_end_decode(zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), &end) !=
-                          NW_OK) {
-            fprintf(stderr, "bench_replay: a message of %zu frames that is neither an alert nor "
-                            "an end marker\n",
+        if (n != 2 ||
+            nw_replay_end_decode(zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), &end) != NW_OK) {
+            fprintf(stderr,
+                    "bench_replay: a message of %zu frames that is neither an alert nor "
+                    "an end marker\n",
                     n);
             return 1;
         }

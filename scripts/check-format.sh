@@ -3,7 +3,9 @@
 # With --fix, formats them in place instead.
 set -eu
 cd "$(dirname "$0")/.."
-files=$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
+# Tracked files and new ones not yet added (but not ignored ones, such as build trees).
+files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null ||
+    find . -name '*.[ch]' -not -path './build*')
 [ -n "$files" ] || exit 0
 if [ "${1:-}" = "--fix" ]; then
     # shellcheck disable=SC2086

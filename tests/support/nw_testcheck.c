@@ -56,8 +56,7 @@ size_t nw_test_count_file_lines(const char *path, const char *needle)
     return n;
 }
 
-void nw_check_file_lines(nw_testproc_t *watch, const char *path, size_t n, int ms,
-                         const char *what)
+void nw_check_file_lines(nw_testproc_t *watch, const char *path, size_t n, int ms, const char *what)
 {
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
