@@ -16,9 +16,15 @@
 
 extern const char nw_model_default_text[];
 
+/* A slot of the lookup table: the row of a feature id and, so that most features cost
+ * one cache line in nw_model_margins, the first non-zero weight of that row (most rows
+ * have only one). */
 typedef struct {
     uint32_t id;
-    uint32_t row1; /* row + 1; 0: an empty slot */
+    uint32_t row1;   /* row + 1; 0: an empty slot */
+    uint16_t topic0; /* the first topic with a non-zero weight */
+    uint16_t nnz;    /* topics with a non-zero weight */
+    float w0;        /* the weight of topic0 */
 } s_slot_t;
 
 #define S_BITS_WORDS (((size_t)NW_FEATURES_MASK + 1) / 64)
@@ -37,7 +43,7 @@ struct nw_model_t {
     char **names;   /* per row */
     float *weights; /* rows x n_topics */
     size_t n_rows, cap_rows;
-    s_slot_t *slots; /* open addressing by id; row 0 = empty; mask + 1 entries */
+    s_slot_t *slots; /* open addressing by id; row1 0 = empty; mask + 1 entries */
     size_t mask;
     uint64_t *bits; /* bit id set: a row may have that id (ids within NW_FEATURES_MASK) */
     const nw_taxonomy_t *bound; /* the taxonomy of nw_model_bind, or NULL */
@@ -66,21 +72,33 @@ static uint32_t s_slot_hash(uint32_t id)
     return id * 2654435761u;
 }
 
+/* Indexes row (its weights already set) under id. */
 static void s_insert(nw_model_t *m, uint32_t id, size_t row)
 {
     size_t s = s_slot_hash(id) & m->mask;
     while (m->slots[s].row1)
         s = (s + 1) & m->mask;
-    m->slots[s] = (s_slot_t){.id = id, .row1 = (uint32_t)(row + 1)};
+    s_slot_t slot = {.id = id, .row1 = (uint32_t)(row + 1)};
+    const float *w = &m->weights[row * m->n_topics];
+    for (size_t t = 0; t < m->n_topics; t++) {
+        if (w[t] == 0)
+            continue;
+        if (slot.nnz++ == 0) {
+            slot.topic0 = (uint16_t)t;
+            slot.w0 = w[t];
+        }
+    }
+    m->slots[s] = slot;
     if (id <= NW_FEATURES_MASK)
         m->bits[id / 64] |= 1ull << (id % 64);
 }
 
-/* Makes an empty lookup table for up to rows rows (load factor at most 1/2). */
+/* Makes an empty lookup table for up to rows rows (load factor at most 2/3: small enough
+ * to stay in cache, probes short enough to mostly stay in one cache line). */
 static int s_table(nw_model_t *m, size_t rows)
 {
     size_t size = 16;
-    while (size < rows * 2)
+    while (size * 2 < rows * 3)
         size *= 2;
     s_slot_t *slots = calloc(size, sizeof(*slots));
     uint64_t *bits = m->bits ? m->bits : calloc(S_BITS_WORDS, sizeof(*bits));
@@ -178,7 +196,7 @@ int nw_model_add_row(nw_model_t *m, uint32_t id, const char *name, const float *
     if (rc != NW_OK)
         return rc;
     memcpy(w, weights, m->n_topics * sizeof(float));
-    if (!m->slots || m->n_rows * 2 > m->mask + 1)
+    if (!m->slots || m->n_rows * 3 > (m->mask + 1) * 2)
         return s_index(m);
     s_insert(m, id, m->n_rows - 1);
     return NW_OK;
@@ -246,8 +264,6 @@ static int s_weight_line(s_parser_t *p, char *line)
     float *w;
     if (s_push_row(p->m, (uint32_t)id, tab2 + 1, name_len, &w) != NW_OK)
         return NW_ERR_NOMEM;
-    /* index as we go, so duplicates are caught */
-    s_insert(p->m, (uint32_t)id, p->m->n_rows - 1);
     for (char *c = tab1 + 1; *c;) {
         errno = 0;
         unsigned long t = strtoul(c, &end, 10);
@@ -262,6 +278,8 @@ static int s_weight_line(s_parser_t *p, char *line)
         w[t] = (float)v;
         c = *end ? end + 1 : end;
     }
+    /* index as we go, so duplicates are caught */
+    s_insert(p->m, (uint32_t)id, p->m->n_rows - 1);
     return NW_OK;
 }
 
@@ -505,23 +523,30 @@ void nw_model_margins(const nw_model_t *m, const nw_feat_t *f, size_t n, double 
             __builtin_prefetch(&m->slots[slot[k]]);
             k++;
         }
-        /* 2: probe, and fetch the weight rows found */
+        /* 2: probe; fetch the weight rows of the features with more than one weight */
         size_t found = 0;
         for (size_t j = 0; j < k; j++) {
             size_t s = slot[j];
             while (m->slots[s].row1 && m->slots[s].id != id[j])
                 s = (s + 1) & m->mask;
-            if (!m->slots[s].row1)
-                continue;
-            slot[found] = m->slots[s].row1 - 1; /* now the row */
+            if (m->slots[s].nnz == 0)
+                continue; /* not there, or all its weights are 0 */
+            slot[found] = s;
             value[found++] = value[j];
-            const float *w = &m->weights[(m->slots[s].row1 - 1) * nt];
-            __builtin_prefetch(w);
-            __builtin_prefetch(w + nt - 1); /* a row may end on the next cache line */
+            if (m->slots[s].nnz > 1) {
+                const float *w = &m->weights[(m->slots[s].row1 - 1) * nt];
+                __builtin_prefetch(w);
+                __builtin_prefetch(w + nt - 1); /* a row may end on the next cache line */
+            }
         }
-        /* 3: add them up */
+        /* 3: add them up, in the order of f (a weight of 0 adds nothing) */
         for (size_t j = 0; j < found; j++) {
-            const float *w = &m->weights[slot[j] * nt];
+            const s_slot_t *e = &m->slots[slot[j]];
+            if (e->nnz == 1) {
+                margin[e->topic0] += (double)e->w0 * value[j];
+                continue;
+            }
+            const float *w = &m->weights[(e->row1 - 1) * nt];
             for (size_t t = 0; t < nt; t++)
                 margin[t] += (double)w[t] * value[j];
         }
