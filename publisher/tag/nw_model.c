@@ -16,15 +16,9 @@
 
 extern const char nw_model_default_text[];
 
-/* A slot of the lookup table: the row of a feature id and, so that most features cost
- * one cache line in nw_model_margins, the first non-zero weight of that row (most rows
- * have only one). */
 typedef struct {
     uint32_t id;
-    uint32_t row1;   /* row + 1; 0: an empty slot */
-    uint16_t topic0; /* the first topic with a non-zero weight */
-    uint16_t nnz;    /* topics with a non-zero weight */
-    float w0;        /* the weight of topic0 */
+    uint32_t row1; /* row + 1; 0: an empty slot */
 } s_slot_t;
 
 #define S_BITS_WORDS (((size_t)NW_FEATURES_MASK + 1) / 64)
@@ -44,6 +38,8 @@ struct nw_model_t {
     float *weights; /* rows x n_topics */
     size_t n_rows, cap_rows;
     s_slot_t *slots; /* open addressing by id; row1 0 = empty; mask + 1 entries */
+    float *slot_w;   /* per slot: its row's weights (a copy in slot order, so that a feature
+                        of nw_model_margins costs one small probe and one weight fetch) */
     size_t mask;
     uint64_t *bits; /* bit id set: a row may have that id (ids within NW_FEATURES_MASK) */
     const nw_taxonomy_t *bound; /* the taxonomy of nw_model_bind, or NULL */
@@ -78,38 +74,34 @@ static void s_insert(nw_model_t *m, uint32_t id, size_t row)
     size_t s = s_slot_hash(id) & m->mask;
     while (m->slots[s].row1)
         s = (s + 1) & m->mask;
-    s_slot_t slot = {.id = id, .row1 = (uint32_t)(row + 1)};
-    const float *w = &m->weights[row * m->n_topics];
-    for (size_t t = 0; t < m->n_topics; t++) {
-        if (w[t] == 0)
-            continue;
-        if (slot.nnz++ == 0) {
-            slot.topic0 = (uint16_t)t;
-            slot.w0 = w[t];
-        }
-    }
-    m->slots[s] = slot;
+    m->slots[s] = (s_slot_t){.id = id, .row1 = (uint32_t)(row + 1)};
+    memcpy(&m->slot_w[s * m->n_topics], &m->weights[row * m->n_topics],
+           m->n_topics * sizeof(float));
     if (id <= NW_FEATURES_MASK)
         m->bits[id / 64] |= 1ull << (id % 64);
 }
 
-/* Makes an empty lookup table for up to rows rows (load factor at most 2/3: small enough
- * to stay in cache, probes short enough to mostly stay in one cache line). */
+/* Makes an empty lookup table for up to rows rows (load factor at most 2/3: the weights
+ * by slot stay small, probes short). */
 static int s_table(nw_model_t *m, size_t rows)
 {
     size_t size = 16;
     while (size * 2 < rows * 3)
         size *= 2;
     s_slot_t *slots = calloc(size, sizeof(*slots));
+    float *slot_w = malloc(size * m->n_topics * sizeof(*slot_w));
     uint64_t *bits = m->bits ? m->bits : calloc(S_BITS_WORDS, sizeof(*bits));
-    if (!slots || !bits) {
+    if (!slots || !slot_w || !bits) {
         free(slots);
+        free(slot_w);
         if (bits != m->bits)
             free(bits);
         return NW_ERR_NOMEM;
     }
     free(m->slots);
+    free(m->slot_w);
     m->slots = slots;
+    m->slot_w = slot_w;
     m->bits = bits;
     m->mask = size - 1;
     return NW_OK;
@@ -523,30 +515,23 @@ void nw_model_margins(const nw_model_t *m, const nw_feat_t *f, size_t n, double 
             __builtin_prefetch(&m->slots[slot[k]]);
             k++;
         }
-        /* 2: probe; fetch the weight rows of the features with more than one weight */
+        /* 2: probe, and fetch the weights of the slots found */
         size_t found = 0;
         for (size_t j = 0; j < k; j++) {
             size_t s = slot[j];
             while (m->slots[s].row1 && m->slots[s].id != id[j])
                 s = (s + 1) & m->mask;
-            if (m->slots[s].nnz == 0)
-                continue; /* not there, or all its weights are 0 */
+            if (!m->slots[s].row1)
+                continue;
             slot[found] = s;
             value[found++] = value[j];
-            if (m->slots[s].nnz > 1) {
-                const float *w = &m->weights[(m->slots[s].row1 - 1) * nt];
-                __builtin_prefetch(w);
-                __builtin_prefetch(w + nt - 1); /* a row may end on the next cache line */
-            }
+            const float *w = &m->slot_w[s * nt];
+            __builtin_prefetch(w);
+            __builtin_prefetch(w + nt - 1); /* the weights may end on the next cache line */
         }
-        /* 3: add them up, in the order of f (a weight of 0 adds nothing) */
+        /* 3: add them up */
         for (size_t j = 0; j < found; j++) {
-            const s_slot_t *e = &m->slots[slot[j]];
-            if (e->nnz == 1) {
-                margin[e->topic0] += (double)e->w0 * value[j];
-                continue;
-            }
-            const float *w = &m->weights[(e->row1 - 1) * nt];
+            const float *w = &m->slot_w[slot[j] * nt];
             for (size_t t = 0; t < nt; t++)
                 margin[t] += (double)w[t] * value[j];
         }
@@ -630,6 +615,7 @@ void nw_model_destroy(nw_model_t **m_p)
     free(m->ids);
     free(m->weights);
     free(m->slots);
+    free(m->slot_w);
     free(m->bits);
     free(m->bound_topic);
     free(m->topics);
