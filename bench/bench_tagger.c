@@ -10,9 +10,10 @@
  * each: first non-empty line the title, blank lines between paragraphs), then
  * measures
  *   - scan:  nw_taxonomy_scan over all bytes (the one-pass automaton alone),
- *   - tag:   nw_tagger_tag over every article with the taxonomy alone,
- *   - model: nw_tagger_tag_model with the built-in taxonomy and model (what the
- *            publisher does: features, taxonomy, margins, alert-level evidence),
+ *   - tag:   nw_tagger_tag_ws over every article with the taxonomy alone,
+ *   - model: nw_tagger_tag_ws with the built-in taxonomy and model (what the
+ *            publisher does: features, taxonomy, margins, alert-level evidence,
+ *            in one workspace kept from article to article),
  *   - grep:  `grep -F -i -c -f KEYWORDS` over the same bytes written to a temporary
  *            file, with 200 keywords taken from the default taxonomy's terms,
  * each the best of ROUNDS runs (default 3), and prints MB/s and the ratios; the
@@ -206,8 +207,8 @@ static double s_best_scan(const nw_taxonomy_t *tax, const s_corpus_t *c, int rou
     return best;
 }
 
-static double s_best_tag(const nw_taxonomy_t *tax, const nw_model_t *model, s_corpus_t *c,
-                         int rounds)
+static double s_best_tag(nw_tagger_ws_t *ws, const nw_taxonomy_t *tax, const nw_model_t *model,
+                         s_corpus_t *c, int rounds)
 {
     double best = 1e9;
     for (int r = 0; r < rounds; r++) {
@@ -221,7 +222,7 @@ static double s_best_tag(const nw_taxonomy_t *tax, const nw_model_t *model, s_co
         }
         double t0 = s_now();
         for (size_t a = 0; a < c->n_arts; a++)
-            nw_tagger_tag_model(tax, model, c->arts[a], c->n_alerts[a], NULL);
+            nw_tagger_tag_ws(ws, tax, model, c->arts[a], c->n_alerts[a], NULL);
         double dt = s_now() - t0;
         best = dt < best ? dt : best;
     }
@@ -272,12 +273,13 @@ int main(int argc, char **argv)
     s_corpus_t c = {0};
     nw_taxonomy_t *tax = NULL;
     nw_model_t *model = NULL;
+    nw_tagger_ws_t *ws = NULL;
     if (s_load(&c, dir) != 0) {
         fprintf(stderr, "bench_tagger: %s: no readable article files there\n", dir);
         return 1;
     }
     if (nw_taxonomy_default(&tax) != NW_OK || nw_model_default(&model) != NW_OK ||
-        nw_model_bind(model, tax) != NW_OK) {
+        nw_model_bind(model, tax) != NW_OK || nw_tagger_ws_new(&ws) != NW_OK) {
         fprintf(stderr, "bench_tagger: cannot build the built-in taxonomy and model\n");
         return 1;
     }
@@ -300,8 +302,8 @@ int main(int argc, char **argv)
     long lines = -1;
     double mb = (double)c.len / 1e6;
     double scan = s_best_scan(tax, &c, rounds, &hits);
-    double tag = s_best_tag(tax, NULL, &c, rounds);
-    double full = s_best_tag(tax, model, &c, rounds);
+    double tag = s_best_tag(ws, tax, NULL, &c, rounds);
+    double full = s_best_tag(ws, tax, model, &c, rounds);
     double grep = s_best_grep(kw, data, out, rounds, &lines);
     printf("corpus: %s, %zu articles, %.1f MB; taxonomy: %zu topics, %zu terms; model: %zu "
            "topics, %zu weights; grep: %zu keywords\n",
@@ -326,6 +328,7 @@ int main(int argc, char **argv)
     unlink(kw);
     unlink(data);
     unlink(out);
+    nw_tagger_ws_destroy(&ws);
     nw_model_destroy(&model);
     nw_taxonomy_destroy(&tax);
     return status;

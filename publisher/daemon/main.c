@@ -660,6 +660,7 @@ static int s_dry_run(const nw_pubd_opts_t *opts, bool extract, bool json, bool e
     nw_model_t *model = NULL;
     nw_boilerplate_t *rules = NULL;
     nw_html_rules_t *html = NULL;
+    nw_tagger_ws_t *ws = NULL;
     int status = NW_PUBD_EXIT_USAGE;
     if (nw_ingest_load_taxonomy(opts->topics_path, &tax, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "--topics %s", err);
@@ -683,6 +684,12 @@ static int s_dry_run(const nw_pubd_opts_t *opts, bool extract, bool json, bool e
                            .model = model,
                            .explain = explain,
                            .max_size = opts->max_article_size};
+    if (nw_tagger_ws_new(&ws) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "out of memory");
+        status = NW_PUBD_EXIT_FAILURE;
+        goto cleanup;
+    }
+    cfg.tagger_ws = ws;
     nw_buf_t out = {0};
     status = NW_PUBD_EXIT_OK;
     for (size_t i = 0; i < opts->n_files; i++) {
@@ -699,6 +706,7 @@ cleanup:
     nw_model_destroy(&model);
     nw_boilerplate_destroy(&rules);
     nw_html_rules_destroy(&html);
+    nw_tagger_ws_destroy(&ws);
     return status;
 }
 

@@ -92,6 +92,7 @@ typedef struct {
     nw_model_t *model;          /* current topic model, NULL for none (replaced with it) */
     nw_boilerplate_t *rules;    /* current boilerplate rules (replaced by SIGHUP) */
     nw_html_rules_t *html;      /* current HTML markup rules (replaced by SIGHUP) */
+    nw_tagger_ws_t *tagger_ws;  /* the tagger's memory, kept from article to article */
     char **pending;             /* names of incoming/ from the last listing */
     size_t n_pending;           /* entries of pending */
     size_t next_pending;        /* next entry of pending to process */
@@ -449,7 +450,8 @@ static s_outcome_t s_ingest(s_daemon_t *d, const char *path, const char *name, b
                            .html = d->html,
                            .model = d->model,
                            .max_size = d->opts->max_article_size,
-                           .only_plain_files = spool};
+                           .only_plain_files = spool,
+                           .tagger_ws = d->tagger_ws};
     int rc = nw_ingest_file(&cfg, path, name, s_now_ms(), res, err, errlen);
     if (rc == NW_ERR_NOTFOUND)
         return S_GONE;
@@ -497,7 +499,8 @@ static int s_on_feed_article(void *arg, const nw_feed_article_t *a)
                            .taxonomy = d->taxonomy,
                            .html = d->html,
                            .model = d->model,
-                           .max_size = d->opts->max_article_size};
+                           .max_size = d->opts->max_article_size,
+                           .tagger_ws = d->tagger_ws};
     nw_ingest_meta_t meta = {
         .url = a->link, .author = a->author, .article_time_ms = a->published_ms};
     nw_ingest_result_t res;
@@ -882,6 +885,10 @@ static int s_load_config(s_daemon_t *d)
         nw_log(NW_LOG_ERROR, "--model %s", err);
         return NW_PUBD_EXIT_USAGE;
     }
+    if (nw_tagger_ws_new(&d->tagger_ws) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "out of memory");
+        return NW_PUBD_EXIT_FAILURE;
+    }
     if (nw_ingest_load_rules(d->opts->boilerplate_path, &d->rules, err, sizeof err) != NW_OK) {
         nw_log(NW_LOG_ERROR, "--boilerplate %s", err);
         return NW_PUBD_EXIT_USAGE;
@@ -1171,6 +1178,7 @@ static void s_teardown(s_daemon_t *d)
     nw_model_destroy(&d->model);
     nw_boilerplate_destroy(&d->rules);
     nw_html_rules_destroy(&d->html);
+    nw_tagger_ws_destroy(&d->tagger_ws);
 }
 
 int nw_pubd_run(const nw_pubd_opts_t *opts)

@@ -304,6 +304,16 @@ static int s_subject_topics(const nw_ingest_cfg_t *cfg, const nw_article_t *arti
     return NW_OK;
 }
 
+/* Tags the alerts of res, in cfg's tagger workspace when it has one. */
+static int s_tag(const nw_ingest_cfg_t *cfg, nw_ingest_result_t *res)
+{
+    char ***explain = cfg->explain ? &res->explain : NULL;
+    if (cfg->tagger_ws)
+        return nw_tagger_tag_ws(cfg->tagger_ws, cfg->taxonomy, cfg->model, res->alerts, res->n,
+                                explain);
+    return nw_tagger_tag_model(cfg->taxonomy, cfg->model, res->alerts, res->n, explain);
+}
+
 int nw_ingest_bytes(const nw_ingest_cfg_t *cfg, const char *name, const char *data, size_t len,
                     int64_t published_ms, nw_ingest_result_t *res, char *err, size_t errlen)
 {
@@ -328,8 +338,7 @@ int nw_ingest_bytes_meta(const nw_ingest_cfg_t *cfg, const char *name, const cha
     if (rc == NW_OK)
         rc = s_carry_meta(&article, meta, res);
     if (rc == NW_OK)
-        rc = nw_tagger_tag_model(cfg->taxonomy, cfg->model, res->alerts, res->n,
-                                 cfg->explain ? &res->explain : NULL);
+        rc = s_tag(cfg, res);
     if (rc == NW_OK)
         rc = s_subject_topics(cfg, &article, &res->alerts[0]);
     res->latin1 = article.latin1;

@@ -24,6 +24,7 @@
 #include "nw_boilerplate.h"
 #include "nw_html_rules.h"
 #include "nw_model.h"
+#include "nw_tagger.h"
 #include "nw_taxonomy.h"
 
 #include <stdbool.h>
@@ -41,6 +42,8 @@ typedef struct {
     bool only_plain_files;         /* nw_ingest_file: refuse symbolic links, files with more
                                       than one hard link and anything not a regular file (the
                                       spool: a link could publish any file we can read) */
+    nw_tagger_ws_t *tagger_ws;     /* tagging memory kept between articles (borrowed; one
+                                      thread at a time); NULL: the tagger's own per article */
 } nw_ingest_cfg_t;
 
 /* What is known about an article from outside its bytes (a feed item's link, byline and

@@ -100,46 +100,69 @@ static void s_term(uint32_t term, size_t segment, void *ctx)
     }
 }
 
-/* Sorts n ids: insertion sort for a few, else a radix sort of the NW_FEATURES_BITS-bit
- * ids, 7 bits a pass (small count tables, all counted in one pass), through tmp (n entries). */
+/* Sorts n ids in place by insertion: fast for a few, or for ids already near their place. */
+static void s_insertion_sort(uint32_t *f, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = f[i];
+        size_t j = i;
+        while (j > 0 && f[j - 1] > x) {
+            f[j] = f[j - 1];
+            j--;
+        }
+        f[j] = x;
+    }
+}
+
+/* Sorts n ids of NW_FEATURES_BITS bits through tmp (n entries). The ids are hashes, spread
+ * evenly: a counting pass distributes them by their top bits into about n / 2 buckets
+ * (buckets in order), and an insertion sort puts the few ids of each bucket in order.
+ * Above S_BUCKETS_MAX buckets, a two-pass radix sort (low half of the bits, then high). */
 static void s_sort(uint32_t *f, size_t n, uint32_t *tmp)
 {
+    enum { S_BUCKET_BITS_MAX = 12, S_BUCKETS_MAX = 1 << S_BUCKET_BITS_MAX };
     if (n < 48) {
-        for (size_t i = 1; i < n; i++) {
-            uint32_t x = f[i];
-            size_t j = i;
-            while (j > 0 && f[j - 1] > x) {
-                f[j] = f[j - 1];
-                j--;
-            }
-            f[j] = x;
-        }
+        s_insertion_sort(f, n);
         return;
     }
-    enum { S_RADIX = 7, S_BUCKETS = 1 << S_RADIX };
-    enum { S_PASSES = (NW_FEATURES_BITS + S_RADIX - 1) / S_RADIX };
-    uint32_t count[S_PASSES][S_BUCKETS];
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        for (unsigned p = 0; p < S_PASSES; p++)
-            count[p][(f[i] >> (p * S_RADIX)) & (S_BUCKETS - 1)]++;
-    }
-    uint32_t *from = f, *to = tmp;
-    for (unsigned p = 0; p < S_PASSES; p++) {
-        uint32_t sum = 0, *c = count[p];
-        for (size_t b = 0; b < S_BUCKETS; b++) {
-            uint32_t k = c[b];
-            c[b] = sum;
+    unsigned bits = 5;
+    while (bits < S_BUCKET_BITS_MAX && ((size_t)1 << (bits + 1)) < n)
+        bits++;
+    uint32_t count[S_BUCKETS_MAX];
+    if (((size_t)1 << (bits + 1)) >= n) {
+        unsigned shift = NW_FEATURES_BITS - bits;
+        memset(count, 0, sizeof(uint32_t) << bits);
+        for (size_t i = 0; i < n; i++)
+            count[f[i] >> shift]++;
+        uint32_t sum = 0;
+        for (size_t b = 0; b < ((size_t)1 << bits); b++) {
+            uint32_t k = count[b];
+            count[b] = sum;
             sum += k;
         }
         for (size_t i = 0; i < n; i++)
-            to[c[(from[i] >> (p * S_RADIX)) & (S_BUCKETS - 1)]++] = from[i];
-        uint32_t *swap = from;
-        from = to;
-        to = swap;
+            tmp[count[f[i] >> shift]++] = f[i];
+        s_insertion_sort(tmp, n); /* moves ids only within their bucket */
+        memcpy(f, tmp, n * sizeof(*f));
+        return;
     }
-    if (from != f)
-        memcpy(f, from, n * sizeof(*f));
+    enum { S_LO = NW_FEATURES_BITS / 2, S_HI = NW_FEATURES_BITS - S_LO };
+    _Static_assert((int)S_HI <= (int)S_BUCKET_BITS_MAX, "radix too wide");
+    for (unsigned pass = 0; pass < 2; pass++) {
+        unsigned shift = pass ? S_LO : 0, width = pass ? S_HI : S_LO;
+        uint32_t *from = pass ? tmp : f, *to = pass ? f : tmp, mask = (1u << width) - 1;
+        memset(count, 0, sizeof(uint32_t) << width);
+        for (size_t i = 0; i < n; i++)
+            count[(from[i] >> shift) & mask]++;
+        uint32_t sum = 0;
+        for (size_t b = 0; b <= mask; b++) {
+            uint32_t k = count[b];
+            count[b] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[count[(from[i] >> shift) & mask]++] = from[i];
+    }
 }
 
 /* Sorts the n ids, writes each distinct one to out with value 1 + ln(count), the block

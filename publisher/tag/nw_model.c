@@ -37,7 +37,9 @@ struct nw_model_t {
     char **names;   /* per row */
     float *weights; /* rows x n_topics */
     size_t n_rows, cap_rows;
-    s_slot_t *slots; /* open addressing by id; row 0 = empty; mask + 1 entries */
+    s_slot_t *slots; /* open addressing by id; row1 0 = empty; mask + 1 entries */
+    float *slot_w;   /* per slot: its row's weights (a copy in slot order, so that a feature
+                        of nw_model_margins costs one small probe and one weight fetch) */
     size_t mask;
     uint64_t *bits; /* bit id set: a row may have that id (ids within NW_FEATURES_MASK) */
     const nw_taxonomy_t *bound; /* the taxonomy of nw_model_bind, or NULL */
@@ -66,32 +68,40 @@ static uint32_t s_slot_hash(uint32_t id)
     return id * 2654435761u;
 }
 
+/* Indexes row (its weights already set) under id. */
 static void s_insert(nw_model_t *m, uint32_t id, size_t row)
 {
     size_t s = s_slot_hash(id) & m->mask;
     while (m->slots[s].row1)
         s = (s + 1) & m->mask;
     m->slots[s] = (s_slot_t){.id = id, .row1 = (uint32_t)(row + 1)};
+    memcpy(&m->slot_w[s * m->n_topics], &m->weights[row * m->n_topics],
+           m->n_topics * sizeof(float));
     if (id <= NW_FEATURES_MASK)
         m->bits[id / 64] |= 1ull << (id % 64);
 }
 
-/* Makes an empty lookup table for up to rows rows (load factor at most 1/2). */
+/* Makes an empty lookup table for up to rows rows (load factor at most 2/3: the weights
+ * by slot stay small, probes short). */
 static int s_table(nw_model_t *m, size_t rows)
 {
     size_t size = 16;
-    while (size < rows * 2)
+    while (size * 2 < rows * 3)
         size *= 2;
     s_slot_t *slots = calloc(size, sizeof(*slots));
+    float *slot_w = malloc(size * m->n_topics * sizeof(*slot_w));
     uint64_t *bits = m->bits ? m->bits : calloc(S_BITS_WORDS, sizeof(*bits));
-    if (!slots || !bits) {
+    if (!slots || !slot_w || !bits) {
         free(slots);
+        free(slot_w);
         if (bits != m->bits)
             free(bits);
         return NW_ERR_NOMEM;
     }
     free(m->slots);
+    free(m->slot_w);
     m->slots = slots;
+    m->slot_w = slot_w;
     m->bits = bits;
     m->mask = size - 1;
     return NW_OK;
@@ -178,7 +188,7 @@ int nw_model_add_row(nw_model_t *m, uint32_t id, const char *name, const float *
     if (rc != NW_OK)
         return rc;
     memcpy(w, weights, m->n_topics * sizeof(float));
-    if (!m->slots || m->n_rows * 2 > m->mask + 1)
+    if (!m->slots || m->n_rows * 3 > (m->mask + 1) * 2)
         return s_index(m);
     s_insert(m, id, m->n_rows - 1);
     return NW_OK;
@@ -246,8 +256,6 @@ static int s_weight_line(s_parser_t *p, char *line)
     float *w;
     if (s_push_row(p->m, (uint32_t)id, tab2 + 1, name_len, &w) != NW_OK)
         return NW_ERR_NOMEM;
-    /* index as we go, so duplicates are caught */
-    s_insert(p->m, (uint32_t)id, p->m->n_rows - 1);
     for (char *c = tab1 + 1; *c;) {
         errno = 0;
         unsigned long t = strtoul(c, &end, 10);
@@ -262,6 +270,8 @@ static int s_weight_line(s_parser_t *p, char *line)
         w[t] = (float)v;
         c = *end ? end + 1 : end;
     }
+    /* index as we go, so duplicates are caught */
+    s_insert(p->m, (uint32_t)id, p->m->n_rows - 1);
     return NW_OK;
 }
 
@@ -505,7 +515,7 @@ void nw_model_margins(const nw_model_t *m, const nw_feat_t *f, size_t n, double 
             __builtin_prefetch(&m->slots[slot[k]]);
             k++;
         }
-        /* 2: probe, and fetch the weight rows found */
+        /* 2: probe, and fetch the weights of the slots found */
         size_t found = 0;
         for (size_t j = 0; j < k; j++) {
             size_t s = slot[j];
@@ -513,15 +523,15 @@ void nw_model_margins(const nw_model_t *m, const nw_feat_t *f, size_t n, double 
                 s = (s + 1) & m->mask;
             if (!m->slots[s].row1)
                 continue;
-            slot[found] = m->slots[s].row1 - 1; /* now the row */
+            slot[found] = s;
             value[found++] = value[j];
-            const float *w = &m->weights[(m->slots[s].row1 - 1) * nt];
+            const float *w = &m->slot_w[s * nt];
             __builtin_prefetch(w);
-            __builtin_prefetch(w + nt - 1); /* a row may end on the next cache line */
+            __builtin_prefetch(w + nt - 1); /* the weights may end on the next cache line */
         }
         /* 3: add them up */
         for (size_t j = 0; j < found; j++) {
-            const float *w = &m->weights[slot[j] * nt];
+            const float *w = &m->slot_w[slot[j] * nt];
             for (size_t t = 0; t < nt; t++)
                 margin[t] += (double)w[t] * value[j];
         }
@@ -605,6 +615,7 @@ void nw_model_destroy(nw_model_t **m_p)
     free(m->ids);
     free(m->weights);
     free(m->slots);
+    free(m->slot_w);
     free(m->bits);
     free(m->bound_topic);
     free(m->topics);

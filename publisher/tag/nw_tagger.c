@@ -13,6 +13,22 @@
 #define S_EXPLAIN_FEATURES 6   /* deciding features shown per topic */
 #define S_ALERT_MIN_NET    4.0 /* taxonomy weight that is enough evidence in one alert */
 
+/* The memory of tagging, kept from one article to the next (see nw_tagger_ws_new). */
+struct nw_tagger_ws_t {
+    nw_docvec_t art;              /* the article's features and taxonomy evidence */
+    nw_docvec_t one;              /* one alert's, when scoring alerts */
+    void *block;                  /* the per-alert and per-topic arrays below, in one piece */
+    size_t block_size;            /* bytes of block */
+    size_t *order;                /* per taxonomy topic: article topics, strongest first */
+    int *mtopic;                  /* per taxonomy topic: its model topic, or -1 */
+    nw_segment_t *seg;            /* per alert */
+    nw_segment_evidence_t *segev; /* [alert * nt + topic] */
+    double *margin;               /* per model topic: the article's margin */
+    double *alert_margin;         /* per model topic: the current alert's margin */
+    double *strength;             /* per taxonomy topic: how clearly the article has it */
+    bool *has;                    /* per taxonomy topic: the article has it */
+};
+
 /* The state of tagging one article. */
 typedef struct {
     const nw_taxonomy_t *tax;
@@ -20,17 +36,17 @@ typedef struct {
     size_t nt;                    /* taxonomy topics */
     int *mtopic;                  /* per taxonomy topic: its model topic, or -1 */
     nw_segment_t *seg;            /* per alert */
-    nw_docvec_t art;              /* the article's features and taxonomy evidence */
-    nw_docvec_t one;              /* one alert's, when scoring alerts */
+    nw_docvec_t *art;             /* the article's features and taxonomy evidence */
+    nw_docvec_t *one;             /* one alert's, when scoring alerts */
+    const nw_docvec_t *alert_vec; /* the features alert_margin is for: one, or art */
     nw_segment_evidence_t *segev; /* [alert * nt + topic] */
     double *margin;               /* per model topic: the article's margin */
     double *alert_margin;         /* per model topic: the current alert's margin */
     double *strength;             /* per taxonomy topic: how clearly the article has it */
     bool *has;                    /* per taxonomy topic: the article has it */
     bool urgent;
-    size_t scored_alert; /* 1 + the alert alert_margin and one are for; 0: none */
+    size_t scored_alert; /* 1 + the alert alert_margin and alert_vec are for; 0: none */
     size_t n_alerts;     /* alerts of the article */
-    bool one_borrowed;   /* one.feat is art.feat (a two-alert article) */
 } s_state_t;
 
 static nw_position_t s_position(const nw_alert_t *alerts, size_t i, bool *lead_seen)
@@ -56,7 +72,7 @@ static void s_margins(const nw_model_t *m, const nw_docvec_t *v, double *margin)
 static void s_article_topics(s_state_t *s)
 {
     for (size_t t = 0; t < s->nt; t++) {
-        const nw_topic_evidence_t *ev = &s->art.topics[t];
+        const nw_topic_evidence_t *ev = &s->art->topics[t];
         int mt = s->mtopic[t];
         if (mt >= 0) {
             double thr = nw_model_topic_threshold(s->model, (size_t)mt);
@@ -95,18 +111,16 @@ static int s_alert_margins(s_state_t *s, size_t i)
         return NW_OK;
     if (s->n_alerts == 2) {
         memcpy(s->alert_margin, s->margin, nw_model_topic_count(s->model) * sizeof(double));
-        nw_docvec_free(&s->one);
-        s->one.feat = s->art.feat; /* borrowed for explanations; see s_state_free */
-        s->one.n = s->art.n;
-        s->one_borrowed = true;
+        s->alert_vec = s->art;
         s->scored_alert = i + 1;
         return NW_OK;
     }
-    int rc = nw_docvec_build(&s->one, s->tax, &s->seg[i], 1, nw_model_taxonomy_features(s->model),
+    int rc = nw_docvec_build(s->one, s->tax, &s->seg[i], 1, nw_model_taxonomy_features(s->model),
                              NULL, NULL);
     if (rc != NW_OK)
         return rc;
-    s_margins(s->model, &s->one, s->alert_margin);
+    s_margins(s->model, s->one, s->alert_margin);
+    s->alert_vec = s->one;
     s->scored_alert = i + 1;
     return NW_OK;
 }
@@ -212,7 +226,7 @@ static char *s_explain(const s_state_t *s, const nw_alert_t *alert, size_t i)
     nw_buf_printf(&b, "{\"level\":\"%s\",\"topics\":[", i == 0 ? "article" : "alert");
     bool first = true;
     for (size_t t = 0; t < s->nt; t++) {
-        const nw_topic_evidence_t *ev = &s->art.topics[t];
+        const nw_topic_evidence_t *ev = &s->art->topics[t];
         const nw_segment_evidence_t *sev = &s->segev[i * s->nt + t];
         int mt = s->mtopic[t];
         /* the headline explains every topic with any evidence; other alerts their
@@ -244,7 +258,7 @@ static char *s_explain(const s_state_t *s, const nw_alert_t *alert, size_t i)
             nw_buf_printf(&b, ",\"taxonomy\":{\"net\":%.3f,\"hits\":%u,\"vetoed\":%s}", sev->net,
                           sev->hits, sev->vetoed ? "true" : "false");
         if (mt >= 0)
-            s_explain_features(&b, s->model, i == 0 ? &s->art : &s->one, (size_t)mt);
+            s_explain_features(&b, s->model, i == 0 ? s->art : s->alert_vec, (size_t)mt);
         nw_buf_append_str(&b, "}");
     }
     nw_buf_append_str(&b, "]}");
@@ -284,39 +298,96 @@ static int s_assign(s_state_t *s, nw_alert_t *alerts, size_t n, const size_t *or
     return NW_OK;
 }
 
-static void s_state_free(s_state_t *s)
+int nw_tagger_ws_new(nw_tagger_ws_t **out)
 {
-    free(s->mtopic);
-    free(s->seg);
-    free(s->segev);
-    free(s->margin);
-    free(s->alert_margin);
-    free(s->strength);
-    free(s->has);
-    if (s->one_borrowed)
-        s->one.feat = NULL;
-    nw_docvec_free(&s->art);
-    nw_docvec_free(&s->one);
+    *out = calloc(1, sizeof(**out));
+    return *out ? NW_OK : NW_ERR_NOMEM;
 }
 
-int nw_tagger_tag_model(const nw_taxonomy_t *tax, const nw_model_t *model, nw_alert_t *alerts,
-                        size_t n, char ***explain)
+void nw_tagger_ws_destroy(nw_tagger_ws_t **ws_p)
 {
-    int rc = NW_ERR_NOMEM;
+    if (!ws_p || !*ws_p)
+        return;
+    nw_tagger_ws_t *ws = *ws_p;
+    nw_docvec_free(&ws->art);
+    nw_docvec_free(&ws->one);
+    free(ws->block);
+    free(ws);
+    *ws_p = NULL;
+}
+
+/* Carves the next array of n entries of size bytes (aligned for any of them) out of a
+ * block at *at; with a NULL base it only counts. */
+static void *s_carve(char *base, size_t *at, size_t n, size_t size)
+{
+    size_t start = (*at + 7) & ~(size_t)7;
+    *at = start + (n ? n : 1) * size;
+    return base ? base + start : NULL;
+}
+
+/* Points the arrays of ws at a zeroed block big enough for n alerts, nt taxonomy topics
+ * and mt model topics, growing it when needed. Returns NW_OK or NW_ERR_NOMEM. */
+static int s_ws_arrays(nw_tagger_ws_t *ws, size_t n, size_t nt, size_t mt)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        char *base = pass ? ws->block : NULL;
+        size_t at = 0;
+        ws->order = s_carve(base, &at, nt, sizeof(size_t));
+        ws->mtopic = s_carve(base, &at, nt, sizeof(int));
+        ws->seg = s_carve(base, &at, n, sizeof(nw_segment_t));
+        ws->segev = s_carve(base, &at, n * nt, sizeof(nw_segment_evidence_t));
+        ws->margin = s_carve(base, &at, mt, sizeof(double));
+        ws->alert_margin = s_carve(base, &at, mt, sizeof(double));
+        ws->strength = s_carve(base, &at, nt, sizeof(double));
+        ws->has = s_carve(base, &at, nt, sizeof(bool));
+        if (pass == 0 && at > ws->block_size) {
+            void *grown = malloc(at);
+            if (!grown)
+                return NW_ERR_NOMEM;
+            free(ws->block);
+            ws->block = grown;
+            ws->block_size = at;
+        }
+        if (pass == 1)
+            memset(ws->block, 0, at);
+    }
+    return NW_OK;
+}
+
+/* Makes room in v for the evidence of nt taxonomy topics (the taxonomy alone: no word
+ * features). Returns NW_OK or NW_ERR_NOMEM. */
+static int s_topics_room(nw_docvec_t *v, size_t nt)
+{
+    if (v->topics == NULL || v->n_topics < nt) {
+        nw_topic_evidence_t *grown = realloc(v->topics, (nt ? nt : 1) * sizeof(*grown));
+        if (!grown)
+            return NW_ERR_NOMEM;
+        v->topics = grown;
+    }
+    v->n_topics = nt;
+    return NW_OK;
+}
+
+int nw_tagger_tag_ws(nw_tagger_ws_t *ws, const nw_taxonomy_t *tax, const nw_model_t *model,
+                     nw_alert_t *alerts, size_t n, char ***explain)
+{
     s_state_t s = {.tax = tax, .model = model, .nt = nw_taxonomy_topic_count(tax), .n_alerts = n};
-    size_t nt = s.nt ? s.nt : 1, mt = model ? nw_model_topic_count(model) : 1;
-    size_t *order = calloc(nt, sizeof(size_t));
-    char **ex = explain ? calloc(n ? n : 1, sizeof(char *)) : NULL;
-    s.mtopic = calloc(nt, sizeof(int));
-    s.seg = calloc(n ? n : 1, sizeof(nw_segment_t));
-    s.segev = calloc((n ? n : 1) * nt, sizeof(nw_segment_evidence_t));
-    s.margin = calloc(mt, sizeof(double));
-    s.alert_margin = calloc(mt, sizeof(double));
-    s.strength = calloc(nt, sizeof(double));
-    s.has = calloc(nt, sizeof(bool));
-    if (!order || (explain && !ex) || !s.mtopic || !s.seg || !s.segev || !s.margin ||
-        !s.alert_margin || !s.strength || !s.has)
+    size_t mt = model ? nw_model_topic_count(model) : 1;
+    int rc = s_ws_arrays(ws, n, s.nt, mt);
+    char **ex = NULL;
+    if (rc != NW_OK || (explain && !(ex = calloc(n ? n : 1, sizeof(char *))))) {
+        rc = NW_ERR_NOMEM;
         goto done;
+    }
+    s.mtopic = ws->mtopic;
+    s.seg = ws->seg;
+    s.segev = ws->segev;
+    s.margin = ws->margin;
+    s.alert_margin = ws->alert_margin;
+    s.strength = ws->strength;
+    s.has = ws->has;
+    s.art = &ws->art;
+    s.one = &ws->one;
     bool lead_seen = false;
     for (size_t i = 0; i < n; i++) {
         const char *text = alerts[i].text ? alerts[i].text : "";
@@ -327,17 +398,17 @@ int nw_tagger_tag_model(const nw_taxonomy_t *tax, const nw_model_t *model, nw_al
         s.mtopic[t] = model ? nw_model_topic_of(model, tax, t) : -1;
     if (model) {
         bool taxf = nw_model_taxonomy_features(model);
-        rc = nw_docvec_build_ex(&s.art, tax, s.seg, n, taxf, NULL, NULL, s.segev, &s.urgent);
+        rc = nw_docvec_build_ex(s.art, tax, s.seg, n, taxf, NULL, NULL, s.segev, &s.urgent);
         if (rc == NW_OK)
-            s_margins(model, &s.art, s.margin);
-    } else if ((s.art.topics = calloc(nt, sizeof(*s.art.topics))) != NULL) {
-        s.art.n_topics = s.nt; /* the taxonomy alone: its evidence, no word features */
-        rc = nw_evidence_score(tax, s.seg, n, s.art.topics, s.segev, &s.urgent, NULL, NULL);
+            s_margins(model, s.art, s.margin);
+    } else if ((rc = s_topics_room(s.art, s.nt)) == NW_OK) {
+        /* the taxonomy alone: its evidence, no word features */
+        rc = nw_evidence_score(tax, s.seg, n, s.art->topics, s.segev, &s.urgent, NULL, NULL);
     }
     if (rc != NW_OK)
         goto done;
     s_article_topics(&s);
-    rc = s_assign(&s, alerts, n, order, s_rank(&s, order), ex);
+    rc = s_assign(&s, alerts, n, ws->order, s_rank(&s, ws->order), ex);
 done:
     if (rc != NW_OK && ex) {
         for (size_t i = 0; i < n; i++)
@@ -347,8 +418,19 @@ done:
     }
     if (explain)
         *explain = ex;
-    free(order);
-    s_state_free(&s);
+    return rc;
+}
+
+int nw_tagger_tag_model(const nw_taxonomy_t *tax, const nw_model_t *model, nw_alert_t *alerts,
+                        size_t n, char ***explain)
+{
+    nw_tagger_ws_t *ws = NULL;
+    int rc = nw_tagger_ws_new(&ws);
+    if (rc == NW_OK)
+        rc = nw_tagger_tag_ws(ws, tax, model, alerts, n, explain);
+    else if (explain)
+        *explain = NULL;
+    nw_tagger_ws_destroy(&ws);
     return rc;
 }
 

@@ -33,6 +33,23 @@
 int nw_tagger_tag_model(const nw_taxonomy_t *tax, const nw_model_t *model, nw_alert_t *alerts,
                         size_t n, char ***explain);
 
+/* The memory tagging needs (feature vectors, per-topic and per-alert arrays), kept from
+ * one article to the next so that a stream of articles is tagged without allocating
+ * per article. One workspace serves one thread at a time; it may be used with any
+ * taxonomy and model. */
+typedef struct nw_tagger_ws_t nw_tagger_ws_t;
+
+/* Makes an empty workspace in *out. Returns NW_OK or NW_ERR_NOMEM. */
+int nw_tagger_ws_new(nw_tagger_ws_t **out);
+
+/* Frees the workspace and sets *ws_p to NULL. Safe on NULL and twice. */
+void nw_tagger_ws_destroy(nw_tagger_ws_t **ws_p);
+
+/* nw_tagger_tag_model in the memory of ws (grown when an article needs more, kept for
+ * the next). Same results. */
+int nw_tagger_tag_ws(nw_tagger_ws_t *ws, const nw_taxonomy_t *tax, const nw_model_t *model,
+                     nw_alert_t *alerts, size_t n, char ***explain);
+
 /* nw_tagger_tag_model with the taxonomy alone and no explanation. */
 int nw_tagger_tag(const nw_taxonomy_t *tax, nw_alert_t *alerts, size_t n);
 
