@@ -22,8 +22,8 @@ int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, cha
             fclose(f);
         return nw_error_from_errno(e);
     }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory", path);
         fclose(f);
         return NW_ERR_INVAL;
     }

@@ -7,10 +7,11 @@
 
 #include <stddef.h>
 
-/* Reads the regular file at path into a new NUL-terminated buffer *data of *len bytes (caller
- * frees). Returns NW_OK; NW_ERR_TOOBIG when it holds more than max bytes; NW_ERR_INVAL for a
- * directory, FIFO or device; an error from errno (NW_ERR_NOTFOUND, NW_ERR_PERM...), NW_ERR_IO
- * or NW_ERR_NOMEM. On error err says "PATH: reason" and *data is NULL. */
+/* Reads the file at path (a regular file, or a pipe such as bash's <(...)) into a new
+ * NUL-terminated buffer *data of *len bytes (caller frees). Returns NW_OK; NW_ERR_TOOBIG when
+ * it holds more than max bytes; NW_ERR_INVAL for a directory; an error from errno
+ * (NW_ERR_NOTFOUND, NW_ERR_PERM...), NW_ERR_IO or NW_ERR_NOMEM. On error err says
+ * "PATH: reason" and *data is NULL. */
 int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, char *err,
                      size_t errlen);
 

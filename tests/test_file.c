@@ -62,13 +62,13 @@ static void test_empty_file(void **state)
 }
 
 /* A directory or a missing path is refused with the path in the message. */
-static void test_not_a_regular_file(void **state)
+static void test_directory_and_missing_file(void **state)
 {
     (void)state;
     char *data = NULL, err[256] = "";
     size_t len = 0;
     assert_int_equal(nw_file_read_all("/tmp", 1000, &data, &len, err, sizeof err), NW_ERR_INVAL);
-    assert_string_equal(err, "/tmp: not a regular file");
+    assert_string_equal(err, "/tmp: is a directory");
     assert_null(data);
     assert_int_equal(nw_file_read_all("/nonexistent/x.conf", 1000, &data, &len, err, sizeof err),
                      NW_ERR_NOTFOUND);
@@ -81,7 +81,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limit_is_inclusive),
         cmocka_unit_test(test_empty_file),
-        cmocka_unit_test(test_not_a_regular_file),
+        cmocka_unit_test(test_directory_and_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
