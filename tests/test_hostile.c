@@ -53,7 +53,7 @@ typedef struct {
     int port;           /* alert port */
     int replay_port;    /* replay port */
     void *zctx;         /* the test's context */
-    void *socks[128];   /* every socket a test opened, closed by the teardown */
+    void *socks[256];   /* every socket a test opened, closed by the teardown */
     size_t n_socks;     /* entries of socks */
 } s_fx_t;
 
@@ -138,18 +138,25 @@ static long s_rss_kib(s_fx_t *f)
     return kib;
 }
 
-static void *s_socket(s_fx_t *f, int type, int port)
+/* Connects a socket of type to 127.0.0.1:port from the local address source ("127.0.0.2":
+ * Linux routes all of 127/8 to loopback, so one machine has many client addresses). */
+static void *s_socket_from(s_fx_t *f, int type, int port, const char *source)
 {
     void *s = zmq_socket(f->zctx, type);
     assert_non_null(s);
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    char ep[64];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
+    char ep[96];
+    snprintf(ep, sizeof ep, "tcp://%s:0;127.0.0.1:%d", source, port);
     assert_int_equal(zmq_connect(s, ep), 0);
     assert_true(f->n_socks < sizeof f->socks / sizeof f->socks[0]);
     f->socks[f->n_socks++] = s;
     return s;
+}
+
+static void *s_socket(s_fx_t *f, int type, int port)
+{
+    return s_socket_from(f, type, port, "127.0.0.1");
 }
 
 /* Receives until a message whose first frame starts with prefix arrives; false at the
@@ -415,7 +422,7 @@ static void s_fill_journal(s_fx_t *f, uint64_t n, size_t text_len)
     nw_journal_destroy(&j);
 }
 
-static void s_request(void *s, uint64_t req, uint64_t from, uint64_t limit)
+static void s_request_flags(void *s, uint64_t req, uint64_t from, uint64_t limit, int flags)
 {
     nw_replay_request_t rq;
     nw_replay_request_init(&rq);
@@ -426,8 +433,14 @@ static void s_request(void *s, uint64_t req, uint64_t from, uint64_t limit)
     char *body = NULL;
     size_t size = 0;
     assert_int_equal(nw_replay_request_encode(&rq, &body, &size), NW_OK);
-    assert_true(zmq_send(s, body, size, 0) >= 0);
+    int rc = zmq_send(s, body, size, flags);
+    assert_true(rc >= 0 || (flags & ZMQ_DONTWAIT));
     free(body);
+}
+
+static void s_request(void *s, uint64_t req, uint64_t from, uint64_t limit)
+{
+    s_request_flags(s, req, from, limit, 0);
 }
 
 /* Reads one message; for an end marker fills *end and returns true. */
@@ -503,6 +516,60 @@ static void test_clients_that_never_read_cannot_lock_replay_out(void **state)
     assert_true(served);
 }
 
+/* F3, the lockout renewed: clients that never read, and that keep asking from fresh
+ * connections, took every slot again as soon as one yielded; an honest client was refused
+ * ("busy") until it happened to ask in the moment a slot was free. Now one address holds at
+ * most 16 replays (--replay-per-client): an honest client from another address is served
+ * at its first request, however hard the first one asks. */
+static void test_one_address_cannot_take_every_replay_slot(void **state)
+{
+    s_fx_t *f = *state;
+    s_fill_journal(f, 3000, 8000); /* 24 MB: more than any socket buffers hold */
+    s_start_pub(f);
+    enum { EVIL = 128 }; /* twice the slots: half ask again whenever one of theirs yields */
+    void *evil[EVIL];
+    for (int i = 0; i < EVIL; i++) {
+        evil[i] = s_socket(f, ZMQ_DEALER, f->replay_port);
+        int one = 1;
+        zmq_setsockopt(evil[i], ZMQ_RCVHWM, &one, sizeof one);
+        s_request(evil[i], 1, 1, 0);
+    }
+    s_expect_log(f, "replay: client addr 127.0.0.1 asks for more than 16 replays at once");
+    void *good = s_socket_from(f, ZMQ_DEALER, f->replay_port, "127.0.0.2");
+    double t0 = s_now();
+    int busy = 0, served = 0;
+    for (uint64_t req = 1; req <= 3 && !served; req++) {
+        s_request(good, req, 2990, 10);
+        /* The attack goes on while the honest client waits: every 50 ms each attacking
+         * connection asks again (refused while its own request runs, admitted as soon as
+         * a slot yields). */
+        zmq_pollitem_t item = {good, 0, ZMQ_POLLIN, 0};
+        for (int waited = 0; waited < 1000 && !served; waited += 50) {
+            for (int i = 0; i < EVIL; i++)
+                s_request_flags(evil[i], req + 1, 1, 0, ZMQ_DONTWAIT);
+            if (zmq_poll(&item, 1, 50) <= 0)
+                continue;
+            nw_replay_end_t end;
+            bool got;
+            assert_true(s_read_end(good, &end, &got));
+            if (!got)
+                continue;
+            if (end.status == NW_REPLAY_ERROR) {
+                printf("honest client refused: %s\n", end.error);
+                busy++;
+                break;
+            }
+            served = end.count == 10;
+        }
+    }
+    printf("honest client from 127.0.0.2 served after %.1f s, %d refusals before\n", s_now() - t0,
+           busy);
+    if (!served)
+        s_dump(f);
+    assert_true(served);
+    assert_int_equal(busy, 0);
+}
+
 /* F10: 10,000 requests pipelined on one DEALER got 5,186 end markers. Now every request is
  * answered or refused with an end marker carrying its req. */
 static void test_every_pipelined_request_is_answered(void **state)
@@ -551,6 +618,7 @@ int main(void)
         S_T(test_spool_refuses_links_and_special_files),
         S_T(test_done_never_overwrites),
         S_T(test_clients_that_never_read_cannot_lock_replay_out),
+        S_T(test_one_address_cannot_take_every_replay_slot),
         S_T(test_every_pipelined_request_is_answered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
