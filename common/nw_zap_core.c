@@ -155,16 +155,18 @@ static void s_log_refusal(nw_zap_core_t *zap, const unsigned char *key, const ch
            address, zap->dir, held);
 }
 
-/* Sends the five-frame reply. */
-static void s_reply(void *sock, const zmq_msg_t *request_id, const char *code, const char *text)
+/* Sends the five-frame reply; user_id ("" for none) becomes the connection's "User-Id"
+ * property. */
+static void s_reply(void *sock, const zmq_msg_t *request_id, const char *code, const char *text,
+                    const char *user_id)
 {
     zmq_send(sock, "1.0", 3, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(sock, zmq_msg_data((zmq_msg_t *)request_id), zmq_msg_size((zmq_msg_t *)request_id),
              ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(sock, code, strlen(code), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(sock, text, strlen(text), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT); /* user id */
-    zmq_send(sock, "", 0, ZMQ_DONTWAIT);               /* metadata */
+    zmq_send(sock, user_id, strlen(user_id), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(sock, "", 0, ZMQ_DONTWAIT); /* metadata */
 }
 
 /* Decides one request: frames are version, request id, domain, address, identity,
@@ -174,7 +176,7 @@ static void s_decide(nw_zap_core_t *zap, void *sock, zmq_msg_t *f, size_t n, uin
     if (n < 6 || n > 7 || zmq_msg_size(&f[0]) != 3 || memcmp(zmq_msg_data(&f[0]), "1.0", 3) != 0) {
         nw_log(NW_LOG_WARN, "curve: malformed ZAP request (%zu frames); refused", n);
         if (n >= 2)
-            s_reply(sock, &f[1], "500", "malformed request");
+            s_reply(sock, &f[1], "500", "malformed request", "");
         return;
     }
     char address[S_ADDR_MAX];
@@ -183,16 +185,18 @@ static void s_decide(nw_zap_core_t *zap, void *sock, zmq_msg_t *f, size_t n, uin
     address[alen] = '\0';
     bool curve = zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0;
     if (!curve || n < 7 || zmq_msg_size(&f[6]) != S_KEY_LEN) {
-        s_reply(sock, &f[1], "400", "CURVE required");
+        s_reply(sock, &f[1], "400", "CURVE required", "");
         return;
     }
     const unsigned char *key = zmq_msg_data(&f[6]);
     if (s_allowed(zap, key)) {
-        s_reply(sock, &f[1], "200", "OK");
+        char z85[NW_CERT_Z85_LEN + 1];
+        zmq_z85_encode(z85, key, S_KEY_LEN);
+        s_reply(sock, &f[1], "200", "OK", z85); /* User-Id: the key, for per-client limits */
         return;
     }
     s_log_refusal(zap, key, address, now);
-    s_reply(sock, &f[1], "400", "key not allowed");
+    s_reply(sock, &f[1], "400", "key not allowed", "");
 }
 
 bool nw_zap_core_handle(nw_zap_core_t *zap, uint64_t now_ms)

@@ -8,7 +8,9 @@
  * context. The caller polls nw_zap_core_socket() for input and calls
  * nw_zap_core_handle() when it is readable. A request is answered 200 when
  * the client's long-term public key is in the allowlist (the public
- * certificates NAME.key in the --curve-allow folder) and 400 otherwise.
+ * certificates NAME.key in the --curve-allow folder), with the key in Z85 as
+ * the user id (messages from that client carry it as the "User-Id"
+ * property), and 400 otherwise.
  * nw_zap_core_reload re-reads the folder (SIGHUP): a key removed from it
  * cannot connect again (connections already made stay until they drop). A
  * folder that cannot be read keeps the previous list. Refused clients are

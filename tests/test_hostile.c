@@ -46,15 +46,16 @@ static const char s_article[] = "Harbor Tariff Accord Signed\n"
                                 "The trade pact lowers tariffs on aluminum imports next year.\n";
 
 typedef struct {
-    char *dir;          /* everything of the test */
-    char spool[1024];   /* DIR/spool */
-    char journal[1024]; /* DIR/journal */
-    nw_testproc_t *pub; /* the daemon */
-    int port;           /* alert port */
-    int replay_port;    /* replay port */
-    void *zctx;         /* the test's context */
-    void *socks[128];   /* every socket a test opened, closed by the teardown */
-    size_t n_socks;     /* entries of socks */
+    char *dir;            /* everything of the test */
+    char spool[1024];     /* DIR/spool */
+    char journal[1024];   /* DIR/journal */
+    nw_testproc_t *pub;   /* the daemon */
+    nw_testproc_t *proxy; /* a newswire-proxy in front of it, when a test starts one */
+    int port;             /* alert port */
+    int replay_port;      /* replay port */
+    void *zctx;           /* the test's context */
+    void *socks[640];     /* every socket a test opened, closed by the teardown */
+    size_t n_socks;       /* entries of socks */
 } s_fx_t;
 
 static int s_setup(void **state)
@@ -86,6 +87,7 @@ static int s_teardown(void **state)
         rc = -1;
     }
     nw_testproc_destroy(&f->pub);
+    nw_testproc_destroy(&f->proxy); /* may still digest a mass unsubscription: killed */
     for (size_t i = 0; i < f->n_socks; i++)
         zmq_close(f->socks[i]); /* a failed test leaves its sockets; ctx_term would wait */
     zmq_ctx_term(f->zctx);
@@ -138,18 +140,25 @@ static long s_rss_kib(s_fx_t *f)
     return kib;
 }
 
-static void *s_socket(s_fx_t *f, int type, int port)
+/* Connects a socket of type to 127.0.0.1:port from the local address source ("127.0.0.2":
+ * Linux routes all of 127/8 to loopback, so one machine has many client addresses). */
+static void *s_socket_from(s_fx_t *f, int type, int port, const char *source)
 {
     void *s = zmq_socket(f->zctx, type);
     assert_non_null(s);
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    char ep[64];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
+    char ep[96];
+    snprintf(ep, sizeof ep, "tcp://%s:0;127.0.0.1:%d", source, port);
     assert_int_equal(zmq_connect(s, ep), 0);
     assert_true(f->n_socks < sizeof f->socks / sizeof f->socks[0]);
     f->socks[f->n_socks++] = s;
     return s;
+}
+
+static void *s_socket(s_fx_t *f, int type, int port)
+{
+    return s_socket_from(f, type, port, "127.0.0.1");
 }
 
 /* Receives until a message whose first frame starts with prefix arrives; false at the
@@ -316,6 +325,97 @@ static void test_many_connections_with_many_subscriptions_stay_bounded(void **st
     assert_true(full - before < (long)CONNS * SUBS * S_KIB_PER_SUB);
 }
 
+/* Returns the largest "(N subscriptions)" the daemon has logged so far. */
+static long s_subscriptions_logged(s_fx_t *f)
+{
+    long most = 0;
+    const char *out = nw_testproc_output(f->pub, NW_TESTPROC_STDERR);
+    for (const char *at = strstr(out, " subscriptions)"); at != NULL;
+         at = strstr(at + 1, " subscriptions)")) {
+        const char *p = at;
+        while (p > out && p[-1] >= '0' && p[-1] <= '9')
+            p--;
+        if (p > out && p[-1] == '(' && atol(p) > most)
+            most = atol(p);
+    }
+    return most;
+}
+
+/* F2: libzmq 4.3's XPUB walks its whole subscription trie for every connection that closes,
+ * in the thread that owns the socket, and keeps every filter a client sends (XPUB_MANUAL
+ * too): no application-side cap bounds it. Clients that cannot be trusted connect to a
+ * newswire-proxy instead (docs/SECURITY.md): the proxy forwards only distinct filters over
+ * its one connection, so the mass disconnect costs the publisher one cheap removal per
+ * filter, and it keeps publishing while the proxy digests. Here 50 connections x 1,000
+ * filters of 50 bytes, then all closed (at the publisher itself: a stall of 5 to 30 s). */
+static void test_a_mass_unsubscribe_at_a_proxy_leaves_the_publisher_publishing(void **state)
+{
+    s_fx_t *f = *state;
+    s_start_pub(f);
+    char up[64];
+    snprintf(up, sizeof up, "tcp://127.0.0.1:%d", f->port);
+    const char *argv[] = {NW_PROXY_BIN, "-c", up, "--bind", "tcp://127.0.0.1:*", NULL};
+    assert_non_null(f->proxy = nw_testproc_start(argv, NULL));
+    assert_true(nw_testproc_wait_output(f->proxy, NW_TESTPROC_STDERR,
+                                        "listening on tcp://127.0.0.1:", S_WAIT_MS));
+    const char *at =
+        strstr(nw_testproc_output(f->proxy, NW_TESTPROC_STDERR), "listening on tcp://127.0.0.1:");
+    int proxy_port = atoi(at + strlen("listening on tcp://127.0.0.1:"));
+    void *good = s_socket(f, ZMQ_SUB, f->port);
+    zmq_setsockopt(good, ZMQ_SUBSCRIBE, "", 0);
+    enum { CONNS = 50, SUBS = 1000 };
+    size_t first = f->n_socks;
+    char filter[64];
+    double t0 = s_now();
+    for (int c = 0; c < CONNS; c++) {
+        void *s = s_socket(f, ZMQ_SUB, proxy_port);
+        int zero = 0;
+        zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof zero);
+        for (int k = 0; k < SUBS; k++) {
+            snprintf(filter, sizeof filter, "c%04d.k%05d.%038d", c, k, 0);
+            zmq_setsockopt(s, ZMQ_SUBSCRIBE, filter, 50);
+        }
+    }
+    /* The filters reached the publisher through the proxy (its log summarises each 10 s; the
+     * proxy may drop a few past its upstream queue's high-water mark). */
+    for (int waited = 0; s_subscriptions_logged(f) < (long)CONNS * SUBS * 9 / 10; waited += 100) {
+        if (waited > S_WAIT_MS * 6) {
+            s_dump(f);
+            fail_msg("the publisher logged %ld subscriptions, never %d", s_subscriptions_logged(f),
+                     CONNS * SUBS * 9 / 10);
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+    }
+    printf("%d x %d filters: %ld at the publisher through the proxy after %.1f s\n", CONNS, SUBS,
+           s_subscriptions_logged(f), s_now() - t0);
+    char junk[256];
+    while (zmq_recv(good, junk, sizeof junk, ZMQ_DONTWAIT) >= 0)
+        ; /* what queued meanwhile */
+    t0 = s_now();
+    for (size_t i = first; i < first + CONNS; i++) {
+        zmq_close(f->socks[i]);
+        f->socks[i] = NULL;
+    }
+    /* The publisher keeps its heartbeat (every 200 ms) while the proxy digests. */
+    int beats = 0;
+    while (beats < 10 && s_recv_topic(good, "$nw.heartbeat", 5000))
+        beats++;
+    printf("10 heartbeats came %.1f s after the clients closed (%d arrived)\n", s_now() - t0,
+           beats);
+    if (beats < 10)
+        s_dump(f);
+    assert_int_equal(beats, 10);
+    s_drop(f, "a.txt");
+    assert_true(s_recv_topic(good, "tariffs", S_WAIT_MS));
+    t0 = s_now();
+    assert_int_equal(nw_testproc_signal(f->pub, SIGTERM), 0);
+    int status = nw_testproc_wait_exit(f->pub, S_WAIT_MS * 3);
+    printf("SIGTERM: the publisher exited %.1f s later (status %d)\n", s_now() - t0, status);
+    if (status != 0)
+        s_dump(f);
+    assert_int_equal(status, 0);
+}
+
 /* --- F5, F12: the spool ----------------------------------------------------------------- */
 
 static bool s_exists(s_fx_t *f, const char *rel)
@@ -415,7 +515,7 @@ static void s_fill_journal(s_fx_t *f, uint64_t n, size_t text_len)
     nw_journal_destroy(&j);
 }
 
-static void s_request(void *s, uint64_t req, uint64_t from, uint64_t limit)
+static void s_request_flags(void *s, uint64_t req, uint64_t from, uint64_t limit, int flags)
 {
     nw_replay_request_t rq;
     nw_replay_request_init(&rq);
@@ -426,8 +526,14 @@ static void s_request(void *s, uint64_t req, uint64_t from, uint64_t limit)
     char *body = NULL;
     size_t size = 0;
     assert_int_equal(nw_replay_request_encode(&rq, &body, &size), NW_OK);
-    assert_true(zmq_send(s, body, size, 0) >= 0);
+    int rc = zmq_send(s, body, size, flags);
+    assert_true(rc >= 0 || (flags & ZMQ_DONTWAIT));
     free(body);
+}
+
+static void s_request(void *s, uint64_t req, uint64_t from, uint64_t limit)
+{
+    s_request_flags(s, req, from, limit, 0);
 }
 
 /* Reads one message; for an end marker fills *end and returns true. */
@@ -503,6 +609,93 @@ static void test_clients_that_never_read_cannot_lock_replay_out(void **state)
     assert_true(served);
 }
 
+/* F3, the lockout renewed: clients that never read, and that keep asking from fresh
+ * connections, took every slot again as soon as one yielded; an honest client was refused
+ * ("busy") until it happened to ask in the moment a slot was free. Now one address holds at
+ * most 16 replays (--replay-per-client): an honest client from another address is served
+ * at its first request, however hard the first one asks. */
+static void test_one_address_cannot_take_every_replay_slot(void **state)
+{
+    s_fx_t *f = *state;
+    s_fill_journal(f, 3000, 8000); /* 24 MB: more than any socket buffers hold */
+    s_start_pub(f);
+    enum { EVIL = 128 }; /* twice the slots: half ask again whenever one of theirs yields */
+    void *evil[EVIL];
+    for (int i = 0; i < EVIL; i++) {
+        evil[i] = s_socket(f, ZMQ_DEALER, f->replay_port);
+        int one = 1;
+        zmq_setsockopt(evil[i], ZMQ_RCVHWM, &one, sizeof one);
+        s_request(evil[i], 1, 1, 0);
+    }
+    s_expect_log(f, "replay: client addr 127.0.0.1 asks for more than 16 replays at once");
+    void *good = s_socket_from(f, ZMQ_DEALER, f->replay_port, "127.0.0.2");
+    double t0 = s_now();
+    int busy = 0, served = 0;
+    for (uint64_t req = 1; req <= 3 && !served; req++) {
+        s_request(good, req, 2990, 10);
+        /* The attack goes on while the honest client waits: every 50 ms each attacking
+         * connection asks again (refused while its own request runs, admitted as soon as
+         * a slot yields). */
+        zmq_pollitem_t item = {good, 0, ZMQ_POLLIN, 0};
+        for (int waited = 0; waited < 1000 && !served; waited += 50) {
+            for (int i = 0; i < EVIL; i++)
+                s_request_flags(evil[i], req + 1, 1, 0, ZMQ_DONTWAIT);
+            if (zmq_poll(&item, 1, 50) <= 0)
+                continue;
+            nw_replay_end_t end;
+            bool got;
+            assert_true(s_read_end(good, &end, &got));
+            if (!got)
+                continue;
+            if (end.status == NW_REPLAY_ERROR) {
+                printf("honest client refused: %s\n", end.error);
+                busy++;
+                break;
+            }
+            served = end.count == 10;
+        }
+    }
+    printf("honest client from 127.0.0.2 served after %.1f s, %d refusals before\n", s_now() - t0,
+           busy);
+    if (!served)
+        s_dump(f);
+    assert_true(served);
+    assert_int_equal(busy, 0);
+}
+
+/* The bound for replay: 500 clients (500 addresses) ask for the whole journal at once and
+ * never read. 64 are served, each with at most 100 messages queued (ZMQ_SNDHWM), the rest
+ * get "busy": memory stays within 64 x 100 alerts of 8 KB (docs/SECURITY.md), and the
+ * publisher keeps publishing. */
+static void test_500_replay_clients_stay_within_the_memory_bound(void **state)
+{
+    s_fx_t *f = *state;
+    s_fill_journal(f, 3000, 8000); /* 24 MB */
+    s_start_pub(f);
+    void *good = s_socket(f, ZMQ_SUB, f->port);
+    zmq_setsockopt(good, ZMQ_SUBSCRIBE, "", 0);
+    assert_true(s_recv_topic(good, "$nw.heartbeat", S_WAIT_MS));
+    long before = s_rss_kib(f);
+    enum { CLIENTS = 500 };
+    for (int i = 0; i < CLIENTS; i++) {
+        char source[32];
+        snprintf(source, sizeof source, "127.0.%d.%d", 1 + i / 250, 1 + i % 250);
+        void *s = s_socket_from(f, ZMQ_DEALER, f->replay_port, source);
+        int one = 1;
+        zmq_setsockopt(s, ZMQ_RCVHWM, &one, sizeof one);
+        s_request(s, 1, 1, 0);
+    }
+    /* Two seconds of heartbeats: the requests are in, the queues full. */
+    for (int beats = 0; beats < 10; beats++)
+        assert_true(s_recv_topic(good, "$nw.heartbeat", S_WAIT_MS));
+    long during = s_rss_kib(f);
+    s_drop(f, "a.txt");
+    assert_true(s_recv_topic(good, "tariffs", S_WAIT_MS));
+    printf("%d replay clients that do not read: RSS %ld -> %ld KiB\n", CLIENTS, before, during);
+    /* 64 x 100 queued alerts of 8 KB: 51 MB (AddressSanitizer: twice, and its quarantine). */
+    assert_true(during - before < 64L * 100 * 8 * S_KIB_PER_SUB / 2);
+}
+
 /* F10: 10,000 requests pipelined on one DEALER got 5,186 end markers. Now every request is
  * answered or refused with an end marker carrying its req. */
 static void test_every_pipelined_request_is_answered(void **state)
@@ -548,9 +741,12 @@ int main(void)
         S_T(test_a_20_mb_subscription_costs_nothing),
         S_T(test_a_subscription_flood_is_summarised_in_the_log),
         S_T(test_many_connections_with_many_subscriptions_stay_bounded),
+        S_T(test_a_mass_unsubscribe_at_a_proxy_leaves_the_publisher_publishing),
         S_T(test_spool_refuses_links_and_special_files),
         S_T(test_done_never_overwrites),
         S_T(test_clients_that_never_read_cannot_lock_replay_out),
+        S_T(test_one_address_cannot_take_every_replay_slot),
+        S_T(test_500_replay_clients_stay_within_the_memory_bound),
         S_T(test_every_pipelined_request_is_answered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

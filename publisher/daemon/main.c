@@ -70,6 +70,7 @@ enum {
     S_OPT_JOURNAL_MAX_SIZE,
     S_OPT_JOURNAL_MAX_AGE,
     S_OPT_REPLAY_BIND,
+    S_OPT_REPLAY_PER_CLIENT,
     S_OPT_HTML_RULES,
     S_OPT_EXTRACT,
     S_OPT_FORMAT,
@@ -112,6 +113,7 @@ static const struct option s_long_options[] = {
     {"journal-max-size", required_argument, NULL, S_OPT_JOURNAL_MAX_SIZE},
     {"journal-max-age", required_argument, NULL, S_OPT_JOURNAL_MAX_AGE},
     {"replay-bind", required_argument, NULL, S_OPT_REPLAY_BIND},
+    {"replay-per-client", required_argument, NULL, S_OPT_REPLAY_PER_CLIENT},
     {"config", required_argument, NULL, S_OPT_CONFIG},
     {"metrics-bind", required_argument, NULL, S_OPT_METRICS_BIND},
     {"curve-secret", required_argument, NULL, S_OPT_CURVE_SECRET},
@@ -209,6 +211,10 @@ static void s_print_help(FILE *out)
           "                             tcp://HOST:PORT, PORT may be * (logged as 'replay:\n"
           "                             listening on ...'); none to disable; off with\n"
           "                             --no-journal (default " NW_REPLAY_DEFAULT_ENDPOINT ")\n"
+          "        --replay-per-client N\n"
+          "                             replays served at once to one client: its CURVE key\n"
+          "                             with --curve-allow, else its IP address (1 to 64,\n"
+          "                             default 16; raise it for a proxy in front)\n"
           "        --metrics-bind HOST:PORT\n"
           "                             serve Prometheus metrics on http://HOST:PORT/metrics\n"
           "                             (HOST an IP address; PORT 0 or * for a free one,\n"
@@ -441,6 +447,10 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
                  (rc = nw_opt_bind_resolve("--replay-bind", value, cl->resolved[S_MAX_BINDS],
                                            S_ENDPOINT_MAX, err, errlen)) == NW_OK)
             cl->pubd.replay_bind = cl->resolved[S_MAX_BINDS];
+        break;
+    case S_OPT_REPLAY_PER_CLIENT:
+        if ((rc = nw_opt_uint("--replay-per-client", value, 1, 64, &v, err, errlen)) == NW_OK)
+            cl->pubd.replay_per_client = (unsigned)v;
         break;
     case S_OPT_METRICS_BIND:
         if ((rc = nw_metrics_http_check("--metrics-bind", value, err, errlen)) == NW_OK)

@@ -1057,6 +1057,7 @@ static int s_open_replay(s_daemon_t *d)
     nw_replay_opts_t ro;
     nw_replay_opts_default(&ro);
     ro.curve = d->opts->curve;
+    ro.max_per_peer = d->opts->replay_per_client;
     int rc = nw_replay_new(&d->loop, d->zctx, d->opts->replay_bind, d->journal, &ro, &d->replay,
                            err, sizeof err);
     if (rc != NW_OK) {

@@ -71,6 +71,7 @@ typedef struct {
     uint64_t journal_max_size;        /* retention: total bytes kept; 0 = no limit */
     int64_t journal_max_age_ms;       /* retention: drop segments older than this; 0 = none */
     const char *replay_bind;          /* replay endpoint; NULL = none (also without journal) */
+    unsigned replay_per_client;       /* replays at once per client; 0 = NW_REPLAY_PER_PEER */
     uint32_t heartbeat_ms;            /* heartbeat period */
     int sndhwm;                       /* send high-water mark, messages per subscriber */
     int linger_ms;                    /* how long shutdown may wait to flush queued messages */

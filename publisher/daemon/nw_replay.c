@@ -4,6 +4,7 @@
 #include "nw_error.h"
 #include "nw_log.h"
 #include "nw_replay_msg.h"
+#include "nw_replay_peer.h"
 #include "nw_zsock.h"
 #include "nw_zwatch.h"
 
@@ -20,6 +21,7 @@
 #define S_WINDOW_MIN   256         /* first window of a "last N" search, records */
 #define S_OWED_MAX     16384       /* refusals waiting for a full client queue, at most */
 #define S_PREEMPT_MS   1000        /* a job whose client took nothing this long yields its slot */
+#define S_PEER_MAX     NW_REPLAY_PEER_MAX /* bytes of a client name */
 
 typedef enum {
     S_LOCATE = 0, /* "last N": counting matches backwards, window by window */
@@ -38,6 +40,7 @@ typedef struct {
     bool used;                  /* slot taken */
     unsigned char id[S_ID_MAX]; /* client's routing id */
     size_t id_len;              /* bytes of id */
+    char peer[S_PEER_MAX];      /* client: key or address, "" unknown */
     nw_replay_request_t rq;     /* the request */
     s_phase_t phase;            /* what the next turn does */
     nw_journal_iter_t *it;      /* position in the journal (LOCATE and SERVE) */
@@ -92,6 +95,7 @@ void nw_replay_opts_default(nw_replay_opts_t *opts)
     opts->batch = 64;
     opts->scan = 1024;
     opts->max_clients = 64;
+    opts->max_per_peer = NW_REPLAY_PER_PEER;
     opts->sndhwm = 100;
     opts->stall_ms = 30000;
     opts->retry_ms = 5;
@@ -107,6 +111,7 @@ static void s_resolve_opts(const nw_replay_opts_t *in, nw_replay_opts_t *out)
     out->batch = out->batch ? out->batch : d.batch;
     out->scan = out->scan ? out->scan : d.scan;
     out->max_clients = out->max_clients ? out->max_clients : d.max_clients;
+    out->max_per_peer = out->max_per_peer ? out->max_per_peer : d.max_per_peer;
     out->sndhwm = out->sndhwm > 0 ? out->sndhwm : d.sndhwm;
     out->stall_ms = out->stall_ms ? out->stall_ms : d.stall_ms;
     out->retry_ms = out->retry_ms ? out->retry_ms : d.retry_ms;
@@ -506,18 +511,35 @@ static s_job_t *s_find_job(nw_replay_t *r, const unsigned char *id, size_t id_le
     return NULL;
 }
 
-/* Returns a free slot, or frees the slot of the job whose client has taken nothing for the
- * longest, past S_PREEMPT_MS: clients that ask and do not read cannot hold every slot
+/* Returns the number of jobs in progress for peer. */
+static unsigned s_peer_jobs(const nw_replay_t *r, const char *peer)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < r->opts.max_clients; i++) {
+        if (r->jobs[i].used && strcmp(r->jobs[i].peer, peer) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* Returns a free slot (peer NULL), or frees the slot of the job whose client has taken
+ * nothing for the longest, past S_PREEMPT_MS, among all jobs (peer NULL) or among peer's:
+ * clients that ask and do not read cannot hold every slot, or every slot of their peer,
  * until the stall timeout while others wait. The abandoned client gets an "error" end
  * marker (after what is already queued for it). */
-static s_job_t *s_free_slot(nw_replay_t *r)
+static s_job_t *s_free_slot(nw_replay_t *r, const char *peer)
 {
     s_job_t *stalest = NULL;
     uint64_t now = uv_now(r->loop);
     for (size_t i = 0; i < r->opts.max_clients; i++) {
         s_job_t *job = &r->jobs[i];
-        if (!job->used)
-            return job;
+        if (!job->used) {
+            if (peer == NULL)
+                return job;
+            continue;
+        }
+        if (peer != NULL && strcmp(job->peer, peer) != 0)
+            continue;
         if (now - job->progress_ms > S_PREEMPT_MS &&
             (stalest == NULL || job->progress_ms < stalest->progress_ms))
             stalest = job;
@@ -565,13 +587,14 @@ static void s_job_position(nw_replay_t *r, s_job_t *job)
 }
 
 static void s_job_start(nw_replay_t *r, s_job_t *job, const unsigned char *id, size_t id_len,
-                        const nw_replay_request_t *rq)
+                        const char *peer, const nw_replay_request_t *rq)
 {
     memset(job, 0, sizeof *job);
     job->used = true;
     job->rec_topic = -1;
     memcpy(job->id, id, id_len);
     job->id_len = id_len;
+    snprintf(job->peer, sizeof job->peer, "%s", peer);
     job->rq = *rq;
     uint64_t head = nw_journal_next_seq(r->journal) - 1;
     uint64_t end = rq->has_to_seq && rq->to_seq < head ? rq->to_seq : head;
@@ -589,8 +612,32 @@ static void s_job_start(nw_replay_t *r, s_job_t *job, const unsigned char *id, s
     s_pump_start(r);
 }
 
-static void s_on_request(nw_replay_t *r, const unsigned char *id, size_t id_len, const void *body,
-                         size_t size)
+/* Returns the slot for a new job of peer's, or NULL: a peer (key or address) with
+ * opts.max_per_peer jobs in progress gets a slot only from one of its own that stalls, so
+ * one peer's many connections cannot take every slot; then any free or stalled slot. */
+static s_job_t *s_admit(nw_replay_t *r, const char *peer, char *why, size_t whylen)
+{
+    if (peer[0] != '\0' && s_peer_jobs(r, peer) >= r->opts.max_per_peer) {
+        s_job_t *job = s_free_slot(r, peer);
+        if (job == NULL) {
+            snprintf(why, whylen, "busy: %u replays of this client (%s) in progress, try later",
+                     r->opts.max_per_peer, peer);
+            if (r->stats.peer_busy++ % 1000 == 0)
+                nw_log(NW_LOG_WARN,
+                       "replay: client %s asks for more than %u replays at once; refused "
+                       "(%llu so far)",
+                       peer, r->opts.max_per_peer, (unsigned long long)r->stats.peer_busy);
+        }
+        return job;
+    }
+    s_job_t *job = s_free_slot(r, NULL);
+    if (job == NULL)
+        snprintf(why, whylen, "busy: too many replays in progress, try later");
+    return job;
+}
+
+static void s_on_request(nw_replay_t *r, const unsigned char *id, size_t id_len, const char *peer,
+                         const void *body, size_t size)
 {
     nw_replay_request_t rq;
     char why[NW_REPLAY_ERROR_MAX + 1];
@@ -611,12 +658,12 @@ static void s_on_request(nw_replay_t *r, const unsigned char *id, size_t id_len,
         s_refuse(r, id, id_len, rq.req, "busy: a request of this client is in progress");
         return;
     }
-    s_job_t *job = s_free_slot(r);
+    s_job_t *job = s_admit(r, peer, why, sizeof why);
     if (job == NULL) {
-        s_refuse(r, id, id_len, rq.req, "busy: too many replays in progress, try later");
+        s_refuse(r, id, id_len, rq.req, why);
         return;
     }
-    s_job_start(r, job, id, id_len, &rq);
+    s_job_start(r, job, id, id_len, peer, &rq);
 }
 
 /* Reads one whole message; keeps the routing id and the first body frame, counts the rest. */
@@ -625,6 +672,7 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
     nw_replay_t *r = arg;
     zmq_msg_t part;
     unsigned char id[S_ID_MAX];
+    char peer[NW_REPLAY_PEER_MAX] = "";
     size_t id_len = 0, n = 0;
     zmq_msg_t body;
     bool more = true;
@@ -644,6 +692,7 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
             memcpy(id, zmq_msg_data(&part), id_len);
             zmq_msg_close(&part);
         } else if (n == 1) {
+            nw_replay_peer_of(&part, peer, sizeof peer);
             zmq_msg_move(&body, &part);
             zmq_msg_close(&part);
         } else {
@@ -652,7 +701,7 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
         n++;
     }
     if (n == 2)
-        s_on_request(r, id, id_len, zmq_msg_data(&body), zmq_msg_size(&body));
+        s_on_request(r, id, id_len, peer, zmq_msg_data(&body), zmq_msg_size(&body));
     else if (n > 0) {
         r->stats.requests++;
         s_refuse(r, id, id_len, 0, "bad request: a request is exactly one frame");

@@ -16,8 +16,12 @@
  *     makes our send return EAGAIN (nothing is dropped, nothing piles up in
  *     memory); its job waits and is retried a few milliseconds later, and a
  *     client that takes nothing for stall_ms is dropped;
- *   - at most max_clients requests run at once; more get an "error" end
- *     ("busy"), and so does a second request from a client with one running.
+ *   - at most max_clients requests run at once, and at most max_per_peer
+ *     from one client (its CURVE key when the allowlist vouched for it, else
+ *     its IP address: nw_replay_peer); more get an "error" end ("busy"), and
+ *     so does a second request on a connection with one running. A job whose
+ *     client took nothing for a second yields its slot to a newcomer (of the
+ *     same client, when that client is at its limit).
  * Requests are decoded strictly (nw_replay_request_decode); a malformed one
  * gets an "error" end marker and the server goes on.
  *
@@ -42,6 +46,7 @@
 
 #define NW_REPLAY_DEFAULT_ENDPOINT "tcp://127.0.0.1:5557"
 #define NW_REPLAY_PER_REQUEST      10000 /* default alerts per answer */
+#define NW_REPLAY_PER_PEER         16    /* default replays in progress per client */
 
 typedef struct nw_replay_t nw_replay_t;
 
@@ -50,6 +55,7 @@ typedef struct {
     unsigned batch;           /* messages sent per client per loop turn (0: 64) */
     unsigned scan;            /* journal records read per client per loop turn (0: 1024) */
     unsigned max_clients;     /* requests served at once (0: 64) */
+    unsigned max_per_peer;    /* requests served at once per key or address (0: 16) */
     int sndhwm;               /* ZMQ_SNDHWM: messages queued per client (0: 100; with
                                  max_clients this bounds replay memory, docs/SECURITY.md) */
     uint32_t stall_ms;        /* drop a client that takes nothing for this long (0: 30000) */
@@ -64,6 +70,7 @@ typedef struct {
     uint64_t alerts;      /* alerts sent */
     uint64_t dropped;     /* jobs dropped: client gone or stalled */
     uint64_t would_block; /* sends that found a client's queue full */
+    uint64_t peer_busy;   /* requests refused: their client was at max_per_peer */
     size_t active;        /* requests in progress now */
 } nw_replay_stats_t;
 
