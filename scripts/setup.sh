@@ -5,7 +5,7 @@
 #   scripts/setup.sh               build and run (compiler, CMake, libraries)
 #   scripts/setup.sh --test        also what the test suite needs
 #   scripts/setup.sh --containers  also what the container demo check needs
-#   scripts/setup.sh --bench       also what the benchmarks' peers need
+#   scripts/setup.sh --bench       also what the benchmarks' peers and profiling (perf) need
 set -eu
 
 packages="build-essential cmake pkg-config libzmq3-dev libmsgpack-dev libuv1-dev"
@@ -14,7 +14,7 @@ packages="$packages libjansson-dev"
 for arg in "$@"; do
     case "$arg" in
     --test) packages="$packages libcmocka-dev clang-format docker-compose clang-14 libclang-rt-14-dev python3-zmq man-db iproute2 bash-completion" ;;
-    --bench) packages="$packages redis-server libhiredis-dev python3-zmq" ;;
+    --bench) packages="$packages redis-server libhiredis-dev python3-zmq linux-perf" ;;
     --containers) packages="$packages podman podman-compose debootstrap uidmap iptables runc netavark aardvark-dns docker-compose" ;;
     *) echo "setup.sh: unknown option '$arg' (use --test, --containers, --bench)" >&2; exit 2 ;;
     esac
