@@ -10,17 +10,17 @@
 #include <unistd.h>
 
 struct nw_groupsync {
-    uv_work_t work;               /* the request on the thread pool */
-    uv_loop_t *loop;              /* the daemon's loop (borrowed) */
-    nw_journal_t *journal;        /* borrowed */
-    nw_revisions_t *revisions;    /* borrowed */
-    nw_groupsync_done_fn *done;   /* called on the loop thread */
-    void *arg;                    /* for done */
-    bool busy;                    /* a sync runs */
-    nw_journal_sync_job_t job;    /* the journal's part */
-    int rev_fd;                   /* duplicate of the revision index's fd, or -1 */
-    int rev_err;                  /* errno of its fdatasync, 0 when it worked */
-    double seconds;               /* how long the fsyncs took */
+    uv_work_t work;             /* the request on the thread pool */
+    uv_loop_t *loop;            /* the daemon's loop (borrowed) */
+    nw_journal_t *journal;      /* borrowed */
+    nw_revisions_t *revisions;  /* borrowed */
+    nw_groupsync_done_fn *done; /* called on the loop thread */
+    void *arg;                  /* for done */
+    bool busy;                  /* a sync runs */
+    nw_journal_sync_job_t job;  /* the journal's part */
+    int rev_fd;                 /* duplicate of the revision index's fd, or -1 */
+    int rev_err;                /* errno of its fdatasync, 0 when it worked */
+    double seconds;             /* how long the fsyncs took */
 };
 
 static double s_mono(void)
@@ -49,8 +49,9 @@ static void s_after(uv_work_t *req, int status)
         close(gs->rev_fd);
         gs->rev_fd = -1;
         if (gs->rev_err != 0)
-            nw_log(NW_LOG_WARN, "revisions: %s: cannot sync: %s (the journal still knows the "
-                                "alerts sent)",
+            nw_log(NW_LOG_WARN,
+                   "revisions: %s: cannot sync: %s (the journal still knows the "
+                   "alerts sent)",
                    nw_revisions_path(gs->revisions), strerror(gs->rev_err));
     }
     int rc = nw_journal_sync_end(gs->journal, &gs->job);
