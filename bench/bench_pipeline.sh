@@ -4,9 +4,10 @@
 #
 # N stories (default: all) of the Reuters training corpus (NW_BENCH_PIPELINE_CORPUS, default
 # ../shared/corpus/reuters/train from the repository) are dropped into an empty spool at once
-# (one mv of N hard links) while newswire-pub runs with its defaults (journal, fsync interval,
-# replay on) and one newswire-sub -q --log FILE (JSON Lines) is connected. The time is from
-# just before the mv to the moment the log holds every expected alert. Expected = the unique
+# (N renames of a fresh copy on the same file system: the spool refuses hard links) while
+# newswire-pub runs with its defaults (journal, fsync interval, replay on) and one
+# newswire-sub -q --log FILE (JSON Lines) is connected. The time is from just before the
+# renames to the moment the log holds every expected alert. Expected = the unique
 # alert ids `newswire-pub --dry-run` gives for the same files (identical stories give
 # identical ids, which the journal sends once). Modes: --journal-fsync interval (the
 # default), never, always, and --no-journal; then raw libzmq PUB->SUB (bench_zmq_raw) at the
@@ -42,7 +43,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The stories, hard-linkable from the spool (same file system).
+# The stories, copied per run into a stage on the spool's file system (the spool refuses
+# files with more than one hard link), then renamed into incoming/.
 mkdir "$dir/src"
 ls "$corpus" | sort | { if [ "$want" -gt 0 ]; then head -n "$want"; else cat; fi; } >"$dir/names"
 while read -r f; do cp "$corpus/$f" "$dir/src/$f"; done <"$dir/names"
@@ -70,7 +72,7 @@ run() { # LABEL, then newswire-pub flags; appends "LABEL ms pubkb subkb" to resu
     esac
     w=$dir/run
     rm -rf "$w"; mkdir -p "$w/spool/incoming" "$w/stage"
-    ln "$dir/src"/* "$w/stage/"
+    cp -R "$dir/src/." "$w/stage/"
     p=$(port); r=$(port)
     "$pub" --spool "$w/spool" --journal "$w/journal" --bind "tcp://127.0.0.1:$p" \
         --replay-bind "tcp://127.0.0.1:$r" "$@" 2>"$w/pub.log" &
@@ -93,6 +95,11 @@ run() { # LABEL, then newswire-pub flags; appends "LABEL ms pubkb subkb" to resu
         [ $(( $(now_ms) - t0 )) -lt 300000 ] || { echo "bench_pipeline: $label: $got of $expected alerts after 300 s" >&2; exit 1; }
         sleep 0.02
         got=$(wc -l <"$w/alerts.jsonl" 2>/dev/null || echo 0)
+        if [ "$got" -eq 0 ] && [ -n "$(ls -A "$w/spool/failed")" ]; then
+            echo "bench_pipeline: $label: articles refused into failed/:" >&2
+            grep -m 3 error "$w/pub.log" >&2
+            exit 1
+        fi
     done
     t1=$(now_ms)
     pk=$(hwm_kb "$ppid_"); sk=$(hwm_kb "$spid")

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -953,6 +954,67 @@ static void test_failed_sync_is_sticky_until_reopen(void **state)
     free(dir);
 }
 
+/* The three-step sync the daemon runs on its thread pool: records appended while the
+ * fdatasync runs stay unsynced for the next job, a rotation in the middle is harmless, and a
+ * failed job poisons the journal as a failed nw_journal_sync does. */
+static void test_sync_job_covers_what_came_before_it(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    nw_journal_opts_t o = s_opts(NW_JOURNAL_SEGMENT_MIN);
+    o.fsync = NW_JOURNAL_FSYNC_INTERVAL;
+    o.sync_every = 0;
+    o.sync_interval_ms = 0;
+    nw_journal_recovery_t rep;
+    nw_journal_t *j = s_open(dir, &o, &rep);
+    nw_journal_sync_job_t job;
+    assert_int_equal(nw_journal_sync_begin(j, &job), NW_OK);
+    assert_int_equal(job.fd, -1); /* nothing appended: nothing to sync */
+    assert_int_equal(nw_journal_sync_end(j, &job), NW_OK);
+
+    s_append_upto(j, 4, 300);
+    assert_int_equal(nw_journal_sync_begin(j, &job), NW_OK);
+    assert_true(job.fd >= 0);
+    assert_int_equal(job.below, 4);
+    s_append_upto(j, 6, 300); /* while the sync "runs" */
+    nw_journal_sync_run(&job);
+    assert_int_equal(job.err, 0);
+    assert_int_equal(nw_journal_sync_end(j, &job), NW_OK);
+    assert_int_equal(job.fd, -1);
+    /* Seqs 4 and 5 came after the job began: the next one has them to sync. */
+    assert_int_equal(nw_journal_sync_begin(j, &job), NW_OK);
+    assert_true(job.fd >= 0);
+    /* The segment rotates away while this job runs (the rotation syncs it itself). */
+    uint64_t upto = 6;
+    while (nw_journal_segment_count(j) < 2)
+        s_append_upto(j, ++upto, 1500);
+    nw_journal_sync_run(&job);
+    assert_int_equal(nw_journal_sync_end(j, &job), NW_OK);
+    assert_int_equal(nw_journal_sync(j), NW_OK);
+    assert_int_equal(nw_journal_sync_begin(j, &job), NW_OK);
+    assert_int_equal(job.fd, -1); /* all synced */
+    assert_int_equal(nw_journal_sync_end(j, &job), NW_OK);
+
+    /* A job whose fdatasync fails (a pipe under its descriptor: EINVAL) poisons. */
+    s_append_upto(j, upto + 2, 300);
+    assert_int_equal(nw_journal_sync_begin(j, &job), NW_OK);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(dup2(p[0], job.fd), job.fd);
+    close(p[0]);
+    close(p[1]);
+    nw_journal_sync_run(&job);
+    assert_int_equal(job.err, EINVAL);
+    assert_int_equal(nw_journal_sync_end(j, &job), NW_ERR_SYNC);
+    assert_true(nw_journal_sync_failed(j));
+    assert_non_null(strstr(nw_journal_errmsg(j), "cannot sync"));
+    assert_int_equal(nw_journal_sync(j), NW_ERR_SYNC);
+    assert_int_equal(nw_journal_sync_begin(j, &job), NW_ERR_SYNC);
+    nw_journal_destroy(&j);
+    s_rmdir(dir);
+    free(dir);
+}
+
 static void test_open_rejects_bad_options(void **state)
 {
     (void)state;
@@ -995,6 +1057,7 @@ int main(void)
         cmocka_unit_test(test_rotation_failure_reports_full_then_resumes),
         cmocka_unit_test(test_sync_policies_append_and_sync),
         cmocka_unit_test(test_failed_sync_is_sticky_until_reopen),
+        cmocka_unit_test(test_sync_job_covers_what_came_before_it),
         cmocka_unit_test(test_open_rejects_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

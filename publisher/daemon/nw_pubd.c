@@ -5,6 +5,7 @@
 #include "nw_codec.h"
 #include "nw_curve.h"
 #include "nw_error.h"
+#include "nw_groupsync.h"
 #include "nw_ingest.h"
 #include "nw_journal.h"
 #include "nw_log.h"
@@ -32,6 +33,7 @@
 #define S_JOURNAL_SYNC_MS 1000 /* journal sync and retention period */
 #define S_BATCH_ARTICLES  64   /* articles one loop turn takes from incoming/ at most */
 #define S_BATCH_ALERTS    4096 /* ... and no new article once the turn's alerts reach this */
+#define S_QUEUE_ARTICLES  512  /* articles that may wait for one group fsync (turns merged) */
 
 /* An alert journaled but held back until the group fsync (--journal-fsync always). */
 typedef struct {
@@ -53,10 +55,11 @@ typedef struct {
  * journaled, then one fsync, then (always) the held alerts are sent, then the articles move
  * to done/. The ingest results live until then, because held alerts point into them. */
 typedef struct {
-    nw_ingest_result_t res[S_BATCH_ARTICLES]; /* each article's alerts */
-    const char *names[S_BATCH_ARTICLES];      /* each article's name (the daemon's pending) */
-    s_report_t reports[S_BATCH_ARTICLES];     /* what publishing each did */
+    nw_ingest_result_t res[S_QUEUE_ARTICLES]; /* each article's alerts */
+    const char *names[S_QUEUE_ARTICLES];      /* each article's name (the daemon's pending) */
+    s_report_t reports[S_QUEUE_ARTICLES];     /* what publishing each did */
     size_t n;                                 /* articles fully journaled */
+    size_t alerts;                            /* alerts of those articles */
     size_t n_res;    /* used entries of res: n, or n + 1 when the last stopped part way */
     s_held_t *held;  /* alerts waiting for the group fsync */
     size_t n_held;   /* used entries of held */
@@ -84,6 +87,10 @@ typedef struct {
     nw_zap_t *zap;              /* --curve-allow: decides which CURVE clients connect */
     nw_sequencer_t *seqr;       /* numbers alerts in memory when there is no journal */
     s_batch_t batch;            /* the articles of the current loop turn (group commit) */
+    s_batch_t queued;           /* a batch journaled, waiting for the sync in flight to end */
+    s_batch_t syncing;          /* the batch whose group fsync runs on the thread pool */
+    nw_groupsync_t *gsync;      /* runs that fsync under --journal-fsync interval, else NULL */
+    bool stop_after_sync;       /* SIGTERM/SIGINT came during a sync: stop once it is done */
     bool hold_sends;            /* --journal-fsync always: send only after the group fsync */
     bool crash_hook;            /* test hook: SIGKILL between the group fsync and done/ */
     uv_timer_t journal_timer;   /* periodic journal sync and retention */
@@ -389,10 +396,9 @@ static s_outcome_t s_publish_update(s_daemon_t *d, nw_ingest_result_t *res,
     return out;
 }
 
-/* Sends the alerts held for the group fsync, in order, and forgets them. */
-static s_outcome_t s_send_held(s_daemon_t *d)
+/* Sends the alerts b holds for the group fsync, in order, and forgets them. */
+static s_outcome_t s_send_held(s_daemon_t *d, s_batch_t *b)
 {
-    s_batch_t *b = &d->batch;
     s_outcome_t out = S_DONE;
     for (size_t i = 0; i < b->n_held; i++) {
         s_held_t *h = &b->held[i];
@@ -411,20 +417,20 @@ static s_outcome_t s_send_held(s_daemon_t *d)
 
 /* Drops the held alerts unsent (after a commit there are none) and frees the batch's ingest
  * results. */
-static void s_batch_reset(s_daemon_t *d)
+static void s_batch_reset(s_batch_t *b)
 {
-    s_batch_t *b = &d->batch;
     for (size_t i = 0; i < b->n_held; i++)
         free(b->held[i].frame);
     b->n_held = 0;
     for (size_t i = 0; i < b->n_res; i++)
         nw_ingest_result_clear(&b->res[i]);
-    b->n = b->n_res = 0;
+    b->n = b->n_res = b->alerts = 0;
 }
 
-/* The group commit: makes every record journaled since the last commit durable with one
- * fsync (none with --journal-fsync never), then sends the alerts held for it (--journal-fsync
- * always). A failed fsync stops the daemon (S_FATAL) with nothing held sent. */
+/* The group commit, on the loop thread: makes every record journaled since the last commit
+ * durable with one fsync (none with --journal-fsync never), then sends the alerts held for
+ * it (--journal-fsync always). A failed fsync stops the daemon (S_FATAL) with nothing held
+ * sent. */
 static s_outcome_t s_commit(s_daemon_t *d)
 {
     if (d->journal != NULL && d->opts->journal_fsync != NW_JOURNAL_FSYNC_NEVER) {
@@ -438,7 +444,7 @@ static s_outcome_t s_commit(s_daemon_t *d)
     if (d->paused)
         nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
     d->paused = false;
-    return s_send_held(d);
+    return s_send_held(d, &d->batch);
 }
 
 /* Reads and parses the article at path into *res; err holds the reason for S_BAD. */
@@ -523,7 +529,7 @@ static int s_on_feed_article(void *arg, const nw_feed_article_t *a)
     /* As for a spool batch: one fsync makes it durable, then held alerts are sent. */
     if ((out == S_DONE || out == S_PAUSE) && !d->stopping && s_commit(d) == S_FATAL)
         out = S_FATAL;
-    s_batch_reset(d);
+    s_batch_reset(&d->batch);
     nw_ingest_result_clear(&res);
     switch (out) {
     case S_DONE:
@@ -578,7 +584,7 @@ static bool s_process_file(s_daemon_t *d, const char *path)
                               d->batch.reports[0].messages);
         s_log_published(name, &d->batch.reports[0]);
     }
-    s_batch_reset(d);
+    s_batch_reset(&d->batch);
     switch (out) {
     case S_DONE: break;
     case S_GONE:
@@ -638,36 +644,145 @@ static s_outcome_t s_take_spool_name(s_daemon_t *d, const char *name)
     }
 }
 
-/* Group commit: takes the waiting articles of incoming/ (at most S_BATCH_ARTICLES, and none
- * once S_BATCH_ALERTS alerts are in), journals all their alerts, makes them durable with one
- * fsync, then moves the articles to done/. An article alone is committed at once: a batch is
- * what is waiting now, never a wait for more. A pause (journal full) part way commits what
- * was journaled before it. Returns false when the work must wait (paused). */
-static bool s_process_spool_batch(s_daemon_t *d)
+/* Moves b's articles to done/ after their group fsync: sends what they hold (--journal-fsync
+ * always), then renames each. Returns S_FATAL when a send failed (the daemon stops). */
+static s_outcome_t s_finish_batch(s_daemon_t *d, s_batch_t *b)
 {
-    s_batch_t *b = &d->batch;
-    s_outcome_t out = S_DONE;
-    size_t alerts = 0;
-    while (out == S_DONE && !d->stopping && d->next_pending < d->n_pending &&
-           b->n < S_BATCH_ARTICLES && alerts < S_BATCH_ALERTS) {
-        size_t before = b->n;
-        if ((out = s_take_spool_name(d, d->pending[d->next_pending])) == S_DONE) {
-            d->next_pending++;
-            if (b->n > before)
-                alerts += b->res[b->n - 1].n;
-        }
-    }
-    /* A stop (sync failure, spool error, out of memory) leaves the batch in incoming/: the
-     * restart skips what the journal holds. */
-    if (!d->stopping && s_commit(d) == S_FATAL)
-        out = S_FATAL;
+    s_outcome_t out = d->stopping ? S_DONE : s_send_held(d, b);
     if (!d->stopping) {
         if (d->crash_hook && b->n > 0)
             raise(SIGKILL); /* test hook: a crash between the group fsync and done/ */
         for (size_t i = 0; i < b->n && !d->stopping; i++)
             s_finish_spool_article(d, b->names[i], &b->reports[i]);
     }
-    s_batch_reset(d);
+    s_batch_reset(b);
+    return out;
+}
+
+/* Moves src's articles to the end of dst, when dst has room and both hold only whole
+ * articles (no S_PAUSE part way) and no held alerts (interval holds none). Returns false,
+ * changing nothing, otherwise. */
+static bool s_batch_merge(s_batch_t *dst, s_batch_t *src)
+{
+    if (dst->n != dst->n_res || src->n != src->n_res || dst->n + src->n > S_QUEUE_ARTICLES ||
+        dst->n_held > 0 || src->n_held > 0)
+        return false;
+    for (size_t i = 0; i < src->n; i++) {
+        dst->res[dst->n + i] = src->res[i];
+        dst->names[dst->n + i] = src->names[i];
+        dst->reports[dst->n + i] = src->reports[i];
+    }
+    dst->n += src->n;
+    dst->n_res = dst->n;
+    dst->alerts += src->alerts;
+    src->n = src->n_res = src->alerts = 0;
+    return true;
+}
+
+static void s_swap_batches(s_batch_t *a, s_batch_t *b)
+{
+    s_batch_t t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Starts the group fsync of the queued batch on the thread pool, unless one runs. A sync
+ * that cannot start stops the daemon as a failed one does (the batch stays in incoming/). */
+static void s_start_sync(s_daemon_t *d)
+{
+    if (d->stopping || nw_groupsync_busy(d->gsync) || d->queued.n_res == 0)
+        return;
+    s_swap_batches(&d->queued, &d->syncing);
+    int rc = nw_groupsync_start(d->gsync);
+    if (rc == NW_OK)
+        return;
+    if (rc == NW_ERR_SYNC || nw_journal_sync_failed(d->journal)) {
+        s_stop_on_sync_failure(d);
+    } else {
+        nw_log(NW_LOG_ERROR, "journal: cannot start the group fsync: %s (%s); stopping",
+               nw_journal_errmsg(d->journal), nw_strerror(rc));
+        s_stop(d, NW_PUBD_EXIT_FAILURE);
+    }
+}
+
+static void s_on_work(uv_idle_t *idle);
+
+/* nw_groupsync_done_fn: the syncing batch is durable (or the sync failed: the daemon stops
+ * with the batch in incoming/). Finishes it, starts the queued batch's sync and resumes the
+ * work, which waited for a free batch slot or for a rescan. */
+static void s_on_synced(void *arg, int rc, double seconds)
+{
+    s_daemon_t *d = arg;
+    nw_pubmetrics_fsync(d->metrics, seconds);
+    if (rc != NW_OK && !d->stopping)
+        s_stop_on_sync_failure(d);
+    if (d->stopping) {
+        /* Left in incoming/: the restart republishes exactly what the journal lacks. */
+        s_batch_reset(&d->syncing);
+        s_batch_reset(&d->queued);
+        return;
+    }
+    if (d->paused)
+        nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
+    d->paused = false;
+    if (s_finish_batch(d, &d->syncing) == S_FATAL)
+        s_stop(d, NW_PUBD_EXIT_FAILURE);
+    s_start_sync(d);
+    if (d->stopping)
+        return;
+    if (d->stop_after_sync && !nw_groupsync_busy(d->gsync))
+        s_stop(d, NW_PUBD_EXIT_OK);
+    else
+        uv_idle_start(&d->work, s_on_work);
+}
+
+/* Group commit: takes the waiting articles of incoming/ (at most S_BATCH_ARTICLES, and none
+ * once S_BATCH_ALERTS alerts are in), journals all their alerts, makes them durable with one
+ * fsync, then moves the articles to done/. An article alone is committed at once: a batch is
+ * what is waiting now, never a wait for more. A pause (journal full) part way commits what
+ * was journaled before it. Under --journal-fsync interval the fsync runs on the thread pool
+ * (nw_groupsync) while the next turns take the next batches, which wait together (queued,
+ * up to S_QUEUE_ARTICLES articles) for that fsync to end, then share the next one: the
+ * slower the disk, the more articles one fsync covers. Returns false when the work must
+ * wait (paused, or the queue is full). */
+static bool s_process_spool_batch(s_daemon_t *d)
+{
+    s_batch_t *b = &d->batch;
+    s_outcome_t out = S_DONE;
+    if (d->queued.n_res > 0 &&
+        (d->queued.n != d->queued.n_res || d->queued.n + S_BATCH_ARTICLES > S_QUEUE_ARTICLES))
+        return false; /* s_on_synced resumes the work */
+    while (out == S_DONE && !d->stopping && d->next_pending < d->n_pending &&
+           b->n < S_BATCH_ARTICLES && b->alerts < S_BATCH_ALERTS) {
+        size_t before = b->n;
+        if ((out = s_take_spool_name(d, d->pending[d->next_pending])) == S_DONE) {
+            d->next_pending++;
+            if (b->n > before)
+                b->alerts += b->res[b->n - 1].n;
+        }
+    }
+    /* A stop (sync failure, spool error, out of memory) leaves the batch in incoming/: the
+     * restart skips what the journal holds. */
+    if (d->gsync != NULL) {
+        if (out == S_FATAL)
+            s_stop(d, NW_PUBD_EXIT_FAILURE);
+        if (d->stopping) {
+            s_batch_reset(b);
+            return true;
+        }
+        if (d->queued.n_res == 0 || s_batch_merge(&d->queued, b)) {
+            if (d->queued.n_res == 0)
+                s_swap_batches(b, &d->queued);
+            s_start_sync(d);
+            return out != S_PAUSE;
+        }
+        /* b ends part way into an article (a pause) or memory is short: it is committed
+         * here, on the loop thread, which also sends what the batches in flight hold. */
+    }
+    if (!d->stopping && s_commit(d) == S_FATAL)
+        out = S_FATAL;
+    if (s_finish_batch(d, b) == S_FATAL)
+        out = S_FATAL;
     if (out == S_FATAL)
         s_stop(d, NW_PUBD_EXIT_FAILURE);
     return out != S_PAUSE;
@@ -716,11 +831,15 @@ static void s_on_work(uv_idle_t *idle)
     if (d->next_file < d->opts->n_files) {
         if ((go_on = s_process_file(d, d->opts->files[d->next_file])))
             d->next_file++;
+    } else if (d->stop_after_sync) {
+        go_on = false; /* s_on_synced stops the daemon */
     } else {
-        if (d->next_pending == d->n_pending && d->rescan_wanted)
+        /* The batches in flight name entries of the listing and are still in incoming/. */
+        bool in_flight = d->queued.n_res > 0 || d->syncing.n_res > 0;
+        if (d->next_pending == d->n_pending && d->rescan_wanted && !in_flight)
             s_rescan(d);
         if (d->next_pending == d->n_pending)
-            go_on = false;
+            go_on = false; /* s_on_synced resumes the work when a rescan waited for it */
         else
             go_on = s_process_spool_batch(d);
     }
@@ -789,7 +908,9 @@ static void s_on_journal_timer(uv_timer_t *timer)
     s_daemon_t *d = timer->data;
     if (d->stopping)
         return;
-    if (s_journal_sync(d) != NW_OK) {
+    /* A group fsync in flight covers what was appended before it; the next batch's covers
+     * the rest. */
+    if ((d->gsync == NULL || !nw_groupsync_busy(d->gsync)) && s_journal_sync(d) != NW_OK) {
         s_stop_on_sync_failure(d);
         return;
     }
@@ -867,6 +988,13 @@ static void s_on_signal(uv_signal_t *handle, int signum)
         s_reload(d);
         return;
     }
+    if (d->gsync != NULL && !d->stopping && nw_groupsync_busy(d->gsync)) {
+        /* The batch being synced (and the one queued) finish first, as a batch does. */
+        nw_log(NW_LOG_INFO, "stopping on %s once the group fsync in flight is done",
+               signum == SIGINT ? "SIGINT" : "SIGTERM");
+        d->stop_after_sync = true;
+        return;
+    }
     nw_log(NW_LOG_INFO, "stopping on %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
     s_stop(d, NW_PUBD_EXIT_OK);
 }
@@ -912,6 +1040,12 @@ static int s_open_journal(s_daemon_t *d)
     nw_journal_recovery_t rec;
     nw_journal_opts_default(&jo);
     jo.fsync = d->opts->journal_fsync;
+    if (jo.fsync == NW_JOURNAL_FSYNC_INTERVAL) {
+        /* Every batch's group commit syncs what it appended, and the timer syncs each
+         * second: a sync inside an append would only stall the loop. */
+        jo.sync_every = 0;
+        jo.sync_interval_ms = 0;
+    }
     if (jo.fsync == NW_JOURNAL_FSYNC_ALWAYS) {
         /* Group commit: the daemon syncs once per batch, before it sends any of the batch's
          * alerts (s_commit), instead of the journal syncing in every append. */
@@ -1128,6 +1262,13 @@ static int s_start(s_daemon_t *d)
         return NW_PUBD_EXIT_FAILURE;
     }
     d->loop_ready = true;
+    /* Under interval only: under always the batch's alerts wait for its fsync, and sending
+     * them in a later loop turn would let heartbeats and replays name alerts not sent yet. */
+    if (d->journal != NULL && d->opts->journal_fsync == NW_JOURNAL_FSYNC_INTERVAL &&
+        nw_groupsync_new(&d->loop, d->journal, d->revisions, s_on_synced, d, &d->gsync) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "cannot start the group fsync: %s", nw_strerror(NW_ERR_NOMEM));
+        return NW_PUBD_EXIT_FAILURE;
+    }
     if ((status = s_open_socket(d)) != NW_PUBD_EXIT_OK ||
         (status = s_open_replay(d)) != NW_PUBD_EXIT_OK ||
         (status = s_start_handles(d)) != NW_PUBD_EXIT_OK ||
@@ -1165,8 +1306,13 @@ static void s_teardown(s_daemon_t *d)
     if (d->zctx != NULL)
         zmq_ctx_term(d->zctx);
     nw_spool_names_free(&d->pending, d->n_pending);
-    s_batch_reset(d);
+    s_batch_reset(&d->batch);
+    s_batch_reset(&d->queued);
+    s_batch_reset(&d->syncing);
     free(d->batch.held);
+    free(d->queued.held);
+    free(d->syncing.held);
+    nw_groupsync_destroy(&d->gsync);
     /* A failed fsync was reported when it happened; the journal refuses to sync since. */
     if (d->journal != NULL && !nw_journal_sync_failed(d->journal) &&
         nw_journal_sync(d->journal) != NW_OK)

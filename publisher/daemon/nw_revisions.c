@@ -587,6 +587,21 @@ int nw_revisions_sync(nw_revisions_t *revisions, char *err, size_t errlen)
     return NW_OK;
 }
 
+int nw_revisions_sync_take(nw_revisions_t *revisions)
+{
+    if (!revisions->unsynced || revisions->fd < 0)
+        return -1;
+    int fd = fcntl(revisions->fd, F_DUPFD_CLOEXEC, 0);
+    if (fd >= 0)
+        revisions->unsynced = false;
+    return fd;
+}
+
+const char *nw_revisions_path(const nw_revisions_t *revisions)
+{
+    return revisions->path ? revisions->path : "(in memory)";
+}
+
 int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, int64_t now_ms,
                         char *err, size_t errlen)
 {

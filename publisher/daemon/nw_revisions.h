@@ -93,6 +93,15 @@ int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *pl
  * or the error with the file named in err. */
 int nw_revisions_sync(nw_revisions_t *revisions, char *err, size_t errlen);
 
+/* nw_revisions_sync for a sync run on another thread: returns a duplicate of the index
+ * file's descriptor for the caller to fdatasync and close, counting the lines appended so far
+ * as synced, or -1 when there is nothing to sync (or the descriptor cannot be duplicated:
+ * then the lines stay unsynced and nw_revisions_sync reports it). */
+int nw_revisions_sync_take(nw_revisions_t *revisions);
+
+/* The index file, for messages ("(in memory)" without one). */
+const char *nw_revisions_path(const nw_revisions_t *revisions);
+
 /* Frees what plan owns and zeroes it. Safe on a zeroed plan and twice. */
 void nw_revisions_plan_clear(nw_revisions_plan_t *plan);
 

@@ -107,6 +107,7 @@ struct nw_journal_t {
     size_t n_slots;                    /* slots allocated */
     size_t n_used;                     /* slots holding an id */
     uint32_t unsynced;                 /* records appended since the last sync */
+    uint64_t synced_below;             /* every record with a lower seq is synced */
     int64_t unsynced_since;            /* journal time of the oldest unsynced record */
     uint8_t *wbuf;                     /* the record being written */
     size_t wcap;                       /* bytes allocated in wbuf */
@@ -1367,6 +1368,7 @@ static int s_rotate(nw_journal_t *j, int64_t time_ms)
     if (j->unsynced > 0 && fdatasync(j->active_fd) != 0)
         return s_fail_sync(j, errno);
     j->unsynced = 0;
+    j->synced_below = j->next_seq;
     if ((rc = s_seg_create(j, j->next_seq, time_ms, &fd, &hdr_len, &err)) != NW_OK)
         return rc;
     close(j->active_fd);
@@ -1432,6 +1434,7 @@ int nw_journal_append(nw_journal_t *j, const nw_alert_t *alert, const void *fram
         if (fdatasync(j->active_fd) != 0)
             return s_fail_sync(j, errno);
         j->unsynced = 0;
+        j->synced_below = j->next_seq + 1;
     } else {
         if (j->unsynced++ == 0)
             j->unsynced_since = time_ms;
@@ -1454,7 +1457,48 @@ int nw_journal_sync(nw_journal_t *j)
     if (fdatasync(j->active_fd) != 0)
         return s_fail_sync(j, errno);
     j->unsynced = 0;
+    j->synced_below = j->next_seq;
     return NW_OK;
+}
+
+int nw_journal_sync_begin(nw_journal_t *j, nw_journal_sync_job_t *job)
+{
+    job->fd = -1;
+    job->below = j->next_seq;
+    job->err = 0;
+    int rc = s_check_synced(j);
+    if (rc != NW_OK || j->unsynced == 0)
+        return rc;
+    /* A duplicate: a rotation may close the active descriptor while the sync runs (it syncs
+     * that segment itself first), and the duplicate still names the same file. */
+    if ((job->fd = fcntl(j->active_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+        s_seterr(j, "journal: cannot duplicate the descriptor of a segment of %s: %s", j->dir,
+                 strerror(errno));
+        return NW_ERR_IO;
+    }
+    return NW_OK;
+}
+
+void nw_journal_sync_run(nw_journal_sync_job_t *job)
+{
+    if (job->fd >= 0 && fdatasync(job->fd) != 0)
+        job->err = errno;
+}
+
+int nw_journal_sync_end(nw_journal_t *j, nw_journal_sync_job_t *job)
+{
+    if (job->fd < 0)
+        return s_check_synced(j);
+    close(job->fd);
+    job->fd = -1;
+    if (job->err != 0)
+        return j->sync_failed ? NW_ERR_SYNC : s_fail_sync(j, job->err);
+    /* Records appended while it ran are not covered: they stay unsynced. */
+    if (job->below > j->synced_below) {
+        j->synced_below = job->below;
+        j->unsynced = (uint32_t)(j->next_seq - j->synced_below);
+    }
+    return s_check_synced(j);
 }
 
 bool nw_journal_sync_failed(const nw_journal_t *j)

@@ -182,6 +182,30 @@ int nw_journal_append(nw_journal_t *j, const nw_alert_t *alert, const void *fram
  * the last good sync may not be on disk. */
 int nw_journal_sync(nw_journal_t *j);
 
+/* nw_journal_sync in three steps, so the fdatasync can run on another thread while the
+ * owner goes on appending (the daemon's group commit). Only nw_journal_sync_run may be
+ * called off the journal's thread, and it touches nothing but the job. */
+typedef struct {
+    int fd;         /* a duplicate of the active segment's descriptor; -1: nothing to sync */
+    uint64_t below; /* the sync covers every record with a lower seq */
+    int err;        /* errno of the fdatasync, 0 when it worked */
+} nw_journal_sync_job_t;
+
+/* Prepares *job to sync every record appended so far (job->fd is -1 when all are synced
+ * already). Returns NW_OK; NW_ERR_SYNC when an earlier fsync failed; NW_ERR_IO when the
+ * descriptor cannot be duplicated (errmsg says so). The caller must end a prepared job with
+ * nw_journal_sync_end, which closes its descriptor. */
+int nw_journal_sync_begin(nw_journal_t *j, nw_journal_sync_job_t *job);
+
+/* Runs the job's fdatasync (on any thread; blocks) and records its errno in job->err. */
+void nw_journal_sync_run(nw_journal_sync_job_t *job);
+
+/* Ends the job on the journal's thread: closes its descriptor and counts its records as
+ * synced (those appended while it ran stay unsynced). Returns NW_OK, or NW_ERR_SYNC when
+ * its fdatasync (or any earlier one) failed: the journal is poisoned as by a failed
+ * nw_journal_sync (see nw_journal_sync_failed). */
+int nw_journal_sync_end(nw_journal_t *j, nw_journal_sync_job_t *job);
+
 /* Returns whether an fsync of the journal has failed (in nw_journal_sync, an append, a
  * rotation, or of the directory after a new segment). The state is sticky: Linux reports a
  * writeback error once and may drop the unwritten pages, so a later fdatasync succeeding
