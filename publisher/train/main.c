@@ -42,6 +42,8 @@ static void s_help(void)
            "    -o, --output MODEL    write the model there (same data, same bytes)\n"
            "    --folds K             cross-validation folds for C and thresholds (default 5)\n"
            "    --words-only          leave the taxonomy features out of the model\n"
+           "    --idf                 scale features by their idf while training (folded\n"
+           "                          back into the weights; C from 0.25, 1, 4)\n"
            "    --prune X             drop weights smaller than X in magnitude (default 0.02)\n"
            "    --max-per-topic N     keep at most N weights per topic (default 6000)\n"
            "    --evaluate K          print K-fold cross-validated precision, recall and F1\n"
@@ -133,6 +135,7 @@ int main(int argc, char *argv[])
         O_MAP,
         O_FOLDS,
         O_WORDS,
+        O_IDF,
         O_PRUNE,
         O_MAXPT,
         O_EVAL,
@@ -148,6 +151,7 @@ int main(int argc, char *argv[])
         {"output", required_argument, NULL, 'o'},
         {"folds", required_argument, NULL, O_FOLDS},
         {"words-only", no_argument, NULL, O_WORDS},
+        {"idf", no_argument, NULL, O_IDF},
         {"prune", required_argument, NULL, O_PRUNE},
         {"max-per-topic", required_argument, NULL, O_MAXPT},
         {"evaluate", required_argument, NULL, O_EVAL},
@@ -187,6 +191,7 @@ int main(int argc, char *argv[])
                 return s_usage("--folds: a whole number from 2 to 20");
             break;
         case O_WORDS: o.taxonomy_features = false; break;
+        case O_IDF: o.idf = true; break;
         case O_PRUNE: {
             char *end;
             o.prune = strtod(optarg, &end);

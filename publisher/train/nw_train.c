@@ -11,9 +11,10 @@
 
 #define S_N_FEATURES ((size_t)NW_FEATURES_MASK + 1)
 
-/* The regularisation values cross-validation chooses from (liblinear's C). */
-static const double s_Cs[] = {1.0, 4.0, 16.0};
-#define S_N_C (sizeof(s_Cs) / sizeof(s_Cs[0]))
+/* The regularisation values cross-validation chooses from (liblinear's C); with --idf
+ * (nw_train_opts_t.idf) features weigh more, so smaller ones. */
+static const double s_Cs[2][3] = {{1.0, 4.0, 16.0}, {0.25, 1.0, 4.0}};
+#define S_N_C (sizeof(s_Cs[0]) / sizeof(s_Cs[0][0]))
 
 typedef struct {
     const nw_corpus_t *c;
@@ -145,6 +146,44 @@ static int s_fit(const s_ctx_t *ctx, const s_set_t *s, const bool *mask, int v, 
         pos |= s->y[i] > 0;
         neg |= s->y[i] < 0;
     }
+    /* With idf, each feature is scaled by its idf over these training documents, 1 +
+     * ln((l + 1) / (df + 1)), and the weights learned are multiplied by it again: the
+     * margin of a story's plain vector is then exactly the trained one, so the tagger
+     * needs no idf table, while the regularisation treats a rare word's evidence as
+     * stronger than a common one's. */
+    float *scale = NULL;
+    struct feature_node *pool = NULL;
+    if (ctx->o->idf) {
+        uint32_t *df = calloc(S_N_FEATURES + 1, sizeof(uint32_t));
+        scale = malloc((S_N_FEATURES + 1) * sizeof(float));
+        size_t total = 0;
+        for (int i = 0; df && i < prob.l; i++) {
+            for (const struct feature_node *n = prob.x[i]; n->index != -1; n++, total++)
+                df[n->index - 1]++;
+            total++;
+        }
+        pool = df && scale ? malloc((total ? total : 1) * sizeof(*pool)) : NULL;
+        if (!pool) {
+            free(df);
+            free(scale);
+            free(prob.y);
+            free(prob.x);
+            return NW_ERR_NOMEM;
+        }
+        for (size_t f = 0; f < S_N_FEATURES; f++)
+            scale[f] = df[f] ? (float)(1.0 + log((prob.l + 1.0) / (df[f] + 1.0))) : 1.0f;
+        scale[S_N_FEATURES] = 1.0f; /* the bias */
+        free(df);
+        struct feature_node *q = pool;
+        for (int i = 0; i < prob.l; i++) {
+            const struct feature_node *n = prob.x[i];
+            prob.x[i] = q;
+            for (; n->index != -1; n++)
+                *q++ = (struct feature_node){.index = n->index,
+                                             .value = n->value * scale[n->index - 1]};
+            *q++ = *n;
+        }
+    }
     struct parameter param = {.solver_type = L2R_L2LOSS_SVC_DUAL, .eps = 0.1, .C = C};
     fit->model = NULL;
     if (pos && neg) {
@@ -153,6 +192,10 @@ static int s_fit(const s_ctx_t *ctx, const s_set_t *s, const bool *mask, int v, 
     }
     free(prob.y);
     free(prob.x);
+    free(pool);
+    for (size_t f = 0; fit->model && scale && f <= S_N_FEATURES; f++)
+        fit->model->w[f] *= scale[f];
+    free(scale);
     if (!fit->model)
         return NW_ERR_INVAL;
     fit->sign = fit->model->label[0] == 1 ? 1.0 : -1.0;
@@ -223,7 +266,7 @@ static int s_select(const s_ctx_t *ctx, const s_set_t *s, int *v_out, double *C_
                 for (size_t i = 0; i < s->n; i++)
                     mask[i] = i % k != fold;
                 s_fit_t fit;
-                if ((rc = s_fit(ctx, s, mask, v, s_Cs[ci], &fit)) != NW_OK)
+                if ((rc = s_fit(ctx, s, mask, v, s_Cs[ctx->o->idf][ci], &fit)) != NW_OK)
                     goto done;
                 for (size_t i = fold; i < s->n; i += k)
                     pred[i] = (s_pred_t){.margin = s_margin(ctx, &fit, v, s->doc[i]),
@@ -235,7 +278,7 @@ static int s_select(const s_ctx_t *ctx, const s_set_t *s, int *v_out, double *C_
             if (f1 > *f1_out) {
                 *f1_out = f1;
                 *thr_out = thr;
-                *C_out = s_Cs[ci];
+                *C_out = s_Cs[ctx->o->idf][ci];
                 *v_out = v;
             }
         }

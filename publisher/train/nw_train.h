@@ -2,7 +2,10 @@
  * nw_train: one linear classifier per topic, learned with liblinear (an
  * L2-regularised L2-loss support vector machine), with its regularisation C
  * and its decision threshold chosen by k-fold cross-validation on the
- * training documents only.
+ * training documents only. With idf, features are scaled by their idf over the
+ * training documents while liblinear learns, and the weights by the same factor
+ * after, so the model applies to the tagger's plain vectors (the idf only shapes
+ * the regularisation).
  *
  * The decision rule a threshold is chosen for is the tagger's: a document has
  * the topic when the taxonomy's hard rules allow it (no veto, a require: term
@@ -29,6 +32,7 @@ typedef struct {
     size_t folds;           /* k of the cross-validation that picks C and thresholds */
     bool taxonomy_features; /* read the T: and S: features (false: words only) */
     bool rules;             /* apply the taxonomy's vetoes and require: lines */
+    bool idf;               /* scale features by idf while training (C from 0.25, 1, 4) */
     double prune;           /* weights of smaller magnitude are dropped from the model */
     size_t max_per_topic;   /* at most this many weights per topic (largest first) */
     const char *only;       /* nw_train_evaluate: comma-separated topics to score (NULL: all) */
