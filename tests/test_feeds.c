@@ -23,7 +23,7 @@
 #include "nw_feeds.h"
 #include "nw_testproc.h"
 
-#define S_WAIT_MS 20000
+#define S_WAIT_MS 60000 /* a bounded wait for what must happen: generous on a loaded machine */
 
 /* ---------------------------------------------------------------- documents */
 

@@ -1,5 +1,6 @@
 /* Tests of nw_taxonomy: the file format, its errors, the built-in default. */
 #include "nw_error.h"
+#include "nw_features.h"
 #include "nw_taxonomy.h"
 
 #include <setjmp.h>
@@ -78,6 +79,15 @@ static void test_taxonomy_parses_topics_terms_and_codes(void **state)
     assert_int_equal(veto->topic, 1);
     assert_int_equal(veto->line, 12);
     assert_true(nw_taxonomy_term(tax, 2)->weight == -2.0);
+    /* each term's hits are their own model feature, named as nw_docvec names them (all
+     * terms once shared id 0: the model saw one "some term hit" feature) */
+    assert_int_equal(nw_taxonomy_term(tax, 0)->feature,
+                     nw_features_named_id("T:trade:trade deficit~"));
+    assert_int_equal(nw_taxonomy_term(tax, 3)->feature, nw_features_named_id("T:defense:defence"));
+    for (size_t i = 0; i < 5; i++)
+        for (size_t j = i + 1; j < 5; j++)
+            assert_int_not_equal(nw_taxonomy_term(tax, i)->feature,
+                                 nw_taxonomy_term(tax, j)->feature);
     nw_taxonomy_destroy(&tax);
     nw_taxonomy_destroy(&tax);
 }

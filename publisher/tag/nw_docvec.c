@@ -274,8 +274,8 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
         return rc;
     if (b.rc != NW_OK)
         return b.rc;
-    if (b.n + nt > v->cap && (rc = s_grow(v, b.n + nt)) != NW_OK)
-        return rc; /* room for the distinct features and the S: ones */
+    if (b.n + nt + 1 > v->cap && (rc = s_grow(v, b.n + nt + 1)) != NW_OK)
+        return rc; /* room for the distinct features, T:any and the S: ones */
     /* words, then terms: each block its own sublinear counts and unit length */
     size_t n_terms = s_block(v->ids + n_words, b.n - n_words, S_TERM_SCALE, v->tmp, v->scratch);
     n_words = s_block(v->ids, n_words, 1.0, v->tmp, v->feat);
@@ -283,6 +283,13 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
     v->n = n_words + n_terms;
     if (!taxonomy_features)
         return NW_OK;
+    if (n_terms > 0) {
+        /* any term hit at all: what sets a story that speaks some topic's words apart */
+        uint32_t id = nw_features_named_id("T:any");
+        if (name)
+            name(id, "T:any", 5, ctx);
+        v->feat[v->n++] = (nw_feat_t){.id = id, .value = (float)S_TERM_SCALE};
+    }
     for (size_t t = 0; t < nt; t++) {
         double ratio = v->topics[t].score / nw_taxonomy_topic_threshold(tax, t);
         if (ratio <= 0)

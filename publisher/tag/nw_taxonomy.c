@@ -477,6 +477,19 @@ static nw_taxonomy_t *s_new(void)
     return tax;
 }
 
+/* Gives every term the model feature id of its hits, named "T:TOPIC:TEXT" as nw_docvec names
+ * it, once every topic is known. */
+static void s_term_features(nw_taxonomy_t *tax)
+{
+    for (size_t i = 0; i < tax->n_terms; i++) {
+        nw_term_t *term = &tax->terms[i];
+        const char *topic = term->topic < tax->n_topics ? tax->topics[term->topic].name : "";
+        char name[NW_TOPIC_MAX + S_WORDS_MAX * (S_WORD_MAX + 2) + 8];
+        snprintf(name, sizeof name, "T:%s:%s", topic, term->text);
+        term->feature = nw_features_named_id(name);
+    }
+}
+
 int nw_taxonomy_parse(const char *text, size_t len, const char *origin, nw_taxonomy_t **out,
                       char *err, size_t errlen)
 {
@@ -506,6 +519,7 @@ int nw_taxonomy_parse(const char *text, size_t len, const char *origin, nw_taxon
     p.line -= (len > 0 && text[len - 1] == '\n') ? 2 : 1; /* the last line */
     if ((rc = s_check_topics(&p)) != NW_OK || (rc = nw_matcher_compile(p.tax->matcher)) != NW_OK)
         goto fail;
+    s_term_features(p.tax);
     free(copy);
     *out = p.tax;
     return NW_OK;
