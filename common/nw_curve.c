@@ -1,5 +1,6 @@
 #include "nw_curve.h"
 
+#include "nw_buf.h"
 #include "nw_error.h"
 #include "nw_log.h"
 
@@ -75,4 +76,20 @@ void nw_curve_client_hint(const nw_curve_client_t *c, char *buf, size_t len)
              c->server_key, c->client.public_key,
              c->ephemeral ? ", made for this run: only a publisher without --curve-allow takes it"
                           : "");
+}
+
+void nw_curve_warn_exposed(const char *const *binds, size_t n, const char *replay)
+{
+    nw_buf_t exposed = {0};
+    for (size_t i = 0; i <= n; i++) {
+        const char *ep = i < n ? binds[i] : replay;
+        if (ep != NULL && !nw_curve_endpoint_local(ep))
+            nw_buf_printf(&exposed, "%s%s", exposed.len ? ", " : "", ep);
+    }
+    if (exposed.len > 0)
+        nw_log(NW_LOG_WARN,
+               "%s: not loopback and no --curve-secret: anyone who can reach it reads every alert "
+               "and replays the journal",
+               exposed.data);
+    nw_buf_free(&exposed);
 }

@@ -54,4 +54,8 @@ void nw_curve_client_hint(const nw_curve_client_t *c, char *buf, size_t len);
  * address is not local. */
 bool nw_curve_endpoint_local(const char *endpoint);
 
+/* For a server without --curve-secret: logs one warning naming every endpoint among binds
+ * (n of them) and replay (NULL: none) that other hosts can reach; nothing when all are local. */
+void nw_curve_warn_exposed(const char *const *binds, size_t n, const char *replay);
+
 #endif

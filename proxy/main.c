@@ -4,7 +4,6 @@
  * RELOAD, on SIGHUP) to the forwarder, runs nw_proxy and tears down through
  * one exit path.
  */
-#include "nw_buf.h"
 #include "nw_cert.h"
 #include "nw_curve.h"
 #include "nw_error.h"
@@ -368,19 +367,7 @@ static void s_warn_exposure(const nw_proxy_opts_t *o)
                    "curve: encrypted, but any client key is accepted (no --curve-allow)");
         return;
     }
-    nw_buf_t exposed = {0};
-    for (size_t i = 0; i < o->n_binds; i++) {
-        if (!nw_curve_endpoint_local(o->binds[i]))
-            nw_buf_printf(&exposed, "%s%s", exposed.len ? ", " : "", o->binds[i]);
-    }
-    if (o->replay_bind != NULL && !nw_curve_endpoint_local(o->replay_bind))
-        nw_buf_printf(&exposed, "%s%s", exposed.len ? ", " : "", o->replay_bind);
-    if (exposed.len > 0)
-        nw_log(NW_LOG_WARN,
-               "%s: not loopback and no --curve-secret: anyone who can reach it reads every alert "
-               "and replays the journal",
-               exposed.data);
-    nw_buf_free(&exposed);
+    nw_curve_warn_exposed(o->binds, o->n_binds, o->replay_bind);
 }
 
 /* Each subscriber holds a file descriptor: take the hard limit, not the soft one. */

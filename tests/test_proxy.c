@@ -61,18 +61,9 @@ static int s_setup(void **state)
     assert_non_null(f->dir = nw_test_tmpdir("nw-proxy"));
     snprintf(f->tax, sizeof f->tax, "%s/tax.conf", f->dir);
     assert_int_equal(nw_test_write_file(f->tax, s_taxonomy, strlen(s_taxonomy)), 0);
-    /* Distinct ports: nw_test_free_port may hand out a port twice before anything binds. */
     char *all[8] = {f->pub_ep[0], f->pub_ep[1], f->pub_rep[0], f->pub_rep[1],
                     f->px_ep[0],  f->px_ep[1],  f->px_rep[0],  f->px_rep[1]};
-    for (size_t i = 0; i < 8; i++) {
-        bool unique;
-        do {
-            s_endpoint(all[i], 64);
-            unique = true;
-            for (size_t k = 0; k < i; k++)
-                unique = unique && strcmp(all[i], all[k]) != 0;
-        } while (!unique);
-    }
+    assert_int_equal(nw_test_free_endpoints(all, 8, 64), 0);
     *state = f;
     return 0;
 }

@@ -74,13 +74,6 @@ static void s_allow(const s_fx_t *f, const char *allow, const char *name)
     assert_int_equal(link(from, to), 0);
 }
 
-static void s_endpoint(char *out, size_t len)
-{
-    int port = nw_test_free_port();
-    assert_true(port > 0);
-    snprintf(out, len, "tcp://127.0.0.1:%d", port);
-}
-
 static int s_setup(void **state)
 {
     s_fx_t *f = calloc(1, sizeof *f);
@@ -98,17 +91,8 @@ static int s_setup(void **state)
     s_keygen(f, "mallory");
     s_allow(f, f->pub_allow, "proxy");
     s_allow(f, f->proxy_allow, "alice");
-    /* Distinct ports: nw_test_free_port may hand out a port twice before anything binds. */
     char *all[4] = {f->pub_ep, f->pub_rep, f->px_ep, f->px_rep};
-    for (size_t i = 0; i < 4; i++) {
-        bool unique;
-        do {
-            s_endpoint(all[i], 64);
-            unique = true;
-            for (size_t k = 0; k < i; k++)
-                unique = unique && strcmp(all[i], all[k]) != 0;
-        } while (!unique);
-    }
+    assert_int_equal(nw_test_free_endpoints(all, 4, 64), 0);
     *state = f;
     return 0;
 }

@@ -1134,20 +1134,7 @@ static int s_open_curve(s_daemon_t *d)
         nw_log(NW_LOG_WARN, "curve: encrypted, but any client key is accepted (no --curve-allow)");
         return NW_PUBD_EXIT_OK;
     }
-    nw_buf_t exposed = {0};
-    for (size_t i = 0; i < o->n_binds; i++) {
-        if (!nw_curve_endpoint_local(o->binds[i]))
-            nw_buf_printf(&exposed, "%s%s", exposed.len ? ", " : "", o->binds[i]);
-    }
-    if (o->replay_bind != NULL && o->journal_dir != NULL &&
-        !nw_curve_endpoint_local(o->replay_bind))
-        nw_buf_printf(&exposed, "%s%s", exposed.len ? ", " : "", o->replay_bind);
-    if (exposed.len > 0)
-        nw_log(NW_LOG_WARN,
-               "%s: not loopback and no --curve-secret: anyone who can reach it reads every alert "
-               "and replays the journal",
-               exposed.data);
-    nw_buf_free(&exposed);
+    nw_curve_warn_exposed(o->binds, o->n_binds, o->journal_dir != NULL ? o->replay_bind : NULL);
     return NW_PUBD_EXIT_OK;
 }
 

@@ -367,3 +367,20 @@ int nw_test_free_port(void)
     close(fd);
     return port;
 }
+
+int nw_test_free_endpoints(char *const eps[], size_t n, size_t cap)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool unique;
+        do {
+            int port = nw_test_free_port();
+            if (port <= 0)
+                return -1;
+            snprintf(eps[i], cap, "tcp://127.0.0.1:%d", port);
+            unique = true;
+            for (size_t k = 0; k < i; k++)
+                unique = unique && strcmp(eps[i], eps[k]) != 0;
+        } while (!unique);
+    }
+    return 0;
+}

@@ -83,4 +83,9 @@ char *nw_test_read_file(const char *path, size_t *len);
 /* Returns a TCP port on 127.0.0.1 that was free a moment ago, or 0. */
 int nw_test_free_port(void);
 
+/* Fills each of the n buffers (cap bytes each) with "tcp://127.0.0.1:PORT" on a free port,
+ * all different (nw_test_free_port alone may hand out a port twice before anything binds).
+ * Returns 0, or -1 when no free port was found. */
+int nw_test_free_endpoints(char *const eps[], size_t n, size_t cap);
+
 #endif
