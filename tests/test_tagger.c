@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -281,6 +282,61 @@ static void test_tagger_min_terms_and_require(void **state)
     nw_taxonomy_destroy(&tax);
 }
 
+/* Topics of one exclusive: group: the article keeps the one it has most clearly; topics
+ * outside the group are not touched. */
+static void test_tagger_exclusive_group_keeps_the_strongest(void **state)
+{
+    (void)state;
+    static const char conf[] = "length-unit: 0\n"
+                               "topic: business\n"
+                               "exclusive: section\n"
+                               "threshold: 4\n"
+                               "4: shares, profit~\n"
+                               "topic: politics\n"
+                               "exclusive: section\n"
+                               "threshold: 4\n"
+                               "4: minister~, election~\n"
+                               "topic: economy\n"
+                               "threshold: 4\n"
+                               "4: inflation, profit~\n";
+    nw_taxonomy_t *tax = NULL;
+    char err[256];
+    assert_int_equal(nw_taxonomy_parse(conf, sizeof(conf) - 1, "t", &tax, err, sizeof(err)), NW_OK);
+    assert_string_equal(nw_taxonomy_topic_group(tax, 0), "section");
+    assert_string_equal(nw_taxonomy_topic_group(tax, 2), "");
+    /* Each alone. */
+    assert_true(s_article_has(tax, "Profits up", "Shares rose.", "business"));
+    assert_true(s_article_has(tax, "Election called", "The minister spoke.", "politics"));
+    /* Both pass: politics is the clearer one here, so business gives way ... */
+    const char *title = "Minister calls election", *body = "Profits at one firm rose.";
+    assert_true(s_article_has(tax, title, body, "politics"));
+    assert_false(s_article_has(tax, title, body, "business"));
+    /* ... and economy, outside the group, stays. */
+    assert_true(s_article_has(tax, title, body, "economy"));
+    /* --explain names the topic it gave way to. */
+    nw_alert_t alerts[2];
+    const char *texts[2] = {title, body};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(nw_alert_init(&alerts[i]), NW_OK);
+        assert_int_equal(nw_alert_set(&alerts[i].text, texts[i]), NW_OK);
+        alerts[i].kind = i == 0 ? NW_KIND_HEADLINE : NW_KIND_PARAGRAPH;
+    }
+    char **explain = NULL;
+    assert_int_equal(nw_tagger_tag_model(tax, NULL, alerts, 2, &explain), NW_OK);
+    const char *business = strstr(explain[0], "{\"topic\":\"business\"");
+    assert_non_null(business);
+    assert_non_null(strstr(business, "\"excluded_by\":\"politics\""));
+    for (size_t i = 0; i < 2; i++) {
+        free(explain[i]);
+        nw_alert_clear(&alerts[i]);
+    }
+    free(explain);
+    /* The other way round. */
+    assert_true(s_article_has(tax, "Profits and shares up", "The minister spoke.", "business"));
+    assert_false(s_article_has(tax, "Profits and shares up", "The minister spoke.", "politics"));
+    nw_taxonomy_destroy(&tax);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_tagger_default_taxonomy_on_seed_bullets),
         cmocka_unit_test(test_tagger_default_taxonomy_confusions),
         cmocka_unit_test(test_tagger_min_terms_and_require),
+        cmocka_unit_test(test_tagger_exclusive_group_keeps_the_strongest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,6 +159,7 @@ static void test_taxonomy_errors_name_file_and_line(void **state)
     s_expect_error("topic: general\n1: x\n", "t.conf:1: 'general' is reserved");
     s_expect_error("# nothing\n", "t.conf:1: no topic defined");
     s_expect_error("topic: a\n1: x\nfoo: bar\n", "t.conf:3: unknown directive 'foo'");
+    s_expect_error("topic: a\n1: x\nexclusive: Big Group\n", "t.conf:3: exclusive: 'Big Group'");
 }
 
 static void test_taxonomy_load_reports_path(void **state)

@@ -27,6 +27,7 @@ struct nw_tagger_ws_t {
     double *alert_margin;         /* per model topic: the current alert's margin */
     double *strength;             /* per taxonomy topic: how clearly the article has it */
     bool *has;                    /* per taxonomy topic: the article has it */
+    int *excluded_by;             /* per taxonomy topic: the group topic it gave way to, or -1 */
 };
 
 /* The state of tagging one article. */
@@ -44,6 +45,7 @@ typedef struct {
     double *alert_margin;         /* per model topic: the current alert's margin */
     double *strength;             /* per taxonomy topic: how clearly the article has it */
     bool *has;                    /* per taxonomy topic: the article has it */
+    int *excluded_by;             /* per taxonomy topic: the group topic it gave way to, or -1 */
     bool urgent;
     size_t scored_alert; /* 1 + the alert alert_margin and alert_vec are for; 0: none */
     size_t n_alerts;     /* alerts of the article */
@@ -81,6 +83,21 @@ static void s_article_topics(s_state_t *s)
         } else {
             s->has[t] = nw_evidence_taxonomy_has(s->tax, t, ev);
             s->strength[t] = ev->score / nw_taxonomy_topic_threshold(s->tax, t);
+        }
+    }
+    /* Topics of one exclusive: group exclude each other: the article keeps the one it has
+     * most clearly (the first in the file on a tie). The strongest is never excluded, so
+     * one pass in place is enough. */
+    for (size_t t = 0; t < s->nt; t++) {
+        s->excluded_by[t] = -1;
+        const char *group = nw_taxonomy_topic_group(s->tax, t);
+        for (size_t u = 0; s->has[t] && *group && u < s->nt; u++) {
+            if (u != t && s->has[u] &&
+                (s->strength[u] > s->strength[t] || (s->strength[u] == s->strength[t] && u < t)) &&
+                strcmp(nw_taxonomy_topic_group(s->tax, u), group) == 0) {
+                s->has[t] = false;
+                s->excluded_by[t] = (int)u;
+            }
         }
     }
 }
@@ -257,6 +274,10 @@ static char *s_explain(const s_state_t *s, const nw_alert_t *alert, size_t i)
         else
             nw_buf_printf(&b, ",\"taxonomy\":{\"net\":%.3f,\"hits\":%u,\"vetoed\":%s}", sev->net,
                           sev->hits, sev->vetoed ? "true" : "false");
+        if (s->excluded_by[t] >= 0) {
+            nw_buf_append_str(&b, ",\"excluded_by\":");
+            s_json_str(&b, nw_taxonomy_topic_name(s->tax, (size_t)s->excluded_by[t]));
+        }
         if (mt >= 0)
             s_explain_features(&b, s->model, i == 0 ? s->art : s->alert_vec, (size_t)mt);
         nw_buf_append_str(&b, "}");
@@ -339,6 +360,7 @@ static int s_ws_arrays(nw_tagger_ws_t *ws, size_t n, size_t nt, size_t mt)
         ws->margin = s_carve(base, &at, mt, sizeof(double));
         ws->alert_margin = s_carve(base, &at, mt, sizeof(double));
         ws->strength = s_carve(base, &at, nt, sizeof(double));
+        ws->excluded_by = s_carve(base, &at, nt, sizeof(int));
         ws->has = s_carve(base, &at, nt, sizeof(bool));
         if (pass == 0 && at > ws->block_size) {
             void *grown = malloc(at);
@@ -386,6 +408,7 @@ int nw_tagger_tag_ws(nw_tagger_ws_t *ws, const nw_taxonomy_t *tax, const nw_mode
     s.alert_margin = ws->alert_margin;
     s.strength = ws->strength;
     s.has = ws->has;
+    s.excluded_by = ws->excluded_by;
     s.art = &ws->art;
     s.one = &ws->one;
     bool lead_seen = false;

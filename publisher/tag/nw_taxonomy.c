@@ -24,14 +24,15 @@
 extern const char nw_taxonomy_default_text[];
 
 typedef struct {
-    char name[NW_TOPIC_MAX + 1]; /* valid topic name */
-    char iptc[32];               /* "medtop:NNNNNNNN" or "" */
-    double threshold;            /* score an article needs */
-    size_t line;                 /* line of its "topic:" */
-    size_t n_signals;            /* positive terms, at least one */
-    size_t min_terms;            /* distinct positive terms an article needs */
-    size_t n_requires;           /* "require:" terms; an article needs one when > 0 */
-    uint32_t feature;            /* id of the "S:NAME" feature */
+    char name[NW_TOPIC_MAX + 1];  /* valid topic name */
+    char iptc[32];                /* "medtop:NNNNNNNN" or "" */
+    double threshold;             /* score an article needs */
+    size_t line;                  /* line of its "topic:" */
+    size_t n_signals;             /* positive terms, at least one */
+    size_t min_terms;             /* distinct positive terms an article needs */
+    size_t n_requires;            /* "require:" terms; an article needs one when > 0 */
+    char group[NW_TOPIC_MAX + 1]; /* "exclusive:" group, "" when none */
+    uint32_t feature;             /* id of the "S:NAME" feature */
 } s_topic_t;
 
 typedef struct {
@@ -402,6 +403,13 @@ static int s_topic_line(s_parser_t *p, const char *key, char *value)
         tax->topics[ti].min_terms = (size_t)v;
         return NW_OK;
     }
+    if (strcmp(key, "exclusive") == 0) {
+        if (!nw_topic_valid(value, strlen(value)))
+            return s_fail(p, "exclusive: '%s' is not a valid group name ([a-z0-9-] segments)",
+                          value);
+        memcpy(tax->topics[ti].group, value, strlen(value) + 1);
+        return NW_OK;
+    }
     if (strcmp(key, "veto") == 0)
         return s_items(p, value, NW_TERM_VETO, ti, 0);
     if (strcmp(key, "require") == 0)
@@ -577,6 +585,11 @@ size_t nw_taxonomy_topic_min_terms(const nw_taxonomy_t *tax, size_t i)
 size_t nw_taxonomy_topic_requires(const nw_taxonomy_t *tax, size_t i)
 {
     return i < tax->n_topics ? tax->topics[i].n_requires : 0;
+}
+
+const char *nw_taxonomy_topic_group(const nw_taxonomy_t *tax, size_t i)
+{
+    return i < tax->n_topics ? tax->topics[i].group : "";
 }
 
 uint32_t nw_taxonomy_topic_feature(const nw_taxonomy_t *tax, size_t i)

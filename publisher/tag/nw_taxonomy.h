@@ -44,6 +44,10 @@ size_t nw_taxonomy_topic_min_terms(const nw_taxonomy_t *tax, size_t i);
  * least one of them somewhere in its text to get the topic. */
 size_t nw_taxonomy_topic_requires(const nw_taxonomy_t *tax, size_t i);
 
+/* Returns topic i's "exclusive:" group, or "" when it has none. Topics of one group
+ * exclude each other: an article gets at most one of them (see nw_tagger). */
+const char *nw_taxonomy_topic_group(const nw_taxonomy_t *tax, size_t i);
+
 /* Returns the feature id of topic i's taxonomy score for topic models (nw_docvec:
  * "S:TOPIC"). */
 uint32_t nw_taxonomy_topic_feature(const nw_taxonomy_t *tax, size_t i);

@@ -5,6 +5,7 @@
  */
 #include "nw_corpus.h"
 #include "nw_error.h"
+#include "nw_forkjobs.h"
 #include "nw_model.h"
 #include "nw_train.h"
 
@@ -42,8 +43,11 @@ static void s_help(void)
            "    -o, --output MODEL    write the model there (same data, same bytes)\n"
            "    --folds K             cross-validation folds for C and thresholds (default 5)\n"
            "    --words-only          leave the taxonomy features out of the model\n"
-           "    --idf                 scale features by their idf while training (folded\n"
-           "                          back into the weights; C from 0.25, 1, 4)\n"
+           "    --idf                 let cross-validation also try, per topic, features scaled\n"
+           "                          by their idf while training (folded back into the\n"
+           "                          weights)\n"
+           "    --jobs N              topics trained at once, each in a worker process\n"
+           "                          (default: the processors online; same model either way)\n"
            "    --prune X             drop weights smaller than X in magnitude (default 0.02)\n"
            "    --max-per-topic N     keep at most N weights per topic (default 6000)\n"
            "    --evaluate K          print K-fold cross-validated precision, recall and F1\n"
@@ -142,7 +146,8 @@ int main(int argc, char *argv[])
         O_OOF,
         O_ONLY,
         O_SHOW,
-        O_TOP
+        O_TOP,
+        O_JOBS
     };
     static const struct option opts[] = {
         {"set", required_argument, NULL, O_SET},
@@ -159,6 +164,7 @@ int main(int argc, char *argv[])
         {"only", required_argument, NULL, O_ONLY},
         {"show", required_argument, NULL, O_SHOW},
         {"top", required_argument, NULL, O_TOP},
+        {"jobs", required_argument, NULL, O_JOBS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -166,8 +172,12 @@ int main(int argc, char *argv[])
     nw_corpus_map_t maps[S_MAX_MAPS];
     size_t n_sets = 0, n_maps = 0, evaluate = 0, top = 15;
     const char *topics = NULL, *output = NULL, *oof_path = NULL, *show = NULL;
-    nw_train_opts_t o = {
-        .folds = 5, .taxonomy_features = true, .rules = true, .prune = 0.02, .max_per_topic = 6000};
+    nw_train_opts_t o = {.folds = 5,
+                         .taxonomy_features = true,
+                         .rules = true,
+                         .prune = 0.02,
+                         .max_per_topic = 6000,
+                         .workers = nw_forkjobs_default_workers()};
     int c;
     while ((c = getopt_long(argc, argv, "t:o:h", opts, NULL)) != -1) {
         switch (c) {
@@ -192,6 +202,10 @@ int main(int argc, char *argv[])
             break;
         case O_WORDS: o.taxonomy_features = false; break;
         case O_IDF: o.idf = true; break;
+        case O_JOBS:
+            if (!s_size(optarg, 1, 64, &o.workers))
+                return s_usage("--jobs: a whole number from 1 to 64");
+            break;
         case O_PRUNE: {
             char *end;
             o.prune = strtod(optarg, &end);

@@ -3,6 +3,7 @@
 #include "nw_error.h"
 #include "nw_evidence.h"
 #include "nw_features.h"
+#include "nw_forkjobs.h"
 
 #include <linear.h>
 #include <math.h>
@@ -16,11 +17,26 @@
 static const double s_Cs[2][3] = {{1.0, 4.0, 16.0}, {0.25, 1.0, 4.0}};
 #define S_N_C (sizeof(s_Cs[0]) / sizeof(s_Cs[0][0]))
 
+/* The feature sets cross-validation chooses from, per topic. */
+enum {
+    S_WORDS,     /* words only */
+    S_TAXONOMY,  /* words and every taxonomy feature: T:TOPIC:TERM, T:any, S:TOPIC */
+    S_TERMS_ANY, /* words, T:any and S:TOPIC: whether terms hit, not which */
+    S_N_VARIANTS
+};
+static const char *const s_variant_names[S_N_VARIANTS] = {"words only", "words+taxonomy",
+                                                          "words+T:any"};
+
+/* Every document as liblinear's vectors, per feature set. */
+typedef struct {
+    struct feature_node **x[S_N_VARIANTS]; /* per variant, per doc */
+    struct feature_node *pool[S_N_VARIANTS];
+} s_nodes_t;
+
 typedef struct {
     const nw_corpus_t *c;
     const nw_train_opts_t *o;
-    struct feature_node **x[2]; /* per doc: [0] words only, [1] with taxonomy features */
-    struct feature_node *pool[2];
+    const s_nodes_t *nodes;
 } s_ctx_t;
 
 /* One topic's training documents. */
@@ -31,6 +47,13 @@ typedef struct {
     bool *scored;  /* a labelled document (extra negatives are not) */
     size_t n;
 } s_set_t;
+
+/* What cross-validation chooses for a topic, and the F1 it measured. */
+typedef struct {
+    int variant; /* S_WORDS, S_TAXONOMY, S_TERMS_ANY */
+    bool idf;
+    double C, threshold, f1;
+} s_choice_t;
 
 /* A fitted classifier. */
 typedef struct {
@@ -43,36 +66,49 @@ static void s_quiet(const char *s)
     (void)s;
 }
 
-static int s_build_nodes(s_ctx_t *ctx)
+static int s_build_nodes(const nw_corpus_t *c, s_nodes_t *nodes)
 {
-    const nw_corpus_t *c = ctx->c;
-    for (int v = 0; v < 2; v++) {
+    /* the ids of the taxonomy's terms, which S_TERMS_ANY leaves out */
+    uint8_t *term = calloc(S_N_FEATURES / 8, 1);
+    if (!term)
+        return NW_ERR_NOMEM;
+    for (size_t i = 0; i < nw_taxonomy_term_count(c->tax); i++) {
+        uint32_t id = nw_taxonomy_term(c->tax, i)->feature;
+        term[id / 8] |= (uint8_t)(1u << (id % 8));
+    }
+    for (int v = 0; v < S_N_VARIANTS; v++) {
         size_t total = 0;
         for (size_t i = 0; i < c->n_docs; i++)
-            total += (v ? c->docs[i].vec.n : c->docs[i].n_words) + 2;
-        ctx->x[v] = calloc(c->n_docs ? c->n_docs : 1, sizeof(*ctx->x[v]));
-        ctx->pool[v] = malloc((total ? total : 1) * sizeof(struct feature_node));
-        if (!ctx->x[v] || !ctx->pool[v])
+            total += (v != S_WORDS ? c->docs[i].vec.n : c->docs[i].n_words) + 2;
+        nodes->x[v] = calloc(c->n_docs ? c->n_docs : 1, sizeof(*nodes->x[v]));
+        nodes->pool[v] = malloc((total ? total : 1) * sizeof(struct feature_node));
+        if (!nodes->x[v] || !nodes->pool[v]) {
+            free(term);
             return NW_ERR_NOMEM;
-        struct feature_node *p = ctx->pool[v];
+        }
+        struct feature_node *p = nodes->pool[v];
         for (size_t i = 0; i < c->n_docs; i++) {
-            const nw_feat_t *f = v ? c->docs[i].vec.feat : c->docs[i].words;
-            size_t n = v ? c->docs[i].vec.n : c->docs[i].n_words;
-            ctx->x[v][i] = p;
-            for (size_t k = 0; k < n; k++)
+            const nw_feat_t *f = v != S_WORDS ? c->docs[i].vec.feat : c->docs[i].words;
+            size_t n = v != S_WORDS ? c->docs[i].vec.n : c->docs[i].n_words;
+            nodes->x[v][i] = p;
+            for (size_t k = 0; k < n; k++) {
+                if (v == S_TERMS_ANY && term[f[k].id / 8] & (1u << (f[k].id % 8)))
+                    continue;
                 *p++ = (struct feature_node){.index = (int)f[k].id + 1, .value = f[k].value};
+            }
             *p++ = (struct feature_node){.index = (int)S_N_FEATURES + 1, .value = 1.0};
             *p++ = (struct feature_node){.index = -1, .value = 0};
         }
     }
+    free(term);
     return NW_OK;
 }
 
-static void s_ctx_free(s_ctx_t *ctx)
+static void s_nodes_free(s_nodes_t *nodes)
 {
-    for (int v = 0; v < 2; v++) {
-        free(ctx->x[v]);
-        free(ctx->pool[v]);
+    for (int v = 0; v < S_N_VARIANTS; v++) {
+        free(nodes->x[v]);
+        free(nodes->pool[v]);
     }
 }
 
@@ -126,7 +162,7 @@ static void s_set_free(s_set_t *s)
 }
 
 /* Fits on the documents of s selected by mask (NULL: all). */
-static int s_fit(const s_ctx_t *ctx, const s_set_t *s, const bool *mask, int v, double C,
+static int s_fit(const s_ctx_t *ctx, const s_set_t *s, const bool *mask, const s_choice_t *ch,
                  s_fit_t *fit)
 {
     struct problem prob = {.n = (int)S_N_FEATURES + 1, .bias = 1.0};
@@ -142,7 +178,7 @@ static int s_fit(const s_ctx_t *ctx, const s_set_t *s, const bool *mask, int v, 
         if (mask && !mask[i])
             continue;
         prob.y[prob.l] = s->y[i];
-        prob.x[prob.l++] = ctx->x[v][s->doc[i]];
+        prob.x[prob.l++] = ctx->nodes->x[ch->variant][s->doc[i]];
         pos |= s->y[i] > 0;
         neg |= s->y[i] < 0;
     }
@@ -153,7 +189,7 @@ static int s_fit(const s_ctx_t *ctx, const s_set_t *s, const bool *mask, int v, 
      * stronger than a common one's. */
     float *scale = NULL;
     struct feature_node *pool = NULL;
-    if (ctx->o->idf) {
+    if (ch->idf) {
         uint32_t *df = calloc(S_N_FEATURES + 1, sizeof(uint32_t));
         scale = malloc((S_N_FEATURES + 1) * sizeof(float));
         size_t total = 0;
@@ -184,7 +220,7 @@ static int s_fit(const s_ctx_t *ctx, const s_set_t *s, const bool *mask, int v, 
             *q++ = *n;
         }
     }
-    struct parameter param = {.solver_type = L2R_L2LOSS_SVC_DUAL, .eps = 0.1, .C = C};
+    struct parameter param = {.solver_type = L2R_L2LOSS_SVC_DUAL, .eps = 0.1, .C = ch->C};
     fit->model = NULL;
     if (pos && neg) {
         srand(1);
@@ -206,7 +242,7 @@ static double s_margin(const s_ctx_t *ctx, const s_fit_t *fit, int v, size_t doc
 {
     const double *w = fit->model->w;
     double sum = 0;
-    for (const struct feature_node *n = ctx->x[v][doc]; n->index != -1; n++)
+    for (const struct feature_node *n = ctx->nodes->x[v][doc]; n->index != -1; n++)
         sum += w[n->index - 1] * n->value;
     return fit->sign * sum;
 }
@@ -248,10 +284,10 @@ static double s_best_threshold(s_pred_t *p, size_t n, double *f1)
     return thr;
 }
 
-/* Picks the features (words only, or with the taxonomy's when the options allow), C and
- * the threshold by k-fold cross-validation over s. */
-static int s_select(const s_ctx_t *ctx, const s_set_t *s, int *v_out, double *C_out,
-                    double *thr_out, double *f1_out)
+/* Chooses the features (words only, or with the taxonomy's in two forms when the options
+ * allow), plain or idf-scaled training (when the options allow), C and the threshold by
+ * k-fold cross-validation over s: the combination with the best F1 goes to *best. */
+static int s_select(const s_ctx_t *ctx, const s_set_t *s, s_choice_t *best)
 {
     size_t k = ctx->o->folds;
     bool *mask = malloc(s->n * sizeof(bool));
@@ -259,27 +295,26 @@ static int s_select(const s_ctx_t *ctx, const s_set_t *s, int *v_out, double *C_
     int rc = NW_ERR_NOMEM;
     if (!mask || !pred)
         goto done;
-    *f1_out = -1;
-    for (int v = 0; v <= (ctx->o->taxonomy_features ? 1 : 0); v++) {
-        for (size_t ci = 0; ci < S_N_C; ci++) {
-            for (size_t fold = 0; fold < k; fold++) {
-                for (size_t i = 0; i < s->n; i++)
-                    mask[i] = i % k != fold;
-                s_fit_t fit;
-                if ((rc = s_fit(ctx, s, mask, v, s_Cs[ctx->o->idf][ci], &fit)) != NW_OK)
-                    goto done;
-                for (size_t i = fold; i < s->n; i += k)
-                    pred[i] = (s_pred_t){.margin = s_margin(ctx, &fit, v, s->doc[i]),
-                                         .y = s->y[i] > 0,
-                                         .allowed = s->allowed[i]};
-                free_and_destroy_model(&fit.model);
-            }
-            double f1, thr = s_best_threshold(pred, s->n, &f1);
-            if (f1 > *f1_out) {
-                *f1_out = f1;
-                *thr_out = thr;
-                *C_out = s_Cs[ctx->o->idf][ci];
-                *v_out = v;
+    best->f1 = -1;
+    for (int v = 0; v < (ctx->o->taxonomy_features ? S_N_VARIANTS : 1); v++) {
+        for (int idf = 0; idf <= (ctx->o->idf ? 1 : 0); idf++) {
+            for (size_t ci = 0; ci < S_N_C; ci++) {
+                s_choice_t ch = {.variant = v, .idf = idf, .C = s_Cs[idf][ci]};
+                for (size_t fold = 0; fold < k; fold++) {
+                    for (size_t i = 0; i < s->n; i++)
+                        mask[i] = i % k != fold;
+                    s_fit_t fit;
+                    if ((rc = s_fit(ctx, s, mask, &ch, &fit)) != NW_OK)
+                        goto done;
+                    for (size_t i = fold; i < s->n; i += k)
+                        pred[i] = (s_pred_t){.margin = s_margin(ctx, &fit, v, s->doc[i]),
+                                             .y = s->y[i] > 0,
+                                             .allowed = s->allowed[i]};
+                    free_and_destroy_model(&fit.model);
+                }
+                ch.threshold = s_best_threshold(pred, s->n, &ch.f1);
+                if (ch.f1 > best->f1)
+                    *best = ch;
             }
         }
     }
@@ -296,92 +331,158 @@ static int s_cmp_abs(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* One topic trained on all its documents, as its job sends it to nw_train_model. */
+typedef struct {
+    s_choice_t ch;
+    double bias;
+    uint64_t positives, scored, extra;
+    uint64_t nz; /* weights kept; then nz uint32 feature ids and nz float weights follow */
+} s_trained_t;
+
+typedef struct {
+    s_ctx_t ctx;
+    nw_model_t *m;
+    float *w;  /* per topic, per feature: the weights kept */
+    FILE *log; /* NULL: quiet */
+} s_train_job_t;
+
+/* Job t of nw_train_model: chooses, trains and prunes topic t (s_trained_t into out). */
+static int s_train_topic(size_t t, nw_buf_t *out, void *arg)
+{
+    s_train_job_t *job = arg;
+    const s_ctx_t *ctx = &job->ctx;
+    const nw_train_opts_t *o = ctx->o;
+    s_set_t s;
+    s_trained_t r = {0};
+    int rc = s_set(ctx, t, -1, 1, true, true, &s);
+    if (rc == NW_OK)
+        rc = s_select(ctx, &s, &r.ch);
+    for (size_t i = 0; rc == NW_OK && i < s.n; i++) {
+        r.positives += s.y[i] > 0;
+        r.scored += s.scored[i];
+    }
+    r.extra = s.n - r.scored;
+    s_fit_t fit = {0};
+    if (rc == NW_OK)
+        rc = s_fit(ctx, &s, NULL, &r.ch, &fit);
+    s_set_free(&s);
+    if (rc != NW_OK)
+        return rc;
+    /* prune: keep the largest weights, at most max_per_topic of them */
+    float *wt = malloc(S_N_FEATURES * sizeof(float));
+    float *sorted = malloc(S_N_FEATURES * sizeof(float));
+    if (!wt || !sorted) {
+        free(wt);
+        free(sorted);
+        free_and_destroy_model(&fit.model);
+        return NW_ERR_NOMEM;
+    }
+    size_t nz = 0;
+    for (size_t f = 0; f < S_N_FEATURES; f++) {
+        wt[f] = (float)(fit.sign * fit.model->w[f]);
+        if (fabsf(wt[f]) < o->prune)
+            wt[f] = 0;
+        if (wt[f] != 0)
+            sorted[nz++] = wt[f];
+    }
+    r.bias = fit.sign * fit.model->w[S_N_FEATURES];
+    free_and_destroy_model(&fit.model);
+    float cut = 0;
+    if (nz > o->max_per_topic) {
+        qsort(sorted, nz, sizeof(float), s_cmp_abs);
+        cut = fabsf(sorted[o->max_per_topic - 1]);
+    }
+    r.nz = 0;
+    for (size_t f = 0; f < S_N_FEATURES; f++) {
+        if (wt[f] != 0 && fabsf(wt[f]) >= cut)
+            r.nz++;
+    }
+    rc = nw_buf_append(out, &r, sizeof r);
+    for (uint32_t f = 0; rc == NW_OK && f < S_N_FEATURES; f++) {
+        if (wt[f] != 0 && fabsf(wt[f]) >= cut)
+            rc = nw_buf_append(out, &f, sizeof f);
+    }
+    for (size_t f = 0; rc == NW_OK && f < S_N_FEATURES; f++) {
+        if (wt[f] != 0 && fabsf(wt[f]) >= cut)
+            rc = nw_buf_append(out, &wt[f], sizeof(float));
+    }
+    free(wt);
+    free(sorted);
+    return rc;
+}
+
+/* Takes topic t's result into the model and the log. */
+static int s_train_topic_done(size_t t, const void *bytes, size_t len, void *arg)
+{
+    s_train_job_t *job = arg;
+    const nw_corpus_t *c = job->ctx.c;
+    s_trained_t r;
+    if (len < sizeof r)
+        return NW_ERR_IO;
+    memcpy(&r, bytes, sizeof r);
+    if (len != sizeof r + r.nz * (sizeof(uint32_t) + sizeof(float)))
+        return NW_ERR_IO;
+    const char *ids = (const char *)bytes + sizeof r;
+    const char *ws = ids + r.nz * sizeof(uint32_t);
+    for (size_t k = 0; k < r.nz; k++) {
+        uint32_t f;
+        memcpy(&f, ids + k * sizeof f, sizeof f);
+        if (f >= S_N_FEATURES)
+            return NW_ERR_IO;
+        memcpy(&job->w[t * S_N_FEATURES + f], ws + k * sizeof(float), sizeof(float));
+    }
+    int rc = nw_model_set_topic(job->m, t, c->topics[t].name, r.ch.threshold, r.bias, r.ch.C,
+                                r.ch.f1, (size_t)r.positives, (size_t)r.scored);
+    if (rc == NW_OK && job->log)
+        fprintf(job->log,
+                "%-14s %5zu documents (%4zu positive, %zu more negatives)  %-14s %s C %-6g "
+                "threshold %+.4f  cv F1 %.3f  weights %zu\n",
+                c->topics[t].name, (size_t)r.scored, (size_t)r.positives, (size_t)r.extra,
+                s_variant_names[r.ch.variant], r.ch.idf ? "idf  " : "plain", r.ch.C, r.ch.threshold,
+                r.ch.f1, (size_t)r.nz);
+    if (job->log)
+        fflush(job->log);
+    return rc;
+}
+
 int nw_train_model(const nw_corpus_t *c, const nw_train_opts_t *o, FILE *log, nw_model_t **out,
                    char *err, size_t errlen)
 {
     set_print_string_function(s_quiet);
-    s_ctx_t ctx = {.c = c, .o = o};
-    nw_model_t *m = NULL;
-    float *w = calloc(S_N_FEATURES * (c->n_topics ? c->n_topics : 1), sizeof(float));
-    float *sorted = malloc(S_N_FEATURES * sizeof(float));
+    s_nodes_t nodes = {0};
+    s_train_job_t job = {.ctx = {.c = c, .o = o, .nodes = &nodes}, .log = log};
+    job.w = calloc(S_N_FEATURES * (c->n_topics ? c->n_topics : 1), sizeof(float));
+    float *row = malloc((c->n_topics ? c->n_topics : 1) * sizeof(float));
     int rc = NW_ERR_NOMEM;
-    if (!w || !sorted || s_build_nodes(&ctx) != NW_OK ||
-        nw_model_new(c->n_topics, o->taxonomy_features, &m) != NW_OK)
+    if (!job.w || !row || s_build_nodes(c, &nodes) != NW_OK ||
+        nw_model_new(c->n_topics, o->taxonomy_features, &job.m) != NW_OK)
         goto done;
-    for (size_t t = 0; t < c->n_topics; t++) {
-        s_set_t s;
-        double C = 1, thr = 0, f1 = 0;
-        int v = 0;
-        size_t positives = 0, scored = 0, extra = 0;
-        if ((rc = s_set(&ctx, t, -1, 1, true, true, &s)) != NW_OK ||
-            (rc = s_select(&ctx, &s, &v, &C, &thr, &f1)) != NW_OK) {
-            if (rc == NW_ERR_INVAL)
-                snprintf(err, errlen, "topic '%s': needs positive and negative documents",
-                         c->topics[t].name);
-            s_set_free(&s);
-            goto done;
-        }
-        for (size_t i = 0; i < s.n; i++) {
-            positives += s.y[i] > 0;
-            scored += s.scored[i];
-        }
-        extra = s.n - scored;
-        s_fit_t fit;
-        rc = s_fit(&ctx, &s, NULL, v, C, &fit);
-        s_set_free(&s);
-        if (rc != NW_OK)
-            goto done;
-        /* prune: keep the largest weights, at most max_per_topic of them */
-        float *wt = &w[t * S_N_FEATURES];
-        size_t nz = 0;
-        for (size_t f = 0; f < S_N_FEATURES; f++) {
-            wt[f] = (float)(fit.sign * fit.model->w[f]);
-            if (fabsf(wt[f]) < o->prune)
-                wt[f] = 0;
-            if (wt[f] != 0)
-                sorted[nz++] = wt[f];
-        }
-        double bias = fit.sign * fit.model->w[S_N_FEATURES];
-        free_and_destroy_model(&fit.model);
-        if (nz > o->max_per_topic) {
-            qsort(sorted, nz, sizeof(float), s_cmp_abs);
-            float cut = fabsf(sorted[o->max_per_topic - 1]);
-            for (size_t f = 0; f < S_N_FEATURES; f++) {
-                if (fabsf(wt[f]) < cut)
-                    wt[f] = 0;
-            }
-        }
-        if ((rc = nw_model_set_topic(m, t, c->topics[t].name, thr, bias, C, f1, positives,
-                                     scored)) != NW_OK)
-            goto done;
-        if (log)
-            fprintf(log,
-                    "%-14s %5zu documents (%4zu positive, %zu more negatives)  %s  C %-4g  "
-                    "threshold %+.4f  cv F1 %.3f  weights %zu\n",
-                    c->topics[t].name, scored, positives, extra,
-                    v ? "words+taxonomy" : "words only    ", C, thr, f1,
-                    nz < o->max_per_topic ? nz : o->max_per_topic);
-    }
-    float *row = malloc(c->n_topics * sizeof(float));
-    if (!row)
-        goto done;
+    err[0] = '\0';
+    size_t failed;
+    rc = nw_forkjobs_run(c->n_topics, o->workers, s_train_topic, s_train_topic_done, &job, &failed,
+                         err, errlen);
+    if (rc == NW_ERR_INVAL && !err[0])
+        snprintf(err, errlen, "topic '%s': needs positive and negative documents",
+                 c->topics[failed].name);
+    else if (rc != NW_OK && !err[0])
+        snprintf(err, errlen, "topic '%s': cannot train it (%s)", c->topics[failed].name,
+                 nw_strerror(rc));
     for (size_t f = 0; f < S_N_FEATURES && rc == NW_OK; f++) {
         bool any = false;
         for (size_t t = 0; t < c->n_topics; t++) {
-            row[t] = w[t * S_N_FEATURES + f];
+            row[t] = job.w[t * S_N_FEATURES + f];
             any |= row[t] != 0;
         }
         if (any)
-            rc = nw_model_add_row(m, (uint32_t)f, c->names[f] ? c->names[f] : "?", row);
+            rc = nw_model_add_row(job.m, (uint32_t)f, c->names[f] ? c->names[f] : "?", row);
     }
-    free(row);
 done:
-    s_ctx_free(&ctx);
-    free(w);
-    free(sorted);
+    s_nodes_free(&nodes);
+    free(job.w);
+    free(row);
     if (rc != NW_OK)
-        nw_model_destroy(&m);
-    *out = m;
+        nw_model_destroy(&job.m);
+    *out = job.m;
     return rc;
 }
 
@@ -396,13 +497,12 @@ static void s_count(s_count_t *k, bool truth, bool pred)
     k->fn += truth && !pred;
 }
 
-static void s_print(FILE *out, const char *what, const s_count_t *k)
+static void s_print(FILE *out, const s_count_t *k)
 {
     double p = k->tp + k->fp ? (double)k->tp / (double)(k->tp + k->fp) : 0;
     double r = k->tp + k->fn ? (double)k->tp / (double)(k->tp + k->fn) : 0;
     double f = p + r > 0 ? 2 * p * r / (p + r) : 0;
     fprintf(out, " | %.3f %.3f %.3f", p, r, f);
-    (void)what;
 }
 
 /* Whether name is an item of the comma-separated list. */
@@ -419,71 +519,195 @@ static bool s_listed(const char *list, const char *name)
     return false;
 }
 
+/* One topic's cross-validated results: the taxonomy's and the words-only model's counts,
+ * the combination's choice per outer fold; the combination's out-of-fold decisions go to
+ * pred and strength (per document x topic), counted later (exclusive groups). */
+typedef struct {
+    s_count_t taxonomy, words;
+    s_choice_t chosen[20];
+} s_topic_eval_t;
+
+static int s_evaluate_topic(const s_ctx_t ctx[2], size_t t, size_t outer_folds, s_topic_eval_t *res,
+                            bool *pred, double *strength)
+{
+    const nw_corpus_t *c = ctx[0].c;
+    size_t tt = s_tax_topic(c, t);
+    for (size_t fold = 0; fold < outer_folds; fold++) {
+        s_set_t test, s = {0};
+        int rc = s_set(&ctx[1], t, (long)fold, outer_folds, true, false, &test);
+        for (int v = 0; v < 2 && rc == NW_OK; v++) {
+            s_choice_t ch;
+            s_fit_t fit;
+            if ((rc = s_set(&ctx[v], t, (long)fold, outer_folds, false, true, &s)) != NW_OK ||
+                (rc = s_select(&ctx[v], &s, &ch)) != NW_OK ||
+                (rc = s_fit(&ctx[v], &s, NULL, &ch, &fit)) != NW_OK)
+                break;
+            s_set_free(&s);
+            for (size_t i = 0; i < test.n; i++) {
+                size_t d = test.doc[i];
+                bool allowed = !ctx[v].o->rules || nw_evidence_allowed(&c->docs[d].vec.topics[tt]);
+                double margin = s_margin(&ctx[v], &fit, ch.variant, d);
+                bool y = allowed && margin >= ch.threshold;
+                if (v == 0) {
+                    s_count(&res->words, test.y[i] > 0, y);
+                } else {
+                    pred[d * c->n_topics + t] = y;
+                    strength[d * c->n_topics + t] = 1.0 + margin - ch.threshold;
+                }
+            }
+            free_and_destroy_model(&fit.model);
+            if (v == 1)
+                res->chosen[fold] = ch;
+        }
+        for (size_t i = 0; rc == NW_OK && i < test.n; i++)
+            s_count(&res->taxonomy, test.y[i] > 0,
+                    nw_evidence_taxonomy_has(c->tax, tt, &c->docs[test.doc[i]].vec.topics[tt]));
+        s_set_free(&s);
+        s_set_free(&test);
+        if (rc != NW_OK)
+            return rc;
+    }
+    return NW_OK;
+}
+
+/* Applies the tagger's exclusive groups to the combination's decisions: of the evaluated
+ * topics of one group that a document has, it keeps the strongest (nw_tagger's rule). */
+static void s_exclusive(const nw_corpus_t *c, const bool *evaluated, bool *pred,
+                        const double *strength)
+{
+    size_t nt = c->n_topics;
+    for (size_t d = 0; d < c->n_docs; d++) {
+        bool *p = &pred[d * nt];
+        const double *st = &strength[d * nt];
+        for (size_t t = 0; t < nt; t++) {
+            const char *group = nw_taxonomy_topic_group(c->tax, s_tax_topic(c, t));
+            for (size_t u = 0; p[t] && *group && u < nt; u++) {
+                if (u != t && evaluated[u] && p[u] &&
+                    (st[u] > st[t] || (st[u] == st[t] && u < t)) &&
+                    strcmp(nw_taxonomy_topic_group(c->tax, s_tax_topic(c, u)), group) == 0)
+                    p[t] = false;
+            }
+        }
+    }
+}
+
+/* The evaluation of the topics listed in topic[], one job each (nw_forkjobs). */
+typedef struct {
+    const s_ctx_t *ctx; /* [0] words only, [1] the combination */
+    size_t outer_folds;
+    const size_t *topic; /* per job: its corpus topic */
+    s_topic_eval_t *res; /* per corpus topic */
+    bool *pred;          /* per document x corpus topic */
+    double *strength;    /* per document x corpus topic */
+} s_eval_job_t;
+
+/* Job i: evaluates its topic; sends the results and the topic's column of pred and
+ * strength. */
+static int s_eval_run(size_t i, nw_buf_t *out, void *arg)
+{
+    const s_eval_job_t *e = arg;
+    const nw_corpus_t *c = e->ctx[0].c;
+    size_t t = e->topic[i];
+    s_topic_eval_t r = {0};
+    int rc = s_evaluate_topic(e->ctx, t, e->outer_folds, &r, e->pred, e->strength);
+    if (rc == NW_OK)
+        rc = nw_buf_append(out, &r, sizeof r);
+    for (size_t d = 0; rc == NW_OK && d < c->n_docs; d++) {
+        if ((rc = nw_buf_append(out, &e->pred[d * c->n_topics + t], sizeof(bool))) == NW_OK)
+            rc = nw_buf_append(out, &e->strength[d * c->n_topics + t], sizeof(double));
+    }
+    return rc;
+}
+
+static int s_eval_done(size_t i, const void *bytes, size_t len, void *arg)
+{
+    s_eval_job_t *e = arg;
+    const nw_corpus_t *c = e->ctx[0].c;
+    size_t t = e->topic[i], per_doc = sizeof(bool) + sizeof(double);
+    if (len != sizeof(s_topic_eval_t) + c->n_docs * per_doc)
+        return NW_ERR_IO;
+    memcpy(&e->res[t], bytes, sizeof(s_topic_eval_t));
+    const char *p = (const char *)bytes + sizeof(s_topic_eval_t);
+    for (size_t d = 0; d < c->n_docs; d++, p += per_doc) {
+        memcpy(&e->pred[d * c->n_topics + t], p, sizeof(bool));
+        memcpy(&e->strength[d * c->n_topics + t], p + sizeof(bool), sizeof(double));
+    }
+    fprintf(stderr, "newswire-train: %s evaluated\n", c->topics[t].name);
+    return NW_OK;
+}
+
 int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t outer_folds, FILE *out,
                       FILE *oof, char *err, size_t errlen)
 {
+    if (outer_folds < 2 || outer_folds > 20) {
+        snprintf(err, errlen, "cross-validation needs 2 to 20 folds, not %zu", outer_folds);
+        return NW_ERR_INVAL;
+    }
     set_print_string_function(s_quiet);
     nw_train_opts_t variant[2] = {*o, *o};
     variant[0].taxonomy_features = false; /* the words-only model, no hard rules */
     variant[0].rules = false;
     variant[1].taxonomy_features = true; /* the combination */
     variant[1].rules = true;
-    s_ctx_t ctx[2] = {{.c = c, .o = &variant[0]}, {.c = c, .o = &variant[1]}};
-    bool *pred = calloc(c->n_docs * (c->n_topics ? c->n_topics : 1), sizeof(bool));
+    s_nodes_t nodes = {0};
+    s_ctx_t ctx[2] = {{.c = c, .o = &variant[0], .nodes = &nodes},
+                      {.c = c, .o = &variant[1], .nodes = &nodes}};
+    size_t nt = c->n_topics ? c->n_topics : 1;
+    bool *pred = calloc(c->n_docs * nt, sizeof(bool));
+    double *strength = calloc(c->n_docs * nt, sizeof(double));
+    bool *evaluated = calloc(nt, sizeof(bool));
+    s_topic_eval_t *res = calloc(nt, sizeof(*res));
+    size_t *topic = calloc(nt, sizeof(size_t));
     int rc = NW_ERR_NOMEM;
-    if (!pred || s_build_nodes(&ctx[0]) != NW_OK || s_build_nodes(&ctx[1]) != NW_OK)
+    if (!pred || !strength || !evaluated || !res || !topic || s_build_nodes(c, &nodes) != NW_OK)
         goto done;
-    fprintf(out, "| topic | docs | pos | taxonomy P R F1 | model (words) P R F1 | combination P R "
-                 "F1 |\n|---|---|---|---|---|---|\n");
+    size_t n_jobs = 0;
     for (size_t t = 0; t < c->n_topics; t++) {
-        if (o->only && !s_listed(o->only, c->topics[t].name))
+        evaluated[t] = !o->only || s_listed(o->only, c->topics[t].name);
+        if (evaluated[t])
+            topic[n_jobs++] = t;
+    }
+    s_eval_job_t job = {.ctx = ctx,
+                        .outer_folds = outer_folds,
+                        .topic = topic,
+                        .res = res,
+                        .pred = pred,
+                        .strength = strength};
+    size_t failed;
+    err[0] = '\0';
+    rc = nw_forkjobs_run(n_jobs, o->workers, s_eval_run, s_eval_done, &job, &failed, err, errlen);
+    if (rc != NW_OK) {
+        if (!err[0])
+            snprintf(err, errlen, "topic '%s': cannot train it (%s)", c->topics[topic[failed]].name,
+                     nw_strerror(rc));
+        goto done;
+    }
+    s_exclusive(c, evaluated, pred, strength);
+    fprintf(out, "| topic | docs | pos | taxonomy P R F1 | model (words) P R F1 | combination P R "
+                 "F1 | combination's choice per fold |\n|---|---|---|---|---|---|---|\n");
+    for (size_t t = 0; t < c->n_topics; t++) {
+        if (!evaluated[t])
             continue;
-        size_t tt = s_tax_topic(c, t);
-        s_count_t k[3] = {{0}};
+        s_count_t comb = {0};
         size_t docs = 0, pos = 0;
-        for (size_t fold = 0; fold < outer_folds; fold++) {
-            s_set_t test;
-            if ((rc = s_set(&ctx[1], t, (long)fold, outer_folds, true, false, &test)) != NW_OK)
-                goto done;
-            for (int v = 0; v < 2; v++) {
-                s_set_t s;
-                double C = 1, thr = 0, f1;
-                int fv = 0;
-                s_fit_t fit;
-                if ((rc = s_set(&ctx[v], t, (long)fold, outer_folds, false, true, &s)) != NW_OK ||
-                    (rc = s_select(&ctx[v], &s, &fv, &C, &thr, &f1)) != NW_OK ||
-                    (rc = s_fit(&ctx[v], &s, NULL, fv, C, &fit)) != NW_OK) {
-                    s_set_free(&s);
-                    s_set_free(&test);
-                    snprintf(err, errlen, "topic '%s': cannot train fold %zu", c->topics[t].name,
-                             fold);
-                    goto done;
-                }
-                s_set_free(&s);
-                for (size_t i = 0; i < test.n; i++) {
-                    bool allowed = !variant[v].rules ||
-                                   nw_evidence_allowed(&c->docs[test.doc[i]].vec.topics[tt]);
-                    bool y = allowed && s_margin(&ctx[v], &fit, fv, test.doc[i]) >= thr;
-                    s_count(&k[1 + v], test.y[i] > 0, y);
-                    if (v == 1)
-                        pred[test.doc[i] * c->n_topics + t] = y;
-                }
-                free_and_destroy_model(&fit.model);
-            }
-            for (size_t i = 0; i < test.n; i++) {
-                const nw_corpus_doc_t *d = &c->docs[test.doc[i]];
-                s_count(&k[0], test.y[i] > 0,
-                        nw_evidence_taxonomy_has(c->tax, tt, &d->vec.topics[tt]));
-                docs++;
-                pos += test.y[i] > 0;
-            }
-            s_set_free(&test);
+        for (size_t d = 0; d < c->n_docs; d++) {
+            int8_t label = c->docs[d].label[t];
+            if (label == NW_CORPUS_UNLABELLED)
+                continue;
+            s_count(&comb, label == 1, pred[d * c->n_topics + t]);
+            docs++;
+            pos += label == 1;
         }
         fprintf(out, "| %s | %zu | %zu", c->topics[t].name, docs, pos);
-        for (int v = 0; v < 3; v++)
-            s_print(out, "", &k[v]);
-        fprintf(out, " |\n");
-        fflush(out);
+        s_print(out, &res[t].taxonomy);
+        s_print(out, &res[t].words);
+        s_print(out, &comb);
+        fprintf(out, " |");
+        for (size_t fold = 0; fold < outer_folds; fold++)
+            fprintf(out, " %s%s C%g%s", s_variant_names[res[t].chosen[fold].variant],
+                    res[t].chosen[fold].idf ? " idf" : "", res[t].chosen[fold].C,
+                    fold + 1 < outer_folds ? ";" : " |");
+        fprintf(out, "\n");
     }
     for (size_t i = 0; oof && i < c->n_docs; i++) {
         fprintf(oof, "%s\t", c->docs[i].path);
@@ -498,8 +722,11 @@ int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t out
     }
     rc = NW_OK;
 done:
-    s_ctx_free(&ctx[0]);
-    s_ctx_free(&ctx[1]);
+    s_nodes_free(&nodes);
     free(pred);
+    free(strength);
+    free(evaluated);
+    free(res);
+    free(topic);
     return rc;
 }

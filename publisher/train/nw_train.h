@@ -1,11 +1,12 @@
 /*
  * nw_train: one linear classifier per topic, learned with liblinear (an
- * L2-regularised L2-loss support vector machine), with its regularisation C
+ * L2-regularised L2-loss support vector machine), with its feature set (words;
+ * words and every taxonomy feature; words, T:any and S:), its regularisation C
  * and its decision threshold chosen by k-fold cross-validation on the
- * training documents only. With idf, features are scaled by their idf over the
- * training documents while liblinear learns, and the weights by the same factor
- * after, so the model applies to the tagger's plain vectors (the idf only shapes
- * the regularisation).
+ * training documents only. With idf, cross-validation may also choose training
+ * with features scaled by their idf over the training documents, the weights
+ * scaled by the same factor after, so the model applies to the tagger's plain
+ * vectors (the idf only shapes the regularisation).
  *
  * The decision rule a threshold is chosen for is the tagger's: a document has
  * the topic when the taxonomy's hard rules allow it (no veto, a require: term
@@ -15,8 +16,9 @@
  * half the topic's threshold. They are never scored.
  *
  * Deterministic: folds are document positions modulo k, liblinear's random
- * generator is reseeded before every training, so the same corpus gives the
- * same model.
+ * generator is reseeded before every training, and topics trained side by side
+ * run in processes of their own (nw_forkjobs), so the same corpus gives the same
+ * model whatever the number of workers.
  */
 #ifndef NW_TRAIN_H
 #define NW_TRAIN_H
@@ -29,12 +31,13 @@
 #include <stdio.h>
 
 typedef struct {
-    size_t folds;           /* k of the cross-validation that picks C and thresholds */
+    size_t folds;           /* k of the cross-validation that picks features, C, threshold */
     bool taxonomy_features; /* read the T: and S: features (false: words only) */
     bool rules;             /* apply the taxonomy's vetoes and require: lines */
-    bool idf;               /* scale features by idf while training (C from 0.25, 1, 4) */
+    bool idf;               /* cross-validation may also choose idf-scaled training */
     double prune;           /* weights of smaller magnitude are dropped from the model */
     size_t max_per_topic;   /* at most this many weights per topic (largest first) */
+    size_t workers;         /* nw_train_model: topics trained at once, each in a process */
     const char *only;       /* nw_train_evaluate: comma-separated topics to score (NULL: all) */
 } nw_train_opts_t;
 
@@ -44,12 +47,15 @@ typedef struct {
 int nw_train_model(const nw_corpus_t *c, const nw_train_opts_t *o, FILE *log, nw_model_t **out,
                    char *err, size_t errlen);
 
-/* Cross-validated quality: for each topic, outer_folds times, trains on the other folds
- * (choosing C and threshold by inner cross-validation on them only) and predicts the
- * held-out fold. Prints to out a table of precision, recall and F1 per topic for the
- * taxonomy alone, the words-only model and the combination (taxonomy features + hard
- * rules). oof (NULL: none) receives "PATH<TAB>topic,topic..." per labelled document, the
- * combination's out-of-fold topics. Returns NW_OK, NW_ERR_NOMEM or NW_ERR_INVAL. */
+/* Cross-validated quality: for each topic, outer_folds (2 to 20) times, trains on the
+ * other folds (choosing features, C and threshold by inner cross-validation on them only)
+ * and predicts the held-out fold. Prints to out a table of precision, recall and F1 per
+ * topic for the taxonomy alone, the words-only model and the combination (taxonomy
+ * features, hard rules, and the taxonomy's exclusive groups among the topics evaluated),
+ * with the combination's choice per fold. oof (NULL: none) receives
+ * "PATH<TAB>topic,topic..." per document, the combination's out-of-fold topics. Topics
+ * are evaluated side by side in o->workers processes (same results). Returns NW_OK,
+ * NW_ERR_NOMEM, NW_ERR_INVAL or NW_ERR_IO (a worker failed), with the reason in err. */
 int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t outer_folds, FILE *out,
                       FILE *oof, char *err, size_t errlen);
 
