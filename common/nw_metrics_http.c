@@ -5,7 +5,7 @@
  * pulls in gnutls, p11-kit, nettle, hogweed, gmp, tasn1, idn2 and unistring, whose pages and
  * start-up (gnutls initialises itself in a library constructor) cost every process ~2.3 MB of
  * resident memory even when no --metrics-bind is given. <microhttpd.h> still supplies every
- * type and constant, and s_mhd_load checks each pointer against its prototype there.
+ * type and constant, and each function pointer type is checked against its prototype there.
  */
 #include "nw_metrics_http.h"
 
@@ -42,6 +42,22 @@ typedef enum MHD_Result(s_queue_response_fn)(struct MHD_Connection *connection,
                                              unsigned int status_code,
                                              struct MHD_Response *response);
 typedef void(s_destroy_response_fn)(struct MHD_Response *response);
+
+/* Each type must match <microhttpd.h>'s prototype. _Generic does not evaluate its operand,
+ * so these checks make no reference to a libmicrohttpd symbol at link time. */
+_Static_assert(_Generic(MHD_start_daemon, s_start_daemon_fn * : 1, default : 0),
+               "MHD_start_daemon");
+_Static_assert(_Generic(MHD_stop_daemon, s_stop_daemon_fn * : 1, default : 0), "MHD_stop_daemon");
+_Static_assert(_Generic(MHD_get_daemon_info, s_get_daemon_info_fn * : 1, default : 0),
+               "MHD_get_daemon_info");
+_Static_assert(_Generic(MHD_create_response_from_buffer, s_create_response_fn * : 1, default : 0),
+               "MHD_create_response_from_buffer");
+_Static_assert(_Generic(MHD_add_response_header, s_add_header_fn * : 1, default : 0),
+               "MHD_add_response_header");
+_Static_assert(_Generic(MHD_queue_response, s_queue_response_fn * : 1, default : 0),
+               "MHD_queue_response");
+_Static_assert(_Generic(MHD_destroy_response, s_destroy_response_fn * : 1, default : 0),
+               "MHD_destroy_response");
 
 /* The libmicrohttpd functions used, resolved from the library dlopen loaded. */
 typedef struct {
@@ -130,16 +146,6 @@ static void *s_sym(void *lib, const char *name, const char **missing)
  * Returns NW_OK, or NW_ERR_NOTFOUND with err naming flag, the library and why. */
 static int s_mhd_load(const char *flag, s_mhd_t *m, char *err, size_t errlen)
 {
-    /* Type checks only: sizeof does not evaluate its operand, so nothing here refers to a
-     * libmicrohttpd symbol at link time, yet each assignment must match the header. */
-    (void)sizeof(m->start_daemon = MHD_start_daemon);
-    (void)sizeof(m->stop_daemon = MHD_stop_daemon);
-    (void)sizeof(m->get_daemon_info = MHD_get_daemon_info);
-    (void)sizeof(m->create_response_from_buffer = MHD_create_response_from_buffer);
-    (void)sizeof(m->add_response_header = MHD_add_response_header);
-    (void)sizeof(m->queue_response = MHD_queue_response);
-    (void)sizeof(m->destroy_response = MHD_destroy_response);
-
     if ((m->lib = dlopen(NW_MHD_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
         snprintf(err, errlen, "%s: cannot load %s (the HTTP server library): %s", flag,
                  NW_MHD_SONAME, dlerror());
