@@ -8,6 +8,9 @@
  * thread only reads the registry's atomic values (nw_metrics_render). Limits: 8
  * connections at once, 10 s per connection. Anything but GET /metrics gets 404
  * (or 405 for another method on /metrics).
+ *
+ * libmicrohttpd (and the TLS stack it depends on) is loaded by nw_metrics_http_start, not
+ * at program start: a process that serves no metrics never maps it.
  */
 #ifndef NW_METRICS_HTTP_H
 #define NW_METRICS_HTTP_H
@@ -26,6 +29,7 @@ int nw_metrics_http_check(const char *flag, const char *value, char *err, size_t
 /* Starts serving metrics (borrowed; it must outlive the server) on bind (as checked by
  * nw_metrics_http_check) and logs "metrics: listening on http://HOST:PORT/metrics" with
  * the actual port. Returns NW_OK with *out set; NW_ERR_INVAL for a bad bind;
+ * NW_ERR_NOTFOUND when libmicrohttpd cannot be loaded (err names flag, the library and why);
  * NW_ERR_ENDPOINT when it cannot listen there (err names flag, bind and why). */
 int nw_metrics_http_start(const char *flag, const char *bind, const nw_metrics_t *metrics,
                           nw_metrics_http_t **out, char *err, size_t errlen);

@@ -4,6 +4,7 @@
 #include "nw_log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <zmq.h>
 
@@ -21,7 +22,8 @@ struct nw_zwatch_t {
     uv_idle_t idle;                 /* active while a drain is owed: keeps the loop from sleeping */
     void *zsock;                    /* the watched socket; not owned */
     unsigned budget;                /* most on_readable calls per loop turn */
-    nw_zwatch_fn *on_readable;      /* the owner's message handler */
+    nw_zwatch_fn *on_readable;      /* the owner's message handler, or NULL */
+    nw_zwatch_try_fn *try_read;     /* or the owner's reader that says when none was left */
     void *arg;                      /* its argument */
     nw_zwatch_closed_fn *on_closed; /* called after the last close callback, may be NULL */
     void *closed_arg;               /* its argument */
@@ -62,14 +64,35 @@ static s_events_t s_events(nw_zwatch_t *w)
     return S_EV_HALTED;
 }
 
-/* One turn: calls on_readable while ZMQ_POLLIN is set, at most budget times. If messages remain,
- * leaves the idle handle active so the next loop turn continues without an fd edge; otherwise
- * stops it, and the fd (re-armed by the last ZMQ_EVENTS) wakes us for the next message.
- * on_readable may close the watcher: its memory lives until the close callbacks, which the loop
- * runs later, so reading w->state after the call is safe and tells us to stop touching it. */
+/* With try_read: calls it until it finds the socket empty, at most the budget left. Returns
+ * false when try_read closed the watcher. */
+static bool s_try_reads(nw_zwatch_t *w, unsigned *n)
+{
+    while (*n < w->budget) {
+        bool got = w->try_read(w, w->zsock, w->arg);
+        if (w->state != S_RUNNING)
+            return false;
+        if (!got)
+            break;
+        (*n)++;
+    }
+    return true;
+}
+
+/* One turn: reads while ZMQ_POLLIN is set, at most budget messages. on_readable is called
+ * after a ZMQ_EVENTS check each; try_read is called until it finds nothing, and ZMQ_EVENTS
+ * asked after that, which saves a system call (libzmq polls its mailbox) per message. If
+ * messages remain, leaves the idle handle active so the next loop turn continues without an fd
+ * edge; otherwise stops it, and the fd (re-armed by the last ZMQ_EVENTS) wakes us for the next
+ * message. A callback may close the watcher: its memory lives until the close callbacks, which
+ * the loop runs later, so reading w->state after the call is safe and tells us to stop
+ * touching it. */
 static void s_drain(nw_zwatch_t *w)
 {
-    for (unsigned n = 0;; n++) {
+    unsigned n = 0;
+    for (;;) {
+        if (w->try_read != NULL && !s_try_reads(w, &n))
+            return;
         s_events_t ev = s_events(w);
         if (ev == S_EV_HALTED)
             return;
@@ -77,13 +100,16 @@ static void s_drain(nw_zwatch_t *w)
             uv_idle_stop(&w->idle);
             return;
         }
-        if (ev == S_EV_RETRY || n == w->budget) {
+        if (ev == S_EV_RETRY || n >= w->budget) {
             uv_idle_start(&w->idle, s_idle_cb);
             return;
         }
-        w->on_readable(w, w->zsock, w->arg);
-        if (w->state != S_RUNNING)
-            return;
+        if (w->try_read == NULL) {
+            w->on_readable(w, w->zsock, w->arg);
+            n++;
+            if (w->state != S_RUNNING)
+                return;
+        }
     }
 }
 
@@ -126,12 +152,12 @@ static void s_close_cb(uv_handle_t *handle)
         on_closed(arg);
 }
 
-int nw_zwatch_new(uv_loop_t *loop, void *zsock, unsigned budget, nw_zwatch_fn *on_readable,
-                  void *arg, nw_zwatch_t **out)
+static int s_new(uv_loop_t *loop, void *zsock, unsigned budget, nw_zwatch_fn *on_readable,
+                 nw_zwatch_try_fn *try_read, void *arg, nw_zwatch_t **out)
 {
     if (out != NULL)
         *out = NULL;
-    if (loop == NULL || zsock == NULL || on_readable == NULL || out == NULL)
+    if (loop == NULL || zsock == NULL || (on_readable == NULL && try_read == NULL) || out == NULL)
         return NW_ERR_INVAL;
 
     zmq_fd_t fd;
@@ -154,6 +180,7 @@ int nw_zwatch_new(uv_loop_t *loop, void *zsock, unsigned budget, nw_zwatch_fn *o
     w->zsock = zsock;
     w->budget = budget ? budget : NW_ZWATCH_DEFAULT_BUDGET;
     w->on_readable = on_readable;
+    w->try_read = try_read;
     w->arg = arg;
     w->state = S_CREATED;
     *out = w;
@@ -162,6 +189,28 @@ int nw_zwatch_new(uv_loop_t *loop, void *zsock, unsigned budget, nw_zwatch_fn *o
 fail:
     free(w);
     return rc;
+}
+
+int nw_zwatch_new(uv_loop_t *loop, void *zsock, unsigned budget, nw_zwatch_fn *on_readable,
+                  void *arg, nw_zwatch_t **out)
+{
+    if (on_readable == NULL) {
+        if (out != NULL)
+            *out = NULL;
+        return NW_ERR_INVAL;
+    }
+    return s_new(loop, zsock, budget, on_readable, NULL, arg, out);
+}
+
+int nw_zwatch_new_try(uv_loop_t *loop, void *zsock, unsigned budget, nw_zwatch_try_fn *try_read,
+                      void *arg, nw_zwatch_t **out)
+{
+    if (try_read == NULL) {
+        if (out != NULL)
+            *out = NULL;
+        return NW_ERR_INVAL;
+    }
+    return s_new(loop, zsock, budget, NULL, try_read, arg, out);
 }
 
 int nw_zwatch_start(nw_zwatch_t *watch)

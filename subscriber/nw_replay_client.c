@@ -37,7 +37,7 @@ struct nw_replay_client_t {
     void *closed_arg;                /* its argument */
 };
 
-static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg);
+static bool s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg);
 
 /* --- the socket ------------------------------------------------------------------------- */
 
@@ -72,7 +72,7 @@ static int s_new_socket(nw_replay_client_t *c)
         s_drop_socket(c);
         return NW_ERR_ENDPOINT;
     }
-    if ((rc = nw_zwatch_new(c->loop, c->sock, 0, s_on_readable, c, &c->watch)) != NW_OK ||
+    if ((rc = nw_zwatch_new_try(c->loop, c->sock, 0, s_on_readable, c, &c->watch)) != NW_OK ||
         (rc = nw_zwatch_start(c->watch)) != NW_OK) {
         s_drop_socket(c);
         return rc;
@@ -219,7 +219,8 @@ static void s_on_message(nw_replay_client_t *c, zmq_msg_t *parts, size_t n)
         c->stats.bad++;
 }
 
-static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
+/* zwatch: receives one whole message, if one is waiting; returns whether one was. */
+static bool s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
 {
     nw_replay_client_t *c = arg;
     zmq_msg_t parts[3];
@@ -242,6 +243,7 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
         s_on_message(c, parts, n);
     for (size_t i = 0; i < n && i < 3; i++)
         zmq_msg_close(&parts[i]);
+    return n > 0;
 }
 
 /* --- life cycle ------------------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #define S_STREAM_MAX 64                  /* bytes of a stream id */
 #define S_MAGIC      "newswire-state 1"  /* first line of the file */
 #define S_FILE_MAX   (64u * 1024 * 1024) /* a bigger state file is refused as damaged */
+#define S_TAIL_CHUNK (64u * 1024)        /* bytes of the --log tail read at a time */
 
 typedef struct {
     uint64_t lo; /* first handled seq of the range */
@@ -690,7 +691,7 @@ static int s_read_file(const char *path, char **text, size_t *len, char *err, si
     if (f == NULL)
         return errno == ENOENT ? NW_ERR_NOTFOUND : s_io_fail(errno, err, errlen, "--state", path);
     nw_buf_t b = {0};
-    char chunk[65536];
+    char chunk[8192]; /* fread buffers too: a state file is small */
     size_t n;
     int rc = NW_OK;
     while (rc == NW_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
@@ -789,72 +790,95 @@ static bool s_line_ids(const char *line, char *stream, size_t cap, uint64_t *seq
     return s_parse_u64(num, seq);
 }
 
-static int s_read_tail(const char *path, size_t max_bytes, char **text, size_t *len, bool *whole)
+/* Marks the alert of one complete log line as handled when the state knows its stream and
+ * has not handled it yet, counting it in *n. Returns NW_OK or NW_ERR_NOMEM. */
+static int s_absorb_line(nw_state_t *s, const char *line, size_t *n)
 {
-    *text = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? NW_ERR_NOTFOUND : nw_error_from_errno(errno);
-    struct stat sb;
+    char stream[S_STREAM_MAX + 1];
+    uint64_t seq;
+    if (!s_line_ids(line, stream, sizeof stream, &seq) || !nw_state_has_stream(s, stream) ||
+        nw_state_handled(s, stream, seq))
+        return NW_OK;
+    int rc = nw_state_mark(s, stream, seq);
+    if (rc == NW_ERR_TOOBIG)
+        rc = NW_OK; /* marked all the same */
+    if (rc == NW_OK)
+        (*n)++;
+    return rc;
+}
+
+/* The log's tail is read S_TAIL_CHUNK bytes at a time, so a long tail never sits in memory
+ * whole: the window holds one chunk plus the line cut at its end (grown only for a line
+ * longer than a chunk). */
+typedef struct {
+    char *data; /* the window */
+    size_t len; /* bytes held: complete lines, then the start of a cut one */
+    size_t cap; /* bytes allocated */
+    bool skip;  /* the first line may be cut by the tail's start: not yet skipped */
+    size_t *n;  /* alerts marked so far */
+} s_tail_t;
+
+/* Absorbs every complete line of the window and keeps the cut one at its start. */
+static int s_tail_lines(nw_state_t *s, s_tail_t *t)
+{
+    char *line = t->data, *end = t->data + t->len, *nl;
     int rc = NW_OK;
-    if (fstat(fd, &sb) != 0) {
-        rc = nw_error_from_errno(errno);
-        goto done;
+    for (; rc == NW_OK && line < end && (nl = memchr(line, '\n', (size_t)(end - line))) != NULL;
+         line = nl + 1) {
+        *nl = '\0';
+        if (t->skip)
+            t->skip = false;
+        else
+            rc = s_absorb_line(s, line, t->n);
     }
-    size_t size = (size_t)sb.st_size, want = size < max_bytes ? size : max_bytes;
-    *whole = want == size;
-    if ((*text = malloc(want + 1)) == NULL) {
-        rc = NW_ERR_NOMEM;
-        goto done;
-    }
-    ssize_t got = pread(fd, *text, want, (off_t)(size - want));
-    if (got < 0) {
-        rc = nw_error_from_errno(errno);
-        free(*text);
-        *text = NULL;
-        goto done;
-    }
-    (*text)[got] = '\0';
-    *len = (size_t)got;
-done:
-    close(fd);
+    t->len = (size_t)(end - line);
+    memmove(t->data, line, t->len);
     return rc;
 }
 
 int nw_state_absorb_log(nw_state_t *s, const char *log_path, size_t max_bytes, size_t *marked)
 {
-    char *text;
-    size_t len = 0, n = 0;
+    size_t n = 0;
     if (marked != NULL)
         *marked = 0;
-    bool whole = false;
-    int rc = s_read_tail(log_path, max_bytes, &text, &len, &whole);
-    if (rc == NW_ERR_NOTFOUND)
-        return NW_OK;
-    if (rc != NW_OK)
-        return rc;
-    /* The first line may be cut by the tail's start, the last by a crash: only lines with
-     * a newline on both sides count. */
-    char *line = text;
-    if (!whole) {
-        char *first_nl = memchr(text, '\n', len);
-        line = first_nl ? first_nl + 1 : text + len;
+    int fd = open(log_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? NW_OK : nw_error_from_errno(errno);
+    struct stat sb;
+    s_tail_t t = {.n = &n};
+    int rc = NW_OK;
+    if (fstat(fd, &sb) != 0) {
+        rc = nw_error_from_errno(errno);
+        goto done;
     }
-    for (char *nl; line < text + len && (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
-        char stream[S_STREAM_MAX + 1];
-        uint64_t seq;
-        *nl = '\0';
-        if (!s_line_ids(line, stream, sizeof stream, &seq) || !nw_state_has_stream(s, stream) ||
-            nw_state_handled(s, stream, seq))
-            continue;
-        int mrc = nw_state_mark(s, stream, seq);
-        if (mrc != NW_OK && mrc != NW_ERR_TOOBIG) {
-            rc = mrc;
-            break;
+    size_t size = (size_t)sb.st_size, off = size > max_bytes ? size - max_bytes : 0;
+    /* Only lines with a newline on both sides count: the first may be cut by the tail's
+     * start, the last by a crash (it stays in the window, unread). */
+    t.skip = off > 0;
+    while (rc == NW_OK && off < size) {
+        if (t.len + 1 >= t.cap) {
+            size_t cap = t.cap ? t.cap * 2 : S_TAIL_CHUNK;
+            char *grown = realloc(t.data, cap);
+            if (grown == NULL) {
+                rc = NW_ERR_NOMEM;
+                break;
+            }
+            t.data = grown;
+            t.cap = cap;
         }
-        n++;
+        size_t room = t.cap - t.len - 1, want = size - off < room ? size - off : room;
+        ssize_t got = pread(fd, t.data + t.len, want, (off_t)off);
+        if (got <= 0) {
+            rc = got < 0 ? nw_error_from_errno(errno) : NW_OK;
+            break; /* 0: the file was cut short meanwhile */
+        }
+        t.len += (size_t)got;
+        off += (size_t)got;
+        rc = s_tail_lines(s, &t);
     }
-    free(text);
+done:
+    close(fd);
+    free(t.data);
     if (marked != NULL)
         *marked = n;
     return rc;

@@ -45,7 +45,8 @@ typedef struct {
 /* Registers the metrics and starts the endpoint on bind (HOST:PORT, see
  * nw_metrics_http_check); logs "metrics: listening on http://HOST:PORT/metrics".
  * Returns NW_OK with *out set; NW_ERR_INVAL or NW_ERR_ENDPOINT when bind cannot be used,
- * NW_ERR_NOMEM; err names --metrics-bind. On error nothing is left. */
+ * NW_ERR_NOTFOUND when libmicrohttpd cannot be loaded, NW_ERR_NOMEM; err names
+ * --metrics-bind. On error nothing is left. */
 int nw_submetrics_start(const char *bind, nw_submetrics_t **out, char *err, size_t errlen);
 
 /* Copies the running totals into the counters. */

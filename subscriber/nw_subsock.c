@@ -124,8 +124,9 @@ static void s_on_message(nw_subsock_t *s, zmq_msg_t *parts, size_t n)
     s_on_alert_frame(s, topic, body, size);
 }
 
-/* zwatch: one whole message is waiting. Keeps its first two frames and counts the rest. */
-static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
+/* zwatch: receives one whole message, if one is waiting (returns whether one was). Keeps its
+ * first two frames and counts the rest. */
+static bool s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
 {
     nw_subsock_t *s = arg;
     zmq_msg_t parts[3];
@@ -150,6 +151,7 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
         s_on_message(s, parts, n);
     for (size_t i = 0; i < n && i < 2; i++)
         zmq_msg_close(&parts[i]);
+    return n > 0;
 }
 
 /* Every option of the SUB socket, in one place (security options belong here too). */
@@ -229,7 +231,7 @@ static int s_open(nw_subsock_t *s, const nw_subsock_opts_t *opts, char *err, siz
             return rc;
         nw_log(NW_LOG_DEBUG, "connecting to %s", opts->endpoints[i]);
     }
-    if ((rc = nw_zwatch_new(s->loop, s->sock, 0, s_on_readable, s, &s->watch)) != NW_OK ||
+    if ((rc = nw_zwatch_new_try(s->loop, s->sock, 0, s_on_readable, s, &s->watch)) != NW_OK ||
         (rc = nw_zwatch_start(s->watch)) != NW_OK) {
         snprintf(err, errlen, "cannot watch the SUB socket: %s", nw_strerror(rc));
         return rc;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "nw_buf.h"
 #include "nw_error.h"
 #include "nw_state.h"
 #include "nw_testproc.h"
@@ -325,6 +326,37 @@ static void test_log_tail_marks_what_was_written(void **state)
     nw_state_destroy(&s);
 }
 
+/* A tail longer than the reader's window (64 KiB) is read in pieces: lines cut between two
+ * reads and a line longer than the window count like the others. */
+static void test_log_tail_read_in_pieces(void **state)
+{
+    fx_t *fx = *state;
+    char log[600];
+    snprintf(log, sizeof log, "%s/alerts.jsonl", fx->dir);
+    nw_state_t *s = s_open(fx);
+    nw_state_use(s, S1, 0);
+    nw_buf_t text = {0};
+    for (unsigned seq = 1; seq <= 3000; seq++) /* ~210 KB: cut at several window ends */
+        assert_int_equal(nw_buf_printf(&text,
+                                       "{\"id\":\"a.%u\",\"stream\":\"" S1
+                                       "\",\"seq\":%u,\"text\":\"%020u\"}\n",
+                                       seq, seq, seq),
+                         NW_OK);
+    assert_int_equal(
+        nw_buf_printf(&text, "{\"id\":\"a.3001\",\"stream\":\"" S1 "\",\"seq\":3001,\"text\":\""),
+        NW_OK);
+    for (unsigned i = 0; i < 200 * 1024 / 16; i++) /* one line of 200 KiB */
+        assert_int_equal(nw_buf_append_str(&text, "0123456789abcdef"), NW_OK);
+    assert_int_equal(nw_buf_printf(&text, "\"}\n"), NW_OK);
+    assert_int_equal(nw_test_write_file(log, text.data, text.len), 0);
+    size_t marked = 0;
+    assert_int_equal(nw_state_absorb_log(s, log, 1u << 30, &marked), NW_OK);
+    assert_int_equal(marked, 3001);
+    assert_int_equal(nw_state_floor(s, S1), 3001);
+    nw_buf_free(&text);
+    nw_state_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +372,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_files_name_the_line_and_field, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_log_tail_marks_what_was_written, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_log_tail_read_in_pieces, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

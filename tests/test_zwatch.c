@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <uv.h>
 #include <zmq.h>
@@ -48,6 +49,8 @@ typedef struct {
     unsigned this_turn;    /* messages received in the current turn */
     unsigned max_per_turn; /* the most messages received in one turn */
     int close_in_callback; /* on_readable closes the watcher after its first message */
+    int try_mode;          /* the watcher is made by nw_zwatch_new_try */
+    unsigned empty_reads;  /* try_read calls that found nothing */
     const char *problem;   /* first problem a callback saw, NULL if none */
 } fx_t;
 
@@ -186,8 +189,9 @@ static void s_on_closed(void *arg)
     uv_stop(&fx->loop);
 }
 
-/* Receives one two-frame message and checks its counter is the next one expected. */
-static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
+/* Receives one two-frame message and checks its counter is the next one expected. Returns
+ * whether a message was there. */
+static bool s_read_one(nw_zwatch_t *watch, void *zsock, void *arg)
 {
     fx_t *fx = arg;
     char topic[16];
@@ -201,24 +205,24 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
     if (n < 0) {
         if (errno != EAGAIN)
             s_note(fx, "receiving the topic failed");
-        return; /* a spurious wake-up is allowed; the watcher asks ZMQ_EVENTS again */
+        return false; /* a spurious wake-up is allowed; the watcher asks ZMQ_EVENTS again */
     }
     if (n != (int)strlen(TOPIC) || memcmp(topic, TOPIC, (size_t)n) != 0)
         s_note(fx, "wrong topic frame");
     if (zmq_getsockopt(zsock, ZMQ_RCVMORE, &more, &len) != 0 || !more) {
         s_note(fx, "message has one frame");
-        return;
+        return true;
     }
     n = zmq_recv(zsock, &counter, sizeof counter, ZMQ_DONTWAIT);
     if (n != (int)sizeof counter) {
         s_note(fx, "payload frame missing or wrong size");
-        return;
+        return true;
     }
     if (counter == SENTINEL) {
         if (fx->next != fx->stop_at)
             s_note(fx, "sentinel came before the last message");
         uv_stop(&fx->loop);
-        return;
+        return true;
     }
     if (counter != fx->next)
         s_note(fx, "message lost, repeated or out of order");
@@ -229,12 +233,33 @@ static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
         nw_zwatch_close(&fx->watch, s_on_closed, fx);
     else if (fx->received == fx->stop_at && !fx->until_sentinel)
         uv_stop(&fx->loop);
+    return true;
+}
+
+/* nw_zwatch_fn: the watcher saw ZMQ_POLLIN first. */
+static void s_on_readable(nw_zwatch_t *watch, void *zsock, void *arg)
+{
+    (void)s_read_one(watch, zsock, arg);
+}
+
+/* nw_zwatch_try_fn: no check first; says whether the socket had a message. */
+static bool s_try_read(nw_zwatch_t *watch, void *zsock, void *arg)
+{
+    fx_t *fx = arg;
+    bool got = s_read_one(watch, zsock, arg);
+    if (!got)
+        fx->empty_reads++;
+    return got;
 }
 
 static void s_start_watch(fx_t *fx, unsigned budget)
 {
-    assert_int_equal(nw_zwatch_new(&fx->loop, fx->sub, budget, s_on_readable, fx, &fx->watch),
-                     NW_OK);
+    if (fx->try_mode)
+        assert_int_equal(nw_zwatch_new_try(&fx->loop, fx->sub, budget, s_try_read, fx, &fx->watch),
+                         NW_OK);
+    else
+        assert_int_equal(nw_zwatch_new(&fx->loop, fx->sub, budget, s_on_readable, fx, &fx->watch),
+                         NW_OK);
     assert_int_equal(nw_zwatch_start(fx->watch), NW_OK);
 }
 
@@ -308,7 +333,7 @@ static void test_kick_delivers_after_edge_spent(void **state)
     fx_t *fx = *state;
     s_start_watch(fx, 0);
     uv_run(&fx->loop, UV_RUN_NOWAIT); /* the start drain finds nothing: now waiting on the fd */
-    assert_int_equal(fx->calls, 0);
+    assert_int_equal(fx->calls, fx->empty_reads); /* a try reader may look and find nothing */
     s_send_many(fx, 1);
     /* The owner touches the socket (here a ZMQ_EVENTS query; a send or setsockopt does the
      * same), which eats the edge the watcher was waiting for. */
@@ -365,6 +390,77 @@ static void test_close_inside_callback_is_safe(void **state)
     assert_int_equal(fx->closed, 1);
 }
 
+/* --- nw_zwatch_new_try: the same guarantees without a ZMQ_EVENTS check per message ------- */
+
+static void test_try_burst_all_arrive_once_in_order(void **state)
+{
+    fx_t *fx = *state;
+    fx->try_mode = 1;
+    s_burst(fx, 0);
+}
+
+static void test_try_burst_small_budget_all_arrive_once_in_order(void **state)
+{
+    fx_t *fx = *state;
+    fx->try_mode = 1;
+    s_burst(fx, 8);
+}
+
+static void test_try_messages_queued_before_start_are_delivered(void **state)
+{
+    fx_t *fx = *state;
+    fx->try_mode = 1;
+    test_messages_queued_before_start_are_delivered(state);
+}
+
+static void test_try_kick_delivers_after_edge_spent(void **state)
+{
+    fx_t *fx = *state;
+    fx->try_mode = 1;
+    test_kick_delivers_after_edge_spent(state);
+}
+
+static void test_try_budget_caps_each_turn_and_loses_nothing(void **state)
+{
+    fx_t *fx = *state;
+    fx->try_mode = 1;
+    test_budget_caps_each_turn_and_loses_nothing(state);
+}
+
+static void test_try_close_inside_callback_is_safe(void **state)
+{
+    fx_t *fx = *state;
+    fx->try_mode = 1;
+    test_close_inside_callback_is_safe(state);
+}
+
+/* A queued batch is read with one empty read at its end, not a check per message: 100 queued
+ * messages take 100 reads that find one and at most one that finds none per drain. */
+static void test_try_reads_a_batch_until_empty(void **state)
+{
+    fx_t *fx = *state;
+    fx->try_mode = 1;
+    s_send_many(fx, 100);
+    fx->stop_at = 100;
+    s_start_watch(fx, 0);
+    assert_false(s_run(fx));
+    assert_null(fx->problem);
+    assert_int_equal(fx->received, 100);
+    assert_int_equal(fx->calls, 100 + fx->empty_reads);
+    assert_true(fx->empty_reads <= 1);
+}
+
+static void test_new_rejects_null_callbacks(void **state)
+{
+    fx_t *fx = *state;
+    nw_zwatch_t *w = (nw_zwatch_t *)fx; /* any non-NULL value: must be reset */
+    assert_int_equal(nw_zwatch_new(&fx->loop, fx->sub, 0, NULL, fx, &w), NW_ERR_INVAL);
+    assert_null(w);
+    w = (nw_zwatch_t *)fx;
+    assert_int_equal(nw_zwatch_new_try(&fx->loop, fx->sub, 0, NULL, fx, &w), NW_ERR_INVAL);
+    assert_null(w);
+}
+
 /* --- close on NULL ------------------------------------------------------------------------ */
 
 static void s_count_closed(void *arg)
@@ -397,6 +493,22 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_budget_caps_each_turn_and_loses_nothing,
                                         s_setup_inproc, s_teardown),
         cmocka_unit_test_setup_teardown(test_close_inside_callback_is_safe, s_setup_inproc,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_try_burst_all_arrive_once_in_order, s_setup_tcp,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_try_burst_small_budget_all_arrive_once_in_order,
+                                        s_setup_tcp, s_teardown),
+        cmocka_unit_test_setup_teardown(test_try_messages_queued_before_start_are_delivered,
+                                        s_setup_inproc, s_teardown),
+        cmocka_unit_test_setup_teardown(test_try_kick_delivers_after_edge_spent, s_setup_inproc,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_try_budget_caps_each_turn_and_loses_nothing,
+                                        s_setup_inproc, s_teardown),
+        cmocka_unit_test_setup_teardown(test_try_close_inside_callback_is_safe, s_setup_inproc,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_try_reads_a_batch_until_empty, s_setup_inproc,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_new_rejects_null_callbacks, s_setup_inproc,
                                         s_teardown),
         cmocka_unit_test(test_close_null_is_safe),
     };
