@@ -4,6 +4,7 @@
 #include "nw_file.h"
 #include "nw_utf8.h"
 
+#include <ctype.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,12 +27,26 @@ typedef enum {
     S_REGEX,
 } s_kind_t;
 
+/* A set of bytes, one bit each. */
+typedef struct {
+    uint8_t bits[32];
+} s_bytes_t;
+
 typedef struct {
     s_kind_t kind;         /* how pattern is compared with a line */
     nw_bp_action_t action; /* what a match means */
     char *pattern;         /* the pattern text, NUL-terminated */
     size_t len;            /* bytes of pattern */
     regex_t re;            /* compiled pattern, for S_REGEX only */
+    /* A prefilter for S_REGEX, exact (never skips a line the regex matches): a regex anchored
+     * with ^ that cannot match the empty string matches only a line whose first byte is in
+     * first; likewise with $ and the last byte. regexec is slow (it upper-cases the whole
+     * line per call under REG_ICASE), and most lines fail on their first byte. */
+    bool check_first, check_last;
+    s_bytes_t first, last;
+    char *lead;      /* for ^ then literal text: that text (ASCII), which the line must start
+                      * with, ignoring case; NULL otherwise */
+    size_t lead_len; /* bytes of lead */
 } s_rule_t;
 
 struct nw_boilerplate_t {
@@ -67,11 +82,44 @@ static bool s_contains_ci(const char *hay, size_t hlen, const char *needle, size
 {
     if (nlen > hlen)
         return false;
+    if (nlen == 0)
+        return true;
+    unsigned char lo = (unsigned char)tolower((unsigned char)needle[0]);
+    unsigned char up = (unsigned char)toupper((unsigned char)needle[0]);
     for (size_t i = 0; i + nlen <= hlen; i++) {
-        if (strncasecmp(hay + i, needle, nlen) == 0)
+        unsigned char c = (unsigned char)hay[i];
+        if ((c == lo || c == up) && strncasecmp(hay + i, needle, nlen) == 0)
             return true;
     }
     return false;
+}
+
+static bool s_bytes_has(const s_bytes_t *set, unsigned char c)
+{
+    return (set->bits[c >> 3] >> (c & 7)) & 1;
+}
+
+/* Returns false when the rule's prefilter proves the regex cannot match line, whose first
+ * len bytes are what regexec sees (up to the first NUL). */
+static bool s_regex_may_match(const s_rule_t *rule, const char *line, size_t len)
+{
+    if (!rule->check_first && !rule->check_last)
+        return true;
+    if (len == 0)
+        return false; /* both checks are made only for regexes that need a byte */
+    if (rule->check_first && !s_bytes_has(&rule->first, (unsigned char)line[0]))
+        return false;
+    if (rule->check_last && !s_bytes_has(&rule->last, (unsigned char)line[len - 1]))
+        return false;
+    if (rule->lead_len == 0)
+        return true;
+    if (len < rule->lead_len)
+        return false;
+    for (size_t i = 0; i < rule->lead_len; i++) {
+        if ((unsigned char)line[i] >= 0x80)
+            return true; /* may fold to ASCII in a UTF-8 locale: let regexec decide */
+    }
+    return strncasecmp(line, rule->lead, rule->lead_len) == 0;
 }
 
 static bool s_regex_match(const regex_t *re, const char *line, size_t len)
@@ -92,7 +140,8 @@ static bool s_regex_match(const regex_t *re, const char *line, size_t len)
     return hit;
 }
 
-static bool s_rule_match(const s_rule_t *rule, const char *line, size_t len)
+/* re_len: bytes of line before its first NUL, all that regexec sees. */
+static bool s_rule_match(const s_rule_t *rule, const char *line, size_t len, size_t re_len)
 {
     switch (rule->kind) {
     case S_EXACT: return len == rule->len && strncasecmp(line, rule->pattern, len) == 0;
@@ -101,7 +150,8 @@ static bool s_rule_match(const s_rule_t *rule, const char *line, size_t len)
         return len >= rule->len &&
                strncasecmp(line + len - rule->len, rule->pattern, rule->len) == 0;
     case S_CONTAINS: return s_contains_ci(line, len, rule->pattern, rule->len);
-    case S_REGEX: return s_regex_match(&rule->re, line, len);
+    case S_REGEX:
+        return s_regex_may_match(rule, line, re_len) && s_regex_match(&rule->re, line, len);
     }
     return false;
 }
@@ -110,8 +160,10 @@ nw_bp_action_t nw_boilerplate_classify(const nw_boilerplate_t *rules, const char
 {
     if (rules == NULL || line == NULL)
         return NW_BP_KEEP;
+    const char *nul = memchr(line, '\0', len);
+    size_t re_len = nul != NULL ? (size_t)(nul - line) : len;
     for (size_t i = 0; i < rules->n; i++) {
-        if (s_rule_match(&rules->rules[i], line, len))
+        if (s_rule_match(&rules->rules[i], line, len, re_len))
             return rules->rules[i].action;
     }
     return NW_BP_KEEP;
@@ -136,6 +188,7 @@ void nw_boilerplate_destroy(nw_boilerplate_t **rules_p)
         if (self->rules[i].kind == S_REGEX)
             regfree(&self->rules[i].re);
         free(self->rules[i].pattern);
+        free(self->rules[i].lead);
     }
     free(self->rules);
     free(self);
@@ -360,6 +413,191 @@ static int s_regex_cost_ok(const char *pattern, size_t len, char *why, size_t wh
     return NW_OK;
 }
 
+/* First and last bytes of the strings a piece of a regex matches (Glushkov's first and last
+ * sets), over bytes, for the prefilter. Anything not understood sets unsure, and the rule then
+ * has no prefilter. */
+typedef struct {
+    s_bytes_t first, last;
+    bool nullable; /* can match the empty string */
+} s_re_ends_t;
+
+typedef struct {
+    const char *p, *end;
+    bool unsure;
+} s_re_scan_t;
+
+static void s_bytes_add(s_bytes_t *set, unsigned char c)
+{
+    set->bits[c >> 3] |= (uint8_t)(1u << (c & 7));
+}
+
+static void s_bytes_union(s_bytes_t *into, const s_bytes_t *from)
+{
+    for (size_t i = 0; i < sizeof(into->bits); i++)
+        into->bits[i] |= from->bits[i];
+}
+
+static s_re_ends_t s_re_ends_any(void)
+{
+    s_re_ends_t any;
+    memset(&any, 0xff, sizeof(any));
+    any.nullable = false;
+    return any;
+}
+
+/* One ASCII character under REG_ICASE: both cases, plus every byte >= 0x80, since in a UTF-8
+ * locale a multibyte character may fold to an ASCII one (KELVIN SIGN to k). */
+static s_re_ends_t s_re_ends_char(unsigned char c)
+{
+    if (c >= 0x80)
+        return s_re_ends_any();
+    s_re_ends_t one;
+    memset(&one, 0, sizeof(one));
+    s_bytes_add(&one.first, (unsigned char)tolower(c));
+    s_bytes_add(&one.first, (unsigned char)toupper(c));
+    for (unsigned b = 0x80; b <= 0xff; b++)
+        s_bytes_add(&one.first, (unsigned char)b);
+    one.last = one.first;
+    return one;
+}
+
+static s_re_ends_t s_re_ends_alt(s_re_scan_t *sc, int depth);
+
+/* One atom and the repetition operators after it. */
+static s_re_ends_t s_re_ends_atom(s_re_scan_t *sc, int depth)
+{
+    s_re_ends_t atom = s_re_ends_any();
+    unsigned char c = (unsigned char)*sc->p++;
+    if (c == '\\') {
+        /* An escaped operator is itself; \w, \<, \` or a back-reference is not modelled. */
+        if (sc->p < sc->end && strchr(".[](){}*+?|^$\\/-", *sc->p) != NULL)
+            atom = s_re_ends_char((unsigned char)*sc->p++);
+        else
+            sc->unsure = true;
+    } else if (c == '[') {
+        s_re_t skip = {sc->p, sc->end, 0, NULL};
+        s_re_bracket(&skip);
+        sc->p = skip.p;
+    } else if (c == '(' && depth < 64) {
+        atom = s_re_ends_alt(sc, depth + 1);
+        if (sc->p < sc->end && *sc->p == ')')
+            sc->p++;
+        else
+            sc->unsure = true;
+    } else if (c == '.') {
+        /* any byte */
+    } else if (c == '^' || c == '$' || c == ')' || c == '(' || strchr("*+?{|", c) != NULL) {
+        sc->unsure = true; /* an anchor inside, or an operator where an atom belongs */
+    } else {
+        atom = s_re_ends_char(c);
+    }
+    while (sc->p < sc->end && strchr("*+?{", *sc->p) != NULL) {
+        char op = *sc->p++;
+        if (op == '*' || op == '?') {
+            atom.nullable = true;
+        } else if (op == '{') {
+            if (sc->p >= sc->end || *sc->p < '0' || *sc->p > '9')
+                sc->unsure = true;
+            unsigned long low = 0;
+            while (sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9')
+                low = low * 10 + (unsigned long)(*sc->p++ - '0');
+            while (sc->p < sc->end && *sc->p != '}')
+                sc->p++;
+            if (sc->p < sc->end)
+                sc->p++;
+            if (low == 0)
+                atom.nullable = true;
+        }
+    }
+    return atom;
+}
+
+/* A sequence, up to '|', ')' or the end. */
+static s_re_ends_t s_re_ends_seq(s_re_scan_t *sc, int depth)
+{
+    s_re_ends_t seq;
+    memset(&seq, 0, sizeof(seq));
+    seq.nullable = true;
+    while (sc->p < sc->end && *sc->p != '|' && *sc->p != ')' && !sc->unsure) {
+        s_re_ends_t atom = s_re_ends_atom(sc, depth);
+        if (seq.nullable)
+            s_bytes_union(&seq.first, &atom.first);
+        if (atom.nullable)
+            s_bytes_union(&seq.last, &atom.last);
+        else
+            seq.last = atom.last;
+        seq.nullable = seq.nullable && atom.nullable;
+    }
+    return seq;
+}
+
+static s_re_ends_t s_re_ends_alt(s_re_scan_t *sc, int depth)
+{
+    s_re_ends_t alt = s_re_ends_seq(sc, depth);
+    while (sc->p < sc->end && *sc->p == '|' && !sc->unsure) {
+        sc->p++;
+        s_re_ends_t next = s_re_ends_seq(sc, depth);
+        s_bytes_union(&alt.first, &next.first);
+        s_bytes_union(&alt.last, &next.last);
+        alt.nullable = alt.nullable || next.nullable;
+    }
+    return alt;
+}
+
+/* Sets the rule's prefilter from its pattern: only for a pattern that is one sequence (no '|'
+ * outside groups) anchored at its start and/or end, whose body cannot match nothing. Returns
+ * NW_OK, or NW_ERR_NOMEM. */
+static int s_regex_prefilter(s_rule_t *rule)
+{
+    const char *p = rule->pattern, *end = rule->pattern + rule->len;
+    bool at_start = p < end && *p == '^';
+    bool at_end = false;
+    if (end > p && end[-1] == '$') {
+        const char *q = end - 1; /* the '$', an anchor unless an odd run of '\\' escapes it */
+        while (q > p && q[-1] == '\\')
+            q--;
+        at_end = (end - 1 - q) % 2 == 0;
+    }
+    if (at_start)
+        p++;
+    if (at_end && end > p)
+        end--;
+    s_re_scan_t sc = {p, end, false};
+    s_re_ends_t body = s_re_ends_seq(&sc, 0);
+    if (sc.unsure || sc.p != sc.end || body.nullable)
+        return NW_OK;
+    rule->check_first = at_start;
+    rule->check_last = at_end;
+    rule->first = body.first;
+    rule->last = body.last;
+    if (!at_start)
+        return NW_OK;
+    /* The literal text right after ^, less a last character that an operator makes optional
+     * or repeats. */
+    char lead[S_REGEX_LEN_MAX + 1];
+    size_t n = 0;
+    const char *q = p;
+    while (q < end) {
+        if (*q == '\\' && q + 1 < end && strchr(".[](){}*+?|^$\\/-", q[1]) != NULL) {
+            lead[n++] = q[1];
+            q += 2;
+        } else if ((unsigned char)*q < 0x80 && strchr(".[](){}*+?|^$\\", *q) == NULL) {
+            lead[n++] = *q++;
+        } else {
+            break;
+        }
+    }
+    if (n > 0 && q < end && strchr("*+?{", *q) != NULL)
+        n--;
+    if (n == 0)
+        return NW_OK;
+    rule->lead = strndup(lead, n);
+    if (rule->lead == NULL)
+        return NW_ERR_NOMEM;
+    rule->lead_len = n;
+    return NW_OK;
+}
+
 /* Adds one rule from its parts. On NW_ERR_CONFIG a reason (without file and line) is
  * written to why. */
 static int s_add_rule(nw_boilerplate_t *self, nw_bp_action_t action, s_kind_t kind,
@@ -388,6 +626,11 @@ static int s_add_rule(nw_boilerplate_t *self, nw_bp_action_t action, s_kind_t ki
             snprintf(why, whylen, "bad regular expression '%s': %s", rule->pattern, msg);
             free(rule->pattern);
             return rv == REG_ESPACE ? NW_ERR_NOMEM : NW_ERR_CONFIG;
+        }
+        if (s_regex_prefilter(rule) != NW_OK) {
+            regfree(&rule->re);
+            free(rule->pattern);
+            return NW_ERR_NOMEM;
         }
     }
     self->n++;
