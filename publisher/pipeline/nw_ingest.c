@@ -205,10 +205,8 @@ static int s_check_encodable(const nw_alert_t *alerts, size_t n, const char *nam
         probe.seq = UINT64_MAX;
         for (size_t t = 0; t < probe.n_topics; t++)
             probe.topics[t].seq = UINT64_MAX;
-        char *data = NULL;
         size_t size = 0;
-        int rc = nw_alert_encode(&probe, &data, &size);
-        free(data);
+        int rc = nw_alert_encoded_size(&probe, &size);
         if (rc != NW_OK) {
             snprintf(err, errlen, "%s: alert %zu (%s) cannot be sent: %s", name, i,
                      nw_alert_kind_name(alerts[i].kind), nw_strerror(rc));
