@@ -226,6 +226,17 @@ static void test_kinds_match_ignoring_case(void **state)
     assert_int_equal(s_classify(rules, "Vote count: 12 votes"), NW_BP_KEEP);
     /* The line need not be NUL-terminated: only len bytes count. */
     assert_true(nw_boilerplate_match(rules, "Menu and more", 4));
+    /* contains and suffix on lines past every exact rule's length, short and very long. */
+    char line[2048];
+    for (size_t width = 40; width < sizeof line; width *= 3) {
+        memset(line, 'x', width);
+        memcpy(line + width / 2, "We Use Cookies", 14);
+        assert_int_equal(nw_boilerplate_classify(rules, line, width), NW_BP_DROP);
+        memcpy(line + width / 2, "We Use Cookie!", 14);
+        assert_int_equal(nw_boilerplate_classify(rules, line, width), NW_BP_KEEP);
+        memcpy(line + width - 13, "(STAFF PHOTO)", 13);
+        assert_int_equal(nw_boilerplate_classify(rules, line, width), NW_BP_DROP);
+    }
     nw_boilerplate_destroy(&rules);
 }
 

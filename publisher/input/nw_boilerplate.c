@@ -47,12 +47,19 @@ typedef struct {
     char *lead;      /* for ^ then literal text: that text (ASCII), which the line must start
                       * with, ignoring case; NULL otherwise */
     size_t lead_len; /* bytes of lead */
+    char *lower;     /* for S_CONTAINS: pattern with A-Z lowered */
 } s_rule_t;
 
 struct nw_boilerplate_t {
     s_rule_t *rules; /* in file order; the first match decides */
     size_t n;        /* used entries of rules */
     size_t cap;      /* allocated entries of rules */
+    /* A line longer than every exact rule can only match the other rules: their indices, in
+     * file order (built by s_index once the rules are parsed). */
+    size_t exact_max; /* bytes of the longest exact rule */
+    size_t *long_rules;
+    size_t n_long;
+    bool has_contains; /* some rule is a contains rule (a lowered copy of the line helps) */
 };
 
 static const struct {
@@ -77,21 +84,36 @@ static bool s_is_blank(char c)
     return c == ' ' || c == '\t' || c == '\r';
 }
 
-/* Case-insensitive (ASCII) search for needle in hay; lines are short, so naive is fine. */
-static bool s_contains_ci(const char *hay, size_t hlen, const char *needle, size_t nlen)
+/* Case-insensitive (ASCII, as strncasecmp) search for needle in hay; lower is hay with
+ * A-Z lowered, when the caller made it, and lneedle the needle lowered. */
+static bool s_contains_ci(const char *hay, const char *lower, size_t hlen, const char *needle,
+                          const char *lneedle, size_t nlen)
 {
     if (nlen > hlen)
         return false;
     if (nlen == 0)
         return true;
-    unsigned char lo = (unsigned char)tolower((unsigned char)needle[0]);
-    unsigned char up = (unsigned char)toupper((unsigned char)needle[0]);
+    if (lower != NULL) {
+        /* memchr for the first byte, then the rest: cheaper than memmem's set-up on lines
+         * this short. */
+        const char *p = lower, *last = lower + hlen - nlen;
+        while (p <= last && (p = memchr(p, lneedle[0], (size_t)(last - p) + 1)) != NULL) {
+            if (memcmp(p + 1, lneedle + 1, nlen - 1) == 0)
+                return true;
+            p++;
+        }
+        return false;
+    }
     for (size_t i = 0; i + nlen <= hlen; i++) {
-        unsigned char c = (unsigned char)hay[i];
-        if ((c == lo || c == up) && strncasecmp(hay + i, needle, nlen) == 0)
+        if (strncasecmp(hay + i, needle, nlen) == 0)
             return true;
     }
     return false;
+}
+
+static char s_ascii_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
 static bool s_bytes_has(const s_bytes_t *set, unsigned char c)
@@ -140,8 +162,10 @@ static bool s_regex_match(const regex_t *re, const char *line, size_t len)
     return hit;
 }
 
-/* re_len: bytes of line before its first NUL, all that regexec sees. */
-static bool s_rule_match(const s_rule_t *rule, const char *line, size_t len, size_t re_len)
+/* re_len: bytes of line before its first NUL, all that regexec sees; lower: the line with
+ * A-Z lowered, or NULL. */
+static bool s_rule_match(const s_rule_t *rule, const char *line, size_t len, size_t re_len,
+                         const char *lower)
 {
     switch (rule->kind) {
     case S_EXACT: return len == rule->len && strncasecmp(line, rule->pattern, len) == 0;
@@ -149,7 +173,7 @@ static bool s_rule_match(const s_rule_t *rule, const char *line, size_t len, siz
     case S_SUFFIX:
         return len >= rule->len &&
                strncasecmp(line + len - rule->len, rule->pattern, rule->len) == 0;
-    case S_CONTAINS: return s_contains_ci(line, len, rule->pattern, rule->len);
+    case S_CONTAINS: return s_contains_ci(line, lower, len, rule->pattern, rule->lower, rule->len);
     case S_REGEX:
         return s_regex_may_match(rule, line, re_len) && s_regex_match(&rule->re, line, len);
     }
@@ -162,9 +186,21 @@ nw_bp_action_t nw_boilerplate_classify(const nw_boilerplate_t *rules, const char
         return NW_BP_KEEP;
     const char *nul = memchr(line, '\0', len);
     size_t re_len = nul != NULL ? (size_t)(nul - line) : len;
-    for (size_t i = 0; i < rules->n; i++) {
-        if (s_rule_match(&rules->rules[i], line, len, re_len))
-            return rules->rules[i].action;
+    char stack[S_STACK_LINE];
+    const char *lower = NULL;
+    if (rules->has_contains && len <= sizeof(stack)) {
+        for (size_t i = 0; i < len; i++)
+            stack[i] = s_ascii_lower(line[i]);
+        lower = stack;
+    }
+    /* Skipping the exact rules a line is too long for changes no answer: the rules left are
+     * tried in the same order. */
+    bool is_long = len > rules->exact_max;
+    size_t n = is_long ? rules->n_long : rules->n;
+    for (size_t k = 0; k < n; k++) {
+        const s_rule_t *rule = &rules->rules[is_long ? rules->long_rules[k] : k];
+        if (s_rule_match(rule, line, len, re_len, lower))
+            return rule->action;
     }
     return NW_BP_KEEP;
 }
@@ -189,8 +225,10 @@ void nw_boilerplate_destroy(nw_boilerplate_t **rules_p)
             regfree(&self->rules[i].re);
         free(self->rules[i].pattern);
         free(self->rules[i].lead);
+        free(self->rules[i].lower);
     }
     free(self->rules);
+    free(self->long_rules);
     free(self);
     *rules_p = NULL;
 }
@@ -614,6 +652,14 @@ static int s_add_rule(nw_boilerplate_t *self, nw_bp_action_t action, s_kind_t ki
     rule->pattern = strndup(pattern, plen);
     if (rule->pattern == NULL)
         return NW_ERR_NOMEM;
+    if (kind == S_CONTAINS) {
+        if ((rule->lower = strndup(pattern, plen)) == NULL) {
+            free(rule->pattern);
+            return NW_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < plen; i++)
+            rule->lower[i] = s_ascii_lower(rule->lower[i]);
+    }
     if (kind == S_REGEX && s_regex_cost_ok(rule->pattern, plen, why, whylen) != NW_OK) {
         free(rule->pattern);
         return NW_ERR_CONFIG;
@@ -670,6 +716,23 @@ static int s_parse_line(nw_boilerplate_t *self, const char *p, const char *end, 
     return s_add_rule(self, action, kind, p, (size_t)(end - p), why, whylen);
 }
 
+/* Builds the list of rules a line longer than every exact rule is tried against. */
+static int s_index(nw_boilerplate_t *self)
+{
+    self->long_rules = malloc((self->n ? self->n : 1) * sizeof *self->long_rules);
+    if (self->long_rules == NULL)
+        return NW_ERR_NOMEM;
+    for (size_t i = 0; i < self->n; i++) {
+        const s_rule_t *rule = &self->rules[i];
+        if (rule->kind == S_EXACT && rule->len > self->exact_max)
+            self->exact_max = rule->len;
+        self->has_contains = self->has_contains || rule->kind == S_CONTAINS;
+        if (rule->kind != S_EXACT)
+            self->long_rules[self->n_long++] = i;
+    }
+    return NW_OK;
+}
+
 static int s_check_text(const char *text, size_t len, const char *origin, char *err, size_t errlen)
 {
     if (memchr(text, '\0', len) != NULL) {
@@ -710,6 +773,8 @@ int nw_boilerplate_parse(const char *text, size_t len, const char *origin, nw_bo
             goto fail;
         p = eol + 1;
     }
+    if ((rc = s_index(self)) != NW_OK)
+        goto fail;
     *out = self;
     return NW_OK;
 fail:
