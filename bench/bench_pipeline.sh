@@ -17,7 +17,8 @@
 # machine) and the ratios. Spool and journal live under /var/tmp (a real disk: fsync on
 # a tmpfs costs nothing). NW_BENCH_PIPELINE_BASE=DIR (another build tree, e.g. a copy of the
 # one before a change) runs each mode with that tree's programs first, interleaved, and
-# prints candidate / base per mode. Timing never fails the script; a missing corpus or a run that
+# prints candidate / base per mode. NW_BENCH_PIPELINE_MODES="interval no-journal" (any of
+# interval never always no-journal) runs only those modes. Timing never fails the script; a missing corpus or a run that
 # does not complete within 300 s does.
 set -eu
 bdir=$(cd "${1:?usage: bench_pipeline.sh BUILD_DIR [N] [ROUNDS]}" && pwd)
@@ -63,6 +64,7 @@ hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 base=${NW_BENCH_PIPELINE_BASE:+$(cd "$NW_BENCH_PIPELINE_BASE" && pwd)}
+modes=${NW_BENCH_PIPELINE_MODES:-interval never always no-journal}
 
 run() { # LABEL, then newswire-pub flags; appends "LABEL ms pubkb subkb" to results
     label=$1; shift
@@ -124,10 +126,15 @@ both() { # LABEL FLAGS...: the base first when there is one, then the candidate
 }
 i=0
 while [ "$i" -lt "$rounds" ]; do
-    both "interval(default)"
-    both "never" --journal-fsync never
-    both "always" --journal-fsync always
-    both "no-journal" --no-journal
+    for m in $modes; do
+        case "$m" in
+        interval) both "interval(default)" ;;
+        never) both "never" --journal-fsync never ;;
+        always) both "always" --journal-fsync always ;;
+        no-journal) both "no-journal" --no-journal ;;
+        *) echo "bench_pipeline: unknown mode '$m' in NW_BENCH_PIPELINE_MODES" >&2; exit 2 ;;
+        esac
+    done
     size=$(awk '{ b += $1; l += $2 } END { printf "%d", b / l }' "$dir/sizes")
     rawline=$("$raw" "$size" 200000)
     echo "$rawline"
@@ -144,13 +151,14 @@ function med(k,   m, i, j, t) { m = cnt[k]; for (i = 1; i <= m; i++) a[i] = v[k,
 END {
     rawr = med("raw")
     split("interval(default) never always no-journal", modes, " ")
-    for (i = 1; i <= 4; i++) { k = modes[i]; ms = med(k); rate[k] = e * 1000 / ms
+    for (i = 1; i <= 4; i++) { k = modes[i]; if (cnt[k] == 0) continue; ms = med(k); rate[k] = e * 1000 / ms
         printf "pipeline %-18s %9.0f alerts/s %8.0f stories/s  %6.3f of raw  pub %6d kB  sub %6d kB\n",
             k, rate[k], n * 1000 / ms, rate[k] / rawr, p[k], s[k] }
     printf "pipeline raw libzmq         %9.0f msg/s\n", rawr
-    printf "pipeline ratio default / raw libzmq   %6.3f\n", rate["interval(default)"] / rawr
-    printf "pipeline ratio default / no-journal   %6.3f\n", rate["interval(default)"] / rate["no-journal"]
-    printf "pipeline ratio always / interval      %6.3f\n", rate["always"] / rate["interval(default)"]
+    d = rate["interval(default)"]
+    if (d > 0) printf "pipeline ratio default / raw libzmq   %6.3f\n", d / rawr
+    if (d > 0 && rate["no-journal"] > 0) printf "pipeline ratio default / no-journal   %6.3f\n", d / rate["no-journal"]
+    if (d > 0 && rate["always"] > 0) printf "pipeline ratio always / interval      %6.3f\n", rate["always"] / d
     for (i = 1; i <= 4; i++) { k = modes[i]; if (cnt["base:" k] == 0) continue; ms = med("base:" k)
         printf "pipeline base %-18s %9.0f alerts/s  candidate / base %6.2f  pub %6d kB  sub %6d kB\n",
             k, e * 1000 / ms, rate[k] / (e * 1000 / ms), p["base:" k], s["base:" k] }

@@ -211,13 +211,33 @@ static int s_pack_heartbeat(msgpack_packer *pk, const void *obj)
     return e;
 }
 
+/* About the bytes s_pack_alert makes of enc: its strings, plus room for the keys, headers,
+ * numbers and topics (a frame that needs more grows its buffer). */
+static size_t s_alert_size_hint(const s_alert_enc_t *enc)
+{
+    size_t n = 320 + 48 * enc->a->n_topics;
+    for (size_t i = 0; i < S_L_COUNT; i++)
+        n += enc->len[i] + 5;
+    return n;
+}
+
 int nw_alert_encode(const nw_alert_t *alert, char **data, size_t *size)
 {
     s_alert_enc_t enc;
     int rv;
     if ((rv = s_check_alert(alert, &enc)) != NW_OK)
         return rv;
-    return nw_msgpack_encode(s_pack_alert, &enc, NW_FRAME_MAX, data, size);
+    return nw_msgpack_encode_sized(s_pack_alert, &enc, NW_FRAME_MAX, s_alert_size_hint(&enc), data,
+                                   size);
+}
+
+int nw_alert_encoded_size(const nw_alert_t *alert, size_t *size)
+{
+    s_alert_enc_t enc;
+    int rv;
+    if ((rv = s_check_alert(alert, &enc)) != NW_OK)
+        return rv;
+    return nw_msgpack_measure(s_pack_alert, &enc, NW_FRAME_MAX, size);
 }
 
 int nw_heartbeat_encode(const nw_heartbeat_t *hb, char **data, size_t *size)

@@ -26,6 +26,10 @@
  * a protocol limit; NW_ERR_NOMEM. On error *data and *size are untouched. */
 int nw_alert_encode(const nw_alert_t *alert, char **data, size_t *size);
 
+/* What nw_alert_encode would return for alert, without making the frame: NW_OK (and *size,
+ * the frame's bytes) or the same error. */
+int nw_alert_encoded_size(const nw_alert_t *alert, size_t *size);
+
 /* Decodes one alert frame into *alert, which this call initialises (the caller
  * clears it with nw_alert_clear() after NW_OK). Returns NW_OK or a distinct code per
  * fault: NW_ERR_WIRE_OVERSIZE (frame or field too big), NW_ERR_WIRE_MALFORMED,

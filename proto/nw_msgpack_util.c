@@ -199,9 +199,38 @@ int nw_msgpack_pack_kv_int(msgpack_packer *pk, const char *key, int64_t val)
 int nw_msgpack_encode(nw_msgpack_pack_fn *pack, const void *obj, size_t max_size, char **data,
                       size_t *size)
 {
+    return nw_msgpack_encode_sized(pack, obj, max_size, 0, data, size);
+}
+
+/* A msgpack-c write callback that only counts the bytes (data is a size_t). */
+static int s_count_write(void *data, const char *buf, size_t len)
+{
+    (void)buf;
+    *(size_t *)data += len;
+    return 0;
+}
+
+int nw_msgpack_measure(nw_msgpack_pack_fn *pack, const void *obj, size_t max_size, size_t *size)
+{
+    size_t n = 0;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &n, s_count_write);
+    if (pack(&pk, obj) != 0)
+        return NW_ERR_NOMEM;
+    if (n > max_size)
+        return NW_ERR_WIRE_OVERSIZE;
+    *size = n;
+    return NW_OK;
+}
+
+int nw_msgpack_encode_sized(nw_msgpack_pack_fn *pack, const void *obj, size_t max_size, size_t hint,
+                            char **data, size_t *size)
+{
     msgpack_sbuffer sbuf;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sbuf);
+    if (hint > 0 && (sbuf.data = malloc(hint)) != NULL)
+        sbuf.alloc = hint;
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
     size_t n = 0;
     char *bytes = NULL;

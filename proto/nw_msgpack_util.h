@@ -98,4 +98,14 @@ typedef int nw_msgpack_pack_fn(msgpack_packer *pk, const void *obj);
 int nw_msgpack_encode(nw_msgpack_pack_fn *pack, const void *obj, size_t max_size, char **data,
                       size_t *size);
 
+/* As nw_msgpack_encode, starting with a buffer of hint bytes (0: msgpack-c's default), so
+ * a caller that knows about how big the result is gets one allocation of that size. */
+int nw_msgpack_encode_sized(nw_msgpack_pack_fn *pack, const void *obj, size_t max_size, size_t hint,
+                            char **data, size_t *size);
+
+/* Runs pack(obj) without keeping the bytes and sets *size to how many it made. Returns
+ * NW_OK, NW_ERR_WIRE_OVERSIZE when that is over max_size, or NW_ERR_NOMEM when pack
+ * failed; *size is left alone on error. */
+int nw_msgpack_measure(nw_msgpack_pack_fn *pack, const void *obj, size_t max_size, size_t *size);
+
 #endif

@@ -2,6 +2,7 @@
  * rules. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <regex.h>
 
 #include "nw_boilerplate.h"
 #include "nw_error.h"
@@ -223,6 +226,17 @@ static void test_kinds_match_ignoring_case(void **state)
     assert_int_equal(s_classify(rules, "Vote count: 12 votes"), NW_BP_KEEP);
     /* The line need not be NUL-terminated: only len bytes count. */
     assert_true(nw_boilerplate_match(rules, "Menu and more", 4));
+    /* contains and suffix on lines past every exact rule's length, short and very long. */
+    char line[2048];
+    for (size_t width = 40; width < sizeof line; width *= 3) {
+        memset(line, 'x', width);
+        memcpy(line + width / 2, "We Use Cookies", 14);
+        assert_int_equal(nw_boilerplate_classify(rules, line, width), NW_BP_DROP);
+        memcpy(line + width / 2, "We Use Cookie!", 14);
+        assert_int_equal(nw_boilerplate_classify(rules, line, width), NW_BP_KEEP);
+        memcpy(line + width - 13, "(STAFF PHOTO)", 13);
+        assert_int_equal(nw_boilerplate_classify(rules, line, width), NW_BP_DROP);
+    }
     nw_boilerplate_destroy(&rules);
 }
 
@@ -342,6 +356,109 @@ static void test_installed_file_matches_builtin(void **state)
     nw_boilerplate_destroy(&builtin);
 }
 
+/* Matching skips regexec when a line's first or last byte cannot start or end a match: each
+ * rule, one at a time, must decide every line exactly as glibc's regexec does. */
+static void test_regex_prefilter_agrees_with_regexec(void **state)
+{
+    (void)state;
+    static const char *const patterns[] = {
+        "^FILE ?(–|—|--?)[[:space:]]",
+        "\\(((AP|AFP|Reuters) )?Photo(graph)?( ?[:/][^)]*)?\\)$",
+        "^(Photo|Image) by [^.]{1,80}$",
+        "^top stor(y|ies) ?[[:alpha:] &]{0,30}$",
+        "^home ?(>|/|\\||»|›)",
+        "^read more ?(:|»|›|>|…|\\.\\.\\.)",
+        "^average rating [0-9.]+ ?/ ?[0-9]+\\.? ?(vote count:? ?[0-9]+)?$",
+        "^reuters?( ?(\\.\\.\\.|…))?$",
+        "^a*b",              /* first byte: a or b */
+        "^(x?)y$",           /* first x or y, last y */
+        "^(a|)$",            /* can match nothing: no prefilter */
+        "^(q|r)?s{0,2}t\\$", /* an escaped '$' is no anchor */
+        "ab|^cd$",           /* '|' outside groups: no prefilter */
+        "\\<word$",          /* a GNU operator: no prefilter */
+        "^.k",
+        "^k{2,}z",
+        "^ab\\.c+d",     /* literal lead "ab.c" */
+        "^keep (on|up)", /* literal lead "keep " */
+    };
+    static const char *const lines[] = {
+        "",
+        "FILE - a photo",
+        "file -- x",
+        "File — x",
+        "(AP Photo)",
+        "(Reuters Photo/Jane Doe)",
+        "photo by someone",
+        "Image by x.",
+        "IMAGE BY Y",
+        "top stories",
+        "Top Story world",
+        "home > news",
+        "Home/x",
+        "home | y",
+        "read more...",
+        "Read More »",
+        "average rating 4.5/5",
+        "Average rating 4 / 5 vote count 3",
+        "reuters",
+        "Reuter...",
+        "REUTERS …",
+        "b",
+        "aab",
+        "xb",
+        "y",
+        "xy",
+        "xxy",
+        "a",
+        "st$",
+        "qt$",
+        "rst$",
+        "t$",
+        "t",
+        "cd",
+        "abc",
+        "word",
+        "a word",
+        "xk",
+        "\xc3\xa9k",
+        "kkz",
+        "KKz",
+        "kz",
+        "\xe2\x84\xaaKz",
+        "a\nb",
+        "mid (AP Photo) end",
+        "(AP Photo) ",
+        "AB.CCd",
+        "ab.d",
+        "abxcd",
+        "ab.c",
+        "keep on",
+        "KEEP UP",
+        "keep",
+        "keep in",
+        "\xe2\x84\xaa"
+        "eep on",
+        "kee\xc3\xa9 on",
+    };
+    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof text, "regex %s\n", patterns[i]);
+        nw_boilerplate_t *rules = s_parse_ok(text);
+        regex_t re;
+        assert_int_equal(regcomp(&re, patterns[i], REG_EXTENDED | REG_ICASE | REG_NOSUB), 0);
+        for (size_t j = 0; j < sizeof(lines) / sizeof(lines[0]); j++) {
+            bool want = regexec(&re, lines[j], 0, NULL, 0) == 0;
+            bool got = s_classify(rules, lines[j]) == NW_BP_DROP;
+            if (want != got)
+                print_error("regex '%s' line '%s': regexec %d, rules %d\n", patterns[i], lines[j],
+                            want, got);
+            assert_true(want == got);
+        }
+        regfree(&re);
+        nw_boilerplate_destroy(&rules);
+    }
+}
+
 static void test_destroy_and_null_rules_are_safe(void **state)
 {
     (void)state;
@@ -371,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_error_not_text),
         cmocka_unit_test(test_load_file_and_errors_name_path),
         cmocka_unit_test(test_installed_file_matches_builtin),
+        cmocka_unit_test(test_regex_prefilter_agrees_with_regexec),
         cmocka_unit_test(test_destroy_and_null_rules_are_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,6 +78,9 @@ static void s_roundtrip(const nw_alert_t *a)
     nw_alert_t back;
     assert_int_equal(nw_alert_encode(a, &data, &size), NW_OK);
     assert_true(size > 0 && size <= NW_FRAME_MAX);
+    size_t measured = 0;
+    assert_int_equal(nw_alert_encoded_size(a, &measured), NW_OK);
+    assert_int_equal(measured, size);
     assert_int_equal(nw_alert_decode(data, size, &back), NW_OK);
     s_assert_alert_equal(a, &back);
     nw_alert_clear(&back);
@@ -386,6 +389,7 @@ static void test_encode_rejects_unsendable_alerts(void **state)
         free(a.topics[i].name);
     a.n_topics = 0;
     assert_int_equal(nw_alert_encode(&a, &data, &size), NW_ERR_INVAL); /* no topics */
+    assert_int_equal(nw_alert_encoded_size(&a, &size), NW_ERR_INVAL);
     nw_alert_clear(&a);
 
     s_example_alert(&a);
@@ -425,6 +429,7 @@ static void test_encode_rejects_oversize_fields(void **state)
     free(a.text);
     a.text = s_repeat('t', NW_ALERT_TEXT_MAX + 1);
     assert_int_equal(nw_alert_encode(&a, &data, &size), NW_ERR_WIRE_OVERSIZE);
+    assert_int_equal(nw_alert_encoded_size(&a, &size), NW_ERR_WIRE_OVERSIZE);
     free(a.text);
     a.text = s_repeat('t', 10);
     free(a.section);

@@ -92,6 +92,9 @@ typedef struct {
     nw_groupsync_t *gsync;      /* runs that fsync under --journal-fsync interval, else NULL */
     bool stop_after_sync;       /* SIGTERM/SIGINT came during a sync: stop once it is done */
     bool hold_sends;            /* --journal-fsync always: send only after the group fsync */
+    bool hold_turn;             /* a spool batch is being taken: its alerts are sent together
+                                 * at the end of the turn (one wake-up of libzmq's I/O thread
+                                 * per turn, not one per alert) */
     bool crash_hook;            /* test hook: SIGKILL between the group fsync and done/ */
     uv_timer_t journal_timer;   /* periodic journal sync and retention */
     bool paused;                /* the journal could not be written: retry on rescan */
@@ -303,7 +306,7 @@ static s_outcome_t s_publish_alert(s_daemon_t *d, nw_alert_t *alert, bool *sent)
     s_outcome_t out = s_number_and_keep(d, alert, &frame, &size);
     if (out != S_DONE)
         return out;
-    if (d->hold_sends)
+    if (d->hold_sends || d->hold_turn)
         return s_hold(d, alert, frame, size, sent);
     int rc = nw_pubsock_send_frame(d->sock, alert, frame, size);
     free(frame);
@@ -752,6 +755,7 @@ static bool s_process_spool_batch(s_daemon_t *d)
     if (d->queued.n_res > 0 &&
         (d->queued.n != d->queued.n_res || d->queued.n + S_BATCH_ARTICLES > S_QUEUE_ARTICLES))
         return false; /* s_on_synced resumes the work */
+    d->hold_turn = true;
     while (out == S_DONE && !d->stopping && d->next_pending < d->n_pending &&
            b->n < S_BATCH_ARTICLES && b->alerts < S_BATCH_ALERTS) {
         size_t before = b->n;
@@ -761,6 +765,12 @@ static bool s_process_spool_batch(s_daemon_t *d)
                 b->alerts += b->res[b->n - 1].n;
         }
     }
+    d->hold_turn = false;
+    /* Each alert was journaled before it is sent; without --journal-fsync always the turn's
+     * alerts go out now, in order, also before a pause or a stop. A stop that closed the
+     * socket leaves them to the subscribers' gap repair (the journal holds them). */
+    if (!d->hold_sends && !d->stopping && s_send_held(d, b) == S_FATAL)
+        out = S_FATAL;
     /* A stop (sync failure, spool error, out of memory) leaves the batch in incoming/: the
      * restart skips what the journal holds. */
     if (d->gsync != NULL) {

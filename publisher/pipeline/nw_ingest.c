@@ -115,8 +115,10 @@ nomem:
 
 /* Opens path for nw_ingest_file with only_plain_files: never through a symbolic link
  * (O_NOFOLLOW), never blocking on a FIFO (O_NONBLOCK), and only a regular file with one link,
- * checked on the descriptor that is then read (no window to swap the file). */
-static FILE *s_open_plain(const char *path, const char *name, char *err, size_t errlen, int *rc)
+ * checked on the descriptor that is then read (no window to swap the file). Returns the
+ * descriptor and sets *size to the file's size, or -1 with *rc and err set. */
+static int s_open_plain(const char *path, const char *name, char *err, size_t errlen, int *rc,
+                        size_t *size)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     struct stat st;
@@ -130,7 +132,7 @@ static FILE *s_open_plain(const char *path, const char *name, char *err, size_t 
         else
             snprintf(err, errlen, "%s: cannot open: %s", name, strerror(e));
         *rc = e == ELOOP ? NW_ERR_PERM : nw_error_from_errno(e);
-        return NULL;
+        return -1;
     }
     *rc = NW_ERR_PERM;
     if (fstat(fd, &st) != 0) {
@@ -142,16 +144,53 @@ static FILE *s_open_plain(const char *path, const char *name, char *err, size_t 
         snprintf(err, errlen, "%s: refused: %ju hard links (a spool article must have exactly one)",
                  name, (uintmax_t)st.st_nlink);
     } else {
-        FILE *f = fdopen(fd, "rb");
-        if (f != NULL) {
-            *rc = NW_OK;
-            return f;
-        }
-        *rc = NW_ERR_NOMEM;
-        snprintf(err, errlen, "%s: %s", name, nw_strerror(*rc));
+        *rc = NW_OK;
+        *size = st.st_size > 0 ? (size_t)st.st_size : 0;
+        return fd;
     }
     close(fd);
-    return NULL;
+    return -1;
+}
+
+/* Reads the regular file fd whole, as s_read_all, into a buffer sized for its size (one read
+ * when the file did not grow since its fstat: a short read of a regular file is its end). */
+static int s_read_regular(int fd, size_t size, uint64_t max, char **data, size_t *len)
+{
+    size_t cap = size + 2, used = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL)
+        return NW_ERR_NOMEM;
+    for (;;) {
+        if (cap - used < 2) {
+            char *grown = realloc(buf, cap * 2);
+            if (grown == NULL) {
+                free(buf);
+                return NW_ERR_NOMEM;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        size_t want = cap - used - 1;
+        ssize_t n = read(fd, buf + used, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(buf);
+            return NW_ERR_IO;
+        }
+        used += (size_t)n;
+        if (max > 0 && used > max) {
+            free(buf);
+            *len = used;
+            return NW_ERR_TOOBIG;
+        }
+        if ((size_t)n < want)
+            break;
+    }
+    buf[used] = '\0';
+    *data = buf;
+    *len = used;
+    return NW_OK;
 }
 
 /* Reads path (or standard input for "-") whole, as nw_ingest_read; plain: s_open_plain. */
@@ -159,22 +198,28 @@ static int s_read_path(const char *path, const char *name, uint64_t max_size, bo
                        char **data, size_t *len, char *err, size_t errlen)
 {
     bool is_stdin = strcmp(path, "-") == 0;
-    int orc = NW_OK;
-    FILE *f = is_stdin ? stdin
-              : plain  ? s_open_plain(path, name, err, errlen, &orc)
-                       : fopen(path, "rb");
-    if (f == NULL && orc != NW_OK)
-        return orc;
-    if (f == NULL) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot open: %s", name, strerror(e));
-        return nw_error_from_errno(e);
-    }
     size_t got = 0;
-    int rc = s_read_all(f, max_size, data, &got);
-    int e = errno;
-    if (!is_stdin)
-        fclose(f);
+    int rc, e;
+    if (plain && !is_stdin) {
+        size_t size = 0;
+        int fd = s_open_plain(path, name, err, errlen, &rc, &size);
+        if (fd < 0)
+            return rc;
+        rc = s_read_regular(fd, size, max_size, data, &got);
+        e = errno;
+        close(fd);
+    } else {
+        FILE *f = is_stdin ? stdin : fopen(path, "rb");
+        if (f == NULL) {
+            e = errno;
+            snprintf(err, errlen, "%s: cannot open: %s", name, strerror(e));
+            return nw_error_from_errno(e);
+        }
+        rc = s_read_all(f, max_size, data, &got);
+        e = errno;
+        if (!is_stdin)
+            fclose(f);
+    }
     if (rc == NW_OK)
         *len = got;
     else if (rc == NW_ERR_TOOBIG)
@@ -205,10 +250,8 @@ static int s_check_encodable(const nw_alert_t *alerts, size_t n, const char *nam
         probe.seq = UINT64_MAX;
         for (size_t t = 0; t < probe.n_topics; t++)
             probe.topics[t].seq = UINT64_MAX;
-        char *data = NULL;
         size_t size = 0;
-        int rc = nw_alert_encode(&probe, &data, &size);
-        free(data);
+        int rc = nw_alert_encoded_size(&probe, &size);
         if (rc != NW_OK) {
             snprintf(err, errlen, "%s: alert %zu (%s) cannot be sent: %s", name, i,
                      nw_alert_kind_name(alerts[i].kind), nw_strerror(rc));

@@ -56,10 +56,43 @@ static int s_words(const char *text, uint64_t **words, size_t *n)
     return 0;
 }
 
-static int s_cmp_u64(const void *a, const void *b)
+/* Sorts v[0..n) ascending: a quicksort on the middle element that recurses into the smaller
+ * side only (depth O(log n)), insertion sort below 16 elements. qsort's comparison calls
+ * cost more than the shingles themselves. */
+static void s_sort_u64(uint64_t *v, size_t n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    while (n > 16) {
+        uint64_t pivot = v[n / 2];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            uint64_t t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        /* v[0..j] <= pivot <= v[j+1..n) */
+        size_t left = j + 1;
+        if (left < n - left) {
+            s_sort_u64(v, left);
+            v += left;
+            n -= left;
+        } else {
+            s_sort_u64(v + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t k = i;
+        for (; k > 0 && v[k - 1] > x; k--)
+            v[k] = v[k - 1];
+        v[k] = x;
+    }
 }
 
 /* Builds the shingle set of text. Returns 0, or -1 when out of memory. */
@@ -83,7 +116,7 @@ static int s_set_make(const char *text, s_set_t *set)
             h = (h ^ w[i + k]) * 0x100000001b3ULL + (h >> 29);
         w[i] = h; /* in place: later windows start at i + 1 and never read w[i] again */
     }
-    qsort(w, ns, sizeof *w, s_cmp_u64);
+    s_sort_u64(w, ns);
     size_t u = 0;
     for (size_t i = 0; i < ns; i++) {
         if (u == 0 || w[u - 1] != w[i])
