@@ -64,8 +64,20 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/newswire/newswire")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# useradd and groupadd for the postinst.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd")
+# useradd and groupadd for the postinst; libmicrohttpd, which the daemons dlopen for
+# --metrics-bind, so dpkg-shlibdeps does not see it: Debian names the package of
+# libNAME.so.N "libNAMEN" ("libNAME-N" when NAME ends in a digit).
+if(NOT NW_MHD_SONAME MATCHES "^lib(.+)\\.so\\.([0-9]+)$")
+  message(FATAL_ERROR "cannot derive a Debian package name from ${NW_MHD_SONAME}")
+endif()
+set(nw_mhd_name ${CMAKE_MATCH_1})
+set(nw_mhd_version ${CMAKE_MATCH_2})
+if(nw_mhd_name MATCHES "[0-9]$")
+  set(nw_mhd_package "lib${nw_mhd_name}-${nw_mhd_version}")
+else()
+  set(nw_mhd_package "lib${nw_mhd_name}${nw_mhd_version}")
+endif()
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd, ${nw_mhd_package}")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${NW_PACKAGING_DIR}/debian/postinst ${NW_PACKAGING_DIR}/debian/prerm
     ${NW_PACKAGING_DIR}/debian/postrm ${CMAKE_BINARY_DIR}/debian/conffiles)
