@@ -24,6 +24,7 @@ struct nw_zwatch_t {
     unsigned budget;                /* most on_readable calls per loop turn */
     nw_zwatch_fn *on_readable;      /* the owner's message handler, or NULL */
     nw_zwatch_try_fn *try_read;     /* or the owner's reader that says when none was left */
+    nw_zwatch_wake_fn *on_wake;     /* after each wake-up of the fd, or NULL */
     void *arg;                      /* its argument */
     nw_zwatch_closed_fn *on_closed; /* called after the last close callback, may be NULL */
     void *closed_arg;               /* its argument */
@@ -135,9 +136,16 @@ static void s_poll_cb(uv_poll_t *handle, int status, int events)
     /* A pending idle turn comes first in the next iteration and drains then; draining here
      * as well would hand out up to twice the budget in one loop turn. The fd stays readable
      * (epoll is level-triggered in libuv) only until that turn's ZMQ_EVENTS re-arms it. */
-    if (uv_is_active((uv_handle_t *)&w->idle))
-        return;
-    s_drain(w);
+    if (!uv_is_active((uv_handle_t *)&w->idle))
+        s_drain(w);
+    if (w->on_wake != NULL && w->state == S_RUNNING)
+        w->on_wake(w, w->arg);
+}
+
+void nw_zwatch_on_wake(nw_zwatch_t *watch, nw_zwatch_wake_fn *on_wake)
+{
+    if (watch != NULL)
+        watch->on_wake = on_wake;
 }
 
 static void s_close_cb(uv_handle_t *handle)

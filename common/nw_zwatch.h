@@ -51,6 +51,12 @@ typedef void(nw_zwatch_fn)(nw_zwatch_t *watch, void *zsock, void *arg);
  * what an nw_zwatch_fn may; its return value is ignored once it closed the watcher. */
 typedef bool(nw_zwatch_try_fn)(nw_zwatch_t *watch, void *zsock, void *arg);
 
+/* Called after the socket's fd woke the loop and the watcher handled it: another thread
+ * gave the socket a command (a peer's queue drained below its low-water mark, a peer came
+ * or went, a message arrived). For an owner that waits for room to send, which ZMQ_EVENTS
+ * cannot tell per peer (a ROUTER always says ZMQ_POLLOUT). Never called for the watcher's
+ * own drains (start, kick, budget), so reacting to it cannot spin the loop. */
+typedef void(nw_zwatch_wake_fn)(nw_zwatch_t *watch, void *arg);
 /* Called once the watcher's handles are closed and its memory freed; the owner may then
  * close the socket. */
 typedef void(nw_zwatch_closed_fn)(void *arg);
@@ -73,6 +79,8 @@ int nw_zwatch_new(uv_loop_t *loop, void *zsock, unsigned budget, nw_zwatch_fn *o
 int nw_zwatch_new_try(uv_loop_t *loop, void *zsock, unsigned budget, nw_zwatch_try_fn *try_read,
                       void *arg, nw_zwatch_t **out);
 
+/* Sets the wake-up callback (NULL: none); it gets the watcher's arg. */
+void nw_zwatch_on_wake(nw_zwatch_t *watch, nw_zwatch_wake_fn *on_wake);
 /* Starts watching and schedules a drain on the loop's next turn, so messages queued before
  * start (whose edge may already be spent) are delivered. Starting a started watcher does
  * nothing. Returns NW_OK, NW_ERR_INVAL when watch is NULL, or NW_ERR_UV. */

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -479,6 +480,122 @@ static void test_close_null_is_safe(void **state)
     assert_int_equal(closed, 0);
 }
 
+/* --- on_wake: room to send again ------------------------------------------------------- */
+
+/* A ROUTER whose peer's queue is full, and the peer that will read. */
+typedef struct {
+    uv_loop_t loop;
+    uv_timer_t deadline, reader;
+    void *ctx, *router, *dealer;
+    nw_zwatch_t *watch;
+    unsigned wakes; /* on_wake calls */
+    bool room;      /* a send that failed with EAGAIN went through after a wake */
+    bool timed_out;
+} s_wake_fx_t;
+
+static int s_router_send(void *router)
+{
+    if (zmq_send(router, "d", 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    return zmq_send(router, "x", 1, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+static void s_wake_readable(nw_zwatch_t *watch, void *zsock, void *arg)
+{
+    (void)watch;
+    (void)arg;
+    char buf[8];
+    int more = 1;
+    size_t len = sizeof more;
+    while (more && zmq_recv(zsock, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+        zmq_getsockopt(zsock, ZMQ_RCVMORE, &more, &len);
+}
+
+static void s_wake_cb(nw_zwatch_t *watch, void *arg)
+{
+    s_wake_fx_t *fx = arg;
+    (void)watch;
+    fx->wakes++;
+    if (s_router_send(fx->router) == 0) {
+        fx->room = true;
+        uv_stop(&fx->loop);
+    }
+}
+
+/* The peer takes everything queued for it, once the loop runs: its socket tells the
+ * ROUTER's (a command through the ROUTER's mailbox, which is what wakes the fd). */
+static void s_wake_reader(uv_timer_t *timer)
+{
+    s_wake_fx_t *fx = timer->data;
+    char buf[8];
+    while (zmq_recv(fx->dealer, buf, sizeof buf, ZMQ_DONTWAIT) >= 0) {
+    }
+}
+
+static void s_wake_deadline(uv_timer_t *timer)
+{
+    s_wake_fx_t *fx = timer->data;
+    fx->timed_out = true;
+    uv_stop(&fx->loop);
+}
+
+static void s_wake_closed(void *arg)
+{
+    s_wake_fx_t *fx = arg;
+    uv_stop(&fx->loop);
+}
+
+static void test_wake_says_when_a_full_peer_has_room(void **state)
+{
+    (void)state;
+    s_wake_fx_t fx = {0};
+    int hwm = 10, one = 1;
+    assert_non_null(fx.ctx = zmq_ctx_new());
+    fx.router = zmq_socket(fx.ctx, ZMQ_ROUTER);
+    fx.dealer = zmq_socket(fx.ctx, ZMQ_DEALER);
+    assert_int_equal(zmq_setsockopt(fx.router, ZMQ_ROUTER_MANDATORY, &one, sizeof one), 0);
+    assert_int_equal(zmq_setsockopt(fx.router, ZMQ_SNDHWM, &hwm, sizeof hwm), 0);
+    assert_int_equal(zmq_setsockopt(fx.dealer, ZMQ_RCVHWM, &hwm, sizeof hwm), 0);
+    assert_int_equal(zmq_setsockopt(fx.dealer, ZMQ_ROUTING_ID, "d", 1), 0);
+    assert_int_equal(zmq_bind(fx.router, "inproc://wake"), 0);
+    assert_int_equal(zmq_connect(fx.dealer, "inproc://wake"), 0);
+    /* The ROUTER learns the peer by its first message. */
+    assert_int_equal(zmq_send(fx.dealer, "hi", 2, 0), 2);
+    char buf[8];
+    assert_int_equal(zmq_recv(fx.router, buf, sizeof buf, 0), 1);
+    assert_int_equal(zmq_recv(fx.router, buf, sizeof buf, 0), 2);
+    /* Fill the peer's queue until the ROUTER refuses. */
+    unsigned sent = 0;
+    while (s_router_send(fx.router) == 0 && sent < 100000)
+        sent++;
+    assert_int_equal(errno, EAGAIN);
+    assert_true(sent >= (unsigned)hwm);
+
+    assert_int_equal(uv_loop_init(&fx.loop), 0);
+    assert_int_equal(nw_zwatch_new(&fx.loop, fx.router, 0, s_wake_readable, &fx, &fx.watch), NW_OK);
+    nw_zwatch_on_wake(fx.watch, s_wake_cb);
+    assert_int_equal(nw_zwatch_start(fx.watch), NW_OK);
+    uv_timer_init(&fx.loop, &fx.deadline);
+    uv_timer_init(&fx.loop, &fx.reader);
+    fx.deadline.data = fx.reader.data = &fx;
+    uv_timer_start(&fx.deadline, s_wake_deadline, DEADLINE_MS, 0);
+    uv_timer_start(&fx.reader, s_wake_reader, 20, 0);
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    printf("%u messages filled the peer's queue; %u wake-ups until one more went through\n", sent,
+           fx.wakes);
+    assert_false(fx.timed_out);
+    assert_true(fx.room);
+
+    uv_close((uv_handle_t *)&fx.deadline, NULL);
+    uv_close((uv_handle_t *)&fx.reader, NULL);
+    nw_zwatch_close(&fx.watch, s_wake_closed, &fx);
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&fx.loop), 0);
+    zmq_close(fx.router);
+    zmq_close(fx.dealer);
+    zmq_ctx_term(fx.ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +628,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_rejects_null_callbacks, s_setup_inproc,
                                         s_teardown),
         cmocka_unit_test(test_close_null_is_safe),
+        cmocka_unit_test(test_wake_says_when_a_full_peer_has_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -430,6 +430,17 @@ static void s_on_retry(uv_timer_t *timer)
     s_pump_start(timer->data);
 }
 
+/* The socket's fd woke: its I/O thread gave it a command, perhaps that a client's queue has
+ * room again (libzmq says so once the client took some of it). A pump waiting for the
+ * retry timer goes on now; the timer stays the fallback. */
+static void s_on_wake(nw_zwatch_t *watch, void *arg)
+{
+    nw_replay_t *r = arg;
+    (void)watch;
+    if (uv_is_active((uv_handle_t *)&r->retry))
+        s_pump_start(r);
+}
+
 /* --- requests --------------------------------------------------------------------------- */
 
 /* Keeps a refusal that could not be sent now; the pump sends it once the client's queue has
@@ -778,8 +789,9 @@ static void s_on_watch_closed(void *arg)
 static int s_start(nw_replay_t *r, uv_loop_t *loop, char *err, size_t errlen)
 {
     int rc;
-    if ((rc = nw_zwatch_new(loop, r->sock, 0, s_on_readable, r, &r->watch)) != NW_OK ||
-        (rc = nw_zwatch_start(r->watch)) != NW_OK) {
+    if ((rc = nw_zwatch_new(loop, r->sock, 0, s_on_readable, r, &r->watch)) == NW_OK)
+        nw_zwatch_on_wake(r->watch, s_on_wake);
+    if (rc != NW_OK || (rc = nw_zwatch_start(r->watch)) != NW_OK) {
         snprintf(err, errlen, "--replay-bind %s: cannot watch the socket: %s", r->endpoint,
                  nw_strerror(rc));
         return rc;

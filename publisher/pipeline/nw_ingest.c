@@ -75,44 +75,6 @@ int nw_ingest_load_html_rules(const char *path, nw_html_rules_t **out, char *err
     return rc;
 }
 
-/* Reads all of f into a buffer, giving up once it holds more than max bytes. */
-static int s_read_all(FILE *f, uint64_t max, char **data, size_t *len)
-{
-    size_t cap = 65536, used = 0;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        return NW_ERR_NOMEM;
-    for (;;) {
-        if (cap - used < 2) {
-            char *grown = realloc(buf, cap * 2);
-            if (grown == NULL)
-                goto nomem;
-            buf = grown;
-            cap *= 2;
-        }
-        size_t n = fread(buf + used, 1, cap - used - 1, f);
-        used += n;
-        if (max > 0 && used > max) {
-            free(buf);
-            *len = used;
-            return NW_ERR_TOOBIG;
-        }
-        if (n == 0)
-            break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        return NW_ERR_IO;
-    }
-    buf[used] = '\0';
-    *data = buf;
-    *len = used;
-    return NW_OK;
-nomem:
-    free(buf);
-    return NW_ERR_NOMEM;
-}
-
 /* Opens path for nw_ingest_file with only_plain_files: never through a symbolic link
  * (O_NOFOLLOW), never blocking on a FIFO (O_NONBLOCK), and only a regular file with one link,
  * checked on the descriptor that is then read (no window to swap the file). Returns the
@@ -152,11 +114,14 @@ static int s_open_plain(const char *path, const char *name, char *err, size_t er
     return -1;
 }
 
-/* Reads the regular file fd whole, as s_read_all, into a buffer sized for its size (one read
- * when the file did not grow since its fstat: a short read of a regular file is its end). */
-static int s_read_regular(int fd, size_t size, uint64_t max, char **data, size_t *len)
+/* Reads fd whole into a new NUL-terminated buffer that starts at cap + 2 bytes, giving up
+ * once it holds more than max bytes (0: no limit). A regular file ends at its first short
+ * read (so one read when it did not grow since its fstat); anything else (a pipe, a
+ * terminal) at end of file. */
+static int s_read_fd(int fd, size_t cap, bool regular, uint64_t max, char **data, size_t *len)
 {
-    size_t cap = size + 2, used = 0;
+    size_t used = 0;
+    cap += 2;
     char *buf = malloc(cap);
     if (buf == NULL)
         return NW_ERR_NOMEM;
@@ -184,7 +149,7 @@ static int s_read_regular(int fd, size_t size, uint64_t max, char **data, size_t
             *len = used;
             return NW_ERR_TOOBIG;
         }
-        if ((size_t)n < want)
+        if (n == 0 || (regular && (size_t)n < want))
             break;
     }
     buf[used] = '\0';
@@ -205,20 +170,20 @@ static int s_read_path(const char *path, const char *name, uint64_t max_size, bo
         int fd = s_open_plain(path, name, err, errlen, &rc, &size);
         if (fd < 0)
             return rc;
-        rc = s_read_regular(fd, size, max_size, data, &got);
+        rc = s_read_fd(fd, size, true, max_size, data, &got);
         e = errno;
         close(fd);
     } else {
-        FILE *f = is_stdin ? stdin : fopen(path, "rb");
-        if (f == NULL) {
+        int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
             e = errno;
             snprintf(err, errlen, "%s: cannot open: %s", name, strerror(e));
             return nw_error_from_errno(e);
         }
-        rc = s_read_all(f, max_size, data, &got);
+        rc = s_read_fd(fd, 65536, false, max_size, data, &got);
         e = errno;
         if (!is_stdin)
-            fclose(f);
+            close(fd);
     }
     if (rc == NW_OK)
         *len = got;
