@@ -13,7 +13,7 @@
 #include <zmq.h>
 
 #define S_ENDPOINT_MAX 1024
-#define S_RCVHWM       1000                  /* messages queued here before the server waits */
+#define S_RCVHWM       100                   /* messages queued here before the server waits */
 #define S_RCV_MAX      (NW_FRAME_MAX + 1024) /* ZMQ_MAXMSGSIZE: a bigger frame drops the link */
 
 struct nw_replay_client_t {
