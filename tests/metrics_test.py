@@ -110,8 +110,11 @@ def main():
                     f.write(b"\x00\x01\x02\x03binary")
             os.rename(tmp, os.path.join(spool, "incoming", name))
 
+        # Counted once each article is done with: the good one after its group fsync, which
+        # may end after the bad one failed.
         p = wait_for("the publisher's metrics of the run", lambda: (
             lambda m: m if m.get('newswire_pub_articles_total{result="failed"}') == 1
+            and m.get('newswire_pub_articles_total{result="done"}') == 1
             and m.get("newswire_pub_journal_records") == n_alerts
             and m.get("newswire_pub_subscribers") == 1 else None)(scrape(pub_port)))
         check("pub: articles done 1", p['newswire_pub_articles_total{result="done"}'] == 1)

@@ -56,7 +56,8 @@ typedef struct {
  * to done/. The ingest results live until then, because held alerts point into them. */
 typedef struct {
     nw_ingest_result_t res[S_QUEUE_ARTICLES]; /* each article's alerts */
-    const char *names[S_QUEUE_ARTICLES];      /* each article's name (the daemon's pending) */
+    char *names[S_QUEUE_ARTICLES];            /* each article's name (owned: the listing of
+                                               * incoming/ may be replaced meanwhile) */
     s_report_t reports[S_QUEUE_ARTICLES];     /* what publishing each did */
     size_t n;                                 /* articles fully journaled */
     size_t alerts;                            /* alerts of those articles */
@@ -108,6 +109,7 @@ typedef struct {
     size_t next_pending;        /* next entry of pending to process */
     size_t next_file;           /* next positional file to process */
     bool rescan_wanted;         /* list incoming/ again once pending is done */
+    bool rescan_after_sync;     /* a rescan left out names in flight: list again after it */
     bool stopping;              /* shutting down: no new work */
     int status;                 /* exit status to return */
     uint64_t n_published;       /* articles published */
@@ -419,12 +421,14 @@ static s_outcome_t s_send_held(s_daemon_t *d, s_batch_t *b)
 }
 
 /* Drops the held alerts unsent (after a commit there are none) and frees the batch's ingest
- * results. */
+ * results and names. */
 static void s_batch_reset(s_batch_t *b)
 {
     for (size_t i = 0; i < b->n_held; i++)
         free(b->held[i].frame);
     b->n_held = 0;
+    for (size_t i = 0; i < b->n; i++)
+        free(b->names[i]);
     for (size_t i = 0; i < b->n_res; i++)
         nw_ingest_result_clear(&b->res[i]);
     b->n = b->n_res = b->alerts = 0;
@@ -476,20 +480,29 @@ static s_outcome_t s_ingest(s_daemon_t *d, const char *path, const char *name, b
 }
 
 /* Ingests the article at path into the batch and journals (and sends or holds) its alerts;
- * err holds the reason for S_BAD. On S_DONE the article is the batch's newest entry; on
- * S_PAUSE or S_FATAL its result is kept too (held alerts may point into it). */
+ * err holds the reason for S_BAD. On S_DONE the article is the batch's newest entry (the
+ * batch owns a copy of name); on S_PAUSE or S_FATAL its result is kept too (held alerts may
+ * point into it). */
 static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, bool spool,
                              char *err, size_t errlen)
 {
     s_batch_t *b = &d->batch;
     nw_ingest_result_t *res = &b->res[b->n_res];
+    char *own = strdup(name);
+    if (own == NULL) {
+        nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(NW_ERR_NOMEM));
+        return S_FATAL;
+    }
     s_outcome_t out = s_ingest(d, path, name, spool, res, err, errlen);
-    if (out != S_DONE)
+    if (out == S_DONE) {
+        b->n_res++;
+        out = s_publish_update(d, res, name, name, &b->reports[b->n]);
+    }
+    if (out != S_DONE) {
+        free(own);
         return out;
-    b->n_res++;
-    if ((out = s_publish_update(d, res, name, name, &b->reports[b->n])) != S_DONE)
-        return out;
-    b->names[b->n++] = name;
+    }
+    b->names[b->n++] = own;
     return S_DONE;
 }
 
@@ -712,7 +725,7 @@ static void s_on_work(uv_idle_t *idle);
 
 /* nw_groupsync_done_fn: the syncing batch is durable (or the sync failed: the daemon stops
  * with the batch in incoming/). Finishes it, starts the queued batch's sync and resumes the
- * work, which waited for a free batch slot or for a rescan. */
+ * work, which waited for a free batch slot or for a look at names that were in flight. */
 static void s_on_synced(void *arg, int rc, double seconds)
 {
     s_daemon_t *d = arg;
@@ -730,6 +743,10 @@ static void s_on_synced(void *arg, int rc, double seconds)
     d->paused = false;
     if (s_finish_batch(d, &d->syncing) == S_FATAL)
         s_stop(d, NW_PUBD_EXIT_FAILURE);
+    if (d->rescan_after_sync) {
+        d->rescan_after_sync = false;
+        d->rescan_wanted = true;
+    }
     s_start_sync(d);
     if (d->stopping)
         return;
@@ -800,6 +817,36 @@ static bool s_process_spool_batch(s_daemon_t *d)
 
 static void s_on_rescan_timer(uv_timer_t *timer);
 
+static int s_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Drops from names[0..*n) (freeing them) the articles of the batches in flight: they are
+ * still in incoming/ until their group fsync ends and s_on_synced moves them to done/.
+ * Returns how many were dropped. */
+static size_t s_drop_in_flight(const s_daemon_t *d, char **names, size_t *n)
+{
+    char *flight[2 * S_QUEUE_ARTICLES];
+    size_t n_flight = 0, kept = 0;
+    for (size_t i = 0; i < d->queued.n; i++)
+        flight[n_flight++] = d->queued.names[i];
+    for (size_t i = 0; i < d->syncing.n; i++)
+        flight[n_flight++] = d->syncing.names[i];
+    if (n_flight == 0)
+        return 0;
+    qsort(flight, n_flight, sizeof *flight, s_name_cmp);
+    for (size_t i = 0; i < *n; i++) {
+        if (bsearch(&names[i], flight, n_flight, sizeof *flight, s_name_cmp) != NULL)
+            free(names[i]);
+        else
+            names[kept++] = names[i];
+    }
+    size_t dropped = *n - kept;
+    *n = kept;
+    return dropped;
+}
+
 /* Lists incoming/ again; the new list replaces what was left of the old one. */
 static void s_rescan(s_daemon_t *d)
 {
@@ -824,6 +871,9 @@ static void s_rescan(s_daemon_t *d)
                (long long)wait_ms);
         uv_timer_start(&d->rescan, s_on_rescan_timer, (uint64_t)wait_ms, S_RESCAN_MS);
     }
+    /* A name in flight now may be re-created after its move to done/: look again then. */
+    if (s_drop_in_flight(d, names, &n) > 0)
+        d->rescan_after_sync = true;
     nw_spool_names_free(&d->pending, d->n_pending);
     d->pending = names;
     d->n_pending = n;
@@ -844,12 +894,11 @@ static void s_on_work(uv_idle_t *idle)
     } else if (d->stop_after_sync) {
         go_on = false; /* s_on_synced stops the daemon */
     } else {
-        /* The batches in flight name entries of the listing and are still in incoming/. */
-        bool in_flight = d->queued.n_res > 0 || d->syncing.n_res > 0;
-        if (d->next_pending == d->n_pending && d->rescan_wanted && !in_flight)
+        /* The batches in flight own their names; s_rescan leaves them out of the listing. */
+        if (d->next_pending == d->n_pending && d->rescan_wanted)
             s_rescan(d);
         if (d->next_pending == d->n_pending)
-            go_on = false; /* s_on_synced resumes the work when a rescan waited for it */
+            go_on = false; /* a file event, the timer or s_on_synced resumes the work */
         else
             go_on = s_process_spool_batch(d);
     }
