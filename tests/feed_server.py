@@ -18,10 +18,14 @@ import hashlib
 import http.server
 import os
 import sys
+import threading
 import time
 
 ROOT = sys.argv[1]
 BIG = 50 * 1024 * 1024
+# print() writes the text and its newline separately: two handler threads could interleave
+# them ("GET /loop 302GET /loop 302\n\n"), and a test counting lines would miss a request.
+SAY_LOCK = threading.Lock()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -31,7 +35,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def _say(self, status):
-        print("GET %s %d" % (self.path, status), flush=True)
+        with SAY_LOCK:
+            sys.stdout.write("GET %s %d\n" % (self.path, status))
+            sys.stdout.flush()
 
     def _answer(self, status, body=b"", headers=()):
         self.send_response(status)

@@ -75,6 +75,13 @@ static void s_dump(s_fx_t *f)
     if (f->pub != NULL)
         fprintf(stderr, "--- newswire-pub stderr (tail) ---\n%s---\n",
                 nw_testproc_output(f->pub, NW_TESTPROC_STDERR));
+    if (f->proxy != NULL) { /* it logs a line per filter: its first and last lines */
+        const char *out = nw_testproc_output(f->proxy, NW_TESTPROC_STDERR);
+        size_t len = strlen(out);
+        fprintf(stderr,
+                "--- newswire-proxy stderr (%zu bytes: head, tail) ---\n%.2000s\n...\n%s---\n", len,
+                out, out + (len > 2000 ? len - 2000 : 0));
+    }
 }
 
 static int s_teardown(void **state)
@@ -354,10 +361,15 @@ static void test_a_mass_unsubscribe_at_a_proxy_leaves_the_publisher_publishing(v
     s_start_pub(f);
     char up[64];
     snprintf(up, sizeof up, "tcp://127.0.0.1:%d", f->port);
-    const char *argv[] = {NW_PROXY_BIN, "-c", up, "--bind", "tcp://127.0.0.1:*", NULL};
+    /* No replay front end: its default port (5557) is fixed, and another proxy on the machine
+     * holding it would stop this one right after its "listening on" line. */
+    const char *argv[] = {NW_PROXY_BIN,    "-c",   up,  "--bind", "tcp://127.0.0.1:*",
+                          "--replay-bind", "none", NULL};
     assert_non_null(f->proxy = nw_testproc_start(argv, NULL));
-    assert_true(nw_testproc_wait_output(f->proxy, NW_TESTPROC_STDERR,
-                                        "listening on tcp://127.0.0.1:", S_WAIT_MS));
+    if (!nw_testproc_wait_output(f->proxy, NW_TESTPROC_STDERR, "ready: ", S_WAIT_MS)) {
+        s_dump(f);
+        fail_msg("newswire-proxy never logged 'ready: '");
+    }
     const char *at =
         strstr(nw_testproc_output(f->proxy, NW_TESTPROC_STDERR), "listening on tcp://127.0.0.1:");
     int proxy_port = atoi(at + strlen("listening on tcp://127.0.0.1:"));
@@ -379,6 +391,11 @@ static void test_a_mass_unsubscribe_at_a_proxy_leaves_the_publisher_publishing(v
     /* The filters reached the publisher through the proxy (its log summarises each 10 s; the
      * proxy may drop a few past its upstream queue's high-water mark). */
     for (int waited = 0; s_subscriptions_logged(f) < (long)CONNS * SUBS * 9 / 10; waited += 100) {
+        if (nw_testproc_signal(f->proxy, 0) != 0) {
+            s_dump(f);
+            fail_msg("newswire-proxy exited (status %d) before the publisher had the filters",
+                     nw_testproc_wait_exit(f->proxy, 0));
+        }
         if (waited > S_WAIT_MS * 6) {
             s_dump(f);
             fail_msg("the publisher logged %ld subscriptions, never %d", s_subscriptions_logged(f),
