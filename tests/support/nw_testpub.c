@@ -78,10 +78,11 @@ bool nw_testpub_start(nw_testpub_t *p, const char *const *extra)
         return false;
     snprintf(p->endpoint, sizeof p->endpoint, "tcp://127.0.0.1:%d",
              atoi(at + strlen("listening on tcp://127.0.0.1:")));
+    /* Counted before connecting: the publisher may log our subscription at once. */
+    size_t subs = nw_testproc_count_lines(p->proc, NW_TESTPROC_STDERR, "subscriber subscribed");
     if ((p->sub = zmq_socket(p->zctx, ZMQ_SUB)) == NULL ||
         zmq_setsockopt(p->sub, ZMQ_SUBSCRIBE, "", 0) != 0 || zmq_connect(p->sub, p->endpoint) != 0)
         return false;
-    size_t subs = nw_testproc_count_lines(p->proc, NW_TESTPROC_STDERR, "subscriber subscribed");
     return nw_testpub_wait_log(p, "subscriber subscribed", subs + 1, 10000);
 }
 
