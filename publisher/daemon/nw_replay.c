@@ -73,6 +73,7 @@ struct nw_replay_t {
     nw_zwatch_t *watch;              /* requests arriving on sock */
     uv_idle_t pump;                  /* active while a job can make progress */
     uv_timer_t retry;                /* restarts the pump when every job was blocked */
+    uint32_t retry_wait_ms;          /* its next wait: 1 ms, doubling up to opts.retry_ms */
     nw_journal_t *journal;           /* borrowed */
     nw_replay_opts_t opts;           /* defaults resolved */
     s_job_t *jobs;                   /* opts.max_clients slots */
@@ -413,9 +414,17 @@ static void s_on_pump(uv_idle_t *handle)
     if (r->stats.active == 0 && r->n_owed == 0) {
         uv_idle_stop(&r->pump);
     } else if (!progress) {
-        /* Every client's queue is full: do not spin; look again shortly. */
+        /* Every client's queue is full: do not spin. s_on_wake goes on as soon as libzmq says
+         * a client took from its queue; the timer catches the news that a re-check of the
+         * socket took in silently: soon while clients keep reading (1 ms), backing off to
+         * opts.retry_ms for clients that stopped. */
         uv_idle_stop(&r->pump);
-        uv_timer_start(&r->retry, s_on_retry, r->opts.retry_ms, 0);
+        uv_timer_start(&r->retry, s_on_retry, r->retry_wait_ms, 0);
+        if (r->retry_wait_ms < r->opts.retry_ms)
+            r->retry_wait_ms =
+                r->retry_wait_ms * 2 < r->opts.retry_ms ? r->retry_wait_ms * 2 : r->opts.retry_ms;
+    } else {
+        r->retry_wait_ms = 1;
     }
 }
 
@@ -437,6 +446,7 @@ static void s_on_wake(nw_zwatch_t *watch, void *arg)
 {
     nw_replay_t *r = arg;
     (void)watch;
+    r->retry_wait_ms = 1; /* a client is active: the next fallback comes soon again */
     if (uv_is_active((uv_handle_t *)&r->retry))
         s_pump_start(r);
 }
@@ -831,6 +841,7 @@ int nw_replay_new(uv_loop_t *loop, void *zctx, const char *endpoint, nw_journal_
         goto fail;
     uv_idle_init(loop, &r->pump);
     uv_timer_init(loop, &r->retry);
+    r->retry_wait_ms = 1;
     r->pump.data = r;
     r->retry.data = r;
     *out = r;

@@ -59,7 +59,7 @@ typedef struct {
     int sndhwm;               /* ZMQ_SNDHWM: messages queued per client (0: 100; with
                                  max_clients this bounds replay memory, docs/SECURITY.md) */
     uint32_t stall_ms;        /* drop a client that takes nothing for this long (0: 30000) */
-    uint32_t retry_ms;        /* wait before retrying clients whose queue is full (0: 5) */
+    uint32_t retry_ms;        /* longest wait before retrying clients whose queue is full (0: 5) */
     const nw_cert_t *curve;   /* secret certificate: a CURVE server; NULL: plaintext */
 } nw_replay_opts_t;
 
