@@ -193,17 +193,25 @@ static void test_tagger_default_taxonomy_on_seed_bullets(void **state)
 
 /* Tags a two-alert article (headline, one paragraph) with tax and returns whether the
  * headline got topic. */
-static bool s_article_has(const nw_taxonomy_t *tax, const char *title, const char *body,
-                          const char *topic)
+/* Tags a two-alert article (headline, one paragraph) into alerts[2] (the caller clears
+ * them); explain (NULL: none) gets the explanations. */
+static void s_tag_article(const nw_taxonomy_t *tax, const char *title, const char *body,
+                          nw_alert_t alerts[2], char ***explain)
 {
-    nw_alert_t alerts[2];
     const char *texts[2] = {title, body};
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(nw_alert_init(&alerts[i]), NW_OK);
         assert_int_equal(nw_alert_set(&alerts[i].text, texts[i]), NW_OK);
         alerts[i].kind = i == 0 ? NW_KIND_HEADLINE : NW_KIND_PARAGRAPH;
     }
-    assert_int_equal(nw_tagger_tag(tax, alerts, 2), NW_OK);
+    assert_int_equal(nw_tagger_tag_model(tax, NULL, alerts, 2, explain), NW_OK);
+}
+
+static bool s_article_has(const nw_taxonomy_t *tax, const char *title, const char *body,
+                          const char *topic)
+{
+    nw_alert_t alerts[2];
+    s_tag_article(tax, title, body, alerts, NULL);
     bool has = s_has(&alerts[0], topic);
     for (size_t i = 0; i < 2; i++)
         nw_alert_clear(&alerts[i]);
@@ -315,14 +323,8 @@ static void test_tagger_exclusive_group_keeps_the_strongest(void **state)
     assert_true(s_article_has(tax, title, body, "economy"));
     /* --explain names the topic it gave way to. */
     nw_alert_t alerts[2];
-    const char *texts[2] = {title, body};
-    for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(nw_alert_init(&alerts[i]), NW_OK);
-        assert_int_equal(nw_alert_set(&alerts[i].text, texts[i]), NW_OK);
-        alerts[i].kind = i == 0 ? NW_KIND_HEADLINE : NW_KIND_PARAGRAPH;
-    }
     char **explain = NULL;
-    assert_int_equal(nw_tagger_tag_model(tax, NULL, alerts, 2, &explain), NW_OK);
+    s_tag_article(tax, title, body, alerts, &explain);
     const char *business = strstr(explain[0], "{\"topic\":\"business\"");
     assert_non_null(business);
     assert_non_null(strstr(business, "\"excluded_by\":\"politics\""));

@@ -97,3 +97,23 @@ bool nw_evidence_taxonomy_has(const nw_taxonomy_t *tax, size_t t, const nw_topic
     return nw_evidence_allowed(ev) && ev->score >= nw_taxonomy_topic_threshold(tax, t) &&
            ev->distinct >= nw_taxonomy_topic_min_terms(tax, t);
 }
+
+void nw_evidence_exclusive(const nw_taxonomy_t *tax, size_t n, const size_t *tax_topic, bool *has,
+                           const double *strength, int *excluded_by)
+{
+    /* The strongest of a group is never excluded, so one pass in place is enough. */
+    for (size_t t = 0; t < n; t++) {
+        if (excluded_by != NULL)
+            excluded_by[t] = -1;
+        const char *group = nw_taxonomy_topic_group(tax, tax_topic ? tax_topic[t] : t);
+        for (size_t u = 0; has[t] && *group && u < n; u++) {
+            if (u != t && has[u] &&
+                (strength[u] > strength[t] || (strength[u] == strength[t] && u < t)) &&
+                strcmp(nw_taxonomy_topic_group(tax, tax_topic ? tax_topic[u] : u), group) == 0) {
+                has[t] = false;
+                if (excluded_by != NULL)
+                    excluded_by[t] = (int)u;
+            }
+        }
+    }
+}

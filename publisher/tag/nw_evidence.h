@@ -58,4 +58,12 @@ bool nw_evidence_taxonomy_has(const nw_taxonomy_t *tax, size_t t, const nw_topic
  * require: term when the topic has any. */
 bool nw_evidence_allowed(const nw_topic_evidence_t *ev);
 
+/* The taxonomy's exclusive groups: of n topics (taxonomy topic tax_topic[i] for entry i,
+ * or i itself when tax_topic is NULL) that an article has (has[i]), it keeps in each
+ * "exclusive:" group the one with the greatest strength[i] (the first on a tie) and clears
+ * has[] of the others; excluded_by[i] (NULL: not wanted) gets the entry it gave way to, or
+ * -1. */
+void nw_evidence_exclusive(const nw_taxonomy_t *tax, size_t n, const size_t *tax_topic, bool *has,
+                           const double *strength, int *excluded_by);
+
 #endif

@@ -86,20 +86,8 @@ static void s_article_topics(s_state_t *s)
         }
     }
     /* Topics of one exclusive: group exclude each other: the article keeps the one it has
-     * most clearly (the first in the file on a tie). The strongest is never excluded, so
-     * one pass in place is enough. */
-    for (size_t t = 0; t < s->nt; t++) {
-        s->excluded_by[t] = -1;
-        const char *group = nw_taxonomy_topic_group(s->tax, t);
-        for (size_t u = 0; s->has[t] && *group && u < s->nt; u++) {
-            if (u != t && s->has[u] &&
-                (s->strength[u] > s->strength[t] || (s->strength[u] == s->strength[t] && u < t)) &&
-                strcmp(nw_taxonomy_topic_group(s->tax, u), group) == 0) {
-                s->has[t] = false;
-                s->excluded_by[t] = (int)u;
-            }
-        }
-    }
+     * most clearly. */
+    nw_evidence_exclusive(s->tax, s->nt, NULL, s->has, s->strength, s->excluded_by);
 }
 
 /* Article topics, strongest first, into order; returns how many. */

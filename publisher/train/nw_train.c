@@ -570,27 +570,6 @@ static int s_evaluate_topic(const s_ctx_t ctx[2], size_t t, size_t outer_folds, 
     return NW_OK;
 }
 
-/* Applies the tagger's exclusive groups to the combination's decisions: of the evaluated
- * topics of one group that a document has, it keeps the strongest (nw_tagger's rule). */
-static void s_exclusive(const nw_corpus_t *c, const bool *evaluated, bool *pred,
-                        const double *strength)
-{
-    size_t nt = c->n_topics;
-    for (size_t d = 0; d < c->n_docs; d++) {
-        bool *p = &pred[d * nt];
-        const double *st = &strength[d * nt];
-        for (size_t t = 0; t < nt; t++) {
-            const char *group = nw_taxonomy_topic_group(c->tax, s_tax_topic(c, t));
-            for (size_t u = 0; p[t] && *group && u < nt; u++) {
-                if (u != t && evaluated[u] && p[u] &&
-                    (st[u] > st[t] || (st[u] == st[t] && u < t)) &&
-                    strcmp(nw_taxonomy_topic_group(c->tax, s_tax_topic(c, u)), group) == 0)
-                    p[t] = false;
-            }
-        }
-    }
-}
-
 /* The evaluation of the topics listed in topic[], one job each (nw_forkjobs). */
 typedef struct {
     const s_ctx_t *ctx; /* [0] words only, [1] the combination */
@@ -657,12 +636,14 @@ int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t out
     double *strength = calloc(c->n_docs * nt, sizeof(double));
     bool *evaluated = calloc(nt, sizeof(bool));
     s_topic_eval_t *res = calloc(nt, sizeof(*res));
-    size_t *topic = calloc(nt, sizeof(size_t));
+    size_t *topic = calloc(nt, sizeof(size_t)), *tax_topic = calloc(nt, sizeof(size_t));
     int rc = NW_ERR_NOMEM;
-    if (!pred || !strength || !evaluated || !res || !topic || s_build_nodes(c, &nodes) != NW_OK)
+    if (!pred || !strength || !evaluated || !res || !topic || !tax_topic ||
+        s_build_nodes(c, &nodes) != NW_OK)
         goto done;
     size_t n_jobs = 0;
     for (size_t t = 0; t < c->n_topics; t++) {
+        tax_topic[t] = s_tax_topic(c, t);
         evaluated[t] = !o->only || s_listed(o->only, c->topics[t].name);
         if (evaluated[t])
             topic[n_jobs++] = t;
@@ -682,7 +663,11 @@ int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t out
                      nw_strerror(rc));
         goto done;
     }
-    s_exclusive(c, evaluated, pred, strength);
+    /* The tagger's exclusive groups, among the topics evaluated (the others are never
+     * predicted). */
+    for (size_t d = 0; d < c->n_docs; d++)
+        nw_evidence_exclusive(c->tax, c->n_topics, tax_topic, &pred[d * c->n_topics],
+                              &strength[d * c->n_topics], NULL);
     fprintf(out, "| topic | docs | pos | taxonomy P R F1 | model (words) P R F1 | combination P R "
                  "F1 | combination's choice per fold |\n|---|---|---|---|---|---|---|\n");
     for (size_t t = 0; t < c->n_topics; t++) {
@@ -728,5 +713,6 @@ done:
     free(evaluated);
     free(res);
     free(topic);
+    free(tax_topic);
     return rc;
 }
