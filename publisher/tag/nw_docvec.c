@@ -48,8 +48,13 @@ static int s_grow(nw_docvec_t *v, size_t need)
 /* Appends one occurrence of feature id (value 1) to the id list. */
 static inline void s_push(s_build_t *b, uint32_t id)
 {
-    if (__builtin_expect(b->n == b->v->cap, 0) && (b->rc = s_grow(b->v, b->n + 1)) != NW_OK)
-        return;
+    if (__builtin_expect(b->n == b->v->cap, 0)) {
+        int rc = s_grow(b->v, b->n + 1);
+        if (rc != NW_OK) {
+            b->rc = rc; /* the first failure stays: a later, smaller growth may succeed */
+            return;
+        }
+    }
     b->v->ids[b->n++] = id;
 }
 
@@ -73,13 +78,6 @@ static void s_word(uint32_t id, const char *name, size_t len, void *ctx)
             b->name(tid, buf, (size_t)m < sizeof buf ? (size_t)m : sizeof buf - 1, b->ctx);
         }
     }
-}
-
-static void s_word_fast(uint32_t id, const char *name, size_t len, void *ctx)
-{
-    (void)name;
-    (void)len;
-    s_push(ctx, id);
 }
 
 typedef struct {
@@ -114,16 +112,17 @@ static void s_insertion_sort(uint32_t *f, size_t n)
     }
 }
 
-/* Sorts n ids of NW_FEATURES_BITS bits through tmp (n entries). The ids are hashes, spread
- * evenly: a counting pass distributes them by their top bits into about n / 2 buckets
- * (buckets in order), and an insertion sort puts the few ids of each bucket in order.
- * Above S_BUCKETS_MAX buckets, a two-pass radix sort (low half of the bits, then high). */
-static void s_sort(uint32_t *f, size_t n, uint32_t *tmp)
+/* Sorts n ids of NW_FEATURES_BITS bits, using tmp (n entries); returns where the sorted
+ * ids are (f or tmp). The ids are hashes, spread evenly: a counting pass distributes them
+ * by their top bits into about n / 2 buckets (buckets in order), and an insertion sort puts
+ * the few ids of each bucket in order. Above S_BUCKETS_MAX buckets, a two-pass radix sort
+ * (low half of the bits, then high). */
+static const uint32_t *s_sort(uint32_t *f, size_t n, uint32_t *tmp)
 {
     enum { S_BUCKET_BITS_MAX = 12, S_BUCKETS_MAX = 1 << S_BUCKET_BITS_MAX };
     if (n < 48) {
         s_insertion_sort(f, n);
-        return;
+        return f;
     }
     unsigned bits = 5;
     while (bits < S_BUCKET_BITS_MAX && ((size_t)1 << (bits + 1)) < n)
@@ -143,8 +142,7 @@ static void s_sort(uint32_t *f, size_t n, uint32_t *tmp)
         for (size_t i = 0; i < n; i++)
             tmp[count[f[i] >> shift]++] = f[i];
         s_insertion_sort(tmp, n); /* moves ids only within their bucket */
-        memcpy(f, tmp, n * sizeof(*f));
-        return;
+        return tmp;
     }
     enum { S_LO = NW_FEATURES_BITS / 2, S_HI = NW_FEATURES_BITS - S_LO };
     _Static_assert((int)S_HI <= (int)S_BUCKET_BITS_MAX, "radix too wide");
@@ -163,20 +161,28 @@ static void s_sort(uint32_t *f, size_t n, uint32_t *tmp)
         for (size_t i = 0; i < n; i++)
             to[count[(from[i] >> shift) & mask]++] = from[i];
     }
+    return f;
 }
 
-/* Sorts the n ids, writes each distinct one to out with value 1 + ln(count), the block
- * scaled to length scale. Returns the distinct count. */
-static size_t s_block(uint32_t *ids, size_t n, double scale, uint32_t *tmp, nw_feat_t *out)
+/* 1 + ln(count): from v's table for the small counts that most repeated words have. */
+static inline double s_tf(const nw_docvec_t *v, size_t count)
 {
-    s_sort(ids, n, tmp);
+    return count < NW_DOCVEC_TF_TABLE ? v->tf[count] : 1.0 + log((double)count);
+}
+
+/* Sorts the n ids (moving them), writes each distinct one to out with value
+ * 1 + ln(count), the block scaled to length scale. Returns the distinct count. */
+static size_t s_block(const nw_docvec_t *v, uint32_t *unsorted, size_t n, double scale,
+                      nw_feat_t *out)
+{
+    const uint32_t *ids = s_sort(unsorted, n, v->tmp);
     size_t m = 0;
     double norm = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && ids[j] == ids[i])
             j++;
-        double tf = j - i == 1 ? 1.0 : 1.0 + log((double)(j - i));
+        double tf = s_tf(v, j - i);
         norm += tf * tf;
         out[m++] = (nw_feat_t){.id = ids[i], .value = (float)tf};
         i = j;
@@ -213,25 +219,28 @@ const char *nw_docvec_tax_name(const nw_taxonomy_t *tax, char kind, size_t index
     return buf;
 }
 
-/* The headline on the fast path: title: features are for unigrams only, and the fast scan
- * gives no names, so unigrams are told from bigrams by their order (u1, u2, b12, u3, b23...). */
-typedef struct {
-    s_build_t *b;
-    bool odd; /* the next call is a bigram */
-    size_t seen;
-} s_title_t;
-
-static void s_title_fast(uint32_t id, const char *name, size_t len, void *ctx)
+/* Appends the ids of segment text (len bytes) to b's list without names: the fast path.
+ * In the headline, every unigram also counts as a title: feature; nw_features_ids writes
+ * u1, u2, b12, u3, b23, ..., so the unigrams are the first id and every odd one. */
+static size_t s_words_fast(s_build_t *b, const char *text, size_t len, bool title)
 {
-    (void)name;
-    (void)len;
-    s_title_t *t = ctx;
-    s_push(t->b, id);
-    /* calls alternate unigram, bigram from the second token on */
-    if (!t->odd)
-        s_push(t->b, s_title_id(id));
-    t->seen++;
-    t->odd = t->seen >= 2 && !t->odd;
+    size_t room = nw_features_ids_max(len) * (title ? 2 : 1);
+    if (b->n + room > b->v->cap) {
+        int rc = s_grow(b->v, b->n + room);
+        if (rc != NW_OK) {
+            b->rc = rc;
+            return 0;
+        }
+    }
+    size_t tokens;
+    uint32_t *ids = b->v->ids + b->n;
+    size_t k = nw_features_ids(text, len, ids, &tokens);
+    b->n += k;
+    if (title) {
+        for (size_t i = 0; i < k; i += i == 0 ? 1 : 2)
+            b->v->ids[b->n++] = s_title_id(ids[i]);
+    }
+    return tokens;
 }
 
 int nw_docvec_build(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t *seg, size_t n,
@@ -246,6 +255,10 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
 {
     s_build_t b = {.v = v, .name = name, .ctx = ctx};
     size_t nt = nw_taxonomy_topic_count(tax);
+    if (v->tf[1] == 0) {
+        for (size_t k = 1; k < NW_DOCVEC_TF_TABLE; k++)
+            v->tf[k] = k == 1 ? 1.0 : 1.0 + log((double)k);
+    }
     v->n = 0;
     v->tokens = 0;
     if (v->n_topics < nt || v->topics == NULL) {
@@ -257,14 +270,10 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
     v->n_topics = nt;
     for (size_t i = 0; i < n; i++) {
         b.title = seg[i].pos == NW_POS_TITLE;
-        if (name) {
+        if (name)
             v->tokens += nw_features_scan_named(seg[i].text, seg[i].len, s_word, &b);
-        } else if (b.title) {
-            s_title_t t = {.b = &b};
-            v->tokens += nw_features_scan(seg[i].text, seg[i].len, s_title_fast, &t);
-        } else {
-            v->tokens += nw_features_scan(seg[i].text, seg[i].len, s_word_fast, &b);
-        }
+        else
+            v->tokens += s_words_fast(&b, seg[i].text, seg[i].len, b.title);
     }
     size_t n_words = b.n;
     s_term_ctx_t tc = {.b = &b, .tax = tax};
@@ -277,8 +286,8 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
     if (b.n + nt + 1 > v->cap && (rc = s_grow(v, b.n + nt + 1)) != NW_OK)
         return rc; /* room for the distinct features, T:any and the S: ones */
     /* words, then terms: each block its own sublinear counts and unit length */
-    size_t n_terms = s_block(v->ids + n_words, b.n - n_words, S_TERM_SCALE, v->tmp, v->scratch);
-    n_words = s_block(v->ids, n_words, 1.0, v->tmp, v->feat);
+    size_t n_terms = s_block(v, v->ids + n_words, b.n - n_words, S_TERM_SCALE, v->scratch);
+    n_words = s_block(v, v->ids, n_words, 1.0, v->feat);
     memcpy(v->feat + n_words, v->scratch, n_terms * sizeof(*v->feat));
     v->n = n_words + n_terms;
     if (!taxonomy_features)

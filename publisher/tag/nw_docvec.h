@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define NW_DOCVEC_TF_TABLE 32 /* counts with a precomputed 1 + ln(count) */
+
 typedef struct {
     nw_feat_t *feat; /* sorted by id, distinct */
     size_t n;
@@ -30,9 +32,10 @@ typedef struct {
     size_t tokens;               /* T */
     nw_topic_evidence_t *topics; /* the taxonomy evidence, one per taxonomy topic */
     size_t n_topics;
-    nw_feat_t *scratch; /* merging space */
-    uint32_t *ids;      /* the feature occurrences of a build, before counting */
-    uint32_t *tmp;      /* sorting space for ids */
+    nw_feat_t *scratch;            /* merging space */
+    uint32_t *ids;                 /* the feature occurrences of a build, before counting */
+    uint32_t *tmp;                 /* sorting space for ids */
+    double tf[NW_DOCVEC_TF_TABLE]; /* 1 + ln(count), filled by the first build */
 } nw_docvec_t;
 
 /* Called once per distinct feature of the vector with its name, when names are asked. */

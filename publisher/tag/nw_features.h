@@ -37,13 +37,22 @@ typedef struct {
  * that lives until the callback returns. */
 typedef void(nw_features_fn)(uint32_t id, const char *name, size_t len, void *ctx);
 
-/* Calls fn for every unigram and bigram of len bytes of text, in text order, with name
- * NULL-free but empty (len 0): the fast path of tagging. Returns the number of tokens.
- * Pure: same text, same calls. fn may be NULL to only count tokens. */
-size_t nw_features_scan(const char *text, size_t len, nw_features_fn *fn, void *ctx);
+/* Writes the id of every unigram and bigram of len bytes of text to ids, in text order
+ * (u1, u2, b12, u3, b23, ...): the fast path of tagging and training. ids must have room
+ * for nw_features_ids_max(len) entries. Returns the number of ids written; *tokens gets
+ * the number of tokens. Pure: same text, same ids. */
+size_t nw_features_ids(const char *text, size_t len, uint32_t *ids, size_t *tokens);
 
-/* As nw_features_scan, with each feature's name (tokens cut at 64 bytes): for training
- * and explanations. The ids are the same. */
+/* The most ids nw_features_ids writes for len bytes (a token and its separator take at
+ * least two bytes, and each token adds at most two ids). */
+static inline size_t nw_features_ids_max(size_t len)
+{
+    return len + 1;
+}
+
+/* Calls fn for every unigram and bigram of len bytes of text, in the order of
+ * nw_features_ids and with the same ids, with each feature's name (tokens cut at 64
+ * bytes): for explanations and model listings. Returns the number of tokens. */
 size_t nw_features_scan_named(const char *text, size_t len, nw_features_fn *fn, void *ctx);
 
 /* Returns the id of a named feature that is not a word of the text: a taxonomy term hit
