@@ -114,8 +114,8 @@ static void s_insertion_sort(uint32_t *f, size_t n)
 
 /* Sorts n ids of NW_FEATURES_BITS bits, using tmp (n entries); returns where the sorted
  * ids are (f or tmp). The ids are hashes, spread evenly: a counting pass distributes them
- * by their top bits into about n / 2 buckets (buckets in order), and an insertion sort puts
- * the few ids of each bucket in order. Above S_BUCKETS_MAX buckets, a two-pass radix sort
+ * by their top bits into n to 2n buckets (buckets in order), and an insertion sort puts the
+ * one or two ids of a bucket in order. Above S_BUCKETS_MAX buckets, a two-pass radix sort
  * (low half of the bits, then high). */
 static const uint32_t *s_sort(uint32_t *f, size_t n, uint32_t *tmp)
 {
@@ -125,7 +125,7 @@ static const uint32_t *s_sort(uint32_t *f, size_t n, uint32_t *tmp)
         return f;
     }
     unsigned bits = 5;
-    while (bits < S_BUCKET_BITS_MAX && ((size_t)1 << (bits + 1)) < n)
+    while (bits < S_BUCKET_BITS_MAX && ((size_t)1 << bits) < n)
         bits++;
     uint32_t count[S_BUCKETS_MAX];
     if (((size_t)1 << (bits + 1)) >= n) {
