@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,8 +128,10 @@ static void test_done_moves_the_article(void **state)
 {
     s_fixture_t *f = *state;
     char err[512];
+    bool replaced = true;
     s_put(f, "incoming", "a.txt", "text");
-    assert_int_equal(nw_spool_done(f->spool, "a.txt", err, sizeof err), NW_OK);
+    assert_int_equal(nw_spool_done(f->spool, "a.txt", 0, 0, &replaced, err, sizeof err), NW_OK);
+    assert_false(replaced);
     assert_false(s_exists(f, "incoming", "a.txt"));
     assert_true(s_exists(f, "done", "a.txt"));
 }
@@ -137,7 +140,9 @@ static void test_done_of_a_missing_article_says_which(void **state)
 {
     s_fixture_t *f = *state;
     char err[512] = "";
-    assert_int_equal(nw_spool_done(f->spool, "nope.txt", err, sizeof err), NW_ERR_NOTFOUND);
+    bool replaced;
+    assert_int_equal(nw_spool_done(f->spool, "nope.txt", 0, 0, &replaced, err, sizeof err),
+                     NW_ERR_NOTFOUND);
     assert_non_null(strstr(err, "nope.txt"));
 }
 
@@ -289,11 +294,49 @@ static void test_settle_treats_a_name_reused_after_done_as_new(void **state)
     s_rename_in(f, "a.txt", "text");
     assert_true(nw_spool_read_events(f->spool));
     assert_int_equal(s_settle(f, 0, &wait, name, sizeof name), 1);
-    assert_int_equal(nw_spool_done(f->spool, "a.txt", err, sizeof err), NW_OK);
+    bool replaced;
+    assert_int_equal(nw_spool_done(f->spool, "a.txt", 0, 0, &replaced, err, sizeof err), NW_OK);
     /* A plain cp under the same name, before its events are read: not a rename. */
     s_put(f, "incoming", "a.txt", "half");
     assert_int_equal(s_settle(f, 10, &wait, name, sizeof name), 0);
     assert_int_equal(wait, NW_SPOOL_SETTLE_MS);
+}
+
+/* The identity of incoming/name (device, inode). */
+static void s_identity(s_fixture_t *f, const char *name, uint64_t *dev, uint64_t *ino)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/incoming/%s", f->dir, name);
+    assert_int_equal(lstat(path, &st), 0);
+    *dev = (uint64_t)st.st_dev;
+    *ino = (uint64_t)st.st_ino;
+}
+
+/* A writer re-used the name while the article was being published: only the file that was
+ * read moves to done/; the new one stays in incoming/ as a new article. */
+static void test_done_leaves_a_replacing_file(void **state)
+{
+    s_fixture_t *f = *state;
+    char err[512];
+    uint64_t dev, ino, dev2, ino2;
+    bool replaced = false;
+    s_put(f, "incoming", "a.txt", "first");
+    s_identity(f, "a.txt", &dev, &ino);
+    s_rename_in(f, "a.txt", "second"); /* a new file under the same name */
+    s_identity(f, "a.txt", &dev2, &ino2);
+    assert_true(ino2 != ino);
+    assert_int_equal(nw_spool_done(f->spool, "a.txt", dev, ino, &replaced, err, sizeof err), NW_OK);
+    assert_true(replaced);
+    assert_true(s_exists(f, "incoming", "a.txt"));
+    assert_false(s_exists(f, "done", "a.txt"));
+    /* the file read, still there: moved */
+    assert_int_equal(nw_spool_done(f->spool, "a.txt", dev2, ino2, &replaced, err, sizeof err),
+                     NW_OK);
+    assert_false(replaced);
+    assert_true(s_exists(f, "done", "a.txt"));
+    assert_int_equal(nw_spool_done(f->spool, "a.txt", dev2, ino2, &replaced, err, sizeof err),
+                     NW_ERR_NOTFOUND);
 }
 
 int main(void)
@@ -308,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scan_of_an_empty_folder_gives_nothing, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_done_moves_the_article, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_done_leaves_a_replacing_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_done_of_a_missing_article_says_which, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_fail_moves_the_article_with_a_one_line_reason, s_setup,

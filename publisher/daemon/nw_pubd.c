@@ -58,6 +58,8 @@ typedef struct {
     nw_ingest_result_t res[S_QUEUE_ARTICLES]; /* each article's alerts */
     char *names[S_QUEUE_ARTICLES];            /* each article's name (owned: the listing of
                                                * incoming/ may be replaced meanwhile) */
+    uint64_t dev[S_QUEUE_ARTICLES];           /* each article's file: device and inode, so */
+    uint64_t ino[S_QUEUE_ARTICLES];           /* only that file moves to done/ (0: no check) */
     s_report_t reports[S_QUEUE_ARTICLES];     /* what publishing each did */
     size_t n;                                 /* articles fully journaled */
     size_t alerts;                            /* alerts of those articles */
@@ -502,6 +504,8 @@ static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, 
         free(own);
         return out;
     }
+    b->dev[b->n] = res->file_dev;
+    b->ino[b->n] = res->file_ino;
     b->names[b->n++] = own;
     return S_DONE;
 }
@@ -628,14 +632,27 @@ static void s_fail_spool_article(s_daemon_t *d, const char *name, const char *re
     nw_log(NW_LOG_ERROR, "%s; moved to failed/", reason);
 }
 
-static void s_finish_spool_article(s_daemon_t *d, const char *name, const s_report_t *report)
+/* Moves article i of b (published) to done/. */
+static void s_finish_spool_article(s_daemon_t *d, const s_batch_t *b, size_t i)
 {
     char err[S_ERR_MAX];
-    if (nw_spool_done(d->spool, name, err, sizeof err) != NW_OK) {
+    const char *name = b->names[i];
+    const s_report_t *report = &b->reports[i];
+    bool replaced = false;
+    int rc = nw_spool_done(d->spool, name, b->dev[i], b->ino[i], &replaced, err, sizeof err);
+    if (rc == NW_ERR_NOTFOUND) {
+        nw_log(NW_LOG_WARN, "%s: removed from incoming/ before its move to done/", name);
+    } else if (rc != NW_OK) {
         /* Left in incoming/, it would be processed again on every rescan. */
         nw_log(NW_LOG_ERROR, "spool: %s; stopping", err);
         s_stop(d, NW_PUBD_EXIT_SPOOL);
         return;
+    } else if (replaced) {
+        nw_log(NW_LOG_WARN,
+               "%s: replaced in incoming/ while it was being published; the new file is "
+               "read as a new article",
+               name);
+        d->rescan_wanted = true;
     }
     d->n_published++;
     nw_pubmetrics_article(d->metrics, true, report->alerts, report->messages);
@@ -669,7 +686,7 @@ static s_outcome_t s_finish_batch(s_daemon_t *d, s_batch_t *b)
         if (d->crash_hook && b->n > 0)
             raise(SIGKILL); /* test hook: a crash between the group fsync and done/ */
         for (size_t i = 0; i < b->n && !d->stopping; i++)
-            s_finish_spool_article(d, b->names[i], &b->reports[i]);
+            s_finish_spool_article(d, b, i);
     }
     s_batch_reset(b);
     return out;
@@ -686,6 +703,8 @@ static bool s_batch_merge(s_batch_t *dst, s_batch_t *src)
     for (size_t i = 0; i < src->n; i++) {
         dst->res[dst->n + i] = src->res[i];
         dst->names[dst->n + i] = src->names[i];
+        dst->dev[dst->n + i] = src->dev[i];
+        dst->ino[dst->n + i] = src->ino[i];
         dst->reports[dst->n + i] = src->reports[i];
     }
     dst->n += src->n;

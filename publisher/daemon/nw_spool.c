@@ -521,11 +521,38 @@ static int s_move_done(nw_spool_t *spool, const char *name, char *err, size_t er
     return NW_ERR_INVAL;
 }
 
-int nw_spool_done(nw_spool_t *spool, const char *name, char *err, size_t errlen)
+/* Whether incoming/name is still the file of device dev and inode ino: NW_OK and *same,
+ * NW_ERR_NOTFOUND, or another NW_ERR_* with err set. */
+static int s_same_file(const nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
+                       bool *same, char *err, size_t errlen)
 {
-    int rc = s_move_done(spool, name, err, errlen);
-    if (rc == NW_OK)
-        s_forget(spool, name);
+    char path[PATH_MAX];
+    struct stat st;
+    if (s_join(path, sizeof path, spool->incoming, name) != NW_OK) {
+        snprintf(err, errlen, "%.200s: path too long", name);
+        return NW_ERR_TOOBIG;
+    }
+    if (lstat(path, &st) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot stat %s: %s", path, strerror(e));
+        return nw_error_from_errno(e);
+    }
+    *same = (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
+    return NW_OK;
+}
+
+int nw_spool_done(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino, bool *replaced,
+                  char *err, size_t errlen)
+{
+    bool same = true;
+    *replaced = false;
+    int rc = ino != 0 ? s_same_file(spool, name, dev, ino, &same, err, errlen) : NW_OK;
+    if (rc == NW_OK && same)
+        rc = s_move_done(spool, name, err, errlen);
+    if (rc == NW_OK) {
+        *replaced = !same;
+        s_forget(spool, name); /* a replacing file is a new article: the next scan takes it */
+    }
     return rc;
 }
 

@@ -68,9 +68,14 @@ int nw_spool_settle(nw_spool_t *spool, char **names, size_t *n, int64_t now_ms, 
 int nw_spool_incoming_path(const nw_spool_t *spool, const char *name, char *buf, size_t buflen);
 
 /* Moves incoming/name to done/name, or to done/name.N (the first free N from 1, logged)
- * when done/ already holds that name: nothing there is ever replaced. Returns NW_OK, or an
- * NW_ERR_* from the rename with the paths in err. */
-int nw_spool_done(nw_spool_t *spool, const char *name, char *err, size_t errlen);
+ * when done/ already holds that name: nothing there is ever replaced. With ino not 0, only
+ * the file read (device dev, inode ino) is moved: when another file has taken the name
+ * since (a writer re-used it while the article was being published), that one is left in
+ * incoming/ as a new article and *replaced is set. Returns NW_OK (moved, or *replaced),
+ * NW_ERR_NOTFOUND when incoming/name is gone, or an NW_ERR_* from the rename with the paths
+ * in err. */
+int nw_spool_done(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino, bool *replaced,
+                  char *err, size_t errlen);
 
 /* Writes reason (its first line, then "; to retry, fix the cause and move it from failed/
  * back into incoming/" and a newline) to failed/name.error (name cut to

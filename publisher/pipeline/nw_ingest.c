@@ -78,12 +78,11 @@ int nw_ingest_load_html_rules(const char *path, nw_html_rules_t **out, char *err
 /* Opens path for nw_ingest_file with only_plain_files: never through a symbolic link
  * (O_NOFOLLOW), never blocking on a FIFO (O_NONBLOCK), and only a regular file with one link,
  * checked on the descriptor that is then read (no window to swap the file). Returns the
- * descriptor and sets *size to the file's size, or -1 with *rc and err set. */
+ * descriptor and sets *st to its status, or -1 with *rc and err set. */
 static int s_open_plain(const char *path, const char *name, char *err, size_t errlen, int *rc,
-                        size_t *size)
+                        struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
     if (fd < 0) {
         int e = errno;
         if (e == ELOOP)
@@ -97,17 +96,16 @@ static int s_open_plain(const char *path, const char *name, char *err, size_t er
         return -1;
     }
     *rc = NW_ERR_PERM;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(fd, st) != 0) {
         *rc = nw_error_from_errno(errno);
         snprintf(err, errlen, "%s: cannot stat: %s", name, strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
+    } else if (!S_ISREG(st->st_mode)) {
         snprintf(err, errlen, "%s: refused: not a regular file", name);
-    } else if (st.st_nlink != 1) {
+    } else if (st->st_nlink != 1) {
         snprintf(err, errlen, "%s: refused: %ju hard links (a spool article must have exactly one)",
-                 name, (uintmax_t)st.st_nlink);
+                 name, (uintmax_t)st->st_nlink);
     } else {
         *rc = NW_OK;
-        *size = st.st_size > 0 ? (size_t)st.st_size : 0;
         return fd;
     }
     close(fd);
@@ -158,19 +156,23 @@ static int s_read_fd(int fd, size_t cap, bool regular, uint64_t max, char **data
     return NW_OK;
 }
 
-/* Reads path (or standard input for "-") whole, as nw_ingest_read; plain: s_open_plain. */
+/* Reads path (or standard input for "-") whole, as nw_ingest_read; plain: s_open_plain, and
+ * *dev and *ino get the identity of the file read (else they are left alone). */
 static int s_read_path(const char *path, const char *name, uint64_t max_size, bool plain,
-                       char **data, size_t *len, char *err, size_t errlen)
+                       char **data, size_t *len, uint64_t *dev, uint64_t *ino, char *err,
+                       size_t errlen)
 {
     bool is_stdin = strcmp(path, "-") == 0;
     size_t got = 0;
     int rc, e;
     if (plain && !is_stdin) {
-        size_t size = 0;
-        int fd = s_open_plain(path, name, err, errlen, &rc, &size);
+        struct stat st;
+        int fd = s_open_plain(path, name, err, errlen, &rc, &st);
         if (fd < 0)
             return rc;
-        rc = s_read_fd(fd, size, true, max_size, data, &got);
+        *dev = (uint64_t)st.st_dev;
+        *ino = (uint64_t)st.st_ino;
+        rc = s_read_fd(fd, st.st_size > 0 ? (size_t)st.st_size : 0, true, max_size, data, &got);
         e = errno;
         close(fd);
     } else {
@@ -200,7 +202,7 @@ static int s_read_path(const char *path, const char *name, uint64_t max_size, bo
 int nw_ingest_read(const char *path, const char *name, uint64_t max_size, char **data, size_t *len,
                    char *err, size_t errlen)
 {
-    return s_read_path(path, name, max_size, false, data, len, err, errlen);
+    return s_read_path(path, name, max_size, false, data, len, NULL, NULL, err, errlen);
 }
 
 /* Encodes each alert as it will look once numbered, with the largest numbers, so an alert
@@ -368,13 +370,16 @@ int nw_ingest_file(const nw_ingest_cfg_t *cfg, const char *path, const char *nam
 {
     char *data = NULL;
     size_t len = 0;
+    uint64_t dev = 0, ino = 0;
     memset(res, 0, sizeof *res);
-    int rc =
-        s_read_path(path, name, cfg->max_size, cfg->only_plain_files, &data, &len, err, errlen);
+    int rc = s_read_path(path, name, cfg->max_size, cfg->only_plain_files, &data, &len, &dev, &ino,
+                         err, errlen);
     if (rc != NW_OK)
         return rc;
     rc = nw_ingest_bytes(cfg, name, data, len, published_ms, res, err, errlen);
     free(data);
+    res->file_dev = dev;
+    res->file_ino = ino;
     return rc;
 }
 

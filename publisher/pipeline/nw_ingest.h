@@ -62,6 +62,8 @@ typedef struct {
     size_t n_repeats;   /* alerts dropped as repeats of earlier ones (nw_similar) */
     char **explain;     /* with cfg->explain: per alert, why it has its topics (a JSON
                          * object, see nw_tagger_tag_model); else NULL */
+    uint64_t file_dev;  /* nw_ingest_file with only_plain_files: the device and inode of */
+    uint64_t file_ino;  /* the file read (the spool moves only that file); else 0 */
 } nw_ingest_result_t;
 
 /* Loads the taxonomy at path, or the built-in default when path is NULL. Returns NW_OK
