@@ -5,6 +5,7 @@
 #include "nw_error.h"
 #include "nw_model.h"
 #include "nw_taxonomy.h"
+#include "nw_evaluate.h"
 #include "nw_train.h"
 
 #include <setjmp.h>
@@ -173,9 +174,9 @@ static void s_evaluate(const nw_corpus_t *c, size_t workers, char **table, char 
     FILE *out = open_memstream(table, &len), *oof_f = open_memstream(oof, &oof_len);
     assert_true(out && oof_f);
     char err[256] = "";
-    int rc = nw_train_evaluate(c, &o, 3, out, oof_f, err, sizeof err);
+    int rc = nw_evaluate(c, &o, 3, out, oof_f, err, sizeof err);
     if (rc != NW_OK)
-        fail_msg("nw_train_evaluate with %zu workers: %s", workers, err);
+        fail_msg("nw_evaluate with %zu workers: %s", workers, err);
     assert_int_equal(fclose(out), 0);
     assert_int_equal(fclose(oof_f), 0);
 }
@@ -214,8 +215,7 @@ static void test_train_evaluate_scores_each_topic(void **state)
     size_t len = 0;
     char err[256] = "";
     FILE *out = open_memstream(&text, &len);
-    assert_int_equal(nw_train_evaluate(&f->corpus, &o, 21, out, NULL, err, sizeof err),
-                     NW_ERR_INVAL);
+    assert_int_equal(nw_evaluate(&f->corpus, &o, 21, out, NULL, err, sizeof err), NW_ERR_INVAL);
     fclose(out);
     free(text);
     assert_non_null(strstr(err, "21"));

@@ -7,6 +7,7 @@
 #include "nw_error.h"
 #include "nw_forkjobs.h"
 #include "nw_model.h"
+#include "nw_evaluate.h"
 #include "nw_train.h"
 
 #include <getopt.h>
@@ -277,7 +278,7 @@ int main(int argc, char *argv[])
             fprintf(stderr, S_PROGRAM ": --oof %s: cannot write\n", oof_path);
             goto done;
         }
-        rc = nw_train_evaluate(&corpus, &o, evaluate, stdout, oof, err, sizeof err);
+        rc = nw_evaluate(&corpus, &o, evaluate, stdout, oof, err, sizeof err);
         if (oof && fclose(oof) != 0)
             rc = NW_ERR_IO;
         if (rc != NW_OK) {

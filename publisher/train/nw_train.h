@@ -8,12 +8,10 @@
  * scaled by the same factor after, so the model applies to the tagger's plain
  * vectors (the idf only shapes the regularisation).
  *
- * The decision rule a threshold is chosen for is the tagger's: a document has
- * the topic when the taxonomy's hard rules allow it (no veto, a require: term
- * when the topic has any) and the margin reaches the threshold. Documents of
- * other label files may serve as negatives of a topic whose label file asks
- * for it (nw_corpus_topic_t.extra_negatives): those the taxonomy scores under
- * half the topic's threshold. They are never scored.
+ * The choosing, fitting and scoring are nw_learn's; nw_evaluate measures the
+ * whole procedure by nested cross-validation. Documents of other label files
+ * may serve as negatives of a topic whose label file asks for it
+ * (nw_corpus_topic_t.extra_negatives).
  *
  * Deterministic: folds are document positions modulo k, liblinear's random
  * generator is reseeded before every training, and topics trained side by side
@@ -38,7 +36,7 @@ typedef struct {
     double prune;           /* weights of smaller magnitude are dropped from the model */
     size_t max_per_topic;   /* at most this many weights per topic (largest first) */
     size_t workers;         /* nw_train_model: topics trained at once, each in a process */
-    const char *only;       /* nw_train_evaluate: comma-separated topics to score (NULL: all) */
+    const char *only;       /* nw_evaluate: comma-separated topics to score (NULL: all) */
 } nw_train_opts_t;
 
 /* Trains every topic of the corpus on all its documents and returns the model in *out.
@@ -46,17 +44,5 @@ typedef struct {
  * (a topic without positive or negative documents, named in err). */
 int nw_train_model(const nw_corpus_t *c, const nw_train_opts_t *o, FILE *log, nw_model_t **out,
                    char *err, size_t errlen);
-
-/* Cross-validated quality: for each topic, outer_folds (2 to 20) times, trains on the
- * other folds (choosing features, C and threshold by inner cross-validation on them only)
- * and predicts the held-out fold. Prints to out a table of precision, recall and F1 per
- * topic for the taxonomy alone, the words-only model and the combination (taxonomy
- * features, hard rules, and the taxonomy's exclusive groups among the topics evaluated),
- * with the combination's choice per fold. oof (NULL: none) receives
- * "PATH<TAB>topic,topic..." per document, the combination's out-of-fold topics. Topics
- * are evaluated side by side in o->workers processes (same results). Returns NW_OK,
- * NW_ERR_NOMEM, NW_ERR_INVAL or NW_ERR_IO (a worker failed), with the reason in err. */
-int nw_train_evaluate(const nw_corpus_t *c, const nw_train_opts_t *o, size_t outer_folds, FILE *out,
-                      FILE *oof, char *err, size_t errlen);
 
 #endif
