@@ -150,10 +150,12 @@ static void test_fail_moves_the_article_with_a_one_line_reason(void **state)
 {
     s_fixture_t *f = *state;
     char err[512], path[4096];
+    bool replaced = true;
     s_put(f, "incoming", "bad.txt", "");
-    assert_int_equal(
-        nw_spool_fail(f->spool, "bad.txt", "bad.txt: empty article\nsecond line", err, sizeof err),
-        NW_OK);
+    assert_int_equal(nw_spool_fail(f->spool, "bad.txt", 0, 0, "bad.txt: empty article\nsecond line",
+                                   &replaced, err, sizeof err),
+                     NW_OK);
+    assert_false(replaced);
     assert_false(s_exists(f, "incoming", "bad.txt"));
     assert_true(s_exists(f, "failed", "bad.txt"));
     snprintf(path, sizeof path, "%s/failed/bad.txt.error", f->dir);
@@ -169,10 +171,12 @@ static void test_fail_of_a_name_max_long_article_cuts_the_error_file_name(void *
 {
     s_fixture_t *f = *state;
     char err[512], name[256], error_name[256];
+    bool replaced;
     memset(name, 'a', 255); /* NAME_MAX: NAME.error cannot have the full name */
     name[255] = '\0';
     s_put(f, "incoming", name, "");
-    assert_int_equal(nw_spool_fail(f->spool, name, "empty article", err, sizeof err), NW_OK);
+    assert_int_equal(
+        nw_spool_fail(f->spool, name, 0, 0, "empty article", &replaced, err, sizeof err), NW_OK);
     assert_false(s_exists(f, "incoming", name));
     assert_true(s_exists(f, "failed", name));
     snprintf(error_name, sizeof error_name, "%.249s.error", name);
@@ -339,6 +343,25 @@ static void test_done_leaves_a_replacing_file(void **state)
                      NW_ERR_NOTFOUND);
 }
 
+/* The same for an article that failed: a file that took its name stays, unmarked. */
+static void test_fail_leaves_a_replacing_file(void **state)
+{
+    s_fixture_t *f = *state;
+    char err[512];
+    uint64_t dev, ino;
+    bool replaced = false;
+    s_put(f, "incoming", "bad.txt", "");
+    s_identity(f, "bad.txt", &dev, &ino);
+    s_rename_in(f, "bad.txt", "a good article now");
+    assert_int_equal(nw_spool_fail(f->spool, "bad.txt", dev, ino, "bad.txt: empty article",
+                                   &replaced, err, sizeof err),
+                     NW_OK);
+    assert_true(replaced);
+    assert_true(s_exists(f, "incoming", "bad.txt"));
+    assert_false(s_exists(f, "failed", "bad.txt"));
+    assert_false(s_exists(f, "failed", "bad.txt.error"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +375,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_done_moves_the_article, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_done_leaves_a_replacing_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_leaves_a_replacing_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_done_of_a_missing_article_says_which, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_fail_moves_the_article_with_a_one_line_reason, s_setup,

@@ -51,6 +51,12 @@ typedef struct {
     uint64_t last;   /* global seq of the last alert sent (0 = none) */
 } s_report_t;
 
+/* A spool file as it was read: device and inode, so that only that file moves on
+ * (nw_spool_done, nw_spool_fail); ino 0: not a spool file, no check. */
+typedef struct {
+    uint64_t dev, ino;
+} s_file_id_t;
+
 /* The articles of one loop turn, committed together (group commit): all their alerts are
  * journaled, then one fsync, then (always) the held alerts are sent, then the articles move
  * to done/. The ingest results live until then, because held alerts point into them. */
@@ -58,8 +64,7 @@ typedef struct {
     nw_ingest_result_t res[S_QUEUE_ARTICLES]; /* each article's alerts */
     char *names[S_QUEUE_ARTICLES];            /* each article's name (owned: the listing of
                                                * incoming/ may be replaced meanwhile) */
-    uint64_t dev[S_QUEUE_ARTICLES];           /* each article's file: device and inode, so */
-    uint64_t ino[S_QUEUE_ARTICLES];           /* only that file moves to done/ (0: no check) */
+    s_file_id_t files[S_QUEUE_ARTICLES];      /* each article's file as read */
     s_report_t reports[S_QUEUE_ARTICLES];     /* what publishing each did */
     size_t n;                                 /* articles fully journaled */
     size_t alerts;                            /* alerts of those articles */
@@ -486,7 +491,7 @@ static s_outcome_t s_ingest(s_daemon_t *d, const char *path, const char *name, b
  * batch owns a copy of name); on S_PAUSE or S_FATAL its result is kept too (held alerts may
  * point into it). */
 static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, bool spool,
-                             char *err, size_t errlen)
+                             s_file_id_t *read, char *err, size_t errlen)
 {
     s_batch_t *b = &d->batch;
     nw_ingest_result_t *res = &b->res[b->n_res];
@@ -496,6 +501,7 @@ static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, 
         return S_FATAL;
     }
     s_outcome_t out = s_ingest(d, path, name, spool, res, err, errlen);
+    *read = (s_file_id_t){.dev = res->file_dev, .ino = res->file_ino};
     if (out == S_DONE) {
         b->n_res++;
         out = s_publish_update(d, res, name, name, &b->reports[b->n]);
@@ -504,8 +510,7 @@ static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, 
         free(own);
         return out;
     }
-    b->dev[b->n] = res->file_dev;
-    b->ino[b->n] = res->file_ino;
+    b->files[b->n] = *read;
     b->names[b->n++] = own;
     return S_DONE;
 }
@@ -594,7 +599,8 @@ static bool s_process_file(s_daemon_t *d, const char *path)
 {
     char err[S_ERR_MAX];
     const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
-    s_outcome_t out = s_process(d, path, name, false, err, sizeof err);
+    s_file_id_t read;
+    s_outcome_t out = s_process(d, path, name, false, &read, err, sizeof err);
     /* What was journaled is made durable and sent, also before a pause. */
     if ((out == S_DONE || out == S_PAUSE) && !d->stopping && s_commit(d) == S_FATAL)
         out = S_FATAL;
@@ -619,14 +625,26 @@ static bool s_process_file(s_daemon_t *d, const char *path)
     return true;
 }
 
-static void s_fail_spool_article(s_daemon_t *d, const char *name, const char *reason)
+/* Moves incoming/name (the file read, when read says which) to failed/ for reason. */
+static void s_fail_spool_article(s_daemon_t *d, const char *name, s_file_id_t read,
+                                 const char *reason)
 {
     char err[S_ERR_MAX];
+    bool replaced = false;
     d->n_failed++;
     nw_pubmetrics_article(d->metrics, false, 0, 0);
-    if (nw_spool_fail(d->spool, name, reason, err, sizeof err) != NW_OK) {
+    if (nw_spool_fail(d->spool, name, read.dev, read.ino, reason, &replaced, err, sizeof err) !=
+        NW_OK) {
         nw_log(NW_LOG_ERROR, "%s; spool: %s; stopping", reason, err);
         s_stop(d, NW_PUBD_EXIT_SPOOL);
+        return;
+    }
+    if (replaced) {
+        nw_log(NW_LOG_ERROR,
+               "%s; the file was replaced in incoming/ meanwhile: the new file is read as a "
+               "new article",
+               reason);
+        d->rescan_wanted = true;
         return;
     }
     nw_log(NW_LOG_ERROR, "%s; moved to failed/", reason);
@@ -639,7 +657,8 @@ static void s_finish_spool_article(s_daemon_t *d, const s_batch_t *b, size_t i)
     const char *name = b->names[i];
     const s_report_t *report = &b->reports[i];
     bool replaced = false;
-    int rc = nw_spool_done(d->spool, name, b->dev[i], b->ino[i], &replaced, err, sizeof err);
+    int rc =
+        nw_spool_done(d->spool, name, b->files[i].dev, b->files[i].ino, &replaced, err, sizeof err);
     if (rc == NW_ERR_NOTFOUND) {
         nw_log(NW_LOG_WARN, "%s: removed from incoming/ before its move to done/", name);
     } else if (rc != NW_OK) {
@@ -666,12 +685,13 @@ static s_outcome_t s_take_spool_name(s_daemon_t *d, const char *name)
     char path[PATH_MAX], err[S_ERR_MAX];
     if (nw_spool_incoming_path(d->spool, name, path, sizeof path) != NW_OK) {
         snprintf(err, sizeof err, "%s: name too long", name);
-        s_fail_spool_article(d, name, err);
+        s_fail_spool_article(d, name, (s_file_id_t){0}, err);
         return S_DONE;
     }
-    s_outcome_t out = s_process(d, path, name, true, err, sizeof err);
+    s_file_id_t read = {0};
+    s_outcome_t out = s_process(d, path, name, true, &read, err, sizeof err);
     switch (out) {
-    case S_BAD: s_fail_spool_article(d, name, err); return S_DONE;
+    case S_BAD: s_fail_spool_article(d, name, read, err); return S_DONE;
     case S_GONE: nw_log(NW_LOG_DEBUG, "%s: gone before it was read", name); return S_DONE;
     default: return out;
     }
@@ -703,8 +723,7 @@ static bool s_batch_merge(s_batch_t *dst, s_batch_t *src)
     for (size_t i = 0; i < src->n; i++) {
         dst->res[dst->n + i] = src->res[i];
         dst->names[dst->n + i] = src->names[i];
-        dst->dev[dst->n + i] = src->dev[i];
-        dst->ino[dst->n + i] = src->ino[i];
+        dst->files[dst->n + i] = src->files[i];
         dst->reports[dst->n + i] = src->reports[i];
     }
     dst->n += src->n;

@@ -574,8 +574,19 @@ fail:;
     return nw_error_from_errno(e);
 }
 
-int nw_spool_fail(nw_spool_t *spool, const char *name, const char *reason, char *err, size_t errlen)
+int nw_spool_fail(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
+                  const char *reason, bool *replaced, char *err, size_t errlen)
 {
+    bool same = true;
+    *replaced = false;
+    int rc = ino != 0 ? s_same_file(spool, name, dev, ino, &same, err, errlen) : NW_OK;
+    if (rc != NW_OK)
+        return rc;
+    if (!same) {
+        *replaced = true;
+        s_forget(spool, name); /* the replacing file is a new article */
+        return NW_OK;
+    }
     /* Write the reason under a dotfile name and rename it in, so a reader never sees a
      * half-written .error file. */
     char tmp_name[NAME_MAX + 16], error_name[NAME_MAX + 16], tmp[PATH_MAX];
@@ -588,7 +599,7 @@ int nw_spool_fail(nw_spool_t *spool, const char *name, const char *reason, char 
         snprintf(err, errlen, "%.200s: path too long", name);
         return NW_ERR_TOOBIG;
     }
-    int rc = s_write_line(tmp, reason, err, errlen);
+    rc = s_write_line(tmp, reason, err, errlen);
     if (rc == NW_OK)
         rc = s_move(spool->failed, tmp_name, spool->failed, error_name, err, errlen);
     if (rc != NW_OK) {

@@ -80,10 +80,12 @@ int nw_spool_done(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t in
 /* Writes reason (its first line, then "; to retry, fix the cause and move it from failed/
  * back into incoming/" and a newline) to failed/name.error (name cut to
  * NAME_MAX - 6 bytes there when longer, so the file name fits), then moves
- * incoming/name to failed/name, so whoever sees failed/name can read why. Returns NW_OK
- * or an NW_ERR_* with the paths in err. */
-int nw_spool_fail(nw_spool_t *spool, const char *name, const char *reason, char *err,
-                  size_t errlen);
+ * incoming/name to failed/name, so whoever sees failed/name can read why. With ino not 0,
+ * only the file read (device dev, inode ino) is failed: another file that has taken the
+ * name since is left in incoming/ as a new article and *replaced is set (nothing written).
+ * Returns NW_OK or an NW_ERR_* with the paths in err. */
+int nw_spool_fail(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
+                  const char *reason, bool *replaced, char *err, size_t errlen);
 
 /* Returns the spool folder, the incoming/ folder (owned by the spool). */
 const char *nw_spool_dir(const nw_spool_t *spool);
