@@ -521,11 +521,16 @@ static int s_move_done(nw_spool_t *spool, const char *name, char *err, size_t er
     return NW_ERR_INVAL;
 }
 
-/* Whether incoming/name is still the file of device dev and inode ino: NW_OK and *same,
- * NW_ERR_NOTFOUND, or another NW_ERR_* with err set. */
-static int s_same_file(const nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
-                       bool *same, char *err, size_t errlen)
+/* Whether another file has taken name in incoming/ since the one of device dev and inode
+ * ino was read (ino 0: no check): sets *replaced, and forgets the name when it was replaced
+ * (the new file is a new article for the next scan). Returns NW_OK, NW_ERR_NOTFOUND, or
+ * another NW_ERR_* with err set. */
+static int s_replaced(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
+                      bool *replaced, char *err, size_t errlen)
 {
+    *replaced = false;
+    if (ino == 0)
+        return NW_OK;
     char path[PATH_MAX];
     struct stat st;
     if (s_join(path, sizeof path, spool->incoming, name) != NW_OK) {
@@ -537,22 +542,21 @@ static int s_same_file(const nw_spool_t *spool, const char *name, uint64_t dev, 
         snprintf(err, errlen, "cannot stat %s: %s", path, strerror(e));
         return nw_error_from_errno(e);
     }
-    *same = (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
+    *replaced = (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino;
+    if (*replaced)
+        s_forget(spool, name);
     return NW_OK;
 }
 
 int nw_spool_done(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino, bool *replaced,
                   char *err, size_t errlen)
 {
-    bool same = true;
-    *replaced = false;
-    int rc = ino != 0 ? s_same_file(spool, name, dev, ino, &same, err, errlen) : NW_OK;
-    if (rc == NW_OK && same)
-        rc = s_move_done(spool, name, err, errlen);
-    if (rc == NW_OK) {
-        *replaced = !same;
-        s_forget(spool, name); /* a replacing file is a new article: the next scan takes it */
-    }
+    int rc = s_replaced(spool, name, dev, ino, replaced, err, errlen);
+    if (rc != NW_OK || *replaced)
+        return rc;
+    rc = s_move_done(spool, name, err, errlen);
+    if (rc == NW_OK)
+        s_forget(spool, name);
     return rc;
 }
 
@@ -577,16 +581,9 @@ fail:;
 int nw_spool_fail(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
                   const char *reason, bool *replaced, char *err, size_t errlen)
 {
-    bool same = true;
-    *replaced = false;
-    int rc = ino != 0 ? s_same_file(spool, name, dev, ino, &same, err, errlen) : NW_OK;
-    if (rc != NW_OK)
+    int rc = s_replaced(spool, name, dev, ino, replaced, err, errlen);
+    if (rc != NW_OK || *replaced)
         return rc;
-    if (!same) {
-        *replaced = true;
-        s_forget(spool, name); /* the replacing file is a new article */
-        return NW_OK;
-    }
     /* Write the reason under a dotfile name and rename it in, so a reader never sees a
      * half-written .error file. */
     char tmp_name[NAME_MAX + 16], error_name[NAME_MAX + 16], tmp[PATH_MAX];

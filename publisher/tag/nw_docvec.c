@@ -45,17 +45,23 @@ static int s_grow(nw_docvec_t *v, size_t need)
     return NW_OK;
 }
 
+/* Makes room for more ids after the b->n there are; false (b->rc set) when memory ran out.
+ * The first failure stays in b->rc: a later, smaller growth may succeed. */
+static inline bool s_room(s_build_t *b, size_t more)
+{
+    if (__builtin_expect(b->n + more <= b->v->cap, 1))
+        return true;
+    int rc = s_grow(b->v, b->n + more);
+    if (rc != NW_OK)
+        b->rc = rc;
+    return rc == NW_OK;
+}
+
 /* Appends one occurrence of feature id (value 1) to the id list. */
 static inline void s_push(s_build_t *b, uint32_t id)
 {
-    if (__builtin_expect(b->n == b->v->cap, 0)) {
-        int rc = s_grow(b->v, b->n + 1);
-        if (rc != NW_OK) {
-            b->rc = rc; /* the first failure stays: a later, smaller growth may succeed */
-            return;
-        }
-    }
-    b->v->ids[b->n++] = id;
+    if (s_room(b, 1))
+        b->v->ids[b->n++] = id;
 }
 
 static uint32_t s_title_id(uint32_t id)
@@ -224,14 +230,8 @@ const char *nw_docvec_tax_name(const nw_taxonomy_t *tax, char kind, size_t index
  * u1, u2, b12, u3, b23, ..., so the unigrams are the first id and every odd one. */
 static size_t s_words_fast(s_build_t *b, const char *text, size_t len, bool title)
 {
-    size_t room = nw_features_ids_max(len) * (title ? 2 : 1);
-    if (b->n + room > b->v->cap) {
-        int rc = s_grow(b->v, b->n + room);
-        if (rc != NW_OK) {
-            b->rc = rc;
-            return 0;
-        }
-    }
+    if (!s_room(b, nw_features_ids_max(len) * (title ? 2 : 1)))
+        return 0;
     size_t tokens;
     uint32_t *ids = b->v->ids + b->n;
     size_t k = nw_features_ids(text, len, ids, &tokens);

@@ -67,11 +67,13 @@ static inline bool s_utf8_punct(const unsigned char *p, const unsigned char *end
     return false;
 }
 
-/* True when the byte at p (class c) belongs to a token. */
-static inline bool s_in_token(const unsigned char *p, const unsigned char *end, unsigned c)
+/* True when the byte at p (class c) belongs to a token; otherwise *skip gets how many bytes
+ * separate there (1, or the length of a UTF-8 punctuation sequence). */
+static inline bool s_in_token(const unsigned char *p, const unsigned char *end, unsigned c,
+                              size_t *skip)
 {
-    size_t skip;
-    return (c & S_WORD) && !((c & S_LEAD) && s_utf8_punct(p, end, &skip));
+    *skip = 1;
+    return (c & S_WORD) && !((c & S_LEAD) && s_utf8_punct(p, end, skip));
 }
 
 /* Finds the next token at or after *pp: returns false when the text has none left;
@@ -83,12 +85,12 @@ static inline bool s_token(const unsigned char **pp, const unsigned char *end, u
 {
     const unsigned char *p = *pp;
     unsigned c = 0;
+    size_t skip;
     for (;;) {
         if (p == end)
             return false;
         c = s_class[*p];
-        size_t skip = 1;
-        if ((c & S_WORD) && !((c & S_LEAD) && s_utf8_punct(p, end, &skip)))
+        if (s_in_token(p, end, c, &skip))
             break;
         p += skip;
     }
@@ -104,7 +106,7 @@ static inline bool s_token(const unsigned char **pp, const unsigned char *end, u
         if (++p == end)
             break;
         c = s_class[*p];
-    } while (s_in_token(p, end, c));
+    } while (s_in_token(p, end, c, &skip));
     if (all & S_DIGIT) {
         h = (S_FNV_OFFSET ^ '0') * S_FNV_PRIME;
         if (name)
