@@ -360,6 +360,16 @@ static void test_fail_leaves_a_replacing_file(void **state)
     assert_true(s_exists(f, "incoming", "bad.txt"));
     assert_false(s_exists(f, "failed", "bad.txt"));
     assert_false(s_exists(f, "failed", "bad.txt.error"));
+    /* removed before its move: said so, and nothing is written */
+    uint64_t dev2, ino2;
+    s_identity(f, "bad.txt", &dev2, &ino2);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/incoming/bad.txt", f->dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(nw_spool_fail(f->spool, "bad.txt", dev2, ino2, "bad.txt: empty article",
+                                   &replaced, err, sizeof err),
+                     NW_ERR_NOTFOUND);
+    assert_false(s_exists(f, "failed", "bad.txt.error"));
 }
 
 int main(void)

@@ -633,8 +633,12 @@ static void s_fail_spool_article(s_daemon_t *d, const char *name, s_file_id_t re
     bool replaced = false;
     d->n_failed++;
     nw_pubmetrics_article(d->metrics, false, 0, 0);
-    if (nw_spool_fail(d->spool, name, read.dev, read.ino, reason, &replaced, err, sizeof err) !=
-        NW_OK) {
+    int rc = nw_spool_fail(d->spool, name, read.dev, read.ino, reason, &replaced, err, sizeof err);
+    if (rc == NW_ERR_NOTFOUND && read.ino != 0) {
+        nw_log(NW_LOG_ERROR, "%s; removed from incoming/ before its move to failed/", reason);
+        return;
+    }
+    if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "%s; spool: %s; stopping", reason, err);
         s_stop(d, NW_PUBD_EXIT_SPOOL);
         return;

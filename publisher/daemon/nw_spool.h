@@ -83,7 +83,8 @@ int nw_spool_done(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t in
  * incoming/name to failed/name, so whoever sees failed/name can read why. With ino not 0,
  * only the file read (device dev, inode ino) is failed: another file that has taken the
  * name since is left in incoming/ as a new article and *replaced is set (nothing written).
- * Returns NW_OK or an NW_ERR_* with the paths in err. */
+ * Returns NW_OK, NW_ERR_NOTFOUND when incoming/name is gone, or an NW_ERR_* with the paths
+ * in err. */
 int nw_spool_fail(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
                   const char *reason, bool *replaced, char *err, size_t errlen);
 
