@@ -230,6 +230,38 @@ static void test_settle_takes_a_renamed_in_file_at_once(void **state)
     assert_false(nw_spool_read_events(f->spool)); /* nothing new */
 }
 
+/* The daemon lists incoming/ before its loop reads the events of the files renamed in
+ * meanwhile: the listing reads them itself, so those files do not wait the settle time. */
+static void test_settle_takes_a_renamed_in_file_whose_event_was_not_read_yet(void **state)
+{
+    s_fixture_t *f = *state;
+    char name[64] = "";
+    int64_t wait;
+    s_watch(f);
+    s_rename_in(f, "b.txt", "text");
+    assert_int_equal(s_settle(f, 1000, &wait, name, sizeof name), 1);
+    assert_string_equal(name, "b.txt");
+    assert_int_equal(wait, -1);
+}
+
+/* A burst of renames (thousands of articles dropped at once) is taken at once too: more
+ * events than a settle pass used to keep (4,096) made every file wait the settle time. */
+static void test_settle_takes_a_burst_of_renamed_in_files_at_once(void **state)
+{
+    s_fixture_t *f = *state;
+    char name[64] = "";
+    int64_t wait;
+    s_watch(f);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "%05d.txt", i);
+        s_rename_in(f, name, "text");
+        if (i % 500 == 0)
+            nw_spool_read_events(f->spool); /* as the loop does: the kernel's queue is bounded */
+    }
+    assert_int_equal(s_settle(f, 1000, &wait, name, sizeof name), 5000);
+    assert_int_equal(wait, -1);
+}
+
 static void test_settle_waits_until_a_file_written_in_place_stops_changing(void **state)
 {
     s_fixture_t *f = *state;
@@ -394,6 +426,10 @@ int main(void)
             test_fail_of_a_name_max_long_article_cuts_the_error_file_name, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_settle_takes_a_renamed_in_file_at_once, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_settle_takes_a_renamed_in_file_whose_event_was_not_read_yet, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_settle_takes_a_burst_of_renamed_in_files_at_once,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
             test_settle_waits_until_a_file_written_in_place_stops_changing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_settle_waits_for_a_renamed_in_file_written_again,

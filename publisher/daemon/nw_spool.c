@@ -17,7 +17,12 @@
 #include <sys/inotify.h>
 #endif
 
-#define S_EVENTS_MAX      4096  /* file events kept between two settle passes */
+/* File events kept between two settle passes: as many as the kernel queues by default
+ * (fs.inotify.max_queued_events), so a burst of renames (thousands of articles dropped at
+ * once) keeps the fast path; past it every listed file waits the settle time. Kept only
+ * during a burst: a pass that used more than S_EVENTS_KEEP frees them. */
+#define S_EVENTS_MAX      16384
+#define S_EVENTS_KEEP     256
 #define S_DONE_SUFFIX_MAX 10000 /* done/NAME.N tried at most up to this N */
 
 /* What a file event said about a name in incoming/. */
@@ -225,6 +230,10 @@ static int s_push(char ***names, size_t *n, size_t *cap, const char *name)
 
 int nw_spool_scan(nw_spool_t *spool, char ***names, size_t *n, char *err, size_t errlen)
 {
+    /* Events queued since the last read are of files the listing will show: a file renamed
+     * in whose event was left unread would be taken for one written in place and wait the
+     * settle time. Read before the listing, every event read names a file already there. */
+    nw_spool_read_events(spool);
     DIR *dir = opendir(spool->incoming);
     if (dir == NULL) {
         int e = errno;
@@ -436,6 +445,11 @@ int nw_spool_settle(nw_spool_t *spool, char **names, size_t *n, int64_t now_ms, 
     spool->n_looks = n_looks;
     spool->n_events = 0;
     spool->events_lost = false;
+    if (spool->cap_events > S_EVENTS_KEEP) {
+        free(spool->events);
+        spool->events = NULL;
+        spool->cap_events = 0;
+    }
     return NW_OK;
 }
 

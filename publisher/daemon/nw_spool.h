@@ -33,8 +33,9 @@ int nw_spool_open(const char *dir, nw_spool_t **out, char *err, size_t errlen);
  * temporary ("~" suffix, ".tmp", ".part", ".partial", ".swp", ".crdownload"). */
 bool nw_spool_name_ready(const char *name);
 
-/* Lists the ready regular files of incoming/ in byte-wise name order into a new array
- * *names of *n strings (free with nw_spool_names_free). Returns NW_OK, NW_ERR_IO /
+/* Reads the file events already queued on the watch (nw_spool_read_events), then lists
+ * the ready regular files of incoming/ in byte-wise name order into a new array *names of
+ * *n strings (free with nw_spool_names_free). Returns NW_OK, NW_ERR_IO /
  * NW_ERR_PERM / NW_ERR_NOTFOUND with the path in err, or NW_ERR_NOMEM. */
 int nw_spool_scan(nw_spool_t *spool, char ***names, size_t *n, char *err, size_t errlen);
 
