@@ -57,7 +57,7 @@ p=$(port); r=$(port)
 ppid_=$!
 pids=$ppid_
 t=0
-while ! grep -q "ready: stream" "$dir/pub.log"; do
+while ! grep -qs "ready: stream" "$dir/pub.log"; do
     t=$((t + 1)); [ "$t" -lt 1200 ] || { echo "bench_ingest: publisher not ready" >&2; cat "$dir/pub.log" >&2; exit 1; }
     sleep 0.05
 done

@@ -38,7 +38,8 @@
 #define S_NAME_MAX    255   /* bytes of a topic name in a record */
 #define S_REC_MAX                                                                                  \
     (S_REC_FIXED + NW_ALERT_FIELD_MAX + NW_ALERT_TOPICS_MAX * (1 + S_NAME_MAX + 8) + NW_FRAME_MAX)
-#define S_SEG_NAME_LEN 24 /* "%020llu.seg" */
+#define S_SEG_NAME_LEN 24    /* "%020llu.seg" */
+#define S_READ_AHEAD   65536 /* bytes an iterator reads at once: many records per pread */
 #define S_STREAM_FILE  "stream-id"
 #define S_LOCK_FILE    "lock"
 #define S_CRC_POLY     0x82F63B78u /* CRC32C (Castagnoli), reflected */
@@ -67,8 +68,11 @@ typedef struct {
 typedef struct {
     int fd;             /* open segment, -1 for none */
     uint64_t first_seq; /* which segment fd reads */
-    uint8_t *buf;       /* the last record read */
+    uint8_t *buf;       /* the last record read, or a window of indexed records */
     size_t cap;         /* bytes allocated in buf */
+    size_t ahead;       /* read-ahead in bytes (iterators); 0: one record per read */
+    uint64_t win_off;   /* segment offset of buf[0] */
+    size_t win_len;     /* indexed bytes held in buf from win_off; 0 = none */
 } s_reader_t;
 
 typedef struct {
@@ -656,6 +660,7 @@ static void s_reader_close(s_reader_t *rd)
     free(rd->buf);
     rd->buf = NULL;
     rd->cap = 0;
+    rd->win_len = 0;
 }
 
 static int s_reader_open(nw_journal_t *j, s_reader_t *rd, const s_segment_t *s)
@@ -665,6 +670,7 @@ static int s_reader_open(nw_journal_t *j, s_reader_t *rd, const s_segment_t *s)
     if (rd->fd >= 0)
         close(rd->fd);
     rd->fd = -1;
+    rd->win_len = 0;
     char *path = s_seg_path(j, s->first_seq, "");
     if (path == NULL)
         return NW_ERR_NOMEM;
@@ -679,7 +685,30 @@ static int s_reader_open(nw_journal_t *j, s_reader_t *rd, const s_segment_t *s)
     return NW_OK;
 }
 
-/* Reads record i of segment k into rd->buf and parses it into *v. */
+/* Reads len bytes at off of rd's segment into rd->buf, and with rd->ahead also the indexed
+ * records after them up to rd->ahead bytes (never past the segment's indexed end, limit):
+ * indexed records do not change, so later reads of them are served from buf. Returns 0 or
+ * what s_read_all returns for the record itself. */
+static int s_reader_fill(s_reader_t *rd, uint64_t off, size_t len, uint64_t limit)
+{
+    size_t want = len;
+    if (rd->ahead > len)
+        want = limit - off < rd->ahead ? (size_t)(limit - off) : rd->ahead;
+    rd->win_len = 0;
+    if (s_grow((void **)&rd->buf, &rd->cap, want, 1) != 0)
+        return ENOMEM;
+    int err = s_read_all(rd->fd, rd->buf, want, (off_t)off);
+    if (err != 0 && want > len) /* the window's end is damaged: the record alone may be fine */
+        err = s_read_all(rd->fd, rd->buf, want = len, (off_t)off);
+    if (err == 0) {
+        rd->win_off = off;
+        rd->win_len = want;
+    }
+    return err;
+}
+
+/* Reads record i of segment k (from rd's window when it holds it) and parses it into *v,
+ * which points into rd->buf until the next read. */
 static int s_reader_read(nw_journal_t *j, s_reader_t *rd, size_t k, uint64_t i, s_view_t *v)
 {
     const s_segment_t *s = &j->segs[k];
@@ -690,14 +719,16 @@ static int s_reader_read(nw_journal_t *j, s_reader_t *rd, size_t k, uint64_t i, 
     int rc, err;
     if ((rc = s_reader_open(j, rd, s)) != NW_OK)
         return rc;
-    if (s_grow((void **)&rd->buf, &rd->cap, len, 1) != 0)
-        return NW_ERR_NOMEM;
-    if ((err = s_read_all(rd->fd, rd->buf, len, (off_t)off)) != 0) {
-        s_seterr(j, "journal: cannot read seq %llu: %s", (unsigned long long)(s->first_seq + i),
-                 err < 0 ? "file is shorter than its index" : strerror(err));
-        return err < 0 ? NW_ERR_JOURNAL_CORRUPT : NW_ERR_IO;
+    if (rd->win_len == 0 || off < rd->win_off || end > rd->win_off + rd->win_len) {
+        if ((err = s_reader_fill(rd, off, len, s->size)) == ENOMEM)
+            return NW_ERR_NOMEM;
+        if (err != 0) {
+            s_seterr(j, "journal: cannot read seq %llu: %s", (unsigned long long)(s->first_seq + i),
+                     err < 0 ? "file is shorter than its index" : strerror(err));
+            return err < 0 ? NW_ERR_JOURNAL_CORRUPT : NW_ERR_IO;
+        }
     }
-    rc = s_record_parse(j, rd->buf, len, &got, v, &why);
+    rc = s_record_parse(j, rd->buf + (off - rd->win_off), len, &got, v, &why);
     if (rc == NW_OK && (got != len || v->seq != s->first_seq + i)) {
         why = "record does not match the index";
         rc = NW_ERR_JOURNAL_CORRUPT;
@@ -1548,6 +1579,7 @@ static int s_iter_new(nw_journal_t *j, uint64_t from, nw_journal_iter_t **out)
     it->next = from;
     it->end = j->next_seq - 1;
     it->rd.fd = -1;
+    it->rd.ahead = S_READ_AHEAD; /* iterators read on in order */
     *out = it;
     return NW_OK;
 }
