@@ -39,7 +39,7 @@
 #define S_REC_MAX                                                                                  \
     (S_REC_FIXED + NW_ALERT_FIELD_MAX + NW_ALERT_TOPICS_MAX * (1 + S_NAME_MAX + 8) + NW_FRAME_MAX)
 #define S_SEG_NAME_LEN 24    /* "%020llu.seg" */
-#define S_READ_AHEAD   65536 /* bytes an iterator reads at once: many records per pread */
+#define S_READ_AHEAD   65536 /* bytes a reader may read at once: many records per pread */
 #define S_STREAM_FILE  "stream-id"
 #define S_LOCK_FILE    "lock"
 #define S_CRC_POLY     0x82F63B78u /* CRC32C (Castagnoli), reflected */
@@ -68,9 +68,8 @@ typedef struct {
 typedef struct {
     int fd;             /* open segment, -1 for none */
     uint64_t first_seq; /* which segment fd reads */
-    uint8_t *buf;       /* the last record read, or a window of indexed records */
+    uint8_t *buf;       /* a window of indexed records: the last one read and maybe more */
     size_t cap;         /* bytes allocated in buf */
-    size_t ahead;       /* read-ahead in bytes (iterators); 0: one record per read */
     uint64_t win_off;   /* segment offset of buf[0] */
     size_t win_len;     /* indexed bytes held in buf from win_off; 0 = none */
 } s_reader_t;
@@ -685,49 +684,53 @@ static int s_reader_open(nw_journal_t *j, s_reader_t *rd, const s_segment_t *s)
     return NW_OK;
 }
 
-/* Reads len bytes at off of rd's segment into rd->buf, and with rd->ahead also the indexed
- * records after them up to rd->ahead bytes (never past the segment's indexed end, limit):
- * indexed records do not change, so later reads of them are served from buf. Returns 0 or
- * what s_read_all returns for the record itself. */
-static int s_reader_fill(s_reader_t *rd, uint64_t off, size_t len, uint64_t limit)
+/* Reads records i..last of segment s (indexed records, which do not change) into rd->buf
+ * with one read, up to S_READ_AHEAD bytes but always all of record i, so that later reads of
+ * them are served from buf. A window that runs into damage falls back to record i alone.
+ * Returns NW_OK, NW_ERR_NOMEM, NW_ERR_JOURNAL_CORRUPT or NW_ERR_IO (the journal's error set). */
+static int s_reader_fill(nw_journal_t *j, s_reader_t *rd, const s_segment_t *s, uint64_t i,
+                         uint64_t last)
 {
-    size_t want = len;
-    if (rd->ahead > len)
-        want = limit - off < rd->ahead ? (size_t)(limit - off) : rd->ahead;
+    uint64_t off = s->offsets[i];
+    uint64_t end = i + 1 < s->n ? s->offsets[i + 1] : s->size;
+    uint64_t limit = last + 1 < s->n ? s->offsets[last + 1] : s->size;
+    size_t len = (size_t)(end - off);
+    size_t want = limit - off < S_READ_AHEAD ? (size_t)(limit - off) : S_READ_AHEAD;
+    if (want < len)
+        want = len;
     rd->win_len = 0;
     if (s_grow((void **)&rd->buf, &rd->cap, want, 1) != 0)
-        return ENOMEM;
+        return NW_ERR_NOMEM;
     int err = s_read_all(rd->fd, rd->buf, want, (off_t)off);
-    if (err != 0 && want > len) /* the window's end is damaged: the record alone may be fine */
+    if (err != 0 && want > len)
         err = s_read_all(rd->fd, rd->buf, want = len, (off_t)off);
-    if (err == 0) {
-        rd->win_off = off;
-        rd->win_len = want;
+    if (err != 0) {
+        s_seterr(j, "journal: cannot read seq %llu: %s", (unsigned long long)(s->first_seq + i),
+                 err < 0 ? "file is shorter than its index" : strerror(err));
+        return err < 0 ? NW_ERR_JOURNAL_CORRUPT : NW_ERR_IO;
     }
-    return err;
+    rd->win_off = off;
+    rd->win_len = want;
+    return NW_OK;
 }
 
-/* Reads record i of segment k (from rd's window when it holds it) and parses it into *v,
- * which points into rd->buf until the next read. */
-static int s_reader_read(nw_journal_t *j, s_reader_t *rd, size_t k, uint64_t i, s_view_t *v)
+/* Reads record i of segment k (from rd's window when it holds it; else a new window up to
+ * record last, the furthest the caller will read, i <= last < the segment's count) and
+ * parses it into *v, which points into rd->buf until the next read. */
+static int s_reader_read(nw_journal_t *j, s_reader_t *rd, size_t k, uint64_t i, uint64_t last,
+                         s_view_t *v)
 {
     const s_segment_t *s = &j->segs[k];
     uint64_t off = s->offsets[i];
     uint64_t end = i + 1 < s->n ? s->offsets[i + 1] : s->size;
     size_t len = (size_t)(end - off), got;
     const char *why;
-    int rc, err;
+    int rc;
     if ((rc = s_reader_open(j, rd, s)) != NW_OK)
         return rc;
-    if (rd->win_len == 0 || off < rd->win_off || end > rd->win_off + rd->win_len) {
-        if ((err = s_reader_fill(rd, off, len, s->size)) == ENOMEM)
-            return NW_ERR_NOMEM;
-        if (err != 0) {
-            s_seterr(j, "journal: cannot read seq %llu: %s", (unsigned long long)(s->first_seq + i),
-                     err < 0 ? "file is shorter than its index" : strerror(err));
-            return err < 0 ? NW_ERR_JOURNAL_CORRUPT : NW_ERR_IO;
-        }
-    }
+    if ((rd->win_len == 0 || off < rd->win_off || end > rd->win_off + rd->win_len) &&
+        (rc = s_reader_fill(j, rd, s, i, last)) != NW_OK)
+        return rc;
     rc = s_record_parse(j, rd->buf + (off - rd->win_off), len, &got, v, &why);
     if (rc == NW_OK && (got != len || v->seq != s->first_seq + i)) {
         why = "record does not match the index";
@@ -1553,7 +1556,8 @@ int nw_journal_contains(nw_journal_t *j, const char *id, bool *found)
         if (k < 0 || seq - j->segs[k].first_seq >= j->segs[k].n)
             continue; /* deleted by retention */
         s_view_t v;
-        int rc = s_reader_read(j, &j->reader, (size_t)k, seq - j->segs[k].first_seq, &v);
+        uint64_t r = seq - j->segs[k].first_seq;
+        int rc = s_reader_read(j, &j->reader, (size_t)k, r, r, &v); /* this record only */
         if (rc != NW_OK)
             return rc;
         if (v.id_len == len && memcmp(v.id, id, len) == 0) {
@@ -1579,7 +1583,6 @@ static int s_iter_new(nw_journal_t *j, uint64_t from, nw_journal_iter_t **out)
     it->next = from;
     it->end = j->next_seq - 1;
     it->rd.fd = -1;
-    it->rd.ahead = S_READ_AHEAD; /* iterators read on in order */
     *out = it;
     return NW_OK;
 }
@@ -1692,7 +1695,8 @@ int nw_journal_iter_next(nw_journal_iter_t *it, nw_journal_record_t *rec)
             continue;
         }
         s_view_t v;
-        int rc = s_reader_read(j, &it->rd, (size_t)k, it->next - s->first_seq, &v);
+        uint64_t last = it->end - s->first_seq < s->n ? it->end - s->first_seq : s->n - 1;
+        int rc = s_reader_read(j, &it->rd, (size_t)k, it->next - s->first_seq, last, &v);
         if (rc == NW_ERR_JOURNAL_CORRUPT)
             it->next++;
         if (rc != NW_OK)
