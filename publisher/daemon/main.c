@@ -9,6 +9,7 @@
 #include "nw_error.h"
 #include "nw_extract.h"
 #include "nw_ingest.h"
+#include "nw_ingest_pool.h"
 #include "nw_json.h"
 #include "nw_log.h"
 #include "nw_metrics_http.h"
@@ -61,6 +62,7 @@ enum {
     S_OPT_HEARTBEAT = 256,
     S_OPT_SNDHWM,
     S_OPT_MAX_SIZE,
+    S_OPT_INGEST_THREADS,
     S_OPT_LOG_LEVEL,
     S_OPT_BOILERPLATE,
     S_OPT_JOURNAL,
@@ -105,6 +107,7 @@ static const struct option s_long_options[] = {
     {"heartbeat", required_argument, NULL, S_OPT_HEARTBEAT},
     {"sndhwm", required_argument, NULL, S_OPT_SNDHWM},
     {"max-article-size", required_argument, NULL, S_OPT_MAX_SIZE},
+    {"ingest-threads", required_argument, NULL, S_OPT_INGEST_THREADS},
     {"log-level", required_argument, NULL, S_OPT_LOG_LEVEL},
     {"journal", required_argument, NULL, S_OPT_JOURNAL},
     {"no-journal", no_argument, NULL, S_OPT_NO_JOURNAL},
@@ -186,6 +189,8 @@ static void s_print_help(FILE *out)
           "                             (0 = no limit; default 100000)\n"
           "        --max-article-size SIZE\n"
           "                             larger articles fail (suffixes K, M, G; default 4M)\n"
+          "        --ingest-threads N   threads that read and tag spool articles side by\n"
+          "                             side, 1 to 64 (default: the processors, at most 4)\n"
           "        --journal DIR        journal folder: every alert is appended there before\n"
           "                             it is sent; it keeps the stream id and numbers\n"
           "                             across restarts (default ./journal)\n"
@@ -418,6 +423,11 @@ static int s_apply_option(s_cmdline_t *cl, int opt, const char *value, char *err
     case S_OPT_SNDHWM:
         if ((rc = nw_opt_uint("--sndhwm", value, 0, INT_MAX, &v, err, errlen)) == NW_OK)
             cl->pubd.sndhwm = (int)v;
+        break;
+    case S_OPT_INGEST_THREADS:
+        if ((rc = nw_opt_uint("--ingest-threads", value, 1, NW_INGEST_POOL_MAX_THREADS, &v, err,
+                              errlen)) == NW_OK)
+            cl->pubd.ingest_threads = (size_t)v;
         break;
     case S_OPT_MAX_SIZE:
         rc = nw_opt_size("--max-article-size", value, 1, 1ull << 30, &cl->pubd.max_article_size,

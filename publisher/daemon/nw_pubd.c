@@ -7,6 +7,7 @@
 #include "nw_error.h"
 #include "nw_groupsync.h"
 #include "nw_ingest.h"
+#include "nw_ingest_pool.h"
 #include "nw_journal.h"
 #include "nw_log.h"
 #include "nw_pubsock.h"
@@ -74,6 +75,17 @@ typedef struct {
     size_t cap_held; /* allocated entries of held */
 } s_batch_t;
 
+/* Articles of incoming/ read and tagged ahead of their turn, side by side (nw_ingest_pool):
+ * jobs[i] is the listing's pending[first + i]. The spool loop takes them in order; any
+ * other order (a pause, a new listing, a reload) drops what is left, to be read again. */
+typedef struct {
+    nw_ingest_job_t jobs[S_BATCH_ARTICLES];
+    char *paths[S_BATCH_ARTICLES]; /* incoming/NAME of each job (owned) */
+    size_t first;                  /* the pending index of jobs[0] */
+    size_t n;                      /* jobs read */
+    size_t next;                   /* the next job to take */
+} s_ahead_t;
+
 /* Everything one run of the daemon holds. The uv handles are embedded, so the struct lives
  * until the loop has closed them all (nw_pubd_run's stack frame outlives the loop). */
 typedef struct {
@@ -110,7 +122,9 @@ typedef struct {
     nw_model_t *model;          /* current topic model, NULL for none (replaced with it) */
     nw_boilerplate_t *rules;    /* current boilerplate rules (replaced by SIGHUP) */
     nw_html_rules_t *html;      /* current HTML markup rules (replaced by SIGHUP) */
-    nw_tagger_ws_t *tagger_ws;  /* the tagger's memory, kept from article to article */
+    nw_tagger_ws_t *tagger_ws;  /* the tagger's memory for files and feed items */
+    nw_ingest_pool_t *ingest;   /* reads and tags spool articles on several threads */
+    s_ahead_t *ahead;           /* spool articles read ahead by ingest */
     char **pending;             /* names of incoming/ from the last listing */
     size_t n_pending;           /* entries of pending */
     size_t next_pending;        /* next entry of pending to process */
@@ -461,18 +475,10 @@ static s_outcome_t s_commit(s_daemon_t *d)
     return s_send_held(d, &d->batch);
 }
 
-/* Reads and parses the article at path into *res; err holds the reason for S_BAD. */
-static s_outcome_t s_ingest(s_daemon_t *d, const char *path, const char *name, bool spool,
-                            nw_ingest_result_t *res, char *err, size_t errlen)
+/* The outcome of nw_ingest_file's rc for article name (logged as Latin-1 when read so). */
+static s_outcome_t s_ingest_outcome(int rc, const char *name, const nw_ingest_result_t *res,
+                                    const char *err)
 {
-    nw_ingest_cfg_t cfg = {.rules = d->rules,
-                           .taxonomy = d->taxonomy,
-                           .html = d->html,
-                           .model = d->model,
-                           .max_size = d->opts->max_article_size,
-                           .only_plain_files = spool,
-                           .tagger_ws = d->tagger_ws};
-    int rc = nw_ingest_file(&cfg, path, name, s_now_ms(), res, err, errlen);
     if (rc == NW_ERR_NOTFOUND)
         return S_GONE;
     if (rc == NW_ERR_NOMEM) {
@@ -486,33 +492,55 @@ static s_outcome_t s_ingest(s_daemon_t *d, const char *path, const char *name, b
     return S_DONE;
 }
 
-/* Ingests the article at path into the batch and journals (and sends or holds) its alerts;
- * err holds the reason for S_BAD. On S_DONE the article is the batch's newest entry (the
- * batch owns a copy of name); on S_PAUSE or S_FATAL its result is kept too (held alerts may
- * point into it). */
-static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, bool spool,
-                             s_file_id_t *read, char *err, size_t errlen)
+/* The ingest settings of the current taxonomy, model and rules. */
+static nw_ingest_cfg_t s_ingest_cfg(const s_daemon_t *d, bool spool)
+{
+    return (nw_ingest_cfg_t){.rules = d->rules,
+                             .taxonomy = d->taxonomy,
+                             .html = d->html,
+                             .model = d->model,
+                             .max_size = d->opts->max_article_size,
+                             .only_plain_files = spool,
+                             .tagger_ws = d->tagger_ws};
+}
+
+/* Journals (and sends or holds) the alerts of the article just ingested, with outcome out,
+ * into the batch's next result slot; *read gets the file it read. On S_DONE the article is
+ * the batch's newest entry (the batch owns a copy of name); on S_PAUSE or S_FATAL its
+ * result is kept too (held alerts may point into it). */
+static s_outcome_t s_process_ingested(s_daemon_t *d, const char *name, s_outcome_t out,
+                                      s_file_id_t *read)
 {
     s_batch_t *b = &d->batch;
     nw_ingest_result_t *res = &b->res[b->n_res];
+    *read = (s_file_id_t){.dev = res->file_dev, .ino = res->file_ino};
+    if (out != S_DONE)
+        return out;
     char *own = strdup(name);
     if (own == NULL) {
         nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(NW_ERR_NOMEM));
+        nw_ingest_result_clear(res);
         return S_FATAL;
     }
-    s_outcome_t out = s_ingest(d, path, name, spool, res, err, errlen);
-    *read = (s_file_id_t){.dev = res->file_dev, .ino = res->file_ino};
-    if (out == S_DONE) {
-        b->n_res++;
-        out = s_publish_update(d, res, name, name, &b->reports[b->n]);
-    }
-    if (out != S_DONE) {
+    b->n_res++;
+    if ((out = s_publish_update(d, res, name, name, &b->reports[b->n])) != S_DONE) {
         free(own);
         return out;
     }
     b->files[b->n] = *read;
     b->names[b->n++] = own;
     return S_DONE;
+}
+
+/* Ingests the article at path (not from the spool) on the loop's thread and publishes it
+ * as s_process_ingested does; err holds the reason for S_BAD. */
+static s_outcome_t s_process(s_daemon_t *d, const char *path, const char *name, s_file_id_t *read,
+                             char *err, size_t errlen)
+{
+    nw_ingest_cfg_t cfg = s_ingest_cfg(d, false);
+    nw_ingest_result_t *res = &d->batch.res[d->batch.n_res];
+    int rc = nw_ingest_file(&cfg, path, name, s_now_ms(), res, err, errlen);
+    return s_process_ingested(d, name, s_ingest_outcome(rc, name, res, err), read);
 }
 
 /* --- Articles from feeds ------------------------------------------------------------- */
@@ -526,12 +554,7 @@ static int s_on_feed_article(void *arg, const nw_feed_article_t *a)
     if (d->stopping)
         return NW_ERR_STOPPED;
     const char *name = a->link[0] ? a->link : a->guid;
-    nw_ingest_cfg_t cfg = {.rules = d->rules,
-                           .taxonomy = d->taxonomy,
-                           .html = d->html,
-                           .model = d->model,
-                           .max_size = d->opts->max_article_size,
-                           .tagger_ws = d->tagger_ws};
+    nw_ingest_cfg_t cfg = s_ingest_cfg(d, false);
     nw_ingest_meta_t meta = {
         .url = a->link, .author = a->author, .article_time_ms = a->published_ms};
     nw_ingest_result_t res;
@@ -600,7 +623,7 @@ static bool s_process_file(s_daemon_t *d, const char *path)
     char err[S_ERR_MAX];
     const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
     s_file_id_t read;
-    s_outcome_t out = s_process(d, path, name, false, &read, err, sizeof err);
+    s_outcome_t out = s_process(d, path, name, &read, err, sizeof err);
     /* What was journaled is made durable and sent, also before a pause. */
     if ((out == S_DONE || out == S_PAUSE) && !d->stopping && s_commit(d) == S_FATAL)
         out = S_FATAL;
@@ -682,20 +705,71 @@ static void s_finish_spool_article(s_daemon_t *d, const s_batch_t *b, size_t i)
     s_log_published(name, report);
 }
 
-/* Takes incoming/name into the batch (or moves it to failed/). Returns S_DONE to go on with
- * the next name, S_PAUSE or S_FATAL to end the batch there (the name stays pending). */
+/* Drops the articles read ahead that were not taken (they stay in incoming/). */
+static void s_ahead_clear(s_ahead_t *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        nw_ingest_result_clear(&a->jobs[i].res);
+        free(a->paths[i]);
+        a->paths[i] = NULL;
+    }
+    a->n = a->next = 0;
+}
+
+/* Reads and tags the next pending articles of incoming/, as many as a turn takes, side by
+ * side. A name too long for a path gets no job but its reason. Returns NW_OK or
+ * NW_ERR_NOMEM. */
+static int s_ahead_fill(s_daemon_t *d)
+{
+    s_ahead_t *a = d->ahead;
+    s_ahead_clear(a);
+    a->first = d->next_pending;
+    size_t n = d->n_pending - d->next_pending;
+    if (n > S_BATCH_ARTICLES - d->batch.n)
+        n = S_BATCH_ARTICLES - d->batch.n;
+    for (size_t i = 0; i < n; i++) {
+        nw_ingest_job_t *job = &a->jobs[i];
+        char path[PATH_MAX];
+        const char *name = d->pending[a->first + i];
+        *job = (nw_ingest_job_t){.name = name};
+        a->n++;
+        if (nw_spool_incoming_path(d->spool, name, path, sizeof path) != NW_OK) {
+            job->rc = NW_ERR_INVAL;
+            snprintf(job->err, sizeof job->err, "%s: name too long", name);
+        } else if ((a->paths[i] = strdup(path)) == NULL) {
+            return NW_ERR_NOMEM;
+        }
+        job->path = a->paths[i];
+    }
+    nw_ingest_cfg_t cfg = s_ingest_cfg(d, true);
+    nw_ingest_pool_run(d->ingest, &cfg, s_now_ms(), a->jobs, a->n);
+    return NW_OK;
+}
+
+/* Takes incoming/name, the next pending name, into the batch (or moves it to failed/), read
+ * ahead with the names after it. Returns S_DONE to go on with the next name, S_PAUSE or
+ * S_FATAL to end the batch there (the name stays pending). */
 static s_outcome_t s_take_spool_name(s_daemon_t *d, const char *name)
 {
-    char path[PATH_MAX], err[S_ERR_MAX];
-    if (nw_spool_incoming_path(d->spool, name, path, sizeof path) != NW_OK) {
-        snprintf(err, sizeof err, "%s: name too long", name);
-        s_fail_spool_article(d, name, (s_file_id_t){0}, err);
-        return S_DONE;
+    s_ahead_t *a = d->ahead;
+    if ((a->next == a->n || a->first + a->next != d->next_pending) && s_ahead_fill(d) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(NW_ERR_NOMEM));
+        return S_FATAL;
     }
+    nw_ingest_job_t *job = &a->jobs[a->next++];
     s_file_id_t read = {0};
-    s_outcome_t out = s_process(d, path, name, true, &read, err, sizeof err);
+    s_outcome_t out;
+    if (job->path == NULL) {
+        out = S_BAD; /* no path for the name */
+    } else {
+        /* the batch's result slot takes the job's result */
+        d->batch.res[d->batch.n_res] = job->res;
+        memset(&job->res, 0, sizeof job->res);
+        out = s_ingest_outcome(job->rc, name, &d->batch.res[d->batch.n_res], job->err);
+        out = s_process_ingested(d, name, out, &read);
+    }
     switch (out) {
-    case S_BAD: s_fail_spool_article(d, name, read, err); return S_DONE;
+    case S_BAD: s_fail_spool_article(d, name, read, job->err); return S_DONE;
     case S_GONE: nw_log(NW_LOG_DEBUG, "%s: gone before it was read", name); return S_DONE;
     default: return out;
     }
@@ -916,6 +990,7 @@ static void s_rescan(s_daemon_t *d)
     /* A name in flight now may be re-created after its move to done/: look again then. */
     if (s_drop_in_flight(d, names, &n) > 0)
         d->rescan_after_sync = true;
+    s_ahead_clear(d->ahead); /* its jobs name entries of the old listing */
     nw_spool_names_free(&d->pending, d->n_pending);
     d->pending = names;
     d->n_pending = n;
@@ -1056,6 +1131,7 @@ static void s_reload(s_daemon_t *d)
     nw_boilerplate_t *rules = NULL;
     const char *tpath = d->opts->topics_path, *bpath = d->opts->boilerplate_path;
     const char *mpath = d->opts->model_path;
+    s_ahead_clear(d->ahead); /* read with what is replaced: read again with what replaces it */
     /* The taxonomy and the model go together: both load, or the old pair stays. */
     if (nw_ingest_load_taxonomy(tpath, &tax, err, sizeof err) != NW_OK ||
         nw_ingest_load_model(mpath, tax, &model, err, sizeof err) != NW_OK) {
@@ -1114,8 +1190,17 @@ static int s_load_config(s_daemon_t *d)
         nw_log(NW_LOG_ERROR, "--model %s", err);
         return NW_PUBD_EXIT_USAGE;
     }
-    if (nw_tagger_ws_new(&d->tagger_ws) != NW_OK) {
+    size_t threads = d->opts->ingest_threads ? d->opts->ingest_threads
+                                             : nw_ingest_pool_default_threads();
+    int rc;
+    if (nw_tagger_ws_new(&d->tagger_ws) != NW_OK ||
+        (d->ahead = calloc(1, sizeof *d->ahead)) == NULL) {
         nw_log(NW_LOG_ERROR, "out of memory");
+        return NW_PUBD_EXIT_FAILURE;
+    }
+    if ((rc = nw_ingest_pool_new(threads, &d->ingest)) != NW_OK) {
+        nw_log(NW_LOG_ERROR, "--ingest-threads %zu: cannot start them: %s", threads,
+               nw_strerror(rc));
         return NW_PUBD_EXIT_FAILURE;
     }
     if (nw_ingest_load_rules(d->opts->boilerplate_path, &d->rules, err, sizeof err) != NW_OK) {
@@ -1414,6 +1499,10 @@ static void s_teardown(s_daemon_t *d)
     nw_boilerplate_destroy(&d->rules);
     nw_html_rules_destroy(&d->html);
     nw_tagger_ws_destroy(&d->tagger_ws);
+    if (d->ahead != NULL)
+        s_ahead_clear(d->ahead);
+    free(d->ahead);
+    nw_ingest_pool_destroy(&d->ingest);
 }
 
 int nw_pubd_run(const nw_pubd_opts_t *opts)

@@ -76,6 +76,8 @@ typedef struct {
     int sndhwm;                       /* send high-water mark, messages per subscriber */
     int linger_ms;                    /* how long shutdown may wait to flush queued messages */
     uint64_t max_article_size;        /* bytes; larger articles fail */
+    size_t ingest_threads;            /* threads that read and tag spool articles side by side
+                                       * (the loop's included); 0 = nw_ingest_pool's default */
     const char *const *files;         /* articles to publish once at start ("-" = stdin) */
     size_t n_files;                   /* entries of files */
     const char *metrics_bind;         /* --metrics-bind HOST:PORT, NULL for no metrics */

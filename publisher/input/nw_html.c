@@ -127,6 +127,11 @@ static bool s_known_tag(const char *p, const char *end)
     return false;
 }
 
+void nw_html_init(void)
+{
+    xmlInitParser();
+}
+
 bool nw_html_sniff(const char *data, size_t len)
 {
     const char *p = data, *end = data + (len < S_SNIFF_BYTES ? len : S_SNIFF_BYTES);

@@ -33,6 +33,10 @@ typedef struct {
                                       NULL = none */
 } nw_html_opts_t;
 
+/* Initialises libxml2, which must happen once on one thread before several threads
+ * extract pages at once. Idempotent; a single-threaded caller needs no call. */
+void nw_html_init(void);
+
 /* Returns true when the first bytes of data look like an HTML document: after a BOM and
  * blanks, a doctype, <html, <head, <body or a comment, or a '<' start with at least four
  * HTML elements (p, div, a, span, li...) in the first 4 KiB. Plain-text articles rarely
