@@ -21,7 +21,9 @@ struct nw_logfile_t {
     size_t lost;       /* lines of pending the latest failed drain did not write */
     int fd;            /* O_APPEND descriptor */
     nw_fsync_t policy; /* when to fdatasync */
-    bool dirty;        /* written since the last successful sync */
+    bool dirty;        /* written since the last sync began (and not known synced) */
+    int sync_fd;       /* the descriptor a sync from nw_logfile_sync_begin is out on; -1 */
+    bool sync_retired; /* sync_fd was replaced by a reopen: closed when its sync ends */
     int sync_errno;    /* errno of the latest failed sync, 0 if none */
     size_t repaired;   /* bytes of a partial last line the last open truncated */
 };
@@ -87,6 +89,7 @@ int nw_logfile_open(const char *path, nw_fsync_t policy, nw_logfile_t **out)
         return NW_ERR_NOMEM;
     }
     log->policy = policy;
+    log->sync_fd = -1;
     int rc = s_open(path, &log->fd, &log->repaired);
     if (rc != NW_OK) {
         free(log->path);
@@ -183,6 +186,36 @@ int nw_logfile_flush(nw_logfile_t *log)
     return s_sync(log);
 }
 
+int nw_logfile_sync_begin(nw_logfile_t *log)
+{
+    nw_logfile_drain(log); /* lost lines: the caller's nw_logfile_drain reports them */
+    if (log->policy == NW_FSYNC_NEVER || !log->dirty || log->sync_fd >= 0)
+        return -1;
+    log->dirty = false; /* lines written from now on wait for the next sync */
+    log->sync_fd = log->fd;
+    return log->fd;
+}
+
+int nw_logfile_sync_end(nw_logfile_t *log, int err)
+{
+    if (log->sync_retired)
+        close(log->sync_fd); /* a reopen synced that file itself */
+    else if (err != 0)
+        log->dirty = true;
+    log->sync_fd = -1;
+    log->sync_retired = false;
+    if (err != 0) {
+        log->sync_errno = err;
+        return NW_ERR_SYNC;
+    }
+    return NW_OK;
+}
+
+bool nw_logfile_syncing(const nw_logfile_t *log)
+{
+    return log->sync_fd >= 0;
+}
+
 size_t nw_logfile_lost(const nw_logfile_t *log)
 {
     return log->lost;
@@ -203,7 +236,10 @@ int nw_logfile_reopen(nw_logfile_t *log)
     nw_logfile_drain(log); /* the lines held so far belong to the old file */
     if (log->policy != NW_FSYNC_NEVER && log->dirty)
         s_sync(log);
-    close(log->fd);
+    if (log->fd == log->sync_fd)
+        log->sync_retired = true; /* its sync is out: closed when that ends */
+    else
+        close(log->fd);
     log->fd = fd;
     log->dirty = false;
     log->repaired = repaired;

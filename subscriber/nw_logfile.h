@@ -14,12 +14,16 @@
  * much), so the next line does not run into it. A write cut short by a full disk is truncated away
  * the same way at once. Both assume this process is the file's only writer. nw_logfile_reopen() is
  * for SIGHUP after logrotate has renamed the file: new lines go to a new file at the same path.
- * Durability follows the fsync policy: after every line, on nw_logfile_flush() (which the
- * subscriber calls each second), or never (the kernel writes back when it likes).
+ * Durability follows the fsync policy: after every line, each second, or never (the kernel
+ * writes back when it likes). The second's sync may run on another thread, so that a
+ * long fdatasync does not stall the caller's loop: nw_logfile_sync_begin() gives the
+ * descriptor to sync, nw_logfile_sync_end() takes the outcome (the subscriber runs it on
+ * libuv's thread pool); nw_logfile_flush() does the same in the caller's thread.
  */
 #ifndef NW_LOGFILE_H
 #define NW_LOGFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum {
@@ -65,14 +69,30 @@ size_t nw_logfile_lost(const nw_logfile_t *log);
  * the file then stays unsynced and the next call tries again. */
 int nw_logfile_flush(nw_logfile_t *log);
 
+/* Starts a sync off the caller's thread: drains the buffer (a failure there is not reported
+ * here) and, when lines were written since the last sync began (and the policy is not
+ * never), counts them as being synced and returns the descriptor to fdatasync; returns -1
+ * when there is nothing to sync or a sync is already out. The descriptor stays open until
+ * nw_logfile_sync_end, also across a reopen; nw_logfile_close must not come between. */
+int nw_logfile_sync_begin(nw_logfile_t *log);
+
+/* Ends the sync nw_logfile_sync_begin started, with its outcome (0, or the errno of the
+ * failed fdatasync). Returns NW_OK, or NW_ERR_SYNC (reason: nw_logfile_sync_error): the
+ * lines stay unsynced and the next sync takes them again. */
+int nw_logfile_sync_end(nw_logfile_t *log, int err);
+
+/* Returns true between nw_logfile_sync_begin (when it returned a descriptor) and
+ * nw_logfile_sync_end. */
+bool nw_logfile_syncing(const nw_logfile_t *log);
+
 /* Returns a static description of why the latest sync failed ("" if none has). */
 const char *nw_logfile_sync_error(const nw_logfile_t *log);
 
 /* Opens the path again (repairing it like nw_logfile_open) and switches to the new file,
  * draining the buffer into the old one, syncing (unless the policy is never; a failure there cannot
  * be retried and is ignored: the lines stay in the old file, which the kernel writes back) and
- * closing the old one. Returns NW_OK; on failure the old file stays in use and the open error is
- * returned. */
+ * closing the old one (at nw_logfile_sync_end when a sync of it is out). Returns NW_OK; on failure
+ * the old file stays in use and the open error is returned. */
 int nw_logfile_reopen(nw_logfile_t *log);
 
 /* Returns how many bytes of a partial last line the latest open or reopen truncated
@@ -83,7 +103,7 @@ size_t nw_logfile_repaired(const nw_logfile_t *log);
 const char *nw_logfile_path(const nw_logfile_t *log);
 
 /* Drains the buffer, syncs per the policy, closes and frees, and sets *log_p to NULL. Safe on NULL
- * and twice. */
+ * and twice. Not while a sync is out (nw_logfile_syncing). */
 void nw_logfile_close(nw_logfile_t **log_p);
 
 #endif

@@ -25,7 +25,11 @@ struct nw_sinks_t {
     nw_exec_t *exec;        /* --exec, or NULL */
     nw_ratelimit_t log_rl;  /* --log write and sync failures */
     nw_ratelimit_t drop_rl; /* --exec queue-full drops */
+    uv_fs_t log_sync;       /* --fsync interval: the log's fdatasync on libuv's thread pool */
+    bool closing;           /* nw_sinks_close came while that sync was out: it finishes */
 };
+
+static void s_free(nw_sinks_t *s);
 
 /* ------------------------------------------------------------------ standard output */
 
@@ -117,14 +121,43 @@ void nw_sinks_reopen_log(nw_sinks_t *s)
     }
 }
 
-void nw_sinks_tick(nw_sinks_t *s)
+/* Says so (rate-limited) when a sync of the log failed. */
+static void s_report_sync(nw_sinks_t *s, int rc)
 {
     uint64_t held;
-    nw_sinks_drain(s);
-    if (s->log != NULL && nw_logfile_flush(s->log) != NW_OK &&
-        nw_ratelimit_hit(&s->log_rl, (int64_t)uv_now(s->loop), &held))
+    if (rc != NW_OK && nw_ratelimit_hit(&s->log_rl, (int64_t)uv_now(s->loop), &held))
         nw_log(NW_LOG_ERROR, "--log: %s: written but not synced: %s (will retry)",
                nw_logfile_path(s->log), nw_logfile_sync_error(s->log));
+}
+
+static void s_on_log_synced(uv_fs_t *req)
+{
+    nw_sinks_t *s = req->data;
+    int err = req->result < 0 ? (int)-req->result : 0;
+    uv_fs_req_cleanup(req);
+    s_report_sync(s, nw_logfile_sync_end(s->log, err));
+    if (s->closing)
+        s_free(s);
+}
+
+void nw_sinks_tick(nw_sinks_t *s)
+{
+    nw_sinks_drain(s);
+    if (s->log == NULL)
+        return;
+    if (s->opts.fsync != NW_FSYNC_INTERVAL) {
+        s_report_sync(s, nw_logfile_flush(s->log)); /* always: a failed sync again */
+        return;
+    }
+    /* The second's sync runs on the thread pool: a long fdatasync of a busy log does not
+     * hold up the loop, which goes on receiving and writing lines meanwhile. */
+    int fd = nw_logfile_sync_begin(s->log);
+    if (fd < 0)
+        return;
+    s->log_sync.data = s;
+    int rc = uv_fs_fdatasync(s->loop, &s->log_sync, fd, s_on_log_synced);
+    if (rc < 0)
+        s_report_sync(s, nw_logfile_sync_end(s->log, -rc));
 }
 
 /* ------------------------------------------------------------------ --exec */
@@ -235,6 +268,15 @@ void nw_sinks_close(nw_sinks_t **s_p, uint64_t stdout_grace_ms, uint64_t exec_gr
         *exec_stats = nw_exec_stats(s->exec);
     nw_exec_close(&s->exec, exec_grace_ms, NULL, NULL);
     nw_stdout_close(&s->out, stdout_grace_ms, NULL, NULL);
+    if (s->log != NULL && nw_logfile_syncing(s->log))
+        s->closing = true; /* s_on_log_synced closes the log once its sync is back */
+    else
+        s_free(s);
+}
+
+/* Closes the log (a final sync) and frees s. */
+static void s_free(nw_sinks_t *s)
+{
     nw_logfile_close(&s->log);
     nw_format_destroy(&s->format);
     nw_compact_destroy(&s->compact);

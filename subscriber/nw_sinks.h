@@ -65,7 +65,8 @@ void nw_sinks_reopen_log(nw_sinks_t *s);
  * subscriber calls it once per loop turn and before every state save. Safe on NULL. */
 void nw_sinks_drain(nw_sinks_t *s);
 
-/* Each second: syncs the log under --fsync interval (a failed sync is logged, retried). */
+/* Each second: syncs the log under --fsync interval on libuv's thread pool, so the loop
+ * goes on meanwhile (a failed sync is logged, retried). */
 void nw_sinks_tick(nw_sinks_t *s);
 
 /* Copies the --exec hook's counters so far into *stats; leaves it alone without a hook. */
@@ -76,8 +77,8 @@ bool nw_sinks_has_exec(const nw_sinks_t *s);
 
 /* Stops: standard output is written for at most stdout_grace_ms more, hooks run for at
  * most exec_grace_ms more (both from the loop, after this call), the log is synced and
- * closed. *exec_stats (may be NULL) gets the hook's final counters. Frees s and sets *s_p to
- * NULL. Safe on NULL and twice. */
+ * closed (from the loop once a sync in flight is back). *exec_stats (may be NULL) gets the
+ * hook's final counters. Frees s (then too) and sets *s_p to NULL. Safe on NULL and twice. */
 void nw_sinks_close(nw_sinks_t **s_p, uint64_t stdout_grace_ms, uint64_t exec_grace_ms,
                     nw_exec_stats_t *exec_stats);
 

@@ -32,7 +32,7 @@ static const char *const s_inputs[] = {
     NW_TEST_DATA_DIR "/no-such-article.txt",
 };
 #define S_N_INPUTS (sizeof s_inputs / sizeof s_inputs[0])
-#define S_JOBS (S_N_INPUTS * 6)
+#define S_JOBS     (S_N_INPUTS * 6)
 
 typedef struct {
     nw_taxonomy_t *tax;

@@ -292,6 +292,83 @@ static void test_successful_sync_clears_dirty(void **state)
     nw_logfile_close(&log);
 }
 
+/* The second's sync off the caller's thread: begin hands out the descriptor once per batch
+ * of lines, lines written meanwhile wait for the next sync, and a failed one is taken again. */
+static void test_split_sync_takes_what_was_written_before_it(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_INTERVAL, &log), NW_OK);
+    assert_int_equal(nw_logfile_sync_begin(log), -1); /* nothing written */
+    assert_int_equal(nw_logfile_write(log, "{\"a\":1}\n", 8), NW_OK);
+    int fd = nw_logfile_sync_begin(log);
+    assert_true(fd >= 0);
+    assert_true(nw_logfile_syncing(log));
+    char *text = nw_test_read_file(fx->path, NULL);
+    assert_string_equal(text, "{\"a\":1}\n"); /* drained before the sync */
+    free(text);
+    assert_int_equal(nw_logfile_sync_begin(log), -1); /* one out at a time */
+    assert_int_equal(nw_logfile_write(log, "{\"b\":2}\n", 8), NW_OK);
+    assert_int_equal(fdatasync(fd), 0); /* what the thread pool does */
+    assert_int_equal(nw_logfile_sync_end(log, 0), NW_OK);
+    assert_false(nw_logfile_syncing(log));
+    /* b came during that sync: the next one takes it; it fails, and the one after retries */
+    assert_int_equal(nw_logfile_sync_begin(log), fd);
+    assert_int_equal(nw_logfile_sync_end(log, EIO), NW_ERR_SYNC);
+    assert_true(nw_logfile_sync_error(log)[0] != '\0');
+    assert_int_equal(nw_logfile_sync_begin(log), fd);
+    assert_int_equal(nw_logfile_sync_end(log, 0), NW_OK);
+    assert_int_equal(nw_logfile_sync_begin(log), -1); /* all synced */
+    nw_logfile_close(&log);
+}
+
+/* Under never there is nothing to sync, whatever was written. */
+static void test_split_sync_under_never_gives_nothing(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_NEVER, &log), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "x\n", 2), NW_OK);
+    assert_int_equal(nw_logfile_sync_begin(log), -1);
+    nw_logfile_close(&log);
+    char *text = nw_test_read_file(fx->path, NULL);
+    assert_string_equal(text, "x\n");
+    free(text);
+}
+
+/* A reopen (logrotate) while a sync of the old file is out keeps that descriptor open until
+ * the sync ends, then closes it; the new file gets the new lines. */
+static void test_reopen_during_a_sync_keeps_its_descriptor_until_the_end(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_INTERVAL, &log), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "old\n", 4), NW_OK);
+    int fd = nw_logfile_sync_begin(log);
+    assert_true(fd >= 0);
+    char rotated[600];
+    snprintf(rotated, sizeof rotated, "%s.1", fx->path);
+    assert_int_equal(rename(fx->path, rotated), 0);
+    assert_int_equal(nw_logfile_reopen(log), NW_OK);
+    assert_int_equal(nw_logfile_reopen(log), NW_OK); /* twice: the first new file just closes */
+    assert_true(fcntl(fd, F_GETFD) >= 0);            /* still open for its sync */
+    assert_int_equal(nw_logfile_write(log, "new\n", 4), NW_OK);
+    assert_int_equal(fdatasync(fd), 0);
+    assert_int_equal(nw_logfile_sync_end(log, 0), NW_OK);
+    errno = 0;
+    assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed at the end of its sync */
+    assert_int_equal(errno, EBADF);
+    assert_true(nw_logfile_sync_begin(log) >= 0); /* "new" waits for a sync of its own */
+    assert_int_equal(nw_logfile_sync_end(log, 0), NW_OK);
+    nw_logfile_close(&log);
+    char *old = nw_test_read_file(rotated, NULL);
+    char *cur = nw_test_read_file(fx->path, NULL);
+    assert_string_equal(old, "old\n");
+    assert_string_equal(cur, "new\n");
+    free(old);
+    free(cur);
+}
+
 static void test_fsync_names_in_enum_order(void **state)
 {
     (void)state;
@@ -306,6 +383,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_appends_to_existing_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_split_sync_takes_what_was_written_before_it, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_split_sync_under_never_gives_nothing, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_reopen_during_a_sync_keeps_its_descriptor_until_the_end, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_creates_file_0644, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_open_missing_directory_fails, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reopen_after_rename_writes_new_file, s_setup,

@@ -432,8 +432,8 @@ static void test_batch_read_on_threads_publishes_in_name_order(void **state)
         char name[64];
         size_t alerts, messages;
         unsigned long long first, last_seq;
-        if (sscanf(at, "published %63[^:]: %zu alerts, %zu messages, seq %llu-%llu", name,
-                   &alerts, &messages, &first, &last_seq) != 5)
+        if (sscanf(at, "published %63[^:]: %zu alerts, %zu messages, seq %llu-%llu", name, &alerts,
+                   &messages, &first, &last_seq) != 5)
             continue;
         int want = published < 3 ? published : published + 1; /* 03 failed */
         assert_string_equal(name, names[want]);
@@ -753,8 +753,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_heartbeats_carry_the_stream_id, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_articles_fail_while_a_good_one_goes_out, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_batch_read_on_threads_publishes_in_name_order,
-                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_batch_read_on_threads_publishes_in_name_order, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_positional_file_is_published_once_at_start, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_the_stream_and_skips_journaled_alerts,

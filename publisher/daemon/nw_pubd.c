@@ -1190,8 +1190,8 @@ static int s_load_config(s_daemon_t *d)
         nw_log(NW_LOG_ERROR, "--model %s", err);
         return NW_PUBD_EXIT_USAGE;
     }
-    size_t threads = d->opts->ingest_threads ? d->opts->ingest_threads
-                                             : nw_ingest_pool_default_threads();
+    size_t threads =
+        d->opts->ingest_threads ? d->opts->ingest_threads : nw_ingest_pool_default_threads();
     int rc;
     if (nw_tagger_ws_new(&d->tagger_ws) != NW_OK ||
         (d->ahead = calloc(1, sizeof *d->ahead)) == NULL) {

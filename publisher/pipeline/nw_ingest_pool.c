@@ -46,8 +46,8 @@ static void s_work(nw_ingest_pool_t *p, nw_tagger_ws_t *ws)
             int64_t published_ms = p->published_ms;
             cfg.tagger_ws = ws;
             pthread_mutex_unlock(&p->mu);
-            job->rc = nw_ingest_file(&cfg, job->path, job->name, published_ms, &job->res,
-                                     job->err, sizeof job->err);
+            job->rc = nw_ingest_file(&cfg, job->path, job->name, published_ms, &job->res, job->err,
+                                     sizeof job->err);
             pthread_mutex_lock(&p->mu);
         }
         if (++p->done == p->n)
