@@ -4,7 +4,7 @@
  * The file is opened with O_APPEND. Under the fsync policies interval and
  * never, lines are held in a 64 KiB buffer and go out together, whole lines
  * in one write(2), when it fills or on nw_logfile_drain() (which the
- * subscriber calls once per loop turn, and before it saves its state, so the
+ * subscriber calls once per loop turn before the loop waits, and before it saves its state, so the
  * state never marks an alert whose line is only in the buffer); under always,
  * each line goes out in its own write(2) and is synced. Lines never
  * interleave and a process killed between two writes leaves whole lines. One case remains: Linux

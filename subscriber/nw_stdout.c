@@ -37,7 +37,7 @@ struct nw_stdout_t {
     int open_handles;             /* handles not yet closed, for the last close callback */
     bool has_poll;                /* poll was initialised (S_PRIVATE) */
     bool shutting;                /* the handles are being closed */
-    uv_check_t flush;             /* writes once per loop turn */
+    uv_prepare_t flush;           /* writes once per loop turn, before it waits */
     uv_poll_t poll;               /* S_PRIVATE: fd writable */
     uv_timer_t retry;             /* other modes: try again */
     uv_timer_t deadline;          /* closing: when the rest is dropped */
@@ -99,7 +99,7 @@ static void s_on_retry(uv_timer_t *handle)
     s_flush(o);
 }
 
-/* Standard output failed for good. The owner is told from the loop's next check, never
+/* Standard output failed for good. The owner is told from the loop's next turn, never
  * inside nw_stdout_write: it may well close everything when told. */
 static void s_go(nw_stdout_t *o, int err)
 {
@@ -129,7 +129,7 @@ static void s_flush(nw_stdout_t *o)
     }
 }
 
-static void s_on_check(uv_check_t *handle)
+static void s_on_prepare(uv_prepare_t *handle)
 {
     nw_stdout_t *o = handle->data;
     s_flush(o);
@@ -180,7 +180,7 @@ int nw_stdout_new(uv_loop_t *loop, int fd, nw_stdout_gone_fn *on_gone, void *arg
     s_pick_mode(o, fd);
     /* Check and timer initialisation cannot fail on a valid loop; the poll can (an fd libuv
      * will not watch): then the timer does the waiting. */
-    uv_check_init(loop, &o->flush);
+    uv_prepare_init(loop, &o->flush);
     uv_timer_init(loop, &o->retry);
     uv_timer_init(loop, &o->deadline);
     o->flush.data = o->retry.data = o->deadline.data = o->poll.data = o;
@@ -195,7 +195,7 @@ int nw_stdout_new(uv_loop_t *loop, int fd, nw_stdout_gone_fn *on_gone, void *arg
             o->mode = S_PIPE; /* non-blocking already: writes fail with EAGAIN when full */
         }
     }
-    int rc = uv_check_start(&o->flush, s_on_check);
+    int rc = uv_prepare_start(&o->flush, s_on_prepare);
     if (rc != 0) {
         nw_log(NW_LOG_ERROR, "standard output: cannot watch it: %s", uv_strerror(rc));
         nw_stdout_close(&o, 0, NULL, NULL);
@@ -272,7 +272,7 @@ static void s_on_deadline(uv_timer_t *handle)
     s_close_handles(handle->data);
 }
 
-static void s_on_closing_check(uv_check_t *handle)
+static void s_on_closing_prepare(uv_prepare_t *handle)
 {
     nw_stdout_t *o = handle->data;
     s_flush(o);
@@ -294,6 +294,6 @@ void nw_stdout_close(nw_stdout_t **o_p, uint64_t grace_ms, void (*on_closed)(voi
         s_close_handles(o);
         return;
     }
-    uv_check_start(&o->flush, s_on_closing_check);
+    uv_prepare_start(&o->flush, s_on_closing_prepare);
     uv_timer_start(&o->deadline, s_on_deadline, grace_ms, 0);
 }

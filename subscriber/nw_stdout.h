@@ -3,7 +3,9 @@
  * without ever blocking it.
  *
  * Records are copied into a buffer and written once per loop turn (a
- * uv_check), or at once past NW_STDOUT_HIGH bytes. A reader that stalls (a
+ * uv_prepare, which runs just before the loop waits for I/O: a record taken in
+ * any phase of a turn, an idle callback's too, is written before the loop
+ * sleeps), or at once past NW_STDOUT_HIGH bytes. A reader that stalls (a
  * paused terminal, `| less` left open, a slow socket) only holds the buffer:
  * the loop goes on receiving, logging, writing --log and handling signals.
  * How it waits depends on what standard output is:

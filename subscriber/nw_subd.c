@@ -58,7 +58,7 @@ typedef struct {
     uv_timer_t tick;          /* each second: rate-limited logs, fsync, silence */
     uv_timer_t idle;          /* -W, and --probe's bound */
     uv_timer_t save;          /* --state: saved every NW_STATE_SAVE_MS */
-    uv_check_t drain;         /* once per loop turn: the --log lines buffered in it */
+    uv_prepare_t drain;       /* each loop turn before it waits: the --log lines buffered */
     size_t unsaved;           /* --log bytes written since the last state save */
     nw_ratelimit_t state_rl;  /* --state save failures */
     nw_ratelimit_t fail_rl;   /* replay failure log lines */
@@ -236,7 +236,7 @@ static void s_on_idle_timeout(uv_timer_t *handle)
     s_stop(sub, NW_SUBD_EXIT_TIMEOUT);
 }
 
-static void s_on_drain(uv_check_t *handle)
+static void s_on_drain(uv_prepare_t *handle)
 {
     s_sub_t *sub = handle->data;
     nw_sinks_drain(sub->sinks);
@@ -483,7 +483,7 @@ static void s_init_handles(s_sub_t *sub)
     uv_timer_init(&sub->loop, &sub->tick);
     uv_timer_init(&sub->loop, &sub->idle);
     uv_timer_init(&sub->loop, &sub->save);
-    uv_check_init(&sub->loop, &sub->drain);
+    uv_prepare_init(&sub->loop, &sub->drain);
     sub->drain.data = sub;
     sub->sigint.data = sub->sigterm.data = sub->sighup.data = sub;
     sub->tick.data = sub->idle.data = sub->save.data = sub;
@@ -496,7 +496,7 @@ static int s_start_handles(s_sub_t *sub, char *err, size_t errlen)
     rc = rc ? rc : uv_signal_start(&sub->sigterm, s_on_signal, SIGTERM);
     rc = rc ? rc : uv_signal_start(&sub->sighup, s_on_signal, SIGHUP);
     rc = rc ? rc : uv_timer_start(&sub->tick, s_on_tick, 1000, 1000);
-    rc = rc ? rc : uv_check_start(&sub->drain, s_on_drain);
+    rc = rc ? rc : uv_prepare_start(&sub->drain, s_on_drain);
     nw_nopub_init(&sub->nopub, (int64_t)uv_now(&sub->loop), NW_NOPUB_AFTER_MS);
     uint64_t idle_ms = o->timeout_ms ? o->timeout_ms : (o->probe ? S_PROBE_DEFAULT_MS : 0);
     if (rc == 0 && idle_ms > 0)
