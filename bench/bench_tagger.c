@@ -15,7 +15,9 @@
  *            publisher does: features, taxonomy, margins, alert-level evidence,
  *            in one workspace kept from article to article),
  *   - grep:  `grep -F -i -c -f KEYWORDS` over the same bytes written to a temporary
- *            file, with 200 keywords taken from the default taxonomy's terms,
+ *            file, KEYWORDS being bench/grep-keywords.txt: 200 news terms, fixed
+ *            (the first 200 of the taxonomy as of commit f182a8a), so that an edit
+ *            of the taxonomy never moves the baseline,
  * each the best of ROUNDS runs (default 3), and prints MB/s and the ratios; the
  * target is model/grep >= 1.0. Times are CPU seconds (the tagger's by
  * CLOCK_PROCESS_CPUTIME_ID, grep's by getrusage of the waited-for child, its shell
@@ -42,8 +44,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern const char nw_taxonomy_default_text[];
 
 typedef struct {
     char *bytes;       /* every file, concatenated */
@@ -156,36 +156,19 @@ static int s_load(s_corpus_t *c, const char *dir)
     return c->n_arts ? 0 : -1;
 }
 
-/* Writes up to n distinct terms of the default taxonomy (markers stripped), one a line. */
-static size_t s_write_keywords(FILE *out, size_t n)
+/* Counts the keywords (lines) of the file at path; 0 when it cannot be read. */
+static size_t s_count_keywords(const char *path)
 {
-    char *text = strdup(nw_taxonomy_default_text);
-    size_t written = 0;
-    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line && written < n;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *colon = strchr(line, ':');
-        if (line[0] == '#' || !colon || !(line[0] == '-' || (line[0] >= '0' && line[0] <= '9')))
-            continue;
-        char *hash = strchr(colon, '#');
-        if (hash)
-            *hash = '\0';
-        for (char *s2 = NULL, *item = strtok_r(colon + 1, ",", &s2); item && written < n;
-             item = strtok_r(NULL, ",", &s2)) {
-            while (*item == ' ')
-                item++;
-            size_t k = strcspn(item, "~*");
-            char word[128];
-            snprintf(word, sizeof(word), "%.*s", (int)k, item);
-            while (k && word[k - 1] == ' ')
-                word[--k] = '\0';
-            if (k > 0) {
-                fprintf(out, "%s\n", word);
-                written++;
-            }
-        }
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int ch, last = '\n';
+    while (f && (ch = fgetc(f)) != EOF) {
+        n += ch == '\n' && last != '\n';
+        last = ch;
     }
-    free(text);
-    return written;
+    if (f)
+        fclose(f);
+    return n;
 }
 
 static void s_count_hit(uint32_t term, void *ctx)
@@ -235,7 +218,7 @@ static double s_best_grep(const char *kw, const char *data, const char *out, int
                           long *lines)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "grep -F -i -c -f %s %s > %s", kw, data, out);
+    snprintf(cmd, sizeof(cmd), "grep -F -i -c -f '%s' '%s' > '%s'", kw, data, out);
     double best = 1e9;
     for (int r = 0; r < rounds; r++) {
         double t0 = s_children_cpu();
@@ -283,15 +266,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_tagger: cannot build the built-in taxonomy and model\n");
         return 1;
     }
-    char kw[] = "/tmp/nw_bench_kw_XXXXXX", data[] = "/tmp/nw_bench_data_XXXXXX";
-    char out[] = "/tmp/nw_bench_out_XXXXXX";
-    int kfd = mkstemp(kw), dfd = mkstemp(data), ofd = mkstemp(out);
+    const char *kw = NW_BENCH_GREP_KEYWORDS;
+    char data[] = "/tmp/nw_bench_data_XXXXXX", out[] = "/tmp/nw_bench_out_XXXXXX";
+    int dfd = mkstemp(data), ofd = mkstemp(out);
     if (ofd >= 0)
         close(ofd);
-    FILE *kf = kfd >= 0 ? fdopen(kfd, "w") : NULL;
-    size_t n_kw = kf ? s_write_keywords(kf, 200) : 0;
-    if (kf)
-        fclose(kf);
+    size_t n_kw = s_count_keywords(kw);
+    if (n_kw == 0) {
+        fprintf(stderr, "bench_tagger: cannot read the grep keywords %s\n", kw);
+        return 1;
+    }
     if (dfd < 0 || ofd < 0 || write(dfd, c.bytes, c.len) != (ssize_t)c.len) {
         fprintf(stderr, "cannot write temporary files\n");
         return 1;
@@ -325,7 +309,6 @@ int main(int argc, char **argv)
         printf("grep -F -i -c -f: failed\n");
         status = 1;
     }
-    unlink(kw);
     unlink(data);
     unlink(out);
     nw_tagger_ws_destroy(&ws);
