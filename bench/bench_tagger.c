@@ -267,15 +267,15 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *kw = NW_BENCH_GREP_KEYWORDS;
-    char data[] = "/tmp/nw_bench_data_XXXXXX", out[] = "/tmp/nw_bench_out_XXXXXX";
-    int dfd = mkstemp(data), ofd = mkstemp(out);
-    if (ofd >= 0)
-        close(ofd);
     size_t n_kw = s_count_keywords(kw);
     if (n_kw == 0) {
         fprintf(stderr, "bench_tagger: cannot read the grep keywords %s\n", kw);
         return 1;
     }
+    char data[] = "/tmp/nw_bench_data_XXXXXX", out[] = "/tmp/nw_bench_out_XXXXXX";
+    int dfd = mkstemp(data), ofd = mkstemp(out);
+    if (ofd >= 0)
+        close(ofd);
     if (dfd < 0 || ofd < 0 || write(dfd, c.bytes, c.len) != (ssize_t)c.len) {
         fprintf(stderr, "cannot write temporary files\n");
         return 1;

@@ -198,17 +198,17 @@ int nw_logfile_sync_begin(nw_logfile_t *log)
 
 int nw_logfile_sync_end(nw_logfile_t *log, int err)
 {
-    if (log->sync_retired)
-        close(log->sync_fd); /* a reopen synced that file itself */
+    bool retired = log->sync_retired;
+    if (retired)
+        close(log->sync_fd); /* replaced by a reopen, which wrote it its last lines */
     else if (err != 0)
         log->dirty = true;
     log->sync_fd = -1;
     log->sync_retired = false;
-    if (err != 0) {
-        log->sync_errno = err;
-        return NW_ERR_SYNC;
-    }
-    return NW_OK;
+    if (err == 0)
+        return NW_OK;
+    log->sync_errno = err;
+    return retired ? NW_ERR_IO : NW_ERR_SYNC;
 }
 
 bool nw_logfile_syncing(const nw_logfile_t *log)

@@ -77,8 +77,9 @@ int nw_logfile_flush(nw_logfile_t *log);
 int nw_logfile_sync_begin(nw_logfile_t *log);
 
 /* Ends the sync nw_logfile_sync_begin started, with its outcome (0, or the errno of the
- * failed fdatasync). Returns NW_OK, or NW_ERR_SYNC (reason: nw_logfile_sync_error): the
- * lines stay unsynced and the next sync takes them again. */
+ * failed fdatasync). Returns NW_OK; NW_ERR_SYNC (reason: nw_logfile_sync_error): the lines
+ * stay unsynced and the next sync takes them again; or NW_ERR_IO when it failed on a file
+ * that a reopen replaced meanwhile (closed now: nothing retries it). */
 int nw_logfile_sync_end(nw_logfile_t *log, int err);
 
 /* Returns true between nw_logfile_sync_begin (when it returned a descriptor) and

@@ -121,11 +121,19 @@ void nw_sinks_reopen_log(nw_sinks_t *s)
     }
 }
 
-/* Says so (rate-limited) when a sync of the log failed. */
+/* Says so (rate-limited) when a sync of the log failed: NW_ERR_SYNC for the file in use
+ * (retried), NW_ERR_IO for the file a reopen (logrotate) replaced (not retried). */
 static void s_report_sync(nw_sinks_t *s, int rc)
 {
     uint64_t held;
-    if (rc != NW_OK && nw_ratelimit_hit(&s->log_rl, (int64_t)uv_now(s->loop), &held))
+    if (rc == NW_OK || !nw_ratelimit_hit(&s->log_rl, (int64_t)uv_now(s->loop), &held))
+        return;
+    if (rc == NW_ERR_IO)
+        nw_log(NW_LOG_ERROR,
+               "--log: the file rotated away from %s was not synced: %s (its last lines are "
+               "left to the kernel's writeback)",
+               nw_logfile_path(s->log), nw_logfile_sync_error(s->log));
+    else
         nw_log(NW_LOG_ERROR, "--log: %s: written but not synced: %s (will retry)",
                nw_logfile_path(s->log), nw_logfile_sync_error(s->log));
 }
@@ -268,6 +276,9 @@ void nw_sinks_close(nw_sinks_t **s_p, uint64_t stdout_grace_ms, uint64_t exec_gr
         *exec_stats = nw_exec_stats(s->exec);
     nw_exec_close(&s->exec, exec_grace_ms, NULL, NULL);
     nw_stdout_close(&s->out, stdout_grace_ms, NULL, NULL);
+    /* The buffered lines go out now, before the caller saves its state, also when the
+     * close itself must wait for a sync. */
+    nw_sinks_drain(s);
     if (s->log != NULL && nw_logfile_syncing(s->log))
         s->closing = true; /* s_on_log_synced closes the log once its sync is back */
     else

@@ -369,6 +369,25 @@ static void test_reopen_during_a_sync_keeps_its_descriptor_until_the_end(void **
     free(cur);
 }
 
+/* A sync that fails on a file a reopen replaced says so apart (NW_ERR_IO: nothing retries
+ * it) and leaves the new file's own state alone. */
+static void test_failed_sync_of_a_rotated_file_is_not_retried(void **state)
+{
+    s_fixture_t *fx = *state;
+    nw_logfile_t *log = NULL;
+    assert_int_equal(nw_logfile_open(fx->path, NW_FSYNC_INTERVAL, &log), NW_OK);
+    assert_int_equal(nw_logfile_write(log, "old\n", 4), NW_OK);
+    assert_true(nw_logfile_sync_begin(log) >= 0);
+    char rotated[600];
+    snprintf(rotated, sizeof rotated, "%s.1", fx->path);
+    assert_int_equal(rename(fx->path, rotated), 0);
+    assert_int_equal(nw_logfile_reopen(log), NW_OK);
+    assert_int_equal(nw_logfile_sync_end(log, EIO), NW_ERR_IO);
+    assert_true(nw_logfile_sync_error(log)[0] != '\0');
+    assert_int_equal(nw_logfile_sync_begin(log), -1); /* the new file has nothing to sync */
+    nw_logfile_close(&log);
+}
+
 static void test_fsync_names_in_enum_order(void **state)
 {
     (void)state;
@@ -386,6 +405,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split_sync_takes_what_was_written_before_it, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_split_sync_under_never_gives_nothing, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_sync_of_a_rotated_file_is_not_retried, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(
             test_reopen_during_a_sync_keeps_its_descriptor_until_the_end, s_setup, s_teardown),

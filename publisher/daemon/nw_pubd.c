@@ -76,8 +76,9 @@ typedef struct {
 } s_batch_t;
 
 /* Articles of incoming/ read and tagged ahead of their turn, side by side (nw_ingest_pool):
- * jobs[i] is the listing's pending[first + i]. The spool loop takes them in order; any
- * other order (a pause, a new listing, a reload) drops what is left, to be read again. */
+ * jobs[i] is the listing's pending[first + i]. The spool loop takes them in order. An
+ * article the journal paused in is read again alone; a new listing or a reload drops what
+ * is left, to be read again. */
 typedef struct {
     nw_ingest_job_t jobs[S_BATCH_ARTICLES];
     char *paths[S_BATCH_ARTICLES]; /* incoming/NAME of each job (owned) */
@@ -752,7 +753,16 @@ static int s_ahead_fill(s_daemon_t *d)
 static s_outcome_t s_take_spool_name(s_daemon_t *d, const char *name)
 {
     s_ahead_t *a = d->ahead;
-    if ((a->next == a->n || a->first + a->next != d->next_pending) && s_ahead_fill(d) != NW_OK) {
+    if (a->next > 0 && a->first + a->next - 1 == d->next_pending) {
+        /* The last article taken is pending again (the journal paused part way into it):
+         * read it alone again, keeping the ones read after it. */
+        nw_ingest_job_t *again = &a->jobs[--a->next];
+        if (again->path != NULL) {
+            nw_ingest_cfg_t cfg = s_ingest_cfg(d, true);
+            nw_ingest_pool_run(d->ingest, &cfg, s_now_ms(), again, 1);
+        }
+    } else if ((a->next == a->n || a->first + a->next != d->next_pending) &&
+               s_ahead_fill(d) != NW_OK) {
         nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(NW_ERR_NOMEM));
         return S_FATAL;
     }

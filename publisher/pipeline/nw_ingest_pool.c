@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "nw_ingest_pool.h"
 
 #include "nw_error.h"
@@ -5,6 +6,7 @@
 #include "nw_tagger.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -75,7 +77,10 @@ static void *s_helper_main(void *arg)
 
 size_t nw_ingest_pool_default_threads(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* the processors this process may run on (taskset, a cpuset), else those online */
+    cpu_set_t set;
+    long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                         : sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         return 1;
     return n > S_DEFAULT_THREADS_MAX ? S_DEFAULT_THREADS_MAX : (size_t)n;

@@ -4,7 +4,9 @@
  *
  * nw_ingest only reads its configuration (the rules, taxonomy, model and HTML rules
  * are never written once loaded), so articles can be ingested at once on several
- * threads; what a thread writes, its tagging memory, is its own. A run returns when
+ * threads; what a thread writes, its tagging memory, is its own. (glibc's regexec locks
+ * its pattern, so the boilerplate rules' regexes run one thread at a time; the rest of
+ * the pipeline runs fully side by side.) A run returns when
  * every file is done, so between runs the caller may replace the configuration (a
  * reload) without locks. The helpers block every signal: the caller's thread keeps
  * receiving them.
@@ -55,7 +57,8 @@ int nw_ingest_pool_new(size_t threads, nw_ingest_pool_t **out);
 /* The number of threads a pool runs. */
 size_t nw_ingest_pool_threads(const nw_ingest_pool_t *pool);
 
-/* The processors online, at most 4: a default for nw_ingest_pool_new. */
+/* The processors this process may run on (its affinity mask), at most 4: a default for
+ * nw_ingest_pool_new. */
 size_t nw_ingest_pool_default_threads(void);
 
 /* Ingests jobs[0 .. n) with cfg (its tagger_ws is ignored: each thread uses its own),
