@@ -83,7 +83,7 @@ run() { # LABEL, then newswire-pub flags; appends "LABEL ms pubkb subkb" to resu
     spid=$!
     pids="$ppid_ $spid"
     t=0
-    while ! grep -q "subscriber subscribed to ''" "$w/pub.log"; do
+    while ! grep -qs "subscriber subscribed to ''" "$w/pub.log"; do
         t=$((t + 1)); [ "$t" -lt 400 ] || { echo "bench_pipeline: no subscriber" >&2; cat "$w/pub.log" >&2; exit 1; }
         sleep 0.05
     done
