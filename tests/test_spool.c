@@ -375,35 +375,6 @@ static void test_done_leaves_a_replacing_file(void **state)
                      NW_ERR_NOTFOUND);
 }
 
-/* The two steps the daemon splits across threads: the move alone (on the fsync's worker)
- * gives what nw_spool_done gives, the suffix of a name done/ already holds included, and
- * changes nothing in incoming/ for another name; the note then does the bookkeeping. */
-static void test_done_move_then_note_is_done_in_two_steps(void **state)
-{
-    s_fixture_t *f = *state;
-    char err[512];
-    uint64_t dev, ino;
-    bool replaced = true;
-    unsigned suffix = 99;
-    s_put(f, "done", "a.txt", "published before");
-    s_put(f, "incoming", "a.txt", "again");
-    s_put(f, "incoming", "b.txt", "other");
-    s_identity(f, "a.txt", &dev, &ino);
-    assert_int_equal(
-        nw_spool_done_move(f->spool, "a.txt", dev, ino, &replaced, &suffix, err, sizeof err),
-        NW_OK);
-    assert_false(replaced);
-    assert_int_equal(suffix, 1);
-    assert_true(s_exists(f, "done", "a.txt.1"));
-    assert_false(s_exists(f, "incoming", "a.txt"));
-    assert_true(s_exists(f, "incoming", "b.txt"));
-    nw_spool_done_note(f->spool, "a.txt", NW_OK, replaced, suffix);
-    assert_int_equal(
-        nw_spool_done_move(f->spool, "a.txt", dev, ino, &replaced, &suffix, err, sizeof err),
-        NW_ERR_NOTFOUND);
-    assert_non_null(strstr(err, "a.txt"));
-}
-
 /* The same for an article that failed: a file that took its name stays, unmarked. */
 static void test_fail_leaves_a_replacing_file(void **state)
 {
@@ -446,8 +417,6 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_done_moves_the_article, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_done_leaves_a_replacing_file, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_done_move_then_note_is_done_in_two_steps, s_setup,
-                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_fail_leaves_a_replacing_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_done_of_a_missing_article_says_which, s_setup,
                                         s_teardown),

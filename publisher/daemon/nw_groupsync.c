@@ -14,9 +14,8 @@ struct nw_groupsync {
     uv_loop_t *loop;            /* the daemon's loop (borrowed) */
     nw_journal_t *journal;      /* borrowed */
     nw_revisions_t *revisions;  /* borrowed */
-    nw_groupsync_then_fn *then; /* called on the pool thread after a good sync, or NULL */
     nw_groupsync_done_fn *done; /* called on the loop thread */
-    void *arg;                  /* for then and done */
+    void *arg;                  /* for done */
     bool busy;                  /* a sync runs */
     nw_journal_sync_job_t job;  /* the journal's part */
     int rev_fd;                 /* duplicate of the revision index's fd, or -1 */
@@ -31,8 +30,7 @@ static double s_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* On a pool thread: only the two descriptors and the job are touched, then the owner's
- * work once the journal's records are on disk. */
+/* On a pool thread: only the two descriptors and the job are touched. */
 static void s_work(uv_work_t *req)
 {
     nw_groupsync_t *gs = req->data;
@@ -41,8 +39,6 @@ static void s_work(uv_work_t *req)
         gs->rev_err = errno;
     nw_journal_sync_run(&gs->job);
     gs->seconds = s_mono() - t0;
-    if (gs->job.err == 0 && gs->then != NULL)
-        gs->then(gs->arg);
 }
 
 static void s_after(uv_work_t *req, int status)
@@ -64,8 +60,7 @@ static void s_after(uv_work_t *req, int status)
 }
 
 int nw_groupsync_new(uv_loop_t *loop, nw_journal_t *journal, nw_revisions_t *revisions,
-                     nw_groupsync_then_fn *then, nw_groupsync_done_fn *done, void *arg,
-                     nw_groupsync_t **out)
+                     nw_groupsync_done_fn *done, void *arg, nw_groupsync_t **out)
 {
     nw_groupsync_t *gs = calloc(1, sizeof *gs);
     if (gs == NULL)
@@ -73,7 +68,6 @@ int nw_groupsync_new(uv_loop_t *loop, nw_journal_t *journal, nw_revisions_t *rev
     gs->loop = loop;
     gs->journal = journal;
     gs->revisions = revisions;
-    gs->then = then;
     gs->done = done;
     gs->arg = arg;
     gs->rev_fd = -1;

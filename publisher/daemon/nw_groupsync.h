@@ -2,10 +2,9 @@
 #define NW_GROUPSYNC_H
 
 /* nw_groupsync: the group commit's fsyncs (the journal's active segment and the revision
- * index), and the owner's work that must follow them, run on libuv's thread pool, so the
- * daemon's loop goes on ingesting and journaling the next batch of articles while the disk
- * flushes the last one. One sync runs at a time; its callback comes on the loop thread,
- * where the journal is told what was synced. */
+ * index) run on libuv's thread pool, so the daemon's loop goes on ingesting and journaling
+ * the next batch of articles while the disk flushes the last one. One sync runs at a time;
+ * its callback comes on the loop thread, where the journal is told what was synced. */
 
 #include "nw_journal.h"
 #include "nw_revisions.h"
@@ -22,17 +21,10 @@ typedef struct nw_groupsync nw_groupsync_t;
  * knows the alerts sent). */
 typedef void nw_groupsync_done_fn(void *arg, int rc, double seconds);
 
-/* Called on the pool thread right after the fsyncs, only when the journal's succeeded: the
- * owner's work that must follow them without holding up the loop (the daemon moves the
- * batch's articles to done/). It may touch only what the loop leaves alone until the done
- * callback. */
-typedef void nw_groupsync_then_fn(void *arg);
-
 /* Creates the syncer for journal and revisions (both borrowed; they must outlive it and the
- * loop's last run); then (may be NULL) and done get arg. Returns NW_OK or NW_ERR_NOMEM. */
+ * loop's last run). Returns NW_OK or NW_ERR_NOMEM. */
 int nw_groupsync_new(uv_loop_t *loop, nw_journal_t *journal, nw_revisions_t *revisions,
-                     nw_groupsync_then_fn *then, nw_groupsync_done_fn *done, void *arg,
-                     nw_groupsync_t **out);
+                     nw_groupsync_done_fn *done, void *arg, nw_groupsync_t **out);
 
 /* Whether a sync is running (its callback has not come yet). */
 bool nw_groupsync_busy(const nw_groupsync_t *gs);

@@ -58,14 +58,6 @@ typedef struct {
     uint64_t dev, ino;
 } s_file_id_t;
 
-/* An article's move to done/ made on the group fsync's worker (nw_spool_done_move). */
-typedef struct {
-    int rc;          /* NW_OK, NW_ERR_NOTFOUND, or the error that stops the daemon */
-    bool replaced;   /* another file had taken the name: left in incoming/ */
-    unsigned suffix; /* kept as done/NAME.suffix (0: done/NAME) */
-    char *err;       /* the reason when rc is an error (owned), else NULL */
-} s_moved_t;
-
 /* The articles of one loop turn, committed together (group commit): all their alerts are
  * journaled, then one fsync, then (always) the held alerts are sent, then the articles move
  * to done/. The ingest results live until then, because held alerts point into them. */
@@ -77,9 +69,6 @@ typedef struct {
     s_report_t reports[S_QUEUE_ARTICLES];     /* what publishing each did */
     size_t n;                                 /* articles fully journaled */
     size_t alerts;                            /* alerts of those articles */
-    s_moved_t moved[S_QUEUE_ARTICLES];        /* the worker's moves to done/ (interval) */
-    size_t n_moved;                           /* entries of moved: the worker's moves, in
-                                               * order, up to the first that failed */
     size_t n_res;    /* used entries of res: n, or n + 1 when the last stopped part way */
     s_held_t *held;  /* alerts waiting for the group fsync */
     size_t n_held;   /* used entries of held */
@@ -464,9 +453,7 @@ static void s_batch_reset(s_batch_t *b)
         free(b->names[i]);
     for (size_t i = 0; i < b->n_res; i++)
         nw_ingest_result_clear(&b->res[i]);
-    for (size_t i = 0; i < b->n_moved; i++)
-        free(b->moved[i].err);
-    b->n = b->n_res = b->alerts = b->n_moved = 0;
+    b->n = b->n_res = b->alerts = 0;
 }
 
 /* The group commit, on the loop thread: makes every record journaled since the last commit
@@ -691,25 +678,15 @@ static void s_fail_spool_article(s_daemon_t *d, const char *name, s_file_id_t re
     nw_log(NW_LOG_ERROR, "%s; moved to failed/", reason);
 }
 
-/* Moves article i of b (published) to done/, or takes the move the group fsync's worker
- * made (s_move_synced), and says it is published. */
+/* Moves article i of b (published) to done/. */
 static void s_finish_spool_article(s_daemon_t *d, const s_batch_t *b, size_t i)
 {
     char err[S_ERR_MAX];
     const char *name = b->names[i];
     const s_report_t *report = &b->reports[i];
     bool replaced = false;
-    int rc;
-    if (i < b->n_moved) {
-        const s_moved_t *m = &b->moved[i];
-        rc = m->rc;
-        replaced = m->replaced;
-        snprintf(err, sizeof err, "%s", m->err != NULL ? m->err : nw_strerror(rc));
-        nw_spool_done_note(d->spool, name, rc, replaced, m->suffix);
-    } else {
-        rc = nw_spool_done(d->spool, name, b->files[i].dev, b->files[i].ino, &replaced, err,
-                           sizeof err);
-    }
+    int rc =
+        nw_spool_done(d->spool, name, b->files[i].dev, b->files[i].ino, &replaced, err, sizeof err);
     if (rc == NW_ERR_NOTFOUND) {
         nw_log(NW_LOG_WARN, "%s: removed from incoming/ before its move to done/", name);
     } else if (rc != NW_OK) {
@@ -814,7 +791,7 @@ static s_outcome_t s_finish_batch(s_daemon_t *d, s_batch_t *b)
 {
     s_outcome_t out = d->stopping ? S_DONE : s_send_held(d, b);
     if (!d->stopping) {
-        if (d->crash_hook && b->n > 0 && b->n_moved == 0)
+        if (d->crash_hook && b->n > 0)
             raise(SIGKILL); /* test hook: a crash between the group fsync and done/ */
         for (size_t i = 0; i < b->n && !d->stopping; i++)
             s_finish_spool_article(d, b, i);
@@ -871,31 +848,6 @@ static void s_start_sync(s_daemon_t *d)
 }
 
 static void s_on_work(uv_idle_t *idle);
-
-/* nw_groupsync_then_fn, on the pool thread once the syncing batch is durable: moves its
- * articles to done/ there, not on the loop, for which those renames (ext4 updating two
- * folders of thousands of files) were the largest single cost. It touches only the syncing
- * batch, which the loop leaves alone until s_on_synced, and the spool's folder paths. It
- * stops at the first move that fails for another reason than a vanished file, where the
- * loop stops the daemon, as it would have itself. */
-static void s_move_synced(void *arg)
-{
-    s_daemon_t *d = arg;
-    s_batch_t *b = &d->syncing;
-    if (d->crash_hook && b->n > 0)
-        raise(SIGKILL); /* test hook: a crash between the group fsync and done/ */
-    for (size_t i = 0; i < b->n; i++) {
-        char err[S_ERR_MAX];
-        s_moved_t *m = &b->moved[i];
-        m->rc = nw_spool_done_move(d->spool, b->names[i], b->files[i].dev, b->files[i].ino,
-                                   &m->replaced, &m->suffix, err, sizeof err);
-        bool failed = m->rc != NW_OK && m->rc != NW_ERR_NOTFOUND;
-        m->err = failed ? strdup(err) : NULL;
-        b->n_moved = i + 1;
-        if (failed)
-            break;
-    }
-}
 
 /* nw_groupsync_done_fn: the syncing batch is durable (or the sync failed: the daemon stops
  * with the batch in incoming/). Finishes it, starts the queued batch's sync and resumes the
@@ -1496,8 +1448,7 @@ static int s_start(s_daemon_t *d)
     /* Under interval only: under always the batch's alerts wait for its fsync, and sending
      * them in a later loop turn would let heartbeats and replays name alerts not sent yet. */
     if (d->journal != NULL && d->opts->journal_fsync == NW_JOURNAL_FSYNC_INTERVAL &&
-        nw_groupsync_new(&d->loop, d->journal, d->revisions, s_move_synced, s_on_synced, d,
-                         &d->gsync) != NW_OK) {
+        nw_groupsync_new(&d->loop, d->journal, d->revisions, s_on_synced, d, &d->gsync) != NW_OK) {
         nw_log(NW_LOG_ERROR, "cannot start the group fsync: %s", nw_strerror(NW_ERR_NOMEM));
         return NW_PUBD_EXIT_FAILURE;
     }

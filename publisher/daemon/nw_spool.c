@@ -503,10 +503,8 @@ static int s_rename_noreplace(const char *from, const char *to)
 }
 
 /* Moves incoming/name into done/ under name, or name.N (N = 1, 2, ...) when an article of
- * that name was published before: an earlier one is never replaced. *suffix gets N (0: the
- * name itself). Reads only the folders' paths. */
-static int s_move_done(const nw_spool_t *spool, const char *name, unsigned *suffix, char *err,
-                       size_t errlen)
+ * that name was published before: an earlier one is never replaced. */
+static int s_move_done(nw_spool_t *spool, const char *name, char *err, size_t errlen)
 {
     char from[PATH_MAX], to[PATH_MAX], to_name[NAME_MAX + 1];
     if (s_join(from, sizeof from, spool->incoming, name) != NW_OK) {
@@ -523,7 +521,9 @@ static int s_move_done(const nw_spool_t *spool, const char *name, unsigned *suff
             return NW_ERR_TOOBIG;
         }
         int rc = s_rename_noreplace(from, to);
-        *suffix = k;
+        if (rc == NW_OK && k > 0)
+            nw_log(NW_LOG_INFO, "%s: done/ already holds that name; kept as done/%s", name,
+                   to_name);
         if (rc != NW_ERR_INVAL) {
             if (rc != NW_OK)
                 snprintf(err, errlen, "cannot move %s to %s: %s", from, to, nw_strerror(rc));
@@ -536,10 +536,10 @@ static int s_move_done(const nw_spool_t *spool, const char *name, unsigned *suff
 }
 
 /* Whether another file has taken name in incoming/ since the one of device dev and inode
- * ino was read (ino 0: no check): sets *replaced (the caller forgets the name then: the new
- * file is a new article for the next scan). Reads only the folders' paths. Returns NW_OK,
- * NW_ERR_NOTFOUND, or another NW_ERR_* with err set. */
-static int s_replaced(const nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
+ * ino was read (ino 0: no check): sets *replaced, and forgets the name when it was replaced
+ * (the new file is a new article for the next scan). Returns NW_OK, NW_ERR_NOTFOUND, or
+ * another NW_ERR_* with err set. */
+static int s_replaced(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
                       bool *replaced, char *err, size_t errlen)
 {
     *replaced = false;
@@ -557,35 +557,20 @@ static int s_replaced(const nw_spool_t *spool, const char *name, uint64_t dev, u
         return nw_error_from_errno(e);
     }
     *replaced = (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino;
+    if (*replaced)
+        s_forget(spool, name);
     return NW_OK;
-}
-
-int nw_spool_done_move(const nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
-                       bool *replaced, unsigned *suffix, char *err, size_t errlen)
-{
-    *suffix = 0;
-    int rc = s_replaced(spool, name, dev, ino, replaced, err, errlen);
-    if (rc != NW_OK || *replaced)
-        return rc;
-    return s_move_done(spool, name, suffix, err, errlen);
-}
-
-void nw_spool_done_note(nw_spool_t *spool, const char *name, int rc, bool replaced, unsigned suffix)
-{
-    if (rc != NW_OK)
-        return;
-    s_forget(spool, name);
-    if (!replaced && suffix > 0)
-        nw_log(NW_LOG_INFO, "%s: done/ already holds that name; kept as done/%.*s.%u", name,
-               NAME_MAX - 8, name, suffix);
 }
 
 int nw_spool_done(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino, bool *replaced,
                   char *err, size_t errlen)
 {
-    unsigned suffix;
-    int rc = nw_spool_done_move(spool, name, dev, ino, replaced, &suffix, err, errlen);
-    nw_spool_done_note(spool, name, rc, *replaced, suffix);
+    int rc = s_replaced(spool, name, dev, ino, replaced, err, errlen);
+    if (rc != NW_OK || *replaced)
+        return rc;
+    rc = s_move_done(spool, name, err, errlen);
+    if (rc == NW_OK)
+        s_forget(spool, name);
     return rc;
 }
 
@@ -611,8 +596,6 @@ int nw_spool_fail(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t in
                   const char *reason, bool *replaced, char *err, size_t errlen)
 {
     int rc = s_replaced(spool, name, dev, ino, replaced, err, errlen);
-    if (rc == NW_OK && *replaced)
-        s_forget(spool, name);
     if (rc != NW_OK || *replaced)
         return rc;
     /* Write the reason under a dotfile name and rename it in, so a reader never sees a

@@ -78,18 +78,6 @@ int nw_spool_incoming_path(const nw_spool_t *spool, const char *name, char *buf,
 int nw_spool_done(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino, bool *replaced,
                   char *err, size_t errlen);
 
-/* nw_spool_done in two steps, so the moves can run on another thread while the spool's
- * own thread goes on (the daemon moves a batch on the worker that ran its group fsync).
- * nw_spool_done_move does the file system part and reads only the spool's folder paths:
- * same returns, *replaced, and *suffix = the N of done/name.N (0: done/name). */
-int nw_spool_done_move(const nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
-                       bool *replaced, unsigned *suffix, char *err, size_t errlen);
-
-/* ... and nw_spool_done_note, on the spool's thread, its bookkeeping with the move's rc,
- * replaced and suffix: the name is forgotten by the settle pass, a done/name.N logged. */
-void nw_spool_done_note(nw_spool_t *spool, const char *name, int rc, bool replaced,
-                        unsigned suffix);
-
 /* Writes reason (its first line, then "; to retry, fix the cause and move it from failed/
  * back into incoming/" and a newline) to failed/name.error (name cut to
  * NAME_MAX - 6 bytes there when longer, so the file name fits), then moves
