@@ -263,6 +263,13 @@ static void test_binary_and_empty_input_fail_cleanly(void **state)
     assert_true(err[0] != '\0');
     assert_int_equal(nw_html_extract("  \n", 3, NULL, &a, err, sizeof err), NW_ERR_ARTICLE_EMPTY);
     assert_int_equal(nw_html_extract(NULL, 0, NULL, &a, NULL, 0), NW_ERR_ARTICLE_EMPTY);
+    /* Blanks that are not NUL-terminated (found by fuzz_html: the blank check read one byte
+     * past them, which AddressSanitizer reports in the sanitizer run). */
+    char *blank = malloc(2);
+    assert_non_null(blank);
+    memcpy(blank, " \n", 2);
+    assert_int_equal(nw_html_extract(blank, 2, NULL, &a, err, sizeof err), NW_ERR_ARTICLE_EMPTY);
+    free(blank);
 }
 
 static void test_bad_bytes_for_the_charset_write_nothing_to_stderr(void **state)

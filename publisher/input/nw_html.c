@@ -1102,6 +1102,17 @@ static int s_check_subset(const char *data, size_t len, char *err, size_t errlen
     return NW_ERR_INVAL;
 }
 
+/* True when the len bytes at data hold nothing but blanks up to their end or a NUL. Never
+ * reads past len: the bytes need not be NUL-terminated. */
+static bool s_blank(const char *data, size_t len)
+{
+    for (size_t i = 0; i < len && data[i] != '\0'; i++) {
+        if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r' && data[i] != '\n')
+            return false;
+    }
+    return true;
+}
+
 int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw_article_t *article,
                     char *err, size_t errlen)
 {
@@ -1112,7 +1123,7 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     int rc = s_check_size(len, err, errlen);
     if (rc != NW_OK)
         return rc;
-    if (data == NULL || len == 0 || data[strspn(data, " \t\r\n")] == '\0') {
+    if (data == NULL || s_blank(data, len)) {
         nw_error_format(err, errlen, "HTML page is empty");
         return NW_ERR_ARTICLE_EMPTY;
     }
