@@ -77,17 +77,24 @@ static size_t s_lines(const s_fixture_t *f)
     return n;
 }
 
+/* Sinks that only log, to the fixture's file, synced each second (--fsync interval). */
+static nw_sinks_t *s_log_sinks(s_fixture_t *f)
+{
+    nw_sinks_opts_t o = {
+        .format = "json", .quiet = true, .log_path = f->path, .fsync = NW_FSYNC_INTERVAL};
+    nw_sinks_t *s = NULL;
+    char err[256];
+    assert_int_equal(nw_sinks_new(&f->loop, &o, f->deliver, &s, err, sizeof err), NW_OK);
+    return s;
+}
+
 /* SIGTERM while the second's sync runs: nw_sinks_close must write the buffered lines before
  * it returns (the subscriber saves its state right after), even though the log itself is
  * closed only once the sync is back. */
 static void test_close_during_a_sync_writes_the_buffered_lines_first(void **state)
 {
     s_fixture_t *f = *state;
-    nw_sinks_opts_t o = {
-        .format = "json", .quiet = true, .log_path = f->path, .fsync = NW_FSYNC_INTERVAL};
-    nw_sinks_t *s = NULL;
-    char err[256];
-    assert_int_equal(nw_sinks_new(&f->loop, &o, f->deliver, &s, err, sizeof err), NW_OK);
+    nw_sinks_t *s = s_log_sinks(f);
     s_deliver(f, 1);
     nw_sinks_tick(s); /* writes line 1, starts its sync on the thread pool */
     assert_int_equal(s_lines(f), 1);
@@ -105,11 +112,7 @@ static void test_close_during_a_sync_writes_the_buffered_lines_first(void **stat
 static void test_ticks_sync_on_the_thread_pool(void **state)
 {
     s_fixture_t *f = *state;
-    nw_sinks_opts_t o = {
-        .format = "json", .quiet = true, .log_path = f->path, .fsync = NW_FSYNC_INTERVAL};
-    nw_sinks_t *s = NULL;
-    char err[256];
-    assert_int_equal(nw_sinks_new(&f->loop, &o, f->deliver, &s, err, sizeof err), NW_OK);
+    nw_sinks_t *s = s_log_sinks(f);
     for (uint64_t seq = 1; seq <= 3; seq++) {
         s_deliver(f, seq);
         nw_sinks_tick(s);
