@@ -146,6 +146,17 @@ static double s_set_jaccard(const s_set_t *a, const s_set_t *b)
     return (double)both / (double)(a->n + b->n - both);
 }
 
+/* Says whether s_set_jaccard(a, b) >= NW_SIMILAR_REPEAT, without the merge when the sizes
+ * alone rule it out: the index is at most min(|A|, |B|) / max(|A|, |B|), so sets whose sizes
+ * differ by more than that ratio never repeat each other. */
+static bool s_set_repeats(const s_set_t *a, const s_set_t *b)
+{
+    size_t lo = a->n < b->n ? a->n : b->n, hi = a->n < b->n ? b->n : a->n;
+    if ((double)lo < NW_SIMILAR_REPEAT * (double)hi)
+        return false;
+    return s_set_jaccard(a, b) >= NW_SIMILAR_REPEAT;
+}
+
 double nw_similar_jaccard(const char *a, const char *b)
 {
     s_set_t sa, sb;
@@ -174,7 +185,7 @@ size_t nw_similar_drop_repeats(nw_alert_t *alerts, size_t *n)
         bool repeat = false;
         size_t from = kept > NW_SIMILAR_WINDOW ? kept - NW_SIMILAR_WINDOW : 0;
         for (size_t k = from; k < kept && i > 0 && !repeat; k++)
-            repeat = s_set_jaccard(&s, &sets[k]) >= NW_SIMILAR_REPEAT;
+            repeat = s_set_repeats(&s, &sets[k]);
         if (repeat) {
             free(s.h);
             nw_alert_clear(&alerts[i]);
