@@ -752,6 +752,16 @@ static int s_ahead_prepare(s_daemon_t *d, s_ahead_t *a, size_t first, size_t n)
     return NW_OK;
 }
 
+/* Reads and tags jobs[0 .. n) with the current configuration on the pool: now, the loop
+ * joining in and waiting, or begun on the helpers and waited for later. */
+static void s_ahead_read(s_daemon_t *d, nw_ingest_job_t *jobs, size_t n, bool now)
+{
+    nw_ingest_cfg_t cfg = s_ingest_cfg(d, true);
+    nw_ingest_pool_start(d->ingest, &cfg, s_now_ms(), jobs, n);
+    if (now)
+        nw_ingest_pool_wait(d->ingest);
+}
+
 /* Makes ahead hold the next pending articles of incoming/, read and tagged: those the
  * helpers read meanwhile when they are the ones (the loop reads what they have not begun),
  * else as many as the turn takes, read now side by side. Then has the helpers read the
@@ -772,8 +782,7 @@ static int s_ahead_fill(s_daemon_t *d)
         s_ahead_clear(d->later);
         if (s_ahead_prepare(d, d->ahead, d->next_pending, n) != NW_OK)
             return NW_ERR_NOMEM;
-        nw_ingest_cfg_t cfg = s_ingest_cfg(d, true);
-        nw_ingest_pool_run(d->ingest, &cfg, s_now_ms(), d->ahead->jobs, d->ahead->n);
+        s_ahead_read(d, d->ahead->jobs, d->ahead->n, true);
     }
     size_t after = d->ahead->first + d->ahead->n;
     if (nw_ingest_pool_threads(d->ingest) > 1 && after < d->n_pending) {
@@ -781,8 +790,7 @@ static int s_ahead_fill(s_daemon_t *d)
         if (s_ahead_prepare(d, d->later, after, n < S_BATCH_ARTICLES ? n : S_BATCH_ARTICLES) !=
             NW_OK)
             return NW_ERR_NOMEM;
-        nw_ingest_cfg_t cfg = s_ingest_cfg(d, true);
-        nw_ingest_pool_start(d->ingest, &cfg, s_now_ms(), d->later->jobs, d->later->n);
+        s_ahead_read(d, d->later->jobs, d->later->n, false);
     }
     return NW_OK;
 }
@@ -797,10 +805,8 @@ static s_outcome_t s_take_spool_name(s_daemon_t *d, const char *name)
         /* The last article taken is pending again (the journal paused part way into it):
          * read it alone again, keeping the ones read after it. */
         nw_ingest_job_t *again = &a->jobs[--a->next];
-        if (again->path != NULL) {
-            nw_ingest_cfg_t cfg = s_ingest_cfg(d, true);
-            nw_ingest_pool_run(d->ingest, &cfg, s_now_ms(), again, 1);
-        }
+        if (again->path != NULL)
+            s_ahead_read(d, again, 1, true);
     } else if ((a->next == a->n || a->first + a->next != d->next_pending) &&
                s_ahead_fill(d) != NW_OK) {
         nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(NW_ERR_NOMEM));
