@@ -192,39 +192,6 @@ static void test_many_runs_on_one_pool(void **state)
 }
 
 /* A job without a path is skipped: the rc and reason the caller set stand. */
-/* A run begun with start and ended with wait gives the same outcomes, whether the caller
- * waits at once or after other work, with helpers or without (one thread: wait does it
- * all); the configuration given to start may be gone before the run ends; a wait without
- * a run returns at once; destroying a pool ends its run first. */
-static void test_start_then_wait(void **state)
-{
-    s_fixture_t *f = *state;
-    const nw_ingest_job_t *reference = s_reference(f);
-    nw_ingest_job_t *jobs = calloc(S_JOBS, sizeof *jobs);
-    assert_non_null(jobs);
-    for (size_t threads = 1; threads <= 3; threads++) {
-        nw_ingest_pool_t *pool = NULL;
-        assert_int_equal(nw_ingest_pool_new(threads, &pool), NW_OK);
-        nw_ingest_pool_wait(pool); /* no run: returns */
-        for (size_t run = 0; run < 4; run++) {
-            s_jobs_init(jobs, S_JOBS);
-            nw_ingest_cfg_t cfg = f->cfg; /* the caller's copy ends before the run does */
-            nw_ingest_pool_start(pool, &cfg, S_PUBLISHED_MS, jobs, S_JOBS);
-            memset(&cfg, 0, sizeof cfg);
-            if (run == 3) {
-                nw_ingest_pool_destroy(&pool); /* ends the run, then frees */
-                assert_null(pool);
-            } else {
-                nw_ingest_pool_wait(pool);
-            }
-            for (size_t i = 0; i < S_JOBS; i++)
-                s_assert_same_job(&reference[i], &jobs[i]);
-            s_jobs_clear(jobs, S_JOBS);
-        }
-    }
-    free(jobs);
-}
-
 static void test_job_without_path_keeps_its_outcome(void **state)
 {
     s_fixture_t *f = *state;
@@ -265,7 +232,6 @@ int main(void)
         cmocka_unit_test(test_reference_outcomes),
         cmocka_unit_test(test_threads_give_the_same_alerts),
         cmocka_unit_test(test_many_runs_on_one_pool),
-        cmocka_unit_test(test_start_then_wait),
         cmocka_unit_test(test_job_without_path_keeps_its_outcome),
         cmocka_unit_test(test_bad_thread_counts),
     };

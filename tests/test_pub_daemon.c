@@ -394,10 +394,9 @@ static void test_bad_articles_fail_while_a_good_one_goes_out(void **state)
     assert_true(saw_good);
 }
 
-/* A spool full at start is read ahead on three threads, batch after batch (the helpers read
- * the next batch while the loop publishes one): the articles are still published one by one
- * in name order, with contiguous numbers, and the bad ones among them go to failed/ without
- * holding up the others. */
+/* A spool full at start is read ahead on three threads, batch after batch: the articles are
+ * still published one by one in name order, with contiguous numbers, and the bad ones among
+ * them go to failed/ without holding up the others. */
 static bool s_batch_is_empty(int i)
 {
     return i % 97 == 3; /* 003, 100 and 197: in the first, second and fourth batch of 64 */

@@ -78,8 +78,7 @@ typedef struct {
 /* Articles of incoming/ read and tagged ahead of their turn, side by side (nw_ingest_pool):
  * jobs[i] is the listing's pending[first + i]. The spool loop takes them in order. An
  * article the journal paused in is read again alone; a new listing or a reload drops what
- * is left, to be read again. Two of them take turns: the loop takes from one while the
- * pool's helpers read the articles after it into the other. */
+ * is left, to be read again. */
 typedef struct {
     nw_ingest_job_t jobs[S_BATCH_ARTICLES];
     char *paths[S_BATCH_ARTICLES]; /* incoming/NAME of each job (owned) */
@@ -126,9 +125,7 @@ typedef struct {
     nw_html_rules_t *html;      /* current HTML markup rules (replaced by SIGHUP) */
     nw_tagger_ws_t *tagger_ws;  /* the tagger's memory for files and feed items */
     nw_ingest_pool_t *ingest;   /* reads and tags spool articles on several threads */
-    s_ahead_t *ahead;           /* spool articles read ahead by ingest, being taken */
-    s_ahead_t *later;           /* the articles after ahead's, being read by the helpers
-                                 * while the loop takes ahead's (empty: none) */
+    s_ahead_t *ahead;           /* spool articles read ahead by ingest */
     char **pending;             /* names of incoming/ from the last listing */
     size_t n_pending;           /* entries of pending */
     size_t next_pending;        /* next entry of pending to process */
@@ -720,25 +717,28 @@ static void s_ahead_clear(s_ahead_t *a)
     a->n = a->next = 0;
 }
 
-/* Drops every article read ahead (they stay in incoming/), after the helpers are done
- * with them: before the listing or the configuration they borrow is replaced. */
-static void s_ahead_drop(s_daemon_t *d)
+/* Reads and tags jobs[0 .. n) side by side with the current configuration. */
+static void s_ahead_read(s_daemon_t *d, nw_ingest_job_t *jobs, size_t n)
 {
-    nw_ingest_pool_wait(d->ingest);
-    s_ahead_clear(d->ahead);
-    s_ahead_clear(d->later);
+    nw_ingest_cfg_t cfg = s_ingest_cfg(d, true);
+    nw_ingest_pool_run(d->ingest, &cfg, s_now_ms(), jobs, n);
 }
 
-/* Sets up a's jobs for the n pending names from pending[first]. A name too long for a
- * path gets no job but its reason. Returns NW_OK or NW_ERR_NOMEM. */
-static int s_ahead_prepare(s_daemon_t *d, s_ahead_t *a, size_t first, size_t n)
+/* Reads and tags the next pending articles of incoming/, as many as a turn takes, side by
+ * side. A name too long for a path gets no job but its reason. Returns NW_OK or
+ * NW_ERR_NOMEM. */
+static int s_ahead_fill(s_daemon_t *d)
 {
+    s_ahead_t *a = d->ahead;
     s_ahead_clear(a);
-    a->first = first;
+    a->first = d->next_pending;
+    size_t n = d->n_pending - d->next_pending;
+    if (n > S_BATCH_ARTICLES - d->batch.n)
+        n = S_BATCH_ARTICLES - d->batch.n;
     for (size_t i = 0; i < n; i++) {
         nw_ingest_job_t *job = &a->jobs[i];
         char path[PATH_MAX];
-        const char *name = d->pending[first + i];
+        const char *name = d->pending[a->first + i];
         *job = (nw_ingest_job_t){.name = name};
         a->n++;
         if (nw_spool_incoming_path(d->spool, name, path, sizeof path) != NW_OK) {
@@ -749,49 +749,7 @@ static int s_ahead_prepare(s_daemon_t *d, s_ahead_t *a, size_t first, size_t n)
         }
         job->path = a->paths[i];
     }
-    return NW_OK;
-}
-
-/* Reads and tags jobs[0 .. n) with the current configuration on the pool: now, the loop
- * joining in and waiting, or begun on the helpers and waited for later. */
-static void s_ahead_read(s_daemon_t *d, nw_ingest_job_t *jobs, size_t n, bool now)
-{
-    nw_ingest_cfg_t cfg = s_ingest_cfg(d, true);
-    nw_ingest_pool_start(d->ingest, &cfg, s_now_ms(), jobs, n);
-    if (now)
-        nw_ingest_pool_wait(d->ingest);
-}
-
-/* Makes ahead hold the next pending articles of incoming/, read and tagged: those the
- * helpers read meanwhile when they are the ones (the loop reads what they have not begun),
- * else as many as the turn takes, read now side by side. Then has the helpers read the
- * articles after them while the loop journals and sends these. Returns NW_OK or
- * NW_ERR_NOMEM. */
-static int s_ahead_fill(s_daemon_t *d)
-{
-    nw_ingest_pool_wait(d->ingest);
-    if (d->later->n > 0 && d->later->first == d->next_pending) {
-        s_ahead_t *read = d->later;
-        d->later = d->ahead;
-        d->ahead = read;
-        s_ahead_clear(d->later);
-    } else {
-        size_t n = d->n_pending - d->next_pending;
-        if (n > S_BATCH_ARTICLES - d->batch.n)
-            n = S_BATCH_ARTICLES - d->batch.n;
-        s_ahead_clear(d->later);
-        if (s_ahead_prepare(d, d->ahead, d->next_pending, n) != NW_OK)
-            return NW_ERR_NOMEM;
-        s_ahead_read(d, d->ahead->jobs, d->ahead->n, true);
-    }
-    size_t after = d->ahead->first + d->ahead->n;
-    if (nw_ingest_pool_threads(d->ingest) > 1 && after < d->n_pending) {
-        size_t n = d->n_pending - after;
-        if (s_ahead_prepare(d, d->later, after, n < S_BATCH_ARTICLES ? n : S_BATCH_ARTICLES) !=
-            NW_OK)
-            return NW_ERR_NOMEM;
-        s_ahead_read(d, d->later->jobs, d->later->n, false);
-    }
+    s_ahead_read(d, a->jobs, a->n);
     return NW_OK;
 }
 
@@ -806,13 +764,12 @@ static s_outcome_t s_take_spool_name(s_daemon_t *d, const char *name)
          * read it alone again, keeping the ones read after it. */
         nw_ingest_job_t *again = &a->jobs[--a->next];
         if (again->path != NULL)
-            s_ahead_read(d, again, 1, true);
+            s_ahead_read(d, again, 1);
     } else if ((a->next == a->n || a->first + a->next != d->next_pending) &&
                s_ahead_fill(d) != NW_OK) {
         nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(NW_ERR_NOMEM));
         return S_FATAL;
     }
-    a = d->ahead; /* a fill may have swapped it with later */
     nw_ingest_job_t *job = &a->jobs[a->next++];
     s_file_id_t read = {0};
     s_outcome_t out;
@@ -1047,7 +1004,7 @@ static void s_rescan(s_daemon_t *d)
     /* A name in flight now may be re-created after its move to done/: look again then. */
     if (s_drop_in_flight(d, names, &n) > 0)
         d->rescan_after_sync = true;
-    s_ahead_drop(d); /* its jobs name entries of the old listing */
+    s_ahead_clear(d->ahead); /* its jobs name entries of the old listing */
     nw_spool_names_free(&d->pending, d->n_pending);
     d->pending = names;
     d->n_pending = n;
@@ -1188,7 +1145,7 @@ static void s_reload(s_daemon_t *d)
     nw_boilerplate_t *rules = NULL;
     const char *tpath = d->opts->topics_path, *bpath = d->opts->boilerplate_path;
     const char *mpath = d->opts->model_path;
-    s_ahead_drop(d); /* read with what is replaced: read again with what replaces it */
+    s_ahead_clear(d->ahead); /* read with what is replaced: read again with what replaces it */
     /* The taxonomy and the model go together: both load, or the old pair stays. */
     if (nw_ingest_load_taxonomy(tpath, &tax, err, sizeof err) != NW_OK ||
         nw_ingest_load_model(mpath, tax, &model, err, sizeof err) != NW_OK) {
@@ -1251,8 +1208,7 @@ static int s_load_config(s_daemon_t *d)
         d->opts->ingest_threads ? d->opts->ingest_threads : nw_ingest_pool_default_threads();
     int rc;
     if (nw_tagger_ws_new(&d->tagger_ws) != NW_OK ||
-        (d->ahead = calloc(1, sizeof *d->ahead)) == NULL ||
-        (d->later = calloc(1, sizeof *d->later)) == NULL) {
+        (d->ahead = calloc(1, sizeof *d->ahead)) == NULL) {
         nw_log(NW_LOG_ERROR, "out of memory");
         return NW_PUBD_EXIT_FAILURE;
     }
@@ -1526,9 +1482,6 @@ static void s_mask_signals(int how)
 
 static void s_teardown(s_daemon_t *d)
 {
-    if (d->ingest != NULL) /* the helpers read with the configuration freed below */
-        s_ahead_drop(d);
-    nw_ingest_pool_destroy(&d->ingest);
     if (d->loop_ready) {
         /* Let every close callback run, then release the loop. */
         uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -1560,8 +1513,10 @@ static void s_teardown(s_daemon_t *d)
     nw_boilerplate_destroy(&d->rules);
     nw_html_rules_destroy(&d->html);
     nw_tagger_ws_destroy(&d->tagger_ws);
+    if (d->ahead != NULL)
+        s_ahead_clear(d->ahead);
     free(d->ahead);
-    free(d->later);
+    nw_ingest_pool_destroy(&d->ingest);
 }
 
 int nw_pubd_run(const nw_pubd_opts_t *opts)

@@ -32,7 +32,7 @@ struct nw_ingest_pool {
     uint64_t generation;     /* runs begun */
     bool quit;               /* helpers end */
     /* the run in progress (jobs NULL between runs) */
-    nw_ingest_cfg_t cfg; /* a copy: the caller's may be gone before the run ends */
+    const nw_ingest_cfg_t *cfg;
     int64_t published_ms;
     nw_ingest_job_t *jobs;
     size_t n, next, done;
@@ -44,7 +44,7 @@ static void s_work(nw_ingest_pool_t *p, nw_tagger_ws_t *ws)
     while (p->jobs != NULL && p->next < p->n) {
         nw_ingest_job_t *job = &p->jobs[p->next++];
         if (job->path != NULL) { /* else no file: the caller's rc and err stand */
-            nw_ingest_cfg_t cfg = p->cfg;
+            nw_ingest_cfg_t cfg = *p->cfg;
             int64_t published_ms = p->published_ms;
             cfg.tagger_ws = ws;
             pthread_mutex_unlock(&p->mu);
@@ -142,42 +142,27 @@ int nw_ingest_pool_new(size_t threads, nw_ingest_pool_t **out)
     return NW_OK;
 }
 
-void nw_ingest_pool_start(nw_ingest_pool_t *pool, const nw_ingest_cfg_t *cfg, int64_t published_ms,
-                          nw_ingest_job_t *jobs, size_t n)
+void nw_ingest_pool_run(nw_ingest_pool_t *pool, const nw_ingest_cfg_t *cfg, int64_t published_ms,
+                        nw_ingest_job_t *jobs, size_t n)
 {
-    nw_ingest_pool_wait(pool); /* one run at a time */
     if (n == 0)
         return;
     pthread_mutex_lock(&pool->mu);
-    pool->cfg = *cfg;
+    pool->cfg = cfg;
     pool->published_ms = published_ms;
     pool->jobs = jobs;
     pool->n = n;
     pool->next = pool->done = 0;
     pool->generation++;
-    if (pool->started > 0)
+    if (n > 1 && pool->started > 0)
         pthread_cond_broadcast(&pool->wake);
+    s_work(pool, pool->own_ws);
+    while (pool->done < n) /* a helper still ingests a job */
+        pthread_cond_wait(&pool->finished, &pool->mu);
+    pool->jobs = NULL;
+    pool->cfg = NULL;
+    pool->n = pool->next = pool->done = 0;
     pthread_mutex_unlock(&pool->mu);
-}
-
-void nw_ingest_pool_wait(nw_ingest_pool_t *pool)
-{
-    pthread_mutex_lock(&pool->mu);
-    if (pool->jobs != NULL) {
-        s_work(pool, pool->own_ws);
-        while (pool->done < pool->n) /* a helper still ingests a job */
-            pthread_cond_wait(&pool->finished, &pool->mu);
-        pool->jobs = NULL;
-        pool->n = pool->next = pool->done = 0;
-    }
-    pthread_mutex_unlock(&pool->mu);
-}
-
-void nw_ingest_pool_run(nw_ingest_pool_t *pool, const nw_ingest_cfg_t *cfg, int64_t published_ms,
-                        nw_ingest_job_t *jobs, size_t n)
-{
-    nw_ingest_pool_start(pool, cfg, published_ms, jobs, n);
-    nw_ingest_pool_wait(pool);
 }
 
 void nw_ingest_pool_destroy(nw_ingest_pool_t **pool)
@@ -185,7 +170,6 @@ void nw_ingest_pool_destroy(nw_ingest_pool_t **pool)
     nw_ingest_pool_t *p = *pool;
     if (p == NULL)
         return;
-    nw_ingest_pool_wait(p);
     pthread_mutex_lock(&p->mu);
     p->quit = true;
     pthread_cond_broadcast(&p->wake);

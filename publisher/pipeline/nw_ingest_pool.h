@@ -6,11 +6,10 @@
  * are never written once loaded), so articles can be ingested at once on several
  * threads; what a thread writes, its tagging memory, is its own. (glibc's regexec locks
  * its pattern, so the boilerplate rules' regexes run one thread at a time; the rest of
- * the pipeline runs fully side by side.) A run is either waited for at once
- * (nw_ingest_pool_run) or begun and ended later (nw_ingest_pool_start, then
- * nw_ingest_pool_wait), the caller doing other work meanwhile; between runs the caller may
- * replace the configuration (a reload) without locks. The helpers block every signal: the caller's
- * thread keeps receiving them.
+ * the pipeline runs fully side by side.) A run returns when
+ * every file is done, so between runs the caller may replace the configuration (a
+ * reload) without locks. The helpers block every signal: the caller's thread keeps
+ * receiving them.
  *
  *     nw_ingest_pool_t *pool;
  *     nw_ingest_pool_new(nw_ingest_pool_default_threads(), &pool);
@@ -64,23 +63,11 @@ size_t nw_ingest_pool_default_threads(void);
 
 /* Ingests jobs[0 .. n) with cfg (its tagger_ws is ignored: each thread uses its own),
  * every alert stamped published_ms, on up to min(n, threads) threads, and returns when
- * all are done: nw_ingest_pool_start, then nw_ingest_pool_wait. Each job's outcome is in
- * its rc, res and err, as nw_ingest_file sets them; jobs are independent (one failing
- * stops no other). One run per pool at a time, from one thread. */
+ * all are done. Each job's outcome is in its rc, res and err, as nw_ingest_file sets
+ * them; jobs are independent (one failing stops no other). Not reentrant: one run per
+ * pool at a time, from one thread. */
 void nw_ingest_pool_run(nw_ingest_pool_t *pool, const nw_ingest_cfg_t *cfg, int64_t published_ms,
                         nw_ingest_job_t *jobs, size_t n);
-
-/* Begins a run of jobs[0 .. n) on the helper threads and returns at once, so the caller
- * can do other work meanwhile (a run in progress is waited for first). cfg is copied; the
- * jobs, their paths and names, and what cfg points to stay borrowed until
- * nw_ingest_pool_wait returns, and the caller must not read the jobs before. A pool of
- * one thread has no helper: the whole run is done in nw_ingest_pool_wait. */
-void nw_ingest_pool_start(nw_ingest_pool_t *pool, const nw_ingest_cfg_t *cfg, int64_t published_ms,
-                          nw_ingest_job_t *jobs, size_t n);
-
-/* Ends the run in progress: takes the jobs no helper has taken yet, on the calling
- * thread, and returns when every job is done. Returns at once when no run is in progress. */
-void nw_ingest_pool_wait(nw_ingest_pool_t *pool);
 
 /* Stops and joins the helpers, frees the pool and sets *pool to NULL. Safe on NULL. */
 void nw_ingest_pool_destroy(nw_ingest_pool_t **pool);
