@@ -59,10 +59,12 @@ void nw_alert_clear(nw_alert_t *alert)
 
 int nw_alert_set(char **field, const char *value)
 {
-    char *copy = strdup(value);
+    /* The field's own allocation is resized (in place when the value is short). */
+    size_t len = strlen(value);
+    char *copy = realloc(*field, len + 1);
     if (copy == NULL)
         return NW_ERR_NOMEM;
-    free(*field);
+    memcpy(copy, value, len + 1);
     *field = copy;
     return NW_OK;
 }

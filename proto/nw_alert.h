@@ -89,9 +89,9 @@ int nw_alert_init(nw_alert_t *alert);
  * the struct. Safe on a zeroed struct and twice. */
 void nw_alert_clear(nw_alert_t *alert);
 
-/* Replaces the string *field (one of alert's char * fields) with a copy of value.
- * Returns NW_OK or NW_ERR_NOMEM (field unchanged). Not for a decoded alert's strings,
- * which live in its strings_block. */
+/* Replaces the string *field (one of alert's char * fields) with a copy of value, which
+ * must not lie in *field (its allocation is resized). Returns NW_OK or NW_ERR_NOMEM
+ * (field unchanged). Not for a decoded alert's strings, which live in its strings_block. */
 int nw_alert_set(char **field, const char *value);
 
 /* Appends topic name (copied) with sequence 0. Returns NW_OK, NW_ERR_TOPIC for an
