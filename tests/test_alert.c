@@ -57,6 +57,14 @@ static void test_set_replaces_with_a_copy(void **state)
     assert_string_equal(a.title, "first");
     assert_int_equal(nw_alert_set(&a.title, "second"), NW_OK);
     assert_string_equal(a.title, "second");
+    /* the field's allocation grows and shrinks with the value */
+    char long_title[5000];
+    memset(long_title, 'x', sizeof long_title - 1);
+    long_title[sizeof long_title - 1] = '\0';
+    assert_int_equal(nw_alert_set(&a.title, long_title), NW_OK);
+    assert_string_equal(a.title, long_title);
+    assert_int_equal(nw_alert_set(&a.title, ""), NW_OK);
+    assert_string_equal(a.title, "");
     nw_alert_clear(&a);
 }
 
