@@ -12,6 +12,10 @@
 #   labels/mission-topics-dev.tsv  tariffs, defense, diplomacy; the other documents that the
 #                               taxonomy scores under half a topic's threshold are negatives
 set -eu
+if [ $# -gt 2 ]; then
+    echo "train-model.sh: too many arguments (usage: scripts/train-model.sh [CORPUS [OUTPUT]])" >&2
+    exit 2
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${1:-$root/../shared/corpus}
 output=${2:-$root/publisher/tag/model.txt}

@@ -4,6 +4,15 @@
 #   test_model_retrain.sh SOURCE_DIR NEWSWIRE_TRAIN
 set -eu
 src=$1
+# An argument the script does not take is refused, not silently dropped.
+if msg=$(NW_TRAIN=$2 sh "$src/scripts/train-model.sh" a b --jobs 2>&1); then
+    echo "FAIL: train-model.sh accepted a third argument" >&2
+    exit 1
+fi
+case $msg in
+*"too many arguments"*) ;;
+*) echo "FAIL: train-model.sh said '$msg' for a third argument" >&2; exit 1 ;;
+esac
 corpus=$src/../shared/corpus
 if [ ! -d "$corpus/reuters/train" ]; then
     echo "SKIPPED: no development corpus at $corpus (../shared is absent)"
