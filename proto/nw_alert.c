@@ -59,12 +59,16 @@ void nw_alert_clear(nw_alert_t *alert)
 
 int nw_alert_set(char **field, const char *value)
 {
-    /* The field's own allocation is resized (in place when the value is short). */
-    size_t len = strlen(value);
+    return nw_alert_set_len(field, value, strlen(value));
+}
+
+int nw_alert_set_len(char **field, const char *value, size_t len)
+{
     char *copy = realloc(*field, len + 1);
     if (copy == NULL)
         return NW_ERR_NOMEM;
-    memcpy(copy, value, len + 1);
+    memcpy(copy, value, len);
+    copy[len] = '\0';
     *field = copy;
     return NW_OK;
 }

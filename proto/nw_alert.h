@@ -90,9 +90,13 @@ int nw_alert_init(nw_alert_t *alert);
 void nw_alert_clear(nw_alert_t *alert);
 
 /* Replaces the string *field (one of alert's char * fields) with a copy of value, which
- * must not lie in *field (its allocation is resized). Returns NW_OK or NW_ERR_NOMEM
- * (field unchanged). Not for a decoded alert's strings, which live in its strings_block. */
+ * must not lie in *field (its allocation is resized, in place when the value is short).
+ * Returns NW_OK or NW_ERR_NOMEM (field unchanged). Not for a decoded alert's strings,
+ * which live in its strings_block. */
 int nw_alert_set(char **field, const char *value);
+
+/* As nw_alert_set, with the first len bytes of value (which need no NUL after them). */
+int nw_alert_set_len(char **field, const char *value, size_t len);
 
 /* Appends topic name (copied) with sequence 0. Returns NW_OK, NW_ERR_TOPIC for an
  * invalid name, NW_ERR_TOOBIG past NW_ALERT_TOPICS_MAX, NW_ERR_NOMEM; a name already

@@ -107,9 +107,9 @@ static void test_close_during_a_sync_writes_the_buffered_lines_first(void **stat
     assert_int_equal(s_lines(f), 2);
 }
 
-/* The sync runs off the loop and the lines written meanwhile wait for the next one: each
- * tick after new lines starts one, and the loop ends once they are back. */
-static void test_ticks_sync_on_the_thread_pool(void **state)
+/* Each tick writes the lines delivered before it, whether or not a sync is still out, and
+ * the loop ends (no handle or request left) once every sync is back and the log closed. */
+static void test_each_tick_writes_its_lines_and_every_sync_ends(void **state)
 {
     s_fixture_t *f = *state;
     nw_sinks_t *s = s_log_sinks(f);
@@ -129,7 +129,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_close_during_a_sync_writes_the_buffered_lines_first,
                                         s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_ticks_sync_on_the_thread_pool, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_each_tick_writes_its_lines_and_every_sync_ends,
+                                        s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

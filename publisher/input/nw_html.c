@@ -132,6 +132,15 @@ void nw_html_init(void)
     xmlInitParser();
 }
 
+/* The first byte of [p, end) that is not HTML white space (space, tab, CR, LF, FF), or end.
+ * Reads only those bytes: they need not be NUL-terminated. */
+static const char *s_skip_space(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\f'))
+        p++;
+    return p;
+}
+
 bool nw_html_sniff(const char *data, size_t len)
 {
     const char *p = data, *end = data + (len < S_SNIFF_BYTES ? len : S_SNIFF_BYTES);
@@ -139,8 +148,7 @@ bool nw_html_sniff(const char *data, size_t len)
         return false;
     if (s_starts_ci(p, end, "\xef\xbb\xbf"))
         p += 3;
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\f'))
-        p++;
+    p = s_skip_space(p, end);
     if (p == end || *p != '<')
         return false;
     if (s_starts_ci(p, end, "<!doctype html") || s_starts_ci(p, end, "<html") ||
@@ -1102,17 +1110,6 @@ static int s_check_subset(const char *data, size_t len, char *err, size_t errlen
     return NW_ERR_INVAL;
 }
 
-/* True when the len bytes at data hold nothing but blanks up to their end or a NUL. Never
- * reads past len: the bytes need not be NUL-terminated. */
-static bool s_blank(const char *data, size_t len)
-{
-    for (size_t i = 0; i < len && data[i] != '\0'; i++) {
-        if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r' && data[i] != '\n')
-            return false;
-    }
-    return true;
-}
-
 int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw_article_t *article,
                     char *err, size_t errlen)
 {
@@ -1123,7 +1120,9 @@ int nw_html_extract(const char *data, size_t len, const nw_html_opts_t *opts, nw
     int rc = s_check_size(len, err, errlen);
     if (rc != NW_OK)
         return rc;
-    if (data == NULL || s_blank(data, len)) {
+    /* nothing but white space up to the end or a NUL (the bytes need not end in one) */
+    const char *text = data == NULL ? NULL : s_skip_space(data, data + len);
+    if (data == NULL || text == data + len || *text == '\0') {
         nw_error_format(err, errlen, "HTML page is empty");
         return NW_ERR_ARTICLE_EMPTY;
     }

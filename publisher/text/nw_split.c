@@ -38,18 +38,10 @@ static size_t s_utf8_floor(const char *s, size_t len, size_t max)
 }
 
 /* Replaces *field with the first bytes of s (len of them, at most max, cut at a UTF-8
- * boundary). The field's own allocation is resized: a short value fits in place of the
- * empty string nw_alert_init left there, with no new allocation. */
+ * boundary). */
 static int s_set_field(char **field, const char *s, size_t len, size_t max)
 {
-    size_t n = s_utf8_floor(s, len, max);
-    char *value = realloc(*field, n + 1);
-    if (value == NULL)
-        return NW_ERR_NOMEM;
-    memcpy(value, s, n);
-    value[n] = '\0';
-    *field = value;
-    return NW_OK;
+    return nw_alert_set_len(field, s, s_utf8_floor(s, len, max));
 }
 
 /* Skips back over closing quotes and brackets that may follow a full stop: . " ' ) ” ’ */
