@@ -1,11 +1,13 @@
 /* Tests of nw_train on a small corpus written here: a model trained with topics in
- * worker processes is byte for byte the one trained in one process, cross-validation
- * scores what it should, and exclusive groups hold in the evaluation. */
+ * worker processes is byte for byte the one trained in one process, words of one story
+ * only stay out of it under --min-df 2, cross-validation scores what it should, and
+ * exclusive groups hold in the evaluation. */
 #include "nw_corpus.h"
 #include "nw_error.h"
 #include "nw_model.h"
 #include "nw_taxonomy.h"
 #include "nw_evaluate.h"
+#include "nw_features.h"
 #include "nw_train.h"
 
 #include <setjmp.h>
@@ -44,7 +46,8 @@ typedef struct {
 } s_fixture_t;
 
 /* Document i: even ones sport, odd ones technology; every seventh borrows words of the
- * other kind, so the classes are not trivially apart. */
+ * other kind, so the classes are not trivially apart. Each has one word of its own,
+ * soloNNN. */
 static void s_write_doc(const char *dir, size_t i, FILE *labels)
 {
     char path[128];
@@ -57,7 +60,8 @@ static void s_write_doc(const char *dir, size_t i, FILE *labels)
     for (size_t k = 0; k < 12; k++)
         fprintf(f, "%s %s ", own[(i * 7 + k * 3) % 10], s_common[(i + k) % 7]);
     if (i % 7 == 0)
-        fprintf(f, "%s %s", other[i % 10], other[(i + 1) % 10]);
+        fprintf(f, "%s %s ", other[i % 10], other[(i + 1) % 10]);
+    fprintf(f, "solo%03zu", i);
     fprintf(f, ".\n");
     assert_int_equal(fclose(f), 0);
     fprintf(labels, "%03zu.txt\t%s\n", i, i % 2 ? "technology" : "sport");
@@ -105,6 +109,7 @@ static nw_train_opts_t s_opts(size_t workers)
                              .taxonomy_features = true,
                              .rules = true,
                              .idf = true,
+                             .min_df = 2,
                              .prune = 0.0,
                              .max_per_topic = 100000,
                              .workers = workers};
@@ -139,6 +144,38 @@ static void test_train_workers_give_the_same_model(void **state)
     assert_string_equal(one, two);
     free(one);
     free(two);
+}
+
+/* How many documents' own words (soloNNN) have a row in a model trained with min_df. */
+static size_t s_solo_rows(const nw_corpus_t *c, size_t min_df)
+{
+    nw_train_opts_t o = s_opts(1);
+    o.min_df = min_df;
+    nw_model_t *m = NULL;
+    char err[256] = "";
+    int rc = nw_train_model(c, &o, NULL, &m, err, sizeof err);
+    if (rc != NW_OK)
+        fail_msg("nw_train_model with min_df %zu: %s (%s)", min_df, nw_strerror(rc), err);
+    size_t rows = 0;
+    for (size_t i = 0; i < S_DOCS; i++) {
+        char word[16];
+        uint32_t ids[4];
+        size_t tokens;
+        snprintf(word, sizeof word, "solo%03zu", i);
+        assert_int_equal(nw_features_ids(word, strlen(word), ids, &tokens), 1);
+        rows += nw_model_row_of(m, ids[0]) >= 0;
+    }
+    nw_model_destroy(&m);
+    return rows;
+}
+
+static void test_train_min_df_leaves_out_one_story_words(void **state)
+{
+    s_fixture_t *f = *state;
+    size_t kept = s_solo_rows(&f->corpus, 1);
+    if (kept == 0)
+        fail_msg("min_df 1: no story's own word has a weight, so min_df 2 proves nothing");
+    assert_int_equal(s_solo_rows(&f->corpus, 2), 0);
 }
 
 static void test_train_topic_without_negatives_is_named(void **state)
@@ -225,6 +262,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_train_workers_give_the_same_model, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_train_min_df_leaves_out_one_story_words, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_train_topic_without_negatives_is_named, s_setup,
                                         s_teardown),

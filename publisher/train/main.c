@@ -47,6 +47,8 @@ static void s_help(void)
            "    --idf                 let cross-validation also try, per topic, features scaled\n"
            "                          by their idf while training (folded back into the\n"
            "                          weights)\n"
+           "    --min-df N            leave out features found in fewer than N of a fit's\n"
+           "                          training documents (default 2; 1 keeps every feature)\n"
            "    --jobs N              topics trained at once, each in a worker process\n"
            "                          (default: the processors online; same model either way)\n"
            "    --prune X             drop weights smaller than X in magnitude (default 0.02)\n"
@@ -148,7 +150,8 @@ int main(int argc, char *argv[])
         O_ONLY,
         O_SHOW,
         O_TOP,
-        O_JOBS
+        O_JOBS,
+        O_MINDF
     };
     static const struct option opts[] = {
         {"set", required_argument, NULL, O_SET},
@@ -158,6 +161,7 @@ int main(int argc, char *argv[])
         {"folds", required_argument, NULL, O_FOLDS},
         {"words-only", no_argument, NULL, O_WORDS},
         {"idf", no_argument, NULL, O_IDF},
+        {"min-df", required_argument, NULL, O_MINDF},
         {"prune", required_argument, NULL, O_PRUNE},
         {"max-per-topic", required_argument, NULL, O_MAXPT},
         {"evaluate", required_argument, NULL, O_EVAL},
@@ -176,6 +180,7 @@ int main(int argc, char *argv[])
     nw_train_opts_t o = {.folds = 5,
                          .taxonomy_features = true,
                          .rules = true,
+                         .min_df = 2,
                          .prune = 0.02,
                          .max_per_topic = 6000,
                          .workers = nw_forkjobs_default_workers()};
@@ -203,6 +208,10 @@ int main(int argc, char *argv[])
             break;
         case O_WORDS: o.taxonomy_features = false; break;
         case O_IDF: o.idf = true; break;
+        case O_MINDF:
+            if (!s_size(optarg, 1, 1000, &o.min_df))
+                return s_usage("--min-df: a whole number from 1 to 1000");
+            break;
         case O_JOBS:
             if (!s_size(optarg, 1, 64, &o.workers))
                 return s_usage("--jobs: a whole number from 1 to 64");

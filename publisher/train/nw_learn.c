@@ -142,14 +142,18 @@ int nw_learn_fit(const nw_learn_ctx_t *ctx, const nw_learn_set_t *s, const bool 
         pos |= s->y[i] > 0;
         neg |= s->y[i] < 0;
     }
-    /* With idf, each feature is scaled by its idf over these training documents, 1 +
+    /* A feature in fewer than o->min_df of these training documents is left out (its
+     * weight stays 0): one story's own words let the classifier memorise that story
+     * instead of learning what the topic's stories share.
+     * With idf, each feature is scaled by its idf over these training documents, 1 +
      * ln((l + 1) / (df + 1)), and the weights learned are multiplied by it again: the
      * margin of a story's plain vector is then exactly the trained one, so the tagger
      * needs no idf table, while the regularisation treats a rare word's evidence as
      * stronger than a common one's. */
+    uint32_t min_df = (uint32_t)ctx->o->min_df;
     float *scale = NULL;
     struct feature_node *pool = NULL;
-    if (ch->idf) {
+    if (ch->idf || min_df > 1) {
         uint32_t *df = calloc(NW_LEARN_FEATURES + 1, sizeof(uint32_t));
         scale = malloc((NW_LEARN_FEATURES + 1) * sizeof(float));
         size_t total = 0;
@@ -167,7 +171,9 @@ int nw_learn_fit(const nw_learn_ctx_t *ctx, const nw_learn_set_t *s, const bool 
             return NW_ERR_NOMEM;
         }
         for (size_t f = 0; f < NW_LEARN_FEATURES; f++)
-            scale[f] = df[f] ? (float)(1.0 + log((prob.l + 1.0) / (df[f] + 1.0))) : 1.0f;
+            scale[f] = df[f] < min_df ? 0.0f
+                       : ch->idf      ? (float)(1.0 + log((prob.l + 1.0) / (df[f] + 1.0)))
+                                      : 1.0f;
         scale[NW_LEARN_FEATURES] = 1.0f; /* the bias */
         free(df);
         struct feature_node *q = pool;
@@ -175,8 +181,9 @@ int nw_learn_fit(const nw_learn_ctx_t *ctx, const nw_learn_set_t *s, const bool 
             const struct feature_node *n = prob.x[i];
             prob.x[i] = q;
             for (; n->index != -1; n++)
-                *q++ = (struct feature_node){.index = n->index,
-                                             .value = n->value * scale[n->index - 1]};
+                if (scale[n->index - 1] != 0.0f)
+                    *q++ = (struct feature_node){.index = n->index,
+                                                 .value = n->value * scale[n->index - 1]};
             *q++ = *n;
         }
     }

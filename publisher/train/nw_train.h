@@ -33,6 +33,7 @@ typedef struct {
     bool taxonomy_features; /* read the T: and S: features (false: words only) */
     bool rules;             /* apply the taxonomy's vetoes and require: lines */
     bool idf;               /* cross-validation may also choose idf-scaled training */
+    size_t min_df;          /* features in fewer training documents are left out */
     double prune;           /* weights of smaller magnitude are dropped from the model */
     size_t max_per_topic;   /* at most this many weights per topic (largest first) */
     size_t workers;         /* nw_train_model: topics trained at once, each in a process */
