@@ -175,13 +175,19 @@ int nw_metrics_http_check(const char *flag, const char *value, char *err, size_t
     return s_parse(flag, value, &b, err, errlen);
 }
 
+/* Queues a reply. With MHD_RESPMEM_MUST_FREE the body is given away: libmicrohttpd frees it
+ * with the response (whether or not the response could be queued), and this function frees
+ * it when no response could be made. */
 static enum MHD_Result s_reply(const s_mhd_t *m, struct MHD_Connection *conn, unsigned status,
                                const char *type, void *body, size_t len,
                                enum MHD_ResponseMemoryMode mode)
 {
     struct MHD_Response *resp = m->create_response_from_buffer(len, body, mode);
-    if (resp == NULL)
+    if (resp == NULL) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(body);
         return MHD_NO;
+    }
     m->add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     enum MHD_Result r = m->queue_response(conn, status, resp);
     m->destroy_response(resp);
@@ -217,11 +223,7 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
     }
     size_t len = body.len;
     char *data = nw_buf_steal(&body);
-    enum MHD_Result r =
-        s_reply(&h->mhd, conn, MHD_HTTP_OK, S_CONTENT_TYPE, data, len, MHD_RESPMEM_MUST_FREE);
-    if (r == MHD_NO && data != NULL)
-        free(data);
-    return r;
+    return s_reply(&h->mhd, conn, MHD_HTTP_OK, S_CONTENT_TYPE, data, len, MHD_RESPMEM_MUST_FREE);
 }
 
 int nw_metrics_http_start(const char *flag, const char *bind, const nw_metrics_t *metrics,

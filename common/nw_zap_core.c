@@ -3,6 +3,7 @@
 #include "nw_cert.h"
 #include "nw_error.h"
 #include "nw_log.h"
+#include "nw_ratelimit.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +15,6 @@
 
 #define S_KEY_LEN    32    /* bytes of a CURVE public key */
 #define S_FRAMES_MAX 8     /* frames of a ZAP request kept (more are counted) */
-#define S_FRAME_MAX  256   /* bytes of a frame kept */
 #define S_LOG_WINDOW 60000 /* ms: NW_ZAP_LOG_BURST refusal lines per window */
 #define S_ADDR_MAX   64    /* bytes of a peer address kept */
 
@@ -32,10 +32,7 @@ struct nw_zap_core_t {
     s_seen_t *seen;        /* ring of refused pairs already logged, NW_ZAP_SEEN_MAX */
     size_t n_seen;         /* entries used */
     size_t next_seen;      /* ring position of the next entry */
-    uint64_t window_start; /* time the current log window began (ms) */
-    bool window_open;      /* window_start is set */
-    unsigned window_lines; /* refusal lines logged in it */
-    uint64_t held;         /* refusals not logged since the last line */
+    nw_ratelimit_t log_rl; /* refusal lines: NW_ZAP_LOG_BURST per window */
 };
 
 static int s_key_cmp(const void *a, const void *b)
@@ -135,22 +132,14 @@ static void s_log_refusal(nw_zap_core_t *zap, const unsigned char *key, const ch
 {
     if (!s_first_refusal(zap, key, address))
         return;
-    if (!zap->window_open || now - zap->window_start >= S_LOG_WINDOW) {
-        zap->window_open = true;
-        zap->window_start = now;
-        zap->window_lines = 0;
-    }
-    if (zap->window_lines >= NW_ZAP_LOG_BURST) {
-        zap->held++;
+    uint64_t count;
+    if (!nw_ratelimit_hit(&zap->log_rl, (int64_t)now, &count))
         return;
-    }
-    zap->window_lines++;
     char z85[NW_CERT_Z85_LEN + 1], held[96] = "";
     zmq_z85_encode(z85, key, S_KEY_LEN);
-    if (zap->held > 0)
+    if (count > 0)
         snprintf(held, sizeof held, " (%llu more refused clients not logged before this)",
-                 (unsigned long long)zap->held);
-    zap->held = 0;
+                 (unsigned long long)count);
     nw_log(NW_LOG_WARN, "curve: refused client key %s from %s (not in --curve-allow %s)%s", z85,
            address, zap->dir, held);
 }
@@ -245,6 +234,7 @@ int nw_zap_core_open(void *zctx, const char *allow_dir, nw_zap_core_t **out, cha
             s_free(zap);
         return NW_ERR_NOMEM;
     }
+    zap->log_rl = (nw_ratelimit_t){.period_ms = S_LOG_WINDOW, .burst = NW_ZAP_LOG_BURST};
     int rc = s_read_dir(allow_dir, &zap->keys, &zap->n_keys, err, errlen);
     if (rc != NW_OK) {
         s_free(zap);

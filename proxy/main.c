@@ -11,6 +11,7 @@
 #include "nw_opts.h"
 #include "nw_proxy.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define S_PROGRAM        "newswire-proxy"
@@ -316,20 +318,25 @@ static void s_on_signal(int sig)
     (void)sig; /* never runs: the signals are blocked and taken by sigwait() */
 }
 
-/* Sends cmd on the stop pipe, connecting *pair on first use. */
+/* Sends cmd on the stop pipe, connecting *pair on first use. When the pipe fails, a lost
+ * RELOAD is logged, and a lost TERMINATE ends the process here: a signal to stop is never
+ * ignored. */
 static void s_send_stop_pipe(s_signals_t *s, void **pair, const char *cmd)
 {
-    if (*pair == NULL) {
-        if ((*pair = zmq_socket(s->zctx, ZMQ_PAIR)) == NULL)
-            return;
+    if (*pair == NULL && (*pair = zmq_socket(s->zctx, ZMQ_PAIR)) != NULL) {
         zmq_setsockopt(*pair, ZMQ_LINGER, &(int){1000}, sizeof(int));
         if (zmq_connect(*pair, s->stop_ep) != 0) {
             zmq_close(*pair);
             *pair = NULL;
-            return;
         }
     }
-    zmq_send(*pair, cmd, strlen(cmd), 0);
+    if (*pair != NULL && zmq_send(*pair, cmd, strlen(cmd), 0) >= 0)
+        return;
+    bool stop = strcmp(cmd, "TERMINATE") == 0;
+    nw_log(NW_LOG_ERROR, "cannot pass %s to the proxy loop: %s%s", cmd, zmq_strerror(errno),
+           stop ? "; exiting now" : "");
+    if (stop)
+        _exit(S_EXIT_FAILURE);
 }
 
 /* SIGHUP becomes RELOAD and the thread waits on; SIGTERM/SIGINT becomes TERMINATE and
@@ -424,10 +431,11 @@ static int s_run(s_cmdline_t *cl, s_signals_t *sig)
     nw_proxy_stats_t st;
     nw_proxy_stats(proxy, &st);
     nw_log(NW_LOG_INFO,
-           "stopped: %llu messages passed down (%llu bytes), %llu heartbeats rewritten, %llu "
-           "subscription changes passed up",
+           "stopped: %llu messages passed down (%llu bytes), %llu heartbeats rewritten (%llu "
+           "that did not decode passed as they were), %llu subscription changes passed up",
            (unsigned long long)st.down_msgs_out, (unsigned long long)st.down_bytes_out,
-           (unsigned long long)st.heartbeats, (unsigned long long)st.down_msgs_in);
+           (unsigned long long)st.heartbeats, (unsigned long long)st.bad_heartbeats,
+           (unsigned long long)st.down_msgs_in);
     status = rc == NW_OK ? S_EXIT_OK : S_EXIT_FAILURE;
 cleanup:
     nw_proxy_destroy(&proxy);

@@ -5,6 +5,7 @@
 #include "nw_hbrewrite.h"
 #include "nw_log.h"
 #include "nw_proxy_replay.h"
+#include "nw_ratelimit.h"
 #include "nw_zap_core.h"
 
 #include <errno.h>
@@ -15,11 +16,13 @@
 #include <time.h>
 #include <zmq.h>
 
-#define S_BATCH        1000 /* messages taken from one socket per wake-up (as zmq_proxy) */
-#define S_SUB_MAX      4096 /* bytes of a subscription message from a subscriber */
-#define S_HEARTBEAT    "$nw.heartbeat"
-#define S_ENDPOINT_MAX NW_HBREWRITE_ENDPOINT_MAX
-#define S_ITEMS_FIXED  4 /* stop pipe, control, XPUB, ZAP come before the XSUBs in the poll set */
+#define S_BATCH          1000 /* messages taken from one socket per wake-up (as zmq_proxy) */
+#define S_SUB_MAX        4096 /* bytes of a subscription message from a subscriber */
+#define S_HEARTBEAT      "$nw.heartbeat"
+#define S_ENDPOINT_MAX   NW_HBREWRITE_ENDPOINT_MAX
+#define S_ITEMS_FIXED    4 /* stop pipe, control, XPUB, ZAP come before the XSUBs in the poll set */
+#define S_SUB_LOG_BURST  50    /* subscription lines per window, as the publisher */
+#define S_SUB_LOG_WINDOW 10000 /* ms */
 
 struct nw_proxy_t {
     void *zctx;                      /* not owned */
@@ -39,6 +42,7 @@ struct nw_proxy_t {
     bool paused;                     /* PAUSE: upstream is not read */
     bool terminated;                 /* TERMINATE arrived */
     nw_proxy_stats_t stats;          /* counters */
+    nw_ratelimit_t sub_rl;           /* subscription lines: a burst per window */
 };
 
 static int s_setopt_int(void *sock, int option, int value)
@@ -87,8 +91,11 @@ static int s_open_xsubs(nw_proxy_t *p, char *err, size_t errlen)
     for (size_t i = 0; i < p->opts.n_upstreams; i++) {
         const char *ep = p->upstreams[i];
         void *s = p->xsubs[i] = zmq_socket(p->zctx, ZMQ_XSUB);
+        /* No send limit: past it, XSUB drops subscription messages without a word, and a
+         * lost one means a subscriber that never gets its topic. They are as many as the
+         * subscribers' filters, which the XPUB already holds. */
         if (s == NULL || s_setopt_int(s, ZMQ_RCVHWM, p->opts.hwm) != NW_OK ||
-            s_setopt_int(s, ZMQ_LINGER, 0) != NW_OK ||
+            s_setopt_int(s, ZMQ_SNDHWM, 0) != NW_OK || s_setopt_int(s, ZMQ_LINGER, 0) != NW_OK ||
             zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &(int64_t){NW_FRAME_MAX}, sizeof(int64_t)) != 0 ||
             nw_curve_client_apply(s, p->opts.curve_client) != NW_OK || zmq_connect(s, ep) != 0) {
             snprintf(err, errlen, "--connect %s: %s", ep, zmq_strerror(errno));
@@ -133,6 +140,7 @@ int nw_proxy_new(void *zctx, const nw_proxy_opts_t *opts, nw_proxy_t **out, char
     }
     p->zctx = zctx;
     p->opts = *opts;
+    p->sub_rl = (nw_ratelimit_t){.period_ms = S_SUB_LOG_WINDOW, .burst = S_SUB_LOG_BURST};
     if (opts->curve_client != NULL) {
         p->curve_client = *opts->curve_client;
         p->opts.curve_client = &p->curve_client;
@@ -203,6 +211,27 @@ static void s_send_down(nw_proxy_t *p, zmq_msg_t *m, bool more)
         zmq_msg_close(m);
 }
 
+static uint64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Frees a rewritten heartbeat once libzmq has sent it. */
+static void s_free_data(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
+/* Logs how many subscription lines a flood held back, if any. */
+static void s_log_held(uint64_t held)
+{
+    if (held > 0)
+        nw_log(NW_LOG_INFO, "%llu more subscription changes not logged", (unsigned long long)held);
+}
+
 /* The heartbeat's body has arrived in body (topic already sent): send the rewritten one
  * and tell the replay front end where the stream's replays go. */
 static void s_heartbeat(nw_proxy_t *p, size_t up, zmq_msg_t *body)
@@ -225,11 +254,19 @@ static void s_heartbeat(nw_proxy_t *p, size_t up, zmq_msg_t *body)
      * and the front end reads its pipe before it routes a request. */
     if (p->replay != NULL && nw_proxy_replay_learn(p->replay, info.stream, info.upstream) != NW_OK)
         nw_log(NW_LOG_DEBUG, "replay: route of stream %s not passed on", info.stream);
+    zmq_msg_t rewritten;
+    if (zmq_msg_init_data(&rewritten, out, size, s_free_data, NULL) != 0) {
+        free(out);
+        nw_log(NW_LOG_DEBUG, "heartbeat from %s forwarded as is: %s", p->upstreams[up],
+               zmq_strerror(errno));
+        s_send_down(p, body, false);
+        return;
+    }
     zmq_msg_close(body);
-    zmq_msg_init_size(body, size);
-    memcpy(zmq_msg_data(body), out, size);
-    free(out);
-    s_send_down(p, body, false);
+    s_send_down(p, &rewritten, false);
+    uint64_t held; /* the summary of a subscription flood comes even when it is over */
+    if (nw_ratelimit_pending(&p->sub_rl, (int64_t)s_now_ms(), &held))
+        s_log_held(held);
 }
 
 /* Forwards one whole message from upstream up to the subscribers. Returns false when none
@@ -267,9 +304,14 @@ static bool s_forward_down(nw_proxy_t *p, size_t up)
     return true;
 }
 
-/* Logs a subscription change the way the publisher does. */
-static void s_log_subscription(const unsigned char *data, size_t size)
+/* Logs a subscription change the way the publisher does: a burst of lines per window, the
+ * rest of a flood summarised. */
+static void s_log_subscription(nw_proxy_t *p, const unsigned char *data, size_t size)
 {
+    uint64_t held;
+    if (!nw_ratelimit_hit(&p->sub_rl, (int64_t)s_now_ms(), &held))
+        return;
+    s_log_held(held);
     char shown[80];
     size_t n = 0;
     for (size_t i = 1; i < size && n + 5 < sizeof shown; i++)
@@ -295,7 +337,7 @@ static bool s_forward_up(nw_proxy_t *p)
     p->stats.down_msgs_in++;
     p->stats.down_bytes_in += size;
     if (size >= 1 && (data[0] == 0 || data[0] == 1) && !zmq_msg_more(&m)) {
-        s_log_subscription(data, size);
+        s_log_subscription(p, data, size);
         for (size_t i = 0; i < p->opts.n_upstreams; i++) {
             if (zmq_send(p->xsubs[i], data, size, ZMQ_DONTWAIT) == (int)size) {
                 p->stats.up_msgs_out++;
@@ -393,13 +435,6 @@ static void s_on_stop(nw_proxy_t *p)
 }
 
 /* --- the loop ------------------------------------------------------------------------------ */
-
-static uint64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int nw_proxy_run(nw_proxy_t *p)
 {

@@ -326,7 +326,7 @@ static int s_on_pipe_one(nw_proxy_replay_t *r)
     int ns = zmq_recv(r->thread_pipe, stream, sizeof stream - 1, 0);
     int nu = ns < 0 ? -1 : zmq_recv(r->thread_pipe, upstream, sizeof upstream - 1, 0);
     s_drain(r->thread_pipe);
-    if (nu < 0 || ns >= (int)sizeof stream - 1 || nu >= (int)sizeof upstream - 1)
+    if (nu < 0 || ns > (int)sizeof stream - 1 || nu > (int)sizeof upstream - 1)
         return 1;
     stream[ns] = '\0';
     upstream[nu] = '\0';

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <uv.h>
@@ -198,6 +199,24 @@ static void test_seen_items_survive_a_restart(void **state)
     nw_feed_seen_retain(s, "http://a/feed", keep, 1);
     assert_int_equal(nw_feed_seen_count(s), 1);
     nw_feed_seen_destroy(&s);
+    nw_test_rmtree(dir);
+    free(dir);
+}
+
+/* A seen-set that cannot be read is an error that names it: loading half of it would make
+ * the next poll publish the items again. */
+static void test_unreadable_seen_set_is_an_error_naming_it(void **state)
+{
+    (void)state;
+    char *dir = nw_test_tmpdir("nw-feeds-seen");
+    char path[1024], warn[256], err[256] = "";
+    snprintf(path, sizeof path, "%s/feeds.seen", dir);
+    assert_int_equal(mkdir(path, 0700), 0); /* opens for reading; every read fails (EISDIR) */
+    nw_feed_seen_t *s = NULL;
+    assert_int_not_equal(nw_feed_seen_open(dir, &s, warn, sizeof warn, err, sizeof err), NW_OK);
+    assert_null(s);
+    if (!strstr(err, "feeds.seen: cannot read"))
+        fail_msg("error '%s' does not name the file and the read", err);
     nw_test_rmtree(dir);
     free(dir);
 }
@@ -604,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_entity_bomb_is_refused),
         cmocka_unit_test(test_malformed_and_foreign_documents_are_refused),
         cmocka_unit_test(test_seen_items_survive_a_restart),
+        cmocka_unit_test(test_unreadable_seen_set_is_an_error_naming_it),
         cmocka_unit_test(test_feeds_file_names_the_bad_line),
         cmocka_unit_test(test_bad_urls_are_refused),
         cmocka_unit_test_setup_teardown(test_feed_that_changes_between_polls, s_setup, s_teardown),

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -228,6 +229,25 @@ static void test_torn_last_line_is_ignored_and_bad_lines_named(void **state)
     free(dir);
 }
 
+/* A file that cannot be read is an error that names it, not an empty index that the next
+ * compaction would write back. */
+static void test_unreadable_file_is_an_error_naming_it(void **state)
+{
+    (void)state;
+    char *dir = nw_test_tmpdir("nw-revisions");
+    char path[1024], warn[256] = "", err[256] = "";
+    snprintf(path, sizeof path, "%s/revisions", dir);
+    assert_int_equal(mkdir(path, 0700), 0); /* opens for reading; every read fails (EISDIR) */
+    nw_revisions_t *r = NULL;
+    nw_revisions_opts_t o = {.dir = dir};
+    assert_int_not_equal(nw_revisions_open(&o, &r, warn, sizeof warn, err, sizeof err), NW_OK);
+    assert_null(r);
+    if (!strstr(err, "revisions: cannot read"))
+        fail_msg("error '%s' does not name the file and the read", err);
+    nw_test_rmtree(dir);
+    free(dir);
+}
+
 static size_t s_file_lines(const char *path)
 {
     size_t len = 0, lines = 0;
@@ -311,6 +331,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_publication_is_revision_one_unchanged),
+        cmocka_unit_test(test_unreadable_file_is_an_error_naming_it),
         cmocka_unit_test(test_changed_paragraph_is_the_only_alert_of_revision_two),
         cmocka_unit_test(test_identical_redelivery_sends_nothing),
         cmocka_unit_test(test_an_old_text_coming_back_is_not_sent_again),

@@ -4,6 +4,7 @@
 #include "nw_curve.h"
 #include "nw_error.h"
 #include "nw_log.h"
+#include "nw_ratelimit.h"
 #include "nw_topic.h"
 #include "nw_zsock.h"
 #include "nw_zwatch.h"
@@ -24,9 +25,7 @@ struct nw_pubsock_t {
     nw_zwatch_t *watch;              /* reads subscription messages from sock */
     size_t subscriptions;            /* active (subscriber, filter) pairs */
     uv_loop_t *loop;                 /* for the log window's clock */
-    uint64_t window_start;           /* loop time the current log window began */
-    unsigned window_lines;           /* subscription lines logged in it */
-    uint64_t held;                   /* subscription changes not logged since */
+    nw_ratelimit_t log_rl;           /* subscription lines: a burst per window */
     bool over_warned;                /* the NW_PUBSOCK_SUBS_WARN warning is out */
     nw_pubsock_closed_fn *on_closed; /* close callback, once closing */
     void *closed_arg;                /* its argument */
@@ -47,18 +46,11 @@ static void s_printable(const unsigned char *s, size_t len, char *out, size_t ou
     out[o] = '\0';
 }
 
-/* Starts a new log window once the last one is over, summarising what it held back. */
-static void s_log_window(nw_pubsock_t *ps)
+static void s_log_held(const nw_pubsock_t *ps, uint64_t held)
 {
-    uint64_t now = uv_now(ps->loop);
-    if (now - ps->window_start < S_LOG_WINDOW)
-        return;
-    if (ps->held > 0)
+    if (held > 0)
         nw_log(NW_LOG_INFO, "%llu more subscription changes not logged (%zu subscriptions)",
-               (unsigned long long)ps->held, ps->subscriptions);
-    ps->window_start = now;
-    ps->window_lines = 0;
-    ps->held = 0;
+               (unsigned long long)held, ps->subscriptions);
 }
 
 /* Handles one message from the XPUB socket: byte 1 or 0 then the filter. */
@@ -82,12 +74,10 @@ static void s_on_subscription(nw_pubsock_t *ps, const unsigned char *data, size_
         ps->over_warned = false;
     }
     /* One line per change while they are few; a flood is summarised, not logged line by line. */
-    s_log_window(ps);
-    if (ps->window_lines >= NW_PUBSOCK_LOG_BURST) {
-        ps->held++;
+    uint64_t held;
+    if (!nw_ratelimit_hit(&ps->log_rl, (int64_t)uv_now(ps->loop), &held))
         return;
-    }
-    ps->window_lines++;
+    s_log_held(ps, held);
     char shown[S_SHOWN_MAX * 4 + 8];
     s_printable(data + 1, len - 1, shown, sizeof shown);
     if (data[0] == 1)
@@ -168,6 +158,7 @@ int nw_pubsock_new(uv_loop_t *loop, void *zctx, const nw_pubsock_opts_t *opts, n
     }
     int rc = NW_ERR_ZMQ;
     ps->loop = loop;
+    ps->log_rl = (nw_ratelimit_t){.period_ms = S_LOG_WINDOW, .burst = NW_PUBSOCK_LOG_BURST};
     if ((ps->sock = zmq_socket(zctx, ZMQ_XPUB)) == NULL) {
         snprintf(err, errlen, "alert socket: %s", zmq_strerror(errno));
         goto fail;
@@ -236,7 +227,9 @@ int nw_pubsock_send_heartbeat(nw_pubsock_t *ps, const nw_heartbeat_t *hb)
         return rc;
     rc = s_send_two(ps, NW_TOPIC_HEARTBEAT, data, size);
     free(data);
-    s_log_window(ps); /* the summary of a flood comes even when the flood is over */
+    uint64_t held; /* the summary of a flood comes even when the flood is over */
+    if (nw_ratelimit_pending(&ps->log_rl, (int64_t)uv_now(ps->loop), &held))
+        s_log_held(ps, held);
     nw_zwatch_kick(ps->watch);
     return rc;
 }

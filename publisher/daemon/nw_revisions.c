@@ -323,8 +323,13 @@ static int s_load(nw_revisions_t *r, char *warn, size_t warnlen, char *err, size
         if (!s_load_line(r, line) && bad++ == 0)
             snprintf(warn, warnlen, "%s:%zu: unreadable line skipped", r->path, lineno);
     }
+    int read_errno = !torn && got < 0 && !feof(f) ? errno : 0; /* not the end: a read error */
     free(line);
     fclose(f);
+    if (read_errno != 0) {
+        snprintf(err, errlen, "%s: cannot read: %s", r->path, strerror(read_errno));
+        return nw_error_from_errno(read_errno);
+    }
     /* Cut the torn tail, or the next append would be glued to it and lost. */
     if (torn && truncate(r->path, whole) != 0) {
         int e = errno;

@@ -167,8 +167,13 @@ static int s_load(nw_feed_seen_t *s, char *warn, size_t warnlen, char *err, size
         if (!s_load_line(s, line) && warn[0] == '\0')
             snprintf(warn, warnlen, "%s:%zu: unreadable line skipped", s->path, lineno);
     }
+    int e = got < 0 && !feof(f) ? errno : 0; /* a read error, not the end: load nothing half */
     free(line);
     fclose(f);
+    if (e != 0) {
+        snprintf(err, errlen, "%s: cannot read: %s", s->path, strerror(e));
+        return nw_error_from_errno(e);
+    }
     s->dirty = false;
     return NW_OK;
 }

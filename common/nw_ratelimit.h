@@ -1,6 +1,7 @@
 /*
- * nw_ratelimit: at most one log line per period for a recurring condition
- * (bad frames, dropped hooks), with a count of the occurrences it held back.
+ * nw_ratelimit: at most a few log lines per period for a recurring condition (bad frames,
+ * dropped hooks, subscription changes, refused clients), with a count of the occurrences
+ * it held back.
  *
  *     uint64_t held;
  *     if (nw_ratelimit_hit(&rl, now_ms, &held))
@@ -9,7 +10,9 @@
  *     if (nw_ratelimit_pending(&rl, now_ms, &held))
  *         nw_log(NW_LOG_WARN, "%llu more bad frames", held);
  *
- * A zeroed struct with period_ms set is ready to use.
+ * Time is cut into windows of period_ms, each beginning with the first report after the
+ * last window ended; a window allows burst reports (0 counts as 1). A zeroed struct with
+ * period_ms (and burst) set is ready to use.
  */
 #ifndef NW_RATELIMIT_H
 #define NW_RATELIMIT_H
@@ -18,10 +21,12 @@
 #include <stdint.h>
 
 typedef struct {
-    int64_t period_ms; /* shortest time between two reports */
-    int64_t last_ms;   /* when the last report was allowed */
-    bool reported;     /* a report was allowed at least once */
-    uint64_t held;     /* occurrences not reported since */
+    int64_t period_ms; /* length of a window */
+    unsigned burst;    /* reports a window allows (0: one) */
+    int64_t window_ms; /* when the current window began */
+    unsigned reports;  /* reports allowed in it */
+    bool started;      /* a window has begun */
+    uint64_t held;     /* occurrences not reported since the last report */
 } nw_ratelimit_t;
 
 /* Counts one occurrence at now_ms. Returns true when it may be reported now, with *held
@@ -29,7 +34,7 @@ typedef struct {
 bool nw_ratelimit_hit(nw_ratelimit_t *rl, int64_t now_ms, uint64_t *held);
 
 /* Returns true, with *held set and the count reset, when occurrences were held back and
- * a period has passed since the last report: time to report them on their own. */
+ * their window is over: time to report them on their own (a report of the next window). */
 bool nw_ratelimit_pending(nw_ratelimit_t *rl, int64_t now_ms, uint64_t *held);
 
 #endif
