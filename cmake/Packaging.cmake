@@ -8,7 +8,8 @@
 set(NW_PACKAGING_DIR ${PROJECT_SOURCE_DIR}/packaging)
 
 # Man pages: roff in docs/man, compressed as Debian ships them.
-set(NW_MAN_PAGES newswire-pub.1 newswire-sub.1 newswire-proxy.1 newswire-keygen.1 newswire.7)
+set(NW_MAN_PAGES newswire-pub.1 newswire-sub.1 newswire-proxy.1 newswire-keygen.1
+                  newswire-train.1 newswire.7)
 set(NW_MAN_GZ "")
 foreach(page ${NW_MAN_PAGES})
   set(out ${CMAKE_BINARY_DIR}/man/${page}.gz)
@@ -27,6 +28,7 @@ install(FILES ${NW_PACKAGING_DIR}/bash-completion/newswire-pub
               ${NW_PACKAGING_DIR}/bash-completion/newswire-sub
               ${NW_PACKAGING_DIR}/bash-completion/newswire-proxy
               ${NW_PACKAGING_DIR}/bash-completion/newswire-keygen
+              ${NW_PACKAGING_DIR}/bash-completion/newswire-train
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES ${NW_PACKAGING_DIR}/systemd/newswire-pub.service
               ${NW_PACKAGING_DIR}/systemd/newswire-sub@.service

@@ -24,11 +24,6 @@ void nw_log_set_level(nw_log_level_t level)
     s_level = level;
 }
 
-nw_log_level_t nw_log_get_level(void)
-{
-    return s_level;
-}
-
 int nw_log_level_parse(const char *name, nw_log_level_t *level)
 {
     for (int i = 0; i <= NW_LOG_DEBUG; i++) {

@@ -25,9 +25,6 @@ void nw_log_set_program(const char *name);
 /* Sets the most verbose level that is printed; the default is NW_LOG_INFO. */
 void nw_log_set_level(nw_log_level_t level);
 
-/* Returns the current level. */
-nw_log_level_t nw_log_get_level(void);
-
 /* Parses "error", "warn", "info" or "debug" into *level.
  * Returns NW_OK, or NW_ERR_INVAL (and leaves *level alone) for anything else. */
 int nw_log_level_parse(const char *name, nw_log_level_t *level);

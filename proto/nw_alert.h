@@ -44,7 +44,8 @@ typedef struct {
 } nw_alert_topic_t;
 
 typedef struct {
-    char *id;         /* stable alert id: "<article id>.<index>" */
+    char *id;         /* stable alert id: "<article id>.<index>" (".r<revision>" added in
+                         an update) */
     char *article_id; /* stable article id: 16 hex chars, a hash of the article's text */
     uint32_t index;   /* position of the alert within its article, from 0 (the headline) */
     nw_alert_kind_t kind;

@@ -18,8 +18,9 @@
 #define NW_HEARTBEAT_TOPICS_MAX 1024 /* entries of a heartbeat's "tseq" map */
 
 /* Encodes alert into a new buffer *data of *size bytes (caller frees with free()): a
- * map of the 18 keys of PROTOCOL.md section 5, always in the same order, integers in
- * their shortest form, so equal alerts give equal bytes.
+ * map of the 18 keys of PROTOCOL.md section 5 that every alert has, plus url,
+ * article_time and revision when they hold something, always in the same order,
+ * integers in their shortest form, so equal alerts give equal bytes.
  * Returns NW_OK; NW_ERR_INVAL when the alert cannot be sent as it is (no topics, an
  * invalid or repeated topic, a string that is NULL or not UTF-8, an empty id, a kind or
  * priority out of range); NW_ERR_WIRE_OVERSIZE when a field or the whole frame exceeds

@@ -7,6 +7,7 @@
 #include "nw_proxy_replay.h"
 #include "nw_ratelimit.h"
 #include "nw_zap_core.h"
+#include "nw_zsock.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -45,27 +46,14 @@ struct nw_proxy_t {
     nw_ratelimit_t sub_rl;           /* subscription lines: a burst per window */
 };
 
-static int s_setopt_int(void *sock, int option, int value)
-{
-    return zmq_setsockopt(sock, option, &value, sizeof value) == 0 ? NW_OK : NW_ERR_ZMQ;
-}
-
-static int s_bind_error(const char *flag, const char *endpoint, char *err, size_t errlen)
-{
-    int e = errno;
-    snprintf(err, errlen, "%s %s: %s", flag, endpoint,
-             e == EADDRINUSE ? "address already in use" : zmq_strerror(e));
-    return e == EADDRINUSE ? NW_ERR_ADDRINUSE : NW_ERR_ENDPOINT;
-}
-
 /* --- set-up -------------------------------------------------------------------------------- */
 
 static int s_open_xpub(nw_proxy_t *p, char *err, size_t errlen)
 {
     if ((p->xpub = zmq_socket(p->zctx, ZMQ_XPUB)) == NULL ||
-        s_setopt_int(p->xpub, ZMQ_SNDHWM, p->opts.hwm) != NW_OK ||
-        s_setopt_int(p->xpub, ZMQ_LINGER, 0) != NW_OK ||
-        zmq_setsockopt(p->xpub, ZMQ_MAXMSGSIZE, &(int64_t){S_SUB_MAX}, sizeof(int64_t)) != 0) {
+        nw_zsock_set_int(p->xpub, ZMQ_SNDHWM, p->opts.hwm) != NW_OK ||
+        nw_zsock_set_int(p->xpub, ZMQ_LINGER, 0) != NW_OK ||
+        nw_zsock_set_i64(p->xpub, ZMQ_MAXMSGSIZE, S_SUB_MAX) != NW_OK) {
         snprintf(err, errlen, "--bind: cannot create the XPUB socket: %s", zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
@@ -76,11 +64,10 @@ static int s_open_xpub(nw_proxy_t *p, char *err, size_t errlen)
         return NW_ERR_ZMQ;
     }
     for (size_t i = 0; i < p->opts.n_binds; i++) {
-        if (zmq_bind(p->xpub, p->opts.binds[i]) != 0)
-            return s_bind_error("--bind", p->opts.binds[i], err, errlen);
-        size_t size = S_ENDPOINT_MAX;
-        if (zmq_getsockopt(p->xpub, ZMQ_LAST_ENDPOINT, p->bound[i], &size) != 0)
-            snprintf(p->bound[i], S_ENDPOINT_MAX, "%s", p->opts.binds[i]);
+        int rc = nw_zsock_bind(p->xpub, "--bind", p->opts.binds[i], p->bound[i], S_ENDPOINT_MAX,
+                               err, errlen);
+        if (rc != NW_OK)
+            return rc;
         nw_log(NW_LOG_INFO, "listening on %s", p->bound[i]);
     }
     return NW_OK;
@@ -94,9 +81,10 @@ static int s_open_xsubs(nw_proxy_t *p, char *err, size_t errlen)
         /* No send limit: past it, XSUB drops subscription messages without a word, and a
          * lost one means a subscriber that never gets its topic. They are as many as the
          * subscribers' filters, which the XPUB already holds. */
-        if (s == NULL || s_setopt_int(s, ZMQ_RCVHWM, p->opts.hwm) != NW_OK ||
-            s_setopt_int(s, ZMQ_SNDHWM, 0) != NW_OK || s_setopt_int(s, ZMQ_LINGER, 0) != NW_OK ||
-            zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &(int64_t){NW_FRAME_MAX}, sizeof(int64_t)) != 0 ||
+        if (s == NULL || nw_zsock_set_int(s, ZMQ_RCVHWM, p->opts.hwm) != NW_OK ||
+            nw_zsock_set_int(s, ZMQ_SNDHWM, 0) != NW_OK ||
+            nw_zsock_set_int(s, ZMQ_LINGER, 0) != NW_OK ||
+            nw_zsock_set_i64(s, ZMQ_MAXMSGSIZE, NW_FRAME_MAX) != NW_OK ||
             nw_curve_client_apply(s, p->opts.curve_client) != NW_OK || zmq_connect(s, ep) != 0) {
             snprintf(err, errlen, "--connect %s: %s", ep, zmq_strerror(errno));
             return NW_ERR_ENDPOINT;
@@ -110,19 +98,20 @@ static int s_open_control(nw_proxy_t *p, char *err, size_t errlen)
 {
     snprintf(p->stop_ep, sizeof p->stop_ep, "inproc://nw-proxy-stop-%p", (void *)p);
     if ((p->stop = zmq_socket(p->zctx, ZMQ_PAIR)) == NULL ||
-        s_setopt_int(p->stop, ZMQ_LINGER, 0) != NW_OK || zmq_bind(p->stop, p->stop_ep) != 0) {
+        nw_zsock_set_int(p->stop, ZMQ_LINGER, 0) != NW_OK || zmq_bind(p->stop, p->stop_ep) != 0) {
         snprintf(err, errlen, "cannot create the stop socket: %s", zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
     if (p->opts.control == NULL)
         return NW_OK;
     if ((p->control = zmq_socket(p->zctx, ZMQ_REP)) == NULL ||
-        s_setopt_int(p->control, ZMQ_LINGER, 0) != NW_OK) {
+        nw_zsock_set_int(p->control, ZMQ_LINGER, 0) != NW_OK) {
         snprintf(err, errlen, "--control: cannot create the socket: %s", zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
-    if (zmq_bind(p->control, p->opts.control) != 0)
-        return s_bind_error("--control", p->opts.control, err, errlen);
+    int rc = nw_zsock_bind(p->control, "--control", p->opts.control, NULL, 0, err, errlen);
+    if (rc != NW_OK)
+        return rc;
     nw_log(NW_LOG_INFO, "control: listening on %s", p->opts.control);
     return NW_OK;
 }

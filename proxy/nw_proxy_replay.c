@@ -5,6 +5,7 @@
 #include "nw_hbrewrite.h"
 #include "nw_log.h"
 #include "nw_replay_msg.h"
+#include "nw_zsock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -56,11 +57,6 @@ static int64_t s_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int s_setopt_int(void *sock, int option, int value)
-{
-    return zmq_setsockopt(sock, option, &value, sizeof value) == 0 ? NW_OK : NW_ERR_ZMQ;
 }
 
 /* --- routes (thread side) ---------------------------------------------------------------- */
@@ -144,8 +140,8 @@ static int s_client_connect(nw_proxy_replay_t *r, s_client_t *c, const char *ups
     if (c->dealer == NULL)
         return NW_ERR_ZMQ;
     snprintf(c->upstream, sizeof c->upstream, "%s", upstream);
-    if (s_setopt_int(c->dealer, ZMQ_LINGER, 0) != NW_OK ||
-        s_setopt_int(c->dealer, ZMQ_RCVHWM, S_SNDHWM) != NW_OK ||
+    if (nw_zsock_set_int(c->dealer, ZMQ_LINGER, 0) != NW_OK ||
+        nw_zsock_set_int(c->dealer, ZMQ_RCVHWM, S_SNDHWM) != NW_OK ||
         nw_curve_client_apply(c->dealer, r->has_client ? &r->client : NULL) != NW_OK ||
         zmq_connect(c->dealer, upstream) != 0) {
         nw_log(NW_LOG_WARN, "replay: cannot connect to %s: %s", upstream, zmq_strerror(errno));
@@ -406,25 +402,19 @@ static int s_bind(nw_proxy_replay_t *r, const char *endpoint, const nw_cert_t *s
 {
     if (server != NULL && nw_curve_server_apply(r->router, server, err, errlen) != NW_OK)
         return NW_ERR_ZMQ;
-    if (s_setopt_int(r->router, ZMQ_ROUTER_MANDATORY, 1) != NW_OK ||
-        s_setopt_int(r->router, ZMQ_SNDHWM, S_SNDHWM) != NW_OK ||
-        s_setopt_int(r->router, ZMQ_LINGER, 0) != NW_OK ||
-        zmq_setsockopt(r->router, ZMQ_MAXMSGSIZE, &(int64_t){NW_REPLAY_REQUEST_MAX},
-                       sizeof(int64_t)) != 0) {
+    if (nw_zsock_set_int(r->router, ZMQ_ROUTER_MANDATORY, 1) != NW_OK ||
+        nw_zsock_set_int(r->router, ZMQ_SNDHWM, S_SNDHWM) != NW_OK ||
+        nw_zsock_set_int(r->router, ZMQ_LINGER, 0) != NW_OK ||
+        nw_zsock_set_i64(r->router, ZMQ_MAXMSGSIZE, NW_REPLAY_REQUEST_MAX) != NW_OK) {
         snprintf(err, errlen, "--replay-bind %s: cannot set socket options: %s", endpoint,
                  zmq_strerror(errno));
         return NW_ERR_ZMQ;
     }
-    if (zmq_bind(r->router, endpoint) != 0) {
-        int e = errno;
-        snprintf(err, errlen, "--replay-bind %s: %s", endpoint,
-                 e == EADDRINUSE ? "address already in use" : zmq_strerror(e));
-        return e == EADDRINUSE ? NW_ERR_ADDRINUSE : NW_ERR_ENDPOINT;
-    }
     char actual[NW_HBREWRITE_ENDPOINT_MAX];
-    size_t size = sizeof actual;
-    if (zmq_getsockopt(r->router, ZMQ_LAST_ENDPOINT, actual, &size) != 0)
-        snprintf(actual, sizeof actual, "%s", endpoint);
+    int rc =
+        nw_zsock_bind(r->router, "--replay-bind", endpoint, actual, sizeof actual, err, errlen);
+    if (rc != NW_OK)
+        return rc;
     s_advertise(actual, advertised, advlen);
     nw_log(NW_LOG_INFO, "replay: listening on %s (advertised as %s)", actual, advertised);
     return NW_OK;
@@ -456,8 +446,8 @@ int nw_proxy_replay_new(void *zctx, const char *endpoint, const nw_cert_t *serve
         snprintf(err, errlen, "replay: cannot create sockets: %s", zmq_strerror(errno));
         goto fail;
     }
-    s_setopt_int(r->pipe, ZMQ_LINGER, 0);
-    s_setopt_int(r->thread_pipe, ZMQ_LINGER, 0);
+    nw_zsock_set_int(r->pipe, ZMQ_LINGER, 0);
+    nw_zsock_set_int(r->thread_pipe, ZMQ_LINGER, 0);
     if ((rc = s_bind(r, endpoint, server, advertised, advlen, err, errlen)) != NW_OK)
         goto fail;
     if (pthread_create(&r->thread, NULL, s_run, r) != 0) {

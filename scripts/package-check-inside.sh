@@ -33,8 +33,10 @@ say "apt-get install ./newswire.deb (dependencies from the mirror)"
 say "installed $(dpkg-query -W -f='${Package} ${Version}, ${Installed-Size} KiB' newswire)"
 
 # --- files ---
-for f in /usr/bin/newswire-pub /usr/bin/newswire-sub \
+for f in /usr/bin/newswire-pub /usr/bin/newswire-sub /usr/bin/newswire-train \
     /usr/share/man/man1/newswire-pub.1.gz /usr/share/man/man1/newswire-sub.1.gz \
+    /usr/share/man/man1/newswire-train.1.gz \
+    /usr/share/bash-completion/completions/newswire-train \
     /usr/share/man/man7/newswire.7.gz \
     /usr/share/bash-completion/completions/newswire-pub \
     /usr/share/bash-completion/completions/newswire-sub \

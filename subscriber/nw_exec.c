@@ -265,7 +265,7 @@ static int s_env_alert(char **env, size_t *n, const nw_alert_t *a, const char *t
     return rc;
 }
 
-#define S_ENV_OWN 18 /* variables s_env_alert sets, at most */
+#define S_ENV_OWN 17 /* variables s_env_alert sets */
 
 /* The parent's environment without its NW_ variables, plus the alert's. */
 static char **s_env_build(const nw_alert_t *alert, const char *topic)

@@ -4,9 +4,9 @@
  * ZeroMQ connects in the background: a -c host that does not resolve, or a
  * port nobody listens on, leaves the subscriber waiting without a word. The
  * subscriber starts this clock at start and tells it about every message
- * (alert or heartbeat); once the heartbeat timeout has passed with nothing
- * heard, nw_nopub_due says so, once, so the caller can warn. Pure: the caller
- * gives the time.
+ * (alert or heartbeat); once NW_NOPUB_AFTER_MS have passed with nothing heard
+ * (a fixed wait, whatever -W says), nw_nopub_due says so, once, so the caller
+ * can warn. Pure: the caller gives the time.
  */
 #ifndef NW_NOPUB_H
 #define NW_NOPUB_H

@@ -183,11 +183,6 @@ static void s_exec_write(const nw_delivery_t *dv, void *self)
                nw_exec_stats(s->exec).dropped);
 }
 
-bool nw_sinks_has_exec(const nw_sinks_t *s)
-{
-    return s->exec != NULL;
-}
-
 /* ------------------------------------------------------------------ life cycle */
 
 static bool s_want_colour(nw_sinks_colour_t colour)

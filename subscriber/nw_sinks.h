@@ -72,9 +72,6 @@ void nw_sinks_tick(nw_sinks_t *s);
 /* Copies the --exec hook's counters so far into *stats; leaves it alone without a hook. */
 void nw_sinks_exec_stats(const nw_sinks_t *s, nw_exec_stats_t *stats);
 
-/* Returns true when an --exec hook is set up. */
-bool nw_sinks_has_exec(const nw_sinks_t *s);
-
 /* Stops: standard output is written for at most stdout_grace_ms more, hooks run for at
  * most exec_grace_ms more (both from the loop, after this call), the log is synced and
  * closed (from the loop once a sync in flight is back). *exec_stats (may be NULL) gets the

@@ -7,9 +7,9 @@
 #     its man page;
 #   - the bash completion offers exactly those long options;
 #   - --help names no source-tree path (docs/, proto/, *.md, ../shared).
-# Usage: cli_docs_test.sh SOURCE_DIR PUB_BIN SUB_BIN PROXY_BIN KEYGEN_BIN
+# Usage: cli_docs_test.sh SOURCE_DIR PUB_BIN SUB_BIN PROXY_BIN KEYGEN_BIN TRAIN_BIN
 set -u
-src=$1 pub=$2 sub=$3 proxy=$4 keygen=$5
+src=$1 pub=$2 sub=$3 proxy=$4 keygen=$5 train=$6
 failed=0
 fail() {
     echo "FAIL: $*" >&2
@@ -45,11 +45,12 @@ help_options() {
         grep -o -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
-for prog in newswire-pub newswire-sub newswire-proxy newswire-keygen; do
+for prog in newswire-pub newswire-sub newswire-proxy newswire-keygen newswire-train; do
     case $prog in
         newswire-pub) bin=$pub min=15 ;;
         newswire-sub) bin=$sub min=15 ;;
         newswire-proxy) bin=$proxy min=8 ;;
+        newswire-train) bin=$train min=15 ;;
         *) bin=$keygen min=2 ;;
     esac
     # Programs that read a config file are kept from reading the system's.

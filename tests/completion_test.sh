@@ -15,6 +15,7 @@ source "$src/packaging/bash-completion/newswire-pub"
 source "$src/packaging/bash-completion/newswire-sub"
 source "$src/packaging/bash-completion/newswire-proxy"
 source "$src/packaging/bash-completion/newswire-keygen"
+source "$src/packaging/bash-completion/newswire-train"
 failed=0
 
 # expect FUNCTION "WORDS..." WANT...: completes the last word of WORDS and checks
@@ -57,5 +58,6 @@ expect _newswire_proxy "newswire-proxy --" --connect --bind --replay-bind --cont
 expect _newswire_proxy "newswire-proxy --replay-bind n" none
 expect _newswire_proxy "newswire-proxy --log-level " error warn info debug
 expect _newswire_keygen "newswire-keygen --" --help --version
+expect _newswire_train "newswire-train --m" --map --min-df --max-per-topic
 [ "$failed" = 0 ] || exit 1
 echo "PASS"

@@ -168,9 +168,10 @@ def main():
               b["newswire_sub_repaired_total"])
         p = wait_for("the publisher's replay metrics", lambda: (
             lambda m: m if m.get("newswire_pub_replay_alerts_total") == 3 else None)(scrape(pub_port)))
-        check("pub: 1 replay request, 3 alerts replayed",
+        check("pub: 1 replay request, 3 alerts replayed, no error",
               p["newswire_pub_replay_requests_total"] == 1
-              and p["newswire_pub_replay_alerts_total"] == 3)
+              and p["newswire_pub_replay_alerts_total"] == 3
+              and p["newswire_pub_replay_errors_total"] == 0)
         check("pub: 2 subscribers connected", p["newswire_pub_subscribers"] == 2,
               p["newswire_pub_subscribers"])
         with urllib.request.urlopen(f"http://127.0.0.1:{pub_port}/metrics", timeout=10) as r:

@@ -81,8 +81,6 @@ static void test_topic_seqs_count_each_topic_apart(void **state)
     assert_int_equal(c.topics[0].seq, 2); /* trade */
     assert_int_equal(c.topics[1].seq, 2); /* defense */
     assert_int_equal(c.seq, 3);
-    assert_int_equal(nw_sequencer_topic_last(seqr, "trade"), 2);
-    assert_int_equal(nw_sequencer_topic_last(seqr, "energy"), 0);
     nw_alert_clear(&a);
     nw_alert_clear(&b);
     nw_alert_clear(&c);
@@ -98,21 +96,6 @@ static void test_alert_without_topics_is_refused_and_uncounted(void **state)
     assert_int_equal(nw_sequencer_number(seqr, &alert), NW_ERR_INVAL);
     assert_int_equal(alert.seq, 0);
     assert_int_equal(nw_sequencer_last(seqr), 0);
-    nw_alert_clear(&alert);
-    nw_sequencer_destroy(&seqr);
-}
-
-static void test_restore_continues_the_numbers(void **state)
-{
-    (void)state;
-    nw_sequencer_t *seqr = s_new();
-    assert_int_equal(nw_sequencer_restore(seqr, 41, "energy", 9), NW_OK);
-    assert_int_equal(nw_sequencer_restore(seqr, 41, "Bad Topic", 9), NW_ERR_TOPIC);
-    nw_alert_t alert;
-    s_alert(&alert, (const char *[]){"energy", NULL});
-    assert_int_equal(nw_sequencer_number(seqr, &alert), NW_OK);
-    assert_int_equal(alert.seq, 42);
-    assert_int_equal(alert.topics[0].seq, 10);
     nw_alert_clear(&alert);
     nw_sequencer_destroy(&seqr);
 }
@@ -148,7 +131,6 @@ int main(void)
         cmocka_unit_test(test_global_seq_counts_alerts_from_1),
         cmocka_unit_test(test_topic_seqs_count_each_topic_apart),
         cmocka_unit_test(test_alert_without_topics_is_refused_and_uncounted),
-        cmocka_unit_test(test_restore_continues_the_numbers),
         cmocka_unit_test(test_heartbeat_carries_stream_and_latest_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -163,14 +163,14 @@ static void s_log_feed_counters(const s_daemon_t *d)
     const nw_feeds_counters_t *c = nw_feeds_counters(d->feeds);
     nw_log(NW_LOG_INFO,
            "feeds: %llu polls (%llu ok, %llu not modified, %llu HTTP errors, %llu timeouts, %llu "
-           "too big, %llu network errors, %llu not feeds), %llu items taken, %llu pages fetched, "
-           "%llu pages failed",
+           "too big, %llu network errors, %llu not feeds), %llu items taken (%llu to take "
+           "again later), %llu pages fetched, %llu pages failed",
            (unsigned long long)c->polls, (unsigned long long)c->ok,
            (unsigned long long)c->not_modified, (unsigned long long)c->http_errors,
            (unsigned long long)c->timeouts, (unsigned long long)c->too_big,
            (unsigned long long)c->net_errors, (unsigned long long)c->parse_errors,
-           (unsigned long long)c->items_new, (unsigned long long)c->pages_ok,
-           (unsigned long long)c->pages_failed);
+           (unsigned long long)c->items_new, (unsigned long long)c->items_retry,
+           (unsigned long long)c->pages_ok, (unsigned long long)c->pages_failed);
 }
 
 /* Begins shutdown: closes every handle and the socket; the loop ends once they are gone.

@@ -1,12 +1,14 @@
 /*
  * nw_pubd: the newswire-pub daemon, one run of it.
  *
- * Loads the taxonomy and boilerplate rules, opens the spool, binds the alert
+ * Loads the taxonomy, model and rules, opens the spool, binds the alert
  * socket, then runs a libuv loop until SIGTERM or SIGINT: positional files
  * first, then whatever appears in the spool's incoming/ folder (inotify, an
  * initial scan, and a rescan every few seconds because inotify misses events
- * on some file systems), one article per loop turn, in name order; a file
- * written in place rather than renamed in waits until it stops changing.
+ * on some file systems), in name order, a batch of articles per loop turn
+ * (read and tagged on --ingest-threads, journaled and sent in order, one
+ * group fsync per batch); a file written in place rather than renamed in
+ * waits until it stops changing.
  * Each alert goes through one function: skipped if the journal already holds
  * its id (a restart after a crash mid-article publishes the rest, none
  * twice), numbered by the journal, appended to it, then sent. An article
@@ -19,7 +21,7 @@
  * With a journal, a replay endpoint (nw_replay, a ROUTER on the same loop) serves it to
  * subscribers that missed alerts; heartbeats advertise it. It is closed before the
  * journal. A heartbeat goes out every heartbeat_ms. SIGHUP reloads the taxonomy and
- * boilerplate files.
+ * model (together), the boilerplate and HTML rules and the --curve-allow folder.
  *
  * Log lines other tools rely on (stable wording, see docs/PUBLISHER.md):
  *     listening on ENDPOINT

@@ -35,6 +35,7 @@ struct nw_pubmetrics_t {
     nw_metric_t *fsync;         /* journal sync durations */
     nw_metric_t *replay_reqs;   /* replay requests */
     nw_metric_t *replay_alerts; /* alerts replayed */
+    nw_metric_t *replay_errors; /* answers that ended with an error */
 };
 
 static int s_register(nw_pubmetrics_t *m)
@@ -74,10 +75,14 @@ static int s_register(nw_pubmetrics_t *m)
              fsync_bounds, sizeof fsync_bounds / sizeof fsync_bounds[0], &m->fsync)) != NW_OK ||
         (rc = nw_metrics_counter(r, "newswire_pub_replay_requests_total",
                                  "Replay requests received, good or bad.", NULL,
-                                 &m->replay_reqs)) != NW_OK)
+                                 &m->replay_reqs)) != NW_OK ||
+        (rc = nw_metrics_counter(r, "newswire_pub_replay_alerts_total", "Alerts sent by replay.",
+                                 NULL, &m->replay_alerts)) != NW_OK)
         return rc;
-    return nw_metrics_counter(r, "newswire_pub_replay_alerts_total", "Alerts sent by replay.", NULL,
-                              &m->replay_alerts);
+    return nw_metrics_counter(r, "newswire_pub_replay_errors_total",
+                              "Replay answers that ended with an error (refused, busy, preempted, "
+                              "journal read failed).",
+                              NULL, &m->replay_errors);
 }
 
 /* Reads the connection events queued on the monitor: [uint16 event, uint32 value][endpoint].
@@ -170,6 +175,7 @@ void nw_pubmetrics_sample(nw_pubmetrics_t *m, const nw_journal_t *journal,
         nw_replay_stats(replay, &st);
         nw_metric_set(m->replay_reqs, (double)st.requests);
         nw_metric_set(m->replay_alerts, (double)st.alerts);
+        nw_metric_set(m->replay_errors, (double)st.errors);
     }
     if (sock != NULL)
         nw_metric_set(m->subscriptions, (double)nw_pubsock_subscriptions(sock));

@@ -547,7 +547,7 @@ int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_
     return NW_OK;
 }
 
-/* Appends plan's line to the file and syncs it. */
+/* Appends plan's line to the file (unsynced until nw_revisions_sync). */
 static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, int64_t now_ms, char *err,
                     size_t errlen)
 {

@@ -79,8 +79,9 @@ size_t nw_revisions_count(const nw_revisions_t *revisions);
 int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_alert_t *alerts,
                       size_t *n, nw_revisions_plan_t *plan);
 
-/* Records plan as published at now_ms and, with a file, appends and syncs its line
- * (rewriting the file when most of its lines are superseded); forgets what is past the
+/* Records plan as published at now_ms and, with a file, appends its line (made durable by
+ * nw_revisions_sync, with the group commit; the file is rewritten, and synced, when most of
+ * its lines are superseded); forgets what is past the
  * limits. Call it once the plan's alerts are journaled. Returns NW_OK; NW_ERR_IO or
  * NW_ERR_NOSPACE with the file named in err (the index in memory is updated all the
  * same); NW_ERR_NOMEM (index unchanged). */

@@ -2,7 +2,6 @@
 
 #include "nw_error.h"
 #include "nw_stream_id.h"
-#include "nw_topic.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,20 +83,6 @@ static s_topic_t *s_topic(const nw_sequencer_t *seqr, const char *name)
     return found ? &seqr->topics[at] : NULL;
 }
 
-int nw_sequencer_restore(nw_sequencer_t *seqr, uint64_t seq, const char *topic, uint64_t topic_seq)
-{
-    if (topic != NULL) {
-        if (!nw_topic_valid(topic, strlen(topic)))
-            return NW_ERR_TOPIC;
-        int rc = s_ensure_topic(seqr, topic);
-        if (rc != NW_OK)
-            return rc;
-        s_topic(seqr, topic)->seq = topic_seq;
-    }
-    seqr->seq = seq;
-    return NW_OK;
-}
-
 int nw_sequencer_number(nw_sequencer_t *seqr, nw_alert_t *alert)
 {
     if (alert->n_topics == 0)
@@ -153,12 +138,6 @@ const char *nw_sequencer_stream(const nw_sequencer_t *seqr)
 uint64_t nw_sequencer_last(const nw_sequencer_t *seqr)
 {
     return seqr->seq;
-}
-
-uint64_t nw_sequencer_topic_last(const nw_sequencer_t *seqr, const char *topic)
-{
-    const s_topic_t *t = s_topic(seqr, topic);
-    return t ? t->seq : 0;
 }
 
 void nw_sequencer_destroy(nw_sequencer_t **seqr_p)

@@ -31,11 +31,6 @@ typedef struct nw_sequencer_t nw_sequencer_t;
  * counter at 0. Returns NW_OK with *out set, NW_ERR_INVAL for a bad id, NW_ERR_NOMEM. */
 int nw_sequencer_new(const char *stream_id, nw_sequencer_t **out);
 
-/* Sets the last global sequence number to seq and, when topic is not NULL, the last
- * sequence number of topic to topic_seq (used when recovering from a journal).
- * Returns NW_OK, NW_ERR_TOPIC for an invalid topic, NW_ERR_NOMEM. */
-int nw_sequencer_restore(nw_sequencer_t *seqr, uint64_t seq, const char *topic, uint64_t topic_seq);
-
 /* Numbers alert: sets alert->stream, alert->seq to the next global number and each
  * alert->topics[i].seq to the next number of that topic. All or nothing: on error the
  * counters and the alert are unchanged. Returns NW_OK, NW_ERR_INVAL when the alert has
@@ -53,9 +48,6 @@ const char *nw_sequencer_stream(const nw_sequencer_t *seqr);
 
 /* Returns the last global sequence number handed out (0 = none). */
 uint64_t nw_sequencer_last(const nw_sequencer_t *seqr);
-
-/* Returns the last sequence number of topic (0 = none yet). */
-uint64_t nw_sequencer_topic_last(const nw_sequencer_t *seqr, const char *topic);
 
 /* Frees the sequencer and sets *seqr_p to NULL. Safe on NULL and twice. */
 void nw_sequencer_destroy(nw_sequencer_t **seqr_p);

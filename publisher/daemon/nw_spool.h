@@ -30,7 +30,7 @@ int nw_spool_open(const char *dir, nw_spool_t **out, char *err, size_t errlen);
 
 /* Returns true when a file called name in incoming/ is ready to be processed: not a
  * dotfile (a write in progress, by the maildir convention), not an editor or download
- * temporary ("~" suffix, ".tmp", ".part", ".partial", ".swp", ".crdownload"). */
+ * temporary ("~" suffix, ".tmp", ".part", ".partial", ".swp", ".swx", ".crdownload"). */
 bool nw_spool_name_ready(const char *name);
 
 /* Reads the file events already queued on the watch (nw_spool_read_events), then lists

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* The default rules: publisher/boilerplate.conf, embedded by nw_embed_text(). */
+/* The default rules: publisher/input/boilerplate.conf, embedded by nw_embed_text(). */
 extern const char nw_boilerplate_default_text[];
 
 #define S_RULES_FILE_MAX (1024 * 1024) /* a rules file larger than this is a mistake */

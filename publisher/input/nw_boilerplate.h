@@ -3,7 +3,7 @@
  * news (captions, photo credits, crumbs, navigation, rating widgets...).
  *
  * The rules are data: a plain-text file (format documented in the default
- * file, publisher/boilerplate.conf, which is built in) that the daemon loads.
+ * file, publisher/input/boilerplate.conf, which is built in) that the daemon loads.
  */
 #ifndef NW_BOILERPLATE_H
 #define NW_BOILERPLATE_H

@@ -56,7 +56,6 @@ typedef struct {
     uint64_t cap;       /* entries allocated in offsets */
     uint64_t size;      /* bytes of its header and good records */
     int64_t created_ms; /* creation time, from its header */
-    int64_t first_time; /* journal time of its first record (n > 0) */
     int64_t last_time;  /* journal time of its last record (n > 0) */
 } s_segment_t;
 
@@ -545,8 +544,6 @@ static int s_seg_reserve(s_segment_t *s)
 static void s_seg_add(nw_journal_t *j, s_segment_t *s, size_t len, int64_t time_ms)
 {
     s->offsets[s->n++] = (uint32_t)s->size;
-    if (s->n == 1)
-        s->first_time = time_ms;
     s->last_time = time_ms;
     s->size += len;
     j->total += len;

@@ -2,8 +2,9 @@
  * nw_ingest: one article's bytes into tagged, not yet numbered alerts.
  *
  * Size check, a reader chosen by content (nw_article_parse with the loaded
- * boilerplate rules, nw_html_extract, nw_ninjs_read), nw_split, nw_tagger_tag
- * (plus the topics whose IPTC code a ninjs subject names). No sockets, no
+ * boilerplate rules, nw_html_extract, nw_ninjs_read), nw_split, the tagger
+ * (nw_tagger_tag_ws with the taxonomy and model; plus the topics whose IPTC
+ * code a ninjs subject names). No sockets, no
  * loop: the daemon and --dry-run share it. Every failure comes with a
  * one-line reason that names the article, fit for the log and for a spool's
  * failed/NAME.error file.

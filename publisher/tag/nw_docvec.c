@@ -228,10 +228,10 @@ const char *nw_docvec_tax_name(const nw_taxonomy_t *tax, char kind, size_t index
 /* Appends the ids of segment text (len bytes) to b's list without names: the fast path.
  * In the headline, every unigram also counts as a title: feature; nw_features_ids writes
  * u1, u2, b12, u3, b23, ..., so the unigrams are the first id and every odd one. */
-static size_t s_words_fast(s_build_t *b, const char *text, size_t len, bool title)
+static void s_words_fast(s_build_t *b, const char *text, size_t len, bool title)
 {
     if (!s_room(b, nw_features_ids_max(len) * (title ? 2 : 1)))
-        return 0;
+        return;
     size_t tokens;
     uint32_t *ids = b->v->ids + b->n;
     size_t k = nw_features_ids(text, len, ids, &tokens);
@@ -240,7 +240,6 @@ static size_t s_words_fast(s_build_t *b, const char *text, size_t len, bool titl
         for (size_t i = 0; i < k; i += i == 0 ? 1 : 2)
             b->v->ids[b->n++] = s_title_id(ids[i]);
     }
-    return tokens;
 }
 
 int nw_docvec_build(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segment_t *seg, size_t n,
@@ -260,7 +259,6 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
             v->tf[k] = k == 1 ? 1.0 : 1.0 + log((double)k);
     }
     v->n = 0;
-    v->tokens = 0;
     if (v->n_topics < nt || v->topics == NULL) {
         nw_topic_evidence_t *grown = realloc(v->topics, (nt ? nt : 1) * sizeof(*grown));
         if (!grown)
@@ -271,9 +269,9 @@ int nw_docvec_build_ex(nw_docvec_t *v, const nw_taxonomy_t *tax, const nw_segmen
     for (size_t i = 0; i < n; i++) {
         b.title = seg[i].pos == NW_POS_TITLE;
         if (name)
-            v->tokens += nw_features_scan_named(seg[i].text, seg[i].len, s_word, &b);
+            nw_features_scan_named(seg[i].text, seg[i].len, s_word, &b);
         else
-            v->tokens += s_words_fast(&b, seg[i].text, seg[i].len, b.title);
+            s_words_fast(&b, seg[i].text, seg[i].len, b.title);
     }
     size_t n_words = b.n;
     s_term_ctx_t tc = {.b = &b, .tax = tax};

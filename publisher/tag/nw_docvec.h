@@ -29,7 +29,6 @@ typedef struct {
     nw_feat_t *feat; /* sorted by id, distinct */
     size_t n;
     size_t cap;                  /* entries of feat, scratch, ids and tmp */
-    size_t tokens;               /* T */
     nw_topic_evidence_t *topics; /* the taxonomy evidence, one per taxonomy topic */
     size_t n_topics;
     nw_feat_t *scratch;            /* merging space */
@@ -38,7 +37,7 @@ typedef struct {
     double tf[NW_DOCVEC_TF_TABLE]; /* 1 + ln(count), filled by the first build */
 } nw_docvec_t;
 
-/* Called once per distinct feature of the vector with its name, when names are asked. */
+/* Called for every feature occurrence with its name, when names are asked. */
 typedef void(nw_docvec_name_fn)(uint32_t id, const char *name, size_t len, void *ctx);
 
 /* Builds the vector of n segments into v (a zeroed or earlier-built nw_docvec_t, whose

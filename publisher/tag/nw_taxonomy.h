@@ -2,7 +2,7 @@
  * nw_taxonomy: topics and the words and phrases that signal them.
  *
  * Loaded from a plain-text file (format documented in docs/TAXONOMY.md and in
- * the comments of the built-in default, publisher/topics.conf). All terms of
+ * the comments of the built-in default, publisher/tag/topics.conf). All terms of
  * all topics are compiled into one automaton, so matching a text costs one
  * pass over it however many terms there are.
  */

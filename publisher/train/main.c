@@ -22,18 +22,23 @@
 
 static void s_help(void)
 {
-    printf("Usage:\n"
+    printf("NAME\n"
+           "    " S_PROGRAM " - learn, show and measure newswire's topic model\n"
+           "\n"
+           "SYNOPSIS\n"
            "    " S_PROGRAM " [--topics FILE] --set LABELS.tsv,DIR[,extra-negatives]... \\\n"
            "        [--map FROM=TOPIC]... -o MODEL\n"
            "    " S_PROGRAM " [--topics FILE] --set ... --evaluate K [--oof FILE]\n"
            "    " S_PROGRAM " --show MODEL [--top N]\n"
            "\n"
-           "Trains one linear classifier per topic (liblinear, L2-regularised L2-loss SVM) on\n"
-           "the words, word pairs and taxonomy evidence of labelled documents, picks each\n"
-           "topic's C and threshold by cross-validation on the training documents, and\n"
-           "writes a model file that newswire-pub --model reads (docs/TAXONOMY.md).\n"
+           "DESCRIPTION\n"
+           "    Trains one linear classifier per topic (liblinear, L2-regularised L2-loss\n"
+           "    SVM) on the words, word pairs and taxonomy evidence of labelled documents,\n"
+           "    picks each topic's features, C and threshold by cross-validation on the\n"
+           "    training documents, and writes a model file that newswire-pub --model\n"
+           "    reads. The same documents give the same bytes.\n"
            "\n"
-           "Options:\n"
+           "OPTIONS\n"
            "    --set LABELS,DIR[,extra-negatives]\n"
            "                          a labels file (0/1 columns, or path + category) and the\n"
            "                          folder its documents are in; extra-negatives lets the\n"
@@ -41,7 +46,7 @@ static void s_help(void)
            "                          under half a topic's threshold count as its negatives\n"
            "    --map FROM=TOPIC      label column or category FROM is taxonomy topic TOPIC\n"
            "    -t, --topics FILE     taxonomy (default: the built-in one)\n"
-           "    -o, --output MODEL    write the model there (same data, same bytes)\n"
+           "    -o, --output MODEL    write the model there\n"
            "    --folds K             cross-validation folds for C and thresholds (default 5)\n"
            "    --words-only          leave the taxonomy features out of the model\n"
            "    --idf                 let cross-validation also try, per topic, features scaled\n"
@@ -60,10 +65,13 @@ static void s_help(void)
            "    --only TOPIC,...      with --evaluate: score these topics only\n"
            "    --show MODEL          print each topic's threshold and strongest features\n"
            "    --top N               with --show: features per topic and sign (default 15)\n"
-           "    -h, --help            this help\n"
+           "    -h, --help            print this help and exit\n"
+           "    -V, --version         print the version and exit\n"
            "\n"
-           "Exit status: 0 done; 1 a file could not be read or written, or training failed;\n"
-           "2 usage.\n");
+           "EXIT STATUS\n"
+           "    0 done; 1 a file could not be read or written, or training failed; 2 usage\n"
+           "\n"
+           "See newswire-train(1) for the labels and model file formats.\n");
 }
 
 static int s_usage(const char *msg)
@@ -171,6 +179,7 @@ int main(int argc, char *argv[])
         {"top", required_argument, NULL, O_TOP},
         {"jobs", required_argument, NULL, O_JOBS},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     char *sets[S_MAX_SETS];
@@ -185,7 +194,7 @@ int main(int argc, char *argv[])
                          .max_per_topic = 6000,
                          .workers = nw_forkjobs_default_workers()};
     int c;
-    while ((c = getopt_long(argc, argv, "t:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:o:hV", opts, NULL)) != -1) {
         switch (c) {
         case O_SET:
             if (n_sets == S_MAX_SETS)
@@ -239,6 +248,7 @@ int main(int argc, char *argv[])
                 return s_usage("--top: a whole number from 1 to 10000");
             break;
         case 'h': s_help(); return 0;
+        case 'V': printf("%s %s\n", S_PROGRAM, NW_VERSION); return 0;
         default: return s_usage("bad option");
         }
     }
