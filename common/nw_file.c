@@ -3,10 +3,13 @@
 #include "nw_error.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, char *err,
                      size_t errlen)
@@ -67,5 +70,73 @@ int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, cha
     buf[used] = '\0';
     *data = buf;
     *len = used;
+    return NW_OK;
+}
+
+static int s_io_fail(int errnum, char *err, size_t errlen, const char *what, const char *path)
+{
+    snprintf(err, errlen, "%s %s: %s", what, path, strerror(errnum));
+    int rc = nw_error_from_errno(errnum);
+    return rc == NW_ERR_NOTFOUND ? NW_ERR_IO : rc;
+}
+
+static int s_write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* fsyncs the folder holding path, so a rename in it survives a power loss. */
+static int s_sync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int nw_file_replace(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return NW_ERR_INVAL;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return s_io_fail(errno, err, errlen, "cannot create", tmp);
+    if (s_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return s_io_fail(e, err, errlen, "cannot write", tmp);
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return s_io_fail(e, err, errlen, "cannot rename over", path);
+    }
+    if (s_sync_dir(path) != 0)
+        return s_io_fail(errno, err, errlen, "cannot sync the folder of", path);
     return NW_OK;
 }

@@ -1,6 +1,7 @@
 /*
  * nw_file: a whole file into memory, bounded, for the loaders of rule, taxonomy and model
- * files.
+ * files; and a whole file replaced so that a crash leaves the old one or the new one,
+ * never a mix, for the state files the daemons rewrite.
  */
 #ifndef NW_FILE_H
 #define NW_FILE_H
@@ -14,5 +15,12 @@
  * "PATH: reason" and *data is NULL. */
 int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, char *err,
                      size_t errlen);
+
+/* Replaces the file at path with len bytes of data: writes them to PATH.tmp, syncs it,
+ * renames it over path and syncs the folder, so after a crash or power loss path holds the
+ * old bytes or the new ones. Returns NW_OK, or an error from errno (NW_ERR_IO when a folder
+ * is missing) with err "cannot create|write|rename over|sync the folder of PATH: reason";
+ * PATH.tmp is removed on failure. */
+int nw_file_replace(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "nw_buf.h"
 #include "nw_error.h"
+#include "nw_file.h"
 #include "nw_topic.h"
 
 #include <errno.h>
@@ -404,75 +405,6 @@ static int s_format(const nw_state_t *s, nw_buf_t *b)
     return rc;
 }
 
-static int s_io_fail(int errnum, char *err, size_t errlen, const char *what, const char *path)
-{
-    snprintf(err, errlen, "%s %s: %s", what, path, strerror(errnum));
-    int rc = nw_error_from_errno(errnum);
-    return rc == NW_ERR_NOTFOUND ? NW_ERR_IO : rc;
-}
-
-static int s_write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* fsyncs the directory holding path, so the rename itself survives a power loss. */
-static int s_sync_dir(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Writes the bytes to path.tmp, syncs, renames over path, syncs the directory. */
-static int s_replace_file(const char *path, const nw_buf_t *b, char *err, size_t errlen)
-{
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-        snprintf(err, errlen, "--state %s: path too long", path);
-        return NW_ERR_INVAL;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return s_io_fail(errno, err, errlen, "cannot create", tmp);
-    if (s_write_all(fd, b->data, b->len) != 0 || fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return s_io_fail(e, err, errlen, "cannot write", tmp);
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return s_io_fail(e, err, errlen, "cannot rename over", path);
-    }
-    if (s_sync_dir(path) != 0)
-        return s_io_fail(errno, err, errlen, "cannot sync the folder of", path);
-    return NW_OK;
-}
-
 int nw_state_save(nw_state_t *s, char *err, size_t errlen)
 {
     char scratch[8];
@@ -486,7 +418,7 @@ int nw_state_save(nw_state_t *s, char *err, size_t errlen)
     nw_buf_t b = {0};
     int rc = s_format(s, &b);
     if (rc == NW_OK)
-        rc = s_replace_file(s->path, &b, err, errlen);
+        rc = nw_file_replace(s->path, b.data, b.len, err, errlen);
     nw_buf_free(&b);
     if (rc == NW_OK)
         s->dirty = false;
@@ -684,32 +616,17 @@ static int s_parse(nw_state_t *s, s_parse_t *p, char *text, size_t len)
     return ended ? NW_OK : s_bad(p, "no end line (file cut short?)");
 }
 
+/* Reads the state file into *text; NW_ERR_NOTFOUND when there is none yet. */
 static int s_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-    *text = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return errno == ENOENT ? NW_ERR_NOTFOUND : s_io_fail(errno, err, errlen, "--state", path);
-    nw_buf_t b = {0};
-    char chunk[8192]; /* fread buffers too: a state file is small */
-    size_t n;
-    int rc = NW_OK;
-    while (rc == NW_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        rc = b.len + n > S_FILE_MAX ? NW_ERR_CONFIG : nw_buf_append(&b, chunk, n);
-    }
-    if (rc == NW_OK && ferror(f))
-        rc = s_io_fail(EIO, err, errlen, "--state", path);
-    else if (rc == NW_ERR_CONFIG)
+    char why[1024];
+    int rc = nw_file_read_all(path, S_FILE_MAX, text, len, why, sizeof why);
+    if (rc == NW_ERR_TOOBIG)
         snprintf(err, errlen, "--state %s: larger than %u bytes: not a state file", path,
                  S_FILE_MAX);
-    fclose(f);
-    if (rc != NW_OK) {
-        nw_buf_free(&b);
-        return rc;
-    }
-    *len = b.len;
-    *text = nw_buf_steal(&b);
-    return *text ? NW_OK : NW_ERR_NOMEM;
+    else if (rc != NW_OK && rc != NW_ERR_NOTFOUND)
+        snprintf(err, errlen, "--state %s", why);
+    return rc == NW_ERR_TOOBIG ? NW_ERR_CONFIG : rc;
 }
 
 static int s_load(nw_state_t *s, char *err, size_t errlen)

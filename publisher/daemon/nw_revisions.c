@@ -1,6 +1,8 @@
 #include "nw_revisions.h"
 
 #include "nw_error.h"
+#include "nw_escape.h"
+#include "nw_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,50 +175,6 @@ static int s_put(nw_revisions_t *r, const char *identity, const char *article_id
 
 /* --- The file ---------------------------------------------------------------------- */
 
-/* Appends identity to line, %-escaping bytes that would break the line format. */
-static int s_escape(FILE *f, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p <= 0x20 || *p == '%' || *p == 0x7f) {
-            if (fprintf(f, "%%%02X", *p) < 0)
-                return -1;
-        } else if (fputc(*p, f) == EOF) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int s_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Undoes s_escape in place. Returns false for a bad escape or an empty result. */
-static bool s_unescape(char *s)
-{
-    char *out = s;
-    for (char *p = s; *p != '\0'; p++) {
-        if (*p != '%') {
-            *out++ = *p;
-            continue;
-        }
-        int hi = s_hexval(p[1]), lo = hi >= 0 ? s_hexval(p[2]) : -1;
-        if (lo < 0 || (hi == 0 && lo == 0))
-            return false;
-        *out++ = (char)(hi * 16 + lo);
-        p += 2;
-    }
-    *out = '\0';
-    return out != s;
-}
-
 /* Writes one entry's line to f. */
 static int s_write_line(FILE *f, int64_t time_ms, const char *identity, const char *article_id,
                         uint32_t revision, const uint64_t *hashes, size_t n)
@@ -229,7 +187,7 @@ static int s_write_line(FILE *f, int64_t time_ms, const char *identity, const ch
     }
     if (n == 0 && fputc('-', f) == EOF)
         return -1;
-    if (fputc(' ', f) == EOF || s_escape(f, identity) != 0 || fputc('\n', f) == EOF)
+    if (fputc(' ', f) == EOF || nw_escape_write(f, identity) != 0 || fputc('\n', f) == EOF)
         return -1;
     return 0;
 }
@@ -282,7 +240,7 @@ static bool s_load_line(nw_revisions_t *r, char *line)
     long long t = strtoll(when, &tend, 10);
     if (*end != '\0' || *tend != '\0' || errno || v == 0 || v > UINT32_MAX)
         return false;
-    if (strlen(art) != S_ARTICLE_ID_LEN || !s_unescape(ident))
+    if (strlen(art) != S_ARTICLE_ID_LEN || !nw_escape_undo(ident))
         return false;
     uint64_t *hashes;
     size_t n;
@@ -345,50 +303,33 @@ static int s_load(nw_revisions_t *r, char *warn, size_t warnlen, char *err, size
  * fsync of the folder, so a crash leaves the old file or the new one whole. */
 static int s_compact(nw_revisions_t *r, char *err, size_t errlen)
 {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.tmp", r->path);
-    FILE *f = fopen(tmp, "w");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     if (f == NULL)
-        goto fail;
+        return NW_ERR_NOMEM;
     /* Oldest first, as appends would have left them: loading keeps the order of eviction. */
-    for (const s_entry_t *e = r->oldest; e != NULL; e = e->newer) {
-        if (s_write_line(f, e->time_ms, e->identity, e->article_id, e->revision, e->hashes,
-                         e->n_hashes) != 0)
-            goto fail;
+    int bad = 0;
+    for (const s_entry_t *e = r->oldest; e != NULL && bad == 0; e = e->newer)
+        bad = s_write_line(f, e->time_ms, e->identity, e->article_id, e->revision, e->hashes,
+                           e->n_hashes);
+    if (fclose(f) != 0 || bad != 0) {
+        free(text);
+        return NW_ERR_NOMEM;
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-        goto fail;
-    if (fclose(f) != 0) {
-        f = NULL;
-        goto fail;
-    }
-    f = NULL;
-    if (rename(tmp, r->path) != 0)
-        goto fail;
-    if (r->fd >= 0) { /* it appends to the replaced file: open the new one on the next commit */
+    char why[1024];
+    int rc = nw_file_replace(r->path, text, len, why, sizeof why);
+    free(text);
+    if (r->fd >= 0) { /* it appends to the file it opened: open the one at path next time */
         close(r->fd);
         r->fd = -1;
     }
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", r->path);
-    char *slash = strrchr(dir, '/');
-    if (slash != NULL) {
-        *slash = '\0';
-        int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) {
-            (void)fsync(dfd); /* best effort: the rename is already visible */
-            close(dfd);
-        }
+    if (rc != NW_OK) {
+        snprintf(err, errlen, "%s: cannot rewrite: %s", r->path, why);
+        return rc;
     }
     r->n_lines = r->n_entries;
     return NW_OK;
-fail:;
-    int e = errno;
-    if (f != NULL)
-        fclose(f);
-    unlink(tmp);
-    snprintf(err, errlen, "%s: cannot rewrite: %s", r->path, strerror(e));
-    return nw_error_from_errno(e);
 }
 
 int nw_revisions_open(const nw_revisions_opts_t *opts, nw_revisions_t **out, char *warn,

@@ -1,6 +1,8 @@
 #include "nw_feed_seen.h"
 
 #include "nw_error.h"
+#include "nw_escape.h"
+#include "nw_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,42 +97,6 @@ size_t nw_feed_seen_count(const nw_feed_seen_t *seen)
 
 /* --- The file ---------------------------------------------------------------------- */
 
-static int s_escape(FILE *f, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        int rc = (*p <= 0x20 || *p == '%' || *p == 0x7f) ? fprintf(f, "%%%02X", *p) : fputc(*p, f);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int s_hexval(int c)
-{
-    return (c >= '0' && c <= '9')   ? c - '0'
-           : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-           : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                                    : -1;
-}
-
-static bool s_unescape(char *s)
-{
-    char *out = s;
-    for (char *p = s; *p != '\0'; p++) {
-        if (*p != '%') {
-            *out++ = *p;
-            continue;
-        }
-        int hi = s_hexval(p[1]), lo = hi >= 0 ? s_hexval(p[2]) : -1;
-        if (lo < 0 || (hi == 0 && lo == 0))
-            return false;
-        *out++ = (char)(hi * 16 + lo);
-        p += 2;
-    }
-    *out = '\0';
-    return out != s;
-}
-
 static bool s_load_line(nw_feed_seen_t *s, char *line)
 {
     char *save = NULL;
@@ -142,7 +108,7 @@ static bool s_load_line(nw_feed_seen_t *s, char *line)
     char *end;
     errno = 0;
     uint64_t h = strtoull(hash, &end, 16);
-    if (*end != '\0' || errno != 0 || !s_unescape(feed) || !s_unescape(guid))
+    if (*end != '\0' || errno != 0 || !nw_escape_undo(feed) || !nw_escape_undo(guid))
         return false;
     return nw_feed_seen_add(s, feed, guid, h) == NW_OK;
 }
@@ -222,30 +188,29 @@ int nw_feed_seen_save(nw_feed_seen_t *seen, char *err, size_t errlen)
 {
     if (seen->path == NULL || !seen->dirty)
         return NW_OK;
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.tmp", seen->path);
-    FILE *f = fopen(tmp, "w");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     if (f == NULL)
-        goto fail;
-    for (size_t i = 0; i < seen->n; i++) {
+        return NW_ERR_NOMEM;
+    int bad = 0;
+    for (size_t i = 0; i < seen->n && bad == 0; i++) {
         const s_rec_t *r = &seen->recs[i];
-        if (fprintf(f, "%016" PRIx64 " ", r->hash) < 0 || s_escape(f, r->feed) != 0 ||
-            fputc(' ', f) == EOF || s_escape(f, r->guid) != 0 || fputc('\n', f) == EOF)
-            goto fail;
+        if (fprintf(f, "%016" PRIx64 " ", r->hash) < 0 || nw_escape_write(f, r->feed) != 0 ||
+            fputc(' ', f) == EOF || nw_escape_write(f, r->guid) != 0 || fputc('\n', f) == EOF)
+            bad = 1;
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-        goto fail;
-    int closed = fclose(f);
-    f = NULL;
-    if (closed != 0 || rename(tmp, seen->path) != 0)
-        goto fail;
+    if (fclose(f) != 0 || bad != 0) {
+        free(text);
+        return NW_ERR_NOMEM;
+    }
+    char why[1024];
+    int rc = nw_file_replace(seen->path, text, len, why, sizeof why);
+    free(text);
+    if (rc != NW_OK) {
+        snprintf(err, errlen, "%s: cannot save: %s", seen->path, why);
+        return rc;
+    }
     seen->dirty = false;
     return NW_OK;
-fail:;
-    int e = errno;
-    if (f != NULL)
-        fclose(f);
-    unlink(tmp);
-    snprintf(err, errlen, "%s: cannot save: %s", seen->path, strerror(e));
-    return nw_error_from_errno(e);
 }
