@@ -167,6 +167,39 @@ static void test_fail_moves_the_article_with_a_one_line_reason(void **state)
     assert_false(s_exists(f, "failed", ".bad.txt.error.tmp"));
 }
 
+/* A second bad article of the same name keeps the first one, and its reason, in failed/. */
+static void test_fail_never_overwrites(void **state)
+{
+    s_fixture_t *f = *state;
+    char err[512], path[4096];
+    bool replaced = true;
+    s_put(f, "incoming", "bad.txt", "first");
+    assert_int_equal(nw_spool_fail(f->spool, "bad.txt", 0, 0, "bad.txt: first reason", &replaced,
+                                   err, sizeof err),
+                     NW_OK);
+    s_put(f, "incoming", "bad.txt", "second");
+    assert_int_equal(nw_spool_fail(f->spool, "bad.txt", 0, 0, "bad.txt: second reason", &replaced,
+                                   err, sizeof err),
+                     NW_OK);
+    snprintf(path, sizeof path, "%s/failed/bad.txt", f->dir);
+    char *text = nw_test_read_file(path, NULL);
+    assert_string_equal(text, "first");
+    free(text);
+    snprintf(path, sizeof path, "%s/failed/bad.txt.error", f->dir);
+    text = nw_test_read_file(path, NULL);
+    assert_non_null(strstr(text, "first reason"));
+    free(text);
+    snprintf(path, sizeof path, "%s/failed/bad.txt.1", f->dir);
+    text = nw_test_read_file(path, NULL);
+    assert_string_equal(text, "second");
+    free(text);
+    snprintf(path, sizeof path, "%s/failed/bad.txt.1.error", f->dir);
+    text = nw_test_read_file(path, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "second reason"));
+    free(text);
+}
+
 static void test_fail_of_a_name_max_long_article_cuts_the_error_file_name(void **state)
 {
     s_fixture_t *f = *state;
@@ -422,6 +455,8 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_fail_moves_the_article_with_a_one_line_reason, s_setup,
                                         s_teardown),
+
+        cmocka_unit_test_setup_teardown(test_fail_never_overwrites, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
             test_fail_of_a_name_max_long_article_cuts_the_error_file_name, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_settle_takes_a_renamed_in_file_at_once, s_setup,

@@ -23,7 +23,7 @@
  * during a burst: a pass that used more than S_EVENTS_KEEP frees them. */
 #define S_EVENTS_MAX      16384
 #define S_EVENTS_KEEP     256
-#define S_DONE_SUFFIX_MAX 10000 /* done/NAME.N tried at most up to this N */
+#define S_DONE_SUFFIX_MAX 10000 /* done/NAME.N and failed/NAME.N tried up to this N */
 
 /* What a file event said about a name in incoming/. */
 typedef enum {
@@ -592,35 +592,72 @@ fail:;
     return nw_error_from_errno(e);
 }
 
+/* Writes the reason to failed/NAME.error for the article failed_name will hold (through a
+ * dotfile renamed in, so a reader never sees a half-written one). */
+static int s_write_reason(nw_spool_t *spool, const char *failed_name, const char *reason, char *err,
+                          size_t errlen)
+{
+    char tmp_name[NAME_MAX + 16], error_name[NAME_MAX + 16], tmp[PATH_MAX];
+    /* An article's name may itself be NAME_MAX bytes long: cut it so that NAME.error and
+     * its temporary name still fit, or a long-named bad article would stop the daemon. */
+    int keep = NAME_MAX - (int)strlen(".error");
+    snprintf(error_name, sizeof error_name, "%.*s.error", keep, failed_name);
+    snprintf(tmp_name, sizeof tmp_name, ".%.*s.tmp", NAME_MAX - (int)strlen("..tmp"), error_name);
+    if (s_join(tmp, sizeof tmp, spool->failed, tmp_name) != NW_OK) {
+        snprintf(err, errlen, "%.200s: path too long", failed_name);
+        return NW_ERR_TOOBIG;
+    }
+    int rc = s_write_line(tmp, reason, err, errlen);
+    if (rc == NW_OK)
+        rc = s_move(spool->failed, tmp_name, spool->failed, error_name, err, errlen);
+    if (rc != NW_OK)
+        unlink(tmp);
+    return rc;
+}
+
 int nw_spool_fail(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t ino,
                   const char *reason, bool *replaced, char *err, size_t errlen)
 {
     int rc = s_replaced(spool, name, dev, ino, replaced, err, errlen);
     if (rc != NW_OK || *replaced)
         return rc;
-    /* Write the reason under a dotfile name and rename it in, so a reader never sees a
-     * half-written .error file. */
-    char tmp_name[NAME_MAX + 16], error_name[NAME_MAX + 16], tmp[PATH_MAX];
-    /* An article's name may itself be NAME_MAX bytes long: cut it so that NAME.error and
-     * its temporary name still fit, or a long-named bad article would stop the daemon. */
-    int keep = NAME_MAX - (int)strlen(".error");
-    snprintf(error_name, sizeof error_name, "%.*s.error", keep, name);
-    snprintf(tmp_name, sizeof tmp_name, ".%.*s.tmp", NAME_MAX - (int)strlen("..tmp"), error_name);
-    if (s_join(tmp, sizeof tmp, spool->failed, tmp_name) != NW_OK) {
+    char from[PATH_MAX], to[PATH_MAX], failed_name[NAME_MAX + 1];
+    if (s_join(from, sizeof from, spool->incoming, name) != NW_OK) {
         snprintf(err, errlen, "%.200s: path too long", name);
         return NW_ERR_TOOBIG;
     }
-    rc = s_write_line(tmp, reason, err, errlen);
-    if (rc == NW_OK)
-        rc = s_move(spool->failed, tmp_name, spool->failed, error_name, err, errlen);
-    if (rc != NW_OK) {
-        unlink(tmp);
-        return rc;
-    }
-    rc = s_move(spool->incoming, name, spool->failed, name, err, errlen);
-    if (rc == NW_OK)
+    /* The reason first, so whoever sees the article can read why; the article then takes a
+     * name failed/ does not hold yet (an earlier bad article of that name keeps its place). */
+    for (unsigned k = 0; k < S_DONE_SUFFIX_MAX; k++) {
+        if (k == 0)
+            snprintf(failed_name, sizeof failed_name, "%s", name);
+        else
+            snprintf(failed_name, sizeof failed_name, "%.*s.%u", NAME_MAX - 8, name, k);
+        struct stat st;
+        if (s_join(to, sizeof to, spool->failed, failed_name) != NW_OK) {
+            snprintf(err, errlen, "%.200s: path too long", name);
+            return NW_ERR_TOOBIG;
+        }
+        if (lstat(to, &st) == 0)
+            continue;
+        if ((rc = s_write_reason(spool, failed_name, reason, err, errlen)) != NW_OK)
+            return rc;
+        rc = s_rename_noreplace(from, to);
+        if (rc == NW_ERR_INVAL)
+            continue; /* taken meanwhile: try the next name */
+        if (rc != NW_OK) {
+            snprintf(err, errlen, "cannot move %s to %s: %s", from, to, nw_strerror(rc));
+            return rc;
+        }
+        if (k > 0)
+            nw_log(NW_LOG_INFO, "%s: failed/ already holds that name; kept as failed/%s", name,
+                   failed_name);
         s_forget(spool, name);
-    return rc;
+        return NW_OK;
+    }
+    snprintf(err, errlen, "cannot move %s to failed/: %u files of that name there already", from,
+             S_DONE_SUFFIX_MAX);
+    return NW_ERR_INVAL;
 }
 
 const char *nw_spool_dir(const nw_spool_t *spool)

@@ -81,7 +81,9 @@ int nw_spool_done(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t in
 /* Writes reason (its first line, then "; to retry, fix the cause and move it from failed/
  * back into incoming/" and a newline) to failed/name.error (name cut to
  * NAME_MAX - 6 bytes there when longer, so the file name fits), then moves
- * incoming/name to failed/name, so whoever sees failed/name can read why. With ino not 0,
+ * incoming/name to failed/name, so whoever sees failed/name can read why. An earlier
+ * failed/name is never replaced: the article becomes failed/name.1 (.2, ...) with its own
+ * .error, logged. With ino not 0,
  * only the file read (device dev, inode ino) is failed: another file that has taken the
  * name since is left in incoming/ as a new article and *replaced is set (nothing written).
  * Returns NW_OK, NW_ERR_NOTFOUND when incoming/name is gone, or an NW_ERR_* with the paths

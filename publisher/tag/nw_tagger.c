@@ -444,8 +444,3 @@ int nw_tagger_tag_model(const nw_taxonomy_t *tax, const nw_model_t *model, nw_al
     nw_tagger_ws_destroy(&ws);
     return rc;
 }
-
-int nw_tagger_tag(const nw_taxonomy_t *tax, nw_alert_t *alerts, size_t n)
-{
-    return nw_tagger_tag_model(tax, NULL, alerts, n, NULL);
-}

@@ -50,7 +50,4 @@ void nw_tagger_ws_destroy(nw_tagger_ws_t **ws_p);
 int nw_tagger_tag_ws(nw_tagger_ws_t *ws, const nw_taxonomy_t *tax, const nw_model_t *model,
                      nw_alert_t *alerts, size_t n, char ***explain);
 
-/* nw_tagger_tag_model with the taxonomy alone and no explanation. */
-int nw_tagger_tag(const nw_taxonomy_t *tax, nw_alert_t *alerts, size_t n);
-
 #endif
