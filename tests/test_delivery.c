@@ -754,8 +754,10 @@ static void s_fill(const char *path, size_t keep)
     assert_int_equal(truncate(path, st.st_size > (off_t)keep ? st.st_size - (off_t)keep : 0), 0);
 }
 
-/* The journal on a full tmpfs: publishing pauses with a clear error, resumes once space is
- * back, and everything journaled is there once, nothing twice, nothing lost. */
+/* The journal on a full tmpfs: publishing pauses with a clear error, retries on the rescan
+ * timer without spinning (it once "resumed" and paused again about ten times a second,
+ * re-reading the article each time), resumes once space is back, and everything journaled
+ * is there once, nothing twice, nothing lost. */
 static void test_journal_disk_full_pauses_then_resumes(void **state)
 {
     s_fx_t *f = *state;
@@ -765,7 +767,8 @@ static void test_journal_disk_full_pauses_then_resumes(void **state)
     const size_t per = (size_t)paras + 1;
     s_log_t log;
     s_log_init(&log, f, "sub.jsonl");
-    s_pub_start(f, NULL);
+    const char *debug[] = {"--log-level", "debug", NULL};
+    s_pub_start(f, debug);
     s_sub_start(f, &log, NULL);
     s_expect(f->pub, "subscribed to ''", S_START_MS, "newswire-pub");
     s_article(f, "g0.txt", "Zebra", paras);
@@ -781,6 +784,10 @@ static void test_journal_disk_full_pauses_then_resumes(void **state)
     char in[PATH_MAX];
     snprintf(in, sizeof in, "%s/incoming/g1.txt", f->spool);
     assert_int_equal(access(in, F_OK), 0);
+    /* A retry on the rescan timer (logged at debug), and no false "resumed" before it. */
+    s_expect(f->pub, "still paused", S_START_MS, "newswire-pub");
+    assert_int_equal(nw_testproc_count_lines(f->pub, NW_TESTPROC_STDERR, "publishing resumed"), 0);
+    assert_int_equal(nw_testproc_count_lines(f->pub, NW_TESTPROC_STDERR, "publishing paused"), 1);
     assert_int_equal(unlink(filler), 0);
     s_expect(f->pub, "publishing resumed", S_START_MS, "newswire-pub");
     s_expect(f->pub, "published g1.txt", S_START_MS, "newswire-pub");

@@ -262,6 +262,9 @@ static s_outcome_t s_journal_failed(s_daemon_t *d, int rc)
     if (!d->paused)
         nw_log(NW_LOG_ERROR, "journal: %s; publishing paused, retrying every %d ms",
                nw_journal_errmsg(d->journal), S_RESCAN_MS);
+    else
+        nw_log(NW_LOG_DEBUG, "journal: %s; still paused, retrying in %d ms",
+               nw_journal_errmsg(d->journal), S_RESCAN_MS);
     d->paused = true;
     return S_PAUSE;
 }
@@ -284,6 +287,10 @@ static s_outcome_t s_number_and_keep(s_daemon_t *d, nw_alert_t *alert, char **fr
         *frame = NULL;
         return s_journal_failed(d, rc);
     }
+    /* Only a record written ends a pause: a sync that succeeds says nothing about room. */
+    if (d->paused)
+        nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
+    d->paused = false;
     return S_DONE;
 }
 
@@ -470,9 +477,6 @@ static s_outcome_t s_commit(s_daemon_t *d)
         if (rc != NW_OK)
             return s_journal_failed(d, rc);
     }
-    if (d->paused)
-        nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
-    d->paused = false;
     return s_send_held(d, &d->batch);
 }
 
@@ -868,9 +872,6 @@ static void s_on_synced(void *arg, int rc, double seconds)
         s_batch_reset(&d->queued);
         return;
     }
-    if (d->paused)
-        nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
-    d->paused = false;
     if (s_finish_batch(d, &d->syncing) == S_FATAL)
         s_stop(d, NW_PUBD_EXIT_FAILURE);
     if (d->rescan_after_sync) {
@@ -882,7 +883,7 @@ static void s_on_synced(void *arg, int rc, double seconds)
         return;
     if (d->stop_after_sync && !nw_groupsync_busy(d->gsync))
         s_stop(d, NW_PUBD_EXIT_OK);
-    else
+    else if (!d->paused) /* a paused journal is retried by the rescan timer, not at once */
         uv_idle_start(&d->work, s_on_work);
 }
 
