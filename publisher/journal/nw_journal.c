@@ -1012,6 +1012,15 @@ static int s_seg_recover(nw_journal_t *j, uint64_t first_seq, bool last, int *ac
             goto fail;
         }
     }
+    /* A run that crashed may have left its last records in the page cache only: make them
+     * durable before anything trusts them (a restart that finds an article's alerts here
+     * moves it to done/ without appending, so no later sync would cover them). */
+    if (last && good == size && j->opts.fsync != NW_JOURNAL_FSYNC_NEVER && fdatasync(fd) != 0) {
+        rc = nw_error_from_errno(errno);
+        snprintf(rep->message, sizeof rep->message, "journal: cannot sync %s: %s", path,
+                 strerror(errno));
+        goto fail;
+    }
     if (last)
         *active_fd = fd;
     else
