@@ -30,14 +30,17 @@ static double s_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* On a pool thread: only the two descriptors and the job are touched. */
+/* On a pool thread: only the two descriptors and the job are touched. The journal first,
+ * and the revision index only when its records are on disk: a line made durable before the
+ * alerts it stands for would, after a power loss, call the article "unchanged" and leave
+ * the lost alerts unsent. */
 static void s_work(uv_work_t *req)
 {
     nw_groupsync_t *gs = req->data;
     double t0 = s_mono();
-    if (gs->rev_fd >= 0 && fdatasync(gs->rev_fd) != 0)
-        gs->rev_err = errno;
     nw_journal_sync_run(&gs->job);
+    if (gs->job.err == 0 && gs->rev_fd >= 0 && fdatasync(gs->rev_fd) != 0)
+        gs->rev_err = errno;
     gs->seconds = s_mono() - t0;
 }
 

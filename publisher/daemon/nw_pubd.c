@@ -470,12 +470,13 @@ static void s_batch_reset(s_batch_t *b)
 static s_outcome_t s_commit(s_daemon_t *d)
 {
     if (d->journal != NULL && d->opts->journal_fsync != NW_JOURNAL_FSYNC_NEVER) {
-        char err[S_ERR_MAX];
-        if (nw_revisions_sync(d->revisions, err, sizeof err) != NW_OK)
-            nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)", err);
+        /* The journal first: the revision index's lines stand for records on disk. */
         int rc = s_journal_sync(d);
         if (rc != NW_OK)
             return s_journal_failed(d, rc);
+        char err[S_ERR_MAX];
+        if (nw_revisions_sync(d->revisions, err, sizeof err) != NW_OK)
+            nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)", err);
     }
     return s_send_held(d, &d->batch);
 }
