@@ -210,7 +210,10 @@ static void s_on_message(nw_replay_client_t *c, zmq_msg_t *parts, size_t n)
 {
     if (!c->busy)
         return;
-    uv_timer_again(&c->timer); /* not silent */
+    /* Not silent: the timer counts from this message (a one-shot timer cannot be "again"-ed,
+     * so a long answer that kept coming used to time out 5 s after its request). */
+    uv_timer_start(&c->timer, s_on_timer, c->opts.timeout_ms, 0);
+    c->tries = 0;
     if (n == 3 && s_frame_is(&parts[0], NW_REPLAY_TOPIC))
         s_on_alert(c, &parts[1], &parts[2]);
     else if (n == 2 && s_frame_is(&parts[0], NW_REPLAY_END_TOPIC))

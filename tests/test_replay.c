@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <uv.h>
@@ -748,6 +750,98 @@ static void test_client_gives_up_on_a_silent_endpoint(void **state)
     assert_int_equal(st.timeouts, 2);
 }
 
+/* A server that answers one request slowly: n alerts, gap_ms apart, then the end marker. */
+typedef struct {
+    void *zctx;
+    int port;
+    int n, gap_ms;
+} s_slow_t;
+
+static void *s_slow_server(void *arg)
+{
+    s_slow_t *sv = arg;
+    void *router = zmq_socket(sv->zctx, ZMQ_ROUTER);
+    char ep[64], id[256], body[4096];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", sv->port);
+    int linger = 0, wait_ms = DEADLINE_MS;
+    zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(router, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
+    int id_len = zmq_bind(router, ep) == 0 ? zmq_recv(router, id, sizeof id, 0) : -1;
+    int len = id_len > 0 ? zmq_recv(router, body, sizeof body, 0) : -1;
+    nw_replay_request_t rq;
+    if (len < 0 || nw_replay_request_decode(body, (size_t)len, &rq) != NW_OK) {
+        zmq_close(router);
+        return NULL;
+    }
+    for (int i = 1; i <= sv->n; i++) {
+        nanosleep(&(struct timespec){.tv_nsec = (long)sv->gap_ms * 1000000L}, NULL);
+        nw_alert_t a;
+        char aid[32], *frame = NULL;
+        size_t size = 0;
+        nw_alert_init(&a);
+        snprintf(aid, sizeof aid, "%016d.0", i);
+        nw_alert_set(&a.id, aid);
+        nw_alert_set(&a.text, "text");
+        nw_alert_set(&a.stream, "0123456789abcdef");
+        nw_alert_add_topic(&a, "tariffs");
+        a.seq = (uint64_t)i;
+        a.topics[0].seq = (uint64_t)i;
+        if (nw_alert_encode(&a, &frame, &size) == NW_OK) {
+            zmq_send(router, id, (size_t)id_len, ZMQ_SNDMORE);
+            zmq_send(router, NW_REPLAY_TOPIC, strlen(NW_REPLAY_TOPIC), ZMQ_SNDMORE);
+            zmq_send(router, "tariffs", 7, ZMQ_SNDMORE);
+            zmq_send(router, frame, size, 0);
+        }
+        free(frame);
+        nw_alert_clear(&a);
+    }
+    nw_replay_end_t end = {.req = rq.req,
+                           .status = NW_REPLAY_OK,
+                           .count = (uint64_t)sv->n,
+                           .first_seq = 1,
+                           .last_seq = (uint64_t)sv->n,
+                           .next_seq = (uint64_t)sv->n + 1,
+                           .oldest = 1,
+                           .head = (uint64_t)sv->n};
+    snprintf(end.stream, sizeof end.stream, "0123456789abcdef");
+    char *data = NULL;
+    size_t size = 0;
+    if (nw_replay_end_encode(&end, &data, &size) == NW_OK) {
+        zmq_send(router, id, (size_t)id_len, ZMQ_SNDMORE);
+        zmq_send(router, NW_REPLAY_END_TOPIC, strlen(NW_REPLAY_END_TOPIC), ZMQ_SNDMORE);
+        zmq_send(router, data, size, 0);
+    }
+    free(data);
+    zmq_close(router);
+    return NULL;
+}
+
+/* An answer that keeps coming is not silence, however long it takes in all: the timeout
+ * counts from the last message (it once counted from the request, so a long catch-up was
+ * asked again, then given up, while alerts were streaming in). */
+static void test_client_waits_for_an_answer_that_keeps_coming(void **state)
+{
+    fx_t *fx = *state;
+    s_slow_t sv = {.zctx = fx->zctx, .port = nw_test_free_port(), .n = 15, .gap_ms = 100};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, s_slow_server, &sv), 0);
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", sv.port);
+    s_rc_open(fx, ep, 1000); /* the whole answer takes about 1.5 s */
+    nw_replay_request_t rq = s_rq(5);
+    assert_int_equal(nw_replay_client_start(fx->rc, &rq), NW_OK);
+    bool done = s_run(fx, s_rc_done);
+    pthread_join(thread, NULL);
+    assert_true(done);
+    nw_replay_client_stats_t st;
+    nw_replay_client_stats(fx->rc, &st);
+    printf("slow answer: %zu alerts, %llu timeouts\n", fx->rc_n, (unsigned long long)st.timeouts);
+    assert_int_equal(fx->rc_failed, 0);
+    assert_int_equal(fx->rc_ends, 1);
+    assert_int_equal(fx->rc_n, 15);
+    assert_int_equal(st.timeouts, 0);
+}
+
 static void test_client_cancel_then_a_new_request(void **state)
 {
     fx_t *fx = *state;
@@ -833,6 +927,8 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_client_last_n_over_pages, s_setup_paged, s_teardown),
         cmocka_unit_test_setup_teardown(test_client_gives_up_on_a_silent_endpoint, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_client_waits_for_an_answer_that_keeps_coming, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_client_cancel_then_a_new_request, s_setup_tight,
                                         s_teardown),
