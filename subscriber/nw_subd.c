@@ -259,7 +259,7 @@ static void s_on_tick(uv_timer_t *handle)
 
 /* subsock: a heartbeat. The detector first (its loss events start repairs), then the
  * stream's replay endpoint and catch-up. */
-static void s_on_heartbeat(const nw_heartbeat_t *hb, void *arg)
+static void s_on_heartbeat(const nw_heartbeat_t *hb, const char *peer, void *arg)
 {
     s_sub_t *sub = arg;
     nw_nopub_heard(&sub->nopub);
@@ -267,7 +267,7 @@ static void s_on_heartbeat(const nw_heartbeat_t *hb, void *arg)
     if (sub->stopping)
         return;
     if (sub->replays != NULL)
-        nw_replays_heartbeat(sub->replays, hb->stream, hb->replay);
+        nw_replays_heartbeat(sub->replays, hb->stream, hb->replay, peer);
     nw_catchup_heartbeat(sub->catchup, hb);
     if (sub->opts->probe) {
         char line[512];

@@ -85,7 +85,7 @@ static void s_on_alert_frame(nw_subsock_t *s, const char *topic, const void *bod
     nw_alert_clear(&alert);
 }
 
-static void s_on_heartbeat_frame(nw_subsock_t *s, const void *body, size_t size)
+static void s_on_heartbeat_frame(nw_subsock_t *s, const void *body, size_t size, const char *peer)
 {
     nw_heartbeat_t hb;
     int rc = nw_heartbeat_decode(body, size, &hb);
@@ -94,7 +94,7 @@ static void s_on_heartbeat_frame(nw_subsock_t *s, const void *body, size_t size)
         return;
     }
     nw_log(NW_LOG_DEBUG, "heartbeat: stream %s seq %" PRIu64, hb.stream, hb.seq);
-    s->cb.on_heartbeat(&hb, s->cb.arg);
+    s->cb.on_heartbeat(&hb, peer, s->cb.arg);
     nw_heartbeat_clear(&hb);
 }
 
@@ -111,7 +111,7 @@ static void s_on_message(nw_subsock_t *s, zmq_msg_t *parts, size_t n)
     size_t size = zmq_msg_size(&parts[1]);
     if (nw_topic_is_control(frame, len)) {
         if (len == strlen(NW_TOPIC_HEARTBEAT) && memcmp(frame, NW_TOPIC_HEARTBEAT, len) == 0)
-            s_on_heartbeat_frame(s, body, size);
+            s_on_heartbeat_frame(s, body, size, zmq_msg_gets(&parts[1], "Peer-Address"));
         return; /* other control topics are for later protocol versions */
     }
     if (!nw_topic_valid(frame, len)) {

@@ -44,8 +44,9 @@ typedef struct {
     /* A decoded alert that arrived on frame topic `topic`; *alert is the callee's to keep
      * (it must leave it cleared or zeroed). */
     void (*on_alert)(nw_alert_t *alert, const char *topic, void *arg);
-    /* A decoded heartbeat, valid during the call. */
-    void (*on_heartbeat)(const nw_heartbeat_t *hb, void *arg);
+    /* A decoded heartbeat, valid during the call, and the IP address of the publisher (or
+     * proxy) it came from ("Peer-Address"; NULL when the transport has none, as ipc). */
+    void (*on_heartbeat)(const nw_heartbeat_t *hb, const char *peer, void *arg);
     void *arg; /* passed to both */
 } nw_subsock_callbacks_t;
 

@@ -28,6 +28,7 @@
 #include "nw_replay.h"
 #include "nw_replay_client.h"
 #include "nw_replay_msg.h"
+#include "nw_replays.h"
 #include "nw_testproc.h"
 #include "nw_zwatch.h"
 
@@ -861,6 +862,43 @@ static void test_client_cancel_then_a_new_request(void **state)
     assert_int_equal(fx->rc_seqs[1], 991);
 }
 
+static void s_noop_alert(const nw_alert_t *a, const char *topic, void *arg)
+{
+    (void)a, (void)topic, (void)arg;
+}
+
+static void s_noop_end(const char *stream, const nw_replay_end_t *end, void *arg)
+{
+    (void)stream, (void)end, (void)arg;
+}
+
+static void s_noop_failed(const char *stream, const char *why, void *arg)
+{
+    (void)stream, (void)why, (void)arg;
+}
+
+/* With several -c publishers, a "*" host is the host each heartbeat came from (it once
+ * resolved to the first -c host for every stream, so a second publisher's replays went to
+ * the first one's journal); an explicit host on that peer is accepted too. */
+static void test_replays_resolve_a_star_against_the_heartbeats_peer(void **state)
+{
+    fx_t *fx = *state;
+    nw_replays_callbacks_t cb = {s_noop_alert, s_noop_end, s_noop_failed, NULL};
+    nw_replays_opts_t o = {.connected = "tcp://127.0.0.1:5556"};
+    nw_replays_t *r = NULL;
+    assert_int_equal(nw_replays_new(&fx->loop, fx->zctx, &o, &cb, &r), NW_OK);
+    nw_replays_heartbeat(r, "aaaaaaaaaaaaaaaa", "tcp://*:6001", NULL);
+    assert_string_equal(nw_replays_endpoint(r, "aaaaaaaaaaaaaaaa"), "tcp://127.0.0.1:6001");
+    nw_replays_heartbeat(r, "bbbbbbbbbbbbbbbb", "tcp://*:6002", "127.0.0.2");
+    assert_string_equal(nw_replays_endpoint(r, "bbbbbbbbbbbbbbbb"), "tcp://127.0.0.2:6002");
+    nw_replays_heartbeat(r, "cccccccccccccccc", "tcp://127.0.0.3:6003", "127.0.0.3");
+    assert_string_equal(nw_replays_endpoint(r, "cccccccccccccccc"), "tcp://127.0.0.3:6003");
+    /* a host that is neither the peer nor a -c host is still refused (a forged redirect) */
+    nw_replays_heartbeat(r, "dddddddddddddddd", "tcp://10.9.8.7:6004", "127.0.0.4");
+    assert_string_equal(nw_replays_endpoint(r, "dddddddddddddddd"), "");
+    nw_replays_close(&r);
+}
+
 static void test_endpoint_resolve(void **state)
 {
     (void)state;
@@ -928,6 +966,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_last_n_over_pages, s_setup_paged, s_teardown),
         cmocka_unit_test_setup_teardown(test_client_gives_up_on_a_silent_endpoint, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_replays_resolve_a_star_against_the_heartbeats_peer,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_client_waits_for_an_answer_that_keeps_coming, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_client_cancel_then_a_new_request, s_setup_tight,
