@@ -14,6 +14,7 @@
 typedef struct {
     nw_alert_t alert;             /* owned */
     char topic[NW_TOPIC_MAX + 1]; /* frame topic it came on */
+    size_t bytes;                 /* what it holds in memory, about (s_alert_bytes) */
 } s_item_t;
 
 /* The per-topic seqs of a heartbeat, kept to be adopted once a replay covers it. */
@@ -31,6 +32,7 @@ typedef struct {
     nw_catchup_phase_t phase;  /* see nw_catchup_phase_t */
     s_item_t *queue;           /* live alerts waiting, FIFO from head */
     size_t head, len, cap;     /* queue[head .. head+len) are used */
+    size_t bytes;              /* their s_alert_bytes, summed */
     bool overflowed;           /* the queue filled during this replay: drop live alerts */
     bool again;                /* loss or overflow during the replay: one more pass */
     bool again_head;           /* a loss of unknown extent during the replay: the next
@@ -120,7 +122,25 @@ static void s_queue_clear(nw_catchup_t *c, s_stream_t *st)
     for (size_t i = 0; i < st->len; i++)
         nw_alert_clear(&st->queue[(st->head + i) % st->cap].alert);
     c->stats.queued -= st->len;
-    st->head = st->len = 0;
+    st->head = st->len = st->bytes = 0;
+}
+
+static size_t s_len(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* About what a queued alert holds in memory: its strings, topics and the item itself. A
+ * publisher that floods large alerts while a replay runs is bounded by these bytes, not
+ * only by the count. */
+static size_t s_alert_bytes(const nw_alert_t *a)
+{
+    size_t n = sizeof(s_item_t) + s_len(a->id) + s_len(a->article_id) + s_len(a->text) +
+               s_len(a->title) + s_len(a->source) + s_len(a->author) + s_len(a->place) +
+               s_len(a->section) + s_len(a->stream) + s_len(a->url);
+    for (size_t i = 0; i < a->n_topics; i++)
+        n += sizeof a->topics[i] + s_len(a->topics[i].name);
+    return n;
 }
 
 static int s_queue_grow(s_stream_t *st)
@@ -146,10 +166,12 @@ static int s_queue_put(nw_catchup_t *c, s_stream_t *st, nw_alert_t *alert, const
         return NW_ERR_NOMEM;
     }
     s_item_t *it = &st->queue[(st->head + st->len) % st->cap];
+    it->bytes = s_alert_bytes(alert);
     it->alert = *alert;
     memset(alert, 0, sizeof *alert);
     snprintf(it->topic, sizeof it->topic, "%s", topic);
     st->len++;
+    st->bytes += it->bytes;
     c->stats.queued++;
     return NW_OK;
 }
@@ -234,6 +256,7 @@ static void s_go_live(nw_catchup_t *c, s_stream_t *st, bool announce)
         s_item_t it = st->queue[st->head];
         st->head = (st->head + 1) % st->cap;
         st->len--;
+        st->bytes -= it.bytes;
         c->stats.queued--;
         s_offer(c, &it.alert, it.topic);
         nw_alert_clear(&it.alert);
@@ -444,12 +467,13 @@ int nw_catchup_live(nw_catchup_t *c, nw_alert_t *alert, const char *topic)
         nw_alert_clear(alert);
         return NW_OK;
     }
-    if (st->len >= c->opts.queue_max) {
-        c->stats.dropped += st->len + 1;
+    if (st->len >= c->opts.queue_max || st->bytes + s_alert_bytes(alert) > c->opts.queue_bytes) {
+        size_t held = st->len + 1;
+        c->stats.dropped += held;
         s_queue_clear(c, st);
         nw_alert_clear(alert);
         st->overflowed = st->again = true;
-        s_event(c, st, NW_CATCHUP_EV_OVERFLOW, c->opts.queue_max, 0, NULL);
+        s_event(c, st, NW_CATCHUP_EV_OVERFLOW, held, 0, NULL);
         return NW_OK;
     }
     return s_queue_put(c, st, alert, topic);
@@ -596,6 +620,7 @@ int nw_catchup_new(const nw_catchup_opts_t *opts, const nw_catchup_callbacks_t *
         return NW_ERR_NOMEM;
     c->opts = *opts;
     c->opts.queue_max = opts->queue_max ? opts->queue_max : NW_CATCHUP_QUEUE_DEFAULT;
+    c->opts.queue_bytes = opts->queue_bytes ? opts->queue_bytes : NW_CATCHUP_QUEUE_BYTES;
     c->cb = *cb;
     *out = c;
     return NW_OK;

@@ -25,8 +25,8 @@
  *     unknown one starts per on_new_stream (BEGINNING: replay from seq 1, the
  *     oldest retained; NOW: from this heartbeat on); with a look-back every
  *     stream first seen in this run asks for that range. While the replay
- *     streams, live alerts are queued (at most queue_max per stream; past that
- *     they are dropped and fetched by one more pass).
+ *     streams, live alerts are queued (at most queue_max alerts and queue_bytes
+ *     bytes per stream; past that they are dropped and fetched by one more pass).
  *   - A replayed or live alert is delivered only if (stream, seq) was not
  *     handled yet; then it is marked handled. When the replay ends ("ok"), the
  *     floor becomes next_seq - 1 and the queue drains through the same check.
@@ -63,9 +63,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NW_CATCHUP_QUEUE_DEFAULT 100000 /* live alerts held per stream while it replays */
-#define NW_CATCHUP_STREAMS_MAX   16     /* streams followed at once (NW_STATE_STREAMS_MAX) */
-#define NW_CATCHUP_HOLD_FAILS    3      /* failed replays in a row that hold live alerts */
+#define NW_CATCHUP_QUEUE_DEFAULT 100000      /* live alerts held per stream while it replays */
+#define NW_CATCHUP_QUEUE_BYTES   (16u << 20) /* ... and their bytes at most, per stream */
+#define NW_CATCHUP_STREAMS_MAX   16          /* streams followed at once (NW_STATE_STREAMS_MAX) */
+#define NW_CATCHUP_HOLD_FAILS    3           /* failed replays in a row that hold live alerts */
 
 typedef struct nw_catchup_t nw_catchup_t;
 
@@ -119,6 +120,7 @@ typedef struct {
     const nw_replay_request_t *look_back;  /* one-off --since/--last range, NULL: resume */
     nw_catchup_new_stream_t on_new_stream; /* what an unknown stream starts with */
     size_t queue_max;                      /* per stream; 0: NW_CATCHUP_QUEUE_DEFAULT */
+    size_t queue_bytes;                    /* per stream; 0: NW_CATCHUP_QUEUE_BYTES */
     bool repair;                           /* false: report only, never ask for a replay */
     bool every_topic;                      /* every alert of a stream reaches the subscriber
                                               (no topic filter): a jump in the global seqs

@@ -29,11 +29,12 @@
 typedef struct {
     nw_state_t *state;
     nw_catchup_t *c;
-    nw_gaps_t *gaps;   /* the loss detector in front */
-    size_t losses;     /* its MISSED and TAIL events */
-    bool report_only;  /* s_make: without repair */
-    bool every_topic;  /* s_make: no topic filter (every alert of a stream arrives) */
-    uint64_t got[MAX]; /* delivered seqs, in order */
+    nw_gaps_t *gaps;    /* the loss detector in front */
+    size_t losses;      /* its MISSED and TAIL events */
+    bool report_only;   /* s_make: without repair */
+    bool every_topic;   /* s_make: no topic filter (every alert of a stream arrives) */
+    size_t queue_bytes; /* s_make: the queue's byte budget (0: the default) */
+    uint64_t got[MAX];  /* delivered seqs, in order */
     size_t n_got;
     nw_replay_request_t rq[16]; /* requests made */
     size_t n_rq;
@@ -105,6 +106,7 @@ static void s_make(fx_t *fx, nw_catchup_new_stream_t ns, size_t queue_max, bool 
                            .look_back = look_back ? &fx->look_back : NULL,
                            .on_new_stream = ns,
                            .queue_max = queue_max,
+                           .queue_bytes = fx->queue_bytes,
                            .repair = !fx->report_only,
                            .every_topic = fx->every_topic};
     assert_int_equal(nw_gaps_new(s_on_loss, NULL, fx, &fx->gaps), NW_OK);
@@ -405,6 +407,31 @@ static void test_replays_that_keep_failing_let_live_delivery_go_on(void **state)
     s_expect(fx, (uint64_t[]){13, 11, 12}, 3);
     assert_int_equal(nw_state_floor(fx->state, S1), 13);
     assert_int_equal(s_count(fx, NW_CATCHUP_EV_LIVE), 1);
+}
+
+/* Large alerts fill the queue by bytes long before its count: a publisher flooding them
+ * during a replay is bounded in memory, and what is dropped comes by another pass. */
+static void test_a_queue_full_of_bytes_is_dropped_and_fetched_by_another_pass(void **state)
+{
+    fx_t *fx = *state;
+    fx->queue_bytes = 200 * 1024;
+    nw_state_use(fx->state, S1, 10);
+    s_make(fx, NW_CATCHUP_NOW, 0, false);
+    s_beat(fx, S1, 11, 11);
+    static char big[64 * 1024];
+    memset(big, 'x', sizeof big - 1);
+    for (uint64_t q = 12; q <= 16; q++) {
+        nw_alert_t a = s_alert2(S1, q, "tariffs", q, NULL, 0);
+        assert_int_equal(nw_alert_set(&a.text, big), NW_OK);
+        s_live_alert(fx, &a); /* the fourth overflows 200 KiB; the rest are dropped */
+        if (q == 14)
+            assert_false(s_saw(fx, NW_CATCHUP_EV_OVERFLOW));
+    }
+    assert_true(s_saw(fx, NW_CATCHUP_EV_OVERFLOW));
+    s_replayed(fx, S1, 11);
+    s_end(fx, NW_REPLAY_OK, 12, 1);
+    assert_int_equal(fx->n_rq, 2); /* one more pass, before going live */
+    assert_int_equal(fx->rq[1].from_seq, 12);
 }
 
 static void test_a_full_queue_is_dropped_and_fetched_by_another_pass(void **state)
@@ -767,6 +794,7 @@ int main(void)
         T(test_an_answer_to_a_failed_replay_is_ignored),
         T(test_replays_that_keep_failing_let_live_delivery_go_on),
         T(test_a_full_queue_is_dropped_and_fetched_by_another_pass),
+        T(test_a_queue_full_of_bytes_is_dropped_and_fetched_by_another_pass),
         T(test_stale_and_foreign_answers_are_ignored),
         T(test_stream_mismatch_waits_for_the_new_streams_heartbeat),
         T(test_a_second_stream_catches_up_beside_the_first),
