@@ -75,8 +75,14 @@ void nw_sublog_catchup(const nw_catchup_event_t *ev, const char *endpoint, bool 
     unsigned long long first = ev->first, last = ev->last;
     switch (ev->kind) {
     case NW_CATCHUP_EV_NEW_STREAM:
-        nw_log(NW_LOG_INFO, "stream %s: new to the state, head seq %llu; starting %s", ev->stream,
-               first, beginning ? "from its beginning" : "now");
+        if (beginning || first == 0)
+            nw_log(NW_LOG_INFO, "stream %s: new to the state, head seq %llu; starting %s",
+                   ev->stream, first, beginning ? "from its beginning" : "now");
+        else
+            nw_log(NW_LOG_INFO,
+                   "stream %s: new to the state, head seq %llu; starting now: its %llu alerts so "
+                   "far are not shown (--on-new-stream beginning replays them)",
+                   ev->stream, first, first);
         break;
     case NW_CATCHUP_EV_REPLAYING: s_replaying(ev, endpoint); break;
     case NW_CATCHUP_EV_LIVE:
