@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define S_FILE           "revisions"
@@ -506,11 +507,20 @@ static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, int64_t 
         return NW_ERR_NOMEM;
     }
     /* One write per line: O_APPEND keeps lines whole, and a torn one is ignored on load.
-     * Made durable by nw_revisions_sync, with the journal's group commit. */
+     * Made durable by nw_revisions_sync, with the journal's group commit. A short write
+     * (a full disk) is cut off again, or the next line would be glued to it and both be
+     * skipped on load. */
+    struct stat st;
+    off_t before = fstat(r->fd, &st) == 0 ? st.st_size : -1;
     ssize_t put = write(r->fd, text, len);
     free(text);
-    if (put != (ssize_t)len)
+    if (put != (ssize_t)len) {
+        int e = put < 0 ? errno : ENOSPC;
+        if (put > 0 && before >= 0)
+            (void)ftruncate(r->fd, before);
+        errno = e;
         goto fail;
+    }
     r->n_lines++;
     r->unsynced = true;
     return NW_OK;
