@@ -502,6 +502,23 @@ static int s_rename_noreplace(const char *from, const char *to)
     return NW_OK;
 }
 
+/* The k-th name an article called name may take in dir (name, then name.1, name.2, ...),
+ * into to_name (NAME_MAX + 1 bytes) and its path into to (PATH_MAX bytes). Returns NW_OK,
+ * or NW_ERR_TOOBIG with err set. */
+static int s_candidate(const char *dir, const char *name, unsigned k, char *to_name, char *to,
+                       char *err, size_t errlen)
+{
+    if (k == 0)
+        snprintf(to_name, NAME_MAX + 1, "%s", name);
+    else
+        snprintf(to_name, NAME_MAX + 1, "%.*s.%u", NAME_MAX - 8, name, k);
+    if (s_join(to, PATH_MAX, dir, to_name) != NW_OK) {
+        snprintf(err, errlen, "%.200s: path too long", name);
+        return NW_ERR_TOOBIG;
+    }
+    return NW_OK;
+}
+
 /* Moves incoming/name into done/ under name, or name.N (N = 1, 2, ...) when an article of
  * that name was published before: an earlier one is never replaced. */
 static int s_move_done(nw_spool_t *spool, const char *name, char *err, size_t errlen)
@@ -512,15 +529,10 @@ static int s_move_done(nw_spool_t *spool, const char *name, char *err, size_t er
         return NW_ERR_TOOBIG;
     }
     for (unsigned k = 0; k < S_DONE_SUFFIX_MAX; k++) {
-        if (k == 0)
-            snprintf(to_name, sizeof to_name, "%s", name);
-        else
-            snprintf(to_name, sizeof to_name, "%.*s.%u", NAME_MAX - 8, name, k);
-        if (s_join(to, sizeof to, spool->done, to_name) != NW_OK) {
-            snprintf(err, errlen, "%.200s: path too long", name);
-            return NW_ERR_TOOBIG;
-        }
-        int rc = s_rename_noreplace(from, to);
+        int rc = s_candidate(spool->done, name, k, to_name, to, err, errlen);
+        if (rc != NW_OK)
+            return rc;
+        rc = s_rename_noreplace(from, to);
         if (rc == NW_OK && k > 0)
             nw_log(NW_LOG_INFO, "%s: done/ already holds that name; kept as done/%s", name,
                    to_name);
@@ -629,15 +641,9 @@ int nw_spool_fail(nw_spool_t *spool, const char *name, uint64_t dev, uint64_t in
     /* The reason first, so whoever sees the article can read why; the article then takes a
      * name failed/ does not hold yet (an earlier bad article of that name keeps its place). */
     for (unsigned k = 0; k < S_DONE_SUFFIX_MAX; k++) {
-        if (k == 0)
-            snprintf(failed_name, sizeof failed_name, "%s", name);
-        else
-            snprintf(failed_name, sizeof failed_name, "%.*s.%u", NAME_MAX - 8, name, k);
         struct stat st;
-        if (s_join(to, sizeof to, spool->failed, failed_name) != NW_OK) {
-            snprintf(err, errlen, "%.200s: path too long", name);
-            return NW_ERR_TOOBIG;
-        }
+        if ((rc = s_candidate(spool->failed, name, k, failed_name, to, err, errlen)) != NW_OK)
+            return rc;
         if (lstat(to, &st) == 0)
             continue;
         if ((rc = s_write_reason(spool, failed_name, reason, err, errlen)) != NW_OK)
