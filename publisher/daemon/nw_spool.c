@@ -511,7 +511,7 @@ static int s_candidate(const char *dir, const char *name, unsigned k, char *to_n
     if (k == 0)
         snprintf(to_name, NAME_MAX + 1, "%s", name);
     else
-        snprintf(to_name, NAME_MAX + 1, "%.*s.%u", NAME_MAX - 8, name, k);
+        snprintf(to_name, NAME_MAX + 1, "%.*s.%u", NAME_MAX - 11, name, k);
     if (s_join(to, PATH_MAX, dir, to_name) != NW_OK) {
         snprintf(err, errlen, "%.200s: path too long", name);
         return NW_ERR_TOOBIG;
