@@ -342,8 +342,8 @@ void nw_replay_client_close(nw_replay_client_t **c_p, void (*on_closed)(void *ar
 
 /* --- endpoints -------------------------------------------------------------------------- */
 
-int nw_replay_endpoint_resolve(const char *advertised, const char *connected, char *out,
-                               size_t outlen)
+/* nw_replay_endpoint_resolve against one host, that of connected. */
+static int s_resolve(const char *advertised, const char *connected, char *out, size_t outlen)
 {
     static const char star[] = "tcp://*:";
     if (advertised == NULL || advertised[0] == '\0')
@@ -369,4 +369,17 @@ int nw_replay_endpoint_resolve(const char *advertised, const char *connected, ch
         return NW_ERR_ENDPOINT;
     n = (size_t)snprintf(out, outlen, "tcp://%s:%s", name, advertised + sizeof star - 1);
     return n < outlen ? NW_OK : NW_ERR_TOOBIG;
+}
+
+int nw_replay_endpoint_resolve(const char *advertised, const char *connected, const char *peer,
+                               char *out, size_t outlen)
+{
+    if (peer != NULL && peer[0] != '\0') {
+        /* With several -c publishers, the host a heartbeat came from is the one it names. */
+        char from[S_ENDPOINT_MAX];
+        snprintf(from, sizeof from, strchr(peer, ':') ? "tcp://[%s]:0" : "tcp://%s:0", peer);
+        if (s_resolve(advertised, from, out, outlen) == NW_OK)
+            return NW_OK;
+    }
+    return s_resolve(advertised, connected, out, outlen);
 }

@@ -86,14 +86,16 @@ void nw_replay_client_stats(const nw_replay_client_t *c, nw_replay_client_stats_
  * and twice. */
 void nw_replay_client_close(nw_replay_client_t **c_p, void (*on_closed)(void *arg), void *arg);
 
-/* Turns the replay endpoint a heartbeat advertises into one to connect to: a "*" host
- * (tcp://\*:PORT) becomes the host of connected (the alert endpoint the subscriber used,
- * tcp://HOST:PORT); another tcp endpoint is copied only when its host is connected's host,
- * an ipc one only when connected is ipc too. A heartbeat is not trusted to send the
- * subscriber elsewhere (--replay does that). Returns NW_OK, NW_ERR_NOTFOUND (advertised is
- * empty: the publisher has no replay endpoint), NW_ERR_ENDPOINT (a "*" host but connected
- * is not tcp://HOST:PORT), NW_ERR_PERM (another host) or NW_ERR_TOOBIG (out too small). */
-int nw_replay_endpoint_resolve(const char *advertised, const char *connected, char *out,
-                               size_t outlen);
+/* Turns the replay endpoint a heartbeat advertises into one to connect to. The heartbeat
+ * came from the IP address peer (its "Peer-Address"; NULL or "" when unknown, as over ipc)
+ * on a subscriber connected to connected (an alert endpoint, tcp://HOST:PORT). A "*" host
+ * (tcp://\*:PORT) becomes peer, else connected's host; another tcp endpoint is copied only
+ * when its host is peer or connected's host, an ipc one only when connected is ipc too. A
+ * heartbeat is not trusted to send the subscriber elsewhere (--replay does that). Returns
+ * NW_OK, NW_ERR_NOTFOUND (advertised is empty: the publisher has no replay endpoint),
+ * NW_ERR_ENDPOINT (a "*" host, no peer and connected not tcp://HOST:PORT), NW_ERR_PERM
+ * (another host) or NW_ERR_TOOBIG (out too small). */
+int nw_replay_endpoint_resolve(const char *advertised, const char *connected, const char *peer,
+                               char *out, size_t outlen);
 
 #endif

@@ -102,16 +102,10 @@ static void s_rc_failed(const char *why, void *arg)
 void nw_replays_heartbeat(nw_replays_t *r, const char *stream, const char *advertised,
                           const char *peer)
 {
-    char ep[NW_REPLAYS_EP_MAX], from[NW_REPLAYS_EP_MAX] = "";
-    /* With several -c publishers, an advertised "*" host is the host this heartbeat came
-     * from, not the first -c host. */
-    if (peer != NULL && peer[0] != '\0')
-        snprintf(from, sizeof from, strchr(peer, ':') ? "tcp://[%s]:0" : "tcp://%s:0", peer);
+    char ep[NW_REPLAYS_EP_MAX];
     if (r->fixed != NULL)
         snprintf(ep, sizeof ep, "%s", r->fixed);
-    else if ((from[0] == '\0' ||
-              nw_replay_endpoint_resolve(advertised, from, ep, sizeof ep) != NW_OK) &&
-             nw_replay_endpoint_resolve(advertised, r->connected, ep, sizeof ep) != NW_OK)
+    else if (nw_replay_endpoint_resolve(advertised, r->connected, peer, ep, sizeof ep) != NW_OK)
         return;
     s_slot_t *sl = s_get(r, stream);
     if (sl->client != NULL && strcmp(ep, sl->endpoint) == 0)

@@ -5,9 +5,9 @@
  * replay requests (from nw_catchup) go to that endpoint on the stream's own
  * nw_replay_client, so several publishers repair at once, each from its own
  * journal. --replay (fixed) overrides what heartbeats say, for every stream.
- * An advertised "*" host is the host the heartbeat came from (its
- * Peer-Address), else the first -c endpoint's (nw_replay_endpoint_resolve). A client whose stream's
- * endpoint moves is replaced; a request running on it is failed.
+ * An advertised "*" host is the host the heartbeat came from, else the first
+ * -c endpoint's (nw_replay_endpoint_resolve). A client whose stream's endpoint
+ * moves is replaced; a request running on it is failed.
  *
  * A request that cannot go out (no endpoint known yet, the client refuses it)
  * is failed from the loop, on the next turn, never inside the call that
@@ -49,10 +49,9 @@ typedef struct {
 int nw_replays_new(uv_loop_t *loop, void *zctx, const nw_replays_opts_t *opts,
                    const nw_replays_callbacks_t *cb, nw_replays_t **out);
 
-/* A heartbeat of stream advertised `advertised` (may be ""); it came from the IP address peer
- * (NULL: unknown). A "*" host is the host the heartbeat came from, else the first -c host;
- * an explicit host must be one of those two. Makes or remakes the
- * stream's client when its endpoint is new or moved. Logs a failure to connect. */
+/* A heartbeat of stream advertised `advertised` (may be "") came from the IP address peer
+ * (NULL: unknown): resolves the endpoint (nw_replay_endpoint_resolve), and makes or remakes
+ * the stream's client when it is new or moved. Logs a failure to connect. */
 void nw_replays_heartbeat(nw_replays_t *r, const char *stream, const char *advertised,
                           const char *peer);
 

@@ -904,33 +904,52 @@ static void test_endpoint_resolve(void **state)
     (void)state;
     char out[64];
     assert_int_equal(
-        nw_replay_endpoint_resolve("tcp://*:5557", "tcp://pub.example:5556", out, sizeof out),
+        nw_replay_endpoint_resolve("tcp://*:5557", "tcp://pub.example:5556", NULL, out, sizeof out),
         NW_OK);
     assert_string_equal(out, "tcp://pub.example:5557");
     assert_int_equal(
-        nw_replay_endpoint_resolve("tcp://*:5557", "tcp://[::1]:5556", out, sizeof out), NW_OK);
+        nw_replay_endpoint_resolve("tcp://*:5557", "tcp://[::1]:5556", NULL, out, sizeof out),
+        NW_OK);
     assert_string_equal(out, "tcp://[::1]:5557");
     assert_int_equal(
-        nw_replay_endpoint_resolve("tcp://10.0.0.2:7", "tcp://10.0.0.2:1", out, sizeof out), NW_OK);
+        nw_replay_endpoint_resolve("tcp://10.0.0.2:7", "tcp://10.0.0.2:1", NULL, out, sizeof out),
+        NW_OK);
     assert_string_equal(out, "tcp://10.0.0.2:7");
     /* F7: a heartbeat cannot send the subscriber's replay requests to another host. */
-    assert_int_equal(nw_replay_endpoint_resolve("tcp://10.0.0.2:7", "tcp://x:1", out, sizeof out),
-                     NW_ERR_PERM);
     assert_int_equal(
-        nw_replay_endpoint_resolve("tcp://10.0.0.23:7", "tcp://10.0.0.2:1", out, sizeof out),
+        nw_replay_endpoint_resolve("tcp://10.0.0.2:7", "tcp://x:1", NULL, out, sizeof out),
         NW_ERR_PERM);
     assert_int_equal(
-        nw_replay_endpoint_resolve("tcp://127.0.0.1:5557", "tcp://localhost:5556", out, sizeof out),
-        NW_OK);
-    assert_int_equal(nw_replay_endpoint_resolve("ipc:///tmp/r", "tcp://x:1", out, sizeof out),
-                     NW_ERR_PERM);
-    assert_int_equal(nw_replay_endpoint_resolve("ipc:///tmp/r", "ipc:///tmp/a", out, sizeof out),
+        nw_replay_endpoint_resolve("tcp://10.0.0.23:7", "tcp://10.0.0.2:1", NULL, out, sizeof out),
+        NW_ERR_PERM);
+    assert_int_equal(nw_replay_endpoint_resolve("tcp://127.0.0.1:5557", "tcp://localhost:5556",
+                                                NULL, out, sizeof out),
                      NW_OK);
-    assert_int_equal(nw_replay_endpoint_resolve("", "tcp://x:1", out, sizeof out), NW_ERR_NOTFOUND);
-    assert_int_equal(nw_replay_endpoint_resolve("tcp://*:5557", "ipc:///tmp/x", out, sizeof out),
-                     NW_ERR_ENDPOINT);
-    assert_int_equal(nw_replay_endpoint_resolve("tcp://*:5557", "tcp://x:1", out, 8),
+    assert_int_equal(nw_replay_endpoint_resolve("ipc:///tmp/r", "tcp://x:1", NULL, out, sizeof out),
+                     NW_ERR_PERM);
+    assert_int_equal(
+        nw_replay_endpoint_resolve("ipc:///tmp/r", "ipc:///tmp/a", NULL, out, sizeof out), NW_OK);
+    assert_int_equal(nw_replay_endpoint_resolve("", "tcp://x:1", NULL, out, sizeof out),
+                     NW_ERR_NOTFOUND);
+    assert_int_equal(
+        nw_replay_endpoint_resolve("tcp://*:5557", "ipc:///tmp/x", NULL, out, sizeof out),
+        NW_ERR_ENDPOINT);
+    assert_int_equal(nw_replay_endpoint_resolve("tcp://*:5557", "tcp://x:1", NULL, out, 8),
                      NW_ERR_TOOBIG);
+    /* The host a heartbeat came from: what "*" names, and trusted as connected's host is. */
+    assert_int_equal(
+        nw_replay_endpoint_resolve("tcp://*:5557", "tcp://a:1", "10.0.0.9", out, sizeof out),
+        NW_OK);
+    assert_string_equal(out, "tcp://10.0.0.9:5557");
+    assert_int_equal(
+        nw_replay_endpoint_resolve("tcp://*:5557", "ipc:///tmp/x", "::1", out, sizeof out), NW_OK);
+    assert_string_equal(out, "tcp://[::1]:5557");
+    assert_int_equal(
+        nw_replay_endpoint_resolve("tcp://10.0.0.9:7", "tcp://a:1", "10.0.0.9", out, sizeof out),
+        NW_OK);
+    assert_int_equal(
+        nw_replay_endpoint_resolve("tcp://10.0.0.8:7", "tcp://a:1", "10.0.0.9", out, sizeof out),
+        NW_ERR_PERM);
 }
 
 int main(void)
