@@ -140,3 +140,22 @@ int nw_file_replace(const char *path, const void *data, size_t len, char *err, s
         return s_io_fail(errno, err, errlen, "cannot sync the folder of", path);
     return NW_OK;
 }
+
+int nw_file_replace_with(const char *path, nw_file_writer_fn *write, void *arg, char *err,
+                         size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return NW_ERR_NOMEM;
+    int bad = write(f, arg);
+    if (fclose(f) != 0 || bad != 0) {
+        free(text);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NW_ERR_NOMEM;
+    }
+    int rc = nw_file_replace(path, text, len, err, errlen);
+    free(text);
+    return rc;
+}

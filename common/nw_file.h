@@ -7,6 +7,7 @@
 #define NW_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Reads the file at path (a regular file, or a pipe such as bash's <(...)) into a new
  * NUL-terminated buffer *data of *len bytes (caller frees). Returns NW_OK; NW_ERR_TOOBIG when
@@ -22,5 +23,13 @@ int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, cha
  * is missing) with err "cannot create|write|rename over|sync the folder of PATH: reason";
  * PATH.tmp is removed on failure. */
 int nw_file_replace(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* Writes the file's whole text to f; returns 0, or -1 when f fails. */
+typedef int(nw_file_writer_fn)(FILE *f, void *arg);
+
+/* nw_file_replace with the text write(f, arg) produces (built in memory first). Returns
+ * NW_ERR_NOMEM when the text cannot be built, else as nw_file_replace. */
+int nw_file_replace_with(const char *path, nw_file_writer_fn *write, void *arg, char *err,
+                         size_t errlen);
 
 #endif

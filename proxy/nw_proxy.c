@@ -225,6 +225,9 @@ static void s_log_held(uint64_t held)
  * and tell the replay front end where the stream's replays go. */
 static void s_heartbeat(nw_proxy_t *p, size_t up, zmq_msg_t *body)
 {
+    uint64_t held; /* the summary of a subscription flood comes even when it is over */
+    if (nw_ratelimit_pending(&p->sub_rl, (int64_t)s_now_ms(), &held))
+        s_log_held(held);
     nw_hbrewrite_info_t info;
     char *out = NULL;
     size_t size = 0;
@@ -253,9 +256,6 @@ static void s_heartbeat(nw_proxy_t *p, size_t up, zmq_msg_t *body)
     }
     zmq_msg_close(body);
     s_send_down(p, &rewritten, false);
-    uint64_t held; /* the summary of a subscription flood comes even when it is over */
-    if (nw_ratelimit_pending(&p->sub_rl, (int64_t)s_now_ms(), &held))
-        s_log_held(held);
 }
 
 /* Forwards one whole message from upstream up to the subscribers. Returns false when none

@@ -158,15 +158,16 @@ static int s_queue_grow(s_stream_t *st)
     return NW_OK;
 }
 
-/* Queues a live alert (taken over) at the back. */
-static int s_queue_put(nw_catchup_t *c, s_stream_t *st, nw_alert_t *alert, const char *topic)
+/* Queues a live alert (taken over) of s_alert_bytes bytes at the back. */
+static int s_queue_put(nw_catchup_t *c, s_stream_t *st, nw_alert_t *alert, const char *topic,
+                       size_t bytes)
 {
     if (st->len == st->cap && s_queue_grow(st) != NW_OK) {
         nw_alert_clear(alert);
         return NW_ERR_NOMEM;
     }
     s_item_t *it = &st->queue[(st->head + st->len) % st->cap];
-    it->bytes = s_alert_bytes(alert);
+    it->bytes = bytes;
     it->alert = *alert;
     memset(alert, 0, sizeof *alert);
     snprintf(it->topic, sizeof it->topic, "%s", topic);
@@ -467,7 +468,8 @@ int nw_catchup_live(nw_catchup_t *c, nw_alert_t *alert, const char *topic)
         nw_alert_clear(alert);
         return NW_OK;
     }
-    if (st->len >= c->opts.queue_max || st->bytes + s_alert_bytes(alert) > c->opts.queue_bytes) {
+    size_t bytes = s_alert_bytes(alert);
+    if (st->len >= c->opts.queue_max || st->bytes + bytes > c->opts.queue_bytes) {
         size_t held = st->len + 1;
         c->stats.dropped += held;
         s_queue_clear(c, st);
@@ -476,7 +478,7 @@ int nw_catchup_live(nw_catchup_t *c, nw_alert_t *alert, const char *topic)
         s_event(c, st, NW_CATCHUP_EV_OVERFLOW, held, 0, NULL);
         return NW_OK;
     }
-    return s_queue_put(c, st, alert, topic);
+    return s_queue_put(c, st, alert, topic, bytes);
 }
 
 void nw_catchup_replayed(nw_catchup_t *c, const nw_alert_t *alert, const char *topic)

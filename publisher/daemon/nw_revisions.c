@@ -300,27 +300,25 @@ static int s_load(nw_revisions_t *r, char *warn, size_t warnlen, char *err, size
     return NW_OK;
 }
 
-/* Rewrites the file with one line per identity: temporary file, fsync, rename, and an
- * fsync of the folder, so a crash leaves the old file or the new one whole. */
+/* nw_file_writer_fn: every entry's line, oldest first, as appends would have left them
+ * (loading keeps the order of eviction). */
+static int s_write_all_lines(FILE *f, void *arg)
+{
+    const nw_revisions_t *r = arg;
+    for (const s_entry_t *e = r->oldest; e != NULL; e = e->newer) {
+        if (s_write_line(f, e->time_ms, e->identity, e->article_id, e->revision, e->hashes,
+                         e->n_hashes) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Rewrites the file with one line per identity (nw_file_replace_with: a crash leaves the
+ * old file or the new one whole). */
 static int s_compact(nw_revisions_t *r, char *err, size_t errlen)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (f == NULL)
-        return NW_ERR_NOMEM;
-    /* Oldest first, as appends would have left them: loading keeps the order of eviction. */
-    int bad = 0;
-    for (const s_entry_t *e = r->oldest; e != NULL && bad == 0; e = e->newer)
-        bad = s_write_line(f, e->time_ms, e->identity, e->article_id, e->revision, e->hashes,
-                           e->n_hashes);
-    if (fclose(f) != 0 || bad != 0) {
-        free(text);
-        return NW_ERR_NOMEM;
-    }
     char why[1024];
-    int rc = nw_file_replace(r->path, text, len, why, sizeof why);
-    free(text);
+    int rc = nw_file_replace_with(r->path, s_write_all_lines, r, why, sizeof why);
     if (r->fd >= 0) { /* it appends to the file it opened: open the one at path next time */
         close(r->fd);
         r->fd = -1;
@@ -510,14 +508,13 @@ static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, int64_t 
      * Made durable by nw_revisions_sync, with the journal's group commit. A short write
      * (a full disk) is cut off again, or the next line would be glued to it and both be
      * skipped on load. */
-    struct stat st;
-    off_t before = fstat(r->fd, &st) == 0 ? st.st_size : -1;
     ssize_t put = write(r->fd, text, len);
     free(text);
     if (put != (ssize_t)len) {
         int e = put < 0 ? errno : ENOSPC;
-        if (put > 0 && before >= 0)
-            (void)ftruncate(r->fd, before);
+        struct stat st; /* O_APPEND: the short line is the file's last put bytes */
+        if (put > 0 && fstat(r->fd, &st) == 0 && st.st_size >= put)
+            (void)ftruncate(r->fd, st.st_size - put);
         errno = e;
         goto fail;
     }

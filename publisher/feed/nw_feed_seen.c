@@ -184,29 +184,25 @@ void nw_feed_seen_destroy(nw_feed_seen_t **seen_p)
     *seen_p = NULL;
 }
 
+/* nw_file_writer_fn: one line per record: hash, feed, guid. */
+static int s_write_records(FILE *f, void *arg)
+{
+    const nw_feed_seen_t *seen = arg;
+    for (size_t i = 0; i < seen->n; i++) {
+        const s_rec_t *r = &seen->recs[i];
+        if (fprintf(f, "%016" PRIx64 " ", r->hash) < 0 || nw_escape_write(f, r->feed) != 0 ||
+            fputc(' ', f) == EOF || nw_escape_write(f, r->guid) != 0 || fputc('\n', f) == EOF)
+            return -1;
+    }
+    return 0;
+}
+
 int nw_feed_seen_save(nw_feed_seen_t *seen, char *err, size_t errlen)
 {
     if (seen->path == NULL || !seen->dirty)
         return NW_OK;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (f == NULL)
-        return NW_ERR_NOMEM;
-    int bad = 0;
-    for (size_t i = 0; i < seen->n && bad == 0; i++) {
-        const s_rec_t *r = &seen->recs[i];
-        if (fprintf(f, "%016" PRIx64 " ", r->hash) < 0 || nw_escape_write(f, r->feed) != 0 ||
-            fputc(' ', f) == EOF || nw_escape_write(f, r->guid) != 0 || fputc('\n', f) == EOF)
-            bad = 1;
-    }
-    if (fclose(f) != 0 || bad != 0) {
-        free(text);
-        return NW_ERR_NOMEM;
-    }
     char why[1024];
-    int rc = nw_file_replace(seen->path, text, len, why, sizeof why);
-    free(text);
+    int rc = nw_file_replace_with(seen->path, s_write_records, seen, why, sizeof why);
     if (rc != NW_OK) {
         snprintf(err, errlen, "%s: cannot save: %s", seen->path, why);
         return rc;

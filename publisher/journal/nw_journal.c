@@ -11,6 +11,7 @@
 #include "nw_journal.h"
 
 #include "nw_error.h"
+#include "nw_file.h"
 #include "nw_stream_id.h"
 
 #include <dirent.h>
@@ -773,38 +774,20 @@ static int s_stream_load(nw_journal_t *j, nw_journal_recovery_t *rep)
     return NW_OK;
 }
 
-/* Writes j->stream to DIR/stream-id atomically (tmp, fsync, rename, fsync dir). */
+/* Writes j->stream to DIR/stream-id atomically (nw_file_replace: tmp, fsync, rename, fsync
+ * dir). */
 static int s_stream_save(nw_journal_t *j, nw_journal_recovery_t *rep)
 {
-    char line[NW_STREAM_ID_LEN + 2];
-    int err = 0, fd = -1;
-    char *tmp = s_path(j, S_STREAM_FILE ".tmp");
+    char line[NW_STREAM_ID_LEN + 2], why[sizeof rep->message - sizeof "journal: "];
     char *path = s_path(j, S_STREAM_FILE);
-    if (tmp == NULL || path == NULL) {
-        free(tmp);
-        free(path);
+    if (path == NULL)
         return NW_ERR_NOMEM;
-    }
     snprintf(line, sizeof line, "%s\n", j->stream);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        err = errno;
-    else if ((err = s_write_all(fd, line, NW_STREAM_ID_LEN + 1, 0)) == 0 && fsync(fd) != 0)
-        err = errno;
-    if (fd >= 0)
-        close(fd);
-    if (err == 0 && rename(tmp, path) != 0)
-        err = errno;
-    if (err == 0)
-        err = s_sync_dir(j);
-    if (err != 0) {
-        unlink(tmp);
-        snprintf(rep->message, sizeof rep->message, "journal: cannot write %s: %s", path,
-                 strerror(err));
-    }
-    free(tmp);
+    int rc = nw_file_replace(path, line, NW_STREAM_ID_LEN + 1, why, sizeof why);
+    if (rc != NW_OK)
+        snprintf(rep->message, sizeof rep->message, "journal: %s", why);
     free(path);
-    return err ? nw_error_from_errno(err) : NW_OK;
+    return rc;
 }
 
 static int s_cmp_u64(const void *a, const void *b)
