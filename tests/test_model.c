@@ -232,6 +232,38 @@ static void test_tagger_model_decides_rules_stay_hard(void **state)
     nw_taxonomy_destroy(&tax);
 }
 
+/* A model row's name is one string of its id (the smallest the training saw); the article
+ * may reach the same id by another. --explain names the article's own words. */
+static void test_explain_names_the_articles_own_words(void **state)
+{
+    (void)state;
+    nw_taxonomy_t *tax = NULL;
+    char err[256];
+    assert_int_equal(nw_taxonomy_parse(s_conf, strlen(s_conf), "t", &tax, err, sizeof err), NW_OK);
+    nw_model_t *m = NULL;
+    assert_int_equal(nw_model_new(2, false, &m), NW_OK);
+    assert_int_equal(nw_model_set_topic(m, 0, "trade", 0.0, -0.5, 1, 0.9, 10, 100), NW_OK);
+    assert_int_equal(nw_model_set_topic(m, 1, "defense", 0.0, -0.5, 1, 0.9, 10, 100), NW_OK);
+    s_seen_t s = {0};
+    nw_features_scan_named("tariff", 6, s_collect, &s);
+    assert_int_equal(nw_model_add_row(m, s.ids[0], "another string", (const float[]){4.0f, 0}),
+                     NW_OK);
+    nw_alert_t a[2];
+    s_alert(&a[0], NW_KIND_HEADLINE, "Tariff news");
+    s_alert(&a[1], NW_KIND_PARAGRAPH, "A tariff on steel.");
+    char **explain = NULL;
+    assert_int_equal(nw_tagger_tag_model(tax, m, a, 2, &explain), NW_OK);
+    for (size_t i = 0; i < 2; i++) {
+        if (!strstr(explain[i], "[\"tariff\",") || strstr(explain[i], "another string"))
+            fail_msg("explanation %zu does not name the article's word: %s", i, explain[i]);
+        free(explain[i]);
+        nw_alert_clear(&a[i]);
+    }
+    free(explain);
+    nw_model_destroy(&m);
+    nw_taxonomy_destroy(&tax);
+}
+
 static void test_default_model_loads_with_the_default_taxonomy(void **state)
 {
     (void)state;
@@ -262,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_model_write_parse_round_trip),
         cmocka_unit_test(test_model_errors_name_the_line),
         cmocka_unit_test(test_tagger_model_decides_rules_stay_hard),
+        cmocka_unit_test(test_explain_names_the_articles_own_words),
         cmocka_unit_test(test_default_model_loads_with_the_default_taxonomy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

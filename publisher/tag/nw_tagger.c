@@ -46,6 +46,7 @@ typedef struct {
     double *strength;             /* per taxonomy topic: how clearly the article has it */
     bool *has;                    /* per taxonomy topic: the article has it */
     int *excluded_by;             /* per taxonomy topic: the group topic it gave way to, or -1 */
+    const struct s_names *names;  /* explanations: the article's own feature names */
     bool urgent;
     size_t scored_alert; /* 1 + the alert alert_margin and alert_vec are for; 0: none */
     size_t n_alerts;     /* alerts of the article */
@@ -173,8 +174,73 @@ static nw_priority_t s_priority(const s_state_t *s, const nw_alert_t *alert, siz
 
 /* ---- explanations ---- */
 
+/* The strings the article reaches its feature ids by. A model row is named by one string
+ * of its id, the smallest of those training saw; 2^20 ids are shared by many strings, so
+ * an explanation names the article's own words instead. The first string of an id wins. */
+typedef struct s_names {
+    struct s_name {
+        uint32_t id, order; /* order: of occurrence, so the first string sorts first */
+        size_t at;          /* offset of its NUL-terminated string in text */
+    } * v;
+    size_t n, cap;
+    nw_buf_t text;
+    bool failed; /* out of memory: the table is incomplete */
+} s_names_t;
+
+static void s_names_add(uint32_t id, const char *name, size_t len, void *ctx)
+{
+    s_names_t *names = ctx;
+    if (names->n == names->cap) {
+        size_t cap = names->cap ? names->cap * 2 : 256;
+        struct s_name *grown = realloc(names->v, cap * sizeof(*grown));
+        if (!grown) {
+            names->failed = true;
+            return;
+        }
+        names->v = grown;
+        names->cap = cap;
+    }
+    size_t at = names->text.len;
+    if (nw_buf_append(&names->text, name, len) != NW_OK ||
+        nw_buf_append(&names->text, "", 1) != NW_OK) {
+        names->failed = true;
+        return;
+    }
+    names->v[names->n] = (struct s_name){.id = id, .order = (uint32_t)names->n, .at = at};
+    names->n++;
+}
+
+static int s_cmp_name(const void *a, const void *b)
+{
+    const struct s_name *x = a, *y = b;
+    if (x->id != y->id)
+        return (x->id > y->id) - (x->id < y->id);
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+/* The article's first string for feature id, or NULL (names sorted by s_cmp_name). */
+static const char *s_names_find(const s_names_t *names, uint32_t id)
+{
+    size_t lo = 0, hi = names->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (names->v[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < names->n && names->v[lo].id == id ? names->text.data + names->v[lo].at : NULL;
+}
+
+static void s_names_free(s_names_t *names)
+{
+    free(names->v);
+    nw_buf_free(&names->text);
+}
+
 typedef struct {
     size_t row;
+    uint32_t id;
     double contribution;
 } s_contrib_t;
 
@@ -192,8 +258,10 @@ static void s_json_str(nw_buf_t *b, const char *str)
     nw_buf_append_str(b, "\"");
 }
 
-/* The features of v that move model topic mt most, by |value x weight|. */
-static void s_explain_features(nw_buf_t *b, const nw_model_t *m, const nw_docvec_t *v, size_t mt)
+/* The features of v that move model topic mt most, by |value x weight|, named by the
+ * article's own strings where names has them. */
+static void s_explain_features(nw_buf_t *b, const nw_model_t *m, const s_names_t *names,
+                               const nw_docvec_t *v, size_t mt)
 {
     s_contrib_t top[S_EXPLAIN_FEATURES];
     size_t n = 0;
@@ -213,12 +281,13 @@ static void s_explain_features(nw_buf_t *b, const nw_model_t *m, const nw_docvec
             top[j] = top[j - 1];
             j--;
         }
-        top[j] = (s_contrib_t){.row = (size_t)r, .contribution = c};
+        top[j] = (s_contrib_t){.row = (size_t)r, .id = v->feat[i].id, .contribution = c};
     }
     nw_buf_append_str(b, ",\"features\":[");
     for (size_t k = 0; k < n; k++) {
         nw_buf_append_str(b, k ? ",[" : "[");
-        s_json_str(b, nw_model_row_name(m, top[k].row));
+        const char *own = names ? s_names_find(names, top[k].id) : NULL;
+        s_json_str(b, own ? own : nw_model_row_name(m, top[k].row));
         nw_buf_printf(b, ",%.4f]", top[k].contribution);
     }
     nw_buf_append_str(b, "]");
@@ -267,7 +336,7 @@ static char *s_explain(const s_state_t *s, const nw_alert_t *alert, size_t i)
             s_json_str(&b, nw_taxonomy_topic_name(s->tax, (size_t)s->excluded_by[t]));
         }
         if (mt >= 0)
-            s_explain_features(&b, s->model, i == 0 ? s->art : s->alert_vec, (size_t)mt);
+            s_explain_features(&b, s->model, s->names, i == 0 ? s->art : s->alert_vec, (size_t)mt);
         nw_buf_append_str(&b, "}");
     }
     nw_buf_append_str(&b, "]}");
@@ -385,6 +454,7 @@ int nw_tagger_tag_ws(nw_tagger_ws_t *ws, const nw_taxonomy_t *tax, const nw_mode
     size_t mt = model ? nw_model_topic_count(model) : 1;
     int rc = s_ws_arrays(ws, n, s.nt, mt);
     char **ex = NULL;
+    s_names_t names = {0};
     if (rc != NW_OK || (explain && !(ex = calloc(n ? n : 1, sizeof(char *))))) {
         rc = NW_ERR_NOMEM;
         goto done;
@@ -408,8 +478,16 @@ int nw_tagger_tag_ws(nw_tagger_ws_t *ws, const nw_taxonomy_t *tax, const nw_mode
     for (size_t t = 0; t < s.nt; t++)
         s.mtopic[t] = model ? nw_model_topic_of(model, tax, t) : -1;
     if (model) {
+        /* an alert's features are among its article's, so the article's names serve all */
         bool taxf = nw_model_taxonomy_features(model);
-        rc = nw_docvec_build_ex(s.art, tax, s.seg, n, taxf, NULL, NULL, s.segev, &s.urgent);
+        rc = nw_docvec_build_ex(s.art, tax, s.seg, n, taxf, explain ? s_names_add : NULL, &names,
+                                s.segev, &s.urgent);
+        if (rc == NW_OK && names.failed)
+            rc = NW_ERR_NOMEM;
+        if (rc == NW_OK && explain) {
+            qsort(names.v, names.n, sizeof(*names.v), s_cmp_name);
+            s.names = &names;
+        }
         if (rc == NW_OK)
             s_margins(model, s.art, s.margin);
     } else if ((rc = s_topics_room(s.art, s.nt)) == NW_OK) {
@@ -421,6 +499,7 @@ int nw_tagger_tag_ws(nw_tagger_ws_t *ws, const nw_taxonomy_t *tax, const nw_mode
     s_article_topics(&s);
     rc = s_assign(&s, alerts, n, ws->order, s_rank(&s, ws->order), ex);
 done:
+    s_names_free(&names);
     if (rc != NW_OK && ex) {
         for (size_t i = 0; i < n; i++)
             free(ex[i]);
