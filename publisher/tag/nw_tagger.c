@@ -485,7 +485,8 @@ int nw_tagger_tag_ws(nw_tagger_ws_t *ws, const nw_taxonomy_t *tax, const nw_mode
         if (rc == NW_OK && names.failed)
             rc = NW_ERR_NOMEM;
         if (rc == NW_OK && explain) {
-            qsort(names.v, names.n, sizeof(*names.v), s_cmp_name);
+            if (names.n > 0)
+                qsort(names.v, names.n, sizeof(*names.v), s_cmp_name);
             s.names = &names;
         }
         if (rc == NW_OK)
