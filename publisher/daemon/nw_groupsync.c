@@ -18,7 +18,7 @@ struct nw_groupsync {
     void *arg;                  /* for done */
     bool busy;                  /* a sync runs */
     nw_journal_sync_job_t job;  /* the journal's part */
-    int rev_fd;                 /* duplicate of the revision index's fd, or -1 */
+    int rev_fd;                 /* the revision index, opened anew for the job, or -1 */
     int rev_err;                /* errno of its fdatasync, 0 when it worked */
     double seconds;             /* how long the fsyncs took */
 };
@@ -30,10 +30,12 @@ static double s_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* On a pool thread: only the two descriptors and the job are touched. The journal first,
- * and the revision index only when its records are on disk: a line made durable before the
- * alerts it stands for would, after a power loss, call the article "unchanged" and leave
- * the lost alerts unsent. */
+/* On a pool thread: only the two descriptors and the job are touched, each opened anew, so
+ * each has its own open file description: Linux reports a writeback error once per open
+ * file description, and a duplicate of the loop's descriptor would take the error from a
+ * rotation or a commit on the loop that runs meanwhile. The journal first, and the
+ * revision index only when its records are on disk (the index also ignores, at open, a
+ * line the kernel wrote back before the journal's records it stands for). */
 static void s_work(uv_work_t *req)
 {
     nw_groupsync_t *gs = req->data;

@@ -4,7 +4,10 @@
 /* nw_groupsync: the group commit's fsyncs (the journal's active segment and the revision
  * index) run on libuv's thread pool, so the daemon's loop goes on ingesting and journaling
  * the next batch of articles while the disk flushes the last one. One sync runs at a time;
- * its callback comes on the loop thread, where the journal is told what was synced. */
+ * its callback comes on the loop thread, where the journal is told what was synced. The
+ * loop may append (and so rotate the journal) and commit on its own thread while a sync
+ * runs: the sync fdatasyncs files it opened anew, never a duplicate of the loop's
+ * descriptors, so a writeback error reaches both fdatasyncs, whichever runs first. */
 
 #include "nw_journal.h"
 #include "nw_revisions.h"

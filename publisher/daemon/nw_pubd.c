@@ -118,7 +118,8 @@ typedef struct {
                                  * per turn, not one per alert) */
     bool crash_hook;            /* test hook: SIGKILL between the group fsync and done/ */
     uv_timer_t journal_timer;   /* periodic journal sync and retention */
-    bool paused;                /* the journal could not be written: retry on rescan */
+    bool paused;                /* the journal or the revision index could not be written:
+                                 * retry on rescan */
     nw_taxonomy_t *taxonomy;    /* current taxonomy (replaced by SIGHUP) */
     nw_model_t *model;          /* current topic model, NULL for none (replaced with it) */
     nw_boilerplate_t *rules;    /* current boilerplate rules (replaced by SIGHUP) */
@@ -245,6 +246,29 @@ static void s_stop_on_sync_failure(s_daemon_t *d)
     s_stop(d, NW_PUBD_EXIT_JOURNAL_SYNC);
 }
 
+/* Pauses publishing after a write of the journal or the revision index failed (a full disk,
+ * an I/O error; what: "journal" or "revisions", why: the error naming the file), logging it
+ * once per pause: the article stays in incoming/ and is tried again on the rescan timer. */
+static s_outcome_t s_pause(s_daemon_t *d, const char *what, const char *why)
+{
+    if (!d->paused)
+        nw_log(NW_LOG_ERROR, "%s: %s; publishing paused, retrying every %d ms", what, why,
+               S_RESCAN_MS);
+    else
+        nw_log(NW_LOG_DEBUG, "%s: %s; still paused, retrying in %d ms", what, why, S_RESCAN_MS);
+    d->paused = true;
+    return S_PAUSE;
+}
+
+/* Ends a pause once a write of what ("journal" or "revisions") worked. Only a write ends it:
+ * a sync that succeeds says nothing about room. */
+static void s_resume(s_daemon_t *d, const char *what)
+{
+    if (d->paused)
+        nw_log(NW_LOG_INFO, "%s: writable again; publishing resumed", what);
+    d->paused = false;
+}
+
 /* Logs a journal failure once per pause; publishing resumes when a later try works. A failed
  * fsync stops the daemon instead (its status is set here, so the caller's S_FATAL keeps
  * it: the first status given to s_stop wins). */
@@ -259,14 +283,7 @@ static s_outcome_t s_journal_failed(s_daemon_t *d, int rc)
                nw_strerror(rc));
         return S_FATAL;
     }
-    if (!d->paused)
-        nw_log(NW_LOG_ERROR, "journal: %s; publishing paused, retrying every %d ms",
-               nw_journal_errmsg(d->journal), S_RESCAN_MS);
-    else
-        nw_log(NW_LOG_DEBUG, "journal: %s; still paused, retrying in %d ms",
-               nw_journal_errmsg(d->journal), S_RESCAN_MS);
-    d->paused = true;
-    return S_PAUSE;
+    return s_pause(d, "journal", nw_journal_errmsg(d->journal));
 }
 
 /* Numbers alert, encodes it into *frame and, with a journal, appends it there. */
@@ -287,10 +304,7 @@ static s_outcome_t s_number_and_keep(s_daemon_t *d, nw_alert_t *alert, char **fr
         *frame = NULL;
         return s_journal_failed(d, rc);
     }
-    /* Only a record written ends a pause: a sync that succeeds says nothing about room. */
-    if (d->paused)
-        nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
-    d->paused = false;
+    s_resume(d, "journal");
     return S_DONE;
 }
 
@@ -422,12 +436,38 @@ static s_outcome_t s_publish_update(s_daemon_t *d, nw_ingest_result_t *res,
                "%s: update of %s, revision %u: %zu new or changed alerts, %zu unchanged", name,
                plan.article_id, (unsigned)plan.revision, res->n, plan.n_unchanged);
     s_outcome_t out = s_publish_article(d, res, r);
-    if (out == S_DONE &&
-        (rc = nw_revisions_commit(d->revisions, &plan, s_now_ms(), err, sizeof err)) != NW_OK)
-        nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)",
-               rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
+    /* The line carries the journal's last seq, which covers every alert of the article: a
+     * restart ignores it if the journal lost any of them. A line that cannot be written
+     * pauses publishing as a full journal does, the article left in incoming/ and the index
+     * unchanged: a restart, or the retry, plans the same revision with the same ids, and
+     * the journal skips the alerts it holds. Going on would let a later update of the
+     * article reuse this revision's ids after a restart, which the journal would skip. */
+    if (out == S_DONE && (rc = nw_revisions_commit(d->revisions, &plan, s_last_seq(d), s_now_ms(),
+                                                   err, sizeof err)) != NW_OK) {
+        if (rc == NW_ERR_NOMEM) {
+            nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(rc));
+            out = S_FATAL;
+        } else {
+            out = s_pause(d, "revisions", err);
+        }
+    } else if (out == S_DONE && d->journal != NULL) {
+        s_resume(d, "revisions");
+    }
     nw_revisions_plan_clear(&plan);
     return out;
+}
+
+/* Lets the revision index rewrite itself (nw_revisions_settle) now that the journal's
+ * records below its synced seq are on disk (under --journal-fsync never: all of them, as
+ * far as that mode promises anything). A failed rewrite loses nothing and is tried again. */
+static void s_settle_revisions(s_daemon_t *d)
+{
+    char err[S_ERR_MAX];
+    uint64_t durable = d->opts->journal_fsync == NW_JOURNAL_FSYNC_NEVER
+                           ? nw_journal_next_seq(d->journal)
+                           : nw_journal_synced_below(d->journal);
+    if (nw_revisions_settle(d->revisions, durable, err, sizeof err) != NW_OK)
+        nw_log(NW_LOG_WARN, "revisions: %s (the index file is kept as it was)", err);
 }
 
 /* Sends the alerts b holds for the group fsync, in order, and forgets them. */
@@ -478,6 +518,8 @@ static s_outcome_t s_commit(s_daemon_t *d)
         if (nw_revisions_sync(d->revisions, err, sizeof err) != NW_OK)
             nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)", err);
     }
+    if (d->journal != NULL)
+        s_settle_revisions(d);
     return s_send_held(d, &d->batch);
 }
 
@@ -873,6 +915,7 @@ static void s_on_synced(void *arg, int rc, double seconds)
         s_batch_reset(&d->queued);
         return;
     }
+    s_settle_revisions(d);
     if (s_finish_batch(d, &d->syncing) == S_FATAL)
         s_stop(d, NW_PUBD_EXIT_FAILURE);
     if (d->rescan_after_sync) {
@@ -1102,9 +1145,12 @@ static void s_on_journal_timer(uv_timer_t *timer)
         return;
     /* A group fsync in flight covers what was appended before it; the next batch's covers
      * the rest. */
-    if ((d->gsync == NULL || !nw_groupsync_busy(d->gsync)) && s_journal_sync(d) != NW_OK) {
-        s_stop_on_sync_failure(d);
-        return;
+    if (d->gsync == NULL || !nw_groupsync_busy(d->gsync)) {
+        if (s_journal_sync(d) != NW_OK) {
+            s_stop_on_sync_failure(d);
+            return;
+        }
+        s_settle_revisions(d);
     }
     if (nw_journal_retain(d->journal, s_now_ms()) != NW_OK)
         nw_log(NW_LOG_WARN, "journal: %s", nw_journal_errmsg(d->journal));
@@ -1277,13 +1323,15 @@ static int s_open_journal(s_daemon_t *d)
     return NW_PUBD_EXIT_OK;
 }
 
-/* Opens the index of published articles in the journal folder (in memory without one). */
+/* Opens the index of published articles in the journal folder (in memory without one),
+ * after the journal: its lines past the journal's next seq are ignored. */
 static int s_open_revisions(s_daemon_t *d)
 {
     char warn[S_ERR_MAX], err[S_ERR_MAX];
     nw_revisions_opts_t ro = {.dir = d->opts->journal_dir,
                               .max_age_ms = d->opts->journal_max_age_ms,
-                              .now_ms = s_now_ms()};
+                              .now_ms = s_now_ms(),
+                              .journal_next = d->journal ? nw_journal_next_seq(d->journal) : 0};
     int rc = nw_revisions_open(&ro, &d->revisions, warn, sizeof warn, err, sizeof err);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "--journal %s", rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
@@ -1296,14 +1344,17 @@ static int s_open_revisions(s_daemon_t *d)
     return NW_PUBD_EXIT_OK;
 }
 
-/* Picks the stream: the journal's, or without one a new random stream for this run. */
+/* Picks the stream: the journal's, or without one a new random stream for this run. Opens
+ * the revision index after the journal. */
 static int s_open_stream(s_daemon_t *d)
 {
+    if (d->opts->journal_dir != NULL) {
+        int status = s_open_journal(d);
+        return status != NW_PUBD_EXIT_OK ? status : s_open_revisions(d);
+    }
     int status = s_open_revisions(d);
     if (status != NW_PUBD_EXIT_OK)
         return status;
-    if (d->opts->journal_dir != NULL)
-        return s_open_journal(d);
     char stream[NW_STREAM_ID_LEN + 1];
     int rc = nw_stream_id_new(stream);
     if (rc == NW_OK)

@@ -28,22 +28,27 @@ typedef struct s_entry {
     uint64_t *hashes;                      /* sorted hashes of every alert text sent */
     size_t n_hashes;                       /* entries of hashes */
     int64_t time_ms;                       /* when it was last published */
+    uint64_t seq;                          /* the journal's last seq when it was published
+                                            * (0: a line of the format without seqs) */
     struct s_entry *next;                  /* the next entry in the same bucket */
     struct s_entry *older, *newer;         /* the list of entries by time_ms */
 } s_entry_t;
 
 struct nw_revisions_t {
-    char *path;          /* the index file, NULL when kept in memory only */
-    int fd;              /* the file, open for appending; -1 before the first commit */
-    s_entry_t **buckets; /* hash table of entries by identity */
-    size_t n_buckets;    /* a power of two */
-    size_t n_entries;    /* identities held */
-    size_t n_lines;      /* lines in the file (live and superseded) */
-    s_entry_t *oldest;   /* least recently published; evicted first */
-    s_entry_t *newest;   /* most recently published */
-    int64_t max_age_ms;  /* forget identities not published for this long; 0 = never */
-    size_t max_entries;  /* identities kept at most */
-    bool unsynced;       /* lines appended since the last nw_revisions_sync */
+    char *path;            /* the index file, NULL when kept in memory only */
+    int fd;                /* the file, open for appending; -1 before the first commit */
+    s_entry_t **buckets;   /* hash table of entries by identity */
+    size_t n_buckets;      /* a power of two */
+    size_t n_entries;      /* identities held */
+    size_t n_lines;        /* lines in the file (live and superseded) */
+    s_entry_t *oldest;     /* least recently published; evicted first */
+    s_entry_t *newest;     /* most recently published */
+    int64_t max_age_ms;    /* forget identities not published for this long; 0 = never */
+    size_t max_entries;    /* identities kept at most */
+    bool unsynced;         /* lines appended since the last nw_revisions_sync */
+    uint64_t last_seq;     /* the highest seq of any line appended or loaded */
+    uint64_t journal_next; /* lines with a seq at or past it are ignored at open; 0 = none */
+    size_t n_ignored;      /* lines ignored so at open */
 };
 
 static uint64_t s_fnv(const void *data, size_t len)
@@ -141,19 +146,30 @@ static void s_evict(nw_revisions_t *r, int64_t now_ms)
         s_remove(r, r->oldest);
 }
 
-/* Sets identity's history as published at time_ms, taking ownership of hashes (sorted,
- * distinct). */
-static int s_put(nw_revisions_t *r, const char *identity, const char *article_id, uint32_t revision,
-                 uint64_t *hashes, size_t n_hashes, int64_t time_ms)
+/* Returns identity's entry, or a new one not yet in the table (*fresh set: s_set puts it
+ * there), or NULL when out of memory. */
+static s_entry_t *s_find_or_new(const nw_revisions_t *r, const char *identity, bool *fresh)
 {
     s_entry_t *e = s_find(r, identity);
-    if (e == NULL) {
-        if ((e = calloc(1, sizeof *e)) == NULL || (e->identity = strdup(identity)) == NULL) {
-            free(e);
-            return NW_ERR_NOMEM;
-        }
+    *fresh = e == NULL;
+    if (e != NULL)
+        return e;
+    if ((e = calloc(1, sizeof *e)) == NULL || (e->identity = strdup(identity)) == NULL) {
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* Sets entry e (from s_find_or_new; fresh as it said) as published at time_ms with seq,
+ * taking ownership of hashes (sorted, distinct). Cannot fail. */
+static void s_set(nw_revisions_t *r, s_entry_t *e, bool fresh, const char *article_id,
+                  uint32_t revision, uint64_t *hashes, size_t n_hashes, int64_t time_ms,
+                  uint64_t seq)
+{
+    if (fresh) {
         s_grow(r);
-        size_t b = s_fnv(identity, strlen(identity)) & (r->n_buckets - 1);
+        size_t b = s_fnv(e->identity, strlen(e->identity)) & (r->n_buckets - 1);
         e->next = r->buckets[b];
         r->buckets[b] = e;
         r->n_entries++;
@@ -164,6 +180,9 @@ static int s_put(nw_revisions_t *r, const char *identity, const char *article_id
     e->hashes = hashes;
     e->n_hashes = n_hashes;
     e->time_ms = time_ms;
+    e->seq = seq;
+    if (seq > r->last_seq)
+        r->last_seq = seq;
     s_unlink_time(r, e);
     e->older = r->newest;
     if (r->newest != NULL)
@@ -171,14 +190,13 @@ static int s_put(nw_revisions_t *r, const char *identity, const char *article_id
     r->newest = e;
     if (r->oldest == NULL)
         r->oldest = e;
-    return NW_OK;
 }
 
 /* --- The file ---------------------------------------------------------------------- */
 
-/* Writes one entry's line to f. */
+/* Writes one entry's line to f (the format is in nw_revisions.h). */
 static int s_write_line(FILE *f, int64_t time_ms, const char *identity, const char *article_id,
-                        uint32_t revision, const uint64_t *hashes, size_t n)
+                        uint32_t revision, const uint64_t *hashes, size_t n, uint64_t seq)
 {
     if (fprintf(f, "%" PRId64 " %" PRIu32 " %s ", time_ms, revision, article_id) < 0)
         return -1;
@@ -188,7 +206,8 @@ static int s_write_line(FILE *f, int64_t time_ms, const char *identity, const ch
     }
     if (n == 0 && fputc('-', f) == EOF)
         return -1;
-    if (fputc(' ', f) == EOF || nw_escape_write(f, identity) != 0 || fputc('\n', f) == EOF)
+    if (fputc(' ', f) == EOF || nw_escape_write(f, identity) != 0 ||
+        fprintf(f, " %" PRIu64 "\n", seq) < 0)
         return -1;
     return 0;
 }
@@ -225,32 +244,45 @@ static bool s_parse_hashes(char *list, uint64_t **out, size_t *n)
     return used > 0;
 }
 
-/* Reads one complete line (without its newline) into the index. */
-static bool s_load_line(nw_revisions_t *r, char *line)
+/* Reads one complete line (without its newline) into the index, or skips it (*ignored
+ * set) when its seq is at or past the journal's next seq. Returns false for a line that
+ * cannot be read. */
+static bool s_load_line(nw_revisions_t *r, char *line, bool *ignored)
 {
     char *save = NULL;
     char *when = strtok_r(line, " ", &save), *rev = strtok_r(NULL, " ", &save);
     char *art = strtok_r(NULL, " ", &save), *list = strtok_r(NULL, " ", &save);
-    char *ident = strtok_r(NULL, " ", &save);
+    char *ident = strtok_r(NULL, " ", &save), *seqs = strtok_r(NULL, " ", &save);
+    *ignored = false;
     if (when == NULL || rev == NULL || art == NULL || list == NULL || ident == NULL ||
         strtok_r(NULL, " ", &save))
         return false;
-    char *end, *tend;
+    char *end, *tend, *send = NULL;
     errno = 0;
     unsigned long v = strtoul(rev, &end, 10);
     long long t = strtoll(when, &tend, 10);
-    if (*end != '\0' || *tend != '\0' || errno || v == 0 || v > UINT32_MAX)
+    /* No seq: a line of the first format, read as it always was. */
+    unsigned long long seq = seqs != NULL ? strtoull(seqs, &send, 10) : 0;
+    if (*end != '\0' || *tend != '\0' || (send != NULL && (*send != '\0' || *seqs == '-')) ||
+        errno || v == 0 || v > UINT32_MAX)
         return false;
     if (strlen(art) != S_ARTICLE_ID_LEN || !nw_escape_undo(ident))
         return false;
+    if (r->journal_next > 0 && seqs != NULL && seq >= r->journal_next) {
+        *ignored = true; /* its alerts were lost with the journal's tail */
+        return true;
+    }
     uint64_t *hashes;
     size_t n;
+    bool fresh;
     if (!s_parse_hashes(list, &hashes, &n))
         return false;
-    if (s_put(r, ident, art, (uint32_t)v, hashes, n, (int64_t)t) != NW_OK) {
+    s_entry_t *e = s_find_or_new(r, ident, &fresh);
+    if (e == NULL) {
         free(hashes);
         return false;
     }
+    s_set(r, e, fresh, art, (uint32_t)v, hashes, n, (int64_t)t, seq);
     return true;
 }
 
@@ -279,8 +311,10 @@ static int s_load(nw_revisions_t *r, char *warn, size_t warnlen, char *err, size
         whole += got;
         line[got - 1] = '\0';
         r->n_lines++;
-        if (!s_load_line(r, line) && bad++ == 0)
+        bool ignored;
+        if (!s_load_line(r, line, &ignored) && bad++ == 0)
             snprintf(warn, warnlen, "%s:%zu: unreadable line skipped", r->path, lineno);
+        r->n_ignored += ignored;
     }
     int read_errno = !torn && got < 0 && !feof(f) ? errno : 0; /* not the end: a read error */
     free(line);
@@ -297,6 +331,11 @@ static int s_load(nw_revisions_t *r, char *warn, size_t warnlen, char *err, size
     }
     if (bad > 1)
         snprintf(warn + strlen(warn), warnlen - strlen(warn), " (and %zu more)", bad - 1);
+    if (r->n_ignored > 0)
+        snprintf(warn + strlen(warn), warnlen - strlen(warn),
+                 "%s%s: %zu lines with a seq at or past the journal's next seq %" PRIu64
+                 " ignored (their alerts were lost with the journal's tail)",
+                 warn[0] ? "; " : "", r->path, r->n_ignored, r->journal_next);
     return NW_OK;
 }
 
@@ -307,10 +346,16 @@ static int s_write_all_lines(FILE *f, void *arg)
     const nw_revisions_t *r = arg;
     for (const s_entry_t *e = r->oldest; e != NULL; e = e->newer) {
         if (s_write_line(f, e->time_ms, e->identity, e->article_id, e->revision, e->hashes,
-                         e->n_hashes) != 0)
+                         e->n_hashes, e->seq) != 0)
             return -1;
     }
     return 0;
+}
+
+/* Whether most lines of the file are superseded. */
+static bool s_compact_due(const nw_revisions_t *r)
+{
+    return r->n_lines > 2 * r->n_entries + S_COMPACT_MIN;
 }
 
 /* Rewrites the file with one line per identity (nw_file_replace_with: a crash leaves the
@@ -343,6 +388,7 @@ int nw_revisions_open(const nw_revisions_opts_t *opts, nw_revisions_t **out, cha
     r->fd = -1;
     r->max_age_ms = opts->max_age_ms;
     r->max_entries = opts->max_entries ? opts->max_entries : NW_REVISIONS_MAX;
+    r->journal_next = opts->journal_next;
     r->n_buckets = 256;
     if ((r->buckets = calloc(r->n_buckets, sizeof *r->buckets)) == NULL)
         goto nomem;
@@ -353,7 +399,9 @@ int nw_revisions_open(const nw_revisions_opts_t *opts, nw_revisions_t **out, cha
         snprintf(r->path, n, "%s/%s", dir, S_FILE);
         int rc = s_load(r, warn, warnlen, err, errlen);
         s_evict(r, opts->now_ms);
-        if (rc == NW_OK && r->n_lines > 2 * r->n_entries + S_COMPACT_MIN)
+        /* Ignored lines go at once: the journal will number new records with their seqs,
+         * and the next open would take them for lines of those. */
+        if (rc == NW_OK && (r->n_ignored > 0 || s_compact_due(r)))
             rc = s_compact(r, err, errlen);
         if (rc != NW_OK) {
             nw_revisions_destroy(&r);
@@ -488,8 +536,8 @@ int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_
 }
 
 /* Appends plan's line to the file (unsynced until nw_revisions_sync). */
-static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, int64_t now_ms, char *err,
-                    size_t errlen)
+static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, uint64_t seq,
+                    int64_t now_ms, char *err, size_t errlen)
 {
     if (r->fd < 0 && (r->fd = open(r->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
         goto fail;
@@ -499,7 +547,7 @@ static int s_append(nw_revisions_t *r, const nw_revisions_plan_t *plan, int64_t 
     if (mem == NULL)
         return NW_ERR_NOMEM;
     int w = s_write_line(mem, now_ms, plan->identity, plan->article_id, plan->revision,
-                         plan->hashes, plan->n_hashes);
+                         plan->hashes, plan->n_hashes, seq);
     if (fclose(mem) != 0 || w != 0) {
         free(text);
         return NW_ERR_NOMEM;
@@ -544,7 +592,11 @@ int nw_revisions_sync_take(nw_revisions_t *revisions)
 {
     if (!revisions->unsynced || revisions->fd < 0)
         return -1;
-    int fd = fcntl(revisions->fd, F_DUPFD_CLOEXEC, 0);
+    /* Opened anew, not duplicated: a duplicate would share the open file description, and
+     * with it the cursor by which Linux reports a writeback error once (errseq), so the
+     * loop's own nw_revisions_sync could see success after the caller's fdatasync took the
+     * error. The file at path is the one fd appends to (a rewrite closes fd). */
+    int fd = open(revisions->path, O_WRONLY | O_CLOEXEC);
     if (fd >= 0)
         revisions->unsynced = false;
     return fd;
@@ -555,25 +607,36 @@ const char *nw_revisions_path(const nw_revisions_t *revisions)
     return revisions->path ? revisions->path : "(in memory)";
 }
 
-int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, int64_t now_ms,
-                        char *err, size_t errlen)
+int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, uint64_t seq,
+                        int64_t now_ms, char *err, size_t errlen)
 {
+    /* Everything that can fail comes before the index in memory changes: memory never
+     * knows a revision the file may not (a restart would plan it again, with the same ids
+     * as alerts already journaled). */
+    bool fresh;
     uint64_t *copy = malloc((plan->n_hashes + 1) * sizeof *copy);
-    if (copy == NULL)
+    s_entry_t *e = copy != NULL ? s_find_or_new(revisions, plan->identity, &fresh) : NULL;
+    if (e == NULL) {
+        free(copy);
         return NW_ERR_NOMEM;
-    memcpy(copy, plan->hashes, plan->n_hashes * sizeof *copy);
-    int rc = s_put(revisions, plan->identity, plan->article_id, plan->revision, copy,
-                   plan->n_hashes, now_ms);
+    }
+    int rc = revisions->path != NULL ? s_append(revisions, plan, seq, now_ms, err, errlen) : NW_OK;
     if (rc != NW_OK) {
+        if (fresh)
+            s_entry_free(e);
         free(copy);
         return rc;
     }
+    memcpy(copy, plan->hashes, plan->n_hashes * sizeof *copy);
+    s_set(revisions, e, fresh, plan->article_id, plan->revision, copy, plan->n_hashes, now_ms, seq);
     s_evict(revisions, now_ms);
-    if (revisions->path == NULL)
+    return NW_OK;
+}
+
+int nw_revisions_settle(nw_revisions_t *revisions, uint64_t durable_below, char *err, size_t errlen)
+{
+    if (revisions->path == NULL || !s_compact_due(revisions) ||
+        revisions->last_seq >= durable_below)
         return NW_OK;
-    if ((rc = s_append(revisions, plan, now_ms, err, errlen)) != NW_OK)
-        return rc;
-    if (revisions->n_lines > 2 * revisions->n_entries + S_COMPACT_MIN)
-        rc = s_compact(revisions, err, errlen);
-    return rc;
+    return s_compact(revisions, err, errlen);
 }

@@ -15,15 +15,20 @@
  *
  * nw_revisions_commit() records a plan once its alerts are journaled. The index lives in
  * the journal folder as "revisions": one line per commit, appended and synced
- * ("<time ms> <revision> <article id> <hash>,<hash>... <identity, %-escaped>"), synced
- * with the journal's group commit (nw_revisions_sync); the last
- * line of an identity wins, a torn last line (a crash mid-append) is cut off, and the
- * file is rewritten (temporary file, fsync, rename) when most of its lines are
- * superseded. Identities not published for max_age_ms (the journal's retention), or past
- * max_entries, are forgotten, least recently published first: the index stays bounded. A
- * crash between journaling an update and committing it is harmless: the article is still
- * in incoming/, the restart plans the same revision with the same ids, and the journal
- * skips the alerts it already holds (docs/DELIVERY.md, "Updates").
+ * ("<time ms> <revision> <article id> <hash>,<hash>... <identity, %-escaped> <seq>", seq
+ * being the journal's last seq when the line was written), synced with the journal's group
+ * commit (nw_revisions_sync); the last line of an identity wins, a torn last line (a crash
+ * mid-append) is cut off, and a line whose seq is at or past the journal's next seq is
+ * ignored at open: it was written (or written back by the kernel) before the journal's
+ * fsync of its alerts, which the journal has lost since, so it must not call the article
+ * unchanged. A line without a seq (the first format) is read as before. The file is
+ * rewritten (temporary file, fsync, rename) when most of its lines are superseded, but
+ * only once the journal holds every line's records on disk (nw_revisions_settle), and at
+ * open when lines were ignored. Identities not published for max_age_ms (the journal's
+ * retention), or past max_entries, are forgotten, least recently published first: the
+ * index stays bounded. A crash between journaling an update and committing it is harmless:
+ * the article is still in incoming/, the restart plans the same revision with the same
+ * ids, and the journal skips the alerts it already holds (docs/DELIVERY.md, "Updates").
  */
 #ifndef NW_REVISIONS_H
 #define NW_REVISIONS_H
@@ -38,11 +43,13 @@ typedef struct nw_revisions_t nw_revisions_t;
 #define NW_REVISIONS_MAX 200000 /* identities kept by default */
 
 typedef struct {
-    const char *dir;    /* folder of the file "revisions"; NULL = kept in memory only */
-    int64_t max_age_ms; /* forget identities not published for this long; 0 = never */
-    size_t max_entries; /* identities kept, the least recently published forgotten first;
-                         * 0 = NW_REVISIONS_MAX */
-    int64_t now_ms;     /* the time now (ms since the epoch), for max_age_ms */
+    const char *dir;       /* folder of the file "revisions"; NULL = kept in memory only */
+    int64_t max_age_ms;    /* forget identities not published for this long; 0 = never */
+    size_t max_entries;    /* identities kept, the least recently published forgotten first;
+                            * 0 = NW_REVISIONS_MAX */
+    int64_t now_ms;        /* the time now (ms since the epoch), for max_age_ms */
+    uint64_t journal_next; /* the journal's next seq, opened first: lines with a seq at or
+                            * past it are ignored; 0 = every line is read */
 } nw_revisions_opts_t;
 
 /* What nw_revisions_plan decided for one article, to commit once it is journaled. */
@@ -59,8 +66,9 @@ typedef struct {
 /* Opens the index file "revisions" in opts->dir (created on the first commit), or an index
  * kept in memory only when dir is NULL, and forgets what is past opts' limits. A line that
  * cannot be read is skipped and named in warn ("FILE:LINE: reason", "" when none); a torn
- * last line is cut off. Returns NW_OK with *out set; NW_ERR_IO, NW_ERR_PERM (message in
- * err), NW_ERR_NOMEM. */
+ * last line is cut off; lines past opts->journal_next are ignored (counted in warn) and the
+ * file is rewritten without them. Returns NW_OK with *out set; NW_ERR_IO, NW_ERR_PERM,
+ * NW_ERR_NOSPACE (message in err), NW_ERR_NOMEM. */
 int nw_revisions_open(const nw_revisions_opts_t *opts, nw_revisions_t **out, char *warn,
                       size_t warnlen, char *err, size_t errlen);
 
@@ -79,14 +87,24 @@ size_t nw_revisions_count(const nw_revisions_t *revisions);
 int nw_revisions_plan(const nw_revisions_t *revisions, const char *identity, nw_alert_t *alerts,
                       size_t *n, nw_revisions_plan_t *plan);
 
-/* Records plan as published at now_ms and, with a file, appends its line (made durable by
- * nw_revisions_sync, with the group commit; the file is rewritten, and synced, when most of
- * its lines are superseded); forgets what is past the
- * limits. Call it once the plan's alerts are journaled. Returns NW_OK; NW_ERR_IO or
- * NW_ERR_NOSPACE with the file named in err (the index in memory is updated all the
- * same); NW_ERR_NOMEM (index unchanged). */
-int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, int64_t now_ms,
-                        char *err, size_t errlen);
+/* Records plan as published at now_ms and, with a file, appends its line with seq, the
+ * journal's last seq (made durable by nw_revisions_sync, with the group commit); forgets
+ * what is past the limits. Call it once the plan's alerts are journaled. Returns NW_OK;
+ * NW_ERR_IO, NW_ERR_NOSPACE, NW_ERR_PERM... with the file named in err when the line
+ * could not be written, or NW_ERR_NOMEM: then the index, in memory and on disk, is as it
+ * was (planning the article again gives the same plan). */
+int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *plan, uint64_t seq,
+                        int64_t now_ms, char *err, size_t errlen);
+
+/* Tells the index that the journal holds every record with a seq below durable_below on
+ * disk. When most of the file's lines are superseded and every line names only such
+ * records, rewrites the file (temporary file, fsync, rename): a rewrite must not make a
+ * line durable before the journal records it stands for, nor drop the older line of an
+ * identity whose newest one may yet be ignored at open. Returns NW_OK (also when nothing
+ * was due, or in memory); an error with the file named in err when the rewrite failed: the
+ * old file is kept whole, appends go on to it, and a later call tries again. */
+int nw_revisions_settle(nw_revisions_t *revisions, uint64_t durable_below, char *err,
+                        size_t errlen);
 
 /* Makes the lines nw_revisions_commit appended since the last call durable (one fdatasync;
  * nothing to do in memory or when none were appended). The daemon calls it with the
@@ -94,10 +112,11 @@ int nw_revisions_commit(nw_revisions_t *revisions, const nw_revisions_plan_t *pl
  * or the error with the file named in err. */
 int nw_revisions_sync(nw_revisions_t *revisions, char *err, size_t errlen);
 
-/* nw_revisions_sync for a sync run on another thread: returns a duplicate of the index
- * file's descriptor for the caller to fdatasync and close, counting the lines appended so far
- * as synced, or -1 when there is nothing to sync (or the descriptor cannot be duplicated:
- * then the lines stay unsynced and nw_revisions_sync reports it). */
+/* nw_revisions_sync for a sync run on another thread: returns a descriptor of the index
+ * file, opened anew (its own open file description, so a writeback error is reported to it
+ * and to the index's own descriptor each), for the caller to fdatasync and close, counting
+ * the lines appended so far as synced, or -1 when there is nothing to sync (or the file
+ * cannot be opened: then the lines stay unsynced and nw_revisions_sync reports it). */
 int nw_revisions_sync_take(nw_revisions_t *revisions);
 
 /* The index file, for messages ("(in memory)" without one). */
