@@ -118,8 +118,9 @@ typedef struct {
                                  * per turn, not one per alert) */
     bool crash_hook;            /* test hook: SIGKILL between the group fsync and done/ */
     uv_timer_t journal_timer;   /* periodic journal sync and retention */
-    bool paused;                /* the journal or the revision index could not be written:
-                                 * retry on rescan */
+    unsigned paused;            /* S_PAUSED_* bits: what could not be written (the journal,
+                                 * the revision index); retry on rescan; 0 = not paused */
+    bool journal_new_stream;    /* the journal opened had no segments: a new stream */
     nw_taxonomy_t *taxonomy;    /* current taxonomy (replaced by SIGHUP) */
     nw_model_t *model;          /* current topic model, NULL for none (replaced with it) */
     nw_boilerplate_t *rules;    /* current boilerplate rules (replaced by SIGHUP) */
@@ -201,6 +202,10 @@ static void s_stop(s_daemon_t *d, int status)
 
 /* --- Publishing ----------------------------------------------------------------------- */
 
+/* Why publishing is paused (bits of s_daemon_t.paused): each write that works again ends
+ * its own reason only. */
+enum { S_PAUSED_JOURNAL = 1u, S_PAUSED_REVISIONS = 2u };
+
 /* How processing one article ended. */
 typedef enum {
     S_DONE = 0,  /* every alert is journaled and sent */
@@ -246,27 +251,55 @@ static void s_stop_on_sync_failure(s_daemon_t *d)
     s_stop(d, NW_PUBD_EXIT_JOURNAL_SYNC);
 }
 
-/* Pauses publishing after a write of the journal or the revision index failed (a full disk,
- * an I/O error; what: "journal" or "revisions", why: the error naming the file), logging it
- * once per pause: the article stays in incoming/ and is tried again on the rescan timer. */
-static s_outcome_t s_pause(s_daemon_t *d, const char *what, const char *why)
+/* The file a pause reason (one S_PAUSED_* bit) names in the log. */
+static const char *s_pause_what(unsigned reason)
 {
-    if (!d->paused)
-        nw_log(NW_LOG_ERROR, "%s: %s; publishing paused, retrying every %d ms", what, why,
-               S_RESCAN_MS);
+    return reason == S_PAUSED_JOURNAL ? "journal" : "revisions";
+}
+
+/* The revision index's lines could not be made durable: its fdatasync failed and so did
+ * the rewrite of the whole file from memory (or the file could not be opened to sync it).
+ * Stops the daemon as a failed journal fsync does (NW_PUBD_EXIT_JOURNAL_SYNC), with the
+ * batch left in incoming/: moving it to done/ would leave an index line that a power loss
+ * may take away, and an update after it would reuse the revision's ids. */
+static void s_stop_on_index_sync_failure(s_daemon_t *d, const char *why)
+{
+    nw_log(NW_LOG_ERROR,
+           "revisions: %s; stopping: lines since the last good sync may not be on disk; restart "
+           "to recover",
+           why);
+    s_stop(d, NW_PUBD_EXIT_JOURNAL_SYNC);
+}
+
+/* Pauses publishing for reason (an S_PAUSED_* bit) after a write of the journal or the
+ * revision index failed (a full disk, an I/O error; why: the error naming the file),
+ * logging it once per pause: the article stays in incoming/ and is tried again on the
+ * rescan timer. */
+static s_outcome_t s_pause(s_daemon_t *d, unsigned reason, const char *why)
+{
+    if (!(d->paused & reason))
+        nw_log(NW_LOG_ERROR, "%s: %s; publishing paused, retrying every %d ms",
+               s_pause_what(reason), why, S_RESCAN_MS);
     else
-        nw_log(NW_LOG_DEBUG, "%s: %s; still paused, retrying in %d ms", what, why, S_RESCAN_MS);
-    d->paused = true;
+        nw_log(NW_LOG_DEBUG, "%s: %s; still paused, retrying in %d ms", s_pause_what(reason), why,
+               S_RESCAN_MS);
+    d->paused |= reason;
     return S_PAUSE;
 }
 
-/* Ends a pause once a write of what ("journal" or "revisions") worked. Only a write ends it:
- * a sync that succeeds says nothing about room. */
-static void s_resume(s_daemon_t *d, const char *what)
+/* Ends the pause for reason (an S_PAUSED_* bit) once a write of its file worked; publishing
+ * resumes when no other reason holds it. Only a write ends it: a sync that succeeds says
+ * nothing about room. */
+static void s_resume(s_daemon_t *d, unsigned reason)
 {
+    if (!(d->paused & reason))
+        return;
+    d->paused &= ~reason;
     if (d->paused)
-        nw_log(NW_LOG_INFO, "%s: writable again; publishing resumed", what);
-    d->paused = false;
+        nw_log(NW_LOG_INFO, "%s: writable again; publishing stays paused for the %s",
+               s_pause_what(reason), s_pause_what(d->paused));
+    else
+        nw_log(NW_LOG_INFO, "%s: writable again; publishing resumed", s_pause_what(reason));
 }
 
 /* Logs a journal failure once per pause; publishing resumes when a later try works. A failed
@@ -283,7 +316,7 @@ static s_outcome_t s_journal_failed(s_daemon_t *d, int rc)
                nw_strerror(rc));
         return S_FATAL;
     }
-    return s_pause(d, "journal", nw_journal_errmsg(d->journal));
+    return s_pause(d, S_PAUSED_JOURNAL, nw_journal_errmsg(d->journal));
 }
 
 /* Numbers alert, encodes it into *frame and, with a journal, appends it there. */
@@ -304,7 +337,7 @@ static s_outcome_t s_number_and_keep(s_daemon_t *d, nw_alert_t *alert, char **fr
         *frame = NULL;
         return s_journal_failed(d, rc);
     }
-    s_resume(d, "journal");
+    s_resume(d, S_PAUSED_JOURNAL);
     return S_DONE;
 }
 
@@ -448,10 +481,10 @@ static s_outcome_t s_publish_update(s_daemon_t *d, nw_ingest_result_t *res,
             nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(rc));
             out = S_FATAL;
         } else {
-            out = s_pause(d, "revisions", err);
+            out = s_pause(d, S_PAUSED_REVISIONS, err);
         }
     } else if (out == S_DONE && d->journal != NULL) {
-        s_resume(d, "revisions");
+        s_resume(d, S_PAUSED_REVISIONS);
     }
     nw_revisions_plan_clear(&plan);
     return out;
@@ -515,8 +548,12 @@ static s_outcome_t s_commit(s_daemon_t *d)
         if (rc != NW_OK)
             return s_journal_failed(d, rc);
         char err[S_ERR_MAX];
-        if (nw_revisions_sync(d->revisions, err, sizeof err) != NW_OK)
-            nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)", err);
+        if (nw_revisions_sync(d->revisions, err, sizeof err) != NW_OK) {
+            s_stop_on_index_sync_failure(d, err);
+            return S_FATAL;
+        }
+        if (err[0])
+            nw_log(NW_LOG_WARN, "revisions: %s", err);
     }
     if (d->journal != NULL)
         s_settle_revisions(d);
@@ -891,6 +928,8 @@ static void s_start_sync(s_daemon_t *d)
         return;
     if (rc == NW_ERR_SYNC || nw_journal_sync_failed(d->journal)) {
         s_stop_on_sync_failure(d);
+    } else if (nw_groupsync_errmsg(d->gsync)[0]) {
+        s_stop_on_index_sync_failure(d, nw_groupsync_errmsg(d->gsync));
     } else {
         nw_log(NW_LOG_ERROR, "journal: cannot start the group fsync: %s (%s); stopping",
                nw_journal_errmsg(d->journal), nw_strerror(rc));
@@ -907,7 +946,16 @@ static void s_on_synced(void *arg, int rc, double seconds)
 {
     s_daemon_t *d = arg;
     nw_pubmetrics_fsync(d->metrics, seconds);
-    if (rc != NW_OK && !d->stopping)
+    /* Under steady load every settle here finds lines of the queued batch the journal has
+     * not synced, and the timer's settle waits while a group sync runs: once the index is
+     * overdue, one sync on the loop lets it settle (the file stays below
+     * 4 * identities + 1024 lines, plus one sync's worth). */
+    if (rc != NW_OK && !d->stopping && nw_journal_sync_failed(d->journal))
+        s_stop_on_sync_failure(d);
+    else if (rc != NW_OK && !d->stopping)
+        s_stop_on_index_sync_failure(d, nw_groupsync_errmsg(d->gsync));
+    else if (!d->stopping && nw_revisions_settle_overdue(d->revisions) &&
+             s_journal_sync(d) != NW_OK)
         s_stop_on_sync_failure(d);
     if (d->stopping) {
         /* Left in incoming/: the restart republishes exactly what the journal lacks. */
@@ -1313,6 +1361,7 @@ static int s_open_journal(s_daemon_t *d)
                rec.message[0] ? rec.message : nw_strerror(rc));
         return rc == NW_ERR_NOMEM ? NW_PUBD_EXIT_FAILURE : NW_PUBD_EXIT_SPOOL;
     }
+    d->journal_new_stream = rec.created;
     if (rec.message[0]) /* already starts with "journal: " */
         nw_log(NW_LOG_WARN, "%s", rec.message);
     nw_log(NW_LOG_INFO, "journal: %s %s, stream %s, %llu records, next seq %llu",
@@ -1331,7 +1380,8 @@ static int s_open_revisions(s_daemon_t *d)
     nw_revisions_opts_t ro = {.dir = d->opts->journal_dir,
                               .max_age_ms = d->opts->journal_max_age_ms,
                               .now_ms = s_now_ms(),
-                              .journal_next = d->journal ? nw_journal_next_seq(d->journal) : 0};
+                              .journal_next = d->journal ? nw_journal_next_seq(d->journal) : 0,
+                              .journal_new_stream = d->journal_new_stream};
     int rc = nw_revisions_open(&ro, &d->revisions, warn, sizeof warn, err, sizeof err);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "--journal %s", rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);

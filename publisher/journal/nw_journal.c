@@ -1146,6 +1146,7 @@ int nw_journal_open(const char *dir, const nw_journal_opts_t *opts, nw_journal_t
     if ((rc = s_lock(j, rep)) != NW_OK || (rc = s_ids_rebuild(j, 1024, 1)) != NW_OK ||
         (rc = s_recover(j, rep)) != NW_OK)
         goto fail;
+    j->synced_below = j->next_seq; /* recovery synced the active segment */
     *out = j;
     return NW_OK;
 fail:
@@ -1494,9 +1495,7 @@ int nw_journal_sync_begin(nw_journal_t *j, nw_journal_sync_job_t *job)
         return rc;
     /* Its own descriptor, which still names the segment when a rotation closes the active
      * one while the sync runs (the rotation syncs that segment itself first). Opened anew,
-     * not duplicated: Linux reports a writeback error once per open file description
-     * (errseq), and a duplicate shares the journal's, so a rotation's or
-     * nw_journal_sync's fdatasync after the job had taken the error would see success. */
+     * not duplicated (docs/JOURNAL.md, "Sync descriptors"). */
     char *path = s_seg_path(j, j->segs[j->n_segs - 1].first_seq, "");
     if (path == NULL)
         return NW_ERR_NOMEM;
@@ -1510,7 +1509,7 @@ int nw_journal_sync_begin(nw_journal_t *j, nw_journal_sync_job_t *job)
 
 uint64_t nw_journal_synced_below(const nw_journal_t *j)
 {
-    return j->next_seq - j->unsynced;
+    return j->synced_below;
 }
 
 void nw_journal_sync_run(nw_journal_sync_job_t *job)

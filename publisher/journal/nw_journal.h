@@ -198,11 +198,11 @@ typedef struct {
 
 /* Prepares *job to sync every record appended so far (job->fd is -1 when all are synced
  * already). The job's descriptor is the active segment opened anew, its own open file
- * description: a writeback error is reported once per open file description, so the job's
- * fdatasync and any fdatasync of the journal's own descriptor (a rotation, nw_journal_sync)
- * each see it, whichever runs first. Returns NW_OK; NW_ERR_SYNC when an earlier fsync
- * failed; NW_ERR_IO when the segment cannot be opened (errmsg says so); NW_ERR_NOMEM. The
- * caller must end a prepared job with nw_journal_sync_end, which closes its descriptor. */
+ * description, so the job's fdatasync and the journal's own (a rotation, nw_journal_sync)
+ * each see a writeback error (docs/JOURNAL.md, "Sync descriptors"). Returns NW_OK; NW_ERR_SYNC when
+ * an earlier fsync failed; NW_ERR_IO when the segment cannot be opened (errmsg says so);
+ * NW_ERR_NOMEM. The caller must end a prepared job with nw_journal_sync_end, which closes its
+ * descriptor. */
 int nw_journal_sync_begin(nw_journal_t *j, nw_journal_sync_job_t *job);
 
 /* Runs the job's fdatasync (on any thread; blocks) and records its errno in job->err. */
