@@ -230,6 +230,33 @@ static void test_index_write_failure_pauses_then_resumes(void **state)
     s_expect_revision_two(p, first);
 }
 
+/* A pause records its reason: while the index cannot be written, a journal append that
+ * works (here: the article, changed, is journaled anew) does not end the pause, nor log
+ * "journal: writable again; publishing resumed" before the index fails again. */
+static void test_journal_write_does_not_end_an_index_pause(void **state)
+{
+    nw_testpub_t *p = *state;
+    char index[2048];
+    assert_true(nw_testpub_start(p, NULL));
+    snprintf(index, sizeof index, "%s/revisions", p->journal);
+    assert_int_equal(mkdir(index, 0700), 0);
+    assert_int_equal(nw_testpub_drop(p, "story.txt", s_v1), 0);
+    assert_true(nw_testpub_wait_log(p, "publishing paused", 1, S_WAIT_MS));
+    nw_alert_t first[4], second[4];
+    s_receive(p, first, 4);
+    assert_int_equal(nw_testpub_drop(p, "story.txt", s_v2), 0); /* new ids: journaled */
+    s_receive(p, second, 4);
+    assert_int_equal(rmdir(index), 0);
+    assert_true(
+        nw_testpub_wait_log(p, "revisions: writable again; publishing resumed", 1, S_WAIT_MS));
+    assert_int_equal(nw_testproc_count_lines(p->proc, NW_TESTPROC_STDERR, "journal: writable"), 0);
+    assert_int_equal(nw_testproc_count_lines(p->proc, NW_TESTPROC_STDERR, "publishing paused"), 1);
+    for (size_t i = 0; i < 4; i++) {
+        nw_alert_clear(&first[i]);
+        nw_alert_clear(&second[i]);
+    }
+}
+
 /* Two real subscribers: --updates none sees first publications only, the default
  * (changed) sees the update too. */
 static void test_subscriber_updates_none_drops_revisions(void **state)
@@ -283,6 +310,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_index_line_past_a_lost_journal_tail_is_ignored,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_index_write_failure_pauses_then_resumes, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_journal_write_does_not_end_an_index_pause, s_setup,
                                         s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
