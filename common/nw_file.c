@@ -94,8 +94,7 @@ static int s_write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* fsyncs the folder holding path, so a rename in it survives a power loss. */
-static int s_sync_dir(const char *path)
+int nw_file_sync_dir(const char *path)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
@@ -136,7 +135,7 @@ int nw_file_replace(const char *path, const void *data, size_t len, char *err, s
         unlink(tmp);
         return s_io_fail(e, err, errlen, "cannot rename over", path);
     }
-    if (s_sync_dir(path) != 0)
+    if (nw_file_sync_dir(path) != 0)
         return s_io_fail(errno, err, errlen, "cannot sync the folder of", path);
     return NW_OK;
 }

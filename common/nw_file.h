@@ -24,6 +24,10 @@ int nw_file_read_all(const char *path, size_t max, char **data, size_t *len, cha
  * PATH.tmp is removed on failure. */
 int nw_file_replace(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
+/* fsyncs the folder holding path, so a file created or renamed there survives a power
+ * loss. Returns 0, or -1 with errno set. */
+int nw_file_sync_dir(const char *path);
+
 /* Writes the file's whole text to f; returns 0, or -1 when f fails. */
 typedef int(nw_file_writer_fn)(FILE *f, void *arg);
 

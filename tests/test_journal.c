@@ -21,6 +21,7 @@
 
 #include "nw_error.h"
 #include "nw_journal.h"
+#include "nw_testproc.h"
 
 /* ---- helpers ---- */
 
@@ -983,6 +984,17 @@ static void test_failed_sync_is_sticky_until_reopen(void **state)
     free(dir);
 }
 
+/* The options the daemon's group commit opens the journal with: INTERVAL, no sync inside an
+ * append. */
+static nw_journal_opts_t s_group_opts(uint64_t segment_max)
+{
+    nw_journal_opts_t o = s_opts(segment_max);
+    o.fsync = NW_JOURNAL_FSYNC_INTERVAL;
+    o.sync_every = 0;
+    o.sync_interval_ms = 0;
+    return o;
+}
+
 /* The three-step sync the daemon runs on its thread pool: records appended while the
  * fdatasync runs stay unsynced for the next job, a rotation in the middle is harmless, and a
  * failed job poisons the journal as a failed nw_journal_sync does. */
@@ -990,10 +1002,7 @@ static void test_sync_job_covers_what_came_before_it(void **state)
 {
     (void)state;
     char *dir = s_tmpdir();
-    nw_journal_opts_t o = s_opts(NW_JOURNAL_SEGMENT_MIN);
-    o.fsync = NW_JOURNAL_FSYNC_INTERVAL;
-    o.sync_every = 0;
-    o.sync_interval_ms = 0;
+    nw_journal_opts_t o = s_group_opts(NW_JOURNAL_SEGMENT_MIN);
     nw_journal_recovery_t rep;
     nw_journal_t *j = s_open(dir, &o, &rep);
     nw_journal_sync_job_t job;
@@ -1044,6 +1053,31 @@ static void test_sync_job_covers_what_came_before_it(void **state)
     free(dir);
 }
 
+/* The job's descriptor has its own open file description: Linux reports a writeback error
+ * once per open file description, so with a duplicate (which shares the journal's) a job
+ * that took an EIO would leave a rotation's or nw_journal_sync's fdatasync seeing success
+ * for the same lost pages. */
+static void test_sync_job_has_its_own_open_file_description(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    nw_journal_opts_t o = s_group_opts(NW_JOURNAL_SEGMENT_DEFAULT);
+    nw_journal_recovery_t rep;
+    nw_journal_t *j = s_open(dir, &o, &rep);
+    s_append_upto(j, 3, 300);
+    nw_journal_sync_job_t job;
+    assert_int_equal(nw_journal_sync_begin(j, &job), NW_OK);
+    assert_true(job.fd >= 0);
+    /* 0: the journal's own descriptor of the segment does not move with the job's. */
+    assert_int_equal(nw_test_fd_shared(job.fd), 0);
+    nw_journal_sync_run(&job);
+    assert_int_equal(nw_journal_sync_end(j, &job), NW_OK);
+    assert_int_equal(nw_journal_synced_below(j), 3);
+    nw_journal_destroy(&j);
+    s_rmdir(dir);
+    free(dir);
+}
+
 static void test_open_rejects_bad_options(void **state)
 {
     (void)state;
@@ -1088,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_sync_policies_append_and_sync),
         cmocka_unit_test(test_failed_sync_is_sticky_until_reopen),
         cmocka_unit_test(test_sync_job_covers_what_came_before_it),
+        cmocka_unit_test(test_sync_job_has_its_own_open_file_description),
         cmocka_unit_test(test_open_rejects_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,9 +18,10 @@ struct nw_groupsync {
     void *arg;                  /* for done */
     bool busy;                  /* a sync runs */
     nw_journal_sync_job_t job;  /* the journal's part */
-    int rev_fd;                 /* duplicate of the revision index's fd, or -1 */
+    int rev_fd;                 /* the revision index, opened anew for the job, or -1 */
     int rev_err;                /* errno of its fdatasync, 0 when it worked */
     double seconds;             /* how long the fsyncs took */
+    char errmsg[1024];          /* why the last sync of the index failed, "" for none */
 };
 
 static double s_mono(void)
@@ -30,10 +31,10 @@ static double s_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* On a pool thread: only the two descriptors and the job are touched. The journal first,
- * and the revision index only when its records are on disk: a line made durable before the
- * alerts it stands for would, after a power loss, call the article "unchanged" and leave
- * the lost alerts unsent. */
+/* On a pool thread: only the two descriptors and the job are touched, each opened anew
+ * (docs/JOURNAL.md, "Sync descriptors"). The journal first, and the revision index only
+ * when its records are on disk (the index also ignores, at open, a line the kernel wrote
+ * back before the journal's records it stands for). */
 static void s_work(uv_work_t *req)
 {
     nw_groupsync_t *gs = req->data;
@@ -44,20 +45,23 @@ static void s_work(uv_work_t *req)
     gs->seconds = s_mono() - t0;
 }
 
+/* On the loop thread. A failed fdatasync of the index is not retried (the error is
+ * reported once): the index rewrites its file whole from memory, after a sync of the whole
+ * journal, since the loop may have committed lines for records appended while the job ran. */
 static void s_after(uv_work_t *req, int status)
 {
     nw_groupsync_t *gs = req->data;
     (void)status; /* never cancelled: nothing calls uv_cancel */
+    int rc = nw_journal_sync_end(gs->journal, &gs->job);
+    gs->errmsg[0] = '\0';
     if (gs->rev_fd >= 0) {
         close(gs->rev_fd);
         gs->rev_fd = -1;
-        if (gs->rev_err != 0)
-            nw_log(NW_LOG_WARN,
-                   "revisions: %s: cannot sync: %s (the journal still knows the "
-                   "alerts sent)",
-                   nw_revisions_path(gs->revisions), strerror(gs->rev_err));
+        if (rc == NW_OK && gs->rev_err != 0 && (rc = nw_journal_sync(gs->journal)) == NW_OK &&
+            (rc = nw_revisions_sync_end(gs->revisions, gs->rev_err, gs->errmsg,
+                                        sizeof gs->errmsg)) == NW_OK)
+            nw_log(NW_LOG_WARN, "revisions: %s", gs->errmsg);
     }
-    int rc = nw_journal_sync_end(gs->journal, &gs->job);
     gs->busy = false;
     gs->done(gs->arg, rc, gs->seconds);
 }
@@ -85,14 +89,26 @@ bool nw_groupsync_busy(const nw_groupsync_t *gs)
     return gs->busy;
 }
 
+const char *nw_groupsync_errmsg(const nw_groupsync_t *gs)
+{
+    return gs->errmsg;
+}
+
 int nw_groupsync_start(nw_groupsync_t *gs)
 {
     if (gs->busy)
         return NW_ERR_INVAL;
+    gs->errmsg[0] = '\0';
     int rc = nw_journal_sync_begin(gs->journal, &gs->job);
     if (rc != NW_OK)
         return rc;
-    gs->rev_fd = nw_revisions_sync_take(gs->revisions);
+    if ((rc = nw_revisions_sync_take(gs->revisions, &gs->rev_fd, gs->errmsg, sizeof gs->errmsg)) !=
+        NW_OK) {
+        if (gs->job.fd >= 0)
+            close(gs->job.fd); /* not through nw_journal_sync_end: nothing was synced */
+        gs->job.fd = -1;
+        return rc;
+    }
     gs->rev_err = 0;
     gs->seconds = 0;
     if (uv_queue_work(gs->loop, &gs->work, s_work, s_after) != 0) {

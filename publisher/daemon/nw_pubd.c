@@ -118,7 +118,9 @@ typedef struct {
                                  * per turn, not one per alert) */
     bool crash_hook;            /* test hook: SIGKILL between the group fsync and done/ */
     uv_timer_t journal_timer;   /* periodic journal sync and retention */
-    bool paused;                /* the journal could not be written: retry on rescan */
+    unsigned paused;            /* S_PAUSED_* bits: what could not be written (the journal,
+                                 * the revision index); retry on rescan; 0 = not paused */
+    bool journal_new_stream;    /* the journal opened had no segments: a new stream */
     nw_taxonomy_t *taxonomy;    /* current taxonomy (replaced by SIGHUP) */
     nw_model_t *model;          /* current topic model, NULL for none (replaced with it) */
     nw_boilerplate_t *rules;    /* current boilerplate rules (replaced by SIGHUP) */
@@ -200,6 +202,10 @@ static void s_stop(s_daemon_t *d, int status)
 
 /* --- Publishing ----------------------------------------------------------------------- */
 
+/* Why publishing is paused (bits of s_daemon_t.paused): each write that works again ends
+ * its own reason only. */
+enum { S_PAUSED_JOURNAL = 1u, S_PAUSED_REVISIONS = 2u };
+
 /* How processing one article ended. */
 typedef enum {
     S_DONE = 0,  /* every alert is journaled and sent */
@@ -245,6 +251,57 @@ static void s_stop_on_sync_failure(s_daemon_t *d)
     s_stop(d, NW_PUBD_EXIT_JOURNAL_SYNC);
 }
 
+/* The file a pause reason (one S_PAUSED_* bit) names in the log. */
+static const char *s_pause_what(unsigned reason)
+{
+    return reason == S_PAUSED_JOURNAL ? "journal" : "revisions";
+}
+
+/* The revision index's lines could not be made durable: its fdatasync failed and so did
+ * the rewrite of the whole file from memory (or the file could not be opened to sync it).
+ * Stops the daemon as a failed journal fsync does (NW_PUBD_EXIT_JOURNAL_SYNC), with the
+ * batch left in incoming/: moving it to done/ would leave an index line that a power loss
+ * may take away, and an update after it would reuse the revision's ids. */
+static void s_stop_on_index_sync_failure(s_daemon_t *d, const char *why)
+{
+    nw_log(NW_LOG_ERROR,
+           "revisions: %s; stopping: lines since the last good sync may not be on disk; restart "
+           "to recover",
+           why);
+    s_stop(d, NW_PUBD_EXIT_JOURNAL_SYNC);
+}
+
+/* Pauses publishing for reason (an S_PAUSED_* bit) after a write of the journal or the
+ * revision index failed (a full disk, an I/O error; why: the error naming the file),
+ * logging it once per pause: the article stays in incoming/ and is tried again on the
+ * rescan timer. */
+static s_outcome_t s_pause(s_daemon_t *d, unsigned reason, const char *why)
+{
+    if (!(d->paused & reason))
+        nw_log(NW_LOG_ERROR, "%s: %s; publishing paused, retrying every %d ms",
+               s_pause_what(reason), why, S_RESCAN_MS);
+    else
+        nw_log(NW_LOG_DEBUG, "%s: %s; still paused, retrying in %d ms", s_pause_what(reason), why,
+               S_RESCAN_MS);
+    d->paused |= reason;
+    return S_PAUSE;
+}
+
+/* Ends the pause for reason (an S_PAUSED_* bit) once a write of its file worked; publishing
+ * resumes when no other reason holds it. Only a write ends it: a sync that succeeds says
+ * nothing about room. */
+static void s_resume(s_daemon_t *d, unsigned reason)
+{
+    if (!(d->paused & reason))
+        return;
+    d->paused &= ~reason;
+    if (d->paused)
+        nw_log(NW_LOG_INFO, "%s: writable again; publishing stays paused for the %s",
+               s_pause_what(reason), s_pause_what(d->paused));
+    else
+        nw_log(NW_LOG_INFO, "%s: writable again; publishing resumed", s_pause_what(reason));
+}
+
 /* Logs a journal failure once per pause; publishing resumes when a later try works. A failed
  * fsync stops the daemon instead (its status is set here, so the caller's S_FATAL keeps
  * it: the first status given to s_stop wins). */
@@ -259,14 +316,7 @@ static s_outcome_t s_journal_failed(s_daemon_t *d, int rc)
                nw_strerror(rc));
         return S_FATAL;
     }
-    if (!d->paused)
-        nw_log(NW_LOG_ERROR, "journal: %s; publishing paused, retrying every %d ms",
-               nw_journal_errmsg(d->journal), S_RESCAN_MS);
-    else
-        nw_log(NW_LOG_DEBUG, "journal: %s; still paused, retrying in %d ms",
-               nw_journal_errmsg(d->journal), S_RESCAN_MS);
-    d->paused = true;
-    return S_PAUSE;
+    return s_pause(d, S_PAUSED_JOURNAL, nw_journal_errmsg(d->journal));
 }
 
 /* Numbers alert, encodes it into *frame and, with a journal, appends it there. */
@@ -287,10 +337,7 @@ static s_outcome_t s_number_and_keep(s_daemon_t *d, nw_alert_t *alert, char **fr
         *frame = NULL;
         return s_journal_failed(d, rc);
     }
-    /* Only a record written ends a pause: a sync that succeeds says nothing about room. */
-    if (d->paused)
-        nw_log(NW_LOG_INFO, "journal: writable again; publishing resumed");
-    d->paused = false;
+    s_resume(d, S_PAUSED_JOURNAL);
     return S_DONE;
 }
 
@@ -422,12 +469,38 @@ static s_outcome_t s_publish_update(s_daemon_t *d, nw_ingest_result_t *res,
                "%s: update of %s, revision %u: %zu new or changed alerts, %zu unchanged", name,
                plan.article_id, (unsigned)plan.revision, res->n, plan.n_unchanged);
     s_outcome_t out = s_publish_article(d, res, r);
-    if (out == S_DONE &&
-        (rc = nw_revisions_commit(d->revisions, &plan, s_now_ms(), err, sizeof err)) != NW_OK)
-        nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)",
-               rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
+    /* The line carries the journal's last seq, which covers every alert of the article: a
+     * restart ignores it if the journal lost any of them. A line that cannot be written
+     * pauses publishing as a full journal does, the article left in incoming/ and the index
+     * unchanged: a restart, or the retry, plans the same revision with the same ids, and
+     * the journal skips the alerts it holds. Going on would let a later update of the
+     * article reuse this revision's ids after a restart, which the journal would skip. */
+    if (out == S_DONE && (rc = nw_revisions_commit(d->revisions, &plan, s_last_seq(d), s_now_ms(),
+                                                   err, sizeof err)) != NW_OK) {
+        if (rc == NW_ERR_NOMEM) {
+            nw_log(NW_LOG_ERROR, "%s: %s; stopping", name, nw_strerror(rc));
+            out = S_FATAL;
+        } else {
+            out = s_pause(d, S_PAUSED_REVISIONS, err);
+        }
+    } else if (out == S_DONE && d->journal != NULL) {
+        s_resume(d, S_PAUSED_REVISIONS);
+    }
     nw_revisions_plan_clear(&plan);
     return out;
+}
+
+/* Lets the revision index rewrite itself (nw_revisions_settle) now that the journal's
+ * records below its synced seq are on disk (under --journal-fsync never: all of them, as
+ * far as that mode promises anything). A failed rewrite loses nothing and is tried again. */
+static void s_settle_revisions(s_daemon_t *d)
+{
+    char err[S_ERR_MAX];
+    uint64_t durable = d->opts->journal_fsync == NW_JOURNAL_FSYNC_NEVER
+                           ? nw_journal_next_seq(d->journal)
+                           : nw_journal_synced_below(d->journal);
+    if (nw_revisions_settle(d->revisions, durable, err, sizeof err) != NW_OK)
+        nw_log(NW_LOG_WARN, "revisions: %s (the index file is kept as it was)", err);
 }
 
 /* Sends the alerts b holds for the group fsync, in order, and forgets them. */
@@ -475,9 +548,15 @@ static s_outcome_t s_commit(s_daemon_t *d)
         if (rc != NW_OK)
             return s_journal_failed(d, rc);
         char err[S_ERR_MAX];
-        if (nw_revisions_sync(d->revisions, err, sizeof err) != NW_OK)
-            nw_log(NW_LOG_WARN, "revisions: %s (the journal still knows the alerts sent)", err);
+        if (nw_revisions_sync(d->revisions, err, sizeof err) != NW_OK) {
+            s_stop_on_index_sync_failure(d, err);
+            return S_FATAL;
+        }
+        if (err[0])
+            nw_log(NW_LOG_WARN, "revisions: %s", err);
     }
+    if (d->journal != NULL)
+        s_settle_revisions(d);
     return s_send_held(d, &d->batch);
 }
 
@@ -849,6 +928,8 @@ static void s_start_sync(s_daemon_t *d)
         return;
     if (rc == NW_ERR_SYNC || nw_journal_sync_failed(d->journal)) {
         s_stop_on_sync_failure(d);
+    } else if (nw_groupsync_errmsg(d->gsync)[0]) {
+        s_stop_on_index_sync_failure(d, nw_groupsync_errmsg(d->gsync));
     } else {
         nw_log(NW_LOG_ERROR, "journal: cannot start the group fsync: %s (%s); stopping",
                nw_journal_errmsg(d->journal), nw_strerror(rc));
@@ -865,7 +946,16 @@ static void s_on_synced(void *arg, int rc, double seconds)
 {
     s_daemon_t *d = arg;
     nw_pubmetrics_fsync(d->metrics, seconds);
-    if (rc != NW_OK && !d->stopping)
+    /* Under steady load every settle here finds lines of the queued batch the journal has
+     * not synced, and the timer's settle waits while a group sync runs: once the index is
+     * overdue, one sync on the loop lets it settle (the file stays below
+     * 4 * identities + 1024 lines, plus one sync's worth). */
+    if (rc != NW_OK && !d->stopping && nw_journal_sync_failed(d->journal))
+        s_stop_on_sync_failure(d);
+    else if (rc != NW_OK && !d->stopping)
+        s_stop_on_index_sync_failure(d, nw_groupsync_errmsg(d->gsync));
+    else if (!d->stopping && nw_revisions_settle_overdue(d->revisions) &&
+             s_journal_sync(d) != NW_OK)
         s_stop_on_sync_failure(d);
     if (d->stopping) {
         /* Left in incoming/: the restart republishes exactly what the journal lacks. */
@@ -873,6 +963,7 @@ static void s_on_synced(void *arg, int rc, double seconds)
         s_batch_reset(&d->queued);
         return;
     }
+    s_settle_revisions(d);
     if (s_finish_batch(d, &d->syncing) == S_FATAL)
         s_stop(d, NW_PUBD_EXIT_FAILURE);
     if (d->rescan_after_sync) {
@@ -1102,9 +1193,12 @@ static void s_on_journal_timer(uv_timer_t *timer)
         return;
     /* A group fsync in flight covers what was appended before it; the next batch's covers
      * the rest. */
-    if ((d->gsync == NULL || !nw_groupsync_busy(d->gsync)) && s_journal_sync(d) != NW_OK) {
-        s_stop_on_sync_failure(d);
-        return;
+    if (d->gsync == NULL || !nw_groupsync_busy(d->gsync)) {
+        if (s_journal_sync(d) != NW_OK) {
+            s_stop_on_sync_failure(d);
+            return;
+        }
+        s_settle_revisions(d);
     }
     if (nw_journal_retain(d->journal, s_now_ms()) != NW_OK)
         nw_log(NW_LOG_WARN, "journal: %s", nw_journal_errmsg(d->journal));
@@ -1267,6 +1361,7 @@ static int s_open_journal(s_daemon_t *d)
                rec.message[0] ? rec.message : nw_strerror(rc));
         return rc == NW_ERR_NOMEM ? NW_PUBD_EXIT_FAILURE : NW_PUBD_EXIT_SPOOL;
     }
+    d->journal_new_stream = rec.created;
     if (rec.message[0]) /* already starts with "journal: " */
         nw_log(NW_LOG_WARN, "%s", rec.message);
     nw_log(NW_LOG_INFO, "journal: %s %s, stream %s, %llu records, next seq %llu",
@@ -1277,13 +1372,16 @@ static int s_open_journal(s_daemon_t *d)
     return NW_PUBD_EXIT_OK;
 }
 
-/* Opens the index of published articles in the journal folder (in memory without one). */
+/* Opens the index of published articles in the journal folder (in memory without one),
+ * after the journal: its lines past the journal's next seq are ignored. */
 static int s_open_revisions(s_daemon_t *d)
 {
     char warn[S_ERR_MAX], err[S_ERR_MAX];
     nw_revisions_opts_t ro = {.dir = d->opts->journal_dir,
                               .max_age_ms = d->opts->journal_max_age_ms,
-                              .now_ms = s_now_ms()};
+                              .now_ms = s_now_ms(),
+                              .journal_next = d->journal ? nw_journal_next_seq(d->journal) : 0,
+                              .journal_new_stream = d->journal_new_stream};
     int rc = nw_revisions_open(&ro, &d->revisions, warn, sizeof warn, err, sizeof err);
     if (rc != NW_OK) {
         nw_log(NW_LOG_ERROR, "--journal %s", rc == NW_ERR_NOMEM ? nw_strerror(rc) : err);
@@ -1296,14 +1394,17 @@ static int s_open_revisions(s_daemon_t *d)
     return NW_PUBD_EXIT_OK;
 }
 
-/* Picks the stream: the journal's, or without one a new random stream for this run. */
+/* Picks the stream: the journal's, or without one a new random stream for this run. Opens
+ * the revision index after the journal. */
 static int s_open_stream(s_daemon_t *d)
 {
+    if (d->opts->journal_dir != NULL) {
+        int status = s_open_journal(d);
+        return status != NW_PUBD_EXIT_OK ? status : s_open_revisions(d);
+    }
     int status = s_open_revisions(d);
     if (status != NW_PUBD_EXIT_OK)
         return status;
-    if (d->opts->journal_dir != NULL)
-        return s_open_journal(d);
     char stream[NW_STREAM_ID_LEN + 1];
     int rc = nw_stream_id_new(stream);
     if (rc == NW_OK)

@@ -1146,6 +1146,7 @@ int nw_journal_open(const char *dir, const nw_journal_opts_t *opts, nw_journal_t
     if ((rc = s_lock(j, rep)) != NW_OK || (rc = s_ids_rebuild(j, 1024, 1)) != NW_OK ||
         (rc = s_recover(j, rep)) != NW_OK)
         goto fail;
+    j->synced_below = j->next_seq; /* recovery synced the active segment */
     *out = j;
     return NW_OK;
 fail:
@@ -1492,14 +1493,23 @@ int nw_journal_sync_begin(nw_journal_t *j, nw_journal_sync_job_t *job)
     int rc = s_check_synced(j);
     if (rc != NW_OK || j->unsynced == 0)
         return rc;
-    /* A duplicate: a rotation may close the active descriptor while the sync runs (it syncs
-     * that segment itself first), and the duplicate still names the same file. */
-    if ((job->fd = fcntl(j->active_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
-        s_seterr(j, "journal: cannot duplicate the descriptor of a segment of %s: %s", j->dir,
-                 strerror(errno));
-        return NW_ERR_IO;
+    /* Its own descriptor, which still names the segment when a rotation closes the active
+     * one while the sync runs (the rotation syncs that segment itself first). Opened anew,
+     * not duplicated (docs/JOURNAL.md, "Sync descriptors"). */
+    char *path = s_seg_path(j, j->segs[j->n_segs - 1].first_seq, "");
+    if (path == NULL)
+        return NW_ERR_NOMEM;
+    if ((job->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+        s_seterr(j, "journal: cannot open %s to sync it: %s", path, strerror(errno));
+        rc = NW_ERR_IO;
     }
-    return NW_OK;
+    free(path);
+    return rc;
+}
+
+uint64_t nw_journal_synced_below(const nw_journal_t *j)
+{
+    return j->synced_below;
 }
 
 void nw_journal_sync_run(nw_journal_sync_job_t *job)

@@ -128,6 +128,11 @@ const char *nw_journal_stream_id(const nw_journal_t *j);
 /* Returns the seq the next append must carry (1 for a new journal). */
 uint64_t nw_journal_next_seq(const nw_journal_t *j);
 
+/* Returns the seq below which every record has been fdatasynced, as far as fdatasync said
+ * (nw_journal_next_seq() when nothing is unsynced; after a failed fsync it means nothing:
+ * see nw_journal_sync_failed). */
+uint64_t nw_journal_synced_below(const nw_journal_t *j);
+
 /* Returns the seq of the oldest retained record, or nw_journal_next_seq() when empty. */
 uint64_t nw_journal_first_seq(const nw_journal_t *j);
 
@@ -186,15 +191,18 @@ int nw_journal_sync(nw_journal_t *j);
  * owner goes on appending (the daemon's group commit). Only nw_journal_sync_run may be
  * called off the journal's thread, and it touches nothing but the job. */
 typedef struct {
-    int fd;         /* a duplicate of the active segment's descriptor; -1: nothing to sync */
+    int fd;         /* the active segment, opened anew for the job; -1: nothing to sync */
     uint64_t below; /* the sync covers every record with a lower seq */
     int err;        /* errno of the fdatasync, 0 when it worked */
 } nw_journal_sync_job_t;
 
 /* Prepares *job to sync every record appended so far (job->fd is -1 when all are synced
- * already). Returns NW_OK; NW_ERR_SYNC when an earlier fsync failed; NW_ERR_IO when the
- * descriptor cannot be duplicated (errmsg says so). The caller must end a prepared job with
- * nw_journal_sync_end, which closes its descriptor. */
+ * already). The job's descriptor is the active segment opened anew, its own open file
+ * description, so the job's fdatasync and the journal's own (a rotation, nw_journal_sync)
+ * each see a writeback error (docs/JOURNAL.md, "Sync descriptors"). Returns NW_OK; NW_ERR_SYNC when
+ * an earlier fsync failed; NW_ERR_IO when the segment cannot be opened (errmsg says so);
+ * NW_ERR_NOMEM. The caller must end a prepared job with nw_journal_sync_end, which closes its
+ * descriptor. */
 int nw_journal_sync_begin(nw_journal_t *j, nw_journal_sync_job_t *job);
 
 /* Runs the job's fdatasync (on any thread; blocks) and records its errno in job->err. */

@@ -1,5 +1,6 @@
 #include "nw_testproc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -383,4 +384,33 @@ int nw_test_free_endpoints(char *const eps[], size_t n, size_t cap)
         } while (!unique);
     }
     return 0;
+}
+
+int nw_test_fd_shared(int fd)
+{
+    struct stat st;
+    off_t at = lseek(fd, 0, SEEK_CUR);
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL)
+        return -1;
+    int shared = -1;
+    const off_t moved = at + 77777; /* an offset no other descriptor has by chance */
+    if (fstat(fd, &st) != 0 || at < 0 || lseek(fd, moved, SEEK_SET) != moved) {
+        closedir(dir);
+        return -1;
+    }
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        struct stat other;
+        int o = atoi(e->d_name);
+        if (e->d_name[0] == '.' || o == fd || o == dirfd(dir) || fstat(o, &other) != 0 ||
+            other.st_dev != st.st_dev || other.st_ino != st.st_ino)
+            continue;
+        if (lseek(o, 0, SEEK_CUR) == moved)
+            shared = 1;
+        else if (shared < 0)
+            shared = 0;
+    }
+    closedir(dir);
+    lseek(fd, at, SEEK_SET);
+    return shared;
 }

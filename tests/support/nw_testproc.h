@@ -80,6 +80,12 @@ int nw_test_write_file(const char *path, const char *data, size_t len);
 /* Reads a whole file into a new NUL-terminated buffer (caller frees), or NULL. */
 char *nw_test_read_file(const char *path, size_t *len);
 
+/* Whether fd shares its open file description with another descriptor of this process on
+ * the same file (as dup does): 1 when one moves its offset with fd's, 0 when the others
+ * do not, -1 when no other descriptor names the file (or on error). fd's offset is put
+ * back. */
+int nw_test_fd_shared(int fd);
+
 /* Returns a TCP port on 127.0.0.1 that was free a moment ago, or 0. */
 int nw_test_free_port(void);
 
