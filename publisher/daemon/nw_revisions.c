@@ -406,7 +406,7 @@ static bool s_fd_is_path(const nw_revisions_t *r)
  * at path and syncs the folder. */
 static int s_rewrite(nw_revisions_t *r, char *err, size_t errlen)
 {
-    char why[1024];
+    char why[512]; /* room for the path in front of it in err */
     int rc = nw_file_replace_with(r->path, s_write_all_lines, r, why, sizeof why);
     if (rc != NW_OK) {
         snprintf(err, errlen, "%s: cannot rewrite: %s", r->path, why);
