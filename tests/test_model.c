@@ -109,7 +109,8 @@ static void test_docvec_blocks_have_unit_and_half_length(void **state)
 }
 
 /* A model that says trade for "tariff" and defense for "missile", whatever the taxonomy. */
-static nw_model_t *s_tiny_model(void)
+/* trade and defense, one row each: "tariff" (named tariff_name) and "missile". */
+static nw_model_t *s_tiny_model_named(const char *tariff_name)
 {
     nw_model_t *m = NULL;
     assert_int_equal(nw_model_new(2, false, &m), NW_OK);
@@ -117,10 +118,15 @@ static nw_model_t *s_tiny_model(void)
     assert_int_equal(nw_model_set_topic(m, 1, "defense", 0.0, -0.5, 1, 0.9, 10, 100), NW_OK);
     s_seen_t s = {0};
     nw_features_scan_named("tariff missile", 14, s_collect, &s);
-    assert_int_equal(nw_model_add_row(m, s.ids[0], "tariff", (const float[]){4.0f, 0}), NW_OK);
+    assert_int_equal(nw_model_add_row(m, s.ids[0], tariff_name, (const float[]){4.0f, 0}), NW_OK);
     assert_int_equal(nw_model_add_row(m, s.ids[1], "missile", (const float[]){0, 4.0f}), NW_OK);
     assert_int_equal(nw_model_add_row(m, s.ids[0], "again", (const float[]){1, 1}), NW_ERR_INVAL);
     return m;
+}
+
+static nw_model_t *s_tiny_model(void)
+{
+    return s_tiny_model_named("tariff");
 }
 
 static void test_model_write_parse_round_trip(void **state)
@@ -240,14 +246,7 @@ static void test_explain_names_the_articles_own_words(void **state)
     nw_taxonomy_t *tax = NULL;
     char err[256];
     assert_int_equal(nw_taxonomy_parse(s_conf, strlen(s_conf), "t", &tax, err, sizeof err), NW_OK);
-    nw_model_t *m = NULL;
-    assert_int_equal(nw_model_new(2, false, &m), NW_OK);
-    assert_int_equal(nw_model_set_topic(m, 0, "trade", 0.0, -0.5, 1, 0.9, 10, 100), NW_OK);
-    assert_int_equal(nw_model_set_topic(m, 1, "defense", 0.0, -0.5, 1, 0.9, 10, 100), NW_OK);
-    s_seen_t s = {0};
-    nw_features_scan_named("tariff", 6, s_collect, &s);
-    assert_int_equal(nw_model_add_row(m, s.ids[0], "another string", (const float[]){4.0f, 0}),
-                     NW_OK);
+    nw_model_t *m = s_tiny_model_named("another string");
     nw_alert_t a[2];
     s_alert(&a[0], NW_KIND_HEADLINE, "Tariff news");
     s_alert(&a[1], NW_KIND_PARAGRAPH, "A tariff on steel.");
